@@ -1,0 +1,41 @@
+"""StoreChat: WhatsApp commerce for Shopify and WooCommerce stores (the Flask application)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from plugin.config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, environ: Mapping[str, str] | None = None,
+               **overrides: Any) -> Flask:
+    """Build a StoreChat app from settings (default: the environment); raises ConfigError."""
+    if settings is None:
+        settings = load_settings(environ, **overrides)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        STORECHAT=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TESTING=settings.env == "test",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+    )
+
+    from plugin import admin, cli, crypto, db, demo, health, http, queue, ratelimit
+    from webhooks import init_app as init_webhooks
+
+    crypto.init_app(app)
+    db.init_app(app)
+    queue.init_app(app)
+    ratelimit.init_app(app)
+    http.init_app(app)
+    health.init_app(app)
+    init_webhooks(app)
+    admin.init_app(app)
+    demo.init_app(app)
+    cli.init_app(app)
+    return app

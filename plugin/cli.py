@@ -1,0 +1,129 @@
+"""The `storechat` command (also `flask --app plugin …`): serve, worker, db, stores, sweep."""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, load_dotenv
+
+from plugin.config import ConfigError, load_settings
+
+log = logging.getLogger("storechat")
+
+# Idle consumers poll the SQLite queue at most this often (Redis blocks instead).
+POLL_MAX_DELAY_SECONDS = 0.5
+
+db_cli = AppGroup("db", help="Database schema.")
+stores_cli = AppGroup("stores", help="Connected stores.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    from plugin import migrate
+
+    before = migrate.current_revision()
+    migrate.upgrade()
+    after = migrate.current_revision()
+    if before == after:
+        click.echo(f"database is up to date ({after})")
+    else:
+        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@click.option("--autogenerate/--empty", default=True, help="Compare the models to the database.")
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration script (for developers)."""
+    from plugin import migrate
+
+    migrate.revision(message, autogenerate)
+
+
+@click.command("worker")
+@click.option("--threads", default=4, show_default=True, help="Jobs run at once.")
+def worker(threads: int) -> None:
+    """Run a queue consumer (and the sweeper) until SIGINT or SIGTERM."""
+    from plugin import sweeper
+    from plugin.queue import huey
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.config["STORECHAT"]
+    stop = threading.Event()
+    sweeper.start_thread(app, stop)
+    consumer = huey().create_consumer(
+        workers=threads, worker_type="thread", periodic=False,
+        initial_delay=0.05, max_delay=POLL_MAX_DELAY_SECONDS, backoff=1.2,
+    )
+    log.info("worker started: %d threads, queue on %s", threads,
+             "SQLite" if settings.embedded else "Redis")
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+
+
+@click.command("sweep")
+def sweep_once() -> None:
+    """Re-enqueue lost events and messages once (workers do this on their own)."""
+    from plugin import sweeper
+
+    report = sweeper.sweep()
+    click.echo(f"re-enqueued {report.events} events and {report.messages} messages")
+
+
+@stores_cli.command("list")
+def stores_list() -> None:
+    """List stores with their platform, status and key."""
+    from plugin.storecli import list_stores
+
+    list_stores()
+
+
+@stores_cli.command("connect-whatsapp")
+@click.argument("store_key")
+@click.option("--phone-number-id", required=True, help="From WhatsApp Manager › API setup.")
+@click.option("--waba-id", required=True, help="The WhatsApp Business Account id.")
+@click.option("--token", prompt=True, hide_input=True, help="A system-user access token.")
+@click.option("--throughput", default=80, show_default=True, help="Messages per second.")
+def stores_connect_whatsapp(store_key: str, phone_number_id: str, waba_id: str, token: str,
+                            throughput: int) -> None:
+    """Connect a WhatsApp number to a store (its token is stored encrypted)."""
+    from plugin.storecli import connect_whatsapp
+
+    connect_whatsapp(store_key, phone_number_id, waba_id, token, throughput)
+
+
+def init_app(app: Flask) -> None:
+    """Register StoreChat's commands on the app's CLI."""
+    from plugin.serve import serve
+
+    app.cli.add_command(serve)
+    app.cli.add_command(worker)
+    app.cli.add_command(sweep_once)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(stores_cli)
+
+
+def main() -> None:
+    """Entry point of the `storechat` command."""
+    load_dotenv()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        load_settings()
+    except ConfigError as error:
+        click.echo(f"storechat: configuration error: {error}", err=True)
+        sys.exit(2)
+    from plugin import create_app
+
+    FlaskGroup(name="storechat", create_app=create_app, add_version_option=False,
+               load_dotenv=False, help="StoreChat: WhatsApp commerce for your store.").main(
+        prog_name="storechat")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""StoreChat configuration: every setting, its default, and its validation, in one place.
+
+Values come from the environment (and a `.env` file for local runs, loaded by the CLI).
+`load_settings` never reads anything at import time; `create_app` calls it once and the
+result is frozen, so no code reads `os.environ` behind this module's back.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Callable, Mapping
+
+from cryptography.fernet import Fernet
+
+ENVIRONMENTS = ("development", "production", "test")
+
+# 1 MiB is far above any Shopify, WooCommerce or Meta webhook body we have seen (the
+# largest order payloads are ~100 KB) and small enough that a flood cannot fill memory.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+# A send lease must outlast one Cloud API call with its retries (httpx timeout 10 s × 2).
+DEFAULT_LEASE_SECONDS = 60
+
+# How long a row may wait in the queue before the sweeper assumes its job was lost.
+DEFAULT_SWEEP_GRACE_SECONDS = 120
+
+# How often each worker sweeps; sweeping is idempotent, so several workers may overlap.
+DEFAULT_SWEEP_INTERVAL_SECONDS = 30
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Validated settings of one StoreChat process."""
+
+    env: str = "development"
+    instance_path: Path = field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    encryption_keys: tuple[str, ...] = ()
+    public_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+    sweep_grace_seconds: int = DEFAULT_SWEEP_GRACE_SECONDS
+    sweep_interval_seconds: int = DEFAULT_SWEEP_INTERVAL_SECONDS
+    queue_immediate: bool = False
+    shopify_api_key: str = ""
+    shopify_api_secret: str = ""
+    shopify_old_api_secret: str = ""
+    shopify_scopes: str = "read_orders,read_customers,read_products,read_fulfillments"
+    shopify_api_version: str = "2025-10"
+    shopify_admin_url: str = "https://{shop}"
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_api_version: str = "v23.0"
+    whatsapp_graph_url: str = "https://graph.facebook.com"
+    whatsapp_phone_number_id: str = ""
+    whatsapp_waba_id: str = ""
+    whatsapp_access_token: str = ""
+    allow_http_stores: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        """True when the queue and limiter live on this machine (no Redis)."""
+        return not self.redis_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is an SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """A copy with some fields replaced (used by tests and the CLI)."""
+        return replace(self, **changes)
+
+
+# Environment variable -> Settings field, for the plain string settings.
+_STRING_VARS = {
+    "STORECHAT_DATABASE_URL": "database_url",
+    "STORECHAT_REDIS_URL": "redis_url",
+    "STORECHAT_SECRET_KEY": "secret_key",
+    "STORECHAT_PUBLIC_URL": "public_url",
+    "SHOPIFY_API_KEY": "shopify_api_key",
+    "SHOPIFY_API_SECRET": "shopify_api_secret",
+    "SHOPIFY_OLD_API_SECRET": "shopify_old_api_secret",
+    "SHOPIFY_SCOPES": "shopify_scopes",
+    "SHOPIFY_API_VERSION": "shopify_api_version",
+    "STORECHAT_SHOPIFY_ADMIN_URL": "shopify_admin_url",
+    "WHATSAPP_APP_SECRET": "whatsapp_app_secret",
+    "WHATSAPP_VERIFY_TOKEN": "whatsapp_verify_token",
+    "WHATSAPP_API_VERSION": "whatsapp_api_version",
+    "WHATSAPP_GRAPH_URL": "whatsapp_graph_url",
+    "WHATSAPP_PHONE_NUMBER_ID": "whatsapp_phone_number_id",
+    "WHATSAPP_WABA_ID": "whatsapp_waba_id",
+    "WHATSAPP_ACCESS_TOKEN": "whatsapp_access_token",
+}
+
+_INT_VARS = {
+    "STORECHAT_MAX_BODY_BYTES": "max_body_bytes",
+    "STORECHAT_LEASE_SECONDS": "lease_seconds",
+    "STORECHAT_SWEEP_GRACE_SECONDS": "sweep_grace_seconds",
+    "STORECHAT_SWEEP_INTERVAL_SECONDS": "sweep_interval_seconds",
+}
+
+_BOOL_VARS = {
+    "STORECHAT_ALLOW_HTTP_STORES": "allow_http_stores",
+    "STORECHAT_QUEUE_IMMEDIATE": "queue_immediate",
+}
+
+# Secrets that a production process must be given; development generates them.
+_PRODUCTION_REQUIRED = (
+    ("STORECHAT_SECRET_KEY", "secret_key"),
+    ("STORECHAT_ENCRYPTION_KEY", "encryption_keys"),
+    ("STORECHAT_DATABASE_URL", "database_url"),
+    ("STORECHAT_PUBLIC_URL", "public_url"),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read, default and validate settings; raise ConfigError naming the bad variable."""
+    env_vars = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    env = env_vars.get("STORECHAT_ENV", "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"STORECHAT_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    values["env"] = env
+    if env_vars.get("STORECHAT_INSTANCE_PATH"):
+        values["instance_path"] = Path(env_vars["STORECHAT_INSTANCE_PATH"]).resolve()
+    for var, name in _STRING_VARS.items():
+        if env_vars.get(var, "").strip():
+            values[name] = env_vars[var].strip()
+    for var, name in _INT_VARS.items():
+        if env_vars.get(var, "").strip():
+            values[name] = _parse_int(var, env_vars[var])
+    for var, name in _BOOL_VARS.items():
+        if var in env_vars:
+            values[name] = _parse_bool(var, env_vars[var])
+    if env_vars.get("STORECHAT_ENCRYPTION_KEY", "").strip():
+        values["encryption_keys"] = tuple(
+            k.strip() for k in env_vars["STORECHAT_ENCRYPTION_KEY"].split(",") if k.strip()
+        )
+    values.update(overrides)
+    if env == "production":
+        _require_production_secrets(values)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = _fill_development_defaults(settings)
+    _validate(settings)
+    return settings
+
+
+def _require_production_secrets(values: Mapping[str, object]) -> None:
+    missing = [var for var, name in _PRODUCTION_REQUIRED if not values.get(name)]
+    if missing:
+        raise ConfigError(
+            "production needs these settings, which are not set: " + ", ".join(missing)
+        )
+
+
+def _fill_development_defaults(settings: Settings) -> Settings:
+    """Embedded defaults: SQLite under instance/, secrets generated once into instance/."""
+    changes: dict[str, object] = {}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{settings.instance_path / 'storechat.db'}"
+    if not settings.secret_key:
+        changes["secret_key"] = _instance_secret(settings.instance_path, "secret_key",
+                                                 lambda: secrets.token_urlsafe(48))
+    if not settings.encryption_keys:
+        changes["encryption_keys"] = (
+            _instance_secret(settings.instance_path, "encryption_key",
+                             lambda: Fernet.generate_key().decode()),
+        )
+    return replace(settings, **changes) if changes else settings
+
+
+def _instance_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """Return the secret stored in instance/<name>, creating it (mode 600) if absent."""
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = make()
+    # O_EXCL: two processes starting together must agree on one secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _validate(settings: Settings) -> None:
+    for key in settings.encryption_keys:
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ConfigError(
+                "STORECHAT_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64 bytes),"
+                " comma-separated; generate one with"
+                " python -c 'from cryptography.fernet import Fernet;"
+                " print(Fernet.generate_key().decode())'"
+            ) from None
+    if not settings.database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("STORECHAT_DATABASE_URL must be an sqlite:// or postgresql:// URL")
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("STORECHAT_REDIS_URL must be a redis:// URL")
+    if not settings.public_url.startswith(("http://", "https://")):
+        raise ConfigError("STORECHAT_PUBLIC_URL must start with http:// or https://")
+    if settings.env == "production" and not settings.public_url.startswith("https://"):
+        raise ConfigError("STORECHAT_PUBLIC_URL must be https:// in production")
+    for name in ("lease_seconds", "sweep_grace_seconds", "sweep_interval_seconds", "max_body_bytes"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be positive")
+
+
+def _parse_int(var: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{var} must be a whole number, not {raw!r}") from None
+
+
+def _parse_bool(var: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{var} must be 1 or 0, not {raw!r}")
+
+
+def setting_names() -> list[str]:
+    """All Settings field names (for documentation and tests)."""
+    return [f.name for f in fields(Settings)]

@@ -1,0 +1,77 @@
+"""The database: one SQLAlchemy engine per app, one session per request or job."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+# SQLite waits this long for a competing writer (gunicorn workers, the consumer) instead of
+# failing at once with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime: every timestamp in the database is naive UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned for the URL: WAL and a busy timeout on SQLite, pre-ping on PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and session factory and close sessions after each request."""
+    engine = make_engine(app.config["STORECHAT"].database_url)
+    app.extensions["storechat.engine"] = engine
+    app.extensions["storechat.sessions"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["storechat.engine"]
+
+
+def session() -> Session:
+    """The session of the current request or job, created on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["storechat.sessions"]()
+    return g.db_session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A fresh session in one transaction: committed on success, rolled back on error."""
+    with current_app.extensions["storechat.sessions"]() as fresh:
+        with fresh.begin():
+            yield fresh
+
+
+def ping() -> None:
+    """Raise if the database does not answer."""
+    with engine().connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

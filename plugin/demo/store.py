@@ -1,0 +1,150 @@
+"""Creating the demo store and playing its platform: each action becomes a delivery."""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin import db
+from plugin.domain.journeys import STARTER_TEMPLATES
+from plugin.inbound import Recorded, record_event
+from plugin.models import Automation, ConsentEntry, Customer, Order, Store, Template
+from plugin.stores import new_secret, set_credentials
+
+DEMO_DOMAIN = "demo.storechat.invalid"
+DEMO_CUSTOMER = {
+    "id": "demo-customer-1",
+    "first_name": "Ana",
+    "last_name": "Silva",
+    "phone": "+351 912 345 678",
+    "email": "ana@example.com",
+    "locale": "en",
+}
+CONSENT_TEXT = "Send me order updates on WhatsApp."
+PRODUCTS = (
+    ("Linen shirt", Decimal("49.90")),
+    ("Espresso cups (set of 2)", Decimal("18.50")),
+    ("Tom & Jerry #1 — 50% \"off\" 🎉 mug", Decimal("12.00")),
+    ("Canvas tote bag", Decimal("22.00")),
+)
+SHIPPING = Decimal("4.90")
+
+# Each action the owner can take on a demo order: (topic, new status), and which
+# statuses it may follow, in the order a real order moves.
+ACTIONS: dict[str, tuple[str, str, frozenset[str]]] = {
+    "pay": ("orders/paid", "paid", frozenset({"placed"})),
+    "ship": ("orders/fulfilled", "shipped", frozenset({"paid"})),
+    "out_for_delivery": ("orders/out_for_delivery", "out_for_delivery", frozenset({"shipped"})),
+    "deliver": ("orders/delivered", "delivered", frozenset({"shipped", "out_for_delivery"})),
+}
+
+
+class ActionNotAllowed(ValueError):
+    """The action does not follow from the order's current status."""
+
+
+def find(session: Session) -> Store | None:
+    """The installation's demo store, if it was created."""
+    return session.scalars(select(Store).where(Store.platform == "demo")).first()
+
+
+def get_or_create(session: Session) -> Store:
+    """The demo store, created with starter journeys and a consenting customer on first use."""
+    store = find(session)
+    if store is not None:
+        return store
+    store = Store(platform="demo", domain=DEMO_DOMAIN, name="StoreChat Demo Shop",
+                  country="PT", currency="EUR", timezone="Europe/Lisbon", locale="en")
+    set_credentials(store, {"webhook_secret": new_secret()})
+    session.add(store)
+    session.flush()
+    for template in STARTER_TEMPLATES:
+        session.add(Template(store_id=store.id, name=template.name, language=template.language,
+                             category=template.category, status="APPROVED",
+                             components=[{"type": "BODY", "text": template.body}]))
+        session.add(Automation(store_id=store.id, trigger=template.trigger.value,
+                               template=template.name, language=template.language,
+                               variables=list(template.variables)))
+    customer = Customer(store_id=store.id, platform_id=DEMO_CUSTOMER["id"], tags=[],
+                        first_name=DEMO_CUSTOMER["first_name"])
+    session.add(customer)
+    session.flush()
+    session.add(ConsentEntry(store_id=store.id, customer_id=customer.id, purpose="order_updates",
+                             granted=True, source="demo", text_shown=CONSENT_TEXT))
+    return store
+
+
+def place_order(store: Store) -> Recorded:
+    """The demo platform takes a new order and sends orders/create."""
+    title, price = random.choice(PRODUCTS)
+    quantity = random.randint(1, 2)
+    number = str(random.randint(1000, 99999))
+    payload = {
+        "id": f"demo-{uuid.uuid4().hex[:12]}",
+        "number": number,
+        "status": "placed",
+        "currency": store.currency or "EUR",
+        "total": str(price * quantity + SHIPPING),
+        "payment_gateway": "card",
+        "customer": DEMO_CUSTOMER,
+        "line_items": [{"title": title, "quantity": quantity, "price": str(price)}],
+        "status_url": f"https://{DEMO_DOMAIN}/orders/{number}",
+    }
+    return _deliver(store, "orders/create", payload)
+
+
+def advance_order(store: Store, order: Order, action: str) -> Recorded:
+    """The demo platform moves an order on (pay, ship, out_for_delivery, deliver)."""
+    if action not in ACTIONS:
+        raise ActionNotAllowed(f"unknown action {action!r}")
+    topic, status, after = ACTIONS[action]
+    if order.status not in after:
+        raise ActionNotAllowed(f"an order that is {order.status} cannot {action}")
+    payload = _payload_from_snapshot(order, status)
+    if action == "ship":
+        payload["tracking"] = {
+            "number": f"DP{random.randint(10**9, 10**10 - 1)}PT",
+            "url": f"https://{DEMO_DOMAIN}/track/{order.number}",
+            "company": "DemoPost",
+        }
+    return _deliver(store, topic, payload)
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The actions the demo offers for an order in this status."""
+    return [name for name, (_, _, after) in ACTIONS.items() if status in after]
+
+
+def _payload_from_snapshot(order: Order, status: str) -> dict[str, Any]:
+    snapshot = order.snapshot
+    customer = snapshot.get("customer") or {}
+    return {
+        "id": order.platform_id,
+        "number": order.number,
+        "status": status,
+        "currency": order.currency,
+        "total": str(order.total),
+        "payment_gateway": order.payment_gateway,
+        "customer": dict(DEMO_CUSTOMER, id=customer.get("platform_id", DEMO_CUSTOMER["id"])),
+        "line_items": snapshot.get("line_items", []),
+        "tracking": order.tracking,
+        "status_url": snapshot.get("status_url", ""),
+    }
+
+
+def _deliver(store: Store, topic: str, payload: dict[str, Any]) -> Recorded:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    delivery_id = uuid.uuid4().hex
+    return record_event(source="demo", dedupe_key=f"{store.key}:{delivery_id}", topic=topic,
+                        body=body, store_id=store.id,
+                        headers={"topic": topic, "event_id": delivery_id})
+
+
+def demo_session_store() -> Store | None:
+    """The demo store, read in the current request's session."""
+    return find(db.session())

@@ -1,0 +1,88 @@
+"""The demo store's pages: place and move orders, watch the messages they cause."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from plugin import db
+from plugin.demo import store as demo
+from plugin.messages_view import message_rows
+from plugin.models import Order
+
+blueprint = Blueprint("demo", __name__, url_prefix="/demo")
+
+# The page shows this many of the newest orders and messages.
+PAGE_SIZE = 20
+
+
+@blueprint.post("/start")
+def start() -> ResponseReturnValue:
+    """Create the demo store on first use and open it."""
+    with db.transaction() as session:
+        demo.get_or_create(session)
+    return redirect(url_for("demo.page"))
+
+
+@blueprint.get("")
+def page() -> ResponseReturnValue:
+    """The demo store: its orders with their next actions, the message log, the phone."""
+    store = demo.demo_session_store()
+    if store is None:
+        return redirect(url_for("admin.index"))
+    return render_template("demo.html", store=store, **_feed(store.id))
+
+
+@blueprint.get("/feed")
+def feed() -> ResponseReturnValue:
+    """The live part of the page, re-fetched by demo.js while jobs run."""
+    store = demo.demo_session_store()
+    if store is None:
+        abort(404)
+    return render_template("_demo_feed.html", store=store, **_feed(store.id))
+
+
+@blueprint.post("/orders")
+def place_order() -> ResponseReturnValue:
+    """Place a test order on the demo store."""
+    store = demo.demo_session_store()
+    if store is None:
+        abort(404)
+    demo.place_order(store)
+    flash("Test order placed. Watch the message arrive on the phone.")
+    return redirect(url_for("demo.page"))
+
+
+@blueprint.post("/orders/<int:order_id>/<action>")
+def advance(order_id: int, action: str) -> ResponseReturnValue:
+    """Move a demo order on: pay, ship, out_for_delivery or deliver."""
+    store = demo.demo_session_store()
+    order = db.session().get(Order, order_id)
+    if store is None or order is None or order.store_id != store.id:
+        abort(404)
+    try:
+        demo.advance_order(store, order, action)
+    except demo.ActionNotAllowed as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("demo.page"))
+
+
+def _feed(store_id: int) -> dict[str, object]:
+    session = db.session()
+    orders = list(session.scalars(
+        select(Order).where(Order.store_id == store_id).order_by(Order.id.desc()).limit(PAGE_SIZE)
+    ))
+    return {
+        "orders": orders,
+        "actions": {order.id: demo.allowed_actions(order.status) for order in orders},
+        "action_labels": ACTION_LABELS,
+        "messages": message_rows(session, store_id, limit=PAGE_SIZE),
+    }
+
+
+ACTION_LABELS = {
+    "pay": "Mark paid",
+    "ship": "Ship",
+    "out_for_delivery": "Out for delivery",
+    "deliver": "Deliver",
+}

@@ -1,0 +1,65 @@
+"""How the app answers errors and which headers every response carries."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+# The database is down or overloaded: tell senders to retry instead of failing for good.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+RETRY_AFTER_SECONDS = "5"
+
+ADMIN_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/webhooks/", "/healthz")) or request.is_json or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _error_response(status: int, title: str, detail: str) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(error=title, detail=detail), status
+    return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def init_app(app: Flask) -> None:
+    """Register error handlers and security headers."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        response = _error_response(error.code or 500, error.name, error.description or "")
+        return response
+
+    def database_down(error: Exception):  # type: ignore[no-untyped-def]
+        log.error("database unavailable: %s", error.__class__.__name__)
+        body, status = _error_response(503, "Service Unavailable",
+                                       "The database is not answering; please retry.")
+        return body, status, {"Retry-After": RETRY_AFTER_SECONDS}
+
+    for exception in DATABASE_DOWN:
+        app.register_error_handler(exception, database_down)
+
+    @app.errorhandler(InternalServerError)
+    def internal_error(error: InternalServerError):  # type: ignore[no-untyped-def]
+        log.error("unhandled error on %s %s", request.method, request.path,
+                  exc_info=error.original_exception)
+        return _error_response(500, "Internal Server Error",
+                               "Something went wrong on our side; it has been logged.")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+        return response

@@ -1,0 +1,23 @@
+"""StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
+from plugin.models.base import Base
+from plugin.models.customers import ConsentEntry, Customer
+from plugin.models.events import EventState, InboundEvent
+from plugin.models.messages import Message
+from plugin.models.orders import Order
+from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
+from plugin.models.templates import Automation, Template
+
+__all__ = [
+    "Automation",
+    "Base",
+    "ConsentEntry",
+    "Customer",
+    "EventState",
+    "InboundEvent",
+    "Message",
+    "Order",
+    "Store",
+    "StoreStatus",
+    "Template",
+    "WhatsAppAccount",
+]

@@ -1,0 +1,35 @@
+"""The latest known state of each order: what the journeys compare new events against."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plugin.db import utcnow
+from plugin.models.base import Base
+
+
+class Order(Base):
+    """An order snapshot, keyed by store and the platform's order id."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(40))
+    payment_gateway: Mapped[str] = mapped_column(String(64), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[str] = mapped_column(String(32))  # a decimal string, exact
+    tracking: Mapped[dict[str, Any] | None]
+    snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("store_id", "platform_id"),)

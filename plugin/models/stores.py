@@ -1,0 +1,77 @@
+"""Stores (a Shopify shop, a WooCommerce site, the demo store) and their WhatsApp numbers."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from plugin.crypto import EncryptedText
+from plugin.db import utcnow
+from plugin.models.base import Base
+
+
+class StoreStatus(str, enum.Enum):
+    """Where a store stands with StoreChat; only ACTIVE stores get messages sent."""
+
+    ACTIVE = "active"
+    RECONNECT_NEEDED = "reconnect-needed"
+    UNINSTALLED = "uninstalled"
+
+
+def new_store_key() -> str:
+    """A public, unguessable key that names a store in webhook and widget URLs."""
+    return secrets.token_urlsafe(12)
+
+
+class Store(Base):
+    """One connected store; its credentials are encrypted at rest."""
+
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True, default=new_store_key)
+    platform: Mapped[str] = mapped_column(String(20))  # shopify | woocommerce | demo
+    domain: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default=StoreStatus.ACTIVE.value)
+    country: Mapped[str | None] = mapped_column(String(2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    # Platform credentials: Shopify access/refresh tokens, WooCommerce consumer key/secret,
+    # the demo store's webhook secret. A JSON document, encrypted as one value.
+    credentials: Mapped[str | None] = mapped_column(EncryptedText)
+    access_expires_at: Mapped[datetime | None]
+    refresh_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uninstalled_at: Mapped[datetime | None]
+
+    whatsapp_accounts: Mapped[list["WhatsAppAccount"]] = relationship(back_populates="store")
+
+    @property
+    def active(self) -> bool:
+        """True when messages may be sent for this store."""
+        return self.status == StoreStatus.ACTIVE.value
+
+
+class WhatsAppAccount(Base):
+    """A WhatsApp Business phone number connected to a store."""
+
+    __tablename__ = "whatsapp_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    phone_number_id: Mapped[str] = mapped_column(String(64), unique=True)
+    waba_id: Mapped[str] = mapped_column(String(64), default="")
+    display_phone: Mapped[str] = mapped_column(String(32), default="")
+    access_token: Mapped[str | None] = mapped_column(EncryptedText)
+    catalog_id: Mapped[str | None] = mapped_column(String(64))
+    # Messages per second Meta allows this number (80 by default, up to 1,000 when upgraded).
+    throughput_mps: Mapped[int] = mapped_column(default=80)
+    needs_reauth: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    store: Mapped[Store] = relationship(back_populates="whatsapp_accounts")

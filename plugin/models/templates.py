@@ -1,0 +1,46 @@
+"""Message templates synced from the WABA, and the automations that use them."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from plugin.db import utcnow
+from plugin.models.base import Base
+
+
+class Template(Base):
+    """A WhatsApp message template as Meta knows it (name + language is its identity)."""
+
+    __tablename__ = "templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(20))  # UTILITY | MARKETING | AUTHENTICATION
+    status: Mapped[str] = mapped_column(String(20), default="APPROVED")
+    components: Mapped[list[Any]] = mapped_column(default=list)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("store_id", "name", "language"),)
+
+
+class Automation(Base):
+    """Which template a domain event sends, with its variables, delay and switch."""
+
+    __tablename__ = "automations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(60))  # a domain EventKind value
+    template: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    variables: Mapped[list[Any]] = mapped_column(default=list)  # order fields, in {{n}} order
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    delay_seconds: Mapped[int] = mapped_column(default=0)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (UniqueConstraint("store_id", "trigger"),)

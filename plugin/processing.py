@@ -1,0 +1,92 @@
+"""The process job: turn one stored inbound event into snapshots and outbox rows, once."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import update
+
+from adapters import demo
+from plugin import db, queue
+from plugin.domain.events import OrderEvent
+from plugin.leases import claim_event
+from plugin.models import EventState, InboundEvent, Store
+from plugin.orders import apply_order_event
+
+log = logging.getLogger(__name__)
+
+# After this many failed attempts an event is parked as failed for a person to look at.
+MAX_EVENT_ATTEMPTS = 5
+
+Parser = Callable[[str, bytes], OrderEvent | None]
+
+# source → the adapter function that reads its payloads. Each platform issue adds its own.
+PARSERS: dict[str, Parser] = {
+    "demo": demo.parse_event,
+}
+
+# Errors that mean "this payload will never parse": retrying cannot help.
+PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError,)
+
+
+def process_event(event_id: int) -> None:
+    """Process an inbound event if it is pending and unclaimed; re-running changes nothing."""
+    settings = current_app.config["STORECHAT"]
+    with db.transaction() as session:
+        if not claim_event(session, event_id, db.utcnow(), settings.lease_seconds):
+            return
+    try:
+        with db.transaction() as session:
+            new_messages = _apply(session, event_id)
+    except PAYLOAD_ERRORS as exc:
+        _finish(event_id, EventState.FAILED, str(exc))
+        return
+    except Exception as exc:
+        log.exception("processing event %s failed", event_id)
+        _give_back(event_id, f"{exc.__class__.__name__}: {exc}")
+        return
+    for message_id, delay in new_messages:
+        queue.enqueue("send_message", message_id, delay=delay)
+
+
+def _apply(session, event_id: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    event = session.get(InboundEvent, event_id)
+    parser = PARSERS.get(event.source)
+    domain_event = parser(event.topic, event.body) if parser else None
+    store = session.get(Store, event.store_id) if event.store_id else None
+    if domain_event is None or store is None:
+        # Unknown topics are stored and ignored, as promised to the platforms.
+        _mark(session, event_id, EventState.IGNORED, None)
+        return []
+    new_messages = apply_order_event(session, store, domain_event)
+    _mark(session, event_id, EventState.PROCESSED, None)
+    return new_messages
+
+
+def _mark(session, event_id: int, state: EventState, error: str | None) -> None:  # type: ignore[no-untyped-def]
+    session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.id == event_id, InboundEvent.state == EventState.PROCESSING.value)
+        .values(state=state.value, error=error and error[:500], lease_until=None,
+                processed_at=db.utcnow())
+    )
+
+
+def _finish(event_id: int, state: EventState, error: str) -> None:
+    with db.transaction() as session:
+        _mark(session, event_id, state, error)
+
+
+def _give_back(event_id: int, error: str) -> None:
+    """Return a failed event to pending for the sweeper, or park it after too many tries."""
+    with db.transaction() as session:
+        event = session.get(InboundEvent, event_id)
+        if event is None or event.state != EventState.PROCESSING.value:
+            return
+        if event.attempts >= MAX_EVENT_ATTEMPTS:
+            _mark(session, event_id, EventState.FAILED, error)
+        else:
+            event.state = EventState.PENDING.value
+            event.lease_until = None
+            event.error = error[:500]

@@ -1,0 +1,20 @@
+"""Send-rate limits shared by every process: in memory when embedded, in Redis at scale."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's limiter on the storage the settings name."""
+    settings = app.config["STORECHAT"]
+    storage = storage_from_string(settings.redis_url or "memory://")
+    app.extensions["storechat.limiter"] = MovingWindowRateLimiter(storage)
+
+
+def allow_send(sender_id: str, per_second: int) -> bool:
+    """Count one send for a WhatsApp number; False when its per-second throughput is used up."""
+    limiter = current_app.extensions["storechat.limiter"]
+    return bool(limiter.hit(RateLimitItemPerSecond(per_second), "wa-send", sender_id))

@@ -1,0 +1,107 @@
+"""The send job: lease a message, check policy again, send it, record what happened."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from plugin import db, outbox, queue, ratelimit, transports
+from plugin.domain import policy
+from plugin.domain.errors import (AccountError, HeldError, NeedsTemplateError, PermanentError,
+                                  RetryableError, SendError)
+from plugin.domain.outbox import MessageState
+from plugin.leases import claim_message
+from plugin.models import Message, Store, WhatsAppAccount
+
+log = logging.getLogger(__name__)
+
+# Retryable failures back off exponentially from this, up to the cap, then give up.
+RETRY_BASE_SECONDS = 5
+RETRY_CAP_SECONDS = 15 * 60
+MAX_SEND_ATTEMPTS = 8
+# When a number's per-second throughput is used up, try again this much later.
+THROTTLE_PAUSE_SECONDS = 1
+# Meta asks to wait a day after holding a message (131049).
+HOLD_SECONDS = 24 * 3600
+
+
+def send_message(message_id: int) -> None:
+    """Send one outbox message if it is due and nobody else holds it; safe to run twice."""
+    settings = current_app.config["STORECHAT"]
+    now = db.utcnow()
+    with db.transaction() as session:
+        if not claim_message(session, message_id, now, settings.lease_seconds):
+            return
+        message = session.get(Message, message_id)
+        store = session.get(Store, message.store_id)
+        account = session.scalars(
+            select(WhatsAppAccount).where(WhatsAppAccount.store_id == store.id).limit(1)
+        ).first()
+        payload = dict(message.payload, biz_opaque_callback_data=f"storechat:{message.id}")
+        attempts = message.attempts
+        decision = policy.decide(policy.SendContext(
+            store_active=store.active, recipient=message.to or None,
+            is_template=message.template is not None,
+        ))
+        if not decision.send:
+            outbox.finish(session, message_id, MessageState.SKIPPED, reason=decision.reason)
+            return
+        transport = transports.for_account(account, store.platform)
+        throughput = account.throughput_mps if account else 80
+
+    if not ratelimit.allow_send(transport.sender_id, throughput):
+        _retry_later(message_id, THROTTLE_PAUSE_SECONDS, "waiting for the number's send rate", None)
+        return
+    try:
+        wamid = transport.send(payload)
+    except SendError as error:
+        _handle_failure(message_id, error, attempts)
+        return
+    with db.transaction() as session:
+        if not outbox.mark_sent(session, message_id, wamid=wamid, transport=transport.name,
+                                payload=payload, now=db.utcnow()):
+            # Our lease ran out mid-send and another worker took over: a duplicate may
+            # follow. Leases are sized to make this rare; log it so it is never silent.
+            log.warning("message %s was sent after its lease expired", message_id)
+
+
+def _handle_failure(message_id: int, error: SendError, attempts: int) -> None:
+    if isinstance(error, RetryableError) and attempts < MAX_SEND_ATTEMPTS:
+        delay = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
+        _retry_later(message_id, delay, error.reason, error.code)
+        return
+    if isinstance(error, HeldError):
+        _retry_later(message_id, HOLD_SECONDS, error.reason, error.code)
+        return
+    reason = error.reason
+    if isinstance(error, RetryableError):
+        reason = f"gave up after {attempts} attempts: {error.reason}"
+    elif isinstance(error, AccountError):
+        reason = f"the WhatsApp account needs to be reconnected: {error.reason}"
+    elif isinstance(error, NeedsTemplateError):
+        reason = f"outside the 24-hour window, a template is needed: {error.reason}"
+    elif not isinstance(error, PermanentError):
+        reason = f"{error.__class__.__name__}: {error.reason}"
+    with db.transaction() as session:
+        outbox.finish(session, message_id, MessageState.FAILED, reason=reason, code=error.code)
+        if isinstance(error, AccountError):
+            _flag_account(session, message_id)
+
+
+def _flag_account(session, message_id: int) -> None:  # type: ignore[no-untyped-def]
+    message = session.get(Message, message_id)
+    for account in session.scalars(
+        select(WhatsAppAccount).where(WhatsAppAccount.store_id == message.store_id)
+    ):
+        account.needs_reauth = True
+
+
+def _retry_later(message_id: int, delay: float, reason: str, code: int | None) -> None:
+    now = db.utcnow()
+    with db.transaction() as session:
+        released = outbox.release(session, message_id, not_before=now + timedelta(seconds=delay),
+                                  reason=reason, code=code, now=now)
+    if released:
+        queue.enqueue("send_message", message_id, delay=delay)

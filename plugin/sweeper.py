@@ -1,0 +1,93 @@
+"""The sweeper: finds work whose job was lost (a dead worker, a queue outage) and requeues it.
+
+It is idempotent and safe to run from several workers at once: it only re-enqueues ids,
+and the jobs' claims decide who actually works on a row.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import and_, or_, select, update
+
+from plugin import db, queue
+from plugin.domain.outbox import MessageState
+from plugin.models import EventState, InboundEvent, Message
+
+log = logging.getLogger(__name__)
+
+# Rows re-enqueued per table per sweep; a larger backlog drains over following sweeps.
+SWEEP_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """How many rows one sweep put back on the queue."""
+
+    events: int
+    messages: int
+
+
+def sweep() -> SweepReport:
+    """Re-enqueue events and messages that were queued long ago or whose lease ran out."""
+    settings = current_app.config["STORECHAT"]
+    now = db.utcnow()
+    stale = now - timedelta(seconds=settings.sweep_grace_seconds)
+    events = _requeue(
+        InboundEvent,
+        or_(
+            and_(InboundEvent.state == EventState.PENDING.value,
+                 or_(InboundEvent.enqueued_at.is_(None), InboundEvent.enqueued_at < stale)),
+            and_(InboundEvent.state == EventState.PROCESSING.value,
+                 InboundEvent.lease_until < now),
+        ),
+        "process_event",
+    )
+    messages = _requeue(
+        Message,
+        or_(
+            and_(Message.state == MessageState.PENDING.value,
+                 or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale),
+                 or_(Message.not_before.is_(None), Message.not_before <= now)),
+            and_(Message.state == MessageState.SENDING.value, Message.lease_until < now),
+        ),
+        "send_message",
+    )
+    if events or messages:
+        log.info("sweeper re-enqueued %d events and %d messages", events, messages)
+    return SweepReport(events, messages)
+
+
+def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        ids = list(session.scalars(
+            select(model.id).where(condition).order_by(model.id).limit(SWEEP_BATCH)  # type: ignore[attr-defined]
+        ))
+        if ids:
+            session.execute(
+                update(model).where(model.id.in_(ids)).values(enqueued_at=db.utcnow())  # type: ignore[attr-defined]
+            )
+    for row_id in ids:
+        queue.enqueue(job, row_id)
+    return len(ids)
+
+
+def start_thread(app: Flask, stop: threading.Event) -> threading.Thread:
+    """Sweep now and then every sweep_interval_seconds until `stop` is set."""
+    interval = app.config["STORECHAT"].sweep_interval_seconds
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                with app.app_context():
+                    sweep()
+            except Exception:  # noqa: BLE001 - a failed sweep must not kill the worker
+                log.exception("sweep failed; trying again in %ss", interval)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="storechat-sweeper", daemon=True)
+    thread.start()
+    return thread

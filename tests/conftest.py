@@ -1,0 +1,153 @@
+"""Shared fixtures: a fresh app per test on its own SQLite file, helpers, and service lanes."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
+
+from plugin import create_app, db, migrate
+from plugin.config import load_settings
+from plugin.demo import store as demo_store
+from webhooks.signatures import hmac_sha256_base64
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_SERVICES = os.environ.get("STORECHAT_REQUIRE_SERVICES") == "1"
+TEST_KEY = Fernet.generate_key().decode()
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip (or, with STORECHAT_REQUIRE_SERVICES=1, fail) when a lane's service is missing."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"STORECHAT_REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def shared_fixture(*parts: str) -> Path:
+    """A recorded payload from ../shared/fixtures; skips when shared/ is not beside the clone."""
+    path = SHARED_FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared fixture {'/'.join(parts)} is not available in this checkout")
+    return path
+
+
+def test_environ(instance: Path, **extra: str) -> dict[str, str]:
+    """Environment for a StoreChat process under test (subprocess tests use it too)."""
+    environ = {
+        "STORECHAT_ENV": "test",
+        "STORECHAT_INSTANCE_PATH": str(instance),
+        "STORECHAT_ENCRYPTION_KEY": TEST_KEY,
+        "STORECHAT_SECRET_KEY": "test-secret-key",
+    }
+    environ.update(extra)
+    return environ
+
+
+def make_app(instance: Path, migrate_db: bool = True, **overrides: Any) -> Flask:
+    """A StoreChat app on its own instance folder, migrated, jobs run inline by default."""
+    overrides.setdefault("queue_immediate", True)
+    settings = load_settings(test_environ(instance), **overrides)
+    app = create_app(settings)
+    if migrate_db:
+        with app.app_context():
+            migrate.upgrade()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """A fresh app on SQLite with inline jobs."""
+    application = make_app(tmp_path / "instance")
+    yield application
+    application.extensions["storechat.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for `app`."""
+    return app.test_client()
+
+
+class DemoPlatform:
+    """Plays the demo store's platform: signs and posts webhooks like a real platform."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app = app
+        self.client = client
+        with app.app_context():
+            with db.transaction() as session:
+                store = demo_store.get_or_create(session)
+            self.store_id = store.id
+            self.key = store.key
+            self.secret = json.loads(store.credentials)["webhook_secret"].encode()
+
+    def post(self, topic: str, payload: Any, *, event_id: str | None = None,
+             body: bytes | None = None, signature: str | None = None) -> Any:
+        """POST a delivery; signs `body` (or the JSON of `payload`) unless told otherwise."""
+        raw = body if body is not None else json.dumps(payload).encode()
+        headers = {
+            "X-StoreChat-Topic": topic,
+            "X-StoreChat-Event-Id": event_id or uuid.uuid4().hex,
+            "X-StoreChat-Hmac-Sha256": signature if signature is not None
+            else hmac_sha256_base64(self.secret, raw),
+            "Content-Type": "application/json",
+        }
+        return self.client.post(f"/webhooks/demo/{self.key}", data=raw, headers=headers)
+
+
+def order_payload(order_id: str = "o-1", status: str = "placed", **changes: Any) -> dict[str, Any]:
+    """A demo-platform order body."""
+    payload: dict[str, Any] = {
+        "id": order_id,
+        "number": "1001",
+        "status": status,
+        "currency": "EUR",
+        "total": "54.80",
+        "payment_gateway": "card",
+        "customer": dict(demo_store.DEMO_CUSTOMER),
+        "line_items": [{"title": "Linen shirt", "quantity": 1, "price": "49.90"}],
+    }
+    payload.update(changes)
+    return payload
+
+
+@pytest.fixture
+def demo(app: Flask, client: FlaskClient) -> DemoPlatform:
+    """The demo store, with a platform that posts signed webhooks to it."""
+    return DemoPlatform(app, client)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A PostgreSQL URL for the services lane (STORECHAT_TEST_DATABASE_URL)."""
+    url = os.environ.get("STORECHAT_TEST_DATABASE_URL", "")
+    need(bool(url), "STORECHAT_TEST_DATABASE_URL is not set (run .ci/services.sh)")
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis URL for the services lane (STORECHAT_TEST_REDIS_URL)."""
+    url = os.environ.get("STORECHAT_TEST_REDIS_URL", "")
+    need(bool(url), "STORECHAT_TEST_REDIS_URL is not set (run .ci/services.sh)")
+    return url
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Debian's Chromium, for Playwright's executable_path."""
+    need(CHROMIUM.exists() and shutil.which("chromium") is not None,
+         "/usr/bin/chromium is not installed (apt-get install chromium)")
+    return str(CHROMIUM)

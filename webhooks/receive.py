@@ -1,0 +1,34 @@
+"""What every receiver does after finding its secret: read, parse, store, answer."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from plugin.inbound import record_event
+
+
+def raw_body() -> bytes:
+    """The request body as sent; a body over the cap ends the request with 413."""
+    return request.get_data(cache=True)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or 400: malformed input is never stored."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        abort(400, description="the body is not valid JSON")
+    if not isinstance(data, dict):
+        abort(400, description="the body must be a JSON object")
+    return data
+
+
+def store_and_answer(*, source: str, dedupe_key: str, topic: str, body: bytes,
+                     store_id: int | None, headers: dict[str, str]) -> ResponseReturnValue:
+    """Record the delivery and answer 200 (new or duplicate); DB errors become 503 upstream."""
+    recorded = record_event(source=source, dedupe_key=dedupe_key, topic=topic, body=body,
+                            store_id=store_id, headers=headers)
+    return jsonify(ok=True, duplicate=not recorded.new), 200
