@@ -7,7 +7,7 @@ import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, load_dotenv
+from flask.cli import AppGroup, FlaskGroup, load_dotenv, with_appcontext
 
 from plugin.config import ConfigError, load_settings
 
@@ -46,6 +46,7 @@ def db_revision(message: str, autogenerate: bool) -> None:
 
 @click.command("worker")
 @click.option("--threads", default=4, show_default=True, help="Jobs run at once.")
+@with_appcontext
 def worker(threads: int) -> None:
     """Run a queue consumer (and the sweeper) until SIGINT or SIGTERM."""
     from plugin import sweeper
@@ -68,6 +69,7 @@ def worker(threads: int) -> None:
 
 
 @click.command("sweep")
+@with_appcontext
 def sweep_once() -> None:
     """Re-enqueue lost events and messages once (workers do this on their own)."""
     from plugin import sweeper

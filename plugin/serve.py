@@ -9,6 +9,7 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 # How long children get to finish their work after SIGTERM before they are killed.
 STOP_GRACE_SECONDS = 15
@@ -22,6 +23,7 @@ STOP_GRACE_SECONDS = 15
 @click.option("--worker/--no-worker", "embedded_worker", default=True, show_default=True,
               help="Run a queue consumer alongside (off when `storechat worker`s run elsewhere).")
 @click.option("--worker-threads", default=2, show_default=True)
+@with_appcontext
 def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker: bool,
           worker_threads: int) -> None:
     """Serve StoreChat with gunicorn and an embedded worker until Ctrl-C."""

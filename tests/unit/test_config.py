@@ -1,0 +1,100 @@
+"""Configuration: defaults for a laptop, loud failures for production."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from plugin.config import ConfigError, load_settings
+
+GOOD_KEY = Fernet.generate_key().decode()
+
+
+def test_development_defaults_need_nothing(tmp_path: Path) -> None:
+    settings = load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path)})
+    assert settings.env == "development"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'storechat.db'}"
+    assert settings.embedded
+    assert settings.whatsapp_access_token == ""  # sandbox transport
+
+
+def test_development_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
+    first = load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path)})
+    second = load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path)})
+    assert first.secret_key and first.secret_key == second.secret_key
+    assert first.encryption_keys == second.encryption_keys
+    Fernet(first.encryption_keys[0].encode())  # a usable key
+    for name in ("secret_key", "encryption_key"):
+        mode = stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+        assert mode == 0o600
+
+
+def test_production_names_every_missing_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"STORECHAT_ENV": "production", "STORECHAT_INSTANCE_PATH": str(tmp_path),
+                       "STORECHAT_SECRET_KEY": "s"})
+    message = str(error.value)
+    assert "STORECHAT_ENCRYPTION_KEY" in message
+    assert "STORECHAT_DATABASE_URL" in message
+    assert "STORECHAT_PUBLIC_URL" in message
+    assert "STORECHAT_SECRET_KEY" not in message
+    assert not (tmp_path / "secret_key").exists()  # production never generates secrets
+
+
+def test_production_with_everything_set(tmp_path: Path) -> None:
+    settings = load_settings({
+        "STORECHAT_ENV": "production", "STORECHAT_SECRET_KEY": "s" * 40,
+        "STORECHAT_ENCRYPTION_KEY": GOOD_KEY, "STORECHAT_PUBLIC_URL": "https://chat.example.com",
+        "STORECHAT_DATABASE_URL": "postgresql+psycopg://u:p@db/storechat",
+        "STORECHAT_INSTANCE_PATH": str(tmp_path),
+    })
+    assert settings.env == "production"
+    assert not settings.is_sqlite
+
+
+def test_production_refuses_plain_http_public_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="https"):
+        load_settings({
+            "STORECHAT_ENV": "production", "STORECHAT_SECRET_KEY": "s",
+            "STORECHAT_ENCRYPTION_KEY": GOOD_KEY, "STORECHAT_PUBLIC_URL": "http://chat.example.com",
+            "STORECHAT_DATABASE_URL": "postgresql+psycopg://u:p@db/storechat",
+            "STORECHAT_INSTANCE_PATH": str(tmp_path),
+        })
+
+
+@pytest.mark.parametrize(("variable", "value", "fragment"), [
+    ("STORECHAT_ENCRYPTION_KEY", "not-a-key", "STORECHAT_ENCRYPTION_KEY"),
+    ("STORECHAT_LEASE_SECONDS", "ten", "STORECHAT_LEASE_SECONDS"),
+    ("STORECHAT_ALLOW_HTTP_STORES", "maybe", "STORECHAT_ALLOW_HTTP_STORES"),
+    ("STORECHAT_DATABASE_URL", "mysql://x", "STORECHAT_DATABASE_URL"),
+    ("STORECHAT_REDIS_URL", "localhost:6379", "STORECHAT_REDIS_URL"),
+    ("STORECHAT_ENV", "staging", "STORECHAT_ENV"),
+])
+def test_malformed_values_are_named(tmp_path: Path, variable: str, value: str,
+                                    fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path), variable: value})
+
+
+def test_key_rotation_accepts_several_keys(tmp_path: Path) -> None:
+    other = Fernet.generate_key().decode()
+    settings = load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path),
+                              "STORECHAT_ENCRYPTION_KEY": f"{GOOD_KEY}, {other}"})
+    assert settings.encryption_keys == (GOOD_KEY, other)
+
+
+def test_cli_fails_at_boot_naming_the_missing_secret(tmp_path: Path) -> None:
+    environ = {"PATH": os.environ["PATH"], "STORECHAT_ENV": "production",
+               "STORECHAT_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "plugin.cli", "db", "upgrade"],
+                            env=environ, capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path)
+    assert result.returncode == 2
+    assert "configuration error" in result.stderr
+    assert "STORECHAT_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
