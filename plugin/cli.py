@@ -7,7 +7,8 @@ import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, load_dotenv, with_appcontext
+from flask.cli import (AppGroup, FlaskGroup, load_dotenv, routes_command, shell_command,
+                       with_appcontext)
 
 from plugin.config import ConfigError, load_settings
 
@@ -122,9 +123,13 @@ def main() -> None:
         sys.exit(2)
     from plugin import create_app
 
-    FlaskGroup(name="storechat", create_app=create_app, add_version_option=False,
-               load_dotenv=False, help="StoreChat: WhatsApp commerce for your store.").main(
-        prog_name="storechat")
+    # No `run`: Flask's development server is not how StoreChat is served (use `serve`).
+    group = FlaskGroup(name="storechat", create_app=create_app, add_default_commands=False,
+                       add_version_option=False, load_dotenv=False,
+                       help="StoreChat: WhatsApp commerce for your store.")
+    group.add_command(shell_command)
+    group.add_command(routes_command)
+    group.main(prog_name="storechat")
 
 
 if __name__ == "__main__":
