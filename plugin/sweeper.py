@@ -63,8 +63,12 @@ def sweep() -> SweepReport:
 
 def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untyped-def]
     with db.transaction() as session:
+        # Lock the rows (PostgreSQL; SQLite ignores it) and skip those another sweeper holds:
+        # two workers sweeping at once otherwise update overlapping rows in different orders
+        # and deadlock, and would both enqueue the same rows.
         ids = list(session.scalars(
             select(model.id).where(condition).order_by(model.id).limit(SWEEP_BATCH)  # type: ignore[attr-defined]
+            .with_for_update(skip_locked=True)
         ))
         if ids:
             session.execute(
