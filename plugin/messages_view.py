@@ -12,8 +12,8 @@ from plugin.models import Message, Order, Template
 
 # What the message log shows for each state: WhatsApp's own tick vocabulary.
 TICKS = {
-    "pending": "🕓",
-    "sending": "🕓",
+    "pending": "…",
+    "sending": "…",
     "sent": "✓",
     "delivered": "✓✓",
     "read": "✓✓",

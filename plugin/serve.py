@@ -41,7 +41,13 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
     if embedded_worker:
         commands["worker"] = [sys.executable, "-m", "plugin.cli", "worker",
                               "--threads", str(worker_threads)]
-    children = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
+    # gunicorn runs in its own process group, so a terminal's Ctrl-C reaches only this
+    # supervisor, which stops it with one SIGTERM: signalled by the terminal (SIGINT) and by
+    # its master (SIGQUIT) at once, a gthread worker can deadlock until it is SIGKILLed.
+    groups = {"web": 0}
+    stopping = _trap_stop_signals()
+    children = {name: subprocess.Popen(cmd, env=os.environ.copy(), process_group=groups.get(name))
+                for name, cmd in commands.items()}
     where = f"http://{host}:{port}/"
     click.echo(
         f"\nStoreChat is running at {where}\n"
@@ -51,19 +57,26 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
         f"  WhatsApp: {'Cloud API' if settings.whatsapp_access_token else 'sandbox (nothing is really sent)'}\n"
         "Press Ctrl-C to stop.\n"
     )
-    code = _supervise(children)
+    code = _supervise(children, stopping)
     sys.exit(code)
 
 
-def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
-    """Wait until a signal arrives or a child dies; then stop every child. Exit code."""
-    stopping = {"signal": None}
+def _trap_stop_signals() -> dict[str, int | None]:
+    """Record stop signals instead of dying, from before the first child starts."""
+    stopping: dict[str, int | None] = {"signal": None}
 
     def on_signal(signum: int, _frame: object) -> None:
         stopping["signal"] = signum
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP: a closed terminal no longer reaches gunicorn's own group; stop it from here.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, on_signal)
+    return stopping
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]],
+               stopping: dict[str, int | None]) -> int:
+    """Wait until a signal arrives or a child dies; then stop every child. Exit code."""
     died = None
     while stopping["signal"] is None and died is None:
         died = next((name for name, p in children.items() if p.poll() is not None), None)
