@@ -19,6 +19,24 @@ POLL_MAX_DELAY_SECONDS = 0.5
 
 db_cli = AppGroup("db", help="Database schema.")
 stores_cli = AppGroup("stores", help="Connected stores.")
+owners_cli = AppGroup("owners", help="Owner accounts.")
+
+
+@owners_cli.command("setup-link")
+@click.option("--base-url", default=None, help="Where browsers reach StoreChat "
+              "(default: STORECHAT_PUBLIC_URL).")
+def owners_setup_link(base_url: str | None) -> None:
+    """Print a one-time link that creates the first owner account."""
+    from plugin import db
+    from plugin.auth import accounts
+
+    base = base_url or current_app.config["STORECHAT"].public_url
+    with db.transaction() as session:
+        if accounts.has_owner(session):
+            raise click.ClickException("an owner account exists: sign in, or reset its "
+                                       "password from the sign-in page")
+        token = accounts.new_setup_token(session)
+    click.echo(f"{base.rstrip('/')}/setup?token={token}")
 
 
 @db_cli.command("upgrade")
@@ -110,6 +128,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sweep_once)
     app.cli.add_command(db_cli)
     app.cli.add_command(stores_cli)
+    app.cli.add_command(owners_cli)
 
 
 def main() -> None:

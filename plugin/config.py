@@ -30,6 +30,10 @@ DEFAULT_SWEEP_GRACE_SECONDS = 120
 DEFAULT_SWEEP_INTERVAL_SECONDS = 30
 
 
+# Sign-in failures are counted over this window (see plugin.auth.throttle).
+DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
+
+
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it."""
 
@@ -50,6 +54,7 @@ class Settings:
     sweep_grace_seconds: int = DEFAULT_SWEEP_GRACE_SECONDS
     sweep_interval_seconds: int = DEFAULT_SWEEP_INTERVAL_SECONDS
     queue_immediate: bool = False
+    login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
     shopify_api_key: str = ""
     shopify_api_secret: str = ""
     shopify_old_api_secret: str = ""
@@ -106,6 +111,7 @@ _INT_VARS = {
     "STORECHAT_LEASE_SECONDS": "lease_seconds",
     "STORECHAT_SWEEP_GRACE_SECONDS": "sweep_grace_seconds",
     "STORECHAT_SWEEP_INTERVAL_SECONDS": "sweep_interval_seconds",
+    "STORECHAT_LOGIN_WINDOW_SECONDS": "login_window_seconds",
 }
 
 _BOOL_VARS = {
@@ -214,7 +220,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("STORECHAT_PUBLIC_URL must start with http:// or https://")
     if settings.env == "production" and not settings.public_url.startswith("https://"):
         raise ConfigError("STORECHAT_PUBLIC_URL must be https:// in production")
-    for name in ("lease_seconds", "sweep_grace_seconds", "sweep_interval_seconds", "max_body_bytes"):
+    for name in ("lease_seconds", "sweep_grace_seconds", "sweep_interval_seconds",
+                 "max_body_bytes", "login_window_seconds"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -16,8 +16,16 @@ RETRY_AFTER_SECONDS = "5"
 
 ADMIN_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
 )
+
+
+def _frame_ancestors() -> str:
+    """Only the shop's own admin may frame an embedded page; nobody frames the rest."""
+    principal = g.get("principal")
+    if principal is not None and principal.kind == "shop":
+        return f"https://{principal.label} https://admin.shopify.com"
+    return "'none'"
 
 
 def _wants_json() -> bool:
@@ -61,5 +69,6 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+            response.headers.setdefault("Content-Security-Policy",
+                                        ADMIN_CSP.format(ancestors=_frame_ancestors()))
         return response

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain.journeys import render_text
 from plugin.models import Message, Order, Template
+from plugin.tenancy import scoped
 
 # What the message log shows for each state: WhatsApp's own tick vocabulary.
 TICKS = {
@@ -39,9 +40,9 @@ class MessageRow:
 
 
 def message_rows(session: Session, store_id: int, limit: int) -> list[MessageRow]:
-    """The store's newest messages, oldest first (as a chat reads)."""
+    """The store's newest messages, oldest first (as a chat reads); only the principal's."""
     messages = list(session.scalars(
-        select(Message).where(Message.store_id == store_id)
+        scoped(select(Message), Message).where(Message.store_id == store_id)
         .order_by(Message.id.desc()).limit(limit)
     ))
     bodies = {

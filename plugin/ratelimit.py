@@ -14,7 +14,11 @@ def init_app(app: Flask) -> None:
     app.extensions["storechat.limiter"] = MovingWindowRateLimiter(storage)
 
 
+def limiter() -> MovingWindowRateLimiter:
+    """The app's limiter (memory or Redis), for any per-key limit."""
+    return current_app.extensions["storechat.limiter"]
+
+
 def allow_send(sender_id: str, per_second: int) -> bool:
     """Count one send for a WhatsApp number; False when its per-second throughput is used up."""
-    limiter = current_app.extensions["storechat.limiter"]
-    return bool(limiter.hit(RateLimitItemPerSecond(per_second), "wa-send", sender_id))
+    return bool(limiter().hit(RateLimitItemPerSecond(per_second), "wa-send", sender_id))

@@ -49,6 +49,7 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
     children = {name: subprocess.Popen(cmd, env=os.environ.copy(), process_group=groups.get(name))
                 for name, cmd in commands.items()}
     where = f"http://{host}:{port}/"
+    setup_link = _first_run_link(where)
     click.echo(
         f"\nStoreChat is running at {where}\n"
         f"  database: {settings.database_url.split('@')[-1]}\n"
@@ -57,8 +58,23 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
         f"  WhatsApp: {'Cloud API' if settings.whatsapp_access_token else 'sandbox (nothing is really sent)'}\n"
         "Press Ctrl-C to stop.\n"
     )
+    if setup_link:
+        click.echo("No owner account yet. Create it with this one-time link (valid 24 hours):\n"
+                   f"  {setup_link}\n")
     code = _supervise(children, stopping)
     sys.exit(code)
+
+
+def _first_run_link(base_url: str) -> str | None:
+    """A one-time set-up link while no owner exists; StoreChat never has a default password."""
+    from plugin import db
+    from plugin.auth import accounts
+
+    with db.transaction() as session:
+        if accounts.has_owner(session):
+            return None
+        token = accounts.new_setup_token(session)
+    return f"{base_url.rstrip('/')}/setup?token={token}"
 
 
 def _trap_stop_signals() -> dict[str, int | None]:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from plugin import db, queue
 from plugin.domain.outbox import MessageState
-from plugin.models import EventState, InboundEvent, Message
+from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,15 @@ def sweep() -> SweepReport:
     )
     if events or messages:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
+    _forget_expired(now)
     return SweepReport(events, messages)
+
+
+def _forget_expired(now: datetime) -> None:
+    """Delete sessions and one-time tokens past their expiry (sign-in pages make many)."""
+    with db.transaction() as session:
+        session.execute(delete(WebSession).where(WebSession.expires_at < now))
+        session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now))
 
 
 def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -14,6 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from plugin import create_app, db, migrate
+from plugin.auth.passwords import hash_password
+from plugin.models import Owner
 from plugin.config import load_settings
 from plugin.demo import store as demo_store
 from webhooks.signatures import hmac_sha256_base64
@@ -127,6 +130,41 @@ def order_payload(order_id: str = "o-1", status: str = "placed", **changes: Any)
 def demo(app: Flask, client: FlaskClient) -> DemoPlatform:
     """The demo store, with a platform that posts signed webhooks to it."""
     return DemoPlatform(app, client)
+
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def create_owner(app: Flask, email: str, password: str = PASSWORD) -> int:
+    """An owner account made directly in the database; returns its id."""
+    with app.app_context(), db.transaction() as session:
+        owner = Owner(email=email, password_hash=hash_password(password))
+        session.add(owner)
+        session.flush()
+        return owner.id
+
+
+def csrf_token(client: FlaskClient, path: str = "/signin") -> str:
+    """The CSRF token of the client's session, read from a page's form."""
+    match = _CSRF.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the real form; returns the response."""
+    return client.post("/signin", data={"email": email, "password": password,
+                                        "csrf_token": csrf_token(client)})
+
+
+@pytest.fixture
+def owner(app: Flask, client: FlaskClient) -> FlaskClient:
+    """`client`, signed in as a fresh owner account (owner@example.com)."""
+    create_owner(app, "owner@example.com")
+    response = sign_in(client, "owner@example.com")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
 
 
 @pytest.fixture

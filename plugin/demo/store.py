@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin import db
 from plugin.domain.journeys import STARTER_TEMPLATES
 from plugin.inbound import Recorded, record_event
 from plugin.models import Automation, ConsentEntry, Customer, Order, Store, Template
@@ -48,18 +47,20 @@ class ActionNotAllowed(ValueError):
     """The action does not follow from the order's current status."""
 
 
-def find(session: Session) -> Store | None:
-    """The installation's demo store, if it was created."""
-    return session.scalars(select(Store).where(Store.platform == "demo")).first()
+def find(session: Session, owner_id: int | None = None) -> Store | None:
+    """The owner's demo store, if they created one."""
+    owner = Store.owner_id.is_(None) if owner_id is None else Store.owner_id == owner_id
+    return session.scalars(select(Store).where(Store.platform == "demo", owner)).first()
 
 
-def get_or_create(session: Session) -> Store:
-    """The demo store, created with starter journeys and a consenting customer on first use."""
-    store = find(session)
+def get_or_create(session: Session, owner_id: int | None = None) -> Store:
+    """The owner's demo store, created with starter journeys and a consenting customer."""
+    store = find(session, owner_id)
     if store is not None:
         return store
     store = Store(platform="demo", domain=DEMO_DOMAIN, name="StoreChat Demo Shop",
-                  country="PT", currency="EUR", timezone="Europe/Lisbon", locale="en")
+                  owner_id=owner_id, country="PT", currency="EUR", timezone="Europe/Lisbon",
+                  locale="en")
     set_credentials(store, {"webhook_secret": new_secret()})
     session.add(store)
     session.flush()
@@ -143,8 +144,3 @@ def _deliver(store: Store, topic: str, payload: dict[str, Any]) -> Recorded:
     return record_event(source="demo", dedupe_key=f"{store.key}:{delivery_id}", topic=topic,
                         body=body, store_id=store.id,
                         headers={"topic": topic, "event_id": delivery_id})
-
-
-def demo_session_store() -> Store | None:
-    """The demo store, read in the current request's session."""
-    return find(db.session())

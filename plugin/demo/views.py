@@ -5,12 +5,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from plugin import db
+from plugin import db, tenancy
+from plugin.auth.guard import protect
 from plugin.demo import store as demo
 from plugin.messages_view import message_rows
-from plugin.models import Order
+from plugin.models import Order, Store
 
-blueprint = Blueprint("demo", __name__, url_prefix="/demo")
+blueprint = protect(Blueprint("demo", __name__, url_prefix="/demo"))
+
+
+def current_demo_store() -> Store | None:
+    """The signed-in owner's demo store (403 for a Shopify shop: demos are for owners)."""
+    return demo.find(db.session(), tenancy.owner_id_or_403())
 
 # The page shows this many of the newest orders and messages.
 PAGE_SIZE = 20
@@ -19,15 +25,16 @@ PAGE_SIZE = 20
 @blueprint.post("/start")
 def start() -> ResponseReturnValue:
     """Create the demo store on first use and open it."""
+    owner_id = tenancy.owner_id_or_403()
     with db.transaction() as session:
-        demo.get_or_create(session)
+        demo.get_or_create(session, owner_id)
     return redirect(url_for("demo.page"))
 
 
 @blueprint.get("")
 def page() -> ResponseReturnValue:
     """The demo store: its orders with their next actions, the message log, the phone."""
-    store = demo.demo_session_store()
+    store = current_demo_store()
     if store is None:
         return redirect(url_for("admin.index"))
     return render_template("demo.html", store=store, **_feed(store.id))
@@ -36,7 +43,7 @@ def page() -> ResponseReturnValue:
 @blueprint.get("/feed")
 def feed() -> ResponseReturnValue:
     """The live part of the page, re-fetched by demo.js while jobs run."""
-    store = demo.demo_session_store()
+    store = current_demo_store()
     if store is None:
         abort(404)
     return render_template("_demo_feed.html", store=store, **_feed(store.id))
@@ -45,7 +52,7 @@ def feed() -> ResponseReturnValue:
 @blueprint.post("/orders")
 def place_order() -> ResponseReturnValue:
     """Place a test order on the demo store."""
-    store = demo.demo_session_store()
+    store = current_demo_store()
     if store is None:
         abort(404)
     demo.place_order(store)
@@ -56,9 +63,9 @@ def place_order() -> ResponseReturnValue:
 @blueprint.post("/orders/<int:order_id>/<action>")
 def advance(order_id: int, action: str) -> ResponseReturnValue:
     """Move a demo order on: pay, ship, out_for_delivery or deliver."""
-    store = demo.demo_session_store()
-    order = db.session().get(Order, order_id)
-    if store is None or order is None or order.store_id != store.id:
+    store = current_demo_store()
+    order = tenancy.get_or_404(Order, order_id)
+    if store is None or order.store_id != store.id:
         abort(404)
     try:
         demo.advance_order(store, order, action)
@@ -70,7 +77,8 @@ def advance(order_id: int, action: str) -> ResponseReturnValue:
 def _feed(store_id: int) -> dict[str, object]:
     session = db.session()
     orders = list(session.scalars(
-        select(Order).where(Order.store_id == store_id).order_by(Order.id.desc()).limit(PAGE_SIZE)
+        tenancy.scoped(select(Order), Order).where(Order.store_id == store_id)
+        .order_by(Order.id.desc()).limit(PAGE_SIZE)
     ))
     return {
         "orders": orders,

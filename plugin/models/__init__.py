@@ -4,6 +4,7 @@ from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.messages import Message
 from plugin.models.orders import Order
+from plugin.models.owners import OneTimeToken, Owner, WebSession
 from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
 from plugin.models.templates import Automation, Template
 
@@ -15,9 +16,12 @@ __all__ = [
     "EventState",
     "InboundEvent",
     "Message",
+    "OneTimeToken",
     "Order",
+    "Owner",
     "Store",
     "StoreStatus",
     "Template",
+    "WebSession",
     "WhatsAppAccount",
 ]

@@ -34,6 +34,10 @@ class Store(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True, default=new_store_key)
     platform: Mapped[str] = mapped_column(String(20))  # shopify | woocommerce | demo
+    # The signed-in owner who manages it; Shopify stores are reached through App Home instead.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="SET NULL"), index=True
+    )
     domain: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(20), default=StoreStatus.ACTIVE.value)

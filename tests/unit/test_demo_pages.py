@@ -12,15 +12,21 @@ from plugin import db
 from plugin.demo import store as demo_store
 from plugin.inbound import record_event
 from plugin.models import ConsentEntry, Message, Order, Store
+from tests.conftest import csrf_token
+
+
+def _post(client: FlaskClient, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    return client.post(url, data={"csrf_token": csrf_token(client, "/")}, **kwargs)
 
 
 def _start(client: FlaskClient) -> str:
-    response = client.post("/demo/start")
+    response = _post(client, "/demo/start")
     assert response.status_code == 302
     return client.get("/demo").get_data(as_text=True)
 
 
-def test_the_landing_page_offers_three_ways_in(client: FlaskClient) -> None:
+def test_the_landing_page_offers_three_ways_in(owner: FlaskClient) -> None:
+    client = owner
     html = client.get("/").get_data(as_text=True)
     for text in ("Connect a Shopify store", "Connect a WooCommerce store", "Try the demo store"):
         assert text in html
@@ -28,7 +34,8 @@ def test_the_landing_page_offers_three_ways_in(client: FlaskClient) -> None:
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
-def test_the_demo_store_is_created_once_with_consent(app: Flask, client: FlaskClient) -> None:
+def test_the_demo_store_is_created_once_with_consent(app: Flask, owner: FlaskClient) -> None:
+    client = owner
     _start(client)
     _start(client)
     with app.app_context():
@@ -39,14 +46,15 @@ def test_the_demo_store_is_created_once_with_consent(app: Flask, client: FlaskCl
     assert "Open the demo store" in client.get("/").get_data(as_text=True)
 
 
-def test_the_demo_journey_from_the_buttons(app: Flask, client: FlaskClient) -> None:
+def test_the_demo_journey_from_the_buttons(app: Flask, owner: FlaskClient) -> None:
+    client = owner
     _start(client)
-    client.post("/demo/orders")
+    _post(client, "/demo/orders")
     for action in ("pay", "ship", "deliver"):
         html = client.get("/demo").get_data(as_text=True)
         [url] = [u for u in re.findall(r'action="(/demo/orders/\d+/\w+)"', html)
                  if u.endswith("/" + action)]
-        assert client.post(url).status_code == 302
+        assert _post(client, url).status_code == 302
     feed = client.get("/demo/feed").get_data(as_text=True)
     bubbles = re.findall(r'class="bubble[^"]*"[^>]*>\s*<p>(.*?)</p>', feed, re.S)
     assert len(bubbles) == 4
@@ -58,28 +66,31 @@ def test_the_demo_journey_from_the_buttons(app: Flask, client: FlaskClient) -> N
 
 
 def test_an_action_out_of_order_is_refused_with_a_message(app: Flask,
-                                                          client: FlaskClient) -> None:
+                                                          owner: FlaskClient) -> None:
+    client = owner
     _start(client)
-    client.post("/demo/orders")
+    _post(client, "/demo/orders")
     with app.app_context():
         order_id = db.session().scalars(select(Order.id)).one()
-    response = client.post(f"/demo/orders/{order_id}/deliver", follow_redirects=True)
+    response = _post(client, f"/demo/orders/{order_id}/deliver", follow_redirects=True)
     assert "cannot deliver" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Message)) == 1
 
 
-def test_demo_pages_before_the_demo_exists(client: FlaskClient) -> None:
+def test_demo_pages_before_the_demo_exists(owner: FlaskClient) -> None:
+    client = owner
     assert client.get("/demo").status_code == 302
     assert client.get("/demo/feed").status_code == 404
-    assert client.post("/demo/orders").status_code == 404
-    assert client.post("/demo/orders/1/pay").status_code == 404
+    assert _post(client, "/demo/orders").status_code == 404
+    assert _post(client, "/demo/orders/1/pay").status_code == 404
 
 
-def test_product_names_are_escaped_in_the_preview(app: Flask, client: FlaskClient) -> None:
+def test_product_names_are_escaped_in_the_preview(app: Flask, owner: FlaskClient) -> None:
+    client = owner
     _start(client)
     with app.app_context():
-        store = demo_store.demo_session_store()
+        store = demo_store.find(db.session(), owner_id=1)
         name = 'Tom & Jerry #1 — 50% "off" 🎉 <b>mug</b>'
         order = {"id": "x1", "number": "7", "status": "placed", "currency": "EUR",
                  "total": "1.00", "customer": dict(demo_store.DEMO_CUSTOMER, first_name=name)}

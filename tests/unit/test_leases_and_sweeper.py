@@ -81,3 +81,20 @@ def test_the_sweeper_recovers_a_lost_event_and_a_dead_workers_send(tmp_path: Pat
         db.session().expire_all()
         assert db.session().get(Message, message.id).state == "sent"
         assert sweep() == type(report)(0, 0)
+
+
+def test_the_sweeper_forgets_expired_sessions_and_tokens(app: Flask) -> None:
+    from plugin.models import OneTimeToken, WebSession
+
+    past, future = db.utcnow() - timedelta(seconds=1), db.utcnow() + timedelta(days=1)
+    with app.app_context():
+        with db.transaction() as session:
+            session.add_all([
+                WebSession(token_hash="a" * 64, data={}, expires_at=past),
+                WebSession(token_hash="b" * 64, data={}, expires_at=future),
+                OneTimeToken(purpose="setup", token_hash="c" * 64, expires_at=past),
+                OneTimeToken(purpose="setup", token_hash="d" * 64, expires_at=future),
+            ])
+        sweep()
+        assert db.session().scalars(select(WebSession.token_hash)).all() == ["b" * 64]
+        assert db.session().scalars(select(OneTimeToken.token_hash)).all() == ["d" * 64]
