@@ -2,25 +2,21 @@
 
 No inline jobs here: gunicorn serves the pages and the embedded worker (Huey on SQLite)
 turns each demo action into a message, exactly as on a laptop after `storechat serve`.
+The owner first creates their account with the set-up link `serve` printed, as on a first run.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from plugin.demo.store import PRODUCTS
-from tests import conftest
-from tests.browser.served import STOP_EXPECTED_SECONDS, port_open, storechat_serve
+from tests.browser.served import (NARROW_VIEWPORT, WAIT_MS, assert_stopped_cleanly, chromium,
+                                  set_up_owner, shot, storechat_serve)
 
-# Each browser wait (a job to run, a poll to show it) gives up after this long.
-WAIT_MS = 15_000
-VIEWPORT = {"width": 1280, "height": 860}
-NARROW_VIEWPORT = {"width": 390, "height": 844}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-proxy-server"]
+OWNER_EMAIL = "owner@example.com"
+OWNER_PASSWORD = "demo journey password"
 # Each owner action, the message it causes (template, words the shopper reads), in journey order.
 JOURNEY = (
     ("place", "order_confirmation", "thank you for your order"),
@@ -28,10 +24,6 @@ JOURNEY = (
     ("ship", "order_shipped", "is on its way"),
     ("deliver", "order_delivered", "has been delivered"),
 )
-
-
-def _shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(conftest.ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _wait_for_message(page: Page, number: str, template: str, words: str) -> None:
@@ -46,12 +38,12 @@ def _wait_for_message(page: Page, number: str, template: str, words: str) -> Non
 
 
 def _landing(page: Page, url: str) -> None:
-    """The landing page offers both platforms and the demo; open the demo store."""
-    page.goto(f"{url}/")
+    """The admin home offers both platforms and the demo; open the demo store."""
+    expect(page).to_have_url(f"{url}/")
     for heading in ("Connect a Shopify store", "Connect a WooCommerce store",
                     "Try the demo store"):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
-    _shot(page, "landing")
+    shot(page, "landing")
     page.get_by_role("button", name="Try the demo store").click()
     expect(page).to_have_url(f"{url}/demo")
     expect(page.locator("#chat .bubble")).to_have_count(0)
@@ -96,57 +88,24 @@ def _journey(page: Page, url: str) -> None:
     expect(row.locator(".status")).to_have_text("delivered", timeout=WAIT_MS)
     expect(row.locator("button[data-action]")).to_have_count(0)
     _assert_chat(page, number)
-    _shot(page, "demo-delivered")
+    shot(page, "demo-delivered")
 
     # On a phone-sized screen the page reflows instead of scrolling sideways.
     page.set_viewport_size(NARROW_VIEWPORT)
-    _shot(page, "demo-delivered-narrow")
+    shot(page, "demo-delivered-narrow")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the demo page is {overflow}px wider than a phone screen"
 
 
 @pytest.mark.browser
 def test_demo_store_journey_through_storechat_serve(tmp_path: Path, chromium_path: str) -> None:
-    """Landing page → demo store → place, pay, ship, deliver; each message reaches the phone."""
-    conftest.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    console_errors: list[str] = []
-    outside: list[str] = []
-
-    def loopback_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            console_errors.append(f"{message.text} ({message.location.get('url', '')})")
-
+    """First-run set-up → admin home → demo store → place, pay, ship, deliver; each message
+    reaches the phone."""
     with storechat_serve(tmp_path) as served:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True,
-                                                 args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport=VIEWPORT)
-                context.route("**/*", loopback_only)
-                page = context.new_page()
-                page.set_default_timeout(WAIT_MS)
-                page.on("console", on_console)
-                page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
-                try:
-                    _journey(page, served.url)
-                except Exception:
-                    _shot(page, "demo-journey-failure")  # what the page showed when it failed
-                    raise
-            finally:
-                browser.close()
+        with chromium(chromium_path, "demo-journey-failure") as browsing:
+            set_up_owner(browsing.page, served, OWNER_EMAIL, OWNER_PASSWORD)
+            _journey(browsing.page, served.url)
 
-    assert console_errors == []
-    assert outside == [], "the pages asked for something beyond 127.0.0.1"
-    assert served.exit_code == 0, f"storechat serve exited with {served.exit_code}:\n" \
-                                  f"{served.log_tail()}"
-    assert served.leftovers == [], "processes outlived Ctrl-C"
-    assert served.stop_seconds < STOP_EXPECTED_SECONDS, f"Ctrl-C took {served.stop_seconds:.1f}s"
-    assert not port_open(served.port), "the port still answers after Ctrl-C"
-    assert "StoreChat stopped." in served.log.read_text(errors="replace")
+    assert browsing.console_errors == []
+    assert browsing.outside == [], "the pages asked for something beyond 127.0.0.1"
+    assert_stopped_cleanly(served)
