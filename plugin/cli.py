@@ -67,14 +67,14 @@ def db_revision(message: str, autogenerate: bool) -> None:
 @click.option("--threads", default=4, show_default=True, help="Jobs run at once.")
 @with_appcontext
 def worker(threads: int) -> None:
-    """Run a queue consumer (and the sweeper) until SIGINT or SIGTERM."""
+    """Run a queue consumer (with the sweeper and relay) until SIGINT or SIGTERM."""
     from plugin import sweeper
     from plugin.queue import huey
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["STORECHAT"]
     stop = threading.Event()
-    sweeper.start_thread(app, stop)
+    sweeper.start_threads(app, stop)
     consumer = huey().create_consumer(
         workers=threads, worker_type="thread", periodic=False,
         initial_delay=0.05, max_delay=POLL_MAX_DELAY_SECONDS, backoff=1.2,

@@ -4,12 +4,26 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey
+from huey.storage import SqliteStorage
 
 log = logging.getLogger(__name__)
 
 # Queue names are namespaced so one Redis can serve several StoreChat installs.
 QUEUE_NAME = "storechat"
+
+
+class _SqliteQueueStorage(SqliteStorage):
+    """Huey's SQLite storage with synchronous=NORMAL instead of an fsync per enqueue.
+
+    In WAL mode NORMAL survives process crashes; a power cut may drop the last few queue
+    entries, and the sweeper re-enqueues those from the database, which is the record.
+    """
+
+    def _create_connection(self):  # type: ignore[no-untyped-def]
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=NORMAL")
+        return connection
 
 
 def make_huey(app: Flask) -> Huey:
@@ -19,8 +33,8 @@ def make_huey(app: Flask) -> Huey:
         return MemoryHuey(QUEUE_NAME, immediate=True, results=False)
     if settings.redis_url:
         return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
-    return SqliteHuey(QUEUE_NAME, filename=str(settings.instance_path / "queue.db"),
-                      results=False)
+    return Huey(QUEUE_NAME, storage_class=_SqliteQueueStorage,
+                filename=str(settings.instance_path / "queue.db"), results=False)
 
 
 def init_app(app: Flask) -> None:
@@ -35,6 +49,17 @@ def init_app(app: Flask) -> None:
 def huey() -> Huey:
     """The current app's Huey instance."""
     return current_app.extensions["storechat.huey"]
+
+
+def relays_events() -> bool:
+    """True when new inbound events are handed to workers by the relay, not enqueued.
+
+    With the embedded (SQLite) queue, enqueueing would be a second write to a second file
+    on every webhook; instead the row is the job and each worker's relay polls for new
+    rows. With Redis, enqueueing is cheap and immediate, so webhooks enqueue directly.
+    """
+    settings = current_app.config["STORECHAT"]
+    return settings.embedded and not settings.queue_immediate
 
 
 def enqueue(job: str, row_id: int, delay: float = 0) -> bool:

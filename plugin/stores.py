@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from plugin import db
@@ -32,6 +35,44 @@ def set_credentials(store: Store, values: dict[str, Any]) -> None:
 def webhook_secret(store: Store) -> bytes:
     """The secret the store's webhooks are signed with (b'' if none: nothing verifies)."""
     return str(credentials(store).get("webhook_secret", "")).encode()
+
+
+# Receivers need a store's id and webhook secret on every delivery. Each process keeps them
+# this long instead of a query and a decryption per request; a rotated secret or a removed
+# store takes effect everywhere within this time.
+TARGET_CACHE_SECONDS = 10.0
+# Past this many entries the cache is emptied (a flood of made-up keys must not grow it).
+TARGET_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """What a webhook receiver needs to know about the store a delivery is for."""
+
+    store_id: int
+    key: str
+    secret: bytes
+
+
+def webhook_target(key: str, platform: str) -> WebhookTarget | None:
+    """The store a webhook URL names, with its secret (briefly cached); None if unknown."""
+    cache: dict[tuple[str, str], tuple[float, WebhookTarget | None]] = (
+        current_app.extensions.setdefault("storechat.webhook_targets", {}))
+    now = time.monotonic()
+    hit = cache.get((key, platform))
+    if hit is not None and now - hit[0] < TARGET_CACHE_SECONDS:
+        return hit[1]
+    row = db.session().execute(
+        select(Store.id, Store.credentials).where(Store.key == key, Store.platform == platform)
+    ).first()
+    target = None
+    if row is not None:
+        secret = json.loads(row.credentials).get("webhook_secret", "") if row.credentials else ""
+        target = WebhookTarget(store_id=row.id, key=key, secret=str(secret).encode())
+    if len(cache) >= TARGET_CACHE_SIZE:
+        cache.clear()
+    cache[(key, platform)] = (now, target)
+    return target
 
 
 def new_secret() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # Rows re-enqueued per table per sweep; a larger backlog drains over following sweeps.
 SWEEP_BATCH = 2000
+# How often the relay looks for new events (embedded queue): the most a webhook waits
+# before a worker takes it.
+RELAY_INTERVAL_SECONDS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,15 @@ def sweep() -> SweepReport:
     return SweepReport(events, messages)
 
 
+def relay() -> int:
+    """Enqueue inbound events that were stored without a job (the embedded queue's path)."""
+    return _requeue(
+        InboundEvent,
+        and_(InboundEvent.state == EventState.PENDING.value, InboundEvent.enqueued_at.is_(None)),
+        "process_event",
+    )
+
+
 def _forget_expired(now: datetime) -> None:
     """Delete sessions and one-time tokens past their expiry (sign-in pages make many)."""
     with db.transaction() as session:
@@ -87,19 +100,27 @@ def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untype
     return len(ids)
 
 
-def start_thread(app: Flask, stop: threading.Event) -> threading.Thread:
-    """Sweep now and then every sweep_interval_seconds until `stop` is set."""
-    interval = app.config["STORECHAT"].sweep_interval_seconds
+def start_threads(app: Flask, stop: threading.Event) -> list[threading.Thread]:
+    """Sweep every sweep_interval_seconds and, with the embedded queue, relay new events
+    every RELAY_INTERVAL_SECONDS, until `stop` is set."""
+    loops = [("storechat-sweeper", sweep, app.config["STORECHAT"].sweep_interval_seconds)]
+    with app.app_context():
+        if queue.relays_events():
+            loops.append(("storechat-relay", relay, RELAY_INTERVAL_SECONDS))
+    threads = []
+    for name, work, interval in loops:
+        thread = threading.Thread(target=_loop, args=(app, stop, work, interval), name=name,
+                                  daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                with app.app_context():
-                    sweep()
-            except Exception:  # noqa: BLE001 - a failed sweep must not kill the worker
-                log.exception("sweep failed; trying again in %ss", interval)
-            stop.wait(interval)
 
-    thread = threading.Thread(target=loop, name="storechat-sweeper", daemon=True)
-    thread.start()
-    return thread
+def _loop(app: Flask, stop: threading.Event, work: Callable[[], object], interval: float) -> None:
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                work()
+        except Exception:  # noqa: BLE001 - a failed pass must not kill the worker
+            log.exception("%s failed; trying again in %ss", work.__name__, interval)
+        stop.wait(interval)

@@ -24,11 +24,10 @@ EVENT_ID_HEADER = "X-StoreChat-Event-Id"
 def receive(store_key: str) -> ResponseReturnValue:
     """Verify, store and acknowledge one demo-platform delivery."""
     body = raw_body()
-    store = stores.by_key(store_key, platform="demo")
+    store = stores.webhook_target(store_key, "demo")
     if store is None:
         abort(404)
-    secret = stores.webhook_secret(store)
-    if not verify_base64_hmac([secret], body, request.headers.get(SIGNATURE_HEADER)):
+    if not verify_base64_hmac([store.secret], body, request.headers.get(SIGNATURE_HEADER)):
         abort(401, description="signature does not match")
     topic = request.headers.get(TOPIC_HEADER, "").strip()
     if not topic:
@@ -37,4 +36,4 @@ def receive(store_key: str) -> ResponseReturnValue:
     event_id = request.headers.get(EVENT_ID_HEADER, "").strip()
     dedupe_key = f"{store.key}:{event_id}" if event_id else f"{store.key}:{body_hash(body)}"
     return store_and_answer(source="demo", dedupe_key=dedupe_key, topic=topic, body=body,
-                            store_id=store.id, headers={"topic": topic, "event_id": event_id})
+                            store_id=store.store_id, headers={"topic": topic, "event_id": event_id})

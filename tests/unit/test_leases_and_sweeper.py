@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from plugin import db
 from plugin.leases import claim_event, claim_message
 from plugin.models import InboundEvent, Message
-from plugin.sweeper import sweep
+from plugin.sweeper import relay, sweep
 from tests.conftest import DemoPlatform, make_app, order_payload
 
 
@@ -56,14 +56,29 @@ def test_an_event_is_claimed_once(app: Flask, demo: DemoPlatform) -> None:
             assert not claim_event(session, event_id, now, 30)
 
 
+def test_the_relay_hands_new_events_to_the_embedded_queue(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "instance", queue_immediate=False)
+    demo = DemoPlatform(app, app.test_client())
+    assert demo.post("orders/create", order_payload()).status_code == 200
+    with app.app_context():
+        huey = app.extensions["storechat.huey"]
+        event = db.session().scalars(select(InboundEvent)).one()
+        # One write per webhook: the row is stored, nothing is put on the queue yet.
+        assert (event.state, event.enqueued_at, huey.pending_count()) == ("pending", None, 0)
+        assert relay() == 1
+        assert huey.pending_count() == 1
+        assert relay() == 0  # handed over once
+        db.session().expire_all()
+        assert db.session().get(InboundEvent, event.id).enqueued_at is not None
+
+
 def test_the_sweeper_recovers_a_lost_event_and_a_dead_workers_send(tmp_path: Path) -> None:
     # A queue that never runs jobs on its own: as if every worker had died.
     app = make_app(tmp_path / "instance", queue_immediate=False, sweep_grace_seconds=1)
     demo = DemoPlatform(app, app.test_client())
     assert demo.post("orders/create", order_payload()).status_code == 200
     with app.app_context():
-        event = db.session().scalars(select(InboundEvent)).one()
-        assert event.state == "pending"
+        assert relay() == 1
         assert sweep().events == 0  # just queued: not lost yet
         app.extensions["storechat.huey"].immediate = True  # from now on jobs run inline
         db.session().execute(update(InboundEvent).values(
