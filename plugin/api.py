@@ -11,7 +11,7 @@ from sqlalchemy import select
 from plugin import db, tenancy
 from plugin.auth.guard import protect
 from plugin.messages_view import message_rows
-from plugin.models import Order, Store
+from plugin.models import DataExport, Order, Store
 
 blueprint = protect(Blueprint("api", __name__, url_prefix="/api"))
 
@@ -59,3 +59,24 @@ def messages(store_id: int) -> ResponseReturnValue:
          "text": m.text, "state": m.state, "reason": m.reason,
          "created_at": m.created_at.isoformat() + "Z"} for m in rows
     ])
+
+
+@blueprint.get("/stores/<int:store_id>/exports")
+def exports(store_id: int) -> ResponseReturnValue:
+    """Exports made for customers' data requests, newest first (without their content)."""
+    store = tenancy.get_or_404(Store, store_id)
+    rows = db.session().scalars(
+        tenancy.scoped(select(DataExport), DataExport).where(DataExport.store_id == store.id)
+        .order_by(DataExport.id.desc()).limit(_limit()))
+    return jsonify(exports=[
+        {"id": e.id, "request_id": e.request_id, "customer": e.customer_platform_id,
+         "created_at": e.created_at.isoformat() + "Z"} for e in rows
+    ])
+
+
+@blueprint.get("/exports/<int:export_id>")
+def export(export_id: int) -> ResponseReturnValue:
+    """One data export, to hand to the customer who asked for it."""
+    row = tenancy.get_or_404(DataExport, export_id)
+    return jsonify(id=row.id, request_id=row.request_id, customer=row.customer_platform_id,
+                   created_at=row.created_at.isoformat() + "Z", content=row.content)

@@ -2,24 +2,34 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from adapters import demo
 from plugin import db, queue
-from plugin.domain.events import OrderEvent
+from plugin.compliance import REDACTED_BODY, apply_compliance_event
+from plugin.domain.events import ComplianceEvent, DomainEvent, OrderEvent, StoreEvent
 from plugin.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
 from plugin.orders import apply_order_event
+from plugin.store_events import apply_store_event
 
 log = logging.getLogger(__name__)
 
 # After this many failed attempts an event is parked as failed for a person to look at.
 MAX_EVENT_ATTEMPTS = 5
 
-Parser = Callable[[str, bytes], OrderEvent | None]
+Parser = Callable[[str, bytes], DomainEvent | None]
+# What to do with each kind of domain event; kinds without an entry are recorded as
+# processed and wait for the features that use them (catalog, abandoned carts, …).
+Applier = Callable[[Session, Store, Any], list[tuple[int, int]]]
+APPLIERS: dict[type, Applier] = {
+    OrderEvent: apply_order_event,
+    StoreEvent: apply_store_event,
+}
 
 # source → the adapter function that reads its payloads. Each platform issue adds its own.
 PARSERS: dict[str, Parser] = {
@@ -50,21 +60,29 @@ def process_event(event_id: int) -> None:
         queue.enqueue("send_message", message_id, delay=delay)
 
 
-def _apply(session, event_id: int) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def _apply(session: Session, event_id: int) -> list[tuple[int, int]]:
     event = session.get(InboundEvent, event_id)
     parser = PARSERS.get(event.source)
     domain_event = parser(event.topic, event.body) if parser else None
     store = session.get(Store, event.store_id) if event.store_id else None
+    if isinstance(domain_event, ComplianceEvent):
+        # Privacy requests are honoured even for a shop we no longer know, and their own
+        # payload (which names the person) is erased with the rest.
+        apply_compliance_event(session, store, domain_event)
+        event.body = REDACTED_BODY
+        _mark(session, event_id, EventState.PROCESSED, None)
+        return []
     if domain_event is None or store is None:
         # Unknown topics are stored and ignored, as promised to the platforms.
         _mark(session, event_id, EventState.IGNORED, None)
         return []
-    new_messages = apply_order_event(session, store, domain_event)
+    applier = APPLIERS.get(type(domain_event))
+    new_messages = applier(session, store, domain_event) if applier else []
     _mark(session, event_id, EventState.PROCESSED, None)
     return new_messages
 
 
-def _mark(session, event_id: int, state: EventState, error: str | None) -> None:  # type: ignore[no-untyped-def]
+def _mark(session: Session, event_id: int, state: EventState, error: str | None) -> None:
     session.execute(
         update(InboundEvent)
         .where(InboundEvent.id == event_id, InboundEvent.state == EventState.PROCESSING.value)

@@ -9,6 +9,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every webhook receiver."""
-    from webhooks import demo
+    from webhooks import demo, shopify
 
     app.register_blueprint(demo.blueprint)
+    app.register_blueprint(shopify.blueprint)

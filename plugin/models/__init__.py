@@ -2,6 +2,7 @@
 from plugin.models.base import Base
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
+from plugin.models.exports import DataExport
 from plugin.models.messages import Message
 from plugin.models.orders import Order
 from plugin.models.owners import OneTimeToken, Owner, WebSession
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "ConsentEntry",
     "Customer",
+    "DataExport",
     "EventState",
     "InboundEvent",
     "Message",
