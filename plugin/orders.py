@@ -1,14 +1,15 @@
 """Applying an order event: update the customer and order snapshots, write outbox rows."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin import db
-from plugin.domain.events import EventKind, OrderEvent
+from plugin.domain.events import CustomerRef, EventKind, OrderEvent
 from plugin.domain.journeys import PlannedMessage, Rule, plan_messages, template_payload
 from plugin.domain.phones import to_e164, wa_recipient
 from plugin.models import Automation, Customer, Message, Order, Store
@@ -22,6 +23,7 @@ def apply_order_event(session: Session, store: Store,
     Returns (message id, delay in seconds) for each message that is new; a message that
     already exists for this order and step is not written again, so redeliveries send nothing.
     """
+    event = _fill_from_snapshot(session, store, event)
     customer = _upsert_customer(session, store, event)
     order = _upsert_order(session, store, event, customer)
     rules = _rules(session, store.id)
@@ -32,6 +34,33 @@ def apply_order_event(session: Session, store: Store,
         if message_id is not None:
             created.append((message_id, planned.delay_seconds))
     return created
+
+
+def _fill_from_snapshot(session: Session, store: Store, event: OrderEvent) -> OrderEvent:
+    """Complete an event that carries only part of the order (a Shopify fulfillment has
+    no totals, number or customer) from what the order's earlier events told us."""
+    if event.currency and event.number and event.customer:
+        return event
+    order = session.scalars(select(Order).where(Order.store_id == store.id,
+                                                Order.platform_id == event.order_id)).first()
+    if order is None:
+        return event
+    customer = event.customer
+    if customer is None and order.customer_id:
+        row = session.get(Customer, order.customer_id)
+        if row is not None:
+            customer = CustomerRef(platform_id=row.platform_id, first_name=row.first_name,
+                                   last_name=row.last_name, phone=row.phone_e164,
+                                   email=row.email, locale=row.locale)
+    return replace(
+        event,
+        number=event.number or order.number,
+        currency=event.currency or order.currency,
+        total=event.total if event.currency else Decimal(order.total or "0"),
+        payment_gateway=event.payment_gateway or order.payment_gateway,
+        status_url=event.status_url or str(order.snapshot.get("status_url", "")),
+        customer=customer,
+    )
 
 
 def _upsert_customer(session: Session, store: Store, event: OrderEvent) -> Customer | None:

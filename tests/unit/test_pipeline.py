@@ -100,3 +100,25 @@ def test_a_disabled_automation_sends_nothing(app: Flask, demo: DemoPlatform) -> 
         db.session().commit()
     demo.post("orders/paid", order_payload(status="paid"))
     assert _messages(app) == []
+
+
+def test_a_partial_event_is_completed_from_the_order_snapshot(app: Flask, demo: DemoPlatform) -> None:
+    # A Shopify fulfillment names the order but carries no number, total or customer.
+    from decimal import Decimal
+
+    from plugin.domain.events import EventKind, OrderEvent, Tracking
+    from plugin.orders import apply_order_event
+
+    demo.post("orders/create", order_payload())
+    with app.app_context():
+        with db.transaction() as session:
+            store = session.get(Store, demo.store_id)
+            [(message_id, _)] = apply_order_event(session, store, OrderEvent(
+                kind=EventKind.ORDER_DELIVERED, order_id="o-1", number="", status="delivered",
+                currency="", total=Decimal("0"), tracking=Tracking(number="TRK9")))
+        message = db.session().get(Message, message_id)
+        order = db.session().scalars(select(Order)).one()
+    params = [p["text"] for p in message.payload["template"]["components"][0]["parameters"]]
+    assert params == ["Ana", "#1001"]
+    assert message.to == "+351912345678"
+    assert (order.number, order.currency, order.total) == ("1001", "EUR", "54.80")
