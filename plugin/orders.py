@@ -56,7 +56,8 @@ def _fill_from_snapshot(session: Session, store: Store, event: OrderEvent) -> Or
         event,
         number=event.number or order.number,
         currency=event.currency or order.currency,
-        total=event.total if event.currency else Decimal(order.total or "0"),
+        # A refund carries its own amount; a fulfillment carries none.
+        total=event.total if (event.currency or event.total) else Decimal(order.total or "0"),
         payment_gateway=event.payment_gateway or order.payment_gateway,
         status_url=event.status_url or str(order.snapshot.get("status_url", "")),
         customer=customer,

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from adapters import demo
+from adapters import demo, shopify
 from plugin import db, queue
 from plugin.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.domain.events import ComplianceEvent, DomainEvent, OrderEvent, StoreEvent
@@ -34,10 +34,11 @@ APPLIERS: dict[type, Applier] = {
 # source → the adapter function that reads its payloads. Each platform issue adds its own.
 PARSERS: dict[str, Parser] = {
     "demo": demo.parse_event,
+    "shopify": shopify.parse_event,
 }
 
 # Errors that mean "this payload will never parse": retrying cannot help.
-PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError,)
+PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError, shopify.PayloadError)
 
 
 def process_event(event_id: int) -> None:

@@ -107,3 +107,63 @@ def test_a_delivery_for_an_unknown_shop_is_kept_without_a_store(shop_app: Flask)
     assert event.store_id is None
     with shop_app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Store)) == 1
+
+
+ORDER = {
+    "id": 5551234567890, "order_number": 1042, "name": "#1042", "currency": "EUR",
+    "total_price": "64.90", "financial_status": "pending", "fulfillment_status": None,
+    "payment_gateway_names": ["Cash on Delivery (COD)"],
+    "order_status_url": "https://dev-shop.myshopify.com/orders/abc/authenticate",
+    "customer": {"id": 7770001112223, "first_name": "Inês", "last_name": "Costa",
+                 "phone": None, "email": "ines@example.com"},
+    "billing_address": {"phone": "912 345 678", "country_code": "PT"},
+    "line_items": [{"title": "Linen shirt", "quantity": 1, "price": "59.90"}],
+}
+
+
+def _processed(app: Flask) -> list[str]:
+    return [e.state for e in _events(app)]
+
+
+def test_an_order_and_its_delivery_become_domain_events(shop_app: Flask) -> None:
+    from plugin.models import Customer, Order
+
+    assert _post(shop_app, json.dumps(ORDER).encode(), event_id="e-order").status_code == 200
+    delivered = {"id": 99, "order_id": ORDER["id"], "status": "success", "name": "#1042.1",
+                 "shipment_status": "delivered", "tracking_company": "CTT",
+                 "tracking_number": "RR123456785PT", "tracking_url": "https://ctt.example/RR"}
+    assert _post(shop_app, json.dumps(delivered).encode(), topic="fulfillments/update",
+                 event_id="e-fulfil").status_code == 200
+    assert _processed(shop_app) == ["processed", "processed"]
+    with shop_app.app_context():
+        order = db.session().scalars(select(Order)).one()
+        customer = db.session().scalars(select(Customer)).one()
+    assert (order.number, order.currency, order.total) == ("1042", "EUR", "64.90")
+    assert "Cash on Delivery" in order.payment_gateway
+    assert order.tracking["number"] == "RR123456785PT"
+    assert (customer.first_name, customer.phone_e164) == ("Inês", "+351912345678")
+
+
+def test_customers_redact_through_the_webhook(shop_app: Flask) -> None:
+    _post(shop_app, json.dumps(ORDER).encode(), event_id="e-order")
+    redact = {"shop_id": 1, "shop_domain": SHOP,
+              "customer": {"id": ORDER["customer"]["id"], "email": "ines@example.com",
+                           "phone": "+351912345678"},
+              "orders_to_redact": [ORDER["id"]]}
+    assert _post(shop_app, json.dumps(redact).encode(), topic="customers/redact",
+                 event_id="e-redact").status_code == 200
+    with shop_app.app_context(), db.engine().connect() as connection:
+        from sqlalchemy import text
+
+        dump = str(connection.execute(text("SELECT * FROM inbound_events")).fetchall())
+        dump += str(connection.execute(text("SELECT * FROM customers")).fetchall())
+        dump += str(connection.execute(text("SELECT * FROM orders")).fetchall())
+    for trace in ("912345678", "ines@example.com", "Inês", "Costa"):
+        assert trace not in dump
+
+
+def test_app_uninstalled_stops_the_store(shop_app: Flask) -> None:
+    body = json.dumps({"id": 1, "name": "Dev shop", "domain": SHOP}).encode()
+    assert _post(shop_app, body, topic="app/uninstalled", event_id="e-uninstall").status_code == 200
+    with shop_app.app_context():
+        assert db.session().scalars(select(Store)).one().status == "uninstalled"
