@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
 
-    from plugin import admin, auth, cli, crypto, db, demo, health, http, queue, ratelimit
+    from plugin import admin, auth, cli, crypto, db, demo, health, http, queue, ratelimit, shopify
     from webhooks import init_app as init_webhooks
 
     crypto.init_app(app)
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     auth.init_app(app)
     init_webhooks(app)
     admin.init_app(app)
+    shopify.init_app(app)
     demo.init_app(app)
     cli.init_app(app)
     return app

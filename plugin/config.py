@@ -58,7 +58,9 @@ class Settings:
     shopify_api_key: str = ""
     shopify_api_secret: str = ""
     shopify_old_api_secret: str = ""
-    shopify_scopes: str = "read_orders,read_customers,read_products,read_fulfillments"
+    # The same list as shopify.app.toml (see its comments and the README for why each).
+    shopify_scopes: str = ("write_orders,read_fulfillments,read_customers,read_products,"
+                           "read_inventory,read_locales")
     shopify_api_version: str = "2025-10"
     shopify_admin_url: str = "https://{shop}"
     whatsapp_app_secret: str = ""

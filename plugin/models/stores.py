@@ -5,7 +5,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plugin.crypto import EncryptedText
@@ -50,10 +50,20 @@ class Store(Base):
     credentials: Mapped[str | None] = mapped_column(EncryptedText)
     access_expires_at: Mapped[datetime | None]
     refresh_expires_at: Mapped[datetime | None]
+    # While set and in the future, one worker is refreshing this store's access token and
+    # the others wait for it (plugin.shopify.tokens): a refresh token works only once.
+    token_lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     uninstalled_at: Mapped[datetime | None]
 
     whatsapp_accounts: Mapped[list["WhatsAppAccount"]] = relationship(back_populates="store")
+
+    __table_args__ = (
+        # One row per Shopify shop, even when two first loads of App Home race.
+        Index("uq_stores_shopify_domain", "domain", unique=True,
+              sqlite_where=text("platform = 'shopify'"),
+              postgresql_where=text("platform = 'shopify'")),
+    )
 
     @property
     def active(self) -> bool:

@@ -99,3 +99,11 @@ def test_product_names_are_escaped_in_the_preview(app: Flask, owner: FlaskClient
     html = client.get("/demo/feed").get_data(as_text=True)
     assert "&lt;b&gt;mug&lt;/b&gt;" in html
     assert "<b>mug</b>" not in html
+
+
+def test_a_store_that_must_reconnect_says_how(app: Flask, owner: FlaskClient) -> None:
+    with app.app_context(), db.transaction() as session:
+        session.add(Store(platform="shopify", domain="acme.myshopify.com", name="Acme",
+                          owner_id=1, status="reconnect-needed"))
+    html = owner.get("/").get_data(as_text=True)
+    assert "Acme" in html and "to reconnect" in html

@@ -167,3 +167,19 @@ def test_app_uninstalled_stops_the_store(shop_app: Flask) -> None:
     assert _post(shop_app, body, topic="app/uninstalled", event_id="e-uninstall").status_code == 200
     with shop_app.app_context():
         assert db.session().scalars(select(Store)).one().status == "uninstalled"
+
+
+def test_a_delivery_from_shopify_reaches_the_inbound_store(shop_app: Flask) -> None:
+    from tests.fakes.server import LoopbackServer
+    from tests.fakes.shopify_webhooks import WebhookSender
+
+    with LoopbackServer(shop_app) as server:
+        sender = WebhookSender(url=f"{server.url}/webhooks/shopify", secret=SECRET, shop=SHOP)
+        assert sender.send("orders/create", ORDER, event_id="evt-42") == 200
+        # Shopify retries when it thinks a delivery failed: same event id, new webhook id.
+        assert sender.send("orders/create", ORDER, event_id="evt-42") == 200
+        forged = WebhookSender(url=sender.url, secret="not-the-app-secret", shop=SHOP, retries=2)
+        assert forged.send("orders/create", ORDER) == 401
+        assert forged.statuses == [401, 401, 401]
+    [event] = _events(shop_app)
+    assert (event.topic, event.state) == ("orders/create", "processed")

@@ -1,0 +1,270 @@
+"""Shopify Admin GraphQL: shop info, order lookup, tags and notes, over one httpx.Client.
+
+Errors, as a tree:
+
+    AdminError               the call did not do what was asked
+    ├── Unauthorized         401 even after one token refresh: the shop must reconnect
+    ├── Throttled            still THROTTLED / 429 after the retries
+    ├── Unavailable          5xx, timeouts, network errors after the retries
+    └── QueryError           GraphQL `errors` or mutation `userErrors` (do not retry)
+
+Why not `shopify_app.admin_graphql_request`: it reports THROTTLED (HTTP 200 with
+`errors`) as a plain failure with no pacing, retries only 502–504, parses `Retry-After`
+with int() (Shopify sends values such as "2.0"), and sleeps with time.sleep that tests
+cannot replace. This client paces THROTTLED retries from `extensions.cost`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import httpx
+
+# Retries after a THROTTLED answer, a 429 or a 5xx, before giving up.
+MAX_RETRIES = 3
+# 5xx / network backoff: BASE × 2^attempt seconds.
+BACKOFF_BASE_SECONDS = 0.5
+# Never wait longer than this for one retry (the caller may be a web request).
+MAX_WAIT_SECONDS = 10.0
+# Shopify's documented restore rate for a standard shop, when a response omits it.
+DEFAULT_RESTORE_RATE = 50.0
+
+
+class AdminError(Exception):
+    """A Shopify Admin API call failed; the message says why."""
+
+
+class Unauthorized(AdminError):
+    """The access token was refused, even after a refresh."""
+
+
+class Throttled(AdminError):
+    """Shopify kept throttling the call."""
+
+
+class Unavailable(AdminError):
+    """Shopify did not answer usefully (5xx, timeout, network)."""
+
+
+class QueryError(AdminError):
+    """Shopify rejected the query or the mutation's input."""
+
+
+class TokenSource(Protocol):
+    """Where the client gets a shop's access token."""
+
+    def current(self) -> str:
+        """A token believed valid (refreshed first when close to expiry)."""
+
+    def refreshed(self, stale: str) -> str:
+        """A token other than `stale`, which Shopify just refused with 401."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShopInfo:
+    """What StoreChat keeps about a shop."""
+
+    name: str
+    domain: str
+    currency: str
+    country: str
+    timezone: str
+    locale: str
+
+    @classmethod
+    def from_dict(cls, shop: dict[str, Any], locales: list[dict[str, Any]]) -> "ShopInfo":
+        """From the `shop` and `shopLocales` fields of SHOP_QUERY."""
+        primary = next((x for x in locales if isinstance(x, dict) and x.get("primary")), {})
+        return cls(name=str(shop.get("name") or ""),
+                   domain=str(shop.get("myshopifyDomain") or ""),
+                   currency=str(shop.get("currencyCode") or ""),
+                   country=str((shop.get("billingAddress") or {}).get("countryCodeV2") or ""),
+                   timezone=str(shop.get("ianaTimezone") or ""),
+                   locale=str(primary.get("locale") or ""))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderSummary:
+    """An order as the bot and COD confirmation need it."""
+
+    id: str
+    name: str
+    tags: tuple[str, ...]
+    note: str | None
+    phone: str | None
+    financial_status: str
+    fulfillment_status: str
+    total: str
+    currency: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "OrderSummary":
+        """From one node of ORDER_BY_NAME_QUERY."""
+        money = ((data.get("totalPriceSet") or {}).get("shopMoney") or {})
+        return cls(id=str(data["id"]), name=str(data.get("name") or ""),
+                   tags=tuple(str(t) for t in data.get("tags") or ()), note=data.get("note"),
+                   phone=data.get("phone"),
+                   financial_status=str(data.get("displayFinancialStatus") or ""),
+                   fulfillment_status=str(data.get("displayFulfillmentStatus") or ""),
+                   total=str(money.get("amount") or ""),
+                   currency=str(money.get("currencyCode") or ""))
+
+
+SHOP_QUERY = """query StoreChatShop {
+  shop { name myshopifyDomain currencyCode ianaTimezone billingAddress { countryCodeV2 } }
+  shopLocales(published: true) { locale primary }
+}"""
+ORDER_BY_NAME_QUERY = """query StoreChatOrder($query: String!) {
+  orders(first: 1, query: $query) { nodes {
+    id name tags note phone displayFinancialStatus displayFulfillmentStatus
+    totalPriceSet { shopMoney { amount currencyCode } } } }
+}"""
+TAGS_ADD_MUTATION = """mutation StoreChatTagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}"""
+TAGS_REMOVE_MUTATION = """mutation StoreChatTagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}"""
+ORDER_NOTE_MUTATION = """mutation StoreChatOrderNote($input: OrderInput!) {
+  orderUpdate(input: $input) { order { id note } userErrors { field message } }
+}"""
+
+
+class AdminClient:
+    """One shop's Admin GraphQL endpoint, reached through `http` with tokens from `tokens`."""
+
+    def __init__(self, http: httpx.Client, endpoint: str, tokens: TokenSource,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._http = http
+        self._endpoint = endpoint
+        self._tokens = tokens
+        self._sleep = sleep
+
+    # --- what StoreChat asks -------------------------------------------------------
+
+    def shop_info(self) -> ShopInfo:
+        """The shop's name, domain, currency, country, timezone and primary locale."""
+        data = self.execute(SHOP_QUERY)
+        return ShopInfo.from_dict(data["shop"], data.get("shopLocales") or [])
+
+    def order_by_number(self, number: str | int) -> OrderSummary | None:
+        """The order named #<number>, or None."""
+        digits = str(number).lstrip("#")
+        if not digits.isdigit():
+            return None
+        nodes = self.execute(ORDER_BY_NAME_QUERY, {"query": f"name:#{digits}"})["orders"]["nodes"]
+        return OrderSummary.from_dict(nodes[0]) if nodes else None
+
+    def add_tags(self, gid: str, tags: list[str]) -> None:
+        """Add tags to an order, customer or product (by GraphQL id)."""
+        self._mutate("tagsAdd", TAGS_ADD_MUTATION, {"id": gid, "tags": tags})
+
+    def remove_tags(self, gid: str, tags: list[str]) -> None:
+        """Remove tags from an order, customer or product (by GraphQL id)."""
+        self._mutate("tagsRemove", TAGS_REMOVE_MUTATION, {"id": gid, "tags": tags})
+
+    def set_order_note(self, gid: str, note: str) -> None:
+        """Replace an order's note."""
+        self._mutate("orderUpdate", ORDER_NOTE_MUTATION, {"input": {"id": gid, "note": note}})
+
+    # --- the transport -------------------------------------------------------------
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query; returns `data`, retrying throttling, 429 and 5xx; raises AdminError."""
+        token = self._tokens.current()
+        refreshed = False
+        attempt = 0
+        while True:
+            outcome = self._post(token, query, variables)
+            if isinstance(outcome, dict):
+                return outcome
+            if outcome == "unauthorized":
+                if refreshed:
+                    raise Unauthorized("Shopify refused a freshly refreshed access token")
+                token, refreshed = self._tokens.refreshed(token), True
+                continue
+            kind, wait = outcome
+            if attempt >= MAX_RETRIES:
+                error = Throttled if kind == "throttled" else Unavailable
+                raise error(f"Shopify still {kind} after {MAX_RETRIES} retries")
+            self._sleep(min(wait if wait is not None else BACKOFF_BASE_SECONDS * 2 ** attempt,
+                            MAX_WAIT_SECONDS))
+            attempt += 1
+
+    def _post(self, token: str, query: str, variables: dict[str, Any] | None
+              ) -> dict[str, Any] | str | tuple[str, float | None]:
+        """`data`, "unauthorized", or (why, seconds to wait or None for backoff)."""
+        body: dict[str, Any] = {"query": query}
+        if variables:
+            body["variables"] = variables
+        try:
+            response = self._http.post(self._endpoint, json=body,
+                                       headers={"X-Shopify-Access-Token": token})
+        except httpx.TimeoutException:
+            return ("timing out", None)
+        except httpx.TransportError:
+            return ("unreachable", None)
+        if response.status_code == 401:
+            return "unauthorized"
+        if response.status_code == 429:
+            return ("throttled", _retry_after(response))
+        if response.status_code >= 500:
+            return (f"failing (HTTP {response.status_code})", None)
+        payload = _json(response)
+        if response.status_code != 200 or not isinstance(payload, dict):
+            raise QueryError(f"Shopify answered HTTP {response.status_code}")
+        errors = payload.get("errors")
+        if errors:
+            if _is_throttled(errors):
+                return ("throttled", throttle_wait(payload.get("extensions")))
+            raise QueryError(_messages(errors))
+        return payload.get("data") or {}
+
+    def _mutate(self, field: str, mutation: str, variables: dict[str, Any]) -> None:
+        result = self.execute(mutation, variables).get(field) or {}
+        if result.get("userErrors"):
+            raise QueryError(_messages(result["userErrors"]))
+
+
+def throttle_wait(extensions: Any) -> float:
+    """Seconds until the bucket holds the query's cost again, from `extensions.cost`."""
+    cost = (extensions or {}).get("cost") if isinstance(extensions, dict) else None
+    if not isinstance(cost, dict):
+        return 1.0
+    status = cost.get("throttleStatus") or {}
+    try:
+        requested = float(cost.get("requestedQueryCost") or 0)
+        available = float(status.get("currentlyAvailable") or 0)
+        rate = float(status.get("restoreRate") or DEFAULT_RESTORE_RATE)
+    except (TypeError, ValueError):
+        return 1.0
+    return max(requested - available, 0.0) / rate if rate > 0 else 1.0
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+def _is_throttled(errors: Any) -> bool:
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED"
+        for e in errors)
+
+
+def _messages(errors: Any) -> str:
+    if isinstance(errors, list):
+        return "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e)
+                         for e in errors)
+    return str(errors)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, json.JSONDecodeError):
+        return None
