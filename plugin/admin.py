@@ -26,6 +26,7 @@ def index() -> ResponseReturnValue:
         # The connect flows light up as their integrations land; until then the page
         # says so instead of linking to a 404.
         shopify_ready="shopify.install" in views,
+        shopify_configured="storechat.shopify" in current_app.extensions,
         woocommerce_ready="woocommerce.connect" in views,
     )
 

@@ -107,3 +107,9 @@ def test_a_store_that_must_reconnect_says_how(app: Flask, owner: FlaskClient) ->
                           owner_id=1, status="reconnect-needed"))
     html = owner.get("/").get_data(as_text=True)
     assert "Acme" in html and "to reconnect" in html
+
+
+def test_the_shopify_card_says_what_to_configure(owner: FlaskClient) -> None:
+    html = owner.get("/").get_data(as_text=True)
+    assert "SHOPIFY_API_KEY" in html
+    assert 'action="/shopify/install"' not in html
