@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from plugin import db
 from plugin.domain.events import CustomerRef, EventKind, OrderEvent
+from plugin.domain.order_status import change_kind
 from plugin.domain.journeys import PlannedMessage, Rule, plan_messages, template_payload
 from plugin.domain.phones import to_e164, wa_recipient
 from plugin.models import Automation, Customer, Message, Order, Store
@@ -23,7 +24,7 @@ def apply_order_event(session: Session, store: Store,
     Returns (message id, delay in seconds) for each message that is new; a message that
     already exists for this order and step is not written again, so redeliveries send nothing.
     """
-    event = _fill_from_snapshot(session, store, event)
+    event = _real_change(session, store, _fill_from_snapshot(session, store, event))
     customer = _upsert_customer(session, store, event)
     order = _upsert_order(session, store, event, customer)
     rules = _rules(session, store.id)
@@ -34,6 +35,15 @@ def apply_order_event(session: Session, store: Store,
         if message_id is not None:
             created.append((message_id, planned.delay_seconds))
     return created
+
+
+def _real_change(session: Session, store: Store, event: OrderEvent) -> OrderEvent:
+    """An ORDER_UPDATED becomes the change its status shows against the stored order."""
+    if event.kind is not EventKind.ORDER_UPDATED:
+        return event
+    previous = session.scalars(select(Order.status).where(
+        Order.store_id == store.id, Order.platform_id == event.order_id)).first()
+    return replace(event, kind=change_kind(previous, event.status))
 
 
 def _fill_from_snapshot(session: Session, store: Store, event: OrderEvent) -> OrderEvent:

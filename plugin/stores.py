@@ -51,11 +51,15 @@ class WebhookTarget:
 
     store_id: int
     key: str
-    secret: bytes
+    credentials: dict[str, Any]
+
+    def secret(self, name: str) -> bytes:
+        """A signing secret from the credentials (b'' when absent: nothing verifies)."""
+        return str(self.credentials.get(name, "")).encode()
 
 
 def webhook_target(key: str, platform: str) -> WebhookTarget | None:
-    """The store a webhook URL names, with its secret (briefly cached); None if unknown."""
+    """The store a webhook URL names, with its secrets (briefly cached); None if unknown."""
     cache: dict[tuple[str, str], tuple[float, WebhookTarget | None]] = (
         current_app.extensions.setdefault("storechat.webhook_targets", {}))
     now = time.monotonic()
@@ -67,8 +71,8 @@ def webhook_target(key: str, platform: str) -> WebhookTarget | None:
     ).first()
     target = None
     if row is not None:
-        secret = json.loads(row.credentials).get("webhook_secret", "") if row.credentials else ""
-        target = WebhookTarget(store_id=row.id, key=key, secret=str(secret).encode())
+        values = json.loads(row.credentials) if row.credentials else {}
+        target = WebhookTarget(store_id=row.id, key=key, credentials=values)
     if len(cache) >= TARGET_CACHE_SIZE:
         cache.clear()
     cache[(key, platform)] = (now, target)

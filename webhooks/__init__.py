@@ -9,7 +9,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every webhook receiver."""
-    from webhooks import demo, shopify
+    from webhooks import demo, shopify, woocommerce
 
     app.register_blueprint(demo.blueprint)
     app.register_blueprint(shopify.blueprint)
+    app.register_blueprint(woocommerce.blueprint)

@@ -27,7 +27,8 @@ def receive(store_key: str) -> ResponseReturnValue:
     store = stores.webhook_target(store_key, "demo")
     if store is None:
         abort(404)
-    if not verify_base64_hmac([store.secret], body, request.headers.get(SIGNATURE_HEADER)):
+    if not verify_base64_hmac([store.secret("webhook_secret")], body,
+                              request.headers.get(SIGNATURE_HEADER)):
         abort(401, description="signature does not match")
     topic = request.headers.get(TOPIC_HEADER, "").strip()
     if not topic:
