@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from adapters import demo, shopify
+from adapters import demo, shopify, woocommerce
 from plugin import db, queue
 from plugin.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.domain.events import ComplianceEvent, DomainEvent, OrderEvent, StoreEvent
@@ -35,10 +35,12 @@ APPLIERS: dict[type, Applier] = {
 PARSERS: dict[str, Parser] = {
     "demo": demo.parse_event,
     "shopify": shopify.parse_event,
+    "woocommerce": woocommerce.parse_event,
 }
 
 # Errors that mean "this payload will never parse": retrying cannot help.
-PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError, shopify.PayloadError)
+PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError, shopify.PayloadError,
+                                               woocommerce.PayloadError)
 
 
 def process_event(event_id: int) -> None:

@@ -115,3 +115,40 @@ def test_companion_plugin_events_are_signed_with_the_connection_secret(app: Flas
     assert post(cart, topic="order.created").status_code == 400
     [event] = _events(app)
     assert event.topic == "cart.updated"
+
+
+def _order(status: str, modified: str) -> bytes:
+    return ORDER.replace(b'"status":"processing"', f'"status":"{status}"'.encode()).replace(
+        b"2026-11-20T10:00:00", modified.encode())
+
+
+def test_order_states_become_real_changes_once(app: Flask, store_key: str) -> None:
+    from plugin.domain.journeys import STARTER_TEMPLATES
+    from plugin.models import Automation, Message, Order
+
+    with app.app_context(), db.transaction() as session:
+        store_id = session.scalars(select(Store.id)).one()
+        session.add_all([Automation(store_id=store_id, trigger=t.trigger.value, template=t.name,
+                                    variables=list(t.variables)) for t in STARTER_TEMPLATES])
+
+    deliveries = [("order.created", _order("on-hold", "2026-11-20T10:00:00")),
+                  ("order.updated", _order("on-hold", "2026-11-20T10:05:00")),  # a note added
+                  ("order.updated", _order("processing", "2026-11-20T11:00:00")),
+                  ("order.updated", _order("completed", "2026-11-21T09:00:00"))]
+    for number, (topic, body) in enumerate(deliveries):
+        assert _deliver(app, store_key, body, topic=topic, delivery=str(number)).status_code == 200
+    assert [e.state for e in _events(app)] == ["processed"] * 4
+    with app.app_context():
+        order = db.session().scalars(select(Order)).one()
+        steps = [m.step for m in db.session().scalars(select(Message).order_by(Message.id))]
+    assert (order.status, order.payment_gateway, order.total) == ("completed", "cod", "29.90")
+    # The note-only update sent nothing; each real change sent one message.
+    assert steps == ["order_placed", "order_paid", "order_fulfilled"]
+
+
+def test_a_checkout_draft_is_not_an_order_placed(app: Flask, store_key: str) -> None:
+    from adapters.woocommerce import parse_event
+    from plugin.domain.events import EventKind
+
+    event = parse_event("order.created", _order("checkout-draft", "2026-11-20T10:00:00"))
+    assert event.kind is EventKind.ORDER_UPDATED
