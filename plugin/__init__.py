@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
 
-    from plugin import admin, auth, cli, crypto, db, demo, health, http, queue, ratelimit, shopify
+    from plugin import (admin, auth, cli, crypto, db, demo, health, http, queue, ratelimit, shopify,
+                        woocommerce)
     from webhooks import init_app as init_webhooks
 
     crypto.init_app(app)
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     init_webhooks(app)
     admin.init_app(app)
     shopify.init_app(app)
+    woocommerce.init_app(app)
     demo.init_app(app)
     cli.init_app(app)
     return app

@@ -58,13 +58,14 @@ class WebhookTarget:
         return str(self.credentials.get(name, "")).encode()
 
 
-def webhook_target(key: str, platform: str) -> WebhookTarget | None:
-    """The store a webhook URL names, with its secrets (briefly cached); None if unknown."""
+def webhook_target(key: str, platform: str, fresh: bool = False) -> WebhookTarget | None:
+    """The store a webhook URL names, with its secrets (briefly cached unless `fresh`);
+    None if unknown."""
     cache: dict[tuple[str, str], tuple[float, WebhookTarget | None]] = (
         current_app.extensions.setdefault("storechat.webhook_targets", {}))
     now = time.monotonic()
     hit = cache.get((key, platform))
-    if hit is not None and now - hit[0] < TARGET_CACHE_SECONDS:
+    if not fresh and hit is not None and now - hit[0] < TARGET_CACHE_SECONDS:
         return hit[1]
     row = db.session().execute(
         select(Store.id, Store.credentials).where(Store.key == key, Store.platform == platform)

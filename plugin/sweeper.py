@@ -63,6 +63,9 @@ def sweep() -> SweepReport:
     if events or messages:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
     _forget_expired(now)
+    # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
+    from plugin.woocommerce import reconcile
+    reconcile.enqueue_due(now)
     return SweepReport(events, messages)
 
 

@@ -40,9 +40,13 @@ def receive(store_key: str) -> ResponseReturnValue:
     if plugin_topic:
         return _plugin_event(store, plugin_topic, body)
     webhook_id = request.headers.get("X-WC-Webhook-ID", "").strip()
-    secret = str(store.credentials.get("webhooks", {}).get(webhook_id, "")).encode()
-    if not verify_base64_hmac([secret], body, request.headers.get("X-WC-Webhook-Signature")):
-        abort(401, description="signature does not match this webhook's secret")
+    signature = request.headers.get("X-WC-Webhook-Signature")
+    if not verify_base64_hmac([_webhook_secret(store, webhook_id)], body, signature):
+        # A webhook created seconds ago may not be in this process's cache yet: look once
+        # more in the database before refusing.
+        store = stores.webhook_target(store_key, "woocommerce", fresh=True) or store
+        if not verify_base64_hmac([_webhook_secret(store, webhook_id)], body, signature):
+            abort(401, description="signature does not match this webhook's secret")
     topic = request.headers.get("X-WC-Webhook-Topic", "").strip()
     data = json_object(body)
     resource = request.headers.get("X-WC-Webhook-Resource", "").strip() or topic.split(".")[0]
@@ -53,6 +57,10 @@ def receive(store_key: str) -> ResponseReturnValue:
                                                                          data, body),
                             topic=topic or "unknown", body=body, store_id=store.store_id,
                             headers=headers)
+
+
+def _webhook_secret(store: stores.WebhookTarget, webhook_id: str) -> bytes:
+    return str(store.credentials.get("webhooks", {}).get(webhook_id, "")).encode()
 
 
 def _dedupe_key(store_key: str, resource: str, data: dict[str, object], body: bytes) -> str:

@@ -152,3 +152,13 @@ def test_a_checkout_draft_is_not_an_order_placed(app: Flask, store_key: str) -> 
 
     event = parse_event("order.created", _order("checkout-draft", "2026-11-20T10:00:00"))
     assert event.kind is EventKind.ORDER_UPDATED
+
+
+def test_a_webhook_created_after_its_store_was_cached_verifies(app: Flask, store_key: str) -> None:
+    assert _deliver(app, store_key, ORDER).status_code == 200  # the store is now cached
+    with app.app_context(), db.transaction() as session:
+        store = session.scalars(select(Store)).one()
+        set_credentials(store, {"webhooks": {WEBHOOK_ID: WEBHOOK_SECRET, "13": "new-secret"},
+                                "connection_secret": CONNECTION_SECRET})
+    body = ORDER.replace(b"727", b"728")
+    assert _deliver(app, store_key, body, webhook_id="13", secret="new-secret").status_code == 200

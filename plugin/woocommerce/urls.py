@@ -1,0 +1,76 @@
+"""Store URLs: one normal form, and no requests to private addresses (SSRF, DESIGN §7)."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Callable
+from urllib.parse import urlsplit
+
+Resolver = Callable[[str], list[str]]
+
+
+class StoreUrlError(ValueError):
+    """The address cannot be a WooCommerce store StoreChat may call; the message says why."""
+
+
+def resolve(host: str) -> list[str]:
+    """Every address `host` resolves to (empty when it does not resolve)."""
+    try:
+        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+    except (socket.gaierror, UnicodeError):
+        return []
+
+
+def normalise_store_url(raw: str, *, allow_private: bool,
+                        resolver: Resolver = resolve) -> str:
+    """`Shop.Example.com/`, `https://shop.example.com/shop/` → `https://shop.example.com[/shop]`.
+
+    https only and public addresses only, unless `allow_private` (STORECHAT_ALLOW_HTTP_STORES,
+    the test mode), which also allows http and loopback. Raises StoreUrlError.
+    """
+    text = (raw or "").strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise StoreUrlError("That is not a web address.") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    if scheme not in ("http", "https") or not host:
+        raise StoreUrlError("Enter your store's address, like https://shop.example.com.")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise StoreUrlError("Enter only the store's address, without a login or query.")
+    if scheme == "http" and not allow_private:
+        raise StoreUrlError("The store must use https:// (WooCommerce sends API keys only "
+                            "over a secure connection).")
+    if not allow_private:
+        addresses = resolver(host)
+        if not addresses:
+            raise StoreUrlError(f"{host} does not resolve to an address.")
+        if any(not _public(address) for address in addresses):
+            raise StoreUrlError(f"{host} is a private or local address; StoreChat only "
+                                "connects to stores on the public internet.")
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        netloc += f":{port}"
+    path = parts.path.rstrip("/")
+    for suffix in ("/wp-admin", "/wp-json"):  # pasted from the admin or the API
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+    return f"{scheme}://{netloc}{path}"
+
+
+def check_public(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> None:
+    """Re-check a stored URL before calling it (its DNS may point elsewhere by now)."""
+    normalise_store_url(url, allow_private=allow_private, resolver=resolver)
+
+
+def _public(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:  # type: ignore[union-attr]
+        ip = ip.ipv4_mapped  # type: ignore[union-attr]
+    return ip.is_global and not ip.is_multicast
