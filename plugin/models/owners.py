@@ -45,8 +45,10 @@ class OneTimeToken(Base):
     __tablename__ = "one_time_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(20))  # setup | wp_signin
+    purpose: Mapped[str] = mapped_column(String(20))  # setup | wp_signin | wc_connect | …
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the token stands for, when it is not self-describing (a WC-Auth user_id).
+    data: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -86,7 +86,7 @@ def callback() -> ResponseReturnValue:
 def returned() -> ResponseReturnValue:
     """Where WordPress sends the owner back: say plainly whether the store is connected."""
     owner_id = tenancy.owner_id_or_403()
-    pending = tokens.peek(request.args.get("user_id", ""))
+    pending = tokens.peek(db.session(), request.args.get("user_id", ""))
     store = None
     if pending is not None and pending.owner_id == owner_id:
         store = sites.find(db.session(), pending.store_url)

@@ -1,5 +1,9 @@
-"""The one-time token passed to WC-Auth as `user_id`: it names the owner and the store URL
-(signed, so nothing else needs storing), and a one_time_tokens row makes it work once."""
+"""The one-time token passed to WC-Auth as `user_id`.
+
+It is a random number of 18 digits: WooCommerce hands `user_id` back as a string or, on
+some installs, as an integer, and a number survives both. Its hash and what it stands for
+(the owner and the store URL) are a one_time_tokens row, which makes it work once.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -7,9 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugin import db
@@ -17,7 +19,9 @@ from plugin.models import OneTimeToken
 
 # The owner must approve in WordPress within this long (WC-Auth may first ask them to log in).
 TOKEN_MAX_AGE_SECONDS = 60 * 60
-_SALT = "storechat.woocommerce.connect"
+# 18 digits: about 60 bits of chance, and below PHP's largest integer.
+TOKEN_DIGITS = 18
+PURPOSE = "wc_connect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,49 +30,48 @@ class PendingConnection:
 
     owner_id: int
     store_url: str
-    nonce: str
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
-def _hash(nonce: str) -> str:
-    return hashlib.sha256(f"wc_connect:{nonce}".encode()).hexdigest()
+def _hash(token: str) -> str:
+    return hashlib.sha256(f"{PURPOSE}:{token}".encode()).hexdigest()
 
 
 def issue(session: Session, owner_id: int, store_url: str) -> str:
-    """A fresh token for this owner and store; valid once, for TOKEN_MAX_AGE_SECONDS."""
-    nonce = secrets.token_urlsafe(18)
-    session.add(OneTimeToken(purpose="wc_connect", token_hash=_hash(nonce),
+    """A fresh numeric token for this owner and store; valid once, for an hour."""
+    token = str(10 ** (TOKEN_DIGITS - 1) + secrets.randbelow(9 * 10 ** (TOKEN_DIGITS - 1)))
+    session.add(OneTimeToken(purpose=PURPOSE, token_hash=_hash(token),
+                             data={"owner": owner_id, "url": store_url},
                              expires_at=db.utcnow() + timedelta(seconds=TOKEN_MAX_AGE_SECONDS)))
-    return _serializer().dumps({"o": owner_id, "u": store_url, "n": nonce})
+    return token
 
 
-def peek(token: str) -> PendingConnection | None:
-    """What a token says, if it is ours and not too old (used or not)."""
-    try:
-        data = _serializer().loads(token, max_age=TOKEN_MAX_AGE_SECONDS)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(data, dict):
+def _pending(row: OneTimeToken | None) -> PendingConnection | None:
+    if row is None or not isinstance(row.data, dict):
         return None
     try:
-        return PendingConnection(int(data["o"]), str(data["u"]), str(data["n"]))
+        return PendingConnection(int(row.data["owner"]), str(row.data["url"]))
     except (KeyError, TypeError, ValueError):
         return None
 
 
+def peek(session: Session, token: str) -> PendingConnection | None:
+    """What an unexpired token stands for (used or not), or None."""
+    row = session.scalars(select(OneTimeToken).where(
+        OneTimeToken.purpose == PURPOSE, OneTimeToken.token_hash == _hash(token.strip()),
+        OneTimeToken.expires_at > db.utcnow())).first()
+    return _pending(row)
+
+
 def redeem(session: Session, token: str) -> PendingConnection | None:
-    """The pending connection, marking its token used; None if forged, expired or used."""
-    pending = peek(token)
-    if pending is None:
-        return None
+    """The pending connection, marking its token used; None if unknown, expired or used."""
     now = db.utcnow()
+    token_hash = _hash(token.strip())
     used = session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.token_hash == _hash(pending.nonce),
-               OneTimeToken.purpose == "wc_connect",
+        .where(OneTimeToken.token_hash == token_hash, OneTimeToken.purpose == PURPOSE,
                OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
         .values(used_at=now))
-    return pending if used.rowcount == 1 else None
+    if used.rowcount != 1:
+        return None
+    return _pending(session.scalars(
+        select(OneTimeToken).where(OneTimeToken.token_hash == token_hash)).first())

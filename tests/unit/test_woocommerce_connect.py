@@ -76,6 +76,16 @@ def test_the_callback_token_works_once(woo_app: Flask, owner_client: FlaskClient
     assert anonymous.post("/woocommerce/callback", json=body).status_code == 403
 
 
+def test_the_token_may_come_back_as_an_int(woo_app: Flask, owner_client: FlaskClient,
+                                           site: FakeWooCommerce) -> None:
+    # Some WooCommerce installs hand user_id back as a JSON number.
+    started = start_connect(owner_client, site.url)
+    assert started["user_id"].isdigit()
+    body = {"key_id": 1, "user_id": int(started["user_id"]), "consumer_key": "ck_x",
+            "consumer_secret": "cs_x", "key_permissions": "read_write"}
+    assert woo_app.test_client().post("/woocommerce/callback", json=body).status_code == 200
+
+
 @pytest.mark.parametrize("user_id", [12345, "12345", "forged.token", ""])
 def test_an_unknown_user_id_is_refused_and_the_key_is_lost(
         woo_app: Flask, user_id: object) -> None:
