@@ -30,7 +30,9 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -69,6 +71,8 @@ class FakeWooCommerce:
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
+        # Store API carts by Cart-Token: {product id: quantity}.
+        self.carts: dict[str, dict[int, int]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, auth mode)
         self.deliveries: list[dict[str, Any]] = []  # every ping and delivery attempt
         self.callbacks: list[int] = []  # status codes the WC-Auth callback answered
@@ -223,6 +227,8 @@ class FakeWooCommerce:
                           "gmt_offset": self.utc_offset.total_seconds() / 3600,
                           "timezone_string": self.timezone_string,
                           "namespaces": ["wp/v2", "wc/v3", "wc/store/v1"]})
+        if rest.startswith("/wc/store/v1/cart"):
+            return self._store_cart(request, rest.removeprefix("/wc/store/v1/cart"))
         if not rest.startswith("/wc/v3/"):
             return _json({"code": "rest_no_route", "message": "No route was found."}, 404)
         key, mode = self._authenticate(request)
@@ -238,6 +244,29 @@ class FakeWooCommerce:
             return _error("woocommerce_rest_authentication_error",
                           "The API key provided does not have write permissions.", 401)
         return self._route(request, rest.removeprefix("/wc/v3"))
+
+    def _store_cart(self, request: Request, path: str) -> Response:
+        """The Store API cart: public, keyed by the Cart-Token header it hands out."""
+        token = request.headers.get("Cart-Token") or f"cart-{uuid.uuid4().hex}"
+        with self._lock:
+            items = self.carts.setdefault(token, {})
+            if path == "/add-item" and request.method == "POST":
+                data = request.get_json(silent=True) or {}
+                product = self.products.get(int(data.get("id", 0)))
+                if product is None:
+                    return _json({"code": "woocommerce_rest_cart_invalid_product",
+                                  "message": "This product cannot be added to the cart."}, 400)
+                items[product["id"]] = items.get(product["id"], 0) + int(data.get("quantity", 1))
+            elif path not in ("", "/") or request.method != "GET":
+                return _json({"code": "rest_no_route", "message": "No route was found."}, 404)
+            lines = [{"id": pid, "name": self.products[pid]["name"], "quantity": qty,
+                      "prices": {"price": str(int(Decimal(self.products[pid]["price"]) * 100)),
+                                 "currency_code": self.currency, "currency_minor_unit": 2}}
+                     for pid, qty in items.items()]
+        total = sum(int(line["prices"]["price"]) * line["quantity"] for line in lines)
+        return _json({"items": lines, "items_count": sum(q for q in items.values()),
+                      "totals": {"total_price": str(total), "currency_code": self.currency,
+                                 "currency_minor_unit": 2}}, 200, {"Cart-Token": token})
 
     def _route(self, request: Request, path: str) -> Response:
         method = request.method

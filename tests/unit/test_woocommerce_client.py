@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 from flask import Flask
 
@@ -17,7 +18,7 @@ from plugin.woocommerce import sites
 from plugin.woocommerce.urls import StoreUrlError, normalise_store_url
 from tests.fakes.server import LoopbackServer
 from tests.fakes.woocommerce import FakeWooCommerce, TlsLoopbackServer, self_signed_certificate
-from tests.unit.woocommerce_world import creds, woo_app, woo_store  # noqa: F401
+from tests.unit.woocommerce_world import creds, site, woo_app, woo_store  # noqa: F401
 
 
 @pytest.fixture
@@ -158,3 +159,18 @@ def test_unsafe_store_urls_are_refused(raw: str, addresses: list[str]) -> None:
 def test_test_mode_allows_http_loopback() -> None:
     assert normalise_store_url("http://127.0.0.1:8080/wp/", allow_private=True) == \
         "http://127.0.0.1:8080/wp"
+
+
+def test_the_fake_store_api_cart_behaves_like_woocommerces(site: FakeWooCommerce) -> None:
+    # The Store API is public and keyed by the Cart-Token it hands out (prices in minor units).
+    product = site.add_product(deliver=False, price="12.50")
+    with httpx.Client(base_url=f"{site.url}/wp-json/wc/store/v1") as store_api:
+        empty = store_api.get("/cart")
+        token = empty.headers["Cart-Token"]
+        assert empty.json()["items_count"] == 0
+        added = store_api.post("/cart/add-item", json={"id": product["id"], "quantity": 2},
+                               headers={"Cart-Token": token})
+        assert added.json()["totals"]["total_price"] == "2500"
+        assert store_api.get("/cart", headers={"Cart-Token": token}).json()["items_count"] == 2
+        assert store_api.post("/cart/add-item", json={"id": 999999},
+                              headers={"Cart-Token": token}).status_code == 400
