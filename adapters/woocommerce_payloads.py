@@ -8,9 +8,10 @@ empty PHP array is serialised as `[]` even where an object is expected.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterable
 
+from adapters.fields import money, optional_money, text
 from plugin.domain.events import CustomerRef, LineItem, Tracking
 from plugin.domain.phones import to_e164
 
@@ -81,40 +82,6 @@ def optional_ident(value: Any, name: str) -> str:
         stripped = value.strip()
         return "" if stripped == "0" else stripped
     raise ValueError(f"{name} is not an id")
-
-
-def text(value: Any) -> str:
-    """A display string; '' for null or for a value that is not a scalar."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def money(value: Any, name: str, default: Decimal | None = None) -> Decimal:
-    """An amount (a decimal string, or a float for line-item prices); `default` when null or
-    '', else ValueError."""
-    if value is None or value == "":
-        if default is None:
-            raise ValueError(f"{name} is missing")
-        return default
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{name} is not an amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{name} is not an amount") from None
-    if not amount.is_finite():
-        raise ValueError(f"{name} is not a finite amount")
-    return amount
-
-
-def optional_money(value: Any, name: str) -> Decimal | None:
-    """An amount, or None when the field is null, absent or '' (a variable product's price)."""
-    if value is None or value == "":
-        return None
-    return money(value, name)
 
 
 def count(value: Any, name: str) -> int | None:
