@@ -9,8 +9,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every webhook receiver."""
-    from webhooks import demo, shopify, woocommerce
+    from webhooks import demo, shopify, whatsapp, woocommerce
 
     app.register_blueprint(demo.blueprint)
     app.register_blueprint(shopify.blueprint)
     app.register_blueprint(woocommerce.blueprint)
+    app.register_blueprint(whatsapp.blueprint)
