@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from adapters import demo, shopify, woocommerce
+from adapters import demo, shopify, whatsapp_webhook, woocommerce
 from plugin import db, queue
 from plugin.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.domain.events import ComplianceEvent, DomainEvent, OrderEvent, StoreEvent
@@ -16,6 +16,7 @@ from plugin.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
 from plugin.orders import apply_order_event
 from plugin.store_events import apply_store_event
+from plugin.whatsapp_inbound import apply_notification
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ PARSERS: dict[str, Parser] = {
 
 # Errors that mean "this payload will never parse": retrying cannot help.
 PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError, shopify.PayloadError,
-                                               woocommerce.PayloadError)
+                                               woocommerce.PayloadError,
+                                               whatsapp_webhook.PayloadError)
 
 
 def process_event(event_id: int) -> None:
@@ -65,6 +67,11 @@ def process_event(event_id: int) -> None:
 
 def _apply(session: Session, event_id: int) -> list[tuple[int, int]]:
     event = session.get(InboundEvent, event_id)
+    if event.source == "whatsapp":
+        # One Meta delivery batches many updates for many numbers and stores.
+        apply_notification(session, whatsapp_webhook.parse_notification(event.body))
+        _mark(session, event_id, EventState.PROCESSED, None)
+        return []
     parser = PARSERS.get(event.source)
     domain_event = parser(event.topic, event.body) if parser else None
     store = session.get(Store, event.store_id) if event.store_id else None

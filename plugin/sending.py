@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from plugin import db, outbox, queue, ratelimit, transports
+from plugin import db, outbox, queue, ratelimit, send_context, transports
 from plugin.domain import policy
 from plugin.domain.errors import (AccountError, HeldError, NeedsTemplateError, PermanentError,
                                   RetryableError, SendError)
@@ -23,6 +23,8 @@ RETRY_CAP_SECONDS = 15 * 60
 MAX_SEND_ATTEMPTS = 8
 # When a number's per-second throughput is used up, try again this much later.
 THROTTLE_PAUSE_SECONDS = 1
+# At least this long between two messages to the same shopper from one number.
+RECIPIENT_SPACING_SECONDS = ratelimit.RECIPIENT_SPACING_SECONDS
 # Meta asks to wait a day after holding a message (131049).
 HOLD_SECONDS = 24 * 3600
 
@@ -41,18 +43,25 @@ def send_message(message_id: int) -> None:
         ).first()
         payload = dict(message.payload, biz_opaque_callback_data=f"storechat:{message.id}")
         attempts = message.attempts
-        decision = policy.decide(policy.SendContext(
-            store_active=store.active, recipient=message.to or None,
-            is_template=message.template is not None,
-        ))
-        if not decision.send:
+        decision = policy.decide(send_context.load(session, message, store, now))
+        if not decision.send and decision.defer is None:
             outbox.finish(session, message_id, MessageState.SKIPPED, reason=decision.reason)
             return
         transport = transports.for_account(account, store.platform)
         throughput = account.throughput_mps if account else 80
+        recipient = message.to
 
+    if decision.defer is not None:
+        _retry_later(message_id, decision.defer.total_seconds(), decision.reason, None)
+        return
     if not ratelimit.allow_send(transport.sender_id, throughput):
         _retry_later(message_id, THROTTLE_PAUSE_SECONDS, "waiting for the number's send rate", None)
+        return
+    if transport.name != "sandbox" and not ratelimit.allow_recipient(transport.sender_id,
+                                                                     recipient):
+        # Meta limits messages to one user (131056): space them, queued, never dropped.
+        _retry_later(message_id, RECIPIENT_SPACING_SECONDS, "spacing messages to this shopper",
+                     None)
         return
     try:
         wamid = transport.send(payload)

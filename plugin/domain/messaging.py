@@ -70,6 +70,7 @@ class InboundMessage:
     payload: str = ""  # a button's payload or a list row's id
     context_wamid: str = ""  # the message this one replies to
     media_id: str = ""
+    media_type: str = ""  # image, video, audio, voice, document or sticker (kind MEDIA)
     location: dict[str, Any] | None = None  # latitude, longitude, name, address
     order: dict[str, Any] | None = None  # catalog_id, product_items, text
     referral: dict[str, Any] | None = None  # click-to-WhatsApp ad: source_url, source_id, …

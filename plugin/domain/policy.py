@@ -1,7 +1,24 @@
-"""May this message be sent now? A pure decision over what the send job loaded."""
+"""May this message be sent now? A pure decision over what the send job loaded.
+
+The rules, in the order they are checked:
+- nothing for a store that is uninstalled or must reconnect;
+- nothing without a recipient;
+- free-form messages only inside the 24-hour service window (templates any time);
+- marketing only with an opt-in and no opt-out since, never to +1 (US) numbers (Meta blocks
+  marketing templates there), at most `weekly_cap` a week, and not in quiet hours (then it
+  waits until they end rather than being dropped).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# WhatsApp's customer service window.
+SERVICE_WINDOW = timedelta(hours=24)
+# Default marketing frequency cap per customer and week.
+DEFAULT_WEEKLY_MARKETING_CAP = 2
+# Default quiet hours for marketing, in the customer's (else the store's) local time.
+DEFAULT_QUIET_HOURS = (21, 9)  # from 21:00 to 09:00
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -11,27 +28,71 @@ class SendContext:
     store_active: bool
     recipient: str | None
     is_template: bool
+    marketing: bool = False
+    marketing_consent: bool | None = None  # the newest consent entry, None when none
+    last_inbound_at: datetime | None = None  # UTC
+    now: datetime | None = None  # UTC
+    local_now: datetime | None = None  # the recipient's (else the store's) local time
+    marketing_sent_this_week: int = 0
+    weekly_cap: int = DEFAULT_WEEKLY_MARKETING_CAP
+    quiet_hours: tuple[int, int] = DEFAULT_QUIET_HOURS
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """Send, or skip with a reason the owner can read."""
+    """Send, skip with a reason the owner can read, or wait `defer` before trying again."""
 
     send: bool
     reason: str = ""
+    defer: timedelta | None = None
 
 
 SEND = Decision(True)
 
 
+def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """True while the shopper's last message is less than 24 hours old."""
+    return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW
+
+
+def quiet_wait(local_now: datetime, quiet_hours: tuple[int, int]) -> timedelta | None:
+    """How long until quiet hours end, or None outside them."""
+    start, end = quiet_hours
+    hour = local_now.hour
+    inside = (start <= hour or hour < end) if start > end else (start <= hour < end)
+    if not inside:
+        return None
+    ends = local_now.replace(hour=end, minute=0, second=0, microsecond=0)
+    if ends <= local_now:
+        ends += timedelta(days=1)
+    return ends - local_now
+
+
 def decide(context: SendContext) -> Decision:
-    """Whether to send; a skip names why, so the message log can show it."""
+    """Whether to send now; a skip names why, a deferral says how long to wait."""
     if not context.store_active:
         return Decision(False, "store is not active (uninstalled or needs reconnecting)")
     if not context.recipient:
         return Decision(False, "the customer has no WhatsApp number")
     if not context.is_template:
-        # Free-form text is only allowed inside the 24-hour service window, which the
-        # WhatsApp channel tracks; until then only templates leave the outbox.
-        return Decision(False, "free-form messages need an open service window")
+        if context.now is None or not window_open(context.last_inbound_at, context.now):
+            return Decision(False, "free-form messages need an open 24-hour window; "
+                                   "send a template instead")
+    if context.marketing:
+        return _marketing(context)
+    return SEND
+
+
+def _marketing(context: SendContext) -> Decision:
+    if context.marketing_consent is not True:
+        return Decision(False, "no marketing opt-in" if context.marketing_consent is None
+                        else "the customer opted out of marketing")
+    if context.recipient and context.recipient.lstrip("+").startswith("1"):
+        return Decision(False, "Meta does not deliver marketing templates to +1 (US) numbers")
+    if context.marketing_sent_this_week >= context.weekly_cap:
+        return Decision(False, f"marketing cap reached ({context.weekly_cap} a week)")
+    if context.local_now is not None:
+        wait = quiet_wait(context.local_now, context.quiet_hours)
+        if wait is not None:
+            return Decision(False, "quiet hours", defer=wait)
     return SEND

@@ -68,6 +68,8 @@ def test_throttling_is_retried_later_then_sent(cloud) -> None:  # type: ignore[n
     with app.app_context():
         db.session().execute(update(Message).values(not_before=None))
         db.session().commit()
+        # Time passes: the 6 s spacing to this shopper (counted by the first try) is over.
+        app.extensions["storechat.limiter"].storage.reset()
         send_message(message.id)
     message = _message(app)
     assert message.state == "sent"
@@ -115,3 +117,15 @@ def test_an_unreachable_graph_api_is_retried(tmp_path: Path) -> None:
     message = _message(app)
     assert message.state == "pending"
     assert "could not reach WhatsApp" in message.reason
+
+
+def test_messages_to_one_shopper_are_spaced_never_dropped(cloud) -> None:  # type: ignore[no-untyped-def]
+    app, demo, fake = cloud
+    demo.post("orders/create", order_payload())
+    demo.post("orders/paid", order_payload(status="paid"))
+    with app.app_context():
+        states = [m.state for m in db.session().scalars(select(Message).order_by(Message.id))]
+        second = db.session().scalars(select(Message).order_by(Message.id.desc())).first()
+    assert states == ["sent", "pending"]
+    assert "spacing" in second.reason and second.not_before is not None
+    assert len(fake.sent) == 1

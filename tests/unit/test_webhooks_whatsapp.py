@@ -89,3 +89,39 @@ def test_an_oversized_body_is_413(tmp_path: Path) -> None:
     body = json.dumps(dict(BODY, padding="x" * 2048)).encode()
     assert _post(app, body).status_code == 413
     assert _events(app) == []
+
+
+def test_a_batched_notification_reaches_the_outbox_and_the_customers(tmp_path: Path) -> None:
+    """Two statuses and an inbound STOP in one delivery, as Meta batches them."""
+    from plugin.models import ConsentEntry, Customer, Message, WhatsAppAccount
+    from tests.conftest import DemoPlatform, order_payload
+
+    app = make_app(tmp_path / "instance", whatsapp_app_secret=APP_SECRET)
+    demo = DemoPlatform(app, app.test_client())
+    demo.post("orders/create", order_payload())
+    with app.app_context():
+        with db.transaction() as session:
+            session.add(WhatsAppAccount(store_id=demo.store_id, phone_number_id="PNID",
+                                        waba_id="WABA"))
+        wamid = db.session().scalars(select(Message.wamid)).one()
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "15550000000", "phone_number_id": "PNID"}}
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [
+        {"field": "messages", "value": dict(value, statuses=[
+            {"id": wamid, "status": "delivered", "timestamp": "1763700000",
+             "recipient_id": "351912345678"},
+            {"id": wamid, "status": "read", "timestamp": "1763700060",
+             "recipient_id": "351912345678"}])},
+        {"field": "messages", "value": dict(value, contacts=[
+            {"profile": {"name": "Ana"}, "wa_id": "351912345678"}], messages=[
+            {"from": "351912345678", "id": "wamid.IN1", "timestamp": "1763700100",
+             "type": "text", "text": {"body": "STOP"}}])}]}]}).encode()
+    assert _post(app, body).status_code == 200
+    with app.app_context():
+        assert db.session().scalars(select(InboundEvent.state)).all()[-1] == "processed"
+        assert db.session().scalars(select(Message.state)).one() == "read"
+        customer = db.session().scalars(select(Customer)).one()
+        stop = db.session().scalars(select(ConsentEntry).where(
+            ConsentEntry.purpose == "marketing")).one()
+    assert customer.wa_id == "351912345678" and customer.last_inbound_at is not None
+    assert (stop.granted, stop.source) == (False, "whatsapp_stop")
