@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin import (admin, auth, cli, crypto, db, demo, health, http, queue, ratelimit, shopify,
                         woocommerce)
     from webhooks import init_app as init_webhooks
+    from widget import init_app as init_widget
 
     crypto.init_app(app)
     db.init_app(app)
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     health.init_app(app)
     auth.init_app(app)
     init_webhooks(app)
+    init_widget(app)
     admin.init_app(app)
     shopify.init_app(app)
     woocommerce.init_app(app)

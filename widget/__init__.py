@@ -1,2 +1,12 @@
 """What runs on the storefront: the click-to-chat widget, its config endpoint, the Shopify
 theme app extension and the WordPress companion plugin (see the widget issue)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Serve the widget script, its per-store config, beacons and the opt-in form."""
+    from widget.views import blueprint
+
+    app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ from plugin.models.orders import Order
 from plugin.models.owners import OneTimeToken, Owner, WebSession
 from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
 from plugin.models.templates import Automation, Template
+from plugin.models.widget import WidgetCounter, WidgetSettings
 
 __all__ = [
     "Automation",
@@ -26,4 +27,6 @@ __all__ = [
     "Template",
     "WebSession",
     "WhatsAppAccount",
+    "WidgetCounter",
+    "WidgetSettings",
 ]

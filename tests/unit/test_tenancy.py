@@ -24,8 +24,9 @@ from plugin.models import Message, Order, Store
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
 
 # Endpoints anyone may call: they authenticate by other means (signatures, one-time
-# tokens) or are the way in.
-PUBLIC = re.compile(r"^(static|health\..*|auth\..*|webhooks_.*)$")
+# tokens), are the way in, or serve the storefront widget (public by design: script, public
+# config, click beacons, opt-in form; tested in test_widget_endpoints.py).
+PUBLIC = re.compile(r"^(static|health\..*|auth\..*|webhooks_.*|widget\..*)$")
 B_NUMBER = "7777777"
 B_NAME = "Bartholomew"
 API_KEY = "test-api-key"

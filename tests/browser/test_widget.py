@@ -1,0 +1,273 @@
+"""The click-to-chat widget in a real Chromium, on sample storefront pages served in the test.
+
+StoreChat runs on one loopback port, the storefront on another (a cross-origin embed, as on
+a real shop). The storefront includes the widget as the install instructions say:
+`<script src="http://127.0.0.1:PORT/widget.js" data-store="KEY" defer>`.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+from plugin import db
+from plugin.models import ConsentEntry, Store, WidgetCounter, WidgetSettings
+from tests.browser.served import chromium, shot
+from tests.conftest import make_app
+from tests.fakes.server import LoopbackServer
+
+TRICKY = 'Tom & Jerry #1 — 50% "off" 🎉'
+STORE_NAME = "<script>alert(1)</script> Shop"
+HOSTILE_CSS = ("* { color: red !important; font-size: 40px !important; "
+               "font-family: serif !important; box-sizing: content-box !important; "
+               "border: 3px dotted blue !important; padding: 9px !important; }\n"
+               "div, button, a, span, p, ul { display: inline !important; }\n"
+               "storechat-widget { display: none !important; width: 900px !important; }")
+# Records every layout shift and analytics call before anything else runs.
+PROBES = """<script>
+window.cls = 0;
+new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (e) { if (!e.hadRecentInput) window.cls += e.value; });
+}).observe({type: 'layout-shift', buffered: true});
+window.calls = [];
+window.dataLayer = [];
+window.gtag = function () { window.calls.push(['gtag'].concat([].slice.call(arguments))); };
+window.fbq = function () { window.calls.push(['fbq'].concat([].slice.call(arguments))); };
+</script>"""
+
+
+def storefront_page(widget_url: str, key: str, *, lang: str = "en", hostile: bool = False,
+                    attrs: str = "", head: str = "", with_widget: bool = True) -> str:
+    style = f"<style>{HOSTILE_CSS}</style>" if hostile else ""
+    script = (f'<script src="{widget_url}/widget.js" data-store="{key}" {attrs} defer></script>'
+              if with_widget else "")
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>Sample storefront</title>
+{PROBES}{head}{style}
+<style>body {{ margin: 0; font: 16px Georgia, serif; }} main {{ padding: 24px; }}
+p#probe {{ color: rgb(10, 20, 30); }}</style>
+{script}</head>
+<body><main><h1>Sample product</h1><p id="probe">A paragraph of the shop's own text.</p>
+<a href="#reviews">Reviews</a> <button type="button">Add to cart</button>
+{"<p>" + "Long description. " * 400 + "</p>"}</main></body></html>"""
+
+
+class Storefront:
+    """A tiny WSGI site whose pages the test sets: path → HTML."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        body = self.pages.get(environ["PATH_INFO"])
+        if body is None:
+            start("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        start("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [body.encode()]
+
+
+def add_store(app: Flask, settings: dict[str, Any], name: str = STORE_NAME) -> str:
+    with app.app_context(), db.transaction() as session:
+        store = Store(platform="woocommerce", domain="shop.example", name=name, country="PT",
+                      timezone="Europe/Lisbon")
+        session.add(store)
+        session.flush()
+        session.add(WidgetSettings(store_id=store.id, settings=settings))
+        return store.key
+
+
+AGENTS = [{"name": "Ana", "role": "Sales", "phone": "+351 912 345 678"},
+          {"name": "Rui", "role": "Support", "phone": "+351 913 000 111"}]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[Flask, str, Storefront, str]]:
+    app = make_app(tmp_path / "instance")
+    storefront = Storefront()
+    with LoopbackServer(app) as storechat, LoopbackServer(storefront) as shop:
+        yield app, storechat.url, storefront, shop.url
+    app.extensions["storechat.engine"].dispose()
+
+
+def host_box(page: Page) -> dict[str, float]:
+    box = page.locator("storechat-widget").bounding_box()
+    assert box is not None
+    return box
+
+
+def tab_to_launcher(page: Page) -> None:
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.localName") == \
+                "storechat-widget":
+            return
+    pytest.fail("Tab never reached the widget's launcher")
+
+
+def text_of_link(href: str) -> tuple[str, str]:
+    parts = urlsplit(href)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    assert parts.scheme == "https"
+    return f"{parts.netloc}{parts.path}?phone={query.get('phone', [''])[0]}", query["text"][0]
+
+
+def style_of(locator: Locator, *props: str) -> list[str]:
+    return locator.evaluate(
+        "(e, props) => props.map(p => getComputedStyle(e)[p])", list(props))
+
+
+@pytest.mark.browser
+def test_widget_on_a_storefront(world: tuple[Flask, str, Storefront, str],
+                                chromium_path: str) -> None:
+    app, widget_url, storefront, shop_url = world
+    key = add_store(app, {"agents": AGENTS, "greeting": "Hello <b>there</b>",
+                          "optin": {"enabled": True, "purpose": "back_in_stock",
+                                    "text": "Tell me on WhatsApp when it is back."}})
+    product_attrs = (f'data-product="{html.escape(TRICKY)}" data-price="€12.50" '
+                     f'data-sku="TJ-1"')
+    storefront.pages["/plain"] = storefront_page(widget_url, key, with_widget=False)
+    storefront.pages["/product"] = storefront_page(widget_url, key, attrs=product_attrs)
+    storefront.pages["/hostile"] = storefront_page(widget_url, key, attrs=product_attrs,
+                                                   hostile=True)
+
+    with chromium(chromium_path, "widget-failure") as browsing:
+        page = browsing.page
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        # The widget's styles do not change the page.
+        page.goto(f"{shop_url}/plain")
+        probe_props = ("color", "fontFamily", "fontSize", "margin", "lineHeight")
+        before = style_of(page.locator("#probe"), *probe_props)
+
+        page.goto(f"{shop_url}/product")
+        launcher = page.locator("storechat-widget button.l")
+        expect(launcher).to_be_visible()
+        assert style_of(page.locator("#probe"), *probe_props) == before
+        box = host_box(page)
+        assert (box["width"], box["height"]) == (60, 60)
+        assert box["x"] + 60 + 20 == pytest.approx(1280, abs=1)  # bottom right, 20px in
+        expect(launcher).to_have_attribute("aria-label", "Chat on WhatsApp")
+        expect(launcher).to_have_attribute("aria-expanded", "false")
+        shot(page, "widget-closed")
+
+        # Keyboard only: Tab to the launcher (a visible focus ring), Enter opens the panel.
+        tab_to_launcher(page)
+        assert style_of(launcher, "outlineStyle", "outlineWidth") == ["solid", "3px"]
+        page.keyboard.press("Enter")
+        panel = page.locator("storechat-widget [role=dialog]")
+        expect(panel).to_be_visible()
+        expect(launcher).to_have_attribute("aria-expanded", "true")
+        # Owner texts are text, never markup.
+        expect(panel.locator("#sct")).to_have_text(STORE_NAME)
+        expect(panel.locator(".h p")).to_have_text("Hello <b>there</b>")
+        expect(panel.locator("li")).to_have_count(2)
+        expect(panel.locator(".w")).to_have_count(0)  # no hours set: always open
+        assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "a"
+        shot(page, "widget-open")
+        assert host_box(page) == box  # opening the panel does not resize the host
+
+        # The link that would open carries the product name intact.
+        first = panel.locator("a.a").first
+        target, text = text_of_link(first.get_attribute("href") or "")
+        assert target == "web.whatsapp.com/send?phone=351912345678"
+        assert text == (f"Hi! I have a question about:\n{TRICKY}\n€12.50\n"
+                        f"{shop_url}/product")
+
+        # Enter activates the agent: analytics fire (no phone number), the beacon is counted.
+        with page.expect_popup() as popup:
+            page.keyboard.press("Enter")
+        popup.value.close()
+        opened = [u for u in browsing.outside if "whatsapp" in u]
+        assert opened and text_of_link(opened[0])[1] == text
+        browsing.outside.clear()
+        calls = page.evaluate("JSON.stringify([window.calls, window.dataLayer])")
+        assert '["gtag","event","generate_lead"' in calls and '["fbq","track","Contact"]' in calls
+        assert "storechat_click" in calls
+        assert "912345678" not in calls and "351" not in calls
+
+        # Esc closes the panel and gives focus back to the launcher.
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        expect(launcher).to_have_attribute("aria-expanded", "false")
+        assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "l"
+
+        # The opt-in form, keyboard first: it ends with a consent-log entry.
+        launcher.press("Enter")
+        form = panel.locator("form")
+        form.locator("input[type=tel]").fill("912 345 678")
+        form.locator("input[type=checkbox]").check()
+        form.locator("button[type=submit]").press("Enter")
+        expect(form.locator("[role=status]")).to_have_text("Thank you! You are subscribed.")
+        shot(page, "widget-optin")
+        page.keyboard.press("Escape")
+        assert page.evaluate("window.cls") == 0
+
+        # A hostile theme does not change the widget.
+        page.goto(f"{shop_url}/hostile")
+        expect(launcher).to_be_visible()
+        assert host_box(page) == box
+        launcher.click()
+        expect(panel).to_be_visible()
+        title = panel.locator("#sct")
+        assert style_of(title, "fontSize", "color", "display") == ["16px", "rgb(255, 255, 255)",
+                                                                   "block"]
+        assert style_of(panel.locator(".a b").first, "fontSize", "color") == [
+            "15px", "rgb(31, 35, 40)"]
+        assert style_of(panel.locator("ul"), "display") == ["block"]
+        shot(page, "widget-hostile-theme")
+        assert page.evaluate("window.cls") == 0
+
+    with app.app_context():
+        clicks = db.session().scalars(select(WidgetCounter).where(
+            WidgetCounter.kind == "click")).all()
+        assert [(c.path, c.product, c.count) for c in clicks] == [("/product", "TJ-1", 1)]
+        entry = db.session().scalars(select(ConsentEntry)).one()
+        assert (entry.source, entry.purpose, entry.ip) == ("widget", "back_in_stock",
+                                                           "127.0.0.1")
+    assert dialogs == [], "owner text ran as script"
+    assert browsing.console_errors == []
+    assert browsing.outside == []
+
+
+@pytest.mark.browser
+def test_widget_rtl_away_and_shopify_product(world: tuple[Flask, str, Storefront, str],
+                                             chromium_path: str) -> None:
+    app, widget_url, storefront, shop_url = world
+    # Hours on Monday only, with no open span: the away note always shows.
+    key = add_store(app, {"agents": AGENTS[:1], "hours": {"mon": []}}, name="متجر")
+    shopify_product = ("<script>window.StoreChatProduct = {product: " + json.dumps(TRICKY)
+                       + ", variant: 'Large / Blue', price: '$5.00', sku: 'V-2', "
+                       "url: 'https://shop.example/products/tj'};</script>")
+    storefront.pages["/ar"] = storefront_page(widget_url, key, lang="ar", head=shopify_product)
+
+    with chromium(chromium_path, "widget-rtl-failure") as browsing:
+        page = browsing.page
+        page.goto(f"{shop_url}/ar")
+        launcher = page.locator("storechat-widget button.l")
+        expect(launcher).to_be_visible()
+        assert host_box(page)["x"] == 20  # mirrored: bottom left
+        expect(launcher).to_have_attribute("aria-label", "تحدث معنا عبر واتساب")
+        launcher.click()
+        panel = page.locator("storechat-widget [role=dialog]")
+        expect(panel).to_have_attribute("dir", "rtl")
+        expect(panel.locator(".w")).to_have_text("نحن غير متاحين الآن. اترك رسالة وسنرد قريبًا.")
+        panel_box = panel.bounding_box()
+        assert panel_box is not None and panel_box["x"] == 20
+        close = panel.locator(".x").bounding_box()
+        assert close is not None and close["x"] < panel_box["x"] + 60  # close on the left
+        _, text = text_of_link(panel.locator("a.a").first.get_attribute("href") or "")
+        assert text == (f"Hi! I have a question about:\n{TRICKY} Large / Blue\n$5.00\n"
+                        "https://shop.example/products/tj")
+        shot(page, "widget-rtl-away")
+        assert page.evaluate("window.cls") == 0
+    assert browsing.console_errors == []
+    assert browsing.outside == []

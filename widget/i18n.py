@@ -1,0 +1,77 @@
+"""The widget's own words in the shopper's language (the owner's texts override some)."""
+from __future__ import annotations
+
+KEYS = ("open", "close", "greeting", "away", "phone", "subscribe", "thanks", "invalid", "later")
+RTL = frozenset({"ar", "he", "fa", "ur"})
+
+_STRINGS = {
+    "en": ("Chat on WhatsApp", "Close", "Hi! How can we help you?",
+           "We are away right now. Leave a message and we will reply soon.", "Phone number",
+           "Subscribe", "Thank you! You are subscribed.", "Please check the number and the box.",
+           "Please try again later."),
+    "es": ("Chatear por WhatsApp", "Cerrar", "¡Hola! ¿En qué podemos ayudarte?",
+           "Ahora no estamos disponibles. Déjanos un mensaje y te responderemos pronto.",
+           "Número de teléfono", "Suscribirme", "¡Gracias! Te has suscrito.",
+           "Revisa el número y la casilla.", "Inténtalo de nuevo más tarde."),
+    "pt": ("Conversar no WhatsApp", "Fechar", "Olá! Como podemos ajudar?",
+           "Estamos ausentes agora. Deixe uma mensagem e responderemos em breve.",
+           "Número de telefone", "Subscrever", "Obrigado! A sua subscrição foi feita.",
+           "Verifique o número e a caixa.", "Tente novamente mais tarde."),
+    "fr": ("Discuter sur WhatsApp", "Fermer", "Bonjour ! Comment pouvons-nous vous aider ?",
+           "Nous sommes absents. Laissez un message, nous répondrons bientôt.",
+           "Numéro de téléphone", "S’abonner", "Merci ! Vous êtes abonné.",
+           "Vérifiez le numéro et la case.", "Réessayez plus tard."),
+    "de": ("Auf WhatsApp chatten", "Schließen", "Hallo! Wie können wir helfen?",
+           "Wir sind gerade nicht da. Schreiben Sie uns, wir antworten bald.", "Telefonnummer",
+           "Abonnieren", "Danke! Sie sind angemeldet.", "Bitte Nummer und Kästchen prüfen.",
+           "Bitte später erneut versuchen."),
+    "it": ("Chatta su WhatsApp", "Chiudi", "Ciao! Come possiamo aiutarti?",
+           "Ora non siamo disponibili. Lascia un messaggio, risponderemo presto.",
+           "Numero di telefono", "Iscriviti", "Grazie! Iscrizione completata.",
+           "Controlla il numero e la casella.", "Riprova più tardi."),
+    "nl": ("Chat via WhatsApp", "Sluiten", "Hallo! Hoe kunnen we helpen?",
+           "We zijn nu afwezig. Laat een bericht achter, we reageren snel.", "Telefoonnummer",
+           "Aanmelden", "Bedankt! Je bent aangemeld.", "Controleer het nummer en het vakje.",
+           "Probeer het later opnieuw."),
+    "ar": ("تحدث معنا عبر واتساب", "إغلاق", "مرحبًا! كيف يمكننا مساعدتك؟",
+           "نحن غير متاحين الآن. اترك رسالة وسنرد قريبًا.", "رقم الهاتف", "اشترك",
+           "شكرًا! تم اشتراكك.", "يرجى التحقق من الرقم والمربع.", "يرجى المحاولة لاحقًا."),
+    "he": ("צ׳אט בוואטסאפ", "סגירה", "שלום! איך נוכל לעזור?",
+           "אנחנו לא זמינים כרגע. השאירו הודעה ונחזור אליכם בקרוב.", "מספר טלפון", "הרשמה",
+           "תודה! נרשמת.", "נא לבדוק את המספר ואת התיבה.", "נא לנסות שוב מאוחר יותר."),
+    "tr": ("WhatsApp’ta sohbet et", "Kapat", "Merhaba! Nasıl yardımcı olabiliriz?",
+           "Şu an uzaktayız. Mesaj bırakın, yakında yanıtlarız.", "Telefon numarası",
+           "Abone ol", "Teşekkürler! Abone oldunuz.", "Numarayı ve kutucuğu kontrol edin.",
+           "Lütfen daha sonra tekrar deneyin."),
+    "ru": ("Написать в WhatsApp", "Закрыть", "Здравствуйте! Чем можем помочь?",
+           "Сейчас мы не на связи. Оставьте сообщение, и мы скоро ответим.", "Номер телефона",
+           "Подписаться", "Спасибо! Вы подписаны.", "Проверьте номер и отметку.",
+           "Попробуйте позже."),
+    "hi": ("WhatsApp पर चैट करें", "बंद करें", "नमस्ते! हम आपकी कैसे मदद कर सकते हैं?",
+           "हम अभी उपलब्ध नहीं हैं। संदेश छोड़ें, हम जल्द जवाब देंगे।", "फ़ोन नंबर",
+           "सदस्यता लें", "धन्यवाद! आपकी सदस्यता हो गई।", "कृपया नंबर और बॉक्स जाँचें।",
+           "कृपया बाद में फिर से कोशिश करें।"),
+    "id": ("Chat di WhatsApp", "Tutup", "Halo! Ada yang bisa kami bantu?",
+           "Kami sedang tidak ada. Tinggalkan pesan, kami akan segera membalas.",
+           "Nomor telepon", "Berlangganan", "Terima kasih! Anda sudah berlangganan.",
+           "Periksa nomor dan kotaknya.", "Coba lagi nanti."),
+    "pl": ("Czat na WhatsApp", "Zamknij", "Cześć! Jak możemy pomóc?",
+           "Jesteśmy teraz niedostępni. Zostaw wiadomość, wkrótce odpowiemy.",
+           "Numer telefonu", "Zapisz się", "Dziękujemy! Zapisano.",
+           "Sprawdź numer i pole wyboru.", "Spróbuj ponownie później."),
+}
+LANGUAGES = tuple(_STRINGS)
+
+
+def language(*candidates: str | None) -> str:
+    """The first candidate we have words for ('pt-BR' → 'pt'), else English."""
+    for candidate in candidates:
+        code = (candidate or "")[:2].lower()
+        if code in _STRINGS:
+            return code
+    return "en"
+
+
+def strings(lang: str) -> dict[str, str]:
+    """The widget's words in `lang` (a code from LANGUAGES)."""
+    return dict(zip(KEYS, _STRINGS.get(lang, _STRINGS["en"]), strict=True))
