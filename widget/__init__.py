@@ -6,7 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Serve the widget script, its per-store config, beacons and the opt-in form."""
+    """Serve the widget script, its per-store config, beacons and the opt-in form, and the
+    widget designer in the admin."""
+    from widget.designer import blueprint as designer
     from widget.views import blueprint
 
     app.register_blueprint(blueprint)
+    app.register_blueprint(designer)

@@ -58,7 +58,7 @@ def test_loader_is_small_stable_and_points_at_the_hashed_script(client: FlaskCli
     hashed = client.get(f"/widget.{assets.script().version}.js")
     assert hashed.status_code == 200
     assert "immutable" in hashed.headers["Cache-Control"]
-    assert hashed.get_data() == assets.SCRIPT_PATH.read_bytes()
+    assert hashed.get_data() == assets.compact(assets.SCRIPT_PATH.read_text()).encode()
     assert client.get(f"/widget.{assets.script().version}.js",
                       headers={"If-None-Match": hashed.headers["ETag"]}).status_code == 304
 
@@ -71,7 +71,7 @@ def test_script_is_served_gzipped_when_asked(client: FlaskClient) -> None:
                           headers={"Accept-Encoding": "gzip, br"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
-    assert gzip.decompress(response.get_data()) == assets.SCRIPT_PATH.read_bytes()
+    assert gzip.decompress(response.get_data()) == assets.compact(assets.SCRIPT_PATH.read_text()).encode()
 
 
 def test_script_never_uses_innerhtml() -> None:
@@ -253,3 +253,17 @@ def test_optin_is_404_when_the_store_offers_none(app: Flask, client: FlaskClient
     key = make_store(app, {})
     assert client.post(f"/widget/{key}/optin",
                        data={"phone": "912345678", "consent": "1"}).status_code == 404
+
+
+def test_the_shipped_script_is_the_source_without_its_comments() -> None:
+    from widget import assets
+
+    source = assets.SCRIPT_PATH.read_text(encoding="utf-8")
+    # compact() is only safe while the source has no template literals or continuations.
+    assert "`" not in source
+    assert not any(line.rstrip().endswith("\\") for line in source.splitlines())
+    shipped = assets.compact(source)
+    assert len(shipped) < len(source)
+    code = [line.strip() for line in source.splitlines()
+            if line.strip() and not line.strip().startswith(("//", "/*", "*"))]
+    assert [line for line in shipped.splitlines()] == code[len(code) - len(shipped.splitlines()):]

@@ -14,7 +14,11 @@
   var FIELDS = ['product', 'price', 'sku', 'variant', 'url', 'id'];
   var ICON = 'M12 2a10 10 0 0 0-8.6 15.1L2 22l5-1.3A10 10 0 1 0 12 2zm0 1.8a8.2 8.2 0 1 1-4.2 15.3l-.3-.2-3 .8.8-2.9-.2-.3A8.2 8.2 0 0 1 12 3.8zM8.6 7.2c-.2 0-.5 0-.7.3-.3.3-1 1-1 2.4s1 2.8 1.2 3c.1.2 2 3.1 4.9 4.3 2.4 1 2.9.8 3.4.7.5 0 1.7-.7 1.9-1.4.2-.7.2-1.2.2-1.4l-.5-.3-1.8-.9c-.3-.1-.5-.1-.6.1l-.9 1c-.1.2-.3.2-.6.1a6.7 6.7 0 0 1-3.3-2.9c-.3-.4.2-.4.7-1.3l.1-.5-.8-2c-.2-.6-.5-.5-.7-.5z';
 
-  fetch(api + '/config.json?lang=' + encodeURIComponent(lang), {credentials: 'omit'})
+  // Admin preview (designer.js): with data-preview, storechat:preview events' detail is rendered;
+  // no fetch, rules, beacons or opt-in. A nonce on the tag goes on the <style> (strict CSPs).
+  var preview = 'preview' in tag.dataset;
+  if (preview) d.addEventListener('storechat:preview', function (e) { render(e.detail); });
+  else fetch(api + '/config.json?lang=' + encodeURIComponent(lang), {credentials: 'omit'})
     .then(function (r) { return r.ok ? r.json() : 0; })
     .then(function (c) { if (c && c.enabled) start(c); })
     .catch(function () {});
@@ -88,6 +92,7 @@
   }
 
   function beacon(type) {
+    if (preview) return;
     var f = product();
     try {
       nav.sendBeacon(api + '/events', JSON.stringify({t: type, p: location.pathname, s: f.sku || f.id}));
@@ -128,7 +133,7 @@
     var ink = /^#[0-9a-f]{6}$/i.test(c.text) ? c.text : '#fff';
     var host = el('storechat-widget', {'data-storechat': ''}, '', d.body || html);
     var root = host.attachShadow({mode: 'open'});
-    el('style', {}, ':host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483000!important;bottom:20px!important;' + side + ':20px!important;width:60px!important;height:60px!important;margin:0!important;padding:0!important;visibility:visible!important;opacity:1!important;transform:none!important}' +
+    el('style', tag.nonce ? {nonce: tag.nonce} : {}, ':host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483000!important;bottom:20px!important;' + side + ':20px!important;width:60px!important;height:60px!important;margin:0!important;padding:0!important;visibility:visible!important;opacity:1!important;transform:none!important}' +
       '*{box-sizing:border-box;margin:0;padding:0;font:400 15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1f2328;letter-spacing:normal;text-transform:none;text-align:start}' +
       'button,a{cursor:pointer}:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px;box-shadow:0 0 0 2px #fff}[hidden]{display:none!important}' +
       '.l{position:absolute;inset:0;width:60px;height:60px;border:0;border-radius:50%;background:' + color + ';display:grid;place-items:center;box-shadow:0 4px 14px rgba(0,0,0,.3)}' +
@@ -213,6 +218,7 @@
     var status = el('p', {role: 'status'}, '', form);
     form.addEventListener('submit', function (e) {
       e.preventDefault();
+      if (preview) return;
       if (!form.consent.checked || !form.phone.value.trim()) { status.textContent = S.invalid; return; }
       var data = new URLSearchParams(new FormData(form));
       data.set('sku', product().sku || product().id);

@@ -1,0 +1,125 @@
+"""The widget designer in a real Chromium: the live preview is the real widget script in its
+Shadow DOM, re-rendered from the form's values without saving; saving refuses a bad number."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from plugin import db
+from plugin.models import Store, WidgetCounter, WidgetSettings
+from tests.browser.served import chromium, shot
+from tests.conftest import PASSWORD, create_owner, make_app
+from tests.fakes.server import LoopbackServer
+
+EMAIL = "designer@example.com"
+
+
+@pytest.fixture
+def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
+    app = make_app(tmp_path / "instance")
+    owner_id = create_owner(app, EMAIL)
+    with app.app_context(), db.transaction() as session:
+        store = Store(platform="woocommerce", domain="shop.example", name="Linen & Co",
+                      country="PT", timezone="Europe/Lisbon", owner_id=owner_id)
+        session.add(store)
+        session.flush()
+        store_id = store.id
+    with LoopbackServer(app) as server:
+        yield app, server.url, store_id
+    app.extensions["storechat.engine"].dispose()
+
+
+@pytest.mark.browser
+def test_the_live_preview_renders_the_forms_values(served_app: tuple[Flask, str, int],
+                                                   chromium_path: str) -> None:
+    app, url, store_id = served_app
+    with chromium(chromium_path, "widget-designer-failure") as browsing:
+        page = browsing.page
+        page.goto(f"{url}/signin")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("link", name="Design the widget")).to_be_visible()
+        page.get_by_role("link", name="Design the widget").click()
+        expect(page.get_by_role("heading", name="Chat widget for Linen & Co")).to_be_visible()
+        status = page.locator("#preview-status")
+        expect(status).to_contain_text("add an agent")  # no agent, no number: nothing to show
+
+        # Typing an agent renders the real widget in the stage, from the form's values.
+        page.locator("#agent-name-1").fill("Ana")
+        page.locator("#agent-phone-1").fill("912 345 678")
+        page.locator("#agent-role-1").fill("Sales")
+        page.get_by_role("button", name="Add another agent").click()
+        page.locator("#agent-name-2").fill("Rui <b>")
+        page.locator("#agent-phone-2").fill("+351 913 000 111")
+        page.locator("#cta").fill("Talk to us")
+        page.locator("#greeting").fill("Hello <script>alert(1)</script>")
+        stage = page.locator("#designer-stage")
+        launcher = stage.locator("storechat-widget button.l")
+        expect(launcher).to_have_attribute("aria-label", "Talk to us")
+        host = stage.locator("storechat-widget")
+        assert host.evaluate("h => !!h.shadowRoot && h.parentElement.id") == "designer-stage"
+        # Fixed inside the stage's corner, not the page's.
+        box, stage_box = host.bounding_box(), stage.bounding_box()
+        assert box and stage_box
+        assert box["x"] + 60 + 20 == pytest.approx(stage_box["x"] + stage_box["width"] - 1, abs=2)
+
+        launcher.click()
+        panel = stage.locator("storechat-widget [role=dialog]")
+        expect(panel).to_be_visible()
+        expect(panel.locator(".h p")).to_have_text("Hello <script>alert(1)</script>")
+        expect(panel.locator("li")).to_have_count(2)
+        expect(panel.locator("li").nth(1).locator("b")).to_have_text("Rui <b>")
+
+        # A change re-renders and keeps the panel open; colour and position follow the form.
+        page.locator("#color").evaluate(
+            "e => { e.value = '#7b1fa2'; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+        page.locator("#position").select_option("start")
+        expect(panel.locator(".h")).to_have_css("background-color", "rgb(123, 31, 162)")
+        expect(panel).to_be_visible()
+        page.locator("#greeting").fill("Hello <script>alert(2)</script>")
+        expect(panel.locator(".h p")).to_have_text("Hello <script>alert(2)</script>")
+        expect(page.locator("#greeting")).to_be_focused()  # typing stays in the form
+        box = host.bounding_box()
+        assert box and box["x"] == pytest.approx(stage_box["x"] + 20 + 1, abs=2)
+
+        # Business hours: a closed Monday-to-Sunday shows the away note in the preview.
+        page.get_by_label("At these hours").check()
+        page.locator("#away").fill("Back at nine")
+        expect(panel.locator(".w")).to_have_text("Back at nine")
+        shot(page, "widget-designer-preview")
+
+        # A bad number shows its error next to the agents, live and on save; nothing saved.
+        page.locator("#agent-phone-2").fill("12")
+        expect(page.locator("#error-agents")).to_contain_text("Agent 2")
+        page.get_by_role("button", name="Save widget").click()
+        expect(page.locator("#form-errors")).to_contain_text("Nothing was saved")
+        expect(page.locator("#error-agents")).to_contain_text("not a valid phone number for PT")
+        with app.app_context():
+            assert db.session().scalars(select(WidgetSettings)).first() is None
+
+        page.locator("#agent-phone-2").fill("+351 913 000 111")
+        page.get_by_role("button", name="Save widget").click()
+        expect(page.locator(".flash")).to_contain_text("Widget settings saved")
+        expect(stage.locator("storechat-widget button.l")).to_have_attribute(
+            "aria-label", "Talk to us")
+        stage.locator("storechat-widget button.l").click()
+        expect(panel.locator(".w")).to_have_text("Back at nine")
+        shot(page, "widget-designer-saved")
+
+    with app.app_context():
+        row = db.session().scalars(select(WidgetSettings)).one()
+        assert [a["name"] for a in row.settings["agents"]] == ["Ana", "Rui <b>"]
+        assert (row.settings["color"], row.settings["position"]) == ("#7b1fa2", "start")
+        # Preview clicks and opens are never counted.
+        assert db.session().scalars(select(WidgetCounter)).first() is None
+    # The refused save answers 400 on purpose; Chromium reports that status, nothing else.
+    assert [e for e in browsing.console_errors
+            if not e.startswith("Failed to load resource: the server responded with a status "
+                                f"of 400 (BAD REQUEST) ({url}/stores/{store_id}/widget)")] == []
+    assert browsing.outside == []

@@ -1,0 +1,358 @@
+"""The widget designer in the admin: every widget setting, a live preview of the real widget,
+the click counts of the last 30 days, and how to put the widget on a storefront.
+
+`GET /stores/<id>/widget` shows the form; `POST` saves it. The form is read into the raw
+settings document `widget.settings.clean()` understands; wherever cleaning would change what
+the owner typed (a bad colour, a phone number that is not valid for the store's country, an
+hour span that does not parse, a text too long, a number out of range), the page answers 400
+and says so next to the field, and nothing is saved. What is saved is `clean()`'s output.
+
+`POST /stores/<id>/widget/preview` answers the public config (config.json's shape) for the
+form's current values without saving anything; plugin/static/designer.js hands it to the real
+widget script through its preview hook (see widget/static/widget.js, `data-preview`).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from plugin import db, http, tenancy
+from plugin.auth.guard import protect
+from plugin.domain.phones import to_e164
+from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
+from widget import settings as widget_settings
+from widget.i18n import LANGUAGES, language
+
+blueprint = protect(Blueprint("widget_designer", __name__))
+
+COUNT_DAYS = 30
+TOP_ROWS = 20
+# The Shopify theme app extension's app embed block (extensions/storechat-widget/blocks/).
+EMBED_BLOCK_HANDLE = "storechat-widget"
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+             "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français",
+                  "de": "Deutsch", "it": "Italiano", "nl": "Nederlands", "ar": "العربية",
+                  "he": "עברית", "tr": "Türkçe", "ru": "Русский", "hi": "हिन्दी",
+                  "id": "Bahasa Indonesia", "pl": "Polski"}
+PURPOSE_NAMES = {"order_updates": "Order updates", "back_in_stock": "Back in stock",
+                 "marketing": "Offers and news (marketing)"}
+_SPAN = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
+
+
+@lru_cache(maxsize=1)
+def timezones() -> tuple[str, ...]:
+    """IANA timezone names the server knows, sorted."""
+    return tuple(sorted(available_timezones()))
+
+
+@dataclass
+class Form:
+    """The designer form: what is shown in the fields (strings) and the errors by field."""
+
+    values: dict[str, str]
+    agents: list[dict[str, str]]
+    hours: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def prefixed(self, prefix: str) -> list[str]:
+        """The errors of the fields whose names start with `prefix` (agent rows)."""
+        return [text for name, text in self.errors.items() if name.startswith(prefix)]
+
+
+def _form_from_settings(cleaned: dict[str, Any], enabled: bool, timezone: str) -> Form:
+    optin = cleaned["optin"]
+    values = {
+        "enabled": "1" if enabled else "",
+        "position": cleaned["position"], "color": cleaned["color"].lower(),
+        "lang": cleaned["lang"], "greeting": cleaned["greeting"], "cta": cleaned["cta"],
+        "away": cleaned["away"], "timezone": timezone,
+        "hours_mode": "set" if cleaned["hours"] else "always",
+        "show_on": "\n".join(cleaned["show_on"]), "hide_on": "\n".join(cleaned["hide_on"]),
+        "devices": cleaned["devices"], "delay": str(cleaned["delay"]),
+        "scroll": str(cleaned["scroll"]), "message": cleaned["message"],
+        "optin_enabled": "1" if optin["enabled"] else "", "optin_purpose": optin["purpose"],
+        "optin_text": optin["text"],
+    }
+    agents = [{"name": a["name"], "phone": "+" + a["phone"], "role": a["role"]}
+              for a in cleaned["agents"]]
+    hours = {day: ", ".join(f"{a}-{b}" for a, b in cleaned["hours"].get(day, []))
+             for day in DAY_NAMES}
+    return Form(values=values, agents=agents, hours=hours)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+def _number(form: Form, name: str, low: int, high: int, unit: str) -> int:
+    raw = form.values[name].strip() or "0"
+    try:
+        value = int(raw)
+    except ValueError:
+        form.errors[name] = f"Enter a whole number of {unit}."
+        return 0
+    if not low <= value <= high:
+        form.errors[name] = f"Enter a number from {low} to {high}."
+    return value
+
+
+def _text(form: Form, name: str, limit: int) -> str:
+    value = form.values[name].strip()
+    if len(value) > limit:
+        form.errors[name] = f"At most {limit} characters (this has {len(value)})."
+    return value
+
+
+def _choice(form: Form, name: str, choices: tuple[str, ...] | list[str], message: str) -> str:
+    value = form.values[name]
+    if value not in choices:
+        form.errors[name] = message
+    return value
+
+
+def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
+    agents = []
+    rows = [a for a in form.agents if any(v.strip() for v in a.values())]
+    if len(rows) > widget_settings.MAX_AGENTS:
+        form.errors["agents"] = f"At most {widget_settings.MAX_AGENTS} agents."
+    for index, row in enumerate(rows):
+        name, phone, role = row["name"].strip(), row["phone"].strip(), row["role"].strip()
+        problems = []
+        if not phone:
+            problems.append("add a phone number")
+        elif to_e164(phone, country) is None:
+            where = f" for {country}" if country else ""
+            problems.append(f"{phone!r} is not a valid phone number{where}; "
+                            "write it with its country code, e.g. +351 912 345 678")
+        if len(name) > 80 or len(role) > 80:
+            problems.append("name and role have at most 80 characters")
+        if problems:
+            form.errors[f"agent-{index}"] = "Agent " + str(index + 1) + ": " + "; ".join(problems)
+        agents.append({"name": name, "phone": phone, "role": role})
+    form.agents = rows
+    return agents
+
+
+def _hours(form: Form) -> dict[str, list[list[str]]]:
+    if form.values["hours_mode"] != "set":
+        if form.values["hours_mode"] != "always":
+            form.errors["hours_mode"] = "Choose always open or set hours."
+        return {}
+    hours: dict[str, list[list[str]]] = {}
+    for day in DAY_NAMES:
+        text = form.hours[day].strip()
+        spans = []
+        for part in (p for p in text.split(",") if p.strip()) if text else []:
+            match = _SPAN.match(part)
+            start, end = (m.zfill(5) for m in match.groups()) if match else ("", "")
+            if not match or widget_settings._TIME.match(start) is None \
+                    or widget_settings._TIME.match(end) is None or start >= end:
+                form.errors[f"hours-{day}"] = (f"{DAY_NAMES[day]}: write spans like 09:00-13:00, "
+                                               "14:00-18:00 (24-hour clock, start before end).")
+                break
+            spans.append([start, end])
+        if len(spans) > 4:
+            form.errors[f"hours-{day}"] = f"{DAY_NAMES[day]}: at most 4 spans."
+        hours[day] = spans
+    return hours
+
+
+def _patterns(form: Form, name: str) -> list[str]:
+    patterns = _lines(form.values[name])
+    if len(patterns) > widget_settings.MAX_PATTERNS:
+        form.errors[name] = f"At most {widget_settings.MAX_PATTERNS} patterns."
+    elif any(len(p) > 200 for p in patterns):
+        form.errors[name] = "A pattern has at most 200 characters."
+    elif any(not p.startswith(("/", "*")) for p in patterns):
+        form.errors[name] = "Patterns are page paths: start each with / (or *), e.g. /products/*."
+    return patterns
+
+
+def read_form(data: MultiDict[str, str],
+              country: str | None) -> tuple[Form, dict[str, Any], bool, str]:
+    """The posted form → (the form to show again, the raw settings, enabled, timezone).
+
+    form.errors is empty when clean() keeps every value exactly as typed."""
+    names = ("position", "color", "lang", "greeting", "cta", "away", "timezone", "hours_mode",
+             "show_on", "hide_on", "devices", "delay", "scroll", "message", "optin_purpose",
+             "optin_text")
+    values = {name: data.get(name, "") for name in names}
+    values["enabled"] = "1" if data.get("enabled") == "1" else ""
+    values["optin_enabled"] = "1" if data.get("optin_enabled") == "1" else ""
+    agents = [{"name": n, "phone": p, "role": r} for n, p, r in zip(
+        data.getlist("agent_name"), data.getlist("agent_phone"), data.getlist("agent_role"))]
+    hours = {day: data.get(f"hours_{day}", "") for day in DAY_NAMES}
+    form = Form(values=values, agents=agents, hours=hours)
+
+    color = values["color"].strip()
+    if not widget_settings._COLOR.match(color):
+        form.errors["color"] = "Use a colour written as #RRGGBB, e.g. #0B7A5C."
+    timezone = values["timezone"].strip()
+    if timezone and timezone not in timezones():
+        form.errors["timezone"] = "Choose a timezone from the list, e.g. Europe/Lisbon."
+    raw = {
+        "position": _choice(form, "position", ("start", "end"), "Choose a side."),
+        "color": color,
+        "lang": _choice(form, "lang", ("", *LANGUAGES), "Choose a language from the list."),
+        "greeting": _text(form, "greeting", widget_settings.TEXT_LIMIT),
+        "cta": _text(form, "cta", 60),
+        "away": _text(form, "away", widget_settings.TEXT_LIMIT),
+        "agents": _agents(form, country),
+        "hours": _hours(form),
+        "show_on": _patterns(form, "show_on"),
+        "hide_on": _patterns(form, "hide_on"),
+        "devices": _choice(form, "devices", ("all", "mobile", "desktop"), "Choose devices."),
+        "delay": _number(form, "delay", 0, 600, "seconds"),
+        "scroll": _number(form, "scroll", 0, 100, "percent"),
+        "message": _text(form, "message", widget_settings.MESSAGE_LIMIT),
+        "optin": {
+            "enabled": values["optin_enabled"] == "1",
+            "purpose": _choice(form, "optin_purpose", widget_settings.OPTIN_PURPOSES,
+                               "Choose what shoppers sign up for."),
+            "text": _text(form, "optin_text", widget_settings.TEXT_LIMIT),
+        },
+    }
+    if raw["optin"]["enabled"] and not raw["optin"]["text"]:
+        form.errors["optin_text"] = "Write the consent text shoppers agree to."
+    return form, raw, values["enabled"] == "1", timezone
+
+
+def _settings_row(store: Store) -> WidgetSettings | None:
+    return db.session().scalars(tenancy.scoped(select(WidgetSettings), WidgetSettings)
+                                .where(WidgetSettings.store_id == store.id)).first()
+
+
+def _accounts(store: Store) -> list[WhatsAppAccount]:
+    return list(db.session().scalars(
+        tenancy.scoped(select(WhatsAppAccount), WhatsAppAccount)
+        .where(WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)))
+
+
+def counts(store: Store) -> dict[str, Any]:
+    """Widget opens and clicks of the last COUNT_DAYS days: per day, per page, per product."""
+    since = db.utcnow().date() - timedelta(days=COUNT_DAYS - 1)
+    base = (WidgetCounter.store_id == store.id, WidgetCounter.day >= since)
+    session = db.session()
+
+    def grouped(column: Any, *where: Any, limit: int | None = TOP_ROWS) -> list[Any]:
+        total = func.sum(WidgetCounter.count)
+        query = tenancy.scoped(select(column, WidgetCounter.kind, total), WidgetCounter) \
+            .where(*base, *where).group_by(column, WidgetCounter.kind)
+        return list(session.execute(query))
+
+    by_day: dict[Any, dict[str, int]] = {}
+    for day, kind, total in grouped(WidgetCounter.day):
+        by_day.setdefault(day, {"open": 0, "click": 0})[kind] = int(total)
+    days = [{"day": day, **by_day[day]} for day in sorted(by_day, reverse=True)]
+
+    def top(column: Any, *where: Any) -> list[dict[str, Any]]:
+        rows = [{"key": key, "clicks": int(total)} for key, _kind, total in
+                grouped(column, WidgetCounter.kind == "click", *where)]
+        return sorted(rows, key=lambda r: (-r["clicks"], r["key"]))[:TOP_ROWS]
+
+    return {
+        "since": since, "days": days,
+        "clicks": sum(d["click"] for d in days), "opens": sum(d["open"] for d in days),
+        "pages": top(WidgetCounter.path),
+        "products": top(WidgetCounter.product, WidgetCounter.product != ""),
+    }
+
+
+def install(store: Store) -> dict[str, Any]:
+    """How the widget gets onto this store's pages."""
+    config = current_app.config["STORECHAT"]
+    public_url = config.public_url.rstrip("/")
+    snippet = f'<script src="{public_url}/widget.js" data-store="{store.key}" defer></script>'
+    deep_link = None
+    if store.platform == "shopify" and config.shopify_api_key:
+        deep_link = (f"https://{store.domain}/admin/themes/current/editor?context=apps"
+                     f"&activateAppId={config.shopify_api_key}/{EMBED_BLOCK_HANDLE}")
+    return {"snippet": snippet, "deep_link": deep_link, "public_url": public_url}
+
+
+def _preview_config(store: Store, raw: dict[str, Any], timezone: str) -> dict[str, Any]:
+    """config.json for the form's values, as a storefront page would get it, shown always:
+    the preview ignores the on/off switch, page and device rules and timing."""
+    draft = WidgetSettings(store_id=store.id, enabled=True,
+                           settings=widget_settings.clean(raw, store.country))
+    config = widget_settings.public_config(store, draft, _accounts(store))
+    if config.get("enabled"):
+        config.update(show=[], hide=[], devices="all", delay=0, scroll=0)
+        if timezone in timezones():
+            config["tz"] = timezone
+    return config
+
+
+def _page(store: Store, form: Form, row: WidgetSettings | None,
+          status: int = 200) -> ResponseReturnValue:
+    """The designer page. The admin CSP allows styles from 'self' only; the preview widget
+    styles its Shadow DOM with a <style> it creates, so this page's CSP also allows styles
+    carrying this response's nonce, which the widget copies from its script tag."""
+    nonce = secrets.token_urlsafe(16)
+    body = render_template(
+        "widget/designer.html", store=store, form=form, row=row, counts=counts(store),
+        nonce=nonce,
+        install=install(store), has_number=bool(_accounts(store)),
+        timezones=timezones(), languages=[(code, LANGUAGE_NAMES.get(code, code))
+                                          for code in LANGUAGES],
+        default_lang=language(store.locale), day_names=DAY_NAMES, purposes=PURPOSE_NAMES,
+        max_agents=widget_settings.MAX_AGENTS, count_days=COUNT_DAYS,
+        default_message=widget_settings.DEFAULTS["message"],
+    )
+    policy = http.ADMIN_CSP.format(ancestors=http._frame_ancestors()).replace(
+        "style-src 'self';", f"style-src 'self' 'nonce-{nonce}';")
+    return body, status, {"Content-Security-Policy": policy}
+
+
+@blueprint.get("/stores/<int:store_id>/widget")
+def page(store_id: int) -> ResponseReturnValue:
+    """The designer with the saved settings."""
+    store = tenancy.get_or_404(Store, store_id)
+    row = _settings_row(store)
+    cleaned = widget_settings.clean(row.settings if row else {}, store.country)
+    form = _form_from_settings(cleaned, row.enabled if row else True, store.timezone or "")
+    return _page(store, form, row)
+
+
+@blueprint.post("/stores/<int:store_id>/widget")
+def save(store_id: int) -> ResponseReturnValue:
+    """Save the form if clean() keeps every value; otherwise 400 with the errors shown."""
+    store = tenancy.get_or_404(Store, store_id)
+    form, raw, enabled, timezone = read_form(request.form, store.country)
+    row = _settings_row(store)
+    if form.errors:
+        return _page(store, form, row, 400)
+    cleaned = widget_settings.clean(raw, store.country)
+    with db.transaction() as session:
+        row = session.scalars(tenancy.scoped(select(WidgetSettings), WidgetSettings)
+                              .where(WidgetSettings.store_id == store.id)).first()
+        if row is None:
+            row = WidgetSettings(store_id=store.id)
+            session.add(row)
+        row.settings = cleaned
+        row.enabled = enabled
+        owned = session.get(Store, store.id)
+        if owned is not None:
+            owned.timezone = timezone or None
+    flash("Widget settings saved. Storefronts show them within a minute.")
+    return redirect(url_for(".page", store_id=store.id), 303)
+
+
+@blueprint.post("/stores/<int:store_id>/widget/preview")
+def preview(store_id: int) -> ResponseReturnValue:
+    """The public config for the form's current values (nothing saved), and its errors."""
+    store = tenancy.get_or_404(Store, store_id)
+    form, raw, _enabled, timezone = read_form(request.form, store.country)
+    return jsonify(config=_preview_config(store, raw, timezone), errors=form.errors)
