@@ -39,7 +39,7 @@ blueprint = protect(Blueprint("widget_designer", __name__))
 COUNT_DAYS = 30
 TOP_ROWS = 20
 # The Shopify theme app extension's app embed block (extensions/storechat-widget/blocks/).
-EMBED_BLOCK_HANDLE = "storechat-widget"
+EMBED_BLOCK_HANDLE = "app-embed"  # extensions/storechat-widget/blocks/app-embed.liquid
 DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
              "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français",

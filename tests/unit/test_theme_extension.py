@@ -175,3 +175,9 @@ def test_shopify_theme_check_finds_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     offenses = json.loads(result.stdout.strip().splitlines()[-1])
     assert offenses == [], json.dumps(offenses, indent=1)
+
+
+def test_the_designer_deep_link_names_this_block() -> None:
+    from widget.designer import EMBED_BLOCK_HANDLE
+
+    assert (EXTENSION / "blocks" / f"{EMBED_BLOCK_HANDLE}.liquid").exists()

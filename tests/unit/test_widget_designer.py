@@ -306,7 +306,7 @@ def test_a_shopify_store_gets_the_theme_editor_deep_link(shopify_app: Flask) -> 
     sign_in(client, "owner@example.com")
     page = client.get(f"/stores/{store_id}/widget").get_data(as_text=True)
     link = ("https://acme-linen.myshopify.com/admin/themes/current/editor?context=apps"
-            f"&activateAppId={API_KEY}/storechat-widget")
+            f"&activateAppId={API_KEY}/app-embed")
     assert f'href="{html.escape(link)}"' in page
     assert "Or any other site" in page and 'id="snippet"' in page
 
