@@ -31,6 +31,13 @@ def test_first_load_installs_the_shop_and_shows_the_admin(
     assert "script-src 'self' https://cdn.shopify.com/shopifycloud/;" in policy
     assert shopify.exchanges == 1
     store = _store(shop_app)
+    # The way to the widget designer: inside Shopify's iframe a link carries no ID token,
+    # so it says it is embedded, and shopifyapp's bounce page fetches a fresh token.
+    link = f"/stores/{store.id}/widget?embedded=1&amp;shop={SHOP}"
+    assert f'href="{link}"' in page
+    bounced = shop_app.test_client().get(link.replace("&amp;", "&"))
+    assert bounced.status_code == 302
+    assert "/shopify/patch-id-token" in bounced.headers["Location"]
     assert (store.platform, store.status, store.name) == ("shopify", "active", "Acme Linen")
     assert (store.currency, store.country, store.timezone, store.locale) == (
         "EUR", "NL", "Europe/Amsterdam", "nl")
