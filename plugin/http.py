@@ -20,7 +20,7 @@ ADMIN_CSP = (
 )
 
 
-def _frame_ancestors() -> str:
+def frame_ancestors() -> str:
     """Only the shop's own admin may frame an embedded page; nobody frames the rest."""
     principal = g.get("principal")
     if principal is not None and principal.kind == "shop":
@@ -70,5 +70,5 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy",
-                                        ADMIN_CSP.format(ancestors=_frame_ancestors()))
+                                        ADMIN_CSP.format(ancestors=frame_ancestors()))
         return response

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable
 from datetime import datetime, timedelta
+from typing import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import and_, delete, or_, select, update
@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin import db, queue
 from plugin.domain.outbox import MessageState
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
+from plugin.woocommerce import reconcile
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,6 @@ def sweep() -> SweepReport:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
     _forget_expired(now)
     # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
-    from plugin.woocommerce import reconcile
     reconcile.enqueue_due(now)
     return SweepReport(events, messages)
 

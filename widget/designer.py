@@ -157,8 +157,8 @@ def _hours(form: Form) -> dict[str, list[list[str]]]:
         for part in (p for p in text.split(",") if p.strip()) if text else []:
             match = _SPAN.match(part)
             start, end = (m.zfill(5) for m in match.groups()) if match else ("", "")
-            if not match or widget_settings._TIME.match(start) is None \
-                    or widget_settings._TIME.match(end) is None or start >= end:
+            if not match or widget_settings.TIME_PATTERN.match(start) is None \
+                    or widget_settings.TIME_PATTERN.match(end) is None or start >= end:
                 form.errors[f"hours-{day}"] = (f"{DAY_NAMES[day]}: write spans like 09:00-13:00, "
                                                "14:00-18:00 (24-hour clock, start before end).")
                 break
@@ -197,7 +197,7 @@ def read_form(data: MultiDict[str, str],
     form = Form(values=values, agents=agents, hours=hours)
 
     color = values["color"].strip()
-    if not widget_settings._COLOR.match(color):
+    if not widget_settings.COLOR_PATTERN.match(color):
         form.errors["color"] = "Use a colour written as #RRGGBB, e.g. #0B7A5C."
     timezone = values["timezone"].strip()
     if timezone and timezone not in timezones():
@@ -311,7 +311,7 @@ def _page(store: Store, form: Form, row: WidgetSettings | None,
         max_agents=widget_settings.MAX_AGENTS, count_days=COUNT_DAYS,
         default_message=widget_settings.DEFAULTS["message"],
     )
-    policy = http.ADMIN_CSP.format(ancestors=http._frame_ancestors()).replace(
+    policy = http.ADMIN_CSP.format(ancestors=http.frame_ancestors()).replace(
         "style-src 'self';", f"style-src 'self' 'nonce-{nonce}';")
     return body, status, {"Content-Security-Policy": policy}
 

@@ -25,8 +25,8 @@ MAX_PATTERNS = 20
 TEXT_LIMIT = 300
 MESSAGE_LIMIT = 1000
 
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DEFAULTS: dict[str, Any] = {
@@ -93,8 +93,8 @@ def _hours(value: Any) -> dict[str, list[list[str]]]:
         if not isinstance(spans, list):
             continue
         good = [[a, b] for a, b in (s for s in spans if isinstance(s, list) and len(s) == 2)
-                if isinstance(a, str) and isinstance(b, str) and _TIME.match(a)
-                and _TIME.match(b) and a < b]
+                if isinstance(a, str) and isinstance(b, str) and TIME_PATTERN.match(a)
+                and TIME_PATTERN.match(b) and a < b]
         hours[day] = good[:4]
     return hours
 
@@ -107,7 +107,7 @@ def clean(raw: Any, country: str | None = None) -> dict[str, Any]:
     return {
         "position": raw.get("position") if raw.get("position") in ("start", "end") else "end",
         "color": raw["color"] if isinstance(raw.get("color"), str)
-        and _COLOR.match(raw["color"]) else DEFAULT_COLOR,
+        and COLOR_PATTERN.match(raw["color"]) else DEFAULT_COLOR,
         "lang": raw.get("lang") if raw.get("lang") in LANGUAGES else "",
         "greeting": _text(raw.get("greeting"), ""),
         "cta": _text(raw.get("cta"), "", 60),
