@@ -68,7 +68,8 @@ def get_or_create(session: Session, owner_id: int | None = None) -> Store:
         session.add(Template(store_id=store.id, name=template.name, language=template.language,
                              category=template.category, status="APPROVED",
                              components=[{"type": "BODY", "text": template.body}]))
-        session.add(Automation(store_id=store.id, trigger=template.trigger.value,
+        session.add(Automation(store_id=store.id, journey=template.name,
+                               trigger=template.trigger.value,
                                template=template.name, language=template.language,
                                variables=list(template.variables)))
     customer = Customer(store_id=store.id, platform_id=DEMO_CUSTOMER["id"], tags=[],

@@ -48,6 +48,8 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
+    # When the send was noted on the order in the store's own admin (a tag or order note).
+    audited_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("store_id", "cause", "step"),

@@ -29,6 +29,8 @@ class Order(Base):
     total: Mapped[str] = mapped_column(String(32))  # a decimal string, exact
     tracking: Mapped[dict[str, Any] | None]
     snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Cash on delivery: None, or "asked" → "confirmed" | "cancelled" once the shopper answers.
+    cod_state: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -86,6 +86,11 @@ class WhatsAppAccount(Base):
     # Messages per second Meta allows this number (80 by default, up to 1,000 when upgraded).
     throughput_mps: Mapped[int] = mapped_column(default=80)
     needs_reauth: Mapped[bool] = mapped_column(default=False)
+    # What Meta told us when the number was connected and verified.
+    verified_name: Mapped[str] = mapped_column(String(255), default="")
+    quality_rating: Mapped[str] = mapped_column(String(20), default="")
+    subscribed_at: Mapped[datetime | None]  # the app was subscribed to the WABA's webhooks
+    templates_synced_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     store: Mapped[Store] = relationship(back_populates="whatsapp_accounts")

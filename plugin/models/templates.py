@@ -23,18 +23,24 @@ class Template(Base):
     category: Mapped[str] = mapped_column(String(20))  # UTILITY | MARKETING | AUTHENTICATION
     status: Mapped[str] = mapped_column(String(20), default="APPROVED")
     components: Mapped[list[Any]] = mapped_column(default=list)
+    meta_id: Mapped[str | None] = mapped_column(String(64))  # Meta's template id
+    quality: Mapped[str | None] = mapped_column(String(20))  # GREEN | YELLOW | RED | UNKNOWN
+    reason: Mapped[str | None] = mapped_column(String(255))  # why Meta rejected or paused it
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("store_id", "name", "language"),)
 
 
 class Automation(Base):
-    """Which template a domain event sends, with its variables, delay and switch."""
+    """One journey of a store: which template a domain event sends, with its variables,
+    conditions, delay and switch. Several journeys may share a trigger (order confirmation
+    and COD confirmation both follow ORDER_PLACED, told apart by their conditions)."""
 
     __tablename__ = "automations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    journey: Mapped[str] = mapped_column(String(60))  # e.g. "order_confirmation"; the outbox step
     trigger: Mapped[str] = mapped_column(String(60))  # a domain EventKind value
     template: Mapped[str] = mapped_column(String(512))
     language: Mapped[str] = mapped_column(String(16), default="en")
@@ -43,4 +49,4 @@ class Automation(Base):
     delay_seconds: Mapped[int] = mapped_column(default=0)
     enabled: Mapped[bool] = mapped_column(default=True)
 
-    __table_args__ = (UniqueConstraint("store_id", "trigger"),)
+    __table_args__ = (UniqueConstraint("store_id", "journey"),)

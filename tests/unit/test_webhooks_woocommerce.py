@@ -128,7 +128,8 @@ def test_order_states_become_real_changes_once(app: Flask, store_key: str) -> No
 
     with app.app_context(), db.transaction() as session:
         store_id = session.scalars(select(Store.id)).one()
-        session.add_all([Automation(store_id=store_id, trigger=t.trigger.value, template=t.name,
+        session.add_all([Automation(store_id=store_id, journey=t.name, trigger=t.trigger.value,
+                                    template=t.name,
                                     variables=list(t.variables)) for t in STARTER_TEMPLATES])
 
     deliveries = [("order.created", _order("on-hold", "2026-11-20T10:00:00")),
