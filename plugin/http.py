@@ -20,6 +20,22 @@ ADMIN_CSP = (
 )
 
 
+# App Bridge's folder on Shopify's CDN: embedded pages load it as their first script.
+APP_BRIDGE_SOURCE = "https://cdn.shopify.com/shopifycloud/"
+
+
+def admin_csp(style_nonce: str | None = None) -> str:
+    """The admin's Content-Security-Policy for this request: framed and allowed App Bridge
+    only inside a shop's admin; a style nonce for pages that style a Shadow DOM."""
+    policy = ADMIN_CSP.format(ancestors=frame_ancestors())
+    principal = g.get("principal")
+    if principal is not None and principal.kind == "shop":
+        policy = policy.replace("script-src 'self'", f"script-src 'self' {APP_BRIDGE_SOURCE}")
+    if style_nonce:
+        policy = policy.replace("style-src 'self';", f"style-src 'self' 'nonce-{style_nonce}';")
+    return policy
+
+
 def frame_ancestors() -> str:
     """Only the shop's own admin may frame an embedded page; nobody frames the rest."""
     principal = g.get("principal")
@@ -69,6 +85,5 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy",
-                                        ADMIN_CSP.format(ancestors=frame_ancestors()))
+            response.headers.setdefault("Content-Security-Policy", admin_csp())
         return response

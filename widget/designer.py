@@ -311,9 +311,7 @@ def _page(store: Store, form: Form, row: WidgetSettings | None,
         max_agents=widget_settings.MAX_AGENTS, count_days=COUNT_DAYS,
         default_message=widget_settings.DEFAULTS["message"],
     )
-    policy = http.ADMIN_CSP.format(ancestors=http.frame_ancestors()).replace(
-        "style-src 'self';", f"style-src 'self' 'nonce-{nonce}';")
-    return body, status, {"Content-Security-Policy": policy}
+    return body, status, {"Content-Security-Policy": http.admin_csp(style_nonce=nonce)}
 
 
 @blueprint.get("/stores/<int:store_id>/widget")

@@ -23,7 +23,7 @@ def check_csrf() -> None:
 
 def init_app(app: Flask) -> None:
     """Install server-side sessions, CSRF protection, the Shopify verifier and the pages."""
-    from plugin.auth import sessions, shopify, views
+    from plugin.auth import embedded, sessions, shopify, views
 
     app.session_interface = sessions.DatabaseSessionInterface()
     app.config.setdefault("SESSION_COOKIE_NAME", sessions.COOKIE_NAME)
@@ -32,4 +32,5 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     shopify.init_app(app)
+    embedded.init_app(app)
     app.register_blueprint(views.blueprint)

@@ -9,9 +9,14 @@ from plugin.models import Owner
 from plugin.tenancy import Principal
 
 
+# Names of the blueprints behind the gate: their URLs keep a shop's embedded context.
+PROTECTED: set[str] = set()
+
+
 def protect(blueprint: Blueprint) -> Blueprint:
     """Make every route of `blueprint` require an owner session or a Shopify ID token."""
     blueprint.before_request(require_principal)
+    PROTECTED.add(blueprint.name)
     return blueprint
 
 

@@ -10,7 +10,7 @@ from shopify_app import ShopifyApp
 
 from plugin import db
 from plugin.auth import shopify as shopify_auth
-from plugin.http import ADMIN_CSP
+from plugin.http import APP_BRIDGE_SOURCE, admin_csp
 from plugin.models import Store
 from plugin.shopify import client, shops, tokens
 from plugin.stores import credentials
@@ -20,10 +20,7 @@ log = logging.getLogger(__name__)
 
 blueprint = Blueprint("shopify_home", __name__)
 
-APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
-# The admin's policy, plus App Bridge's folder on Shopify's CDN for this page only.
-EMBEDDED_CSP = ADMIN_CSP.replace(
-    "script-src 'self'", "script-src 'self' https://cdn.shopify.com/shopifycloud/")
+APP_BRIDGE_URL = f"{APP_BRIDGE_SOURCE}app-bridge.js"
 
 
 @blueprint.get("/shopify/app")
@@ -60,6 +57,5 @@ def app_home() -> Response:
     for name, value in result.response.headers.items():
         if name.lower() != "content-security-policy":
             response.headers[name] = value
-    response.headers["Content-Security-Policy"] = EMBEDDED_CSP.format(
-        ancestors=f"https://{domain} https://admin.shopify.com")
+    response.headers["Content-Security-Policy"] = admin_csp()
     return response

@@ -123,3 +123,90 @@ def test_the_live_preview_renders_the_forms_values(served_app: tuple[Flask, str,
             if not e.startswith("Failed to load resource: the server responded with a status "
                                 f"of 400 (BAD REQUEST) ({url}/stores/{store_id}/widget)")] == []
     assert browsing.outside == []
+
+
+SHOP = "acme-linen.myshopify.com"
+SHOP_API_KEY = "designer-api-key"
+SHOP_API_SECRET = "shpss_designer_secret_0123456789abcd"
+
+# What App Bridge does for these pages, reduced to the two calls they rely on: idToken()
+# answers a fresh ID token, and on Shopify's bounce page (`shopify-reload`) it reloads the
+# target with that token. Served in place of the CDN script, which tests may not reach.
+APP_BRIDGE_STUB = """
+window.shopify = { idToken: function () { return Promise.resolve(%(token)s); } };
+(function () {
+  var target = new URLSearchParams(location.search).get('shopify-reload');
+  if (!target) return;
+  var next = new URL(target, location.origin);
+  next.searchParams.set('id_token', %(token)s);
+  location.replace(next.toString());
+}());
+"""
+
+
+def _shop_id_token() -> str:
+    import time
+    import uuid
+
+    import jwt
+
+    now = int(time.time())
+    claims = {"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": SHOP_API_KEY,
+              "sub": "42", "exp": now + 600, "nbf": now - 5, "iat": now - 5,
+              "jti": str(uuid.uuid4()), "sid": "session-1"}
+    return jwt.encode(claims, SHOP_API_SECRET, algorithm="HS256")
+
+
+@pytest.fixture
+def shop_served(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
+    app = make_app(tmp_path / "instance", shopify_api_key=SHOP_API_KEY,
+                   shopify_api_secret=SHOP_API_SECRET)
+    with app.app_context(), db.transaction() as session:
+        store = Store(platform="shopify", domain=SHOP, name="Acme Linen", country="PT")
+        session.add(store)
+        session.flush()
+        store_id = store.id
+    with LoopbackServer(app) as server:
+        yield app, server.url, store_id
+    app.extensions["storechat.engine"].dispose()
+
+
+@pytest.mark.browser
+def test_inside_shopify_the_preview_and_save_carry_the_id_token(
+        shop_served: tuple[Flask, str, int], chromium_path: str) -> None:
+    import json
+
+    app, url, store_id = shop_served
+    token = _shop_id_token()
+    with chromium(chromium_path, "widget-designer-embedded-failure") as browsing:
+        page = browsing.page
+        page.route("https://cdn.shopify.com/shopifycloud/app-bridge.js", lambda route: route.fulfill(
+            content_type="text/javascript",
+            body=APP_BRIDGE_STUB % {"token": json.dumps(token)}))
+        previews: list[str] = []
+        page.on("request", lambda r: previews.append(r.headers.get("authorization", ""))
+                if r.url.startswith(f"{url}/stores/{store_id}/widget/preview") else None)
+
+        # As Shopify's admin opens it: embedded, with an ID token and no cookie.
+        page.goto(f"{url}/stores/{store_id}/widget?embedded=1&shop={SHOP}&id_token={token}")
+        expect(page.get_by_role("heading", name="Chat widget for Acme Linen")).to_be_visible()
+        page.locator("#agent-name-1").fill("Ana")
+        page.locator("#agent-phone-1").fill("912 345 678")
+        page.locator("#cta").fill("Fale connosco")
+        launcher = page.locator("#designer-stage storechat-widget button.l")
+        expect(launcher).to_have_attribute("aria-label", "Fale connosco")
+        assert previews and set(previews) == {f"Bearer {token}"}
+
+        page.get_by_role("button", name="Save widget").click()
+        # Saved, redirected through the bounce page, and told so.
+        expect(page.locator(".flash")).to_contain_text("Widget settings saved")
+        expect(page.get_by_role("heading", name="Chat widget for Acme Linen")).to_be_visible()
+        assert "embedded=1" in page.url and "id_token=" in page.url
+        shot(page, "widget-designer-embedded-saved")
+
+    with app.app_context():
+        row = db.session().scalars(select(WidgetSettings)).one()
+        assert row.settings["cta"] == "Fale connosco"
+        assert [a["name"] for a in row.settings["agents"]] == ["Ana"]
+    assert browsing.console_errors == []
+    assert browsing.outside == []
