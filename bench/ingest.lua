@@ -1,6 +1,7 @@
 -- wrk script for `python -m bench`: POST one signed webhook body, each with a new event id.
 --
--- Arguments (after `--`): body file, signature, topic, run label, seconds to send for.
+-- Arguments (after `--`): body file, signature, topic, run label, seconds to send for, and
+-- optionally an Authorization header value (the send benchmark posts to the fake Graph API).
 -- The signature covers only the body, so it stays valid while X-StoreChat-Event-Id changes
 -- on every request ("<label>-<thread>-<n>"): every request is a new delivery and a new row.
 --
@@ -44,6 +45,9 @@ function init(args)
   wrk.headers["X-StoreChat-Topic"] = args[3]
   label = args[4]
   window = tonumber(args[5])
+  if args[6] and args[6] ~= "" then
+    wrk.headers["Authorization"] = args[6]
+  end
 end
 
 -- wrk asks delay() before every send (and calls request() once more, unsent, to check it),

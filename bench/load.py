@@ -39,6 +39,7 @@ class Signed:
     body_path: Path
     signature: str
     topic: str
+    authorization: str = ""  # sent as the Authorization header when set (the fake Graph)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def run_wrk(target: Signed, load: Load, label: str, seconds: float) -> WrkResult
         "--duration", f"{math.ceil(seconds) + DRAIN_S}s", "--timeout", TIMEOUT, "--latency",
         "--script", str(LUA_SCRIPT), target.url,
         "--", str(target.body_path), target.signature, target.topic, label, str(seconds),
+        target.authorization,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:

@@ -18,6 +18,8 @@ def _while_sending(session: Session, message_id: int, **values: Any) -> bool:
         update(Message)
         .where(Message.id == message_id, Message.state == _SENDING)
         .values(lease_until=None, **values)
+        # Each write runs in its own short transaction with no Message loaded in it.
+        .execution_options(synchronize_session=False)
     )
     return session.execute(statement).rowcount == 1
 
