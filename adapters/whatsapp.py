@@ -1,9 +1,12 @@
 """WhatsApp Cloud API client: a thin layer over one shared httpx.Client.
 
-The token is passed per call, so one client serves every store's number.
+The token is passed per call, so one client serves every store's number. Every call goes
+through `_call`, which turns transport failures and Graph errors into the classes of
+plugin.domain.errors (`classify`), so the admin and the send job read one vocabulary.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -12,35 +15,137 @@ from plugin.domain.errors import RetryableError, SendError, classify
 
 # Meta answers sends in well under a second; past this the send is retried later.
 SEND_TIMEOUT_SECONDS = 10.0
+# Templates asked for per page; Meta pages the list and we follow its cursor.
+TEMPLATE_PAGE_SIZE = 100
+# A WABA holds at most a few thousand templates; more pages than this means a cursor loop.
+MAX_TEMPLATE_PAGES = 100
+TEMPLATE_FIELDS = "name,language,status,category,components,id,quality_score,rejected_reason"
+PHONE_FIELDS = ("display_phone_number,verified_name,quality_rating,throughput,"
+                "code_verification_status,name_status,messaging_limit_tier")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhoneNumberInfo:
+    """What Meta says about a business phone number (GET /<phone number id>)."""
+
+    id: str
+    display_phone_number: str = ""
+    verified_name: str = ""
+    quality_rating: str = ""  # GREEN | YELLOW | RED | UNKNOWN
+    throughput_level: str = ""  # STANDARD (80 mps) | HIGH (1,000 mps) | NOT_APPLICABLE
+    code_verification_status: str = ""
+    name_status: str = ""
+    messaging_limit_tier: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PhoneNumberInfo":
+        """Read Meta's answer; absent or odd fields become ''."""
+        throughput = data.get("throughput") if isinstance(data.get("throughput"), dict) else {}
+
+        def text(value: Any) -> str:
+            return value if isinstance(value, str) else ""
+
+        return cls(id=str(data.get("id", "")),
+                   display_phone_number=text(data.get("display_phone_number")),
+                   verified_name=text(data.get("verified_name")),
+                   quality_rating=text(data.get("quality_rating")),
+                   throughput_level=text(throughput.get("level")),
+                   code_verification_status=text(data.get("code_verification_status")),
+                   name_status=text(data.get("name_status")),
+                   messaging_limit_tier=text(data.get("messaging_limit_tier")))
 
 
 class CloudClient:
     """Calls the Graph API at `base_url` (a fake one in tests), pinned to `version`."""
 
-    def __init__(self, http: httpx.Client, base_url: str, version: str) -> None:
+    def __init__(self, http: httpx.Client, base_url: str, version: str, *,
+                 timeout: float = SEND_TIMEOUT_SECONDS) -> None:
         self._http = http
         self._base = f"{base_url.rstrip('/')}/{version}"
+        self._timeout = timeout
 
     def send_message(self, phone_number_id: str, token: str, payload: dict[str, Any]) -> str:
         """Send one message body; returns its wamid or raises a SendError subclass."""
+        body = self._call("POST", f"{phone_number_id}/messages", token, json=payload)
         try:
-            response = self._http.post(
-                f"{self._base}/{phone_number_id}/messages",
-                json=payload,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=SEND_TIMEOUT_SECONDS,
-            )
+            return str(body["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise RetryableError("WhatsApp accepted the message but returned no id") from None
+
+    def upload_media(self, phone_number_id: str, token: str, content: bytes, mime_type: str,
+                     filename: str) -> str:
+        """Upload a file for this number (multipart); returns the media id to send."""
+        body = self._call("POST", f"{phone_number_id}/media", token,
+                          data={"messaging_product": "whatsapp", "type": mime_type},
+                          files={"file": (filename, content, mime_type)})
+        return _required_id(body, "media")
+
+    def list_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        """Every template of the WABA, following Meta's paging cursor to the end."""
+        templates: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": TEMPLATE_PAGE_SIZE}
+        for _ in range(MAX_TEMPLATE_PAGES):
+            body = self._call("GET", f"{waba_id}/message_templates", token, params=params)
+            data = body.get("data") if isinstance(body, dict) else None
+            templates.extend(t for t in data or [] if isinstance(t, dict))
+            paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
+            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+            after = cursors.get("after")
+            # Meta gives `next` only while there is another page; the cursor is followed on
+            # our own base URL rather than the absolute `next` link, so a response can never
+            # point this client (and its token) at another host.
+            if not paging.get("next") or not isinstance(after, str) or not after:
+                return templates
+            params = dict(params, after=after)
+        raise RetryableError(f"template list of {waba_id} did not end after "
+                             f"{MAX_TEMPLATE_PAGES} pages")
+
+    def create_template(self, waba_id: str, token: str,
+                        definition: dict[str, Any]) -> dict[str, Any]:
+        """Submit a template for review; returns {id, status, category}."""
+        body = self._call("POST", f"{waba_id}/message_templates", token, json=definition)
+        return {"id": _required_id(body, "template"), "status": str(body.get("status", "")),
+                "category": str(body.get("category", ""))}
+
+    def subscribe_app(self, waba_id: str, token: str) -> None:
+        """Subscribe our app to the WABA's webhooks (messages, statuses, template updates)."""
+        body = self._call("POST", f"{waba_id}/subscribed_apps", token)
+        if not (isinstance(body, dict) and body.get("success") is True):
+            raise RetryableError("WhatsApp did not confirm the webhook subscription")
+
+    def subscribed_apps(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        """The apps subscribed to the WABA's webhooks."""
+        body = self._call("GET", f"{waba_id}/subscribed_apps", token)
+        data = body.get("data") if isinstance(body, dict) else None
+        return [app for app in data or [] if isinstance(app, dict)]
+
+    def phone_number_info(self, phone_number_id: str, token: str) -> PhoneNumberInfo:
+        """Name, display number, quality and throughput of a business number."""
+        body = self._call("GET", phone_number_id, token, params={"fields": PHONE_FIELDS})
+        if not isinstance(body, dict) or not body.get("id"):
+            raise RetryableError("WhatsApp answered without the phone number")
+        return PhoneNumberInfo.from_dict(body)
+
+    def _call(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
+        """One Graph request; the JSON answer, or a SendError subclass for any failure."""
+        try:
+            response = self._http.request(method, f"{self._base}/{path}",
+                                          headers={"Authorization": f"Bearer {token}"},
+                                          timeout=self._timeout, **kwargs)
         except httpx.TimeoutException as exc:
             raise RetryableError(f"WhatsApp did not answer in time ({exc.__class__.__name__})")
         except httpx.TransportError as exc:
             raise RetryableError(f"could not reach WhatsApp ({exc.__class__.__name__})")
         body = _json(response)
         if response.is_success:
-            try:
-                return str(body["messages"][0]["id"])
-            except (KeyError, IndexError, TypeError):
-                raise RetryableError("WhatsApp accepted the message but returned no id") from None
+            return body if isinstance(body, dict) else {}
         raise _error(response.status_code, body)
+
+
+def _required_id(body: Any, what: str) -> str:
+    if isinstance(body, dict) and isinstance(body.get("id"), (str, int)) and body["id"] != "":
+        return str(body["id"])
+    raise RetryableError(f"WhatsApp accepted the {what} but returned no id")
 
 
 def _json(response: httpx.Response) -> Any:
@@ -52,7 +157,8 @@ def _json(response: httpx.Response) -> Any:
 
 def _error(status: int, body: Any) -> SendError:
     error = body.get("error", {}) if isinstance(body, dict) else {}
+    error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
-    details = (error.get("error_data") or {}).get("details") if isinstance(error, dict) else None
-    reason = details or error.get("message") or f"WhatsApp answered HTTP {status}"
+    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    reason = data.get("details") or error.get("message") or f"WhatsApp answered HTTP {status}"
     return classify(code, status, str(reason))

@@ -1,18 +1,47 @@
-"""A fake WhatsApp Cloud API (Graph API) that records what it is sent.
+"""A fake WhatsApp Cloud API (Graph API) that records what it is sent and behaves like Meta.
 
-It answers like Meta does: `POST /<version>/<phone-number-id>/messages` with a Bearer token
-returns `{"messaging_product", "contacts", "messages": [{"id": "wamid…"}]}`; a bad token is
-error 190 (HTTP 401); failures can be queued to test retries and error classification.
+It answers like Meta does, for `/<version>/…`:
+
+- `POST /<phone number id>/messages` with a Bearer token returns `{"messaging_product",
+  "contacts", "messages": [{"id": "wamid…"}]}`; a body over one of WhatsApp's documented
+  limits is refused with 131009 / 100 / 132018 and Meta's `error_data.details`
+  (see graph_rules.py);
+- `POST /<phone number id>/media` (multipart) returns a media id;
+- `GET /<phone number id>?fields=…` returns only the fields asked for;
+- `GET /<waba id>/message_templates?limit=&after=` pages with `paging.cursors.after` and
+  `paging.next` (present only while there is more); `POST` submits a template for review
+  (PENDING until a test calls `approve` / `reject`);
+- `GET, POST /<waba id>/subscribed_apps`.
+
+A token Meta does not know is error 190 (HTTP 401); a known token on an id it cannot reach is
+error 100 (HTTP 400). Failures and delays can be queued (`fail_next`, `slow_next`), and
+`send_statuses` POSTs signed, batched status webhooks for the messages it accepted.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
+from urllib.parse import urlencode
 
+import httpx
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.graph_rules import Invalid, check_message, check_template_definition
+
+DEFAULT_PAGE_SIZE = 25
+# What Meta answers for an object the token cannot see (error 100, subcode 33).
+NO_SUCH_OBJECT = ("Unsupported {method} request. Object with ID '{id}' does not exist, cannot "
+                  "be loaded due to missing permissions, or does not support this operation.")
+MEDIA_TYPES = {"image/jpeg", "image/png", "image/webp", "video/mp4", "video/3gpp",
+               "audio/aac", "audio/mp4", "audio/mpeg", "audio/amr", "audio/ogg", "text/plain",
+               "application/pdf"}
 
 
 @dataclass
@@ -25,60 +54,336 @@ class Sent:
 
 
 @dataclass
+class FakeNumber:
+    """A business phone number as GET /<phone number id> describes it."""
+
+    phone_number_id: str
+    waba_id: str = ""
+    display_phone_number: str = "+1 555-010-0100"
+    verified_name: str = "Linen & Co"
+    quality_rating: str = "GREEN"
+    throughput: str = "STANDARD"
+
+
+@dataclass
+class FakeWaba:
+    """A WhatsApp Business Account: its token, templates and subscription."""
+
+    waba_id: str
+    token: str
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    subscribed: bool = False
+
+
+@dataclass
 class FakeGraph:
-    """The fake's state; `app` is its WSGI application."""
+    """The fake's state; the instance itself is the WSGI application."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # phone_number_id -> token
     sent: list[Sent] = field(default_factory=list)
+    numbers: dict[str, FakeNumber] = field(default_factory=dict)
+    wabas: dict[str, FakeWaba] = field(default_factory=dict)
+    media: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # id -> file
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
+    _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
+    # Set-up and inspection, for tests ----------------------------------------------------
+
+    def add_waba(self, waba_id: str, token: str, phone_number_id: str,
+                 **number: Any) -> FakeWaba:
+        """A WABA with one phone number, both reachable with `token`."""
+        with self._lock:
+            waba = self.wabas.setdefault(waba_id, FakeWaba(waba_id, token))
+            self.tokens[phone_number_id] = token
+            self.numbers[phone_number_id] = FakeNumber(phone_number_id, waba_id, **number)
+            return waba
+
+    def add_template(self, waba_id: str, name: str, language: str = "en", *,
+                     status: str = "APPROVED", category: str = "UTILITY",
+                     components: list[dict[str, Any]] | None = None,
+                     quality: str = "GREEN") -> dict[str, Any]:
+        """A template already in the WABA."""
+        with self._lock:
+            template = {"id": str(900000 + next(self._ids)), "name": name, "language": language,
+                        "status": status, "category": category,
+                        "components": components or [{"type": "BODY", "text": f"{name} body"}],
+                        "quality_score": {"score": quality}, "rejected_reason": "NONE"}
+            self.wabas[waba_id].templates.append(template)
+            return template
+
+    def template(self, waba_id: str, name: str, language: str) -> dict[str, Any]:
+        """The WABA's template by name and language (KeyError if absent)."""
+        for template in self.wabas[waba_id].templates:
+            if (template["name"], template["language"]) == (name, language):
+                return template
+        raise KeyError((name, language))
+
+    def approve(self, waba_id: str, name: str, language: str) -> None:
+        """Meta's review approved the template."""
+        self.template(waba_id, name, language).update(status="APPROVED", rejected_reason="NONE")
+
+    def reject(self, waba_id: str, name: str, language: str,
+               reason: str = "INVALID_FORMAT") -> None:
+        """Meta's review rejected the template."""
+        self.template(waba_id, name, language).update(status="REJECTED", rejected_reason=reason)
+
     def fail_next(self, code: int, http_status: int = 400, message: str = "fake failure") -> None:
-        """Make the next send fail with this Graph error code and HTTP status."""
+        """Make the next request (a send, or any other call) fail with this Graph error."""
         with self._lock:
             self._failures.append((code, http_status, message))
+
+    def slow_next(self, seconds: float) -> None:
+        """Make the next request wait this long before answering (to test timeouts)."""
+        with self._lock:
+            self._delays.append(seconds)
 
     def callback_ids(self) -> list[str]:
         """biz_opaque_callback_data of every accepted send, duplicates included."""
         with self._lock:
             return [s.payload.get("biz_opaque_callback_data", "") for s in self.sent]
 
+    def bodies(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The body of every accepted send (of one message type when `kind` is given)."""
+        with self._lock:
+            return [s.payload for s in self.sent if kind is None or s.payload.get("type") == kind]
+
+    # Status webhooks ---------------------------------------------------------------------
+
+    def status_notifications(self, statuses: Iterable[str] = ("sent", "delivered", "read"), *,
+                             wamids: Iterable[str] | None = None,
+                             error: tuple[int, str] | None = None) -> list[bytes]:
+        """Meta-shaped webhook bodies: per status and phone number, ONE entry with ONE change
+        batching the statuses of every chosen accepted message."""
+        chosen = set(wamids) if wamids is not None else None
+        with self._lock:
+            messages = [s for s in self.sent if chosen is None or s.wamid in chosen]
+        by_number: dict[str, list[Sent]] = {}
+        for message in messages:
+            by_number.setdefault(message.phone_number_id, []).append(message)
+        bodies = []
+        now = int(time.time())
+        for step, status in enumerate(statuses):
+            for pnid, group in by_number.items():
+                number = self.numbers.get(pnid, FakeNumber(pnid))
+                items = [_status_item(m, status, now + step, error) for m in group]
+                value = {"messaging_product": "whatsapp",
+                         "metadata": {"display_phone_number": number.display_phone_number,
+                                      "phone_number_id": pnid},
+                         "statuses": items}
+                bodies.append(json.dumps({
+                    "object": "whatsapp_business_account",
+                    "entry": [{"id": number.waba_id or "0",
+                               "changes": [{"value": value, "field": "messages"}]}],
+                }).encode())
+        return bodies
+
+    def send_statuses(self, webhook_url: str, app_secret: str,
+                      statuses: Iterable[str] = ("sent", "delivered", "read"), *,
+                      wamids: Iterable[str] | None = None, error: tuple[int, str] | None = None,
+                      http: httpx.Client | None = None) -> list[int]:
+        """POST each status batch, signed with X-Hub-Signature-256 as Meta signs it;
+        returns the HTTP status of each delivery. `http` may route to a WSGI app."""
+        client = http or httpx.Client()
+        try:
+            return [client.post(webhook_url, content=body, headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": sign(body, app_secret)}).status_code
+                for body in self.status_notifications(statuses, wamids=wamids, error=error)]
+        finally:
+            if http is None:
+                client.close()
+
+    # The WSGI application ----------------------------------------------------------------
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        response = self._handle(request)
+        try:
+            response = self._handle(request)
+        finally:
+            request.close()  # uploaded files are spooled temporary files
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
-        parts = request.path.strip("/").split("/")
-        if request.method != "POST" or len(parts) != 3 or parts[2] != "messages":
-            return _error(100, 400, "Unsupported request")
-        phone_number_id = parts[1]
-        expected = self.tokens.get(phone_number_id)
-        if expected is None or request.headers.get("Authorization") != f"Bearer {expected}":
-            return _error(190, 401, "Invalid OAuth access token")
+        parts = request.path.strip("/").split("/")[1:]  # drop the version
+        if not parts or len(parts) > 2:
+            return _error(100, 400, "Unknown path components")
+        object_id, edge = parts[0], (parts[1] if len(parts) == 2 else "")
+        route = _ROUTES.get((request.method, edge))
+        if route is None:
+            return _error(100, 400, NO_SUCH_OBJECT.format(method=request.method.lower(),
+                                                          id=object_id))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self._known_tokens():
+            return _error(190, 401, "Invalid OAuth access token - Cannot parse access token")
+        owner = self._owner_token(object_id, edge)
+        if owner is None or owner != token:
+            return _error(100, 400, NO_SUCH_OBJECT.format(method=request.method.lower(),
+                                                          id=object_id))
+        with self._lock:
+            delay = self._delays.pop(0) if self._delays else 0.0
+            failure = self._failures.pop(0) if self._failures else None
+        if delay:
+            time.sleep(delay)
+        if failure is not None:
+            return _error(*failure)
+        try:
+            return route(self, request, object_id)
+        except Invalid as exc:
+            message = ("(#131009) Parameter value is not valid" if exc.code == 131009
+                       else "(#100) Invalid parameter")
+            return _error(exc.code, 400, message, details=exc.details)
+
+    def _known_tokens(self) -> set[str]:
+        with self._lock:
+            return set(self.tokens.values()) | {w.token for w in self.wabas.values()}
+
+    def _owner_token(self, object_id: str, edge: str) -> str | None:
+        """The token that may act on this id: a number's for its edges, a WABA's for its."""
+        with self._lock:
+            if edge in ("message_templates", "subscribed_apps"):
+                waba = self.wabas.get(object_id)
+                return waba.token if waba else None
+            return self.tokens.get(object_id)
+
+    def _messages(self, request: Request, phone_number_id: str) -> Response:
         try:
             payload = json.loads(request.get_data())
         except ValueError:
-            return _error(100, 400, "Invalid JSON")
-        if payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
-            return _error(100, 400, "Invalid parameter")
+            return _error(100, 400, "(#100) Invalid parameter", details="the body is not JSON")
+        check_message(payload)
         with self._lock:
-            if self._failures:
-                code, status, message = self._failures.pop(0)
-                return _error(code, status, message)
             wamid = f"wamid.FAKE{next(self._ids):08d}"
             self.sent.append(Sent(phone_number_id, payload, wamid))
         to = str(payload["to"])
         return _json({"messaging_product": "whatsapp",
-                      "contacts": [{"input": to, "wa_id": to}],
+                      "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
                       "messages": [{"id": wamid}]})
+
+    def _upload(self, request: Request, phone_number_id: str) -> Response:
+        upload = request.files.get("file")
+        if request.form.get("messaging_product") != "whatsapp" or upload is None:
+            raise Invalid(100, "messaging_product=whatsapp and a file are required")
+        mime = request.form.get("type") or upload.mimetype
+        if mime not in MEDIA_TYPES:
+            raise Invalid(131053, f"unsupported media type {mime}")
+        with self._lock:
+            media_id = str(700000 + next(self._ids))
+            self.media[media_id] = (upload.read(), mime, upload.filename or "")
+        return _json({"id": media_id})
+
+    def _phone(self, request: Request, phone_number_id: str) -> Response:
+        number = self.numbers.get(phone_number_id, FakeNumber(phone_number_id))
+        known = {"display_phone_number": number.display_phone_number,
+                 "verified_name": number.verified_name,
+                 "quality_rating": number.quality_rating,
+                 "throughput": {"level": number.throughput},
+                 "code_verification_status": "VERIFIED", "name_status": "APPROVED",
+                 "messaging_limit_tier": "TIER_1K", "platform_type": "CLOUD_API"}
+        asked = [f for f in request.args.get("fields", "").split(",") if f]
+        answer = {f: known[f] for f in asked if f in known}
+        return _json({**answer, "id": phone_number_id})
+
+    def _list_templates(self, request: Request, waba_id: str) -> Response:
+        try:
+            limit = max(1, min(int(request.args.get("limit", DEFAULT_PAGE_SIZE)), 1000))
+            start = int(base64.b64decode(request.args.get("after", "")).decode() or 0)
+        except ValueError:
+            raise Invalid(100, "invalid paging parameter") from None
+        asked = [f for f in request.args.get("fields", "").split(",") if f] or ["name", "id"]
+        with self._lock:
+            templates = list(self.wabas[waba_id].templates)
+        page = [{f: t[f] for f in asked if f in t} | {"id": t["id"]}
+                for t in templates[start:start + limit]]
+        paging: dict[str, Any] = {"cursors": {"before": _cursor(start),
+                                              "after": _cursor(start + len(page))}}
+        if start + limit < len(templates):
+            query = dict(request.args, after=_cursor(start + limit))
+            paging["next"] = f"{request.base_url}?{urlencode(query)}"
+        return _json({"data": page, "paging": paging})
+
+    def _create_template(self, request: Request, waba_id: str) -> Response:
+        try:
+            definition = json.loads(request.get_data())
+        except ValueError:
+            raise Invalid(100, "the body is not JSON") from None
+        check_template_definition(definition)
+        with self._lock:
+            waba = self.wabas[waba_id]
+            if any((t["name"], t["language"]) == (definition["name"], definition["language"])
+                   for t in waba.templates):
+                # Meta: error 100, subcode 2388024, "content in this language already exists".
+                raise Invalid(100, f"There is already {definition['language']} content for "
+                                   f"this template ({definition['name']}).")
+            template = {"id": str(800000 + next(self._ids)), "name": definition["name"],
+                        "language": definition["language"], "status": "PENDING",
+                        "category": definition["category"],
+                        "components": definition["components"],
+                        "quality_score": {"score": "UNKNOWN"}, "rejected_reason": "NONE"}
+            waba.templates.append(template)
+        return _json({"id": template["id"], "status": "PENDING",
+                      "category": template["category"]})
+
+    def _subscribe(self, request: Request, waba_id: str) -> Response:
+        with self._lock:
+            self.wabas[waba_id].subscribed = True
+        return _json({"success": True})
+
+    def _subscriptions(self, request: Request, waba_id: str) -> Response:
+        with self._lock:
+            subscribed = self.wabas[waba_id].subscribed
+        apps = [{"whatsapp_business_api_data": {"id": "1234567890", "name": "StoreChat",
+                                                "link": "https://storechat.example"}}]
+        return _json({"data": apps if subscribed else []})
+
+
+_ROUTES = {
+    ("POST", "messages"): FakeGraph._messages,
+    ("POST", "media"): FakeGraph._upload,
+    ("GET", ""): FakeGraph._phone,
+    ("GET", "message_templates"): FakeGraph._list_templates,
+    ("POST", "message_templates"): FakeGraph._create_template,
+    ("POST", "subscribed_apps"): FakeGraph._subscribe,
+    ("GET", "subscribed_apps"): FakeGraph._subscriptions,
+}
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """X-Hub-Signature-256 for a body: sha256= and the hex HMAC with the app secret."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _status_item(message: Sent, status: str, timestamp: int,
+                 error: tuple[int, str] | None) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": message.wamid, "status": status,
+                            "timestamp": str(timestamp),
+                            "recipient_id": str(message.payload.get("to", "")).lstrip("+")}
+    callback = message.payload.get("biz_opaque_callback_data")
+    if callback and status in ("sent", "delivered", "read"):
+        # Meta returns it on sent, delivered and read statuses only.
+        item["biz_opaque_callback_data"] = callback
+    if status in ("sent", "delivered"):
+        item["conversation"] = {"id": "CONVERSATION", "origin": {"type": "utility"}}
+        item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
+    if status == "failed":
+        code, title = error or (131026, "Message undeliverable")
+        item["errors"] = [{"code": code, "title": title, "message": title,
+                           "error_data": {"details": title}}]
+    return item
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(str(offset).encode()).decode()
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
-def _error(code: int, status: int, message: str) -> Response:
-    return _json({"error": {"message": message, "type": "OAuthException", "code": code,
-                            "fbtrace_id": "FAKE"}}, status)
+def _error(code: int, status: int, message: str, details: str = "") -> Response:
+    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
+                             "fbtrace_id": "FAKE"}
+    if details:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    return _json({"error": error}, status)
