@@ -19,8 +19,6 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
@@ -29,6 +27,7 @@ from plugin.domain.events import (
     CheckoutEvent, ComplianceEvent, ConsentChange, CustomerEvent, DomainEvent, EventKind,
     OrderEvent, ProductEvent, StockEvent, StoreEvent, Variant,
 )
+from plugin.domain.journeys import is_cash_on_delivery  # noqa: F401  (public: COD names)
 from plugin.domain.phones import to_e164
 
 ORDER_TOPICS: dict[str, EventKind] = {
@@ -57,22 +56,10 @@ SHIPMENT_KINDS: dict[str, EventKind] = {
 # "your order is on its way".
 UNSHIPPED_FULFILLMENT_STATES = frozenset({"cancelled", "error", "failure"})
 
-# Words payment gateways use for cash on delivery, matched on lower-cased, accent-free text.
-_COD_PATTERN = re.compile(
-    r"\bcod\b|cash on delivery|collect on delivery|pay(ment)? on delivery|cash on receipt"
-    r"|contra ?entrega|contra ?reembolso|a la livraison|nachnahme|alla consegna"
-    r"|na entrega|rembours"
-)
 
 
 class PayloadError(ValueError):
     """A payload that cannot be read as the topic says; it will never parse."""
-
-
-def is_cash_on_delivery(gateway: str) -> bool:
-    """True when a gateway name (or a comma-joined list of them) means cash on delivery."""
-    folded = unicodedata.normalize("NFKD", gateway).encode("ascii", "ignore").decode().lower()
-    return bool(_COD_PATTERN.search(re.sub(r"[^a-z0-9]+", " ", folded)))
 
 
 def parse_event(topic: str, body: bytes) -> DomainEvent | None:
@@ -105,8 +92,9 @@ def _order(topic: str, data: p.Raw) -> OrderEvent:
     email = data.get("email") or data.get("contact_email")
     gateways = [p.text(name) for name in _list(data.get("payment_gateway_names"))]
     fulfillments = p.objects(data.get("fulfillments"), "fulfillments")
-    shipped = [t for t in (p.tracking(f) for f in fulfillments
-                           if p.text(f.get("status")) not in UNSHIPPED_FULFILLMENT_STATES) if t]
+    sent = [f for f in fulfillments if p.text(f.get("status")) not in UNSHIPPED_FULFILLMENT_STATES]
+    shipped = [t for t in (p.tracking(f) for f in sent) if t]
+    financial = p.text(data.get("financial_status"))
     return OrderEvent(
         kind=ORDER_TOPICS[topic],
         order_id=p.ident(data.get("id"), "order id"),
@@ -122,6 +110,8 @@ def _order(topic: str, data: p.Raw) -> OrderEvent:
         line_items=p.line_items(data.get("line_items")),
         tracking=shipped[-1] if shipped else None,  # the latest shipment
         status_url=p.text(data.get("order_status_url")),
+        awaiting_payment=financial == "pending" and not data.get("cancelled_at"),
+        shipment_status=p.text(sent[-1].get("shipment_status")) if sent else "",
     )
 
 
@@ -167,6 +157,7 @@ def _fulfillment(topic: str, data: p.Raw) -> OrderEvent:
         total=Decimal("0"),
         line_items=p.line_items(data.get("line_items")),
         tracking=p.tracking(data),
+        shipment_status=shipment,
     )
 
 

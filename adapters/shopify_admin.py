@@ -1,4 +1,5 @@
-"""Shopify Admin GraphQL: shop info, order lookup, tags and notes, over one httpx.Client.
+"""Shopify Admin GraphQL: shop info, order lookup, tags, notes and cancellation, over one
+httpx.Client.
 
 Errors, as a tree:
 
@@ -130,6 +131,18 @@ TAGS_REMOVE_MUTATION = """mutation StoreChatTagsRemove($id: ID!, $tags: [String!
 ORDER_NOTE_MUTATION = """mutation StoreChatOrderNote($input: OrderInput!) {
   orderUpdate(input: $input) { order { id note } userErrors { field message } }
 }"""
+ORDER_CANCELLED_QUERY = """query StoreChatOrderCancelled($id: ID!) {
+  order(id: $id) { id cancelledAt }
+}"""
+# Since 2025-07 the refund choice is `refundMethod`; `refund` is deprecated.
+ORDER_CANCEL_MUTATION = """mutation StoreChatOrderCancel($orderId: ID!, $reason: OrderCancelReason!,
+    $refundMethod: OrderCancelRefundMethodInput!, $restock: Boolean!, $notifyCustomer: Boolean,
+    $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod,
+              restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id done } orderCancelUserErrors { field message code }
+  }
+}"""
 
 
 class AdminClient:
@@ -168,6 +181,26 @@ class AdminClient:
     def set_order_note(self, gid: str, note: str) -> None:
         """Replace an order's note."""
         self._mutate("orderUpdate", ORDER_NOTE_MUTATION, {"input": {"id": gid, "note": note}})
+
+    def order_cancelled(self, gid: str) -> bool:
+        """True when the order (by GraphQL id) is already cancelled; QueryError if unknown."""
+        order = self.execute(ORDER_CANCELLED_QUERY, {"id": gid}).get("order")
+        if not isinstance(order, dict):
+            raise QueryError(f"order {gid} does not exist")
+        return bool(order.get("cancelledAt"))
+
+    def cancel_order(self, gid: str, *, reason: str = "CUSTOMER", refund: bool = False,
+                     restock: bool = True, notify_customer: bool = False,
+                     staff_note: str | None = None) -> None:
+        """Start cancelling an order (Shopify finishes it in a background job)."""
+        variables: dict[str, Any] = {
+            "orderId": gid, "reason": reason, "restock": restock,
+            "refundMethod": {"originalPaymentMethodsRefund": refund},
+            "notifyCustomer": notify_customer}
+        if staff_note:
+            variables["staffNote"] = staff_note
+        self._mutate("orderCancel", ORDER_CANCEL_MUTATION, variables,
+                     errors="orderCancelUserErrors")
 
     # --- the transport -------------------------------------------------------------
 
@@ -222,10 +255,16 @@ class AdminClient:
             raise QueryError(_messages(errors))
         return payload.get("data") or {}
 
-    def _mutate(self, field: str, mutation: str, variables: dict[str, Any]) -> None:
+    def _mutate(self, field: str, mutation: str, variables: dict[str, Any],
+                errors: str = "userErrors") -> None:
         result = self.execute(mutation, variables).get(field) or {}
-        if result.get("userErrors"):
-            raise QueryError(_messages(result["userErrors"]))
+        if result.get(errors):
+            raise QueryError(_messages(result[errors]))
+
+
+def order_gid(order_id: str) -> str:
+    """The GraphQL id of an order known by its REST/webhook id ("450789469")."""
+    return order_id if order_id.startswith("gid://") else f"gid://shopify/Order/{order_id}"
 
 
 def throttle_wait(extensions: Any) -> float:

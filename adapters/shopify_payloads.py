@@ -92,6 +92,8 @@ def tracking(fulfillment: Raw) -> Tracking | None:
         number=text(fulfillment.get("tracking_number")) or next(filter(None, numbers), ""),
         url=text(fulfillment.get("tracking_url")) or next(filter(None, urls), ""),
         company=text(fulfillment.get("tracking_company")),
+        # Set by carriers that estimate (fulfillment events carry it; REST bodies may).
+        estimated_delivery=text(fulfillment.get("estimated_delivery_at")),
     )
     return found if (found.number or found.url or found.company) else None
 

@@ -54,6 +54,13 @@ Tracking is read from the order's `meta_data`, first match wins:
    `_tracking_carrier` / `tracking_carrier`.
 Links that are not http(s) are dropped. Malformed meta never fails an order.
 
+Also read from the order for the journeys: `payment_url` (the checkout's pay-for-order link),
+whether the order awaits payment (`pending` or `on-hold` without `date_paid`), the shopper's
+language from multilingual plugins' order meta (`_storechat_locale`, WPML's
+`wpml_language`), and the carrier's shipment status that TrackShip / Advanced Shipment
+Tracking keep in the `shipment_status` meta (a list of updates, newest last, each with a
+`status` such as in_transit, out_for_delivery, delivered, failure).
+
 The companion plugin's event (topics `cart.updated`, sent from the cart, and
 `checkout.updated`, sent once the shopper types contact details at checkout). The body is one
 UTF-8 JSON object; keys not listed here are ignored, a null reads as an absent key, and a
@@ -186,6 +193,8 @@ def _is_wp_error(data: p.Raw) -> bool:
 
 # Statuses of an order.created that the shopper has not placed yet.
 UNPLACED_STATUSES = frozenset({"checkout-draft"})
+# Statuses of an order still waiting for the shopper's payment (unless `date_paid` is set).
+UNPAID_STATUSES = frozenset({"pending", "on-hold"})
 
 
 def _order(topic: str, data: p.Raw) -> OrderEvent | None:
@@ -205,6 +214,7 @@ def _order(topic: str, data: p.Raw) -> OrderEvent | None:
         else shipping
     platform_id = p.customer_platform_id(data.get("customer_id"), email, phone,
                                          billing.get("phone"))
+    meta = p.meta_values(data.get("meta_data"))
     kind = ORDER_TOPICS[topic]
     if kind is EventKind.ORDER_PLACED and status in UNPLACED_STATUSES:
         # The block checkout creates its draft as an order: not placed until it leaves it.
@@ -218,11 +228,16 @@ def _order(topic: str, data: p.Raw) -> OrderEvent | None:
         currency=p.text(data.get("currency")).strip(),
         total=p.money(data.get("total"), "total", _TOTAL_ZERO if deleted else None),
         customer=p.customer_ref(platform_id, first_name=names.get("first_name"),
-                                last_name=names.get("last_name"), phone=phone, email=email),
+                                last_name=names.get("last_name"), phone=phone, email=email,
+                                locale=p.locale(meta)),
         payment_gateway=p.text(data.get("payment_method")).strip(),
         line_items=p.line_items(data.get("line_items")),
-        tracking=p.tracking(p.meta_values(data.get("meta_data"))),
+        tracking=p.tracking(meta),
         status_url="",  # WooCommerce's REST order has no public status page URL
+        payment_url=p.http_url(data.get("payment_url")),
+        awaiting_payment=None if deleted else (
+            status in UNPAID_STATUSES and not p.text(data.get("date_paid")).strip()),
+        shipment_status=p.shipment_status(meta),
     )
 
 

@@ -36,6 +36,10 @@ ITEM_COMPANY_KEYS = ("custom_tracking_provider", "formatted_tracking_provider",
                      "tracking_provider")
 ITEM_URL_KEYS = ("custom_tracking_link", "formatted_tracking_link", "ast_tracking_link",
                  "tracking_link")
+# The shopper's language: the companion plugin's own key, then WPML's.
+LOCALE_KEYS = ("_storechat_locale", "wpml_language", "_wpml_language")
+# TrackShip / AST: a list of carrier updates, newest last, each {"status": ...}.
+SHIPMENT_STATUS_KEY = "shipment_status"
 
 
 def obj(value: Any, name: str) -> Raw:
@@ -200,3 +204,29 @@ def _tracking(number: str, url: str, company: str) -> Tracking | None:
 def _first(source: dict[str, Any], keys: Iterable[str]) -> str:
     return next((text(source.get(key)).strip() for key in keys
                  if text(source.get(key)).strip()), "")
+
+
+def http_url(value: Any) -> str:
+    """`value` when it is an absolute http(s) URL, else ''."""
+    url = text(value).strip()
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+def locale(meta: dict[str, Any]) -> str | None:
+    """The shopper's language from order meta ("es", "pt_BR"), or None."""
+    found = _first(meta, LOCALE_KEYS)
+    return found[:16] if found else None
+
+
+def shipment_status(meta: dict[str, Any]) -> str:
+    """The carrier's newest shipment status from shipment-tracking meta; '' when none."""
+    value = meta.get(SHIPMENT_STATUS_KEY)
+    updates = list(value.values()) if isinstance(value, dict) else value
+    if isinstance(updates, str):
+        return updates.strip().lower()
+    if not isinstance(updates, list):
+        return ""
+    for update in reversed(updates):
+        if isinstance(update, dict) and text(update.get("status")).strip():
+            return text(update.get("status")).strip().lower()
+    return ""

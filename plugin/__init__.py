@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
 
-    from plugin import (admin, auth, cli, crypto, db, demo, health, http, queue, ratelimit, shopify,
+    from plugin import (admin, auth, cli, crypto, db, demo, health, http, journeys_admin,
+                        message_log, queue, ratelimit, shopify, tracking_link, whatsapp_admin,
                         woocommerce)
     from webhooks import init_app as init_webhooks
     from widget import init_app as init_widget
@@ -43,5 +44,9 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     shopify.init_app(app)
     woocommerce.init_app(app)
     demo.init_app(app)
+    tracking_link.init_app(app)
+    journeys_admin.init_app(app)
+    message_log.init_app(app)
+    whatsapp_admin.init_app(app)
     cli.init_app(app)
     return app

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugin.domain.consent import needs_confirmation
 from plugin.domain.outbox import MessageState
 from plugin.domain.policy import SendContext
-from plugin.models import ConsentEntry, Customer, Message, Store, Template
+from plugin.models import Automation, ConsentEntry, Customer, Message, Order, Store, Template
 
 _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
                      MessageState.READ.value)
@@ -19,17 +20,33 @@ def load(session: Session, message: Message, store: Store, now: datetime) -> Sen
     """The SendContext for `message` at `now` (naive UTC)."""
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
     marketing = _is_marketing(session, message)
+    consent, unconfirmed = _marketing_consent(session, customer) if marketing else (None, False)
     return SendContext(
         store_active=store.active,
         recipient=message.to or None,
         is_template=message.template is not None,
         marketing=marketing,
-        marketing_consent=_marketing_consent(session, customer) if marketing else None,
+        marketing_consent=consent,
+        consent_unconfirmed=unconfirmed,
         last_inbound_at=customer.last_inbound_at if customer else None,
         now=now,
         local_now=_local(now, store.timezone),
         marketing_sent_this_week=_marketing_sent(session, message, now) if marketing else 0,
+        awaiting_payment=_awaiting_payment(session, message),
     )
+
+
+def _awaiting_payment(session: Session, message: Message) -> bool | None:
+    """Whether the message's order still awaits payment, for journeys sent only while it
+    does (conditions `unpaid_only`); None for every other message."""
+    if message.order_id is None:
+        return None
+    conditions = session.scalars(select(Automation.conditions).where(
+        Automation.store_id == message.store_id, Automation.journey == message.step)).first()
+    if not conditions or not conditions.get("unpaid_only"):
+        return None
+    order = session.get(Order, message.order_id)
+    return bool(order is not None and (order.snapshot or {}).get("awaiting_payment") is True)
 
 
 def _marketing_templates(message: Message):  # type: ignore[no-untyped-def]
@@ -44,14 +61,21 @@ def _is_marketing(session: Session, message: Message) -> bool:
         Template.name == message.template).limit(1)) is not None
 
 
-def _marketing_consent(session: Session, customer: Customer | None) -> bool | None:
-    """The newest marketing consent entry's answer (the log is append-only)."""
+def _marketing_consent(session: Session, customer: Customer | None) -> tuple[bool | None, bool]:
+    """The newest marketing consent entry's answer (the log is append-only), and whether it
+    is a form opt-in its number has not confirmed yet (then it does not count)."""
     if customer is None:
-        return None
-    return session.scalars(
-        select(ConsentEntry.granted).where(ConsentEntry.customer_id == customer.id,
-                                           ConsentEntry.purpose == "marketing")
+        return None, False
+    newest = session.execute(
+        select(ConsentEntry.granted, ConsentEntry.source, ConsentEntry.created_at)
+        .where(ConsentEntry.customer_id == customer.id, ConsentEntry.purpose == "marketing")
         .order_by(ConsentEntry.created_at.desc(), ConsentEntry.id.desc()).limit(1)).first()
+    if newest is None:
+        return None, False
+    granted, source, given_at = newest
+    if needs_confirmation(granted, source, given_at, customer.last_inbound_at):
+        return None, True
+    return granted, False
 
 
 def _marketing_sent(session: Session, message: Message, now: datetime) -> int:

@@ -41,15 +41,22 @@ def send_message(message_id: int) -> None:
         account = session.scalars(
             select(WhatsAppAccount).where(WhatsAppAccount.store_id == store.id).limit(1)
         ).first()
+        context = send_context.load(session, message, store, now)
+        if (message.template is None and message.fallback
+                and not policy.window_open(context.last_inbound_at, now)):
+            # The shopper's window has closed since this reply was written: send its template.
+            use_fallback(message)
+            context = send_context.load(session, message, store, now)
         payload = dict(message.payload, biz_opaque_callback_data=f"storechat:{message.id}")
         attempts = message.attempts
-        decision = policy.decide(send_context.load(session, message, store, now))
+        decision = policy.decide(context)
         if not decision.send and decision.defer is None:
             outbox.finish(session, message_id, MessageState.SKIPPED, reason=decision.reason)
             return
         transport = transports.for_account(account, store.platform)
         throughput = account.throughput_mps if account else 80
         recipient = message.to
+        about_an_order = message.order_id is not None
 
     if decision.defer is not None:
         _retry_later(message_id, decision.defer.total_seconds(), decision.reason, None)
@@ -69,14 +76,44 @@ def send_message(message_id: int) -> None:
         _handle_failure(message_id, error, attempts)
         return
     with db.transaction() as session:
-        if not outbox.mark_sent(session, message_id, wamid=wamid, transport=transport.name,
-                                payload=payload, now=db.utcnow()):
+        sent = outbox.mark_sent(session, message_id, wamid=wamid, transport=transport.name,
+                                payload=payload, now=db.utcnow())
+        if not sent:
             # Our lease ran out mid-send and another worker took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
             log.warning("message %s was sent after its lease expired", message_id)
+    if sent and about_an_order:
+        # Noted on the order in the store's admin by its own job: never holds up sends.
+        queue.enqueue("audit_message", message_id)
+
+
+def use_fallback(message: Message) -> None:
+    """Turn a free-form message into the template it carries for a closed window."""
+    assert message.fallback is not None
+    message.template = message.fallback["template"]
+    message.payload = message.fallback["payload"]
+    message.fallback = None
+
+
+def _fell_back(message_id: int) -> bool:
+    """After a 131047: switch to the message's template and try again at once, if it has one."""
+    now = db.utcnow()
+    with db.transaction() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.template is not None or not message.fallback:
+            return False
+        use_fallback(message)
+        session.flush()
+        released = outbox.release(session, message_id, not_before=now, now=now, code=131047,
+                                  reason="outside the 24-hour window: sending its template")
+    if released:
+        queue.enqueue("send_message", message_id)
+    return released
 
 
 def _handle_failure(message_id: int, error: SendError, attempts: int) -> None:
+    if isinstance(error, NeedsTemplateError) and _fell_back(message_id):
+        return
     if isinstance(error, RetryableError) and attempts < MAX_SEND_ATTEMPTS:
         delay = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
         _retry_later(message_id, delay, error.reason, error.code)

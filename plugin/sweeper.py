@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin import db, queue
 from plugin.domain.outbox import MessageState
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
+from plugin import whatsapp_account
 from plugin.woocommerce import reconcile
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def sweep() -> SweepReport:
     _forget_expired(now)
     # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
     reconcile.enqueue_due(now)
+    # Templates are re-read from each connected WABA every few hours (due accounts only).
+    whatsapp_account.enqueue_due_syncs(now)
     return SweepReport(events, messages)
 
 

@@ -48,8 +48,8 @@ class CloudTransport:
         return self._client.send_message(self.sender_id, self._token, payload)
 
 
-def _cloud_client() -> CloudClient:
-    # One pooled httpx client per process, shared by every store's number.
+def cloud_client() -> CloudClient:
+    """This process's Cloud API client: one pooled httpx client for every store's number."""
     extensions = current_app.extensions
     if "storechat.cloud" not in extensions:
         settings = current_app.config["STORECHAT"]
@@ -67,10 +67,10 @@ def for_account(account: WhatsAppAccount | None, store_platform: str) -> Transpo
     the demo store never sends through a real number.
     """
     if account is not None and account.access_token:
-        return CloudTransport(_cloud_client(), account.phone_number_id, account.access_token)
+        return CloudTransport(cloud_client(), account.phone_number_id, account.access_token)
     settings = current_app.config["STORECHAT"]
     if (store_platform != "demo" and settings.whatsapp_access_token
             and settings.whatsapp_phone_number_id):
-        return CloudTransport(_cloud_client(), settings.whatsapp_phone_number_id,
+        return CloudTransport(cloud_client(), settings.whatsapp_phone_number_id,
                               settings.whatsapp_access_token)
     return SandboxTransport()

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from plugin import db
+from plugin import cod, db
 from plugin.domain.consent import opt_intent
 from plugin.domain.messaging import (ChannelError, DeliveryStatus, InboundMessage,
                                      MarketingPreference, Notification, Sender, StatusUpdate,
@@ -120,6 +120,8 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         customer.last_inbound_at = at
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
+    if cod.handle_button(session, store_id, customer, message):
+        return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
     intent = opt_intent(message.text, message.payload)
     if intent is not None:
         _record_consent(session, store_id, customer, granted=intent,
@@ -136,11 +138,20 @@ def _record_consent(session: Session, store_id: int, customer: Customer, *, gran
 
 
 def apply_template_update(session: Session, update_: TemplateUpdate) -> None:
-    """Keep synced templates' status in step with Meta's notifications."""
-    if update_.field != "message_template_status_update":
+    """Keep synced templates' status (with Meta's reason), category and quality in step with
+    Meta's notifications; a components change waits for the next template sync."""
+    values: dict[str, object]
+    if update_.field == "message_template_status_update":
+        # An approval clears an earlier rejection's reason; other events keep Meta's words.
+        values = {"status": update_.event[:20], "reason": update_.reason[:255] or None}
+    elif update_.field == "template_category_update":
+        values = {"category": update_.event[:20]}
+    elif update_.field == "message_template_quality_update":
+        values = {"quality": update_.event[:20]}
+    else:
         return
     stores = select(WhatsAppAccount.store_id).where(WhatsAppAccount.waba_id == update_.waba_id)
     session.execute(update(Template).where(Template.store_id.in_(stores),
                                            Template.name == update_.name,
                                            Template.language == update_.language)
-                    .values(status=update_.event))
+                    .values(**values))

@@ -7,12 +7,14 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.domain.journeys import STARTER_TEMPLATES
+from plugin.automations import install_starters, starter_language
+from plugin.domain import starter_templates
 from plugin.inbound import Recorded, record_event
-from plugin.models import Automation, ConsentEntry, Customer, Order, Store, Template
+from plugin.models import ConsentEntry, Customer, Order, Store, Template
 from plugin.stores import new_secret, set_credentials
 
 DEMO_DOMAIN = "demo.storechat.invalid"
@@ -64,14 +66,14 @@ def get_or_create(session: Session, owner_id: int | None = None) -> Store:
     set_credentials(store, {"webhook_secret": new_secret()})
     session.add(store)
     session.flush()
-    for template in STARTER_TEMPLATES:
+    # The sandbox has no WABA: the starter templates stand in as approved, in the store's
+    # language (the demo shopper's too).
+    public_url = current_app.config["STORECHAT"].public_url
+    for template in starter_templates.definitions(public_url, starter_language(store.locale)):
         session.add(Template(store_id=store.id, name=template.name, language=template.language,
                              category=template.category, status="APPROVED",
-                             components=[{"type": "BODY", "text": template.body}]))
-        session.add(Automation(store_id=store.id, journey=template.name,
-                               trigger=template.trigger.value,
-                               template=template.name, language=template.language,
-                               variables=list(template.variables)))
+                             components=template.create_request()["components"]))
+    install_starters(session, store)
     customer = Customer(store_id=store.id, platform_id=DEMO_CUSTOMER["id"], tags=[],
                         first_name=DEMO_CUSTOMER["first_name"])
     session.add(customer)

@@ -1,7 +1,9 @@
-"""Consent words: what a shopper's message means for their marketing consent."""
+"""Consent: what a shopper's message means for their marketing consent, and which opt-ins
+count before the shopper has confirmed them."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 # Whole-message opt-out words in the languages StoreChat ships (English, Spanish,
 # Portuguese, French, German, Italian, Indonesian, Hindi, Arabic, Turkish). A message is
@@ -45,3 +47,16 @@ def opt_intent(text: str, payload: str = "") -> bool | None:
     if words in OPT_IN_WORDS:
         return True
     return None
+
+
+# Opt-ins given by typing a phone number into a form: anyone can type anyone's number, so
+# they count once the shopper has written to the store from that number since.
+UNCONFIRMED_SOURCES = frozenset({"widget"})
+
+
+def needs_confirmation(granted: bool, source: str, given_at: datetime,
+                       last_inbound_at: datetime | None) -> bool:
+    """True for an opt-in from a form whose number has not written to us since it was given."""
+    # Meta stamps messages in whole seconds: one written in the opt-in's second counts.
+    return (granted and source in UNCONFIRMED_SOURCES
+            and (last_inbound_at is None or last_inbound_at < given_at.replace(microsecond=0)))

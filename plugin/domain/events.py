@@ -64,6 +64,7 @@ class Tracking:
     number: str = ""
     url: str = ""
     company: str = ""
+    estimated_delivery: str = ""  # ISO 8601 date or time, as the carrier estimates it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +82,14 @@ class OrderEvent:
     line_items: tuple[LineItem, ...] = field(default_factory=tuple)
     tracking: Tracking | None = None
     status_url: str = ""
+    # Where the shopper can pay an unpaid order ('' when the platform has no such page).
+    payment_url: str = ""
+    # True while the order waits for the shopper's payment, False once it does not, None
+    # when this event does not say (a fulfillment or refund body).
+    awaiting_payment: bool | None = None
+    # The carrier's latest word on the shipment: in_transit, out_for_delivery, delivered,
+    # failure, attempted_delivery… ('' when unknown).
+    shipment_status: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 The rules, in the order they are checked:
 - nothing for a store that is uninstalled or must reconnect;
 - nothing without a recipient;
+- a message that waits for an unpaid order (the payment reminder) only while it still is;
 - free-form messages only inside the 24-hour service window (templates any time);
 - marketing only with an opt-in and no opt-out since, never to +1 (US) numbers (Meta blocks
   marketing templates there), at most `weekly_cap` a week, and not in quiet hours (then it
@@ -30,10 +31,14 @@ class SendContext:
     is_template: bool
     marketing: bool = False
     marketing_consent: bool | None = None  # the newest consent entry, None when none
+    consent_unconfirmed: bool = False  # a widget opt-in its number has not confirmed yet
     last_inbound_at: datetime | None = None  # UTC
     now: datetime | None = None  # UTC
     local_now: datetime | None = None  # the recipient's (else the store's) local time
     marketing_sent_this_week: int = 0
+    # For a message sent only while its order awaits payment: whether it still does.
+    # None when the message has no such condition.
+    awaiting_payment: bool | None = None
     weekly_cap: int = DEFAULT_WEEKLY_MARKETING_CAP
     quiet_hours: tuple[int, int] = DEFAULT_QUIET_HOURS
 
@@ -74,6 +79,8 @@ def decide(context: SendContext) -> Decision:
         return Decision(False, "store is not active (uninstalled or needs reconnecting)")
     if not context.recipient:
         return Decision(False, "the customer has no WhatsApp number")
+    if context.awaiting_payment is False:
+        return Decision(False, "the order no longer awaits payment (paid or cancelled)")
     if not context.is_template:
         if context.now is None or not window_open(context.last_inbound_at, context.now):
             return Decision(False, "free-form messages need an open 24-hour window; "
@@ -84,6 +91,8 @@ def decide(context: SendContext) -> Decision:
 
 
 def _marketing(context: SendContext) -> Decision:
+    if context.consent_unconfirmed:
+        return Decision(False, "the widget opt-in awaits the shopper's first WhatsApp message")
     if context.marketing_consent is not True:
         return Decision(False, "no marketing opt-in" if context.marketing_consent is None
                         else "the customer opted out of marketing")

@@ -35,6 +35,9 @@ class Message(Base):
     template: Mapped[str | None] = mapped_column(String(120))
     # The full Cloud API request body, as it will be (or was) sent.
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # For a free-form message: the template body to send instead once the shopper's 24-hour
+    # window has closed (or Meta answers 131047). {"template": name, "payload": {...}}
+    fallback: Mapped[dict[str, Any] | None]
     state: Mapped[str] = mapped_column(String(16), default=MessageState.PENDING.value)
     reason: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(default=0)

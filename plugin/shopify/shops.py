@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import current_app
 
 from adapters.shopify_admin import AdminClient, AdminError
-from plugin import db
+from plugin import automations, db
 from plugin.models import Store
 from plugin.shopify import client, tokens
 
@@ -35,6 +35,7 @@ def connect(domain: str, grant: Any, owner_id: int | None = None) -> int:
             store.owner_id = owner_id
         tokens.save_grant(store, grant)
         tx.flush()
+        automations.install_starters(tx, store)
         return store.id
 
 

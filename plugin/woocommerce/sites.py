@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.woocommerce_client import Unauthorized, WooClient, WooError
-from plugin import db
+from plugin import automations, db
 from plugin.models import Store, StoreStatus
 from plugin.stores import credentials, set_credentials
 from plugin.woocommerce import urls
@@ -60,6 +60,7 @@ def save_keys(owner_id: int, domain: str, keys: dict[str, Any]) -> int:
         values.setdefault("webhooks", {})
         set_credentials(store, values)
         tx.flush()
+        automations.install_starters(tx, store)
         return store.id
 
 

@@ -11,7 +11,10 @@ It behaves like Shopify where StoreChat depends on it:
 - an authorization code works once;
 - GraphQL answers carry `extensions.cost`; a spent bucket answers THROTTLED with HTTP 200;
   an unknown or expired access token answers 401.
-Counters (`refreshes`, `exchanges`, `graphql_calls`) let tests assert what happened.
+- orders take tagsAdd / tagsRemove / orderUpdate (note) / orderCancel (refused with code
+  INVALID once cancelled) and answer `order(id:) { cancelledAt }`.
+Counters (`refreshes`, `exchanges`, `graphql_calls`) and the `mutations` log let tests
+assert what happened.
 """
 from __future__ import annotations
 
@@ -63,6 +66,8 @@ class Order:
     fulfillment_status: str = "UNFULFILLED"
     total: str = "10.00"
     currency: str = "EUR"
+    cancelled_at: str | None = None
+    cancel_reason: str | None = None
 
 
 @dataclass
@@ -85,6 +90,8 @@ class FakeShopify:
     refreshes: int = 0
     graphql_calls: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    # Every mutation that reached an order: (name, variables), in order.
+    mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _failures: list[tuple[int, str]] = field(default_factory=list)  # (status, Retry-After)
     _throttles: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -286,10 +293,17 @@ class FakeShopify:
                     data[op] = {"node": None, "userErrors": [
                         {"field": ["id"], "message": "Order does not exist"}]}
                     continue
+                self.mutations.append((op, dict(variables)))
                 tags = [str(t) for t in variables.get("tags", [])]
                 order.tags = (sorted(set(order.tags) | set(tags)) if add
                               else [t for t in order.tags if t not in tags])
                 data[op] = {"node": {"id": order.id}, "userErrors": []}
+        if re.search(r"\border\s*\(\s*id:", query):
+            order = self._order(shop, str(variables.get("id", "")))
+            data["order"] = (None if order is None
+                             else {"id": order.id, "cancelledAt": order.cancelled_at})
+        if re.search(r"\borderCancel\s*\(", query):
+            data["orderCancel"] = self._cancel(shop, variables)
         if re.search(r"\borderUpdate\s*\(", query):
             fields = variables.get("input", {})
             order = self._order(shop, str(fields.get("id", "")))
@@ -297,10 +311,34 @@ class FakeShopify:
                 data["orderUpdate"] = {"order": None, "userErrors": [
                     {"field": ["id"], "message": "Order does not exist"}]}
             else:
+                self.mutations.append(("orderUpdate", dict(variables)))
                 order.note = fields.get("note", order.note)
                 data["orderUpdate"] = {"order": {"id": order.id, "note": order.note},
                                        "userErrors": []}
         return data
+
+    def _cancel(self, shop: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """orderCancel: refuses an unknown or already cancelled order (code INVALID, as
+        Shopify does), needs a refund choice, and cancels at once (Shopify's job is quick)."""
+        order = self._order(shop, str(variables.get("orderId", "")))
+        errors = []
+        if order is None:
+            errors.append({"field": ["orderId"], "message": "Order does not exist",
+                           "code": "NOT_FOUND"})
+        elif order.cancelled_at:
+            errors.append({"field": ["orderId"], "message": "Order has already been cancelled",
+                           "code": "INVALID"})
+        elif "refundMethod" not in variables and "refund" not in variables:
+            errors.append({"field": ["refundMethod"], "message": "A refund method is required",
+                           "code": "INVALID"})
+        if errors:
+            return {"job": None, "orderCancelUserErrors": errors}
+        assert order is not None
+        self.mutations.append(("orderCancel", dict(variables)))
+        order.cancelled_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        order.cancel_reason = str(variables.get("reason", ""))
+        return {"job": {"id": f"gid://shopify/Job/{next(self._ids)}", "done": False},
+                "orderCancelUserErrors": []}
 
     def _order(self, shop: str, order_id: str) -> Order | None:
         return next((o for o in self.orders.get(shop, []) if o.id == order_id), None)

@@ -14,6 +14,9 @@ Quirks kept because StoreChat must cope with them:
 - `modified_after` compares local time unless `dates_are_gmt=true`, and is exclusive;
 - WC-Auth approves at once, POSTs the keys to callback_url and deletes the key unless the
   answer is exactly 200, then redirects to return_url with success and user_id;
+- order notes: private unless `customer_note` is true; a status change through the API adds
+  WooCommerce's own system note ("Order status changed from On hold to Processing.") and
+  fires order.updated, as the store's own status transition does;
 - webhooks: a form-encoded `webhook_id=N` ping on creation; JSON bodies with `\\/` escaping;
   the seven X-WC-Webhook-* headers; no retries; a webhook that keeps failing is disabled
   (WC_Webhook::failed_delivery: once more than 5 failures are counted); deleting needs
@@ -71,6 +74,7 @@ class FakeWooCommerce:
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
+        self.notes: dict[int, list[dict[str, Any]]] = {}  # order id -> notes, oldest first
         # Store API carts by Cart-Token: {product id: quantity}.
         self.carts: dict[str, dict[int, int]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, auth mode)
@@ -285,6 +289,12 @@ class FakeWooCommerce:
             row = rows.get(int(match[2]))
             return _json(row) if row else _error("woocommerce_rest_shop_order_invalid_id",
                                                  "Invalid ID.", 404)
+        match = re.fullmatch(r"/orders/(\d+)", path)
+        if match and method in ("PUT", "POST"):
+            return self._edit_order(int(match[1]), _body(request))
+        match = re.fullmatch(r"/orders/(\d+)/notes", path)
+        if match:
+            return self._notes(request, int(match[1]))
         if path == "/webhooks":
             if method == "GET":
                 return self._list(request, [_public(h) for h in sorted(
@@ -309,6 +319,50 @@ class FakeWooCommerce:
         chunk = rows[(page - 1) * per_page: page * per_page]
         return _json(chunk, headers={"X-WP-Total": str(len(rows)),
                                      "X-WP-TotalPages": str(total_pages)})
+
+    def _edit_order(self, order_id: int, body: dict[str, Any]) -> Response:
+        """PUT orders/<id>: change fields; a new status is noted and fires order.updated."""
+        with self._lock:
+            order = self.orders.get(order_id)
+            if order is None:
+                return _error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+            status = body.get("status")
+            if status is not None and status not in ORDER_STATUSES:
+                return _error("rest_invalid_param", "Invalid parameter(s): status", 400)
+            before = order["status"]
+            changes = {k: v for k, v in body.items() if k in ("status", "customer_note")}
+        if status is not None and status != before:
+            self.add_note(order_id, f"Order status changed from {_label(before)} to "
+                                    f"{_label(status)}.", author="system")
+        return _json(self.update_order(order_id, **changes))
+
+    def add_note(self, order_id: int, note: str, customer_note: bool = False,
+                 author: str = "system") -> dict[str, Any]:
+        """Add an order note (as the REST API or WooCommerce itself would)."""
+        with self._lock:
+            row = {"id": next(self._ids), "author": author,
+                   "date_created": _iso(self._clock + self.utc_offset),
+                   "date_created_gmt": _iso(self._clock), "note": note,
+                   "customer_note": customer_note}
+            self.notes.setdefault(order_id, []).append(row)
+        return row
+
+    def _notes(self, request: Request, order_id: int) -> Response:
+        """GET (newest first) and POST orders/<id>/notes."""
+        if order_id not in self.orders:
+            return _error("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+        if request.method == "GET":
+            with self._lock:
+                return _json(list(reversed(self.notes.get(order_id, []))))
+        if request.method == "POST":
+            body = _body(request)
+            if not str(body.get("note") or "").strip():
+                return _error("woocommerce_rest_missing_note",
+                              "Missing parameter(s): note", 400)
+            customer_note = body.get("customer_note") in (True, "true", "1", 1)
+            # Notes added through the API are "added by" the key's user.
+            return _json(self.add_note(order_id, str(body["note"]), customer_note, "admin"), 201)
+        return _json({"code": "rest_no_route", "message": "No route was found."}, 404)
 
     def _create_webhook(self, body: dict[str, Any]) -> Response:
         topic, url = str(body.get("topic", "")), str(body.get("delivery_url", ""))
@@ -446,6 +500,15 @@ class FakeWooCommerce:
                 return Response("Error: An error occurred in the request and at the time were"
                                 " unable to send the consumer data", 401)
         return _redirect(args["return_url"], success="1", user_id=str(args["user_id"]))
+
+
+ORDER_STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded",
+                  "failed", "checkout-draft")
+
+
+def _label(status: str) -> str:
+    """wc_get_order_status_name: "on-hold" → "On hold"."""
+    return status.replace("-", " ").capitalize()
 
 
 def wp_json_encode(data: Any) -> bytes:

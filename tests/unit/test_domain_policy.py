@@ -39,6 +39,7 @@ def test_free_form_only_inside_the_window() -> None:
 @pytest.mark.parametrize(("changes", "fragment"), [
     ({"marketing_consent": None}, "no marketing opt-in"),
     ({"marketing_consent": False}, "opted out"),
+    ({"marketing_consent": None, "consent_unconfirmed": True}, "awaits the shopper's first"),
     ({"recipient": "+12015550123"}, "+1 (US)"),
     ({"marketing_sent_this_week": 2}, "cap reached"),
 ])

@@ -122,7 +122,8 @@ def test_an_unreachable_graph_api_is_retried(tmp_path: Path) -> None:
 def test_messages_to_one_shopper_are_spaced_never_dropped(cloud) -> None:  # type: ignore[no-untyped-def]
     app, demo, fake = cloud
     demo.post("orders/create", order_payload())
-    demo.post("orders/paid", order_payload(status="paid"))
+    demo.post("orders/fulfilled", order_payload(
+        status="shipped", tracking={"company": "DemoPost", "number": "TRK1", "url": ""}))
     with app.app_context():
         states = [m.state for m in db.session().scalars(select(Message).order_by(Message.id))]
         second = db.session().scalars(select(Message).order_by(Message.id.desc())).first()

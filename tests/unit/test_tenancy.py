@@ -26,7 +26,7 @@ from tests.conftest import create_owner, csrf_token, make_app, sign_in
 # Endpoints anyone may call: they authenticate by other means (signatures, one-time
 # tokens), are the way in, or serve the storefront widget (public by design: script, public
 # config, click beacons, opt-in form; tested in test_widget_endpoints.py).
-PUBLIC = re.compile(r"^(static|health\..*|auth\..*|webhooks_.*|widget\..*)$")
+PUBLIC = re.compile(r"^(static|health\..*|auth\..*|webhooks_.*|widget\..*|tracking_link\..*)$")
 B_NUMBER = "7777777"
 B_NAME = "Bartholomew"
 API_KEY = "test-api-key"

@@ -123,14 +123,11 @@ def _order(status: str, modified: str) -> bytes:
 
 
 def test_order_states_become_real_changes_once(app: Flask, store_key: str) -> None:
-    from plugin.domain.journeys import STARTER_TEMPLATES
-    from plugin.models import Automation, Message, Order
+    from plugin.automations import install_starters
+    from plugin.models import Message, Order
 
     with app.app_context(), db.transaction() as session:
-        store_id = session.scalars(select(Store.id)).one()
-        session.add_all([Automation(store_id=store_id, journey=t.name, trigger=t.trigger.value,
-                                    template=t.name,
-                                    variables=list(t.variables)) for t in STARTER_TEMPLATES])
+        install_starters(session, session.scalars(select(Store)).one())
 
     deliveries = [("order.created", _order("on-hold", "2026-11-20T10:00:00")),
                   ("order.updated", _order("on-hold", "2026-11-20T10:05:00")),  # a note added
@@ -143,8 +140,9 @@ def test_order_states_become_real_changes_once(app: Flask, store_key: str) -> No
         order = db.session().scalars(select(Order)).one()
         steps = [m.step for m in db.session().scalars(select(Message).order_by(Message.id))]
     assert (order.status, order.payment_gateway, order.total) == ("completed", "cod", "29.90")
-    # The note-only update sent nothing; each real change sent one message.
-    assert steps == ["order_placed", "order_paid", "order_fulfilled"]
+    # The note-only update sent nothing; each real change with a journey sent one message
+    # (a COD order is asked to confirm; "processing" is a payment, which has no message).
+    assert steps == ["cod_confirmation", "order_shipped"]
 
 
 def test_a_checkout_draft_is_not_an_order_placed(app: Flask, store_key: str) -> None:

@@ -1,0 +1,56 @@
+"""Free-form replies to a shopper, each with the template to send instead once the 24-hour
+window has closed: an answer never fails for lack of a template, and never breaks Meta's rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from plugin import db
+from plugin.domain.journeys import template_payload
+from plugin.domain.phones import wa_recipient
+from plugin.models import Customer, Message, Store
+from plugin.sql import insert_ignore
+
+# WhatsApp's limit for a text message body.
+MAX_TEXT_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """The approved template (and its parameters) that stands in for a reply."""
+
+    template: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+def text_payload(to: str, text: str) -> dict[str, object]:
+    """The Cloud API body of a plain text message."""
+    if not text.strip() or len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"a text message needs 1 to {MAX_TEXT_CHARS} characters")
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+            "type": "text", "text": {"preview_url": False, "body": text}}
+
+
+def queue_text(session: Session, store: Store, customer: Customer, text: str, *, cause: str,
+               step: str, fallback: Fallback | None = None) -> int | None:
+    """Write one reply to the outbox (unique per cause and step); its id, or None if it was
+    already there. The caller enqueues `send_message` after committing."""
+    if not customer.phone_e164:
+        raise ValueError("this customer has no WhatsApp number")
+    to = wa_recipient(customer.phone_e164)
+    now = db.utcnow()
+    stand_in = None
+    if fallback is not None:
+        stand_in = {"template": fallback.template,
+                    "payload": template_payload(to, fallback.template, fallback.language,
+                                                fallback.parameters)}
+    return insert_ignore(
+        session, Message,
+        {"store_id": store.id, "customer_id": customer.id, "cause": cause, "step": step,
+         "to": customer.phone_e164, "template": None, "payload": text_payload(to, text),
+         "fallback": stand_in, "state": "pending", "attempts": 0, "created_at": now,
+         "enqueued_at": now},
+        ("store_id", "cause", "step"))
