@@ -206,7 +206,8 @@ def test_widget_on_a_storefront(world: tuple[Flask, str, Storefront, str],
         form.locator("input[type=tel]").fill("912 345 678")
         form.locator("input[type=checkbox]").check()
         form.locator("button[type=submit]").press("Enter")
-        expect(form.locator("[role=status]")).to_have_text("Thank you! You are subscribed.")
+        expect(form.locator("[role=status]")).to_have_text(
+            "Thanks! To confirm, send us any message on WhatsApp from this number.")
         shot(page, "widget-optin")
         page.keyboard.press("Escape")
         assert page.evaluate("window.cls") == 0
