@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bench.graph_app import PHONE_NUMBER_ID, TOKEN
 from bench.server import ROOT, free_port, wait_ready
@@ -78,10 +78,17 @@ class TimedGraph(FakeGraph):
             return self.arrived[to]
 
 
+class Quiet(WSGIRequestHandler):
+    """No access log line per request: the JSON is the output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
 @contextmanager
 def graph_server(graph: TimedGraph) -> Iterator[str]:
     """The fake Graph API on a loopback port, in this process."""
-    server = make_server("127.0.0.1", 0, graph, threaded=True)
+    server = make_server("127.0.0.1", 0, graph, threaded=True, request_handler=Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
