@@ -145,6 +145,17 @@ ORDER_CANCEL_MUTATION = """mutation StoreChatOrderCancel($orderId: ID!, $reason:
 }"""
 
 
+APP_INSTALLATION_QUERY = "query StoreChatInstallation { currentAppInstallation { id } }"
+
+METAFIELDS_SET_MUTATION = """
+mutation StoreChatMetafields($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { key namespace }
+    userErrors { field message code }
+  }
+}"""
+
+
 class AdminClient:
     """One shop's Admin GraphQL endpoint, reached through `http` with tokens from `tokens`."""
 
@@ -181,6 +192,15 @@ class AdminClient:
     def set_order_note(self, gid: str, note: str) -> None:
         """Replace an order's note."""
         self._mutate("orderUpdate", ORDER_NOTE_MUTATION, {"input": {"id": gid, "note": note}})
+
+    def set_app_metafields(self, namespace: str, values: dict[str, str]) -> None:
+        """Write text metafields on this app's installation: the shop's theme (an app embed)
+        reads them as `app.metafields.<namespace>.<key>`, and no other app can change them."""
+        owner = self.execute(APP_INSTALLATION_QUERY)["currentAppInstallation"]["id"]
+        metafields = [{"ownerId": owner, "namespace": namespace, "key": key,
+                       "type": "single_line_text_field", "value": value}
+                      for key, value in values.items()]
+        self._mutate("metafieldsSet", METAFIELDS_SET_MUTATION, {"metafields": metafields})
 
     def order_cancelled(self, gid: str) -> bool:
         """True when the order (by GraphQL id) is already cancelled; QueryError if unknown."""

@@ -45,6 +45,7 @@ def app_home() -> Response:
             return shopify_auth.to_response(exchanged)
         store_id = shops.connect(domain, exchanged.access_token)
         shops.refresh_shop_info(store_id, domain)
+        shops.publish_widget_keys(store_id, domain)
         reconnected = store is not None
         store = db.session().get(Store, store_id, populate_existing=True)
     assert store is not None

@@ -74,6 +74,7 @@ def callback() -> ResponseReturnValue:
         return _refuse(502, str(error))
     store_id = shops.connect(shop, grant, owner_id=owner_id)
     shops.refresh_shop_info(store_id, shop)
+    shops.publish_widget_keys(store_id, shop)
     store = db.session().get(Store, store_id, populate_existing=True)
     flash(f"{store.name if store else shop} is connected.", "success")
     return redirect(url_for("admin.index"))

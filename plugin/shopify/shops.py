@@ -39,6 +39,24 @@ def connect(domain: str, grant: Any, owner_id: int | None = None) -> int:
         return store.id
 
 
+def publish_widget_keys(store_id: int, domain: str) -> bool:
+    """Give the theme's app embed this store's key and StoreChat's URL (app-owned
+    metafields), so the owner only switches it on; False if Shopify failed."""
+    settings = current_app.config["STORECHAT"]
+    with db.transaction() as tx:
+        store = tx.get(Store, store_id)
+        key = store.key if store is not None else None
+    if key is None:
+        return False
+    try:
+        admin_client(store_id, domain).set_app_metafields(
+            "storechat", {"store_key": key, "widget_url": settings.public_url.rstrip("/")})
+    except (AdminError, tokens.TokenError) as error:
+        log.warning("shopify: could not publish the widget keys of %s: %s", domain, error)
+        return False
+    return True
+
+
 def refresh_shop_info(store_id: int, domain: str) -> bool:
     """Copy the shop's name, currency, country, timezone and locale; False if Shopify failed."""
     try:

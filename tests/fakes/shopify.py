@@ -25,6 +25,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -92,6 +93,8 @@ class FakeShopify:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     # Every mutation that reached an order: (name, variables), in order.
     mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Metafields on our app's installation, per shop: {(namespace, key): value}.
+    app_metafields: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
     _failures: list[tuple[int, str]] = field(default_factory=list)  # (status, Retry-After)
     _throttles: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -304,6 +307,10 @@ class FakeShopify:
                              else {"id": order.id, "cancelledAt": order.cancelled_at})
         if re.search(r"\borderCancel\s*\(", query):
             data["orderCancel"] = self._cancel(shop, variables)
+        if re.search(r"\bcurrentAppInstallation\s*\{", query):
+            data["currentAppInstallation"] = {"id": _installation_id(shop)}
+        if re.search(r"\bmetafieldsSet\s*\(", query):
+            data["metafieldsSet"] = self._metafields_set(shop, variables)
         if re.search(r"\borderUpdate\s*\(", query):
             fields = variables.get("input", {})
             order = self._order(shop, str(fields.get("id", "")))
@@ -316,6 +323,26 @@ class FakeShopify:
                 data["orderUpdate"] = {"order": {"id": order.id, "note": order.note},
                                        "userErrors": []}
         return data
+
+    def _metafields_set(self, shop: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """metafieldsSet on the app installation: the owner must be this app's installation
+        in this shop, the type a known one, the value a string (as Shopify checks)."""
+        errors, stored = [], []
+        for index, item in enumerate(variables.get("metafields") or []):
+            if item.get("ownerId") != _installation_id(shop):
+                errors.append({"field": ["metafields", str(index), "ownerId"],
+                               "message": "Owner does not exist", "code": "INVALID"})
+            elif item.get("type") != "single_line_text_field" or not isinstance(
+                    item.get("value"), str) or "\n" in item["value"]:
+                errors.append({"field": ["metafields", str(index), "value"],
+                               "message": "Value is invalid", "code": "INVALID_VALUE"})
+            else:
+                stored.append((str(item["namespace"]), str(item["key"]), item["value"]))
+        if not errors:
+            for namespace, key, value in stored:
+                self.app_metafields.setdefault(shop, {})[(namespace, key)] = value
+        return {"metafields": [{"namespace": n, "key": k} for n, k, _ in stored],
+                "userErrors": errors}
 
     def _cancel(self, shop: str, variables: dict[str, Any]) -> dict[str, Any]:
         """orderCancel: refuses an unknown or already cancelled order (code INVALID, as
@@ -342,6 +369,11 @@ class FakeShopify:
 
     def _order(self, shop: str, order_id: str) -> Order | None:
         return next((o for o in self.orders.get(shop, []) if o.id == order_id), None)
+
+
+def _installation_id(shop: str) -> str:
+    """A stable AppInstallation GraphQL id for our app in `shop`."""
+    return f"gid://shopify/AppInstallation/{zlib.crc32(shop.encode())}"
 
 
 def oauth_hmac(secret: str, params: dict[str, str]) -> str:

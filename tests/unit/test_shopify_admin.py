@@ -53,6 +53,18 @@ def test_order_lookup_tags_and_note(admin: tuple[AdminClient, list[float]],
         client.add_tags("gid://shopify/Order/1", ["x"])
 
 
+def test_app_metafields_are_written_on_the_installation(
+        admin: tuple[AdminClient, list[float]], fake: tuple[FakeShopify, str]) -> None:
+    client, _ = admin
+    client.set_app_metafields("storechat", {"store_key": "k-123", "widget_url": "https://sc.example"})
+    assert fake[0].app_metafields[SHOP][("storechat", "store_key")] == "k-123"
+    assert fake[0].app_metafields[SHOP][("storechat", "widget_url")] == "https://sc.example"
+    # Shopify refuses a value a one-line text field cannot hold, and nothing is written.
+    with pytest.raises(QueryError, match="invalid"):
+        client.set_app_metafields("storechat", {"store_key": "two\nlines"})
+    assert fake[0].app_metafields[SHOP][("storechat", "store_key")] == "k-123"
+
+
 def test_throttled_calls_wait_as_long_as_the_bucket_needs(
         admin: tuple[AdminClient, list[float]], fake: tuple[FakeShopify, str]) -> None:
     client, slept = admin

@@ -42,6 +42,9 @@ def test_first_load_installs_the_shop_and_shows_the_admin(
     assert (store.currency, store.country, store.timezone, store.locale) == (
         "EUR", "NL", "Europe/Amsterdam", "nl")
     assert store.access_expires_at is not None and store.refresh_expires_at is not None
+    # The theme's app embed gets the store key and StoreChat's URL without any pasting.
+    assert shopify.app_metafields[SHOP] == {("storechat", "store_key"): store.key,
+                                            ("storechat", "widget_url"): "http://127.0.0.1:8000"}
     with shop_app.app_context():
         saved = credentials(db.session().get(Store, store.id))
         raw = db.session().execute(text("SELECT credentials FROM stores WHERE id = :id"),
