@@ -1,4 +1,14 @@
-"""`python -m bench`: run the ingest benchmark and print its JSON."""
-from bench.ingest import main
+"""`python -m bench` (`make bench`): every benchmark in turn, each printing its JSON.
 
-raise SystemExit(main())
+Arguments go to the ingest benchmark (see bench/README.md); the others run with their
+defaults and can be run alone: `python -m bench.send`, `python -m bench.journey`,
+`python -m bench.widget`.
+"""
+import sys
+
+from bench import ingest, journey, send, widget
+
+codes = [ingest.main(sys.argv[1:])]
+for bench in (send, journey, widget):
+    codes.append(bench.main([]))
+raise SystemExit(max(codes))

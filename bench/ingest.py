@@ -312,3 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     progress(f"wrote {args.output}\n{summary(report)}")
     return 1 if report["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,6 +24,11 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from plugin import (admin, auth, cli, crypto, db, demo, health, http, journeys_admin,
                         message_log, queue, ratelimit, shopify, tracking_link, whatsapp_admin,

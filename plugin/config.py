@@ -55,6 +55,9 @@ class Settings:
     sweep_interval_seconds: int = DEFAULT_SWEEP_INTERVAL_SECONDS
     queue_immediate: bool = False
     login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
+    # Reverse proxies in front of StoreChat whose X-Forwarded-For/-Proto/-Host to believe:
+    # behind a load balancer, every shopper would otherwise share its address (and its limits).
+    trusted_proxies: int = 0
     shopify_api_key: str = ""
     shopify_api_secret: str = ""
     shopify_old_api_secret: str = ""
@@ -114,6 +117,7 @@ _INT_VARS = {
     "STORECHAT_SWEEP_GRACE_SECONDS": "sweep_grace_seconds",
     "STORECHAT_SWEEP_INTERVAL_SECONDS": "sweep_interval_seconds",
     "STORECHAT_LOGIN_WINDOW_SECONDS": "login_window_seconds",
+    "STORECHAT_TRUSTED_PROXIES": "trusted_proxies",
 }
 
 _BOOL_VARS = {
@@ -226,6 +230,8 @@ def _validate(settings: Settings) -> None:
                  "max_body_bytes", "login_window_seconds"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive")
+    if settings.trusted_proxies < 0:
+        raise ConfigError("STORECHAT_TRUSTED_PROXIES must be 0 or more")
 
 
 def _parse_int(var: str, raw: str) -> int:

@@ -98,3 +98,24 @@ def test_cli_fails_at_boot_naming_the_missing_secret(tmp_path: Path) -> None:
     assert "configuration error" in result.stderr
     assert "STORECHAT_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from flask import request
+
+    from tests.conftest import make_app
+
+    seen: list[str | None] = []
+    for proxies in (0, 1):
+        app = make_app(tmp_path / f"instance-{proxies}", trusted_proxies=proxies)
+        app.add_url_rule("/whoami", "whoami", lambda: seen.append(request.remote_addr) or "")
+        app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        app.extensions["storechat.engine"].dispose()
+    # Not trusted: the proxy's own address; trusted: the shopper's, so limits stay per shopper.
+    assert seen == ["10.0.0.2", "203.0.113.7"]
+
+
+def test_trusted_proxies_cannot_be_negative() -> None:
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        load_settings({"STORECHAT_TRUSTED_PROXIES": "-1", "STORECHAT_ENV": "test"})
