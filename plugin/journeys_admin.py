@@ -27,7 +27,9 @@ from werkzeug.datastructures import MultiDict
 from plugin import db, queue, tenancy
 from plugin.auth.guard import protect
 from plugin.domain.events import OrderEvent
-from plugin.domain.journeys import ORDER_FIELDS, render_parameters, template_payload
+from plugin.domain.journeys import (ORDER_FIELDS, button_kinds, button_parameters,
+                                    render_parameters, template_payload)
+from plugin.orders import TOKEN_KEY
 from plugin.domain.phones import to_e164, wa_recipient
 from plugin.messages_view import (Bubble, body_text, bubble, event_from_order,
                                   placeholder_count, sample_event)
@@ -382,14 +384,19 @@ def send_test(store_id: int, journey: str) -> ResponseReturnValue:
         return _page(store, automation, form, draft, 429)
     if form.errors or draft.template is None or phone is None:
         return _page(store, automation, form, draft, 400)
-    _shown, _order, parameters = _bubble(store, draft)
+    _shown, order, parameters = _bubble(store, draft)
+    # Buttons as a real send has them; a COD answer names no real order ("test"), so a tap
+    # on the test message changes nothing at the store.
+    token = str((order.snapshot if order else {}).get(TOKEN_KEY) or "test")
+    buttons = button_parameters(button_kinds(draft.template.components), journey, "test",
+                                token)
     now = db.utcnow()
     with db.transaction() as session:
         message = Message(
             store_id=store.id, cause=TEST_CAUSE_PREFIX + secrets.token_hex(8), step=journey,
             to=phone, template=draft.name, state="pending", attempts=0, created_at=now,
             enqueued_at=now, payload=template_payload(wa_recipient(phone), draft.name,
-                                                      draft.language, parameters))
+                                                      draft.language, parameters, buttons))
         session.add(message)
         session.flush()
         message_id = message.id

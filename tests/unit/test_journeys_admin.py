@@ -361,6 +361,21 @@ def test_send_test_writes_one_message_to_the_owners_number(
     assert automation(app, store_id, "order_confirmation").variables[0] == "first_name"
 
 
+def test_a_cod_test_message_has_its_buttons_but_answers_no_real_order(
+        app: Flask, owner: FlaskClient) -> None:
+    store_id = make_store(app)
+    data = editor_data(owner, store_id, "cod_confirmation", template="cod_confirmation",
+                       var_3=None, on_cancel="tag", test_phone="912 345 678")
+    response = owner.post(f"/stores/{store_id}/automations/cod_confirmation/test", data=data)
+    assert response.status_code == 303
+    with app.app_context():
+        message = db.session().scalars(select(Message)).one()
+    buttons = [c for c in message.payload["template"]["components"] if c["type"] == "button"]
+    assert [(b["sub_type"], b["index"], b["parameters"][0]["payload"]) for b in buttons] == [
+        ("quick_reply", "0", "storechat:cod:confirm:test"),
+        ("quick_reply", "1", "storechat:cod:cancel:test")]
+
+
 def test_send_test_refuses_a_bad_number_and_bad_values(app: Flask, owner: FlaskClient) -> None:
     store_id = make_store(app)
     url = f"/stores/{store_id}/automations/order_confirmation/test"
