@@ -99,8 +99,12 @@ def condition_words(conditions: dict[str, Any]) -> list[str]:
     words = []
     for key, value in sorted((conditions or {}).items()):
         if key == "payment":
-            words.append("Cash-on-delivery orders only" if value == "cod"
-                         else f"Only orders paid by {value}")
+            words.append({"cod": "Cash-on-delivery orders only",
+                          "not_cod": "Orders not paid on delivery"}.get(
+                              value, f"Only orders paid by {value}"))
+        elif key == "unpaid_only":
+            if value:
+                words.append("Only while the order still awaits payment")
         elif key == "on_cancel":
             words.append("A Cancel reply " + ("cancels the order" if value == "cancel"
                                               else "tags the order"))
