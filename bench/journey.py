@@ -33,10 +33,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bench.graph_app import PHONE_NUMBER_ID, TOKEN
-from bench.server import ROOT, free_port, wait_ready
+from bench.server import ROOT, free_port, in_thread, wait_ready
 from bench.storechat import environ_for, postgres_url, reset_postgres, run_python, sqlite_url
 from tests.fakes.graph import FakeGraph
 
@@ -78,23 +77,6 @@ class TimedGraph(FakeGraph):
             return self.arrived[to]
 
 
-class Quiet(WSGIRequestHandler):
-    """No access log line per request: the JSON is the output."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-@contextmanager
-def graph_server(graph: TimedGraph) -> Iterator[str]:
-    """The fake Graph API on a loopback port, in this process."""
-    server = make_server("127.0.0.1", 0, graph, threaded=True, request_handler=Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
 
 
 SEED = """
@@ -215,7 +197,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
     report: Report = {"benchmark": "journey", "what": "order webhook posted -> Graph request "
                       "arrived, one order at a time with a pause (idle store)",
                       "orders_per_target": args.orders, "pause_s": args.pause}
-    with graph_server(graph) as graph_url:
+    with in_thread(graph) as graph_url:
         report["embedded_sqlite"] = target(work, "sqlite", sqlite_url(work / "sqlite"), "",
                                            args, graph_url, graph)
         database, note = postgres_url()

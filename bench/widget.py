@@ -20,15 +20,12 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
 from bench import widget_size
+from bench.server import in_thread
 from bench.storechat import ENCRYPTION_KEY, SECRET_KEY
 from widget import assets
 
@@ -48,18 +45,6 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop
 <script src="{src}" data-store="{key}" data-product="Sample" data-price="12.50" defer></script>
 </head><body><main><h1>Sample product</h1><p>{text}</p></main></body></html>"""
 
-
-@contextmanager
-def serving(app: Callable[..., Any]) -> Iterator[str]:
-    """A WSGI app on a free 127.0.0.1 port, in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def storechat_app(instance: Path) -> tuple[Any, str]:
@@ -131,12 +116,6 @@ RENDER_TIME = """(() => {
 })()"""
 
 
-class Quiet(WSGIRequestHandler):
-    """No access log on stderr."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
 
 def load_once(browser: Any, url: str, ready: str) -> tuple[list[dict[str, Any]], float | None]:
     """One first visit to `url` with tracing on, until `ready` (a JS expression) holds."""
@@ -184,7 +163,7 @@ def measure_time(loads: int, chromium: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="storechat-bench-widget-") as work:
         app, key = storechat_app(Path(work) / "instance")
         try:
-            with serving(app) as storechat:
+            with in_thread(app) as storechat:
                 pages = {
                     "/widget": ("text/html; charset=utf-8", PAGE.format(
                         src=f"{storechat}/widget.js", key=key, text=text).encode()),
@@ -192,7 +171,7 @@ def measure_time(loads: int, chromium: str) -> dict[str, Any]:
                         src="/baseline.js", key=key, text=text).encode()),
                     "/baseline.js": ("text/javascript", baseline),
                 }
-                with serving(storefront(pages)) as shop, sync_playwright() as playwright:
+                with in_thread(storefront(pages)) as shop, sync_playwright() as playwright:
                     browser = playwright.chromium.launch(executable_path=chromium,
                                                          headless=True, args=CHROMIUM_ARGS)
                     try:

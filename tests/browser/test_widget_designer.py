@@ -145,16 +145,9 @@ window.shopify = { idToken: function () { return Promise.resolve(%(token)s); } }
 
 
 def _shop_id_token() -> str:
-    import time
-    import uuid
+    from tests.unit.shopify_world import id_token
 
-    import jwt
-
-    now = int(time.time())
-    claims = {"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": SHOP_API_KEY,
-              "sub": "42", "exp": now + 600, "nbf": now - 5, "iat": now - 5,
-              "jti": str(uuid.uuid4()), "sid": "session-1"}
-    return jwt.encode(claims, SHOP_API_SECRET, algorithm="HS256")
+    return id_token(SHOP, SHOP_API_SECRET, expires_in=600, api_key=SHOP_API_KEY)
 
 
 @pytest.fixture

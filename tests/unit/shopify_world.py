@@ -21,10 +21,11 @@ OLD_SECRET = "shpss_old_secret_0123456789abcdefg"
 SHOP = "acme.myshopify.com"
 
 
-def id_token(shop: str = SHOP, secret: str = API_SECRET, expires_in: int = 60) -> str:
+def id_token(shop: str = SHOP, secret: str = API_SECRET, expires_in: int = 60,
+             api_key: str = API_KEY) -> str:
     """An App Home ID token as App Bridge would send it."""
     now = int(time.time())
-    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": API_KEY,
+    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": api_key,
               "sub": "42", "exp": now + expires_in, "nbf": now - 5, "iat": now - 5,
               "jti": str(uuid.uuid4()), "sid": "session-1"}
     return jwt.encode(claims, secret, algorithm="HS256")

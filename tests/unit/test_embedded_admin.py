@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-import time
-import uuid
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -18,6 +15,7 @@ from sqlalchemy import select
 from plugin import db
 from plugin.models import Store, WidgetSettings
 from tests.conftest import make_app
+from tests.unit import shopify_world
 
 API_KEY = "embedded-api-key"
 API_SECRET = "shpss_embedded_secret_0123456789abcd"
@@ -26,11 +24,7 @@ SHOP = "acme-linen.myshopify.com"
 
 def id_token(shop: str = SHOP) -> str:
     """An ID token as App Bridge hands it to the page."""
-    now = int(time.time())
-    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": API_KEY,
-              "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5,
-              "jti": str(uuid.uuid4()), "sid": "session-1"}
-    return jwt.encode(claims, API_SECRET, algorithm="HS256")
+    return shopify_world.id_token(shop, API_SECRET, api_key=API_KEY)
 
 
 @pytest.fixture
