@@ -9,8 +9,9 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
 3. StoreChat's own send job, `plugin.sending.send_message` (lease the row, check the sending
    policy, count the number's rate limit, POST to Graph, record the wamid), drains them:
    - **limiter off**: the number's throughput is set far above reach, so only the work limits
-     the rate; `--processes` worker processes (one per CPU) with `--threads` threads each, as a deployment
-     would run several workers. Aim: at least 1,000 msg/s, Meta's ceiling for one number.
+     the rate; `--processes` worker processes (one per CPU) with `--threads` threads each,
+     as a deployment would run several workers. Aim: at least 1,000 msg/s, Meta's ceiling for
+     one number.
    - **limiter on**: the number's throughput is Meta's default, 80 msg/s; throttled messages are
      put back with the job's own 1 s delay. One process (the in-memory limiter is per process;
      Redis shares it at scale). More messages wait than the window can take, and the rate is

@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from plugin import (admin, auth, cli, crypto, db, demo, health, http, journeys_admin,
                         message_log, queue, ratelimit, shopify, tracking_link, whatsapp_admin,
