@@ -10,6 +10,7 @@ while the store does not answer. The shopper's answer is never lost to a store o
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
@@ -21,7 +22,7 @@ from plugin import audit, db, queue
 from plugin.domain import cod
 from plugin.domain.messaging import InboundKind, InboundMessage, Sender
 from plugin.domain.phones import wa_recipient
-from plugin.models import Automation, Customer, Message, Order, Store
+from plugin.models import Automation, Customer, Message, Order, Store, StoreStatus
 from plugin.sql import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def handle_button(session: Session, store_id: int, customer: Customer,
         _enqueue_after_commit(session, "send_message", reply_id)
     if store.platform in audit.PLATFORMS:
         _enqueue_after_commit(session, "cod_answer", order.id)
+    else:
+        order.cod_applied_at = db.utcnow()  # the demo store: nothing to carry anywhere
     return True
 
 
@@ -129,10 +132,49 @@ def apply_answer(order_id: int) -> None:
         target = audit.StoreOrder(store_id=store.id, platform=store.platform,
                                   domain=store.domain, order_id=order.platform_id)
     if action is None or target.platform not in audit.PLATFORMS:
+        _mark_applied(order_id)
         return
-    audit.call_store(target,
-                     shopify=lambda admin: _shopify(admin, target.order_id, action),
-                     woocommerce=lambda api: _woocommerce(api, target.order_id, action))
+    done = audit.call_store(target,
+                            shopify=lambda admin: _shopify(admin, target.order_id, action),
+                            woocommerce=lambda api: _woocommerce(api, target.order_id, action))
+    with db.transaction() as session:
+        store = session.get(Store, target.store_id)
+        waiting = store is not None and not store.active
+    # Done, or refused for good by a store that is still connected (logged by call_store):
+    # either way there is nothing more to try. A store that must reconnect first keeps the
+    # answer waiting; the sweeper carries it over once the store is back.
+    if done or not waiting:
+        _mark_applied(order_id)
+
+
+def _mark_applied(order_id: int) -> None:
+    with db.transaction() as session:
+        session.execute(update(Order).where(Order.id == order_id,
+                                            Order.cod_applied_at.is_(None))
+                        .values(cod_applied_at=db.utcnow()))
+
+
+# The sweeper looks for answers whose job was lost for this long after they were given.
+RECOVERY_WINDOW = timedelta(days=2)
+RECOVERY_BATCH = 500
+
+
+def enqueue_unapplied(now: datetime, stale: datetime) -> int:
+    """Queue `cod_answer` again for answers recorded before `stale` that never reached their
+    (connected) store: a worker died or the queue was down. The job is idempotent."""
+    session = db.session()
+    order_ids = list(session.scalars(
+        select(Order.id).join(Store, Store.id == Order.store_id)
+        .where(Order.cod_state.in_((cod.CONFIRMED, cod.CANCELLED)),
+               Order.cod_applied_at.is_(None),
+               Order.updated_at < stale, Order.updated_at > now - RECOVERY_WINDOW,
+               Store.status == StoreStatus.ACTIVE.value,
+               Store.platform.in_(audit.PLATFORMS))
+        .limit(RECOVERY_BATCH)))
+    session.rollback()
+    for order_id in order_ids:
+        queue.enqueue("cod_answer", order_id)
+    return len(order_ids)
 
 
 def _on_cancel(session: Session, store_id: int) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin import db, queue
 from plugin.domain.outbox import MessageState
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin import whatsapp_account
+from plugin import cod, whatsapp_account
 from plugin.woocommerce import reconcile
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def sweep() -> SweepReport:
     reconcile.enqueue_due(now)
     # Templates are re-read from each connected WABA every few hours (due accounts only).
     whatsapp_account.enqueue_due_syncs(now)
+    # A shopper's COD answer whose job to the store was lost goes out again.
+    cod.enqueue_unapplied(now, stale)
     return SweepReport(events, messages)
 
 

@@ -31,6 +31,8 @@ class Order(Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Cash on delivery: None, or "asked" → "confirmed" | "cancelled" once the shopper answers.
     cod_state: Mapped[str | None] = mapped_column(String(16))
+    # When that answer reached the store (tag, note, status); until then the sweeper retries.
+    cod_applied_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -206,6 +206,8 @@ def test_shopify_confirm_tags_the_order_and_thanks_the_shopper(shop: ShopWorld) 
     assert reply.payload["recipient_type"] == "individual"
     # The audit trail noted the sent thank-you on the order too.
     assert "storechat-cod-confirmed-reply" in order.tags and reply.audited_at is not None
+    with shop.app.app_context():
+        assert db.session().scalars(select(Order.cod_applied_at)).one() is not None
 
 
 def test_an_interactive_reply_button_works_as_well(shop: ShopWorld) -> None:
@@ -277,6 +279,38 @@ def test_a_shopify_5xx_is_retried_and_ends_done(shop: ShopWorld) -> None:
     tap(shop.app, f"storechat:cod:confirm:{shop.order_id}")
     assert "storechat-cod-confirmed" in shop_order(shop).tags
     assert len(texts(shop.cloud)) == 1
+
+
+def test_an_answer_whose_job_was_lost_reaches_the_store_through_the_sweeper(
+        shop: ShopWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plugin import cod, queue, sweeper
+
+    real_enqueue = queue.enqueue
+    lost: list[int] = []
+
+    def losing(job: str, row_id: int, delay: float = 0) -> bool:
+        if job == "cod_answer":  # the worker died with it, or the queue was down
+            lost.append(row_id)
+            return True
+        return real_enqueue(job, row_id, delay)
+
+    monkeypatch.setattr(queue, "enqueue", losing)
+    tap(shop.app, f"storechat:cod:confirm:{shop.order_id}")
+    assert lost and shop_order(shop).tags == ["storechat-cod-confirmed-reply"]
+    monkeypatch.setattr(queue, "enqueue", real_enqueue)
+
+    with shop.app.app_context():
+        # Within the grace period the job may still be on its way: nothing is re-sent.
+        assert cod.enqueue_unapplied(db.utcnow(), db.utcnow() - timedelta(minutes=2)) == 0
+        with db.transaction() as session:
+            session.execute(update(Order).values(
+                updated_at=db.utcnow() - timedelta(minutes=10)))
+        sweeper.sweep()
+        applied = db.session().scalars(select(Order.cod_applied_at)).one()
+        # Carried over once; a later sweep finds nothing left to do.
+        assert cod.enqueue_unapplied(db.utcnow(), db.utcnow()) == 0
+    assert "storechat-cod-confirmed" in shop_order(shop).tags
+    assert applied is not None
 
 
 def test_a_shopify_that_keeps_throttling_is_retried_by_the_queue(shop: ShopWorld) -> None:
