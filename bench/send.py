@@ -126,10 +126,15 @@ def drain(environ: dict[str, str], ids: list[int], threads: int, seconds: float 
     # The job's own re-enqueues (throttled, retry later) go back to this scheduler.
     queue.enqueue = lambda job, row_id, delay=0: scheduler.put(row_id, delay) or True  # type: ignore[assignment]
 
+    failures: list[str] = []
+
     def work() -> None:
         while (row_id := scheduler.take()) is not None:
-            with app.app_context():
-                sending.send_message(row_id)
+            try:
+                with app.app_context():
+                    sending.send_message(row_id)
+            except Exception as error:  # noqa: BLE001 - counted and reported, never hidden
+                failures.append(f"message {row_id}: {error.__class__.__name__}: {error}")
 
     workers = [threading.Thread(target=work) for _ in range(threads)]
     started = time.process_time()
@@ -140,6 +145,9 @@ def drain(environ: dict[str, str], ids: list[int], threads: int, seconds: float 
     if cpu_out is not None:
         cpu_out.put(time.process_time() - started)
     app.extensions["storechat.engine"].dispose()
+    if failures:
+        print(f"{len(failures)} send jobs raised; first: {failures[0]}", file=sys.stderr)
+        sys.exit(1)  # the caller reports the exit code: a failed run is never a result
 
 
 def sent_times(environ: dict[str, str]) -> tuple[list[datetime], dict[str, int]]:

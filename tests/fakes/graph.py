@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -254,7 +255,9 @@ class FakeGraph:
             return _error(100, 400, "(#100) Invalid parameter", details="the body is not JSON")
         check_message(payload)
         with self._lock:
-            wamid = f"wamid.FAKE{next(self._ids):08d}"
+            # Unique across processes too (gunicorn runs the fake in several workers), as
+            # Meta's are: the process id keeps two workers' counters apart.
+            wamid = f"wamid.FAKE{os.getpid()}.{next(self._ids):08d}"
             self.sent.append(Sent(phone_number_id, payload, wamid))
         to = str(payload["to"])
         return _json({"messaging_product": "whatsapp",
