@@ -56,13 +56,19 @@ def test_a_message_goes_to_the_cloud_api_with_our_id(cloud) -> None:  # type: ig
     assert message.wamid == sent.wamid
 
 
-def test_throttling_is_retried_later_then_sent(cloud) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("code", "status"), [
+    (130429, 400),  # Cloud API throughput reached
+    (2, 503),  # service temporarily unavailable
+    (1, 500),  # an unknown error on Meta's side
+])
+def test_throttling_and_5xx_are_retried_later_then_sent(cloud, code: int,  # type: ignore[no-untyped-def]
+                                                        status: int) -> None:
     app, demo, fake = cloud
-    fake.fail_next(130429, 400, "Rate limit hit")
+    fake.fail_next(code, status, "try again later (fake)")
     demo.post("orders/create", order_payload())
     message = _message(app)
     assert message.state == "pending"
-    assert message.error_code == 130429
+    assert message.error_code == code
     assert message.not_before is not None
     assert fake.sent == []
     with app.app_context():
