@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from adapters import whatsapp_messages
 from adapters.shopify_admin import AdminClient, order_gid
 from adapters.woocommerce_client import WooClient
 from plugin import audit, db, queue
@@ -102,8 +103,8 @@ def _write_thank_you(session: Session, store: Store, order: Order, customer: Cus
         "step": cod.reply_step(answer),
         "to": phone,
         "template": None,
-        "payload": cod.text_payload(wa_recipient(phone),
-                                    cod.thank_you(answer, language, order.number)),
+        "payload": whatsapp_messages.text(wa_recipient(phone),
+                                          cod.thank_you(answer, language, order.number)),
         "state": "pending",
         "attempts": 0,
         "created_at": now,

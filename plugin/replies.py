@@ -7,14 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from adapters import whatsapp_messages
 from plugin import db
 from plugin.domain.journeys import template_payload
 from plugin.domain.phones import wa_recipient
 from plugin.models import Customer, Message, Store
 from plugin.sql import insert_ignore
-
-# WhatsApp's limit for a text message body.
-MAX_TEXT_CHARS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +22,6 @@ class Fallback:
     template: str
     language: str
     parameters: tuple[str, ...] = ()
-
-
-def text_payload(to: str, text: str) -> dict[str, object]:
-    """The Cloud API body of a plain text message."""
-    if not text.strip() or len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"a text message needs 1 to {MAX_TEXT_CHARS} characters")
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-            "type": "text", "text": {"preview_url": False, "body": text}}
 
 
 def queue_text(session: Session, store: Store, customer: Customer, text: str, *, cause: str,
@@ -50,7 +40,7 @@ def queue_text(session: Session, store: Store, customer: Customer, text: str, *,
     return insert_ignore(
         session, Message,
         {"store_id": store.id, "customer_id": customer.id, "cause": cause, "step": step,
-         "to": customer.phone_e164, "template": None, "payload": text_payload(to, text),
+         "to": customer.phone_e164, "template": None, "payload": whatsapp_messages.text(to, text),
          "fallback": stand_in, "state": "pending", "attempts": 0, "created_at": now,
          "enqueued_at": now},
         ("store_id", "cause", "step"))

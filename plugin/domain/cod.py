@@ -190,8 +190,3 @@ def thank_you(answer: Answer, language: str, order_number: str) -> str:
     texts = THANK_YOU.get(language, THANK_YOU[DEFAULT_LANGUAGE])
     return texts[answer].format(number=number)
 
-
-def text_payload(to: str, body: str) -> dict[str, object]:
-    """The Cloud API body of a free-form text message to `to` (digits, no plus)."""
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
-            "type": "text", "text": {"body": body}}

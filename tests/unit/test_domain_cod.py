@@ -94,8 +94,3 @@ def test_every_language_has_both_replies_with_the_order_number() -> None:
     assert "confirmado" in cod.thank_you(Answer.CONFIRM, "es", "1")
     assert "cancelado" in cod.thank_you(Answer.CANCEL, "pt_BR", "1")
 
-
-def test_the_text_payload_is_a_cloud_api_text_body() -> None:
-    assert cod.text_payload("31612345678", "Thanks") == {
-        "messaging_product": "whatsapp", "recipient_type": "individual",
-        "to": "31612345678", "type": "text", "text": {"body": "Thanks"}}
