@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
-from plugin import create_app, db, stores
+from plugin import create_app
 from plugin.demo import store as demo_store
+from plugin.infra import db
+from plugin.platforms import stores
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
    measures what it answers on its own: the ceiling any sender could reach here (baseline).
 2. A fresh SQLite instance gets one store with a connected number and a batch of pending
    outbox rows, each to a different shopper (so the 6-second spacing per shopper never bites).
-3. StoreChat's own send job, `plugin.sending.send_message` (lease the row, check the sending
+3. StoreChat's own send job, `plugin.pipeline.send.send_message` (lease the row, check the sending
    policy, count the number's rate limit, POST to Graph, record the wamid), drains them:
    - **limiter off**: the number's throughput is set far above reach, so only the work limits
      the rate; `--processes` worker processes (one per CPU) with `--threads` threads each,
@@ -62,7 +62,8 @@ def body(to: str) -> dict[str, Any]:
 def seed(environ: dict[str, str], messages: int, per_second: int) -> None:
     """One store, its number at `per_second`, and `messages` pending rows to distinct shoppers."""
     os.environ.update(environ)
-    from plugin import create_app, db
+    from plugin import create_app
+    from plugin.infra import db
     from plugin.models import Message, Store, WhatsAppAccount
 
     app = create_app()
@@ -115,10 +116,12 @@ class Scheduler:
 
 def drain(environ: dict[str, str], ids: list[int], threads: int, seconds: float | None,
           cpu_out: Any = None) -> None:
-    """Send `ids` through plugin.sending.send_message on `threads` threads (one process);
+    """Send `ids` through plugin.pipeline.send.send_message on `threads` threads (one process);
     put this process's CPU seconds spent sending (start-up excluded) on `cpu_out`."""
     os.environ.update(environ)
-    from plugin import create_app, queue, sending
+    from plugin import create_app
+    from plugin.infra import queue
+    from plugin.pipeline import send as sending
 
     app = create_app()
     stop_at = time.monotonic() + seconds if seconds else None
@@ -155,7 +158,8 @@ def sent_times(environ: dict[str, str]) -> tuple[list[datetime], dict[str, int]]
     os.environ.update(environ)
     from sqlalchemy import func, select
 
-    from plugin import create_app, db
+    from plugin import create_app
+    from plugin.infra import db
     from plugin.models import Message
 
     app = create_app()
@@ -174,7 +178,8 @@ def ids(environ: dict[str, str]) -> list[int]:
     os.environ.update(environ)
     from sqlalchemy import select
 
-    from plugin import create_app, db
+    from plugin import create_app
+    from plugin.infra import db
     from plugin.models import Message
 
     app = create_app()
@@ -275,7 +280,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
     settings = Gunicorn(workers=args.graph_workers, worker_class="gthread", threads=8)
     load = Load(connections=16, duration_s=5, warmup_s=1)
     report: Report = {
-        "benchmark": "send", "what": "outbox rows sent by plugin.sending.send_message to the "
+        "benchmark": "send", "what": "outbox rows sent by plugin.pipeline.send.send_message to the "
         "fake Graph API on 127.0.0.1 (SQLite, in-process scheduler instead of Huey)",
         "fake_graph": f"gunicorn {settings.describe()}", "cpus": os.cpu_count(),
     }

@@ -49,8 +49,9 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop
 
 def storechat_app(instance: Path) -> tuple[Any, str]:
     """A migrated StoreChat on SQLite in `instance`, with one store whose widget renders."""
-    from plugin import create_app, db, migrate
+    from plugin import create_app
     from plugin.config import load_settings
+    from plugin.infra import db, migrate
     from plugin.models import Store, WidgetSettings
 
     settings = load_settings({"STORECHAT_ENV": "test", "STORECHAT_INSTANCE_PATH": str(instance),

@@ -31,11 +31,17 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from plugin import (admin, auth, cli, crypto, db, demo, health, http, journeys_admin,
-                        message_log, queue, ratelimit, shopify, tracking_link, whatsapp_admin,
-                        woocommerce)
+    from plugin import auth, cli, demo
+    from plugin.admin import home as admin
+    from plugin.admin import journeys as journeys_admin
+    from plugin.admin import messages as message_log
+    from plugin.admin import whatsapp as whatsapp_admin
+    from plugin.infra import crypto, db, health, queue, ratelimit
+    from plugin.infra import responses as http
+    from plugin.platforms import shopify, woocommerce
     from webhooks import init_app as init_webhooks
     from widget import init_app as init_widget
+    from widget import links as tracking_link
 
     crypto.init_app(app)
     db.init_app(app)

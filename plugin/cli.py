@@ -7,8 +7,14 @@ import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import (AppGroup, FlaskGroup, load_dotenv, routes_command, shell_command,
-                       with_appcontext)
+from flask.cli import (
+    AppGroup,
+    FlaskGroup,
+    load_dotenv,
+    routes_command,
+    shell_command,
+    with_appcontext,
+)
 
 from plugin.config import ConfigError, load_settings
 
@@ -27,8 +33,8 @@ owners_cli = AppGroup("owners", help="Owner accounts.")
               "(default: STORECHAT_PUBLIC_URL).")
 def owners_setup_link(base_url: str | None) -> None:
     """Print a one-time link that creates the first owner account."""
-    from plugin import db
     from plugin.auth import accounts
+    from plugin.infra import db
 
     base = base_url or current_app.config["STORECHAT"].public_url
     with db.transaction() as session:
@@ -42,7 +48,7 @@ def owners_setup_link(base_url: str | None) -> None:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
-    from plugin import migrate
+    from plugin.infra import migrate
 
     before = migrate.current_revision()
     migrate.upgrade()
@@ -58,7 +64,7 @@ def db_upgrade() -> None:
 @click.option("--autogenerate/--empty", default=True, help="Compare the models to the database.")
 def db_revision(message: str, autogenerate: bool) -> None:
     """Write a new migration script (for developers)."""
-    from plugin import migrate
+    from plugin.infra import migrate
 
     migrate.revision(message, autogenerate)
 
@@ -68,8 +74,8 @@ def db_revision(message: str, autogenerate: bool) -> None:
 @with_appcontext
 def worker(threads: int) -> None:
     """Run a queue consumer (with the sweeper and relay) until SIGINT or SIGTERM."""
-    from plugin import sweeper
-    from plugin.queue import huey
+    from plugin.infra.queue import huey
+    from plugin.pipeline import sweep as sweeper
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["STORECHAT"]
@@ -91,7 +97,7 @@ def worker(threads: int) -> None:
 @with_appcontext
 def sweep_once() -> None:
     """Re-enqueue lost events and messages once (workers do this on their own)."""
-    from plugin import sweeper
+    from plugin.pipeline import sweep as sweeper
 
     report = sweeper.sweep()
     click.echo(f"re-enqueued {report.events} events and {report.messages} messages")
@@ -100,7 +106,7 @@ def sweep_once() -> None:
 @stores_cli.command("list")
 def stores_list() -> None:
     """List stores with their platform, status and key."""
-    from plugin.storecli import list_stores
+    from plugin.platforms.stores_cli import list_stores
 
     list_stores()
 
@@ -114,14 +120,14 @@ def stores_list() -> None:
 def stores_connect_whatsapp(store_key: str, phone_number_id: str, waba_id: str, token: str,
                             throughput: int) -> None:
     """Connect a WhatsApp number to a store (its token is stored encrypted)."""
-    from plugin.storecli import connect_whatsapp
+    from plugin.platforms.stores_cli import connect_whatsapp
 
     connect_whatsapp(store_key, phone_number_id, waba_id, token, throughput)
 
 
 def init_app(app: Flask) -> None:
     """Register StoreChat's commands on the app's CLI."""
-    from plugin.serve import serve
+    from plugin.infra.serve import serve
 
     app.cli.add_command(serve)
     app.cli.add_command(worker)

@@ -14,11 +14,12 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin import create_app, db, migrate
+from plugin import create_app
 from plugin.auth.passwords import hash_password
-from plugin.models import Owner
 from plugin.config import load_settings
 from plugin.demo import store as demo_store
+from plugin.infra import db, migrate
+from plugin.models import Owner
 from webhooks.signatures import hmac_sha256_base64
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def shared_fixture(*parts: str) -> Path:
     return path
 
 
-def test_environ(instance: Path, **extra: str) -> dict[str, str]:
+def environ_for(instance: Path, **extra: str) -> dict[str, str]:
     """Environment for a StoreChat process under test (subprocess tests use it too)."""
     environ = {
         "STORECHAT_ENV": "test",
@@ -61,7 +62,7 @@ def test_environ(instance: Path, **extra: str) -> dict[str, str]:
 def make_app(instance: Path, migrate_db: bool = True, **overrides: Any) -> Flask:
     """A StoreChat app on its own instance folder, migrated, jobs run inline by default."""
     overrides.setdefault("queue_immediate", True)
-    settings = load_settings(test_environ(instance), **overrides)
+    settings = load_settings(environ_for(instance), **overrides)
     app = create_app(settings)
     if migrate_db:
         with app.app_context():

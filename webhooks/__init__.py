@@ -1,7 +1,7 @@
 """HTTP receivers for platform and Meta webhooks: verify, store, enqueue, answer.
 
 Each receiver reads the raw body (size-capped by MAX_CONTENT_LENGTH), verifies its signature
-on those exact bytes, failing closed, stores it with plugin.inbound.record_event, and answers
+on those exact bytes, failing closed, stores it with plugin.pipeline.inbound.record_event, and answers
 200 only once the row is committed.
 """
 from flask import Flask

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from plugin.inbound import record_event
+from plugin.pipeline.inbound import record_event
 
 
 def raw_body() -> bytes:

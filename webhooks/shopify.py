@@ -12,10 +12,10 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from plugin import db
 from plugin.auth.shopify import to_response
-from plugin.inbound import body_hash
+from plugin.infra import db
 from plugin.models import Store
+from plugin.pipeline.inbound import body_hash
 from webhooks.receive import json_object, raw_body, store_and_answer
 
 blueprint = Blueprint("webhooks_shopify", __name__)

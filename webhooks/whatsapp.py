@@ -14,7 +14,7 @@ import hmac
 from flask import Blueprint, Response, abort, current_app, request
 from flask.typing import ResponseReturnValue
 
-from plugin.inbound import body_hash
+from plugin.pipeline.inbound import body_hash
 from webhooks.receive import json_object, raw_body, store_and_answer
 
 blueprint = Blueprint("webhooks_whatsapp", __name__)

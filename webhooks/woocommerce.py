@@ -14,8 +14,8 @@ import re
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from plugin import stores
-from plugin.inbound import body_hash
+from plugin.pipeline.inbound import body_hash
+from plugin.platforms import stores
 from webhooks.receive import json_object, raw_body, store_and_answer
 from webhooks.signatures import verify_base64_hmac
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from plugin import db
+from plugin.infra import db
 from plugin.models import WidgetCounter
 
 KINDS = frozenset({"open", "click"})

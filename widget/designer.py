@@ -21,15 +21,25 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from plugin import db, http, tenancy
+from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.phones import to_e164
+from plugin.infra import db
+from plugin.infra import responses as http
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
 from widget import settings as widget_settings
 from widget.i18n import LANGUAGES, language

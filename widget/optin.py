@@ -10,8 +10,8 @@ from flask import Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from plugin import db
 from plugin.domain.phones import to_e164
+from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store
 
 HONEYPOT_FIELD = "website"

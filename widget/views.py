@@ -12,8 +12,9 @@ from flask import Blueprint, Response, jsonify, request
 from limits import RateLimitItemPerMinute
 from sqlalchemy import select
 
-from plugin import db, ratelimit, stores
+from plugin.infra import db, ratelimit
 from plugin.models import Store, WhatsAppAccount, WidgetSettings
+from plugin.platforms import stores
 from widget import assets, counters, optin, settings
 
 blueprint = Blueprint("widget", __name__)

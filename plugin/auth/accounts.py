@@ -11,8 +11,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from plugin import db
 from plugin.auth.passwords import check_password, hash_password
+from plugin.infra import db
 from plugin.models import OneTimeToken, Owner, WebSession
 
 # A first-run set-up link stays valid this long; `storechat owners setup-link` makes another.

@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, g, get_flashed_messages, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from plugin.auth.guard import PROTECTED
-from plugin.http import APP_BRIDGE_SOURCE
+from plugin.infra.responses import APP_BRIDGE_SOURCE
 
 APP_BRIDGE_URL = f"{APP_BRIDGE_SOURCE}app-bridge.js"
 _NOTICE_SALT = "storechat.embedded-notice"

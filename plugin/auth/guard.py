@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, redirect, request, session, url_for
 
-from plugin import db
 from plugin.auth import check_csrf, shopify
+from plugin.auth.tenancy import Principal
+from plugin.infra import db
 from plugin.models import Owner
-from plugin.tenancy import Principal
-
 
 # Names of the blueprints behind the gate: their URLs keep a shop's embedded context.
 PROTECTED: set[str] = set()

@@ -15,7 +15,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
 from werkzeug.datastructures import CallbackDict
 
-from plugin import db
+from plugin.infra import db
 from plugin.models import WebSession
 
 COOKIE_NAME = "storechat_session"

@@ -11,9 +11,9 @@ from flask import Flask, Response, current_app, request
 from shopify_app import ShopifyApp
 from sqlalchemy import select
 
-from plugin import db
+from plugin.auth.tenancy import Principal
+from plugin.infra import db
 from plugin.models import Store
-from plugin.tenancy import Principal
 
 log = logging.getLogger(__name__)
 

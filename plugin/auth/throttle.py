@@ -6,7 +6,7 @@ import time
 from flask import current_app
 from limits import RateLimitItemPerSecond
 
-from plugin.ratelimit import limiter
+from plugin.infra.ratelimit import limiter
 
 # Failures allowed per window before sign-in is paused; an address gets more room than
 # an account because several people may share one (an office, a mobile carrier).

@@ -4,17 +4,15 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from plugin import db
-from plugin.auth import check_csrf
-from plugin.auth import accounts, shopify, throttle, wordpress
+from plugin.auth import accounts, check_csrf, shopify, throttle, wordpress
 from plugin.auth.passwords import password_problem
+from plugin.infra import db
 from plugin.models import Owner
-from plugin.stores import by_key
+from plugin.platforms.stores import by_key
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from plugin import db
+from plugin.infra import db
+from plugin.infra.sql import insert_ignore
 from plugin.models import OneTimeToken, Store
-from plugin.sql import insert_ignore
-from plugin.stores import credentials
+from plugin.platforms.stores import credentials
 
 LINK_LIFETIME_SECONDS = 300
 # Clocks of WordPress hosts drift; accept links stamped slightly in the future.

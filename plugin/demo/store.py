@@ -11,11 +11,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.automations import install_starters, starter_language
 from plugin.domain import starter_templates
-from plugin.inbound import Recorded, record_event
 from plugin.models import ConsentEntry, Customer, Order, Store, Template
-from plugin.stores import new_secret, set_credentials
+from plugin.pipeline.inbound import Recorded, record_event
+from plugin.platforms.starters import install_starters, starter_language
+from plugin.platforms.stores import new_secret, set_credentials
 
 DEMO_DOMAIN = "demo.storechat.invalid"
 DEMO_CUSTOMER = {

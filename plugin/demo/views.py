@@ -5,10 +5,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from plugin import db, tenancy
+from plugin.admin.message_views import message_rows
+from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.demo import store as demo
-from plugin.messages_view import message_rows
+from plugin.infra import db
 from plugin.models import Order, Store
 
 blueprint = protect(Blueprint("demo", __name__, url_prefix="/demo"))

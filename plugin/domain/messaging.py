@@ -1,6 +1,6 @@
 """What WhatsApp tells us: inbound messages, delivery statuses, preference changes, errors.
 
-`adapters/whatsapp_webhook.py` turns every entry × change × item of a Meta notification into
+`adapters/whatsapp/notifications.py` turns every entry × change × item of a Meta notification into
 these; nothing else reads Meta's JSON. Enums carry UNKNOWN so a new value degrades.
 """
 from __future__ import annotations

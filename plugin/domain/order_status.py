@@ -20,7 +20,7 @@ STATUS_KINDS: dict[str, EventKind] = {
     # Shipment-tracking plugins' custom WooCommerce statuses (Advanced Shipment Tracking)
     "shipped": EventKind.ORDER_FULFILLED,
     "delivered": EventKind.ORDER_DELIVERED,
-    # Shopify, as adapters/shopify.py words an order's status
+    # Shopify, as adapters/shopify/webhooks.py words an order's status
     "paid": EventKind.ORDER_PAID,
     "fulfilled": EventKind.ORDER_FULFILLED,
     "voided": EventKind.ORDER_CANCELLED,

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection that plugin.migrate hands over."""
+"""Alembic environment: runs on the connection that plugin.infra.migrate hands over."""
 from alembic import context
 
 from plugin.models import Base

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.db import utcnow
+from plugin.infra.db import utcnow
 from plugin.models.base import Base
 
 

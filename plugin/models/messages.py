@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.db import utcnow
 from plugin.domain.outbox import MessageState
+from plugin.infra.db import utcnow
 from plugin.models.base import Base
 
 

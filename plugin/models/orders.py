@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.db import utcnow
+from plugin.infra.db import utcnow
 from plugin.models.base import Base
 
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from plugin.crypto import EncryptedText
-from plugin.db import utcnow
+from plugin.infra.crypto import EncryptedText
+from plugin.infra.db import utcnow
 from plugin.models.base import Base
 
 
@@ -51,7 +51,7 @@ class Store(Base):
     access_expires_at: Mapped[datetime | None]
     refresh_expires_at: Mapped[datetime | None]
     # While set and in the future, one worker is refreshing this store's access token and
-    # the others wait for it (plugin.shopify.tokens): a refresh token works only once.
+    # the others wait for it (plugin.platforms.shopify.tokens): a refresh token works only once.
     token_lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     uninstalled_at: Mapped[datetime | None]

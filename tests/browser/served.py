@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Route, expect, sync_playwright
 
-from plugin.serve import STOP_GRACE_SECONDS
+from plugin.infra.serve import STOP_GRACE_SECONDS
 from tests import conftest
 
 # The server must answer /healthz within this long after `serve` starts.
@@ -160,7 +160,7 @@ def still_running(processes: set[tuple[int, str]]) -> list[str]:
 
 def _environ(instance: Path) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
-    return {**inherited, **conftest.test_environ(instance), "PYTHONUNBUFFERED": "1"}
+    return {**inherited, **conftest.environ_for(instance), "PYTHONUNBUFFERED": "1"}
 
 
 def _get(url: str) -> int:

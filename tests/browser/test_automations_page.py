@@ -11,12 +11,12 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from plugin import db
+from plugin.infra import db
 from plugin.models import Automation, Message
+from tests.admin.test_journeys import make_store, money
 from tests.browser.served import chromium, shot
 from tests.conftest import PASSWORD, create_owner, make_app
 from tests.fakes.server import LoopbackServer
-from tests.unit.test_journeys_admin import make_store, money
 
 EMAIL = "owner@example.com"
 

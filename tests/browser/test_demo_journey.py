@@ -12,8 +12,15 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from plugin.demo.store import PRODUCTS
-from tests.browser.served import (NARROW_VIEWPORT, WAIT_MS, assert_stopped_cleanly, chromium,
-                                  set_up_owner, shot, storechat_serve)
+from tests.browser.served import (
+    NARROW_VIEWPORT,
+    WAIT_MS,
+    assert_stopped_cleanly,
+    chromium,
+    set_up_owner,
+    shot,
+    storechat_serve,
+)
 
 OWNER_EMAIL = "owner@example.com"
 OWNER_PASSWORD = "demo journey password"

@@ -12,9 +12,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.served import (NARROW_VIEWPORT, VIEWPORT, Browsing, Served,
-                                  assert_stopped_cleanly, chromium, set_up_owner, shot,
-                                  storechat_serve)
+from tests.browser.served import (
+    NARROW_VIEWPORT,
+    VIEWPORT,
+    Browsing,
+    Served,
+    assert_stopped_cleanly,
+    chromium,
+    set_up_owner,
+    shot,
+    storechat_serve,
+)
 
 EMAIL = "owner@example.com"
 FIRST_PASSWORD = "first password, long enough"

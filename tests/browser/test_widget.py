@@ -17,7 +17,7 @@ from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-from plugin import db
+from plugin.infra import db
 from plugin.models import ConsentEntry, Store, WidgetCounter, WidgetSettings
 from tests.browser.served import chromium, shot
 from tests.conftest import make_app

@@ -10,7 +10,7 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from plugin import db
+from plugin.infra import db
 from plugin.models import Store, WidgetCounter, WidgetSettings
 from tests.browser.served import chromium, shot
 from tests.conftest import PASSWORD, create_owner, make_app
@@ -145,7 +145,7 @@ window.shopify = { idToken: function () { return Promise.resolve(%(token)s); } }
 
 
 def _shop_id_token() -> str:
-    from tests.unit.shopify_world import id_token
+    from tests.worlds.shopify import id_token
 
     return id_token(SHOP, SHOP_API_SECRET, expires_in=600, api_key=SHOP_API_KEY)
 

@@ -1,5 +1,5 @@
 """What the fake Graph API refuses, written from Meta's documentation independently of
-adapters/whatsapp_messages.py, so a wrong limit there shows up as a refused body here.
+adapters/whatsapp/messages.py, so a wrong limit there shows up as a refused body here.
 
 `check_message` and `check_template_definition` raise `Invalid(code, details)`: Meta answers
 a value over a limit with error 131009 "Parameter value is not valid" (details say which),

@@ -9,9 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.workers import (Worker, all_done, connect_store, describe, fake_graph,
-                                    feed_orders, message_callback_ids, services_app,
-                                    state_counts, storechat_environ, wait_until)
+from tests.services.workers import (
+    Worker,
+    all_done,
+    connect_store,
+    describe,
+    fake_graph,
+    feed_orders,
+    message_callback_ids,
+    services_app,
+    state_counts,
+    storechat_environ,
+    wait_until,
+)
 
 EVENTS = 5000
 WORKERS = 3

@@ -7,9 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.workers import (Worker, all_done, connect_store, describe, fake_graph,
-                                    feed_orders, message_callback_ids, services_app,
-                                    state_counts, storechat_environ, wait_until)
+from tests.services.workers import (
+    Worker,
+    all_done,
+    connect_store,
+    describe,
+    fake_graph,
+    feed_orders,
+    message_callback_ids,
+    services_app,
+    state_counts,
+    storechat_environ,
+    wait_until,
+)
 
 EVENTS = 1000
 # Kill the worker once the fake has received this many messages (about a third of them).

@@ -18,9 +18,10 @@ from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import create_engine, func, insert, inspect, select, text, update
 
-from plugin import db, migrate, queue, sweeper
-from plugin.inbound import Recorded, record_event
+from plugin.infra import db, migrate, queue
 from plugin.models import Base, InboundEvent, Message
+from plugin.pipeline import sweep as sweeper
+from plugin.pipeline.inbound import Recorded, record_event
 from tests.conftest import ROOT, DemoPlatform, make_app, order_payload
 from tests.services.workers import storechat_environ
 

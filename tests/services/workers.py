@@ -18,11 +18,11 @@ from typing import Callable, Iterator
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 
-from plugin import db
 from plugin.demo import store as demo_store
-from plugin.inbound import record_event
+from plugin.infra import db
 from plugin.models import InboundEvent, Message, WhatsAppAccount
-from tests.conftest import ROOT, make_app, test_environ
+from plugin.pipeline.inbound import record_event
+from tests.conftest import ROOT, environ_for, make_app
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer
 
@@ -148,7 +148,7 @@ def storechat_environ(instance: Path, **settings: str) -> dict[str, str]:
     Shopify settings, plus the test settings and `settings`."""
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("STORECHAT_", "WHATSAPP_", "SHOPIFY_"))}
-    base.update(test_environ(instance, PYTHONUNBUFFERED="1", **settings))
+    base.update(environ_for(instance, PYTHONUNBUFFERED="1", **settings))
     return base
 
 

@@ -1,0 +1,1 @@
+"""Shopify: webhook payloads into domain events, and the Admin GraphQL client."""

@@ -1,0 +1,136 @@
+"""Readers for the pieces Shopify's webhook bodies share: ids, money, addresses, line items.
+
+These helpers keep raw dicts inside the adapter. They raise plain `ValueError` for a value of
+the wrong shape; `adapters.shopify.webhooks.parse_event` turns that into its `PayloadError`. A field
+that is merely absent or null reads as empty, because Shopify leaves many fields null.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable
+
+from adapters.fields import money, optional_money, text
+from plugin.domain.events import CustomerRef, LineItem, Tracking
+from plugin.domain.phones import to_e164
+
+Raw = dict[str, Any]
+
+
+def obj(value: Any, name: str) -> Raw:
+    """The JSON object `value`; {} for null or absent; ValueError for anything else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} is not an object")
+    return value
+
+
+def objects(value: Any, name: str) -> list[Raw]:
+    """A JSON array of objects; [] for null or absent; ValueError for anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValueError(f"{name} is not an array of objects")
+    return value
+
+
+def ident(value: Any, name: str) -> str:
+    """A Shopify id as a string (ids are 64-bit integers, sometimes strings); required."""
+    text = optional_ident(value, name)
+    if not text:
+        raise ValueError(f"{name} is missing")
+    return text
+
+
+def optional_ident(value: Any, name: str) -> str:
+    """Like `ident`, but '' when the id is absent or null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} is not an id")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a JS-produced body may carry an id as 1.2e17
+    if isinstance(value, str):
+        return value.strip()
+    raise ValueError(f"{name} is not an id")
+
+
+def count(value: Any, name: str) -> int | None:
+    """A whole number (quantity, stock); None when null; ValueError when not a whole number."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{name} is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError(f"{name} is not a whole number")
+
+
+def line_items(value: Any) -> tuple[LineItem, ...]:
+    """Order, checkout or fulfillment line items: title, quantity, unit price."""
+    return tuple(
+        LineItem(
+            title=text(item.get("title")) or text(item.get("name")),
+            quantity=count(item.get("quantity"), "line item quantity") or 0,
+            price=money(item.get("price"), "line item price", Decimal("0")),
+        )
+        for item in objects(value, "line_items")
+    )
+
+
+def tracking(fulfillment: Raw) -> Tracking | None:
+    """Where a fulfillment can be followed; None when it carries no tracking at all."""
+    numbers = [text(n) for n in _array(fulfillment.get("tracking_numbers"))]
+    urls = [text(u) for u in _array(fulfillment.get("tracking_urls"))]
+    found = Tracking(
+        number=text(fulfillment.get("tracking_number")) or next(filter(None, numbers), ""),
+        url=text(fulfillment.get("tracking_url")) or next(filter(None, urls), ""),
+        company=text(fulfillment.get("tracking_company")),
+        # Set by carriers that estimate (fulfillment events carry it; REST bodies may).
+        estimated_delivery=text(fulfillment.get("estimated_delivery_at")),
+    )
+    return found if (found.number or found.url or found.company) else None
+
+
+def first_e164(candidates: Iterable[tuple[Any, Any]]) -> str | None:
+    """The first (raw phone, country code) pair that makes a valid E.164 number."""
+    for raw, country in candidates:
+        phone = to_e164(text(raw), text(country) or None)
+        if phone:
+            return phone
+    return None
+
+
+def address_phones(*addresses: Raw) -> list[tuple[Any, Any]]:
+    """(phone, country_code) pairs from Shopify address objects, in the given order."""
+    return [(address.get("phone"), address.get("country_code")) for address in addresses]
+
+
+def country_of(*addresses: Raw) -> str:
+    """The first country code among the addresses: the country national numbers belong to."""
+    return next((text(a.get("country_code")) for a in addresses if text(a.get("country_code"))),
+                "")
+
+
+def customer_ref(customer: Raw, *, phone: str | None, email: Any = None,
+                 names_from: Raw | None = None, locale: Any = None) -> CustomerRef:
+    """A CustomerRef from a Shopify customer object; platform_id '' for a guest."""
+    names = names_from or {}
+    return CustomerRef(
+        platform_id=optional_ident(customer.get("id"), "customer id"),
+        first_name=text(customer.get("first_name")) or text(names.get("first_name")),
+        last_name=text(customer.get("last_name")) or text(names.get("last_name")),
+        phone=phone,
+        email=text(customer.get("email")) or text(email) or None,
+        locale=text(locale) or text(customer.get("locale")) or None,
+    )
+
+
+def _array(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

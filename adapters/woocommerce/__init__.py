@@ -1,0 +1,1 @@
+"""WooCommerce: webhook and cart-event payloads into domain events, and the REST v3 client."""

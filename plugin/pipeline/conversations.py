@@ -1,0 +1,165 @@
+"""Applying what WhatsApp tells us: statuses move the outbox forward, inbound messages open
+the 24-hour window and may change consent, and preference changes take effect at once."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from plugin.domain.consent import opt_intent
+from plugin.domain.messaging import (
+    ChannelError,
+    DeliveryStatus,
+    InboundMessage,
+    MarketingPreference,
+    Notification,
+    Sender,
+    StatusUpdate,
+    TemplateUpdate,
+)
+from plugin.domain.outbox import MessageState, after_status
+from plugin.infra import db
+from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
+from plugin.pipeline import cod_answers as cod
+
+log = logging.getLogger(__name__)
+
+_REPORTED = {
+    DeliveryStatus.SENT: MessageState.SENT,
+    DeliveryStatus.DELIVERED: MessageState.DELIVERED,
+    DeliveryStatus.READ: MessageState.READ,
+    DeliveryStatus.FAILED: MessageState.FAILED,
+}
+
+
+def apply_notification(session: Session, notification: Notification) -> None:
+    """Apply every update of one Meta delivery, in order."""
+    stores: dict[str, int | None] = {}
+    for item in notification.updates:
+        if isinstance(item, StatusUpdate):
+            apply_status(session, item)
+        elif isinstance(item, InboundMessage):
+            store_id = _store_for(session, stores, item.phone_number_id)
+            if store_id is not None:
+                apply_message(session, store_id, item)
+        elif isinstance(item, MarketingPreference):
+            store_id = _store_for(session, stores, item.phone_number_id)
+            if store_id is not None:
+                _record_consent(session, store_id, _customer(session, store_id, item.sender),
+                                granted=item.granted, source="whatsapp_preference",
+                                text="Marketing messages " + ("resumed" if item.granted
+                                                              else "stopped") + " in WhatsApp")
+        elif isinstance(item, TemplateUpdate):
+            apply_template_update(session, item)
+        elif isinstance(item, ChannelError):
+            log.warning("WhatsApp reported error %s for number %s: %s %s", item.code,
+                        item.phone_number_id, item.title, item.detail)
+
+
+def _store_for(session: Session, cache: dict[str, int | None], phone_number_id: str) -> int | None:
+    if phone_number_id not in cache:
+        cache[phone_number_id] = session.scalars(select(WhatsAppAccount.store_id).where(
+            WhatsAppAccount.phone_number_id == phone_number_id)).first()
+        if cache[phone_number_id] is None:
+            log.info("ignoring a WhatsApp update for unknown number %s", phone_number_id)
+    return cache[phone_number_id]
+
+
+def apply_status(session: Session, status: StatusUpdate) -> None:
+    """Move the message forward (never back); a failure keeps its code and a reason."""
+    reported = _REPORTED.get(status.status)
+    if reported is None:
+        return
+    query = select(Message).where(Message.wamid == status.wamid)
+    if status.callback_data.startswith("storechat:") and status.callback_data[10:].isdigit():
+        query = select(Message).where(or_(Message.wamid == status.wamid,
+                                          Message.id == int(status.callback_data[10:])))
+    message = session.scalars(query).first()
+    if message is None:
+        return
+    current = MessageState(message.state)
+    new = after_status(current, reported)
+    if new is current:
+        return
+    at = datetime.fromtimestamp(status.timestamp, timezone.utc).replace(tzinfo=None)
+    values: dict[str, object] = {"state": new.value}
+    if new is MessageState.DELIVERED:
+        values["delivered_at"] = at
+    elif new is MessageState.READ:
+        values["read_at"] = at
+    elif new is MessageState.FAILED:
+        values["error_code"] = status.error_code
+        values["reason"] = (": ".join(v for v in (status.error_title, status.error_detail) if v)
+                            or "WhatsApp reported the message as failed")[:255]
+    # Conditional on the state we read, so a concurrent report cannot be overwritten.
+    session.execute(update(Message).where(Message.id == message.id,
+                                          Message.state == current.value).values(**values))
+
+
+def _customer(session: Session, store_id: int, sender: Sender) -> Customer:
+    """The store's customer for this sender, matched by phone, wa_id or business id."""
+    matches = []
+    if sender.wa_id:
+        matches += [Customer.wa_id == sender.wa_id, Customer.phone_e164 == f"+{sender.wa_id}"]
+    if sender.bsuid:
+        matches.append(Customer.bsuid == sender.bsuid)
+    customer = session.scalars(select(Customer).where(Customer.store_id == store_id,
+                                                      or_(*matches))).first() if matches else None
+    if customer is None:
+        platform_id = f"wa:{sender.wa_id}" if sender.wa_id else f"bsuid:{sender.bsuid}"
+        customer = Customer(store_id=store_id, platform_id=platform_id, tags=[],
+                            phone_e164=f"+{sender.wa_id}" if sender.wa_id else None)
+        session.add(customer)
+    customer.wa_id = sender.wa_id or customer.wa_id
+    customer.bsuid = sender.bsuid or customer.bsuid
+    if sender.profile_name and not customer.first_name:
+        customer.first_name = sender.profile_name[:120]
+    session.flush()
+    return customer
+
+
+def apply_message(session: Session, store_id: int, message: InboundMessage) -> Customer:
+    """An inbound message: the sender's window opens, ads are remembered, STOP/START count."""
+    customer = _customer(session, store_id, message.sender)
+    at = datetime.fromtimestamp(message.timestamp, timezone.utc).replace(tzinfo=None)
+    if customer.last_inbound_at is None or at > customer.last_inbound_at:
+        customer.last_inbound_at = at
+    if message.referral and not customer.ad_source:
+        customer.ad_source = dict(message.referral)
+    if cod.handle_button(session, store_id, customer, message):
+        return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
+    intent = opt_intent(message.text, message.payload)
+    if intent is not None:
+        _record_consent(session, store_id, customer, granted=intent,
+                        source="whatsapp_start" if intent else "whatsapp_stop",
+                        text=message.text or message.payload)
+    return customer
+
+
+def _record_consent(session: Session, store_id: int, customer: Customer, *, granted: bool,
+                    source: str, text: str) -> None:
+    session.add(ConsentEntry(store_id=store_id, customer_id=customer.id, purpose="marketing",
+                             granted=granted, source=source, text_shown=text[:1000],
+                             created_at=db.utcnow()))
+
+
+def apply_template_update(session: Session, update_: TemplateUpdate) -> None:
+    """Keep synced templates' status (with Meta's reason), category and quality in step with
+    Meta's notifications; a components change waits for the next template sync."""
+    values: dict[str, object]
+    if update_.field == "message_template_status_update":
+        # An approval clears an earlier rejection's reason; other events keep Meta's words.
+        values = {"status": update_.event[:20], "reason": update_.reason[:255] or None}
+    elif update_.field == "template_category_update":
+        values = {"category": update_.event[:20]}
+    elif update_.field == "message_template_quality_update":
+        values = {"quality": update_.event[:20]}
+    else:
+        return
+    stores = select(WhatsAppAccount.store_id).where(WhatsAppAccount.waba_id == update_.waba_id)
+    session.execute(update(Template).where(Template.store_id.in_(stores),
+                                           Template.name == update_.name,
+                                           Template.language == update_.language)
+                    .values(**values))

@@ -1,0 +1,236 @@
+"""Applying an order event: update the customer and order snapshots, write outbox rows."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plugin.domain.events import CustomerRef, EventKind, LineItem, OrderEvent, Tracking
+from plugin.domain.journeys import (
+    COD_JOURNEY,
+    PlannedMessage,
+    Rule,
+    StoreFacts,
+    button_kinds,
+    plan_messages,
+    template_payload,
+)
+from plugin.domain.order_status import change_kind, is_stale, stage
+from plugin.domain.phones import to_e164, wa_recipient
+from plugin.infra import db
+from plugin.infra.sql import insert_ignore
+from plugin.models import Automation, Customer, Message, Order, Store, Template
+
+# Snapshot keys that outlive the event that wrote the snapshot.
+TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
+STAGE_KEY = "stage"  # the furthest delivery stage reached (plugin.domain.order_status)
+# Kinds after which an order no longer waits for the shopper's payment.
+_SETTLED = (EventKind.ORDER_PAID, EventKind.ORDER_CANCELLED, EventKind.ORDER_REFUNDED)
+
+
+def apply_order_event(session: Session, store: Store,
+                      event: OrderEvent) -> list[tuple[int, int]]:
+    """Store what the event says and queue the messages it asks for.
+
+    Returns (message id, delay in seconds) for each message that is new; a message that
+    already exists for this order and journey is not written again, so redeliveries, merged
+    updates and catch-ups send nothing twice. A delivery step older than the stage the order
+    has reached (shipped after delivered) is stored but sends nothing.
+    """
+    known = _find_order(session, store, event.order_id)
+    previous: dict[str, Any] = dict(known.snapshot or {}) if known else {}
+    event = _fill_from_snapshot(session, known, event)
+    if event.kind is EventKind.ORDER_UPDATED:
+        event = replace(event, kind=change_kind(
+            known.status if known else None, event.status,
+            str(previous.get("shipment_status") or ""), event.shipment_status))
+    if event.kind in _SETTLED:
+        event = replace(event, awaiting_payment=False)
+    reached = int(previous.get(STAGE_KEY, -1))
+    customer = _upsert_customer(session, store, event)
+    order = _upsert_order(session, store, event, customer, previous,
+                          max(reached, stage(event.kind)))
+    if is_stale(event.kind, reached):
+        return []
+    phone = customer.phone_e164 if customer else None
+    facts = _facts(session, store, customer, order)
+    created = []
+    for planned in plan_messages(event, _rules(session, store.id), facts):
+        message_id = _insert_message(session, store, order, customer, phone, planned)
+        if planned.step == COD_JOURNEY and order.cod_state is None:
+            order.cod_state = "asked"
+        if message_id is not None:
+            created.append((message_id, planned.delay_seconds))
+    return created
+
+
+def _find_order(session: Session, store: Store, platform_id: str) -> Order | None:
+    return session.scalars(select(Order).where(Order.store_id == store.id,
+                                               Order.platform_id == platform_id)).first()
+
+
+def _fill_from_snapshot(session: Session, order: Order | None, event: OrderEvent) -> OrderEvent:
+    """Complete an event that carries only part of the order (a Shopify fulfillment has
+    no totals, number or customer) from what the order's earlier events told us."""
+    if order is None:
+        return event
+    snapshot = order.snapshot or {}
+    customer = event.customer
+    if customer is None and order.customer_id:
+        row = session.get(Customer, order.customer_id)
+        if row is not None:
+            customer = CustomerRef(platform_id=row.platform_id, first_name=row.first_name,
+                                   last_name=row.last_name, phone=row.phone_e164,
+                                   email=row.email, locale=row.locale)
+    tracking = event.tracking
+    if tracking is None and order.tracking:
+        tracking = Tracking(**{k: str(v or "") for k, v in order.tracking.items()
+                               if k in Tracking.__dataclass_fields__})
+    awaiting = event.awaiting_payment
+    if awaiting is None and isinstance(snapshot.get("awaiting_payment"), bool):
+        awaiting = snapshot["awaiting_payment"]
+    return replace(
+        event,
+        number=event.number or order.number,
+        currency=event.currency or order.currency,
+        # A refund carries its own amount; a fulfillment carries none.
+        total=event.total if (event.currency or event.total) else Decimal(order.total or "0"),
+        payment_gateway=event.payment_gateway or order.payment_gateway,
+        status_url=event.status_url or str(snapshot.get("status_url") or ""),
+        payment_url=event.payment_url or str(snapshot.get("payment_url") or ""),
+        line_items=event.line_items or _line_items(snapshot),
+        customer=customer,
+        tracking=tracking,
+        awaiting_payment=awaiting,
+    )
+
+
+def _line_items(snapshot: dict[str, Any]) -> tuple[LineItem, ...]:
+    items = []
+    for item in snapshot.get("line_items") or []:
+        try:
+            items.append(LineItem(title=str(item.get("title", "")),
+                                  quantity=int(item.get("quantity") or 0),
+                                  price=Decimal(str(item.get("price") or "0"))))
+        except (ArithmeticError, ValueError, TypeError, AttributeError):
+            continue  # an old snapshot in another shape only costs the summary a line
+    return tuple(items)
+
+
+def _upsert_customer(session: Session, store: Store, event: OrderEvent) -> Customer | None:
+    ref = event.customer
+    if ref is None:
+        return None
+    insert_ignore(session, Customer,
+                  {"store_id": store.id, "platform_id": ref.platform_id, "tags": []},
+                  ("store_id", "platform_id"))
+    customer = session.scalars(
+        select(Customer).where(Customer.store_id == store.id,
+                               Customer.platform_id == ref.platform_id)
+    ).one()
+    customer.first_name = ref.first_name or customer.first_name
+    customer.last_name = ref.last_name or customer.last_name
+    customer.email = ref.email or customer.email
+    customer.locale = ref.locale or customer.locale
+    phone = to_e164(ref.phone, store.country)
+    if phone:
+        customer.phone_e164 = phone
+    return customer
+
+
+def _upsert_order(session: Session, store: Store, event: OrderEvent,
+                  customer: Customer | None, previous: dict[str, Any], reached: int) -> Order:
+    insert_ignore(session, Order,
+                  {"store_id": store.id, "platform_id": event.order_id, "number": event.number,
+                   "status": event.status, "currency": event.currency, "total": str(event.total),
+                   "snapshot": {}},
+                  ("store_id", "platform_id"))
+    order = session.scalars(
+        select(Order).where(Order.store_id == store.id, Order.platform_id == event.order_id)
+    ).one()
+    order.number = event.number
+    order.status = event.status
+    order.currency = event.currency
+    order.total = str(event.total)
+    order.payment_gateway = event.payment_gateway
+    order.customer_id = customer.id if customer else order.customer_id
+    if event.tracking:
+        order.tracking = asdict(event.tracking)
+    order.snapshot = {
+        **_snapshot(event),
+        # Minted once per order: the tracking button's URL must stay the same forever.
+        TOKEN_KEY: previous.get(TOKEN_KEY) or secrets.token_urlsafe(16),
+        STAGE_KEY: reached,
+        "shipment_status": event.shipment_status or previous.get("shipment_status") or "",
+    }
+    order.updated_at = db.utcnow()
+    return order
+
+
+def _snapshot(event: OrderEvent) -> dict[str, object]:
+    """The event as JSON-safe data: what the demo store, previews and fills read back."""
+    data = asdict(event)
+    data["kind"] = event.kind.value
+    data["total"] = str(event.total)
+    data["line_items"] = [
+        {"title": i.title, "quantity": i.quantity, "price": str(i.price)} for i in event.line_items
+    ]
+    return data
+
+
+def _rules(session: Session, store_id: int) -> list[Rule]:
+    rows = session.scalars(
+        select(Automation).where(Automation.store_id == store_id, Automation.enabled.is_(True))
+    )
+    return [
+        Rule(journey=row.journey, trigger=EventKind(row.trigger), template=row.template,
+             language=row.language, variables=tuple(row.variables),
+             conditions=dict(row.conditions or {}), delay_seconds=row.delay_seconds)
+        for row in rows
+    ]
+
+
+def _facts(session: Session, store: Store, customer: Customer | None,
+           order: Order) -> StoreFacts:
+    templates = list(session.scalars(select(Template).where(Template.store_id == store.id,
+                                                            Template.status == "APPROVED")))
+    return StoreFacts(
+        available={(t.name, t.language) for t in templates},
+        buttons={(t.name, t.language): button_kinds(t.components or []) for t in templates},
+        customer_locale=customer.locale if customer else None,
+        store_locale=store.locale,
+        tracking_token=str(order.snapshot.get(TOKEN_KEY, "")),
+    )
+
+
+def _insert_message(session: Session, store: Store, order: Order, customer: Customer | None,
+                    phone: str | None, planned: PlannedMessage) -> int | None:
+    now = db.utcnow()
+    to = wa_recipient(phone) if phone else ""
+    return insert_ignore(
+        session,
+        Message,
+        {
+            "store_id": store.id,
+            "customer_id": customer.id if customer else None,
+            "order_id": order.id,
+            "cause": f"order:{order.platform_id}",
+            "step": planned.step,
+            "to": phone or "",
+            "template": planned.template,
+            "payload": template_payload(to, planned.template, planned.language,
+                                        planned.parameters, planned.buttons),
+            "state": "pending",
+            "attempts": 0,
+            "not_before": now + timedelta(seconds=planned.delay_seconds)
+            if planned.delay_seconds else None,
+            "created_at": now,
+            "enqueued_at": now,
+        },
+        ("store_id", "cause", "step"),
+    )

@@ -1,0 +1,46 @@
+"""Free-form replies to a shopper, each with the template to send instead once the 24-hour
+window has closed: an answer never fails for lack of a template, and never breaks Meta's rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from adapters.whatsapp import messages as whatsapp_messages
+from plugin.domain.journeys import template_payload
+from plugin.domain.phones import wa_recipient
+from plugin.infra import db
+from plugin.infra.sql import insert_ignore
+from plugin.models import Customer, Message, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """The approved template (and its parameters) that stands in for a reply."""
+
+    template: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+def queue_text(session: Session, store: Store, customer: Customer, text: str, *, cause: str,
+               step: str, fallback: Fallback | None = None) -> int | None:
+    """Write one reply to the outbox (unique per cause and step); its id, or None if it was
+    already there. The caller enqueues `send_message` after committing."""
+    if not customer.phone_e164:
+        raise ValueError("this customer has no WhatsApp number")
+    to = wa_recipient(customer.phone_e164)
+    now = db.utcnow()
+    stand_in = None
+    if fallback is not None:
+        stand_in = {"template": fallback.template,
+                    "payload": template_payload(to, fallback.template, fallback.language,
+                                                fallback.parameters)}
+    return insert_ignore(
+        session, Message,
+        {"store_id": store.id, "customer_id": customer.id, "cause": cause, "step": step,
+         "to": customer.phone_e164, "template": None, "payload": whatsapp_messages.text(to, text),
+         "fallback": stand_in, "state": "pending", "attempts": 0, "created_at": now,
+         "enqueued_at": now},
+        ("store_id", "cause", "step"))

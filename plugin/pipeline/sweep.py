@@ -1,0 +1,135 @@
+"""The sweeper: finds work whose job was lost (a dead worker, a queue outage) and requeues it.
+
+It is idempotent and safe to run from several workers at once: it only re-enqueues ids,
+and the jobs' claims decide who actually works on a row.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from flask import Flask, current_app
+from sqlalchemy import and_, delete, or_, select, update
+
+from plugin.domain.outbox import MessageState
+from plugin.infra import db, queue
+from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
+from plugin.pipeline import cod_answers as cod
+from plugin.platforms.whatsapp import number as whatsapp_account
+from plugin.platforms.woocommerce import reconcile
+
+log = logging.getLogger(__name__)
+
+# Rows re-enqueued per table per sweep; a larger backlog drains over following sweeps.
+SWEEP_BATCH = 2000
+# How often the relay looks for new events (embedded queue): the most a webhook waits
+# before a worker takes it.
+RELAY_INTERVAL_SECONDS = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """How many rows one sweep put back on the queue."""
+
+    events: int
+    messages: int
+
+
+def sweep() -> SweepReport:
+    """Re-enqueue events and messages that were queued long ago or whose lease ran out."""
+    settings = current_app.config["STORECHAT"]
+    now = db.utcnow()
+    stale = now - timedelta(seconds=settings.sweep_grace_seconds)
+    events = _requeue(
+        InboundEvent,
+        or_(
+            and_(InboundEvent.state == EventState.PENDING.value,
+                 or_(InboundEvent.enqueued_at.is_(None), InboundEvent.enqueued_at < stale)),
+            and_(InboundEvent.state == EventState.PROCESSING.value,
+                 InboundEvent.lease_until < now),
+        ),
+        "process_event",
+    )
+    messages = _requeue(
+        Message,
+        or_(
+            and_(Message.state == MessageState.PENDING.value,
+                 or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale),
+                 or_(Message.not_before.is_(None), Message.not_before <= now)),
+            and_(Message.state == MessageState.SENDING.value, Message.lease_until < now),
+        ),
+        "send_message",
+    )
+    if events or messages:
+        log.info("sweeper re-enqueued %d events and %d messages", events, messages)
+    _forget_expired(now)
+    # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
+    reconcile.enqueue_due(now)
+    # Templates are re-read from each connected WABA every few hours (due accounts only).
+    whatsapp_account.enqueue_due_syncs(now)
+    # A shopper's COD answer whose job to the store was lost goes out again.
+    cod.enqueue_unapplied(now, stale)
+    return SweepReport(events, messages)
+
+
+def relay() -> int:
+    """Enqueue inbound events that were stored without a job (the embedded queue's path)."""
+    return _requeue(
+        InboundEvent,
+        and_(InboundEvent.state == EventState.PENDING.value, InboundEvent.enqueued_at.is_(None)),
+        "process_event",
+    )
+
+
+def _forget_expired(now: datetime) -> None:
+    """Delete sessions and one-time tokens past their expiry (sign-in pages make many)."""
+    with db.transaction() as session:
+        session.execute(delete(WebSession).where(WebSession.expires_at < now))
+        session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now))
+
+
+def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        # Lock the rows (PostgreSQL; SQLite ignores it) and skip those another sweeper holds:
+        # two workers sweeping at once otherwise update overlapping rows in different orders
+        # and deadlock, and would both enqueue the same rows.
+        ids = list(session.scalars(
+            select(model.id).where(condition).order_by(model.id).limit(SWEEP_BATCH)  # type: ignore[attr-defined]
+            .with_for_update(skip_locked=True)
+        ))
+        if ids:
+            session.execute(
+                update(model).where(model.id.in_(ids)).values(enqueued_at=db.utcnow())  # type: ignore[attr-defined]
+            )
+    for row_id in ids:
+        queue.enqueue(job, row_id)
+    return len(ids)
+
+
+def start_threads(app: Flask, stop: threading.Event) -> list[threading.Thread]:
+    """Sweep every sweep_interval_seconds and, with the embedded queue, relay new events
+    every RELAY_INTERVAL_SECONDS, until `stop` is set."""
+    loops = [("storechat-sweeper", sweep, app.config["STORECHAT"].sweep_interval_seconds)]
+    with app.app_context():
+        if queue.relays_events():
+            loops.append(("storechat-relay", relay, RELAY_INTERVAL_SECONDS))
+    threads = []
+    for name, work, interval in loops:
+        thread = threading.Thread(target=_loop, args=(app, stop, work, interval), name=name,
+                                  daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def _loop(app: Flask, stop: threading.Event, work: Callable[[], object], interval: float) -> None:
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                work()
+        except Exception:  # noqa: BLE001 - a failed pass must not kill the worker
+            log.exception("%s failed; trying again in %ss", work.__name__, interval)
+        stop.wait(interval)

@@ -1,0 +1,76 @@
+"""Where a message goes: the sandbox (recorded, never sent) or WhatsApp's Cloud API."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+import httpx
+from flask import current_app
+
+from adapters.whatsapp.client import CloudClient
+from plugin.models import WhatsAppAccount
+
+
+class Transport(Protocol):
+    """Sends one Cloud API message body and returns its wamid."""
+
+    name: str
+    sender_id: str
+
+    def send(self, payload: dict[str, Any]) -> str:
+        """Send `payload`; return the wamid or raise a plugin.domain.errors.SendError."""
+
+
+class SandboxTransport:
+    """Accepts every message without sending it: the body stays on the message row, and
+    the admin shows it in the phone preview."""
+
+    name = "sandbox"
+    sender_id = "sandbox"
+
+    def send(self, payload: dict[str, Any]) -> str:
+        """Record nothing more than a fresh wamid; the caller stores the body."""
+        return f"wamid.sandbox.{uuid.uuid4().hex}"
+
+
+class CloudTransport:
+    """Sends through the Cloud API from one phone number."""
+
+    name = "cloud"
+
+    def __init__(self, client: CloudClient, phone_number_id: str, token: str) -> None:
+        self._client = client
+        self._token = token
+        self.sender_id = phone_number_id
+
+    def send(self, payload: dict[str, Any]) -> str:
+        """POST the body to /<phone number id>/messages."""
+        return self._client.send_message(self.sender_id, self._token, payload)
+
+
+def cloud_client() -> CloudClient:
+    """This process's Cloud API client: one pooled httpx client for every store's number."""
+    extensions = current_app.extensions
+    if "storechat.cloud" not in extensions:
+        settings = current_app.config["STORECHAT"]
+        http = httpx.Client(limits=httpx.Limits(max_connections=50))
+        extensions["storechat.cloud"] = CloudClient(
+            http, settings.whatsapp_graph_url, settings.whatsapp_api_version
+        )
+    return extensions["storechat.cloud"]
+
+
+def for_account(account: WhatsAppAccount | None, store_platform: str) -> Transport:
+    """The transport for a store's number: the Cloud API when it has a token, else sandbox.
+
+    The installation-wide default number (WHATSAPP_ACCESS_TOKEN) serves real stores only:
+    the demo store never sends through a real number.
+    """
+    if account is not None and account.access_token:
+        return CloudTransport(cloud_client(), account.phone_number_id, account.access_token)
+    settings = current_app.config["STORECHAT"]
+    if (store_platform != "demo" and settings.whatsapp_access_token
+            and settings.whatsapp_phone_number_id):
+        return CloudTransport(cloud_client(), settings.whatsapp_phone_number_id,
+                              settings.whatsapp_access_token)
+    return SandboxTransport()

@@ -1,0 +1,2 @@
+"""Install and connection flows, one folder per platform (shopify/, woocommerce/, whatsapp/),
+and what every store has whatever its platform (its secrets, its starter journeys)."""

@@ -1,0 +1,1 @@
+"""WhatsApp numbers: connecting a store's number and keeping its templates in step with Meta."""

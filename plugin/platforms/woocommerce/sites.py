@@ -1,0 +1,181 @@
+"""A connected WooCommerce store: its keys (encrypted), its REST client, its status.
+
+Network calls never run inside a database transaction: a slow store must not hold a lock.
+Credentials are changed with `update_credentials`, which re-reads them in the writing
+transaction, so two jobs changing different fields do not undo each other.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters.woocommerce.client import Unauthorized, WooClient, WooError
+from plugin.infra import db
+from plugin.models import Store, StoreStatus
+from plugin.platforms import starters as automations
+from plugin.platforms.stores import credentials, set_credentials
+from plugin.platforms.woocommerce import urls
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PLATFORM = "woocommerce"
+
+
+class ConnectError(Exception):
+    """The store cannot be connected; the message is safe to show to the owner."""
+
+
+def find(session: Session, domain: str) -> Store | None:
+    """The WooCommerce store at this normalised URL, if StoreChat knows it."""
+    return session.scalars(select(Store).where(Store.platform == PLATFORM,
+                                               Store.domain == domain)
+                           .order_by(Store.id)).first()
+
+
+def save_keys(owner_id: int, domain: str, keys: dict[str, Any]) -> int:
+    """Create or update the owner's store at `domain` with fresh API keys; its id."""
+    with db.transaction() as tx:
+        store = find(tx, domain)
+        if store is not None and store.owner_id not in (None, owner_id):
+            raise ConnectError("This store is connected to another StoreChat account.")
+        if store is None:
+            store = Store(platform=PLATFORM, domain=domain, owner_id=owner_id,
+                          name=urlsplit(domain).hostname or domain)
+            tx.add(store)
+        store.owner_id = owner_id
+        store.status = StoreStatus.ACTIVE.value
+        store.uninstalled_at = None
+        values = credentials(store)
+        values.update(consumer_key=str(keys["consumer_key"]),
+                      consumer_secret=str(keys["consumer_secret"]),
+                      key_id=keys.get("key_id"), query_string_auth=False,
+                      key_permissions=str(keys.get("key_permissions") or "read_write"))
+        values.setdefault("connection_secret", secrets.token_urlsafe(32))
+        values.setdefault("webhooks", {})
+        set_credentials(store, values)
+        tx.flush()
+        automations.install_starters(tx, store)
+        return store.id
+
+
+def update_credentials(store_id: int, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply `change` to the store's current credentials and save them."""
+    with db.transaction() as tx:
+        store = tx.get(Store, store_id)
+        if store is None:
+            return
+        values = credentials(store)
+        change(values)
+        set_credentials(store, values)
+    # This process's receiver caches credentials (plugin.platforms.stores.webhook_target); a new
+    # webhook secret must count at once, or the first delivery would be refused.
+    current_app.extensions.get("storechat.webhook_targets", {}).pop(
+        (_key_of(store_id), PLATFORM), None)
+
+
+def _key_of(store_id: int) -> str:
+    return db.session().scalar(select(Store.key).where(Store.id == store_id)) or ""
+
+
+def client(store: Store) -> WooClient:
+    """The REST client of a store, in the auth mode it needs; StoreUrlError if not public."""
+    settings = current_app.config["STORECHAT"]
+    urls.check_public(store.domain, allow_private=settings.allow_http_stores)
+    values = credentials(store)
+    return WooClient(store.domain, str(values.get("consumer_key", "")),
+                     str(values.get("consumer_secret", "")),
+                     query_string_auth=bool(values.get("query_string_auth")))
+
+
+def with_client(store_id: int, work: Callable[[Store, WooClient], T]) -> T | None:
+    """Run `work` with the store's client; remember a switch to query-string auth, and
+    mark the store reconnect-needed when its keys are refused. None when it cannot run."""
+    store = db.session().get(Store, store_id, populate_existing=True)
+    if store is None or store.platform != PLATFORM or store.status != StoreStatus.ACTIVE.value:
+        return None
+    try:
+        api = client(store)
+    except urls.StoreUrlError as error:
+        log.warning("woocommerce: store %s not called: %s", store_id, error)
+        return None
+    try:
+        return work(store, api)
+    except Unauthorized as error:
+        log.warning("woocommerce: store %s refused its keys: %s", store_id, error)
+        set_status(store_id, StoreStatus.RECONNECT_NEEDED)
+        return None
+    finally:
+        if api.auth_mode_changed:
+            log.info("woocommerce: store %s needs query-string auth; remembered", store_id)
+            update_credentials(store_id, lambda v: v.update(query_string_auth=True))
+
+
+def set_status(store_id: int, status: StoreStatus) -> None:
+    """Move the store to `status` (reconnect-needed, uninstalled…)."""
+    with db.transaction() as tx:
+        store = tx.get(Store, store_id)
+        if store is not None:
+            store.status = status.value
+            if status is StoreStatus.UNINSTALLED:
+                store.uninstalled_at = db.utcnow()
+
+
+def setup(store_id: int) -> None:
+    """Job: verify fresh keys with system_status, keep currency/timezone/version, then
+    provision the webhooks and start the reconciliation cursor. Safe to run twice."""
+    from plugin.platforms.woocommerce import provision
+
+    def work(store: Store, api: WooClient) -> None:
+        status = api.system_status()
+        try:
+            site = api.site_info()
+        except WooError:
+            site = None  # the index is only for the name and timezone; not worth failing
+        with db.transaction() as tx:
+            row = tx.get(Store, store_id)
+            if row is None:
+                return
+            row.currency = status.currency[:3] or row.currency
+            if site is not None:
+                row.name = site.name[:255] or row.name
+                row.timezone = site.timezone[:64] or row.timezone
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        # Reconciliation starts from the store's newest change, on the store's own clock:
+        # history before the connection is not replayed as new events.
+        newest = api.get("orders", {"orderby": "modified", "order": "desc", "per_page": 1,
+                                    "dates_are_gmt": "true"})
+        start = str(newest[0].get("date_modified_gmt") or "") if newest else ""
+
+        def remember(values: dict[str, Any]) -> None:
+            values.update(wc_version=status.wc_version, verified_at=now)
+            if start:
+                values.setdefault("last_modified_gmt", start)
+
+        update_credentials(store_id, remember)
+        provision.provision(store_id, api)
+
+    try:
+        with_client(store_id, work)
+    except WooError as error:
+        # Unavailable or refused: the reconciliation retries provisioning on its cadence.
+        log.warning("woocommerce: setting up store %s failed: %s", store_id, error)
+
+
+def disconnect(store_id: int) -> None:
+    """Delete our webhooks from the store (force=true), forget its keys, mark it uninstalled."""
+    from plugin.platforms.woocommerce import provision
+
+    try:
+        with_client(store_id, lambda store, api: provision.remove(store_id, api))
+    except WooError as error:
+        log.warning("woocommerce: could not delete the webhooks of store %s: %s", store_id, error)
+    for name in ("consumer_key", "consumer_secret", "key_id", "webhooks"):
+        update_credentials(store_id, lambda v, n=name: v.pop(n, None))
+    set_status(store_id, StoreStatus.UNINSTALLED)

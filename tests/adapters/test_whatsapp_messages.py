@@ -1,0 +1,278 @@
+"""The Cloud API body builders: the exact shapes, and every documented limit refused by name
+before anything is sent. The fake Graph API's own rules (written separately) accept what the
+builders build."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.whatsapp import messages as wm
+from adapters.whatsapp.messages import (
+    MessageLimitError,
+    ProductSection,
+    ReplyButton,
+    Row,
+    Section,
+    TemplateButton,
+)
+from tests.fakes.graph_rules import Invalid, check_message
+
+TO = "351912345678"
+
+
+def _envelope_ok(body: dict[str, Any], kind: str) -> None:
+    assert body["messaging_product"] == "whatsapp"
+    assert body["recipient_type"] == "individual"
+    assert body["to"] == TO
+    assert body["type"] == kind
+    check_message(body)  # Meta (the fake's rules) would accept it
+
+
+def test_template_with_every_parameter_kind() -> None:
+    body = wm.template(
+        TO, "order_confirmation", "pt_BR",
+        header=[wm.media_parameter("image", "1013859600285441")],
+        body=[wm.text_parameter("Ana"), wm.currency_parameter("€54.80", "EUR", 54_800),
+              wm.date_time_parameter("21 Nov 2026")],
+        buttons=[TemplateButton(index=0, sub_type="url", value="orders/1001"),
+                 TemplateButton(index=1, sub_type="quick_reply", value="stop-marketing")],
+        callback_data="storechat:42")
+    _envelope_ok(body, "template")
+    template = body["template"]
+    assert template["name"] == "order_confirmation"
+    assert template["language"] == {"code": "pt_BR"}
+    header, main, url, reply = template["components"]
+    assert header == {"type": "header", "parameters": [
+        {"type": "image", "image": {"id": "1013859600285441"}}]}
+    assert main["parameters"] == [
+        {"type": "text", "text": "Ana"},
+        {"type": "currency", "currency": {"fallback_value": "€54.80", "code": "EUR",
+                                          "amount_1000": 54_800}},
+        {"type": "date_time", "date_time": {"fallback_value": "21 Nov 2026"}},
+    ]
+    assert url == {"type": "button", "sub_type": "url", "index": "0",
+                   "parameters": [{"type": "text", "text": "orders/1001"}]}
+    assert reply["parameters"] == [{"type": "payload", "payload": "stop-marketing"}]
+    assert body["biz_opaque_callback_data"] == "storechat:42"
+
+
+def test_a_template_without_parameters_has_no_components() -> None:
+    body = wm.template(TO, "hello_world", "en_US")
+    assert body["template"]["components"] == []
+    assert "biz_opaque_callback_data" not in body
+
+
+def test_text_with_preview() -> None:
+    body = wm.text(TO, "See https://shop.example/p/1", preview_url=True)
+    _envelope_ok(body, "text")
+    assert body["text"] == {"preview_url": True, "body": "See https://shop.example/p/1"}
+
+
+def test_list_message() -> None:
+    body = wm.interactive_list(
+        TO, "How did we do?", "Choose a score",
+        [Section(title="Great", rows=[Row(id="10", title="10 – loved it",
+                                          description="Everything was perfect")]),
+         Section(title="Less great", rows=[Row(id=str(n), title=str(n)) for n in range(1, 10)])],
+        header="Your order 1001", footer="Reply any time")
+    _envelope_ok(body, "interactive")
+    interactive = body["interactive"]
+    assert interactive["type"] == "list"
+    assert interactive["header"] == {"type": "text", "text": "Your order 1001"}
+    assert interactive["footer"] == {"text": "Reply any time"}
+    assert interactive["action"]["button"] == "Choose a score"
+    first = interactive["action"]["sections"][0]
+    assert first == {"title": "Great", "rows": [{"id": "10", "title": "10 – loved it",
+                                                 "description": "Everything was perfect"}]}
+
+
+def test_one_section_needs_no_title() -> None:
+    body = wm.interactive_list(TO, "Pick", "Open", [Section(rows=[Row(id="a", title="A")])])
+    assert body["interactive"]["action"]["sections"] == [{"rows": [{"id": "a", "title": "A"}]}]
+
+
+def test_reply_buttons() -> None:
+    body = wm.reply_buttons(TO, "Confirm your cash-on-delivery order?",
+                            [ReplyButton(id="cod:yes", title="Yes, confirm"),
+                             ReplyButton(id="cod:no", title="Cancel it")],
+                            footer="Order 1001", callback_data="storechat:7")
+    _envelope_ok(body, "interactive")
+    assert body["interactive"]["type"] == "button"
+    assert body["interactive"]["action"]["buttons"][0] == {
+        "type": "reply", "reply": {"id": "cod:yes", "title": "Yes, confirm"}}
+
+
+def test_single_and_multi_product() -> None:
+    single = wm.single_product(TO, "123456", "SKU-1", body="Back in stock!")
+    _envelope_ok(single, "interactive")
+    assert single["interactive"]["action"] == {"catalog_id": "123456",
+                                               "product_retailer_id": "SKU-1"}
+    multi = wm.multi_product(TO, "123456", "You may also like", "Picked for you",
+                             [ProductSection(title="Shirts", product_retailer_ids=["A", "B"]),
+                              ProductSection(title="Trousers", product_retailer_ids=["C"])])
+    _envelope_ok(multi, "interactive")
+    assert multi["interactive"]["type"] == "product_list"
+    assert multi["interactive"]["action"]["sections"][1] == {
+        "title": "Trousers", "product_items": [{"product_retailer_id": "C"}]}
+
+
+def test_location_request() -> None:
+    body = wm.location_request(TO, "Where should we deliver?")
+    _envelope_ok(body, "interactive")
+    assert body["interactive"] == {"type": "location_request_message",
+                                   "body": {"text": "Where should we deliver?"},
+                                   "action": {"name": "send_location"}}
+
+
+@pytest.mark.parametrize("kind", wm.MEDIA_KINDS)
+def test_media_by_uploaded_id(kind: str) -> None:
+    body = wm.media(TO, kind, "555")
+    _envelope_ok(body, kind)
+    assert body[kind] == {"id": "555"}
+
+
+def test_document_caption_and_filename() -> None:
+    body = wm.media(TO, "document", "555", caption="Your invoice", filename="invoice-1001.pdf")
+    _envelope_ok(body, "document")
+    assert body["document"] == {"id": "555", "caption": "Your invoice",
+                                "filename": "invoice-1001.pdf"}
+
+
+def _rows(n: int) -> list[Row]:
+    return [Row(id=f"r{i}", title=f"Row {i}") for i in range(n)]
+
+
+# Each case: a builder call that breaks one documented limit, and words the error must name.
+LIMITS: list[tuple[str, Callable[[], Any], str]] = [
+    ("text body", lambda: wm.text(TO, "x" * 4097), "4096"),
+    ("empty text", lambda: wm.text(TO, "  "), "required"),
+    ("callback data", lambda: wm.text(TO, "hi", callback_data="x" * 513), "512"),
+    ("recipient", lambda: wm.text("not a number", "hi"), "recipient"),
+    ("11 rows", lambda: wm.interactive_list(TO, "b", "Open", [Section(rows=_rows(11))]),
+     "1–10 rows"),
+    ("rows across sections", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(title=f"S{i}", rows=_rows(3)) for i in range(4)]), "10 rows"),
+    ("11 sections", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(title=f"S{i}", rows=[Row(id=f"{i}", title="t")])
+                          for i in range(11)]), "1–10 sections"),
+    ("row title", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(rows=[Row(id="a", title="x" * 25)])]), "row title has at most 24"),
+    ("row id", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(rows=[Row(id="x" * 201, title="t")])]), "row id has at most 200"),
+    ("row description", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(rows=[Row(id="a", title="t", description="x" * 73)])]),
+     "row description has at most 72"),
+    ("list button", lambda: wm.interactive_list(TO, "b", "x" * 21, [Section(rows=_rows(1))]),
+     "list button label has at most 20"),
+    ("list body", lambda: wm.interactive_list(TO, "x" * 1025, "Open", [Section(rows=_rows(1))]),
+     "body has at most 1024"),
+    ("list header", lambda: wm.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
+                                                header="x" * 61), "header has at most 60"),
+    ("list footer", lambda: wm.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
+                                                footer="x" * 61), "footer has at most 60"),
+    ("untitled sections", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(rows=_rows(1)), Section(title="B", rows=[Row(id="z", title="z")])]),
+     "section title"),
+    ("duplicate row ids", lambda: wm.interactive_list(
+        TO, "b", "Open", [Section(rows=[Row(id="a", title="1"), Row(id="a", title="2")])]),
+     "unique"),
+    ("4 buttons", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id=str(i), title=str(i))
+                                                     for i in range(4)]), "1–3 buttons"),
+    ("button title", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="a", title="x" * 21)]),
+     "reply button title has at most 20"),
+    ("button id", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="x" * 257, title="t")]),
+     "reply button id has at most 256"),
+    ("duplicate titles", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="a", title="Yes"),
+                                                            ReplyButton(id="b", title="Yes")]),
+     "titles must be unique"),
+    ("duplicate ids", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="a", title="Yes"),
+                                                         ReplyButton(id="a", title="No")]),
+     "ids must be unique"),
+    ("31 products", lambda: wm.multi_product(
+        TO, "1", "h", "b", [ProductSection(title=f"S{i}", product_retailer_ids=[f"{i}-{j}" for j in range(11)])
+                            for i in range(3)]), "at most 30 products"),
+    ("11 product sections", lambda: wm.multi_product(
+        TO, "1", "h", "b", [ProductSection(title=f"S{i}", product_retailer_ids=["p"])
+                            for i in range(11)]), "1–10 sections"),
+    ("product section title", lambda: wm.multi_product(
+        TO, "1", "h", "b", [ProductSection(title="x" * 25, product_retailer_ids=["p"])]),
+     "product section title has at most 24"),
+    ("multi-product header", lambda: wm.multi_product(
+        TO, "1", "", "b", [ProductSection(title="S", product_retailer_ids=["p"])]), "header"),
+    ("location body", lambda: wm.location_request(TO, "x" * 1025), "body has at most 1024"),
+    ("caption", lambda: wm.media(TO, "image", "1", caption="x" * 1025), "caption has at most 1024"),
+    ("audio caption", lambda: wm.media(TO, "audio", "1", caption="hi"), "no caption"),
+    ("sticker filename", lambda: wm.media(TO, "sticker", "1", filename="a.webp"),
+     "only a document"),
+    ("path filename", lambda: wm.media(TO, "document", "1", filename="../etc/passwd"),
+     "bare file name"),
+    ("media kind", lambda: wm.media(TO, "gif", "1"), "media type"),
+    ("template name", lambda: wm.template(TO, "Order Confirmation", "en"), "template name"),
+    ("template language", lambda: wm.template(TO, "a", "english"), "language"),
+    ("currency code", lambda: wm.currency_parameter("€1", "euro", 1000), "ISO 4217"),
+    ("currency amount", lambda: wm.currency_parameter("€1", "EUR", 1.5), "amount_1000"),  # type: ignore[arg-type]
+    ("date fallback", lambda: wm.date_time_parameter(""), "fallback_value"),
+    ("newline parameter", lambda: wm.text_parameter("Rua A\nLisboa"), "new lines"),
+    ("spaces parameter", lambda: wm.text_parameter("a     b"), "consecutive spaces"),
+    ("button index", lambda: wm.template(TO, "a", "en", buttons=[
+        TemplateButton(index=10, sub_type="url", value="x")]), "index"),
+    ("button sub_type", lambda: wm.template(TO, "a", "en", buttons=[
+        TemplateButton(index=0, sub_type="call", value="x")]), "sub_type"),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "words"), LIMITS, ids=[c[0] for c in LIMITS])
+def test_every_limit_is_refused_with_a_clear_message(case: str, build: Callable[[], Any],
+                                                     words: str) -> None:
+    with pytest.raises(MessageLimitError) as caught:
+        build()
+    assert words in str(caught.value)
+
+
+def test_limits_are_inclusive() -> None:
+    """Exactly at each limit is accepted (by us and by the fake's rules)."""
+    bodies = [
+        wm.text(TO, "x" * 4096, callback_data="c" * 512),
+        wm.interactive_list(TO, "b" * 1024, "l" * 20,
+                            [Section(title="s" * 24, rows=[Row(id="i" * 200, title="t" * 24,
+                                                               description="d" * 72)]),
+                             Section(title="Other", rows=_rows(9))],
+                            header="h" * 60, footer="f" * 60),
+        wm.reply_buttons(TO, "b", [ReplyButton(id="i" * 256, title="t" * 20),
+                                   ReplyButton(id="2", title="Two"),
+                                   ReplyButton(id="3", title="Three")]),
+        wm.multi_product(TO, "1", "h" * 60, "b", [ProductSection(
+            title="s" * 24, product_retailer_ids=[str(n) for n in range(30)])]),
+        wm.media(TO, "video", "1", caption="c" * 1024),
+    ]
+    for body in bodies:
+        check_message(body)
+
+
+@given(st.text(max_size=5000))
+def test_text_bodies_either_build_or_name_the_limit(value: str) -> None:
+    try:
+        body = wm.text(TO, value)
+    except MessageLimitError as error:
+        assert not value.strip() or len(value) > wm.TEXT_BODY_MAX, str(error)
+    else:
+        assert body["text"]["body"] == value
+        check_message(body)
+
+
+@given(st.lists(st.tuples(st.text(min_size=1, max_size=30), st.text(min_size=1, max_size=30)),
+                min_size=1, max_size=5))
+def test_reply_buttons_agree_with_the_fake(buttons: list[tuple[str, str]]) -> None:
+    """Whatever the builder accepts, Meta's rules (the fake's) accept too."""
+    try:
+        body = wm.reply_buttons(TO, "Pick one",
+                                [ReplyButton(id=i, title=t) for i, t in buttons])
+    except MessageLimitError:
+        return
+    try:
+        check_message(body)
+    except Invalid as error:  # pragma: no cover - would be a disagreement worth reading
+        pytest.fail(f"the builder built a body Meta refuses: {error.details}")

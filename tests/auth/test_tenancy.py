@@ -1,0 +1,234 @@
+"""Tenancy: one owner (or shop) never reads, changes or learns of another's store.
+
+The routes come from the app's URL map, so a new admin route is covered the day it lands.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from plugin.demo import store as demo_store
+from plugin.infra import db
+from plugin.models import Message, Order, Store
+from plugin.pipeline.inbound import record_event
+from tests.conftest import create_owner, csrf_token, make_app, sign_in
+
+# Endpoints anyone may call: they authenticate by other means (signatures, one-time
+# tokens), are the way in, or serve the storefront widget (public by design: script, public
+# config, click beacons, opt-in form; tested in test_widget_endpoints.py).
+PUBLIC = re.compile(r"^(static|health\..*|auth\..*|webhooks_.*|widget\..*|tracking_link\..*)$")
+B_NUMBER = "7777777"
+B_NAME = "Bartholomew"
+API_KEY = "test-api-key"
+# Shopify app secrets are 32+ bytes; shorter ones make PyJWT warn (warnings are errors here).
+API_SECRET = "shpss_test_secret_0123456789abcdef"
+OLD_SECRET = "shpss_old_secret_0123456789abcdefg"
+
+
+def _order(store_id: int, order_id: str, number: str, name: str) -> None:
+    customer = dict(demo_store.DEMO_CUSTOMER, first_name=name)
+    body = {"id": order_id, "number": number, "status": "placed", "currency": "EUR",
+            "total": "9.99", "customer": customer}
+    record_event(source="demo", dedupe_key=f"{store_id}:{order_id}", topic="orders/create",
+                 body=json.dumps(body).encode(), store_id=store_id)
+
+
+def _admin_rules(app: Flask) -> list:  # type: ignore[type-arg]
+    return [r for r in app.url_map.iter_rules() if not PUBLIC.match(r.endpoint)]
+
+
+class World:
+    """Two owners, A and B, each with a demo store holding an order and a message."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.a = create_owner(app, "a@example.com")
+        self.b = create_owner(app, "b@example.com")
+        with app.app_context():
+            with db.transaction() as session:
+                store_a = demo_store.get_or_create(session, self.a)
+                store_b = demo_store.get_or_create(session, self.b)
+            self.store_a, self.store_b, self.key_b = store_a.id, store_b.id, store_b.key
+            _order(store_a.id, "a-1", "1001", "Alice")
+            _order(store_b.id, "b-1", B_NUMBER, B_NAME)
+            session = db.session()
+            self.order_b = session.scalars(select(Order.id).where(Order.store_id == self.store_b)).one()
+            self.message_b = session.scalars(select(Message.id).where(Message.store_id == self.store_b)).one()
+
+    def ids_for(self, argument: str) -> object:
+        """What to put in a URL argument to aim at B's data."""
+        return {"store_id": self.store_b, "order_id": self.order_b,
+                "message_id": self.message_b, "store_key": self.key_b,
+                "action": "pay"}.get(argument, self.store_b)
+
+    def markers(self) -> list[str]:
+        """Strings that appear only in B's data."""
+        return [B_NUMBER, B_NAME, "b@example.com", self.key_b]
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return World(app)
+
+
+def _call(client: FlaskClient, method: str, url: str, csrf: str | None):  # type: ignore[no-untyped-def]
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data={"csrf_token": csrf} if csrf else {})
+
+
+def test_every_admin_route_hides_another_owners_data(app: Flask, world: World) -> None:
+    client = app.test_client()
+    assert sign_in(client, "a@example.com").status_code == 302
+    csrf = csrf_token(client, "/")
+    checked = 0
+    for rule in _admin_rules(app):
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **{arg: world.ids_for(arg) for arg in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = _call(client, method, url, csrf)
+            body = response.get_data(as_text=True)
+            if rule.arguments:
+                assert response.status_code in (403, 404), (method, url, response.status_code)
+            else:
+                assert response.status_code < 500, (method, url)
+            for marker in world.markers():
+                assert marker not in body, (method, url, marker)
+            checked += 1
+    assert checked >= 8  # the walk really walked
+    with app.app_context():
+        order_b = db.session().get(Order, world.order_b)
+        assert order_b.status == "placed"  # A's POSTs did not move B's order
+
+
+def test_no_admin_route_answers_anonymous_callers(app: Flask, world: World) -> None:
+    client = app.test_client()
+    for rule in _admin_rules(app):
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **{arg: world.ids_for(arg) for arg in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = _call(client, method, url, None)
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/signin")
+            else:
+                assert response.status_code == 401, (method, url, response.status_code)
+            for marker in world.markers():
+                assert marker not in response.get_data(as_text=True)
+
+
+def test_each_owner_sees_their_own_store(app: Flask, world: World) -> None:
+    client = app.test_client()
+    sign_in(client, "b@example.com")
+    stores = client.get("/api/stores").json["stores"]
+    assert [s["id"] for s in stores] == [world.store_b]
+    orders = client.get(f"/api/stores/{world.store_b}/orders").json["orders"]
+    assert [o["number"] for o in orders] == [B_NUMBER]
+
+
+# --- Shopify owners: App Bridge ID tokens -------------------------------------------------
+
+
+@pytest.fixture
+def shopify_app(tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(tmp_path / "instance", shopify_api_key=API_KEY,
+                   shopify_api_secret=API_SECRET, shopify_old_api_secret=OLD_SECRET)
+    yield app
+    app.extensions["storechat.engine"].dispose()
+
+
+def _shop_store(app: Flask, shop: str, number: str) -> int:
+    with app.app_context():
+        with db.transaction() as session:
+            store = Store(platform="shopify", domain=f"{shop}.myshopify.com", name=shop)
+            session.add(store)
+            session.flush()
+            store_id = store.id
+        _order(store_id, f"{shop}-1", number, shop.title())
+    return store_id
+
+
+def _id_token(shop: str, secret: str = API_SECRET, expires_in: int = 60,
+              aud: str = API_KEY) -> str:
+    now = int(time.time())
+    claims = {"iss": f"https://{shop}.myshopify.com/admin", "dest": f"https://{shop}.myshopify.com",
+              "aud": aud, "sub": "42", "exp": now + expires_in, "nbf": now - 5, "iat": now - 5,
+              "jti": str(uuid.uuid4()), "sid": "session-1"}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_id_token_gets_its_own_shops_data_only(shopify_app: Flask) -> None:
+    shop_a = _shop_store(shopify_app, "shop-a", "5001")
+    shop_b = _shop_store(shopify_app, "shop-b", "6001")
+    client = shopify_app.test_client()
+    token = _id_token("shop-a")
+    stores = client.get("/api/stores", headers=_bearer(token)).json["stores"]
+    assert [s["id"] for s in stores] == [shop_a]
+    orders = client.get(f"/api/stores/{shop_a}/orders", headers=_bearer(token)).json["orders"]
+    assert [o["number"] for o in orders] == ["5001"]
+    other = client.get(f"/api/stores/{shop_b}/orders", headers=_bearer(token))
+    assert other.status_code == 404
+    assert "6001" not in other.get_data(as_text=True)
+
+
+def test_a_token_signed_with_the_old_secret_still_works(shopify_app: Flask) -> None:
+    shop_a = _shop_store(shopify_app, "shop-a", "5001")
+    response = shopify_app.test_client().get(
+        "/api/stores", headers=_bearer(_id_token("shop-a", secret=OLD_SECRET)))
+    assert [s["id"] for s in response.json["stores"]] == [shop_a]
+
+
+@pytest.mark.parametrize("token", [
+    _id_token("shop-a", expires_in=-60),
+    _id_token("shop-a", secret="shpss_someone_elses_secret_0123456"),
+    _id_token("shop-a", aud="another-app"),
+    "not.a.jwt",
+])
+def test_bad_tokens_get_the_retry_response_and_no_data(shopify_app: Flask, token: str) -> None:
+    _shop_store(shopify_app, "shop-a", "5001")
+    response = shopify_app.test_client().get("/api/stores", headers=_bearer(token))
+    assert response.status_code == 401
+    assert response.headers.get("X-Shopify-Retry-Invalid-Session-Request") == "1"
+    assert "5001" not in response.get_data(as_text=True)
+
+
+def test_an_embedded_page_load_without_a_token_bounces(shopify_app: Flask) -> None:
+    response = shopify_app.test_client().get("/?embedded=1&shop=shop-a.myshopify.com")
+    assert response.status_code == 302
+    assert response.headers["Location"].split("?")[0].endswith("/shopify/patch-id-token")
+    bounce = shopify_app.test_client().get(response.headers["Location"])
+    assert bounce.status_code == 200
+    assert API_KEY in bounce.get_data(as_text=True)  # App Bridge is loaded for this app
+
+
+def test_an_embedded_page_allows_only_its_shop_to_frame_it(shopify_app: Flask) -> None:
+    _shop_store(shopify_app, "shop-a", "5001")
+    response = shopify_app.test_client().get(f"/?embedded=1&id_token={_id_token('shop-a')}")
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://shop-a.myshopify.com https://admin.shopify.com" in policy
+
+
+def test_a_shop_that_did_not_install_gets_nothing(shopify_app: Flask) -> None:
+    _shop_store(shopify_app, "shop-a", "5001")
+    response = shopify_app.test_client().get("/api/stores", headers=_bearer(_id_token("shop-z")))
+    assert response.status_code == 403
+
+
+def test_without_shopify_credentials_no_token_is_accepted(app: Flask) -> None:
+    _shop_store(app, "shop-a", "5001")
+    response = app.test_client().get("/api/stores", headers=_bearer(_id_token("shop-a")))
+    assert response.status_code == 401

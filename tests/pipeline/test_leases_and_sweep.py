@@ -1,0 +1,115 @@
+"""Leases give each row to one worker; the sweeper recovers rows whose job was lost."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from plugin.infra import db
+from plugin.infra.leases import claim_event, claim_message
+from plugin.models import InboundEvent, Message
+from plugin.pipeline.sweep import relay, sweep
+from tests.conftest import DemoPlatform, make_app, order_payload
+
+
+def test_a_message_is_claimed_once_until_its_lease_runs_out(app: Flask,
+                                                            demo: DemoPlatform) -> None:
+    demo.post("orders/create", order_payload())
+    now = db.utcnow()
+    with app.app_context():
+        message_id = db.session().scalars(select(Message.id)).one()
+        db.session().execute(update(Message).values(state="pending", attempts=0))
+        db.session().commit()
+        with db.transaction() as session:
+            assert claim_message(session, message_id, now, 30)
+        with db.transaction() as session:
+            assert not claim_message(session, message_id, now, 30)
+        with db.transaction() as session:
+            assert claim_message(session, message_id, now + timedelta(seconds=31), 30)
+        assert db.session().get(Message, message_id).attempts == 2
+
+
+def test_a_message_that_is_not_due_is_not_claimed(app: Flask, demo: DemoPlatform) -> None:
+    demo.post("orders/create", order_payload())
+    now = db.utcnow()
+    with app.app_context():
+        message_id = db.session().scalars(select(Message.id)).one()
+        db.session().execute(update(Message).values(state="pending",
+                                                    not_before=now + timedelta(minutes=5)))
+        db.session().commit()
+        with db.transaction() as session:
+            assert not claim_message(session, message_id, now, 30)
+
+
+def test_an_event_is_claimed_once(app: Flask, demo: DemoPlatform) -> None:
+    demo.post("products/update", {"id": 1})
+    now = db.utcnow()
+    with app.app_context():
+        event_id = db.session().scalars(select(InboundEvent.id)).one()
+        db.session().execute(update(InboundEvent).values(state="pending"))
+        db.session().commit()
+        with db.transaction() as session:
+            assert claim_event(session, event_id, now, 30)
+        with db.transaction() as session:
+            assert not claim_event(session, event_id, now, 30)
+
+
+def test_the_relay_hands_new_events_to_the_embedded_queue(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "instance", queue_immediate=False)
+    demo = DemoPlatform(app, app.test_client())
+    assert demo.post("orders/create", order_payload()).status_code == 200
+    with app.app_context():
+        huey = app.extensions["storechat.huey"]
+        event = db.session().scalars(select(InboundEvent)).one()
+        # One write per webhook: the row is stored, nothing is put on the queue yet.
+        assert (event.state, event.enqueued_at, huey.pending_count()) == ("pending", None, 0)
+        assert relay() == 1
+        assert huey.pending_count() == 1
+        assert relay() == 0  # handed over once
+        db.session().expire_all()
+        assert db.session().get(InboundEvent, event.id).enqueued_at is not None
+
+
+def test_the_sweeper_recovers_a_lost_event_and_a_dead_workers_send(tmp_path: Path) -> None:
+    # A queue that never runs jobs on its own: as if every worker had died.
+    app = make_app(tmp_path / "instance", queue_immediate=False, sweep_grace_seconds=1)
+    demo = DemoPlatform(app, app.test_client())
+    assert demo.post("orders/create", order_payload()).status_code == 200
+    with app.app_context():
+        assert relay() == 1
+        assert sweep().events == 0  # just queued: not lost yet
+        app.extensions["storechat.huey"].immediate = True  # from now on jobs run inline
+        db.session().execute(update(InboundEvent).values(
+            enqueued_at=db.utcnow() - timedelta(seconds=5)))
+        db.session().commit()
+        report = sweep()
+        assert report.events == 1
+        message = db.session().scalars(select(Message)).one()
+        assert message.state == "sent"
+        # A worker died mid-send: the message is stuck in `sending` with a lease.
+        db.session().execute(update(Message).values(
+            state="sending", lease_until=db.utcnow() - timedelta(seconds=1), wamid=None))
+        db.session().commit()
+        assert sweep().messages == 1
+        db.session().expire_all()
+        assert db.session().get(Message, message.id).state == "sent"
+        assert sweep() == type(report)(0, 0)
+
+
+def test_the_sweeper_forgets_expired_sessions_and_tokens(app: Flask) -> None:
+    from plugin.models import OneTimeToken, WebSession
+
+    past, future = db.utcnow() - timedelta(seconds=1), db.utcnow() + timedelta(days=1)
+    with app.app_context():
+        with db.transaction() as session:
+            session.add_all([
+                WebSession(token_hash="a" * 64, data={}, expires_at=past),
+                WebSession(token_hash="b" * 64, data={}, expires_at=future),
+                OneTimeToken(purpose="setup", token_hash="c" * 64, expires_at=past),
+                OneTimeToken(purpose="setup", token_hash="d" * 64, expires_at=future),
+            ])
+        sweep()
+        assert db.session().scalars(select(WebSession.token_hash)).all() == ["b" * 64]
+        assert db.session().scalars(select(OneTimeToken.token_hash)).all() == ["d" * 64]

@@ -1,0 +1,329 @@
+"""The widget designer in the admin: the form, saving through widget.settings.clean(), the
+preview config, click counts and the install paths (snippet, WooCommerce, Shopify deep link)."""
+from __future__ import annotations
+
+import html
+import re
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from plugin.infra import db
+from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
+from tests.conftest import create_owner, csrf_token, make_app, sign_in
+from widget import settings as widget_settings
+
+API_KEY = "test-api-key-0123"
+API_SECRET = "shpss_test_secret_0123456789abcdef"
+
+
+def add_store(app: Flask, owner_email: str = "owner@example.com", **fields: Any) -> int:
+    with app.app_context(), db.transaction() as session:
+        owner_id = session.execute(select(db_owner_id(owner_email))).scalar_one()
+        values = {"platform": "woocommerce", "domain": "shop.example", "name": "Linen & Co",
+                  "country": "PT", "timezone": "Europe/Lisbon", "owner_id": owner_id}
+        values.update(fields)
+        store = Store(**values)
+        session.add(store)
+        session.flush()
+        return store.id
+
+
+def db_owner_id(email: str) -> Any:
+    from plugin.models import Owner
+    return select(Owner.id).where(Owner.email == email).scalar_subquery()
+
+
+def form_data(client: FlaskClient, store_id: int, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "csrf_token": csrf_token(client, f"/stores/{store_id}/widget"),
+        "enabled": "1", "position": "start", "color": "#123abc", "lang": "pt",
+        "greeting": "Olá <b>amigo</b>", "cta": "Fale connosco", "away": "Voltamos já",
+        "agent_name": ["Ana", "Rui", ""], "agent_phone": ["912 345 678", "+351 913 000 111", ""],
+        "agent_role": ["Vendas", "Apoio", ""],
+        "timezone": "Europe/Lisbon", "hours_mode": "set",
+        "hours_mon": "09:00-13:00, 14:00-18:00", "hours_tue": "9:00-17:30", "hours_wed": "",
+        "hours_thu": "", "hours_fri": "", "hours_sat": "", "hours_sun": "",
+        "show_on": "/products/*\n\n/collections/*", "hide_on": "/checkout*",
+        "devices": "mobile", "delay": "5", "scroll": "40",
+        "message": "Hello about {product} ({sku})\n{url}",
+        "optin_enabled": "1", "optin_purpose": "back_in_stock",
+        "optin_text": "Tell me on WhatsApp when it is back.",
+    }
+    data.update(changes)
+    return data
+
+
+def saved(app: Flask, store_id: int) -> WidgetSettings | None:
+    with app.app_context():
+        return db.session().scalars(select(WidgetSettings).where(
+            WidgetSettings.store_id == store_id)).first()
+
+
+def test_the_designer_renders_for_the_owner(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    response = owner.get(f"/stores/{store_id}/widget")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Chat widget for Linen &amp; Co" in page
+    assert 'name="csrf_token"' in page
+    for name in ("position", "color", "lang", "greeting", "cta", "away", "agent_name",
+                 "agent_phone", "agent_role", "timezone", "hours_mode", "hours_mon", "show_on",
+                 "hide_on", "devices", "delay", "scroll", "message", "optin_enabled",
+                 "optin_purpose", "optin_text", "enabled"):
+        assert f'name="{name}"' in page, name
+    # Defaults from widget.settings, the real widget script in preview mode, no inline code.
+    assert 'value="#0b7a5c"' in page
+    assert html.escape(widget_settings.DEFAULTS["message"], quote=False) in page
+    assert '<script src="/widget.js" data-store="' in page and "data-preview" in page
+    assert '<script src="/static/designer.js" defer></script>' in page
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page) is None, "inline script"
+    assert "<style" not in page and ' style="' not in page
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    # The widget's own <style> in its Shadow DOM carries the nonce of its script tag.
+    nonce = re.search(r'data-preview nonce="([\w-]{16,})"', page)
+    assert nonce is not None and f"style-src 'self' 'nonce-{nonce.group(1)}';" in policy
+
+
+def test_the_admin_home_links_to_the_designer(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    page = owner.get("/").get_data(as_text=True)
+    assert f'href="/stores/{store_id}/widget"' in page
+
+
+def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    data = form_data(owner, store_id)
+    response = owner.post(f"/stores/{store_id}/widget", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith(f"/stores/{store_id}/widget")
+    row = saved(app, store_id)
+    assert row is not None and row.enabled is True
+    assert row.settings == widget_settings.clean(row.settings, "PT")  # stored clean
+    assert row.settings["agents"] == [
+        {"name": "Ana", "role": "Vendas", "phone": "351912345678"},
+        {"name": "Rui", "role": "Apoio", "phone": "351913000111"}]
+    assert row.settings["hours"] == {
+        "mon": [["09:00", "13:00"], ["14:00", "18:00"]], "tue": [["09:00", "17:30"]],
+        "wed": [], "thu": [], "fri": [], "sat": [], "sun": []}
+    assert row.settings["show_on"] == ["/products/*", "/collections/*"]
+    assert row.settings["hide_on"] == ["/checkout*"]
+    assert (row.settings["position"], row.settings["color"], row.settings["lang"]) == (
+        "start", "#123abc", "pt")
+    assert (row.settings["devices"], row.settings["delay"], row.settings["scroll"]) == (
+        "mobile", 5, 40)
+    assert row.settings["greeting"] == "Olá <b>amigo</b>"  # plain text; the widget escapes
+    assert row.settings["optin"] == {"enabled": True, "purpose": "back_in_stock",
+                                     "text": "Tell me on WhatsApp when it is back."}
+    # The page shows what was saved; the public config carries it.
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert "Widget settings saved" in page
+    assert 'value="+351912345678"' in page and 'value="09:00-13:00, 14:00-18:00"' in page
+    with app.app_context():
+        key = db.session().get(Store, store_id).key
+    config = owner.get(f"/widget/{key}/config.json").json
+    assert config["enabled"] is True and config["color"] == "#123abc"
+    assert [a["name"] for a in config["agents"]] == ["Ana", "Rui"]
+
+    # Turning it off is saved too; the storefront then gets nothing.
+    owner.post(f"/stores/{store_id}/widget", data=form_data(owner, store_id, enabled=""))
+    assert saved(app, store_id).enabled is False  # type: ignore[union-attr]
+    assert owner.get(f"/widget/{key}/config.json").json == {"v": 1, "enabled": False}
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"color": "red; background:url(x)"}, "color", "#RRGGBB"),
+    ({"agent_phone": ["12", "", ""]}, "agent-0", "not a valid phone number for PT"),
+    ({"agent_phone": ["", "+351 913 000 111", ""]}, "agent-0", "add a phone number"),
+    ({"hours_mon": "9-5"}, "hours-mon", "Monday: write spans like"),
+    ({"hours_tue": "18:00-09:00"}, "hours-tue", "start before end"),
+    ({"delay": "soon"}, "delay", "whole number"),
+    ({"scroll": "150"}, "scroll", "from 0 to 100"),
+    ({"position": "middle"}, "position", "Choose a side"),
+    ({"lang": "xx"}, "lang", "Choose a language"),
+    ({"devices": "fridge"}, "devices", "Choose devices"),
+    ({"cta": "x" * 61}, "cta", "At most 60 characters"),
+    ({"timezone": "Mars/Olympus"}, "timezone", "Choose a timezone"),
+    ({"show_on": "products"}, "show_on", "start each with /"),
+    ({"optin_purpose": "spam"}, "optin_purpose", "Choose what shoppers sign up for"),
+])
+def test_bad_values_are_refused_with_the_error_by_the_field(
+        app: Flask, owner: FlaskClient, changes: dict[str, Any], field: str,
+        message: str) -> None:
+    store_id = add_store(app)
+    response = owner.post(f"/stores/{store_id}/widget", data=form_data(owner, store_id, **changes))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page
+    if field.startswith("agent"):
+        box = re.search(r'id="error-agents"[^>]*>(.*?)</div>', page, re.S)
+    else:
+        box = re.search(rf'id="error-{field}"[^>]*>(.*?)</p>', page, re.S)
+        assert f'aria-describedby="error-{field}" aria-invalid="true"' in page
+    assert box is not None and message in html.unescape(box.group(1)), page
+    assert saved(app, store_id) is None  # nothing stored
+    # What the owner typed in a text field is shown again, escaped.
+    typed = next(iter(changes.values()))
+    if isinstance(typed, str) and field not in ("position", "lang", "devices", "optin_purpose"):
+        assert html.escape(typed) in page
+
+
+def test_saving_needs_the_csrf_token(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    data = form_data(owner, store_id)
+    del data["csrf_token"]
+    assert owner.post(f"/stores/{store_id}/widget", data=data).status_code == 400
+    assert owner.post(f"/stores/{store_id}/widget/preview", data=data).status_code == 400
+    assert saved(app, store_id) is None
+
+
+def test_another_owner_gets_404(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    create_owner(app, "other@example.com")
+    other = app.test_client()
+    sign_in(other, "other@example.com")
+    assert other.get(f"/stores/{store_id}/widget").status_code == 404
+    data = form_data(owner, store_id)
+    data["csrf_token"] = csrf_token(other, "/")
+    assert other.post(f"/stores/{store_id}/widget", data=data).status_code == 404
+    assert other.post(f"/stores/{store_id}/widget/preview", data=data).status_code == 404
+    assert saved(app, store_id) is None
+    anonymous = app.test_client().get(f"/stores/{store_id}/widget")
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/signin")
+
+
+def test_the_preview_answers_the_config_of_the_form_without_saving(
+        app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    response = owner.post(f"/stores/{store_id}/widget/preview",
+                          data=form_data(owner, store_id, enabled="", timezone="Asia/Tokyo"))
+    assert response.status_code == 200
+    config = response.json["config"]
+    assert response.json["errors"] == {}
+    # The public config's shape, shown whatever the rules and the on/off switch say.
+    assert config["enabled"] is True and config["position"] == "start"
+    assert config["lang"] == "pt" and config["strings"]["close"] == "Fechar"
+    assert config["agents"][0] == {"name": "Ana", "role": "Vendas", "phone": "351912345678"}
+    assert (config["show"], config["hide"], config["devices"], config["delay"],
+            config["scroll"]) == ([], [], "all", 0, 0)
+    assert config["tz"] == "Asia/Tokyo"
+    assert config["optin"] == {"purpose": "back_in_stock",
+                               "text": "Tell me on WhatsApp when it is back."}
+    assert saved(app, store_id) is None
+    bad = owner.post(f"/stores/{store_id}/widget/preview",
+                     data=form_data(owner, store_id, color="nope"))
+    assert "color" in bad.json["errors"]
+    assert bad.json["config"]["color"] == widget_settings.DEFAULT_COLOR  # cleaned, not raw
+
+
+def test_no_agent_and_no_number_previews_nothing(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    data = form_data(owner, store_id, agent_name=[""], agent_phone=[""], agent_role=[""])
+    assert owner.post(f"/stores/{store_id}/widget/preview", data=data).json["config"] == {
+        "v": 1, "enabled": False}
+    with app.app_context(), db.transaction() as session:
+        session.add(WhatsAppAccount(store_id=store_id, phone_number_id="pn-1", waba_id="w-1",
+                                    display_phone="+351 912 345 678", access_token="secret-token"))
+    config = owner.post(f"/stores/{store_id}/widget/preview", data=data).json["config"]
+    assert config["agents"] == [{"name": "Linen & Co", "role": "", "phone": "351912345678"}]
+    assert "secret-token" not in str(config)
+
+
+def test_click_counts_of_the_last_30_days(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    other_id = add_store(app, name="Someone else", owner_id=None)
+    today = db.utcnow().date()
+    rows = [(store_id, today, "click", "/products/shirt", "SKU-1", 3),
+            (store_id, today, "click", "/products/hat", "", 2),
+            (store_id, today, "open", "/products/shirt", "SKU-1", 7),
+            (store_id, today - timedelta(days=1), "click", "/products/shirt", "SKU-1", 4),
+            (store_id, today - timedelta(days=45), "click", "/old-page", "OLD-SKU", 9),
+            (other_id, today, "click", "/their-page", "THEIR-SKU", 5)]
+    with app.app_context(), db.transaction() as session:
+        for sid, day, kind, path, product, count in rows:
+            session.add(WidgetCounter(store_id=sid, day=day, kind=kind, path=path,
+                                      product=product, count=count))
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert "9 clicks to WhatsApp, 7 panel opens" in page
+    def table(name: str) -> str:
+        found = re.search(rf'id="counts-{name}".*?</table>', page, re.S)
+        assert found is not None, name
+        return found.group(0)
+
+    days = table("days")
+    assert f"<td>{today.isoformat()}</td><td>7</td><td>5</td>" in days
+    assert f"<td>{(today - timedelta(days=1)).isoformat()}</td><td>0</td><td>4</td>" in days
+    pages = table("pages")
+    assert pages.index("/products/shirt</td><td>7<") < pages.index("/products/hat</td><td>2<")
+    products = table("products")
+    assert "SKU-1</td><td>7<" in products
+    for absent in ("/old-page", "OLD-SKU", "/their-page", "THEIR-SKU"):
+        assert absent not in page
+
+
+def test_the_snippet_and_the_woocommerce_pointer(app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    with app.app_context():
+        key = db.session().get(Store, store_id).key
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    snippet = f'<script src="http://127.0.0.1:8000/widget.js" data-store="{key}" defer></script>'
+    shown = re.search(r'<code id="snippet">(.*?)</code>', page, re.S)
+    assert shown is not None and html.unescape(shown.group(1)) == snippet
+    assert snippet not in page  # shown as text, not run
+    assert 'id="woocommerce-plugin"' in page and "WooCommerce › StoreChat" in page
+    assert "theme editor" not in page
+
+
+@pytest.fixture
+def shopify_app(tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(tmp_path / "instance", shopify_api_key=API_KEY,
+                           shopify_api_secret=API_SECRET)
+    yield application
+    application.extensions["storechat.engine"].dispose()
+
+
+def _id_token(shop: str) -> str:
+    now = int(time.time())
+    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": API_KEY,
+              "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5,
+              "jti": str(uuid.uuid4()), "sid": "session-1"}
+    return jwt.encode(claims, API_SECRET, algorithm="HS256")
+
+
+def test_a_shopify_store_gets_the_theme_editor_deep_link(shopify_app: Flask) -> None:
+    create_owner(shopify_app, "owner@example.com")
+    store_id = add_store(shopify_app, platform="shopify", domain="acme-linen.myshopify.com")
+    client = shopify_app.test_client()
+    sign_in(client, "owner@example.com")
+    page = client.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    link = ("https://acme-linen.myshopify.com/admin/themes/current/editor?context=apps"
+            f"&activateAppId={API_KEY}/app-embed")
+    assert f'href="{html.escape(link)}"' in page
+    assert "Or any other site" in page and 'id="snippet"' in page
+
+    # The shop itself (an App Bridge ID token) opens its designer too, and only its own.
+    other_id = add_store(shopify_app, platform="shopify", domain="other-shop.myshopify.com",
+                         owner_id=None)
+    embedded = shopify_app.test_client()
+    headers = {"Authorization": f"Bearer {_id_token('acme-linen.myshopify.com')}"}
+    response = embedded.get(f"/stores/{store_id}/widget", headers=headers)
+    assert response.status_code == 200
+    assert f'href="{html.escape(link)}"' in response.get_data(as_text=True)
+    assert embedded.get(f"/stores/{other_id}/widget", headers=headers).status_code == 404
+
+
+def test_a_shopify_store_without_the_api_key_says_what_to_configure(
+        app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app, platform="shopify", domain="acme-linen.myshopify.com")
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert 'id="shopify-deep-link-missing"' in page and "SHOPIFY_API_KEY" in page
+    assert "activateAppId" not in page

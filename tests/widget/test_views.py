@@ -1,0 +1,276 @@
+"""The widget's storefront URLs: script, config (public fields only), beacons, opt-in."""
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from plugin.infra import db
+from plugin.models import (
+    ConsentEntry,
+    Customer,
+    Store,
+    StoreStatus,
+    WhatsAppAccount,
+    WidgetCounter,
+    WidgetSettings,
+)
+from widget import assets, views
+
+SECRET_TOKEN = "EAAG-very-secret-token"
+TRICKY = 'Tom & Jerry #1 — 50% "off" 🎉'
+
+
+def make_store(app: Flask, widget: dict[str, Any] | None = None, *, enabled: bool = True,
+               status: str = StoreStatus.ACTIVE.value, account: bool = True) -> str:
+    """A store with credentials, a WhatsApp number with a token, and widget settings."""
+    with app.app_context(), db.transaction() as session:
+        store = Store(platform="woocommerce", domain="shop.example", name="<script>x</script>",
+                      country="PT", timezone="Europe/Lisbon", status=status,
+                      credentials=json.dumps({"consumer_secret": "cs_secret_value"}))
+        session.add(store)
+        session.flush()
+        if account:
+            session.add(WhatsAppAccount(store_id=store.id, phone_number_id="pn-1",
+                                        waba_id="waba-1", display_phone="+351 912 345 678",
+                                        access_token=SECRET_TOKEN))
+        if widget is not None:
+            session.add(WidgetSettings(store_id=store.id, enabled=enabled, settings=widget))
+        return store.key
+
+
+def count_rows(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model)) or 0
+
+
+# ---- the script ------------------------------------------------------------------------
+
+def test_loader_is_small_stable_and_points_at_the_hashed_script(client: FlaskClient) -> None:
+    response = client.get("/widget.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age=300" in response.headers["Cache-Control"]
+    assert "Set-Cookie" not in response.headers
+    body = response.get_data(as_text=True)
+    assert f"widget.{assets.script().version}.js" in body
+    assert len(body) < 400
+
+    hashed = client.get(f"/widget.{assets.script().version}.js")
+    assert hashed.status_code == 200
+    assert "immutable" in hashed.headers["Cache-Control"]
+    assert hashed.get_data() == assets.compact(assets.SCRIPT_PATH.read_text()).encode()
+    assert client.get(f"/widget.{assets.script().version}.js",
+                      headers={"If-None-Match": hashed.headers["ETag"]}).status_code == 304
+
+    stale = client.get("/widget.0123456789ab.js")
+    assert stale.status_code == 200 and "immutable" not in stale.headers["Cache-Control"]
+
+
+def test_script_is_served_gzipped_when_asked(client: FlaskClient) -> None:
+    response = client.get(f"/widget.{assets.script().version}.js",
+                          headers={"Accept-Encoding": "gzip, br"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert gzip.decompress(response.get_data()) == assets.compact(assets.SCRIPT_PATH.read_text()).encode()
+
+
+def test_script_never_uses_innerhtml() -> None:
+    source = assets.SCRIPT_PATH.read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in source
+
+
+# ---- config ------------------------------------------------------------------------------
+
+def test_config_has_only_public_fields_and_no_secrets(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app)
+    response = client.get(f"/widget/{key}/config.json?lang=de")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "max-age=60" in response.headers["Cache-Control"]
+    assert "Set-Cookie" not in response.headers
+    text = response.get_data(as_text=True)
+    for secret in (SECRET_TOKEN, "cs_secret_value", "pn-1", "waba-1", "test-secret-key"):
+        assert secret not in text
+    config = response.get_json()
+    assert config["enabled"] is True
+    assert config["name"] == "<script>x</script>"  # plain text; the script uses textContent
+    assert config["agents"] == [{"name": "<script>x</script>", "role": "",
+                                 "phone": "351912345678"}]
+    assert config["lang"] == "de" and config["strings"]["close"] == "Schließen"
+    assert config["optin"] is None
+
+
+def test_config_answers_304_for_its_etag(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app)
+    first = client.get(f"/widget/{key}/config.json")
+    again = client.get(f"/widget/{key}/config.json",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_unknown_key_is_404_json(client: FlaskClient) -> None:
+    response = client.get("/widget/no-such-store/config.json")
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get(f"/widget/{'k' * 200}/config.json").status_code == 404
+
+
+@pytest.mark.parametrize("case", ["uninstalled", "turned off", "no number"])
+def test_widget_renders_nothing_when_off(app: Flask, client: FlaskClient, case: str) -> None:
+    key = make_store(app, {}, enabled=case != "turned off",
+                     status="uninstalled" if case == "uninstalled" else "active",
+                     account=case != "no number")
+    assert client.get(f"/widget/{key}/config.json").get_json() == {"v": 1, "enabled": False}
+
+
+def test_owner_settings_are_cleaned(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, {
+        "color": "red;} :host{display:none", "position": "middle", "lang": "ar",
+        "agents": [{"name": "Ana", "role": "Sales", "phone": "912 345 678"},
+                   {"name": "Bad", "phone": "not a number"}, "junk"],
+        "hours": {"mon": [["09:00", "18:00"], ["25:00", "26:00"]], "xyz": []},
+        "delay": "5", "scroll": 500, "devices": "tv", "message": "Hello\x00 {product}",
+        "optin": {"enabled": True, "purpose": "back_in_stock", "text": "Tell me when back"},
+    })
+    config = client.get(f"/widget/{key}/config.json?lang=en").get_json()
+    assert config["color"] == "#0B7A5C" and config["position"] == "end"
+    assert config["lang"] == "ar" and config["dir"] == "rtl"  # the owner's choice wins
+    assert config["agents"] == [{"name": "Ana", "role": "Sales", "phone": "351912345678"}]
+    assert config["hours"] == {"mon": [["09:00", "18:00"]]}
+    assert (config["delay"], config["scroll"], config["devices"]) == (0, 100, "all")
+    assert config["message"] == "Hello {product}"
+    assert config["optin"] == {"purpose": "back_in_stock", "text": "Tell me when back"}
+
+
+# ---- beacons -----------------------------------------------------------------------------
+
+def beacon(client: FlaskClient, key: str, body: Any, **kwargs: Any) -> Any:
+    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(f"/widget/{key}/events", data=raw,
+                       content_type="text/plain;charset=UTF-8", **kwargs)
+
+
+def test_beacon_counts_without_cookies_or_personal_data(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app)
+    for _ in range(3):
+        response = beacon(client, key, {"t": "click", "p": "/products/mug?email=a@b.c",
+                                        "s": "MUG-1"})
+        assert response.status_code == 204
+        assert "Set-Cookie" not in response.headers
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert beacon(client, key, {"t": "open", "p": "/"}).status_code == 204
+    with app.app_context():
+        rows = db.session().scalars(select(WidgetCounter).order_by(WidgetCounter.kind)).all()
+        assert [(r.kind, r.path, r.product, r.count) for r in rows] == [
+            ("click", "/products/mug", "MUG-1", 3), ("open", "/", "", 1)]
+
+
+@pytest.mark.parametrize("body", ["not json", "[]", {"t": "hack", "p": "/"},
+                                  {"t": "click", "p": "https://evil.example/"}])
+def test_bad_beacons_are_refused_and_not_counted(app: Flask, client: FlaskClient,
+                                                 body: Any) -> None:
+    key = make_store(app)
+    assert beacon(client, key, body).status_code == 400
+    assert count_rows(app, WidgetCounter) == 0
+
+
+def test_beacon_for_unknown_store_is_404(client: FlaskClient) -> None:
+    assert beacon(client, "nope", {"t": "click", "p": "/"}).status_code == 404
+
+
+def test_beacons_are_rate_limited_per_address(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app)
+    codes = [beacon(client, key, {"t": "click", "p": "/"}).status_code
+             for _ in range(views.BEACONS_PER_MINUTE + 5)]
+    assert codes.count(204) == views.BEACONS_PER_MINUTE and codes[-1] == 429
+    other = beacon(client, key, {"t": "click", "p": "/"},
+                   environ_overrides={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 204
+    with app.app_context():
+        assert db.session().scalar(select(WidgetCounter.count)) == views.BEACONS_PER_MINUTE + 1
+
+
+# ---- opt-in ------------------------------------------------------------------------------
+
+OPTIN = {"optin": {"enabled": True, "purpose": "back_in_stock",
+                   "text": "Tell me on WhatsApp when it is back."}}
+
+
+def test_optin_writes_a_consent_entry(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, OPTIN)
+    response = client.post(f"/widget/{key}/optin", data={"phone": "912 345 678",
+                                                         "consent": "1", "website": ""},
+                           environ_overrides={"REMOTE_ADDR": "203.0.113.7"})
+    assert response.status_code == 201
+    assert "Set-Cookie" not in response.headers
+    with app.app_context():
+        entry = db.session().scalars(select(ConsentEntry)).one()
+        customer = db.session().get(Customer, entry.customer_id)
+        assert customer is not None and customer.phone_e164 == "+351912345678"
+        assert (entry.source, entry.purpose, entry.granted, entry.ip) == (
+            "widget", "back_in_stock", True, "203.0.113.7")
+        assert entry.text_shown == "Tell me on WhatsApp when it is back."
+        assert entry.created_at is not None
+    # The same number again: a second entry for the same customer.
+    assert client.post(f"/widget/{key}/optin",
+                       data={"phone": "+351912345678", "consent": "1"}).status_code == 201
+    assert count_rows(app, Customer) == 1 and count_rows(app, ConsentEntry) == 2
+
+
+@pytest.mark.parametrize("form", [
+    {"phone": "12", "consent": "1"},
+    {"phone": "not a phone", "consent": "1"},
+    {"phone": "912 345 678"},  # box not ticked
+])
+def test_optin_refuses_invalid_submissions(app: Flask, client: FlaskClient,
+                                           form: dict[str, str]) -> None:
+    key = make_store(app, OPTIN)
+    assert client.post(f"/widget/{key}/optin", data=form).status_code == 400
+    assert count_rows(app, ConsentEntry) == 0
+
+
+def test_optin_honeypot_writes_nothing(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, OPTIN)
+    response = client.post(f"/widget/{key}/optin", data={
+        "phone": "912 345 678", "consent": "1", "website": "http://spam.example"})
+    assert response.status_code == 201  # a bot learns nothing
+    assert count_rows(app, ConsentEntry) == 0 and count_rows(app, Customer) == 0
+
+
+def test_optin_is_rate_limited(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, OPTIN)
+    codes = [client.post(f"/widget/{key}/optin", data={"phone": "912345678"}).status_code
+             for _ in range(views.OPTINS_PER_MINUTE + 2)]
+    assert codes == [400] * views.OPTINS_PER_MINUTE + [429, 429]
+    valid = client.post(f"/widget/{key}/optin", data={"phone": "912345678", "consent": "1"})
+    assert valid.status_code == 429
+    assert count_rows(app, ConsentEntry) == 0
+
+
+def test_optin_is_404_when_the_store_offers_none(app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, {})
+    assert client.post(f"/widget/{key}/optin",
+                       data={"phone": "912345678", "consent": "1"}).status_code == 404
+
+
+def test_the_shipped_script_is_the_source_without_its_comments() -> None:
+    from widget import assets
+
+    source = assets.SCRIPT_PATH.read_text(encoding="utf-8")
+    # compact() is only safe while the source has no template literals or continuations.
+    assert "`" not in source
+    assert not any(line.rstrip().endswith("\\") for line in source.splitlines())
+    shipped = assets.compact(source)
+    assert len(shipped) < len(source)
+    code = [line.strip() for line in source.splitlines()
+            if line.strip() and not line.strip().startswith(("//", "/*", "*"))]
+    assert [line for line in shipped.splitlines()] == code[len(code) - len(shipped.splitlines()):]

@@ -1,0 +1,57 @@
+"""GET /t/<token>: the tracking button of shipping messages, redirected to the carrier.
+
+The token is random, minted once per order (plugin.pipeline.orders keeps it in the order snapshot),
+so the URL in a shopper's chat names no store, order or id and cannot be guessed; the
+carrier's link may change later (a new shipment) and the button still leads to the latest.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Flask, abort, redirect
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from plugin.infra import db
+from plugin.models import Order
+from plugin.pipeline.orders import TOKEN_KEY
+
+blueprint = Blueprint("tracking_link", __name__)
+
+# What secrets.token_urlsafe(16) produces; anything else is refused before a query.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def find_order(token: str) -> Order | None:
+    """The order whose tracking token this is, or None."""
+    if not _TOKEN.match(token):
+        return None
+    return db.session().scalars(
+        select(Order).where(Order.snapshot[TOKEN_KEY].as_string() == token).limit(1)).first()
+
+
+def destination(order: Order) -> str:
+    """Where the order's tracking button leads: the carrier's tracking page, else the
+    store's order status page; '' when there is neither (or only a non-http link)."""
+    for url in ((order.tracking or {}).get("url"), (order.snapshot or {}).get("status_url")):
+        if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
+            return url
+    return ""
+
+
+@blueprint.get("/t/<token>")
+def follow(token: str) -> ResponseReturnValue:
+    """302 to the order's tracking page; 404 for an unknown token or an order without one."""
+    order = find_order(token)
+    url = destination(order) if order is not None else ""
+    if not url:
+        abort(404)
+    response = redirect(url, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the tracking redirect."""
+    app.register_blueprint(blueprint)
