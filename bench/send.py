@@ -121,7 +121,7 @@ def drain(environ: dict[str, str], ids: list[int], threads: int, seconds: float 
     os.environ.update(environ)
     from plugin import create_app
     from plugin.infra import queue
-    from plugin.pipeline import send as sending
+    from plugin.pipeline import send
 
     app = create_app()
     stop_at = time.monotonic() + seconds if seconds else None
@@ -135,7 +135,7 @@ def drain(environ: dict[str, str], ids: list[int], threads: int, seconds: float 
         while (row_id := scheduler.take()) is not None:
             try:
                 with app.app_context():
-                    sending.send_message(row_id)
+                    send.send_message(row_id)
             except Exception as error:  # noqa: BLE001 - counted and reported, never hidden
                 failures.append(f"message {row_id}: {error.__class__.__name__}: {error}")
 

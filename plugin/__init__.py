@@ -32,33 +32,29 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from plugin import auth, cli, demo
-    from plugin.admin import home as admin
-    from plugin.admin import journeys as journeys_admin
-    from plugin.admin import messages as message_log
-    from plugin.admin import whatsapp as whatsapp_admin
-    from plugin.infra import crypto, db, health, queue, ratelimit
-    from plugin.infra import responses as http
+    from plugin.admin import home, journeys, messages, whatsapp
+    from plugin.infra import crypto, db, health, queue, ratelimit, responses
     from plugin.platforms import shopify, woocommerce
     from webhooks import init_app as init_webhooks
     from widget import init_app as init_widget
-    from widget import links as tracking_link
+    from widget import links
 
     crypto.init_app(app)
     db.init_app(app)
     queue.init_app(app)
     ratelimit.init_app(app)
-    http.init_app(app)
+    responses.init_app(app)
     health.init_app(app)
     auth.init_app(app)
     init_webhooks(app)
     init_widget(app)
-    admin.init_app(app)
+    home.init_app(app)
     shopify.init_app(app)
     woocommerce.init_app(app)
     demo.init_app(app)
-    tracking_link.init_app(app)
-    journeys_admin.init_app(app)
-    message_log.init_app(app)
-    whatsapp_admin.init_app(app)
+    links.init_app(app)
+    journeys.init_app(app)
+    messages.init_app(app)
+    whatsapp.init_app(app)
     cli.init_app(app)
     return app

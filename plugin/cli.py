@@ -75,12 +75,12 @@ def db_revision(message: str, autogenerate: bool) -> None:
 def worker(threads: int) -> None:
     """Run a queue consumer (with the sweeper and relay) until SIGINT or SIGTERM."""
     from plugin.infra.queue import huey
-    from plugin.pipeline import sweep as sweeper
+    from plugin.pipeline import sweep
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["STORECHAT"]
     stop = threading.Event()
-    sweeper.start_threads(app, stop)
+    sweep.start_threads(app, stop)
     consumer = huey().create_consumer(
         workers=threads, worker_type="thread", periodic=False,
         initial_delay=0.05, max_delay=POLL_MAX_DELAY_SECONDS, backoff=1.2,
@@ -97,9 +97,9 @@ def worker(threads: int) -> None:
 @with_appcontext
 def sweep_once() -> None:
     """Re-enqueue lost events and messages once (workers do this on their own)."""
-    from plugin.pipeline import sweep as sweeper
+    from plugin.pipeline import sweep
 
-    report = sweeper.sweep()
+    report = sweep.sweep()
     click.echo(f"re-enqueued {report.events} events and {report.messages} messages")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from plugin.demo import store as demo_store
+from plugin.demo import store
 from plugin.infra import db
 from plugin.models import WhatsAppAccount
 
@@ -13,7 +13,7 @@ def test_stores_list_and_connect_whatsapp(app: Flask) -> None:
     runner = app.test_cli_runner()
     assert "no stores yet" in runner.invoke(args=["stores", "list"]).output
     with app.app_context(), db.transaction() as session:
-        key = demo_store.get_or_create(session).key
+        key = store.get_or_create(session).key
     listed = runner.invoke(args=["stores", "list"]).output
     assert key in listed and "sandbox" in listed
     result = runner.invoke(args=["stores", "connect-whatsapp", key, "--phone-number-id", "555",

@@ -38,10 +38,9 @@ from werkzeug.datastructures import MultiDict
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.phones import to_e164
-from plugin.infra import db
-from plugin.infra import responses as http
+from plugin.infra import db, responses
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
-from widget import settings as widget_settings
+from widget import settings
 from widget.i18n import LANGUAGES, language
 
 blueprint = protect(Blueprint("widget_designer", __name__))
@@ -135,8 +134,8 @@ def _choice(form: Form, name: str, choices: tuple[str, ...] | list[str], message
 def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
     agents = []
     rows = [a for a in form.agents if any(v.strip() for v in a.values())]
-    if len(rows) > widget_settings.MAX_AGENTS:
-        form.errors["agents"] = f"At most {widget_settings.MAX_AGENTS} agents."
+    if len(rows) > settings.MAX_AGENTS:
+        form.errors["agents"] = f"At most {settings.MAX_AGENTS} agents."
     for index, row in enumerate(rows):
         name, phone, role = row["name"].strip(), row["phone"].strip(), row["role"].strip()
         problems = []
@@ -167,8 +166,8 @@ def _hours(form: Form) -> dict[str, list[list[str]]]:
         for part in (p for p in text.split(",") if p.strip()) if text else []:
             match = _SPAN.match(part)
             start, end = (m.zfill(5) for m in match.groups()) if match else ("", "")
-            if not match or widget_settings.TIME_PATTERN.match(start) is None \
-                    or widget_settings.TIME_PATTERN.match(end) is None or start >= end:
+            if not match or settings.TIME_PATTERN.match(start) is None \
+                    or settings.TIME_PATTERN.match(end) is None or start >= end:
                 form.errors[f"hours-{day}"] = (f"{DAY_NAMES[day]}: write spans like 09:00-13:00, "
                                                "14:00-18:00 (24-hour clock, start before end).")
                 break
@@ -181,8 +180,8 @@ def _hours(form: Form) -> dict[str, list[list[str]]]:
 
 def _patterns(form: Form, name: str) -> list[str]:
     patterns = _lines(form.values[name])
-    if len(patterns) > widget_settings.MAX_PATTERNS:
-        form.errors[name] = f"At most {widget_settings.MAX_PATTERNS} patterns."
+    if len(patterns) > settings.MAX_PATTERNS:
+        form.errors[name] = f"At most {settings.MAX_PATTERNS} patterns."
     elif any(len(p) > 200 for p in patterns):
         form.errors[name] = "A pattern has at most 200 characters."
     elif any(not p.startswith(("/", "*")) for p in patterns):
@@ -207,7 +206,7 @@ def read_form(data: MultiDict[str, str],
     form = Form(values=values, agents=agents, hours=hours)
 
     color = values["color"].strip()
-    if not widget_settings.COLOR_PATTERN.match(color):
+    if not settings.COLOR_PATTERN.match(color):
         form.errors["color"] = "Use a colour written as #RRGGBB, e.g. #0B7A5C."
     timezone = values["timezone"].strip()
     if timezone and timezone not in timezones():
@@ -216,9 +215,9 @@ def read_form(data: MultiDict[str, str],
         "position": _choice(form, "position", ("start", "end"), "Choose a side."),
         "color": color,
         "lang": _choice(form, "lang", ("", *LANGUAGES), "Choose a language from the list."),
-        "greeting": _text(form, "greeting", widget_settings.TEXT_LIMIT),
+        "greeting": _text(form, "greeting", settings.TEXT_LIMIT),
         "cta": _text(form, "cta", 60),
-        "away": _text(form, "away", widget_settings.TEXT_LIMIT),
+        "away": _text(form, "away", settings.TEXT_LIMIT),
         "agents": _agents(form, country),
         "hours": _hours(form),
         "show_on": _patterns(form, "show_on"),
@@ -226,12 +225,12 @@ def read_form(data: MultiDict[str, str],
         "devices": _choice(form, "devices", ("all", "mobile", "desktop"), "Choose devices."),
         "delay": _number(form, "delay", 0, 600, "seconds"),
         "scroll": _number(form, "scroll", 0, 100, "percent"),
-        "message": _text(form, "message", widget_settings.MESSAGE_LIMIT),
+        "message": _text(form, "message", settings.MESSAGE_LIMIT),
         "optin": {
             "enabled": values["optin_enabled"] == "1",
-            "purpose": _choice(form, "optin_purpose", widget_settings.OPTIN_PURPOSES,
+            "purpose": _choice(form, "optin_purpose", settings.OPTIN_PURPOSES,
                                "Choose what shoppers sign up for."),
-            "text": _text(form, "optin_text", widget_settings.TEXT_LIMIT),
+            "text": _text(form, "optin_text", settings.TEXT_LIMIT),
         },
     }
     if raw["optin"]["enabled"] and not raw["optin"]["text"]:
@@ -296,8 +295,8 @@ def _preview_config(store: Store, raw: dict[str, Any], timezone: str) -> dict[st
     """config.json for the form's values, as a storefront page would get it, shown always:
     the preview ignores the on/off switch, page and device rules and timing."""
     draft = WidgetSettings(store_id=store.id, enabled=True,
-                           settings=widget_settings.clean(raw, store.country))
-    config = widget_settings.public_config(store, draft, _accounts(store))
+                           settings=settings.clean(raw, store.country))
+    config = settings.public_config(store, draft, _accounts(store))
     if config.get("enabled"):
         config.update(show=[], hide=[], devices="all", delay=0, scroll=0)
         if timezone in timezones():
@@ -318,10 +317,10 @@ def _page(store: Store, form: Form, row: WidgetSettings | None,
         timezones=timezones(), languages=[(code, LANGUAGE_NAMES.get(code, code))
                                           for code in LANGUAGES],
         default_lang=language(store.locale), day_names=DAY_NAMES, purposes=PURPOSE_NAMES,
-        max_agents=widget_settings.MAX_AGENTS, count_days=COUNT_DAYS,
-        default_message=widget_settings.DEFAULTS["message"],
+        max_agents=settings.MAX_AGENTS, count_days=COUNT_DAYS,
+        default_message=settings.DEFAULTS["message"],
     )
-    return body, status, {"Content-Security-Policy": http.admin_csp(style_nonce=nonce)}
+    return body, status, {"Content-Security-Policy": responses.admin_csp(style_nonce=nonce)}
 
 
 @blueprint.get("/stores/<int:store_id>/widget")
@@ -329,7 +328,7 @@ def page(store_id: int) -> ResponseReturnValue:
     """The designer with the saved settings."""
     store = tenancy.get_or_404(Store, store_id)
     row = _settings_row(store)
-    cleaned = widget_settings.clean(row.settings if row else {}, store.country)
+    cleaned = settings.clean(row.settings if row else {}, store.country)
     form = _form_from_settings(cleaned, row.enabled if row else True, store.timezone or "")
     return _page(store, form, row)
 
@@ -342,7 +341,7 @@ def save(store_id: int) -> ResponseReturnValue:
     row = _settings_row(store)
     if form.errors:
         return _page(store, form, row, 400)
-    cleaned = widget_settings.clean(raw, store.country)
+    cleaned = settings.clean(raw, store.country)
     with db.transaction() as session:
         row = session.scalars(tenancy.scoped(select(WidgetSettings), WidgetSettings)
                               .where(WidgetSettings.store_id == store.id)).first()

@@ -22,7 +22,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from adapters.shopify import payloads as p
+from adapters.fields import money, optional_money, text
+from adapters.shopify import payloads
 from plugin.domain.events import (
     CheckoutEvent,
     ComplianceEvent,
@@ -90,53 +91,53 @@ def parse_event(topic: str, body: bytes) -> DomainEvent | None:
 
 # Orders, fulfillments, refunds ---------------------------------------------------------------
 
-def _order(topic: str, data: p.Raw) -> OrderEvent:
-    customer = p.obj(data.get("customer"), "customer")
-    billing = p.obj(data.get("billing_address"), "billing_address")
-    shipping = p.obj(data.get("shipping_address"), "shipping_address")
-    default = p.obj(customer.get("default_address"), "default_address")
-    country = p.country_of(shipping, billing, default)
-    phone = p.first_e164([(customer.get("phone"), p.country_of(default) or country),
-                          *p.address_phones(billing, shipping), (data.get("phone"), country)])
+def _order(topic: str, data: payloads.Raw) -> OrderEvent:
+    customer = payloads.obj(data.get("customer"), "customer")
+    billing = payloads.obj(data.get("billing_address"), "billing_address")
+    shipping = payloads.obj(data.get("shipping_address"), "shipping_address")
+    default = payloads.obj(customer.get("default_address"), "default_address")
+    country = payloads.country_of(shipping, billing, default)
+    phone = payloads.first_e164([(customer.get("phone"), payloads.country_of(default) or country),
+                          *payloads.address_phones(billing, shipping), (data.get("phone"), country)])
     email = data.get("email") or data.get("contact_email")
-    gateways = [p.text(name) for name in _list(data.get("payment_gateway_names"))]
-    fulfillments = p.objects(data.get("fulfillments"), "fulfillments")
-    sent = [f for f in fulfillments if p.text(f.get("status")) not in UNSHIPPED_FULFILLMENT_STATES]
-    shipped = [t for t in (p.tracking(f) for f in sent) if t]
-    financial = p.text(data.get("financial_status"))
+    gateways = [text(name) for name in _list(data.get("payment_gateway_names"))]
+    fulfillments = payloads.objects(data.get("fulfillments"), "fulfillments")
+    sent = [f for f in fulfillments if text(f.get("status")) not in UNSHIPPED_FULFILLMENT_STATES]
+    shipped = [t for t in (payloads.tracking(f) for f in sent) if t]
+    financial = text(data.get("financial_status"))
     return OrderEvent(
         kind=ORDER_TOPICS[topic],
-        order_id=p.ident(data.get("id"), "order id"),
+        order_id=payloads.ident(data.get("id"), "order id"),
         number=_order_number(data),
         status=_order_status(data),
-        currency=p.text(data.get("currency")),
-        total=p.money(data.get("total_price"), "total_price"),
-        customer=(p.customer_ref(customer, phone=phone, email=email,
+        currency=text(data.get("currency")),
+        total=money(data.get("total_price"), "total_price"),
+        customer=(payloads.customer_ref(customer, phone=phone, email=email,
                                  names_from=billing or shipping,
                                  locale=data.get("customer_locale"))
                   if customer or phone or email else None),
-        payment_gateway=", ".join(filter(None, gateways)) or p.text(data.get("gateway")),
-        line_items=p.line_items(data.get("line_items")),
+        payment_gateway=", ".join(filter(None, gateways)) or text(data.get("gateway")),
+        line_items=payloads.line_items(data.get("line_items")),
         tracking=shipped[-1] if shipped else None,  # the latest shipment
-        status_url=p.text(data.get("order_status_url")),
+        status_url=text(data.get("order_status_url")),
         awaiting_payment=financial == "pending" and not data.get("cancelled_at"),
-        shipment_status=p.text(sent[-1].get("shipment_status")) if sent else "",
+        shipment_status=text(sent[-1].get("shipment_status")) if sent else "",
     )
 
 
-def _order_number(data: p.Raw, *, fulfillment: bool = False) -> str:
+def _order_number(data: payloads.Raw, *, fulfillment: bool = False) -> str:
     """`order_number`, else the name without '#'; a fulfillment's name '#1001.1' gives '1001'."""
-    number = p.optional_ident(data.get("order_number"), "order_number")
+    number = payloads.optional_ident(data.get("order_number"), "order_number")
     if number:
         return number
-    name = p.text(data.get("name")).strip().lstrip("#")
+    name = text(data.get("name")).strip().lstrip("#")
     return name.rsplit(".", 1)[0] if fulfillment else name
 
 
-def _order_status(data: p.Raw) -> str:
+def _order_status(data: payloads.Raw) -> str:
     """One word for the order's state, from cancelled_at and the two Shopify statuses."""
-    financial = p.text(data.get("financial_status"))
-    fulfillment = p.text(data.get("fulfillment_status"))
+    financial = text(data.get("financial_status"))
+    fulfillment = text(data.get("fulfillment_status"))
     if data.get("cancelled_at"):
         return "cancelled"
     if financial in ("refunded", "voided"):
@@ -150,142 +151,142 @@ def _order_status(data: p.Raw) -> str:
     return financial or "open"  # pending, authorized, expired, or nothing said
 
 
-def _fulfillment(topic: str, data: p.Raw) -> OrderEvent:
-    state = p.text(data.get("status"))
-    shipment = p.text(data.get("shipment_status"))
+def _fulfillment(topic: str, data: payloads.Raw) -> OrderEvent:
+    state = text(data.get("status"))
+    shipment = text(data.get("shipment_status"))
     if state in UNSHIPPED_FULFILLMENT_STATES:
         kind = EventKind.ORDER_UPDATED
     else:
         kind = SHIPMENT_KINDS.get(shipment, EventKind.ORDER_FULFILLED)
     return OrderEvent(
         kind=kind,
-        order_id=p.ident(data.get("order_id"), "order_id"),
+        order_id=payloads.ident(data.get("order_id"), "order_id"),
         number=_order_number(data, fulfillment=True),
         status=shipment or state,
         currency="",  # not in a fulfillment body: filled from the order snapshot
         total=Decimal("0"),
-        line_items=p.line_items(data.get("line_items")),
-        tracking=p.tracking(data),
+        line_items=payloads.line_items(data.get("line_items")),
+        tracking=payloads.tracking(data),
         shipment_status=shipment,
     )
 
 
-def _refund(topic: str, data: p.Raw) -> OrderEvent:
-    refunded = [t for t in p.objects(data.get("transactions"), "transactions")
-                if p.text(t.get("kind")) in ("refund", "")
-                and p.text(t.get("status")) not in ("failure", "error")]
-    lines = p.objects(data.get("refund_line_items"), "refund_line_items")
+def _refund(topic: str, data: payloads.Raw) -> OrderEvent:
+    refunded = [t for t in payloads.objects(data.get("transactions"), "transactions")
+                if text(t.get("kind")) in ("refund", "")
+                and text(t.get("status")) not in ("failure", "error")]
+    lines = payloads.objects(data.get("refund_line_items"), "refund_line_items")
     return OrderEvent(
         kind=EventKind.ORDER_REFUNDED,
-        order_id=p.ident(data.get("order_id"), "order_id"),
+        order_id=payloads.ident(data.get("order_id"), "order_id"),
         number="",
         status="refunded",
-        currency=next((p.text(t.get("currency")) for t in refunded if p.text(t.get("currency"))),
+        currency=next((text(t.get("currency")) for t in refunded if text(t.get("currency"))),
                       ""),
-        total=sum((p.money(t.get("amount"), "transaction amount", Decimal("0"))
+        total=sum((money(t.get("amount"), "transaction amount", Decimal("0"))
                    for t in refunded), Decimal("0")),
-        line_items=p.line_items([{**p.obj(line.get("line_item"), "line_item"),
+        line_items=payloads.line_items([{**payloads.obj(line.get("line_item"), "line_item"),
                                   "quantity": line.get("quantity")} for line in lines]),
     )
 
 
 # Checkouts, products, stock ------------------------------------------------------------------
 
-def _checkout(topic: str, data: p.Raw) -> CheckoutEvent:
-    customer = p.obj(data.get("customer"), "customer")
-    billing = p.obj(data.get("billing_address"), "billing_address")
-    shipping = p.obj(data.get("shipping_address"), "shipping_address")
-    country = p.country_of(shipping, billing, p.obj(customer.get("default_address"), "address"))
-    phone = p.first_e164([(data.get("phone"), country), *p.address_phones(shipping, billing),
+def _checkout(topic: str, data: payloads.Raw) -> CheckoutEvent:
+    customer = payloads.obj(data.get("customer"), "customer")
+    billing = payloads.obj(data.get("billing_address"), "billing_address")
+    shipping = payloads.obj(data.get("shipping_address"), "shipping_address")
+    country = payloads.country_of(shipping, billing, payloads.obj(customer.get("default_address"), "address"))
+    phone = payloads.first_e164([(data.get("phone"), country), *payloads.address_phones(shipping, billing),
                           (data.get("sms_marketing_phone"), country),
                           (customer.get("phone"), country)])
-    checkout_id = (p.optional_ident(data.get("id"), "checkout id")
-                   or p.ident(data.get("token"), "checkout token"))
+    checkout_id = (payloads.optional_ident(data.get("id"), "checkout id")
+                   or payloads.ident(data.get("token"), "checkout token"))
     return CheckoutEvent(
         kind=EventKind.CHECKOUT_UPDATED,
         checkout_id=checkout_id,
-        currency=p.text(data.get("currency")) or p.text(data.get("presentment_currency")),
-        total=p.money(data.get("total_price"), "total_price", Decimal("0")),
-        customer=(p.customer_ref(customer, phone=phone, email=data.get("email"),
+        currency=text(data.get("currency")) or text(data.get("presentment_currency")),
+        total=money(data.get("total_price"), "total_price", Decimal("0")),
+        customer=(payloads.customer_ref(customer, phone=phone, email=data.get("email"),
                                  names_from=shipping or billing,
                                  locale=data.get("customer_locale"))
                   if customer or phone or data.get("email") else None),
-        recovery_url=p.text(data.get("abandoned_checkout_url")),
+        recovery_url=text(data.get("abandoned_checkout_url")),
         completed=bool(data.get("completed_at")),
-        line_items=p.line_items(data.get("line_items")),
+        line_items=payloads.line_items(data.get("line_items")),
     )
 
 
-def _product(topic: str, data: p.Raw) -> ProductEvent:
+def _product(topic: str, data: payloads.Raw) -> ProductEvent:
     kind = EventKind.PRODUCT_DELETED if topic == "products/delete" else EventKind.PRODUCT_CHANGED
     return ProductEvent(
         kind=kind,
-        product_id=p.ident(data.get("id"), "product id"),
-        title=p.text(data.get("title")),
-        status=p.text(data.get("status")),
-        handle=p.text(data.get("handle")),
+        product_id=payloads.ident(data.get("id"), "product id"),
+        title=text(data.get("title")),
+        status=text(data.get("status")),
+        handle=text(data.get("handle")),
         variants=tuple(
             Variant(
-                variant_id=p.ident(v.get("id"), "variant id"),
-                title=p.text(v.get("title")),
-                sku=p.text(v.get("sku")),
-                price=p.optional_money(v.get("price"), "variant price"),
-                inventory_item_id=p.optional_ident(v.get("inventory_item_id"), "inventory item"),
-                inventory_quantity=p.count(v.get("inventory_quantity"), "inventory_quantity"),
+                variant_id=payloads.ident(v.get("id"), "variant id"),
+                title=text(v.get("title")),
+                sku=text(v.get("sku")),
+                price=optional_money(v.get("price"), "variant price"),
+                inventory_item_id=payloads.optional_ident(v.get("inventory_item_id"), "inventory item"),
+                inventory_quantity=payloads.count(v.get("inventory_quantity"), "inventory_quantity"),
             )
-            for v in p.objects(data.get("variants"), "variants")
+            for v in payloads.objects(data.get("variants"), "variants")
         ),
     )
 
 
-def _stock(topic: str, data: p.Raw) -> StockEvent:
+def _stock(topic: str, data: payloads.Raw) -> StockEvent:
     return StockEvent(
         kind=EventKind.STOCK_CHANGED,
-        inventory_item_id=p.ident(data.get("inventory_item_id"), "inventory_item_id"),
-        location_id=p.ident(data.get("location_id"), "location_id"),
-        available=p.count(data.get("available"), "available"),
+        inventory_item_id=payloads.ident(data.get("inventory_item_id"), "inventory_item_id"),
+        location_id=payloads.ident(data.get("location_id"), "location_id"),
+        available=payloads.count(data.get("available"), "available"),
     )
 
 
 # Customers and consent -----------------------------------------------------------------------
 
-def _customer(topic: str, data: p.Raw) -> CustomerEvent:
-    addresses = p.objects(data.get("addresses"), "addresses")
-    default = p.obj(data.get("default_address"), "default_address") or next(iter(addresses), {})
-    country = p.country_of(default, *addresses)
-    phone = p.first_e164([(data.get("phone"), country), *p.address_phones(default, *addresses)])
+def _customer(topic: str, data: payloads.Raw) -> CustomerEvent:
+    addresses = payloads.objects(data.get("addresses"), "addresses")
+    default = payloads.obj(data.get("default_address"), "default_address") or next(iter(addresses), {})
+    country = payloads.country_of(default, *addresses)
+    phone = payloads.first_e164([(data.get("phone"), country), *payloads.address_phones(default, *addresses)])
     sms = data.get("sms_marketing_consent")
     consent_topic = topic == "customers_marketing_consent/update"
     if consent_topic and not isinstance(sms, dict):
         raise ValueError("sms_marketing_consent is missing")
     return CustomerEvent(
         kind=EventKind.CONSENT_CHANGED if consent_topic else EventKind.CUSTOMER_CHANGED,
-        customer=p.customer_ref({**data, "id": p.ident(data.get("id"), "customer id")},
+        customer=payloads.customer_ref({**data, "id": payloads.ident(data.get("id"), "customer id")},
                                 phone=phone, names_from=default),
-        consent=_sms_consent(p.obj(sms, "sms_marketing_consent")) if sms else None,
+        consent=_sms_consent(payloads.obj(sms, "sms_marketing_consent")) if sms else None,
     )
 
 
-def _sms_consent(sms: p.Raw) -> ConsentChange:
+def _sms_consent(sms: payloads.Raw) -> ConsentChange:
     return ConsentChange(
         channel="sms",
-        granted=p.text(sms.get("state")) == "subscribed",
-        source=p.text(sms.get("opt_in_level")),
-        occurred_at=p.text(sms.get("consent_updated_at")),
+        granted=text(sms.get("state")) == "subscribed",
+        source=text(sms.get("opt_in_level")),
+        occurred_at=text(sms.get("consent_updated_at")),
     )
 
 
 # The store and privacy requests --------------------------------------------------------------
 
-def _store(topic: str, data: p.Raw) -> StoreEvent:
+def _store(topic: str, data: payloads.Raw) -> StoreEvent:
     kind = EventKind.APP_UNINSTALLED if topic == "app/uninstalled" else EventKind.SHOP_UPDATED
     return StoreEvent(
         kind=kind,
-        name=p.text(data.get("name")),
-        currency=p.text(data.get("currency")),
-        country=p.text(data.get("country_code")) or p.text(data.get("country")),
-        timezone=p.text(data.get("iana_timezone")),
-        locale=p.text(data.get("primary_locale")),
+        name=text(data.get("name")),
+        currency=text(data.get("currency")),
+        country=text(data.get("country_code")) or text(data.get("country")),
+        timezone=text(data.get("iana_timezone")),
+        locale=text(data.get("primary_locale")),
     )
 
 
@@ -296,18 +297,18 @@ _COMPLIANCE_KINDS = {
 }
 
 
-def _compliance(topic: str, data: p.Raw) -> ComplianceEvent:
+def _compliance(topic: str, data: payloads.Raw) -> ComplianceEvent:
     """A privacy request. The phone is E.164 when it can be read as such, else kept as sent,
     so that erasure can still match it; the shop is named by the delivery's headers."""
-    customer = p.obj(data.get("customer"), "customer")
+    customer = payloads.obj(data.get("customer"), "customer")
     event = ComplianceEvent(
         kind=_COMPLIANCE_KINDS[topic],
-        customer_platform_id=p.optional_ident(customer.get("id"), "customer id"),
-        phone=to_e164(p.text(customer.get("phone"))) or p.text(customer.get("phone")).strip(),
-        email=p.text(customer.get("email")).strip(),
-        order_ids=tuple(p.ident(order_id, "order id") for order_id in
+        customer_platform_id=payloads.optional_ident(customer.get("id"), "customer id"),
+        phone=to_e164(text(customer.get("phone"))) or text(customer.get("phone")).strip(),
+        email=text(customer.get("email")).strip(),
+        order_ids=tuple(payloads.ident(order_id, "order id") for order_id in
                         _list(data.get("orders_to_redact") or data.get("orders_requested"))),
-        request_id=p.optional_ident(p.obj(data.get("data_request"), "data_request").get("id"),
+        request_id=payloads.optional_ident(payloads.obj(data.get("data_request"), "data_request").get("id"),
                                     "data_request id"),
     )
     if topic != "shop/redact" and not (event.customer_platform_id or event.phone or event.email):
@@ -323,7 +324,7 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
-_Builder = Callable[[str, p.Raw], DomainEvent]
+_Builder = Callable[[str, payloads.Raw], DomainEvent]
 
 _BUILDERS: dict[str, _Builder] = {
     **{topic: _order for topic in ORDER_TOPICS},

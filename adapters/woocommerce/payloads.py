@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Iterable
 
-from adapters.fields import money, optional_money, text
+from adapters.fields import money, text
 from plugin.domain.events import CustomerRef, LineItem, Tracking
 from plugin.domain.phones import to_e164
 

@@ -103,7 +103,8 @@ import json
 from decimal import Decimal
 from typing import Any, Callable
 
-from adapters.woocommerce import payloads as p
+from adapters.fields import money, optional_money, text
+from adapters.woocommerce import payloads
 from plugin.domain.events import (
     CheckoutEvent,
     ConsentChange,
@@ -172,15 +173,15 @@ def cart_consent(body: bytes) -> ConsentChange | None:
 
 def order_consent(body: bytes) -> ConsentChange | None:
     """The WhatsApp marketing consent the companion plugin stored on an order; None if none."""
-    meta = p.meta_values(_load("order.created", body).get("meta_data"))
-    answer = p.text(meta.get(ORDER_CONSENT_KEY)).strip().lower()
+    meta = payloads.meta_values(_load("order.created", body).get("meta_data"))
+    answer = text(meta.get(ORDER_CONSENT_KEY)).strip().lower()
     if answer not in ("yes", "no"):
         return None
     return _consent({"marketing": answer == "yes",
-                     "text": p.text(meta.get(ORDER_CONSENT_TEXT_KEY))})
+                     "text": text(meta.get(ORDER_CONSENT_TEXT_KEY))})
 
 
-def _load(topic: str, body: bytes) -> p.Raw:
+def _load(topic: str, body: bytes) -> payloads.Raw:
     try:
         data = json.loads(body)  # also undoes WordPress's `\/` escaping and a UTF-8 BOM
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -190,7 +191,7 @@ def _load(topic: str, body: bytes) -> p.Raw:
     return data
 
 
-def _is_wp_error(data: p.Raw) -> bool:
+def _is_wp_error(data: payloads.Raw) -> bool:
     """A serialised WP_Error / REST error instead of a resource."""
     return "id" not in data and ("errors" in data or ("code" in data and "message" in data))
 
@@ -203,24 +204,24 @@ UNPLACED_STATUSES = frozenset({"checkout-draft"})
 UNPAID_STATUSES = frozenset({"pending", "on-hold"})
 
 
-def _order(topic: str, data: p.Raw) -> OrderEvent | None:
+def _order(topic: str, data: payloads.Raw) -> OrderEvent | None:
     deleted = topic == "order.deleted"
     if _is_wp_error(data) or (not deleted and "status" not in data and "total" not in data):
         return None
-    order_id = p.ident(data.get("id"), "order id")
+    order_id = payloads.ident(data.get("id"), "order id")
     status = data.get("status")
     if status is not None and not isinstance(status, str):
         raise ValueError("status is not a string")
-    billing = p.obj(data.get("billing"), "billing")
-    shipping = p.obj(data.get("shipping"), "shipping")
-    email = p.text(billing.get("email")).strip() or None
-    phone = (p.e164(billing.get("phone"), billing.get("country"), shipping.get("country"))
-             or p.e164(shipping.get("phone"), shipping.get("country"), billing.get("country")))
-    names = billing if (p.text(billing.get("first_name")) or p.text(billing.get("last_name"))) \
+    billing = payloads.obj(data.get("billing"), "billing")
+    shipping = payloads.obj(data.get("shipping"), "shipping")
+    email = text(billing.get("email")).strip() or None
+    phone = (payloads.e164(billing.get("phone"), billing.get("country"), shipping.get("country"))
+             or payloads.e164(shipping.get("phone"), shipping.get("country"), billing.get("country")))
+    names = billing if (text(billing.get("first_name")) or text(billing.get("last_name"))) \
         else shipping
-    platform_id = p.customer_platform_id(data.get("customer_id"), email, phone,
+    platform_id = payloads.customer_platform_id(data.get("customer_id"), email, phone,
                                          billing.get("phone"))
-    meta = p.meta_values(data.get("meta_data"))
+    meta = payloads.meta_values(data.get("meta_data"))
     kind = ORDER_TOPICS[topic]
     if kind is EventKind.ORDER_PLACED and status in UNPLACED_STATUSES:
         # The block checkout creates its draft as an order: not placed until it leaves it.
@@ -229,44 +230,44 @@ def _order(topic: str, data: p.Raw) -> OrderEvent | None:
         kind=kind,
         order_id=order_id,
         # Left empty on a bare delete so processing keeps the stored (possibly custom) number.
-        number=p.text(data.get("number")).strip() or ("" if deleted else order_id),
+        number=text(data.get("number")).strip() or ("" if deleted else order_id),
         status=DELETED_STATUS if deleted else (status or ""),
-        currency=p.text(data.get("currency")).strip(),
-        total=p.money(data.get("total"), "total", _TOTAL_ZERO if deleted else None),
-        customer=p.customer_ref(platform_id, first_name=names.get("first_name"),
+        currency=text(data.get("currency")).strip(),
+        total=money(data.get("total"), "total", _TOTAL_ZERO if deleted else None),
+        customer=payloads.customer_ref(platform_id, first_name=names.get("first_name"),
                                 last_name=names.get("last_name"), phone=phone, email=email,
-                                locale=p.locale(meta)),
-        payment_gateway=p.text(data.get("payment_method")).strip(),
-        line_items=p.line_items(data.get("line_items")),
-        tracking=p.tracking(meta),
+                                locale=payloads.locale(meta)),
+        payment_gateway=text(data.get("payment_method")).strip(),
+        line_items=payloads.line_items(data.get("line_items")),
+        tracking=payloads.tracking(meta),
         status_url="",  # WooCommerce's REST order has no public status page URL
-        payment_url=p.http_url(data.get("payment_url")),
+        payment_url=payloads.http_url(data.get("payment_url")),
         awaiting_payment=None if deleted else (
-            status in UNPAID_STATUSES and not p.text(data.get("date_paid")).strip()),
-        shipment_status=p.shipment_status(meta),
+            status in UNPAID_STATUSES and not text(data.get("date_paid")).strip()),
+        shipment_status=payloads.shipment_status(meta),
     )
 
 
 # Products ------------------------------------------------------------------------------------
 
-def _product(topic: str, data: p.Raw) -> ProductEvent | None:
+def _product(topic: str, data: payloads.Raw) -> ProductEvent | None:
     if _is_wp_error(data):
         return None
-    product_id = p.ident(data.get("id"), "product id")
+    product_id = payloads.ident(data.get("id"), "product id")
     kind = PRODUCT_TOPICS[topic]
-    parent_id = p.optional_ident(data.get("parent_id"), "parent_id")
-    if kind is EventKind.PRODUCT_CHANGED and p.text(data.get("type")) == "variation" and parent_id:
+    parent_id = payloads.optional_ident(data.get("parent_id"), "parent_id")
+    if kind is EventKind.PRODUCT_CHANGED and text(data.get("type")) == "variation" and parent_id:
         return ProductEvent(kind=kind, product_id=parent_id, variants=(_variant(data),))
-    name = p.text(data.get("name")).strip()
+    name = text(data.get("name")).strip()
     if kind is EventKind.PRODUCT_DELETED:
         variants: tuple[Variant, ...] = ()
-    elif p.text(data.get("type")) == "variable" or data.get("variations"):
+    elif text(data.get("type")) == "variable" or data.get("variations"):
         variants = _variations(data.get("variations"))
     else:
         variants = (_variant(data, title=name),)
     return ProductEvent(kind=kind, product_id=product_id, title=name,
-                        status=p.text(data.get("status")).strip(),
-                        handle=p.text(data.get("slug")).strip(), variants=variants)
+                        status=text(data.get("status")).strip(),
+                        handle=text(data.get("slug")).strip(), variants=variants)
 
 
 def _variations(value: Any) -> tuple[Variant, ...]:
@@ -277,33 +278,33 @@ def _variations(value: Any) -> tuple[Variant, ...]:
     if not isinstance(items, list):
         raise ValueError("variations is not an array")
     return tuple(_variant(item) if isinstance(item, dict)
-                 else Variant(variant_id=p.ident(item, "variation id"), title="")
+                 else Variant(variant_id=payloads.ident(item, "variation id"), title="")
                  for item in items)
 
 
-def _variant(data: p.Raw, title: str = "") -> Variant:
-    options = [p.text(a.get("option")).strip()
-               for a in p.objects(data.get("attributes"), "attributes")]
+def _variant(data: payloads.Raw, title: str = "") -> Variant:
+    options = [text(a.get("option")).strip()
+               for a in payloads.objects(data.get("attributes"), "attributes")]
     return Variant(
-        variant_id=p.ident(data.get("id"), "variant id"),
-        title=title or " / ".join(filter(None, options)) or p.text(data.get("name")).strip(),
-        sku=p.text(data.get("sku")).strip(),
-        price=p.optional_money(data.get("price"), "price"),
+        variant_id=payloads.ident(data.get("id"), "variant id"),
+        title=title or " / ".join(filter(None, options)) or text(data.get("name")).strip(),
+        sku=text(data.get("sku")).strip(),
+        price=optional_money(data.get("price"), "price"),
         inventory_quantity=_stock(data),
     )
 
 
-def _stock(data: p.Raw) -> int | None:
+def _stock(data: payloads.Raw) -> int | None:
     """Managed stock as a number; unmanaged stock is unknown (None) unless out of stock (0)."""
-    quantity = p.count(data.get("stock_quantity"), "stock_quantity")
-    if quantity is None and p.text(data.get("stock_status")) == "outofstock":
+    quantity = payloads.count(data.get("stock_quantity"), "stock_quantity")
+    if quantity is None and text(data.get("stock_status")) == "outofstock":
         return 0
     return quantity
 
 
 # The companion plugin's cart events ----------------------------------------------------------
 
-def _cart(topic: str, data: p.Raw) -> CheckoutEvent:
+def _cart(topic: str, data: payloads.Raw) -> CheckoutEvent:
     cart_token = data.get("cart_token")
     if not isinstance(cart_token, str) or not cart_token.strip():
         raise ValueError("cart_token is missing")
@@ -318,27 +319,27 @@ def _cart(topic: str, data: p.Raw) -> CheckoutEvent:
         raise ValueError("completed is not a boolean")
     _consent(data.get("consent"))  # validated here so a bad consent fails the whole event
     email = fields["email"].strip() or None
-    phone = p.e164(fields["phone"], fields["country"])
+    phone = payloads.e164(fields["phone"], fields["country"])
     customer_id = data.get("customer_id")
     if customer_id is not None and (isinstance(customer_id, bool)
                                     or not isinstance(customer_id, int)):
         raise ValueError("customer_id is not an integer")
-    platform_id = p.customer_platform_id(customer_id, email, phone, fields["phone"])
+    platform_id = payloads.customer_platform_id(customer_id, email, phone, fields["phone"])
     return CheckoutEvent(
         kind=EventKind.CHECKOUT_UPDATED,
         checkout_id=cart_token.strip(),
         currency=fields["currency"].strip(),
-        total=p.money(data.get("total"), "total", _TOTAL_ZERO),
-        customer=p.customer_ref(platform_id, first_name=fields["first_name"],
+        total=money(data.get("total"), "total", _TOTAL_ZERO),
+        customer=payloads.customer_ref(platform_id, first_name=fields["first_name"],
                                 last_name=fields["last_name"], phone=phone, email=email,
                                 locale=fields["locale"]),
         recovery_url=fields["restore_url"],
         completed=completed,
-        line_items=p.line_items(data.get("items"), "items"),
+        line_items=payloads.line_items(data.get("items"), "items"),
     )
 
 
-def _string(data: p.Raw, key: str) -> str:
+def _string(data: payloads.Raw, key: str) -> str:
     value = data.get(key)
     if value is None:
         return ""
@@ -350,17 +351,17 @@ def _string(data: p.Raw, key: str) -> str:
 def _consent(value: Any) -> ConsentChange | None:
     if value is None:
         return None
-    consent = p.obj(value, "consent")
+    consent = payloads.obj(value, "consent")
     marketing = consent.get("marketing")
     if not isinstance(marketing, bool):
         raise ValueError("consent.marketing is not a boolean")
-    text = _string(consent, "text")
-    if not marketing and not text.strip():
+    statement = _string(consent, "text")
+    if not marketing and not statement.strip():
         return None  # the box was never shown: no statement, and certainly not an opt-out
-    return ConsentChange(channel="whatsapp", granted=marketing, source=text)
+    return ConsentChange(channel="whatsapp", granted=marketing, source=statement)
 
 
-_Builder = Callable[[str, p.Raw], DomainEvent | None]
+_Builder = Callable[[str, payloads.Raw], DomainEvent | None]
 
 _BUILDERS: dict[str, _Builder] = {
     **{topic: _order for topic in ORDER_TOPICS},

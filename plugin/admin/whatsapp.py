@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.errors import AccountError, SendError
-from plugin.infra import db
-from plugin.infra import responses as http
+from plugin.infra import db, responses
 from plugin.models import Message, Store, Template, WhatsAppAccount
-from plugin.platforms.whatsapp import number as whatsapp_account
+from plugin.platforms.whatsapp import number
 from plugin.platforms.whatsapp.number import ConnectError
 
 blueprint = protect(Blueprint("whatsapp_admin", __name__))
@@ -98,11 +97,11 @@ def _page(store: Store, values: dict[str, str] | None = None,
     account = _account(store)
     body = render_template(
         "whatsapp/number.html", store=store, account=account,
-        default=None if account else whatsapp_account.installation_account(store),
+        default=None if account else number.installation_account(store),
         templates=_templates(store), failed=_failed(store),
         values=values or {}, errors=errors or {},
     )
-    policy = http.ADMIN_CSP.format(ancestors=http.frame_ancestors())
+    policy = responses.ADMIN_CSP.format(ancestors=responses.frame_ancestors())
     return body, status, {"Content-Security-Policy": policy}
 
 
@@ -124,7 +123,7 @@ def connect(store_id: int) -> ResponseReturnValue:
     try:
         with db.transaction() as session:
             owned = session.get(Store, store.id)
-            account = whatsapp_account.connect_number(
+            account = number.connect_number(
                 session, owned, values["phone_number_id"], values["waba_id"],
                 values["access_token"])
             name = account.verified_name or account.display_phone or account.phone_number_id
@@ -151,9 +150,9 @@ def starters(store_id: int) -> ResponseReturnValue:
     public_url = current_app.config["STORECHAT"].public_url
 
     def work(session: Session, account: WhatsAppAccount) -> list[str]:
-        return whatsapp_account.create_starter_templates(
+        return number.create_starter_templates(
             session, account, public_url,
-            languages=whatsapp_account.starter_languages(session.get(Store, store.id)))
+            languages=number.starter_languages(session.get(Store, store.id)))
 
     created = _with_account(store, work)
     if created is None:
@@ -178,8 +177,8 @@ def disconnect(store_id: int) -> ResponseReturnValue:
 
 
 def _sync(store: Store, announce: bool) -> None:
-    def work(session: Session, account: WhatsAppAccount) -> whatsapp_account.SyncResult:
-        return whatsapp_account.sync_templates(session, account)
+    def work(session: Session, account: WhatsAppAccount) -> number.SyncResult:
+        return number.sync_templates(session, account)
 
     result = _with_account(store, work)
     if result is not None and announce:
@@ -193,7 +192,7 @@ def _with_account(store: Store, work: Callable[[Session, WhatsAppAccount], T]) -
     with db.transaction() as session:
         account = session.scalars(select(WhatsAppAccount).where(
             WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)).first()
-        account = account or whatsapp_account.installation_account(store)
+        account = account or number.installation_account(store)
         if account is None:
             flash("Connect a WhatsApp number first.", "error")
             return None

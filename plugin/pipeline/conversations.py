@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import cod_answers as cod
+from plugin.pipeline import cod_answers
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         customer.last_inbound_at = at
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
-    if cod.handle_button(session, store_id, customer, message):
+    if cod_answers.handle_button(session, store_id, customer, message):
         return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
     intent = opt_intent(message.text, message.payload)
     if intent is not None:

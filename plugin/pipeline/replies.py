@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from adapters.whatsapp import messages as whatsapp_messages
+from adapters.whatsapp import messages
 from plugin.domain.journeys import template_payload
 from plugin.domain.phones import wa_recipient
 from plugin.infra import db
@@ -40,7 +40,7 @@ def queue_text(session: Session, store: Store, customer: Customer, text: str, *,
     return insert_ignore(
         session, Message,
         {"store_id": store.id, "customer_id": customer.id, "cause": cause, "step": step,
-         "to": customer.phone_e164, "template": None, "payload": whatsapp_messages.text(to, text),
+         "to": customer.phone_e164, "template": None, "payload": messages.text(to, text),
          "fallback": stand_in, "state": "pending", "attempts": 0, "created_at": now,
          "enqueued_at": now},
         ("store_id", "cause", "step"))

@@ -17,8 +17,8 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import cod_answers as cod
-from plugin.platforms.whatsapp import number as whatsapp_account
+from plugin.pipeline import cod_answers
+from plugin.platforms.whatsapp import number
 from plugin.platforms.woocommerce import reconcile
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,9 @@ def sweep() -> SweepReport:
     # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
     reconcile.enqueue_due(now)
     # Templates are re-read from each connected WABA every few hours (due accounts only).
-    whatsapp_account.enqueue_due_syncs(now)
+    number.enqueue_due_syncs(now)
     # A shopper's COD answer whose job to the store was lost goes out again.
-    cod.enqueue_unapplied(now, stale)
+    cod_answers.enqueue_unapplied(now, stale)
     return SweepReport(events, messages)
 
 

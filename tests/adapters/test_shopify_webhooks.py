@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.shopify import webhooks as shopify
+from adapters.shopify import webhooks
 from adapters.shopify.webhooks import (
     COMPLIANCE_TOPICS,
     HANDLED_TOPICS,
@@ -201,7 +201,7 @@ EXPECTED: dict[str, tuple[type, EventKind | None]] = {
 # shopify-python-api REST responses: (file, resource key, topics). Lists are parsed item by
 # item; products.json is a bare array.
 REST_FILES: list[tuple[str, str | None, tuple[str, ...]]] = [
-    ("order.json", "order", tuple(shopify.ORDER_TOPICS)),
+    ("order.json", "order", tuple(webhooks.ORDER_TOPICS)),
     ("orders.json", "orders", ("orders/updated",)),
     ("customer.json", "customer", ("customers/create", "customers/update")),
     ("product.json", "product", ("products/create", "products/update", "products/delete")),
@@ -525,7 +525,7 @@ def test_a_redact_keeps_a_phone_it_cannot_normalise() -> None:
 def test_the_topic_sets() -> None:
     assert COMPLIANCE_TOPICS == {"customers/data_request", "customers/redact", "shop/redact"}
     assert COMPLIANCE_TOPICS <= HANDLED_TOPICS
-    assert not HANDLED_TOPICS & shopify.IGNORED_TOPICS
+    assert not HANDLED_TOPICS & webhooks.IGNORED_TOPICS
     assert all("/" in topic and topic == topic.lower() for topic in HANDLED_TOPICS)
 
 

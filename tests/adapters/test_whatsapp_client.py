@@ -8,7 +8,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from adapters.whatsapp import messages as wm
+from adapters.whatsapp import messages
 from adapters.whatsapp.client import TEMPLATE_PAGE_SIZE, CloudClient, PhoneNumberInfo
 from plugin.domain.errors import (
     AccountError,
@@ -45,17 +45,17 @@ def world(server) -> Iterator[tuple[FakeGraph, CloudClient]]:  # type: ignore[no
 
 
 BODIES = [
-    wm.text(TO, "Hello", callback_data="storechat:1"),
-    wm.template(TO, "order_confirmation", "en", body=[
-        wm.text_parameter("Ana"), wm.currency_parameter("€5", "EUR", 5000),
-        wm.date_time_parameter("today")]),
-    wm.interactive_list(TO, "Score?", "Open", [wm.Section(rows=[wm.Row(id="1", title="1")])]),
-    wm.reply_buttons(TO, "Confirm?", [wm.ReplyButton(id="y", title="Yes")]),
-    wm.single_product(TO, "123456", "SKU"),
-    wm.multi_product(TO, "123456", "Picks", "For you",
-                     [wm.ProductSection(title="All", product_retailer_ids=["A"])]),
-    wm.location_request(TO, "Where?"),
-    wm.media(TO, "document", "555", caption="Invoice", filename="invoice.pdf"),
+    messages.text(TO, "Hello", callback_data="storechat:1"),
+    messages.template(TO, "order_confirmation", "en", body=[
+        messages.text_parameter("Ana"), messages.currency_parameter("€5", "EUR", 5000),
+        messages.date_time_parameter("today")]),
+    messages.interactive_list(TO, "Score?", "Open", [messages.Section(rows=[messages.Row(id="1", title="1")])]),
+    messages.reply_buttons(TO, "Confirm?", [messages.ReplyButton(id="y", title="Yes")]),
+    messages.single_product(TO, "123456", "SKU"),
+    messages.multi_product(TO, "123456", "Picks", "For you",
+                     [messages.ProductSection(title="All", product_retailer_ids=["A"])]),
+    messages.location_request(TO, "Where?"),
+    messages.media(TO, "document", "555", caption="Invoice", filename="invoice.pdf"),
 ]
 
 
@@ -156,7 +156,7 @@ def test_graph_errors_map_to_classes(world, code, status, error) -> None:  # typ
     fake, client = world
     fake.fail_next(code, status, f"failure {code}")
     with pytest.raises(error) as caught:
-        client.send_message(PNID, TOKEN, wm.text(TO, "hi"))
+        client.send_message(PNID, TOKEN, messages.text(TO, "hi"))
     assert caught.value.code == code
     assert fake.sent == []
 
@@ -182,7 +182,7 @@ def test_a_bad_token_and_an_unknown_id(world) -> None:  # type: ignore[no-untype
 
 def test_a_body_over_a_limit_is_refused_like_meta_does(world) -> None:  # type: ignore[no-untyped-def]
     fake, client = world
-    body = wm.text(TO, "hi")
+    body = messages.text(TO, "hi")
     body["text"]["body"] = "x" * 4097  # past the builder, straight to the API
     with pytest.raises(PermanentError) as caught:
         client.send_message(PNID, TOKEN, body)
@@ -194,7 +194,7 @@ def test_a_slow_answer_is_a_retryable_timeout(world) -> None:  # type: ignore[no
     fake, client = world
     fake.slow_next(1.5)
     with pytest.raises(RetryableError) as caught:
-        client.send_message(PNID, TOKEN, wm.text(TO, "hi"))
+        client.send_message(PNID, TOKEN, messages.text(TO, "hi"))
     assert "in time" in caught.value.reason
 
 
@@ -202,4 +202,4 @@ def test_nobody_listening_is_retryable() -> None:
     with httpx.Client() as http:
         client = CloudClient(http, "http://127.0.0.1:9", "v23.0", timeout=0.5)
         with pytest.raises(RetryableError):
-            client.send_message(PNID, TOKEN, wm.text(TO, "hi"))
+            client.send_message(PNID, TOKEN, messages.text(TO, "hi"))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.whatsapp import messages as wm
+from adapters.whatsapp import messages
 from adapters.whatsapp.messages import (
     MessageLimitError,
     ProductSection,
@@ -32,11 +32,11 @@ def _envelope_ok(body: dict[str, Any], kind: str) -> None:
 
 
 def test_template_with_every_parameter_kind() -> None:
-    body = wm.template(
+    body = messages.template(
         TO, "order_confirmation", "pt_BR",
-        header=[wm.media_parameter("image", "1013859600285441")],
-        body=[wm.text_parameter("Ana"), wm.currency_parameter("€54.80", "EUR", 54_800),
-              wm.date_time_parameter("21 Nov 2026")],
+        header=[messages.media_parameter("image", "1013859600285441")],
+        body=[messages.text_parameter("Ana"), messages.currency_parameter("€54.80", "EUR", 54_800),
+              messages.date_time_parameter("21 Nov 2026")],
         buttons=[TemplateButton(index=0, sub_type="url", value="orders/1001"),
                  TemplateButton(index=1, sub_type="quick_reply", value="stop-marketing")],
         callback_data="storechat:42")
@@ -60,19 +60,19 @@ def test_template_with_every_parameter_kind() -> None:
 
 
 def test_a_template_without_parameters_has_no_components() -> None:
-    body = wm.template(TO, "hello_world", "en_US")
+    body = messages.template(TO, "hello_world", "en_US")
     assert body["template"]["components"] == []
     assert "biz_opaque_callback_data" not in body
 
 
 def test_text_with_preview() -> None:
-    body = wm.text(TO, "See https://shop.example/p/1", preview_url=True)
+    body = messages.text(TO, "See https://shop.example/p/1", preview_url=True)
     _envelope_ok(body, "text")
     assert body["text"] == {"preview_url": True, "body": "See https://shop.example/p/1"}
 
 
 def test_list_message() -> None:
-    body = wm.interactive_list(
+    body = messages.interactive_list(
         TO, "How did we do?", "Choose a score",
         [Section(title="Great", rows=[Row(id="10", title="10 – loved it",
                                           description="Everything was perfect")]),
@@ -90,12 +90,12 @@ def test_list_message() -> None:
 
 
 def test_one_section_needs_no_title() -> None:
-    body = wm.interactive_list(TO, "Pick", "Open", [Section(rows=[Row(id="a", title="A")])])
+    body = messages.interactive_list(TO, "Pick", "Open", [Section(rows=[Row(id="a", title="A")])])
     assert body["interactive"]["action"]["sections"] == [{"rows": [{"id": "a", "title": "A"}]}]
 
 
 def test_reply_buttons() -> None:
-    body = wm.reply_buttons(TO, "Confirm your cash-on-delivery order?",
+    body = messages.reply_buttons(TO, "Confirm your cash-on-delivery order?",
                             [ReplyButton(id="cod:yes", title="Yes, confirm"),
                              ReplyButton(id="cod:no", title="Cancel it")],
                             footer="Order 1001", callback_data="storechat:7")
@@ -106,11 +106,11 @@ def test_reply_buttons() -> None:
 
 
 def test_single_and_multi_product() -> None:
-    single = wm.single_product(TO, "123456", "SKU-1", body="Back in stock!")
+    single = messages.single_product(TO, "123456", "SKU-1", body="Back in stock!")
     _envelope_ok(single, "interactive")
     assert single["interactive"]["action"] == {"catalog_id": "123456",
                                                "product_retailer_id": "SKU-1"}
-    multi = wm.multi_product(TO, "123456", "You may also like", "Picked for you",
+    multi = messages.multi_product(TO, "123456", "You may also like", "Picked for you",
                              [ProductSection(title="Shirts", product_retailer_ids=["A", "B"]),
                               ProductSection(title="Trousers", product_retailer_ids=["C"])])
     _envelope_ok(multi, "interactive")
@@ -120,22 +120,22 @@ def test_single_and_multi_product() -> None:
 
 
 def test_location_request() -> None:
-    body = wm.location_request(TO, "Where should we deliver?")
+    body = messages.location_request(TO, "Where should we deliver?")
     _envelope_ok(body, "interactive")
     assert body["interactive"] == {"type": "location_request_message",
                                    "body": {"text": "Where should we deliver?"},
                                    "action": {"name": "send_location"}}
 
 
-@pytest.mark.parametrize("kind", wm.MEDIA_KINDS)
+@pytest.mark.parametrize("kind", messages.MEDIA_KINDS)
 def test_media_by_uploaded_id(kind: str) -> None:
-    body = wm.media(TO, kind, "555")
+    body = messages.media(TO, kind, "555")
     _envelope_ok(body, kind)
     assert body[kind] == {"id": "555"}
 
 
 def test_document_caption_and_filename() -> None:
-    body = wm.media(TO, "document", "555", caption="Your invoice", filename="invoice-1001.pdf")
+    body = messages.media(TO, "document", "555", caption="Your invoice", filename="invoice-1001.pdf")
     _envelope_ok(body, "document")
     assert body["document"] == {"id": "555", "caption": "Your invoice",
                                 "filename": "invoice-1001.pdf"}
@@ -147,79 +147,79 @@ def _rows(n: int) -> list[Row]:
 
 # Each case: a builder call that breaks one documented limit, and words the error must name.
 LIMITS: list[tuple[str, Callable[[], Any], str]] = [
-    ("text body", lambda: wm.text(TO, "x" * 4097), "4096"),
-    ("empty text", lambda: wm.text(TO, "  "), "required"),
-    ("callback data", lambda: wm.text(TO, "hi", callback_data="x" * 513), "512"),
-    ("recipient", lambda: wm.text("not a number", "hi"), "recipient"),
-    ("11 rows", lambda: wm.interactive_list(TO, "b", "Open", [Section(rows=_rows(11))]),
+    ("text body", lambda: messages.text(TO, "x" * 4097), "4096"),
+    ("empty text", lambda: messages.text(TO, "  "), "required"),
+    ("callback data", lambda: messages.text(TO, "hi", callback_data="x" * 513), "512"),
+    ("recipient", lambda: messages.text("not a number", "hi"), "recipient"),
+    ("11 rows", lambda: messages.interactive_list(TO, "b", "Open", [Section(rows=_rows(11))]),
      "1–10 rows"),
-    ("rows across sections", lambda: wm.interactive_list(
+    ("rows across sections", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(title=f"S{i}", rows=_rows(3)) for i in range(4)]), "10 rows"),
-    ("11 sections", lambda: wm.interactive_list(
+    ("11 sections", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(title=f"S{i}", rows=[Row(id=f"{i}", title="t")])
                           for i in range(11)]), "1–10 sections"),
-    ("row title", lambda: wm.interactive_list(
+    ("row title", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=[Row(id="a", title="x" * 25)])]), "row title has at most 24"),
-    ("row id", lambda: wm.interactive_list(
+    ("row id", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=[Row(id="x" * 201, title="t")])]), "row id has at most 200"),
-    ("row description", lambda: wm.interactive_list(
+    ("row description", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=[Row(id="a", title="t", description="x" * 73)])]),
      "row description has at most 72"),
-    ("list button", lambda: wm.interactive_list(TO, "b", "x" * 21, [Section(rows=_rows(1))]),
+    ("list button", lambda: messages.interactive_list(TO, "b", "x" * 21, [Section(rows=_rows(1))]),
      "list button label has at most 20"),
-    ("list body", lambda: wm.interactive_list(TO, "x" * 1025, "Open", [Section(rows=_rows(1))]),
+    ("list body", lambda: messages.interactive_list(TO, "x" * 1025, "Open", [Section(rows=_rows(1))]),
      "body has at most 1024"),
-    ("list header", lambda: wm.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
+    ("list header", lambda: messages.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
                                                 header="x" * 61), "header has at most 60"),
-    ("list footer", lambda: wm.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
+    ("list footer", lambda: messages.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
                                                 footer="x" * 61), "footer has at most 60"),
-    ("untitled sections", lambda: wm.interactive_list(
+    ("untitled sections", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=_rows(1)), Section(title="B", rows=[Row(id="z", title="z")])]),
      "section title"),
-    ("duplicate row ids", lambda: wm.interactive_list(
+    ("duplicate row ids", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=[Row(id="a", title="1"), Row(id="a", title="2")])]),
      "unique"),
-    ("4 buttons", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id=str(i), title=str(i))
+    ("4 buttons", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id=str(i), title=str(i))
                                                      for i in range(4)]), "1–3 buttons"),
-    ("button title", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="a", title="x" * 21)]),
+    ("button title", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id="a", title="x" * 21)]),
      "reply button title has at most 20"),
-    ("button id", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="x" * 257, title="t")]),
+    ("button id", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id="x" * 257, title="t")]),
      "reply button id has at most 256"),
-    ("duplicate titles", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="a", title="Yes"),
+    ("duplicate titles", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id="a", title="Yes"),
                                                             ReplyButton(id="b", title="Yes")]),
      "titles must be unique"),
-    ("duplicate ids", lambda: wm.reply_buttons(TO, "b", [ReplyButton(id="a", title="Yes"),
+    ("duplicate ids", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id="a", title="Yes"),
                                                          ReplyButton(id="a", title="No")]),
      "ids must be unique"),
-    ("31 products", lambda: wm.multi_product(
+    ("31 products", lambda: messages.multi_product(
         TO, "1", "h", "b", [ProductSection(title=f"S{i}", product_retailer_ids=[f"{i}-{j}" for j in range(11)])
                             for i in range(3)]), "at most 30 products"),
-    ("11 product sections", lambda: wm.multi_product(
+    ("11 product sections", lambda: messages.multi_product(
         TO, "1", "h", "b", [ProductSection(title=f"S{i}", product_retailer_ids=["p"])
                             for i in range(11)]), "1–10 sections"),
-    ("product section title", lambda: wm.multi_product(
+    ("product section title", lambda: messages.multi_product(
         TO, "1", "h", "b", [ProductSection(title="x" * 25, product_retailer_ids=["p"])]),
      "product section title has at most 24"),
-    ("multi-product header", lambda: wm.multi_product(
+    ("multi-product header", lambda: messages.multi_product(
         TO, "1", "", "b", [ProductSection(title="S", product_retailer_ids=["p"])]), "header"),
-    ("location body", lambda: wm.location_request(TO, "x" * 1025), "body has at most 1024"),
-    ("caption", lambda: wm.media(TO, "image", "1", caption="x" * 1025), "caption has at most 1024"),
-    ("audio caption", lambda: wm.media(TO, "audio", "1", caption="hi"), "no caption"),
-    ("sticker filename", lambda: wm.media(TO, "sticker", "1", filename="a.webp"),
+    ("location body", lambda: messages.location_request(TO, "x" * 1025), "body has at most 1024"),
+    ("caption", lambda: messages.media(TO, "image", "1", caption="x" * 1025), "caption has at most 1024"),
+    ("audio caption", lambda: messages.media(TO, "audio", "1", caption="hi"), "no caption"),
+    ("sticker filename", lambda: messages.media(TO, "sticker", "1", filename="a.webp"),
      "only a document"),
-    ("path filename", lambda: wm.media(TO, "document", "1", filename="../etc/passwd"),
+    ("path filename", lambda: messages.media(TO, "document", "1", filename="../etc/passwd"),
      "bare file name"),
-    ("media kind", lambda: wm.media(TO, "gif", "1"), "media type"),
-    ("template name", lambda: wm.template(TO, "Order Confirmation", "en"), "template name"),
-    ("template language", lambda: wm.template(TO, "a", "english"), "language"),
-    ("currency code", lambda: wm.currency_parameter("€1", "euro", 1000), "ISO 4217"),
-    ("currency amount", lambda: wm.currency_parameter("€1", "EUR", 1.5), "amount_1000"),  # type: ignore[arg-type]
-    ("date fallback", lambda: wm.date_time_parameter(""), "fallback_value"),
-    ("newline parameter", lambda: wm.text_parameter("Rua A\nLisboa"), "new lines"),
-    ("spaces parameter", lambda: wm.text_parameter("a     b"), "consecutive spaces"),
-    ("button index", lambda: wm.template(TO, "a", "en", buttons=[
+    ("media kind", lambda: messages.media(TO, "gif", "1"), "media type"),
+    ("template name", lambda: messages.template(TO, "Order Confirmation", "en"), "template name"),
+    ("template language", lambda: messages.template(TO, "a", "english"), "language"),
+    ("currency code", lambda: messages.currency_parameter("€1", "euro", 1000), "ISO 4217"),
+    ("currency amount", lambda: messages.currency_parameter("€1", "EUR", 1.5), "amount_1000"),  # type: ignore[arg-type]
+    ("date fallback", lambda: messages.date_time_parameter(""), "fallback_value"),
+    ("newline parameter", lambda: messages.text_parameter("Rua A\nLisboa"), "new lines"),
+    ("spaces parameter", lambda: messages.text_parameter("a     b"), "consecutive spaces"),
+    ("button index", lambda: messages.template(TO, "a", "en", buttons=[
         TemplateButton(index=10, sub_type="url", value="x")]), "index"),
-    ("button sub_type", lambda: wm.template(TO, "a", "en", buttons=[
+    ("button sub_type", lambda: messages.template(TO, "a", "en", buttons=[
         TemplateButton(index=0, sub_type="call", value="x")]), "sub_type"),
 ]
 
@@ -235,18 +235,18 @@ def test_every_limit_is_refused_with_a_clear_message(case: str, build: Callable[
 def test_limits_are_inclusive() -> None:
     """Exactly at each limit is accepted (by us and by the fake's rules)."""
     bodies = [
-        wm.text(TO, "x" * 4096, callback_data="c" * 512),
-        wm.interactive_list(TO, "b" * 1024, "l" * 20,
+        messages.text(TO, "x" * 4096, callback_data="c" * 512),
+        messages.interactive_list(TO, "b" * 1024, "l" * 20,
                             [Section(title="s" * 24, rows=[Row(id="i" * 200, title="t" * 24,
                                                                description="d" * 72)]),
                              Section(title="Other", rows=_rows(9))],
                             header="h" * 60, footer="f" * 60),
-        wm.reply_buttons(TO, "b", [ReplyButton(id="i" * 256, title="t" * 20),
+        messages.reply_buttons(TO, "b", [ReplyButton(id="i" * 256, title="t" * 20),
                                    ReplyButton(id="2", title="Two"),
                                    ReplyButton(id="3", title="Three")]),
-        wm.multi_product(TO, "1", "h" * 60, "b", [ProductSection(
+        messages.multi_product(TO, "1", "h" * 60, "b", [ProductSection(
             title="s" * 24, product_retailer_ids=[str(n) for n in range(30)])]),
-        wm.media(TO, "video", "1", caption="c" * 1024),
+        messages.media(TO, "video", "1", caption="c" * 1024),
     ]
     for body in bodies:
         check_message(body)
@@ -255,9 +255,9 @@ def test_limits_are_inclusive() -> None:
 @given(st.text(max_size=5000))
 def test_text_bodies_either_build_or_name_the_limit(value: str) -> None:
     try:
-        body = wm.text(TO, value)
+        body = messages.text(TO, value)
     except MessageLimitError as error:
-        assert not value.strip() or len(value) > wm.TEXT_BODY_MAX, str(error)
+        assert not value.strip() or len(value) > messages.TEXT_BODY_MAX, str(error)
     else:
         assert body["text"]["body"] == value
         check_message(body)
@@ -268,7 +268,7 @@ def test_text_bodies_either_build_or_name_the_limit(value: str) -> None:
 def test_reply_buttons_agree_with_the_fake(buttons: list[tuple[str, str]]) -> None:
     """Whatever the builder accepts, Meta's rules (the fake's) accept too."""
     try:
-        body = wm.reply_buttons(TO, "Pick one",
+        body = messages.reply_buttons(TO, "Pick one",
                                 [ReplyButton(id=i, title=t) for i, t in buttons])
     except MessageLimitError:
         return

@@ -284,8 +284,7 @@ def test_a_shopify_5xx_is_retried_and_ends_done(shop: ShopWorld) -> None:
 def test_an_answer_whose_job_was_lost_reaches_the_store_through_the_sweeper(
         shop: ShopWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     from plugin.infra import queue
-    from plugin.pipeline import cod_answers as cod
-    from plugin.pipeline import sweep as sweeper
+    from plugin.pipeline import cod_answers, sweep
 
     real_enqueue = queue.enqueue
     lost: list[int] = []
@@ -303,14 +302,14 @@ def test_an_answer_whose_job_was_lost_reaches_the_store_through_the_sweeper(
 
     with shop.app.app_context():
         # Within the grace period the job may still be on its way: nothing is re-sent.
-        assert cod.enqueue_unapplied(db.utcnow(), db.utcnow() - timedelta(minutes=2)) == 0
+        assert cod_answers.enqueue_unapplied(db.utcnow(), db.utcnow() - timedelta(minutes=2)) == 0
         with db.transaction() as session:
             session.execute(update(Order).values(
                 updated_at=db.utcnow() - timedelta(minutes=10)))
-        sweeper.sweep()
+        sweep.sweep()
         applied = db.session().scalars(select(Order.cod_applied_at)).one()
         # Carried over once; a later sweep finds nothing left to do.
-        assert cod.enqueue_unapplied(db.utcnow(), db.utcnow()) == 0
+        assert cod_answers.enqueue_unapplied(db.utcnow(), db.utcnow()) == 0
     assert "storechat-cod-confirmed" in shop_order(shop).tags
     assert applied is not None
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from adapters.shopify import webhooks as shopify_adapter
+from adapters.shopify import webhooks
 from plugin.config import Settings
 from tests.conftest import ROOT
 
@@ -50,8 +50,8 @@ def test_each_event_topic_is_one_the_adapter_parses(config: dict[str, Any]) -> N
     for topic in EVENT_TOPICS - HANDLED_OUTSIDE_THE_ADAPTER:
         # A topic the adapter knows tries to read the body (and fails on this one); an
         # unknown topic is ignored (None): a typo in the toml would land here.
-        with pytest.raises(shopify_adapter.PayloadError):
-            shopify_adapter.parse_event(topic, b"not json")
+        with pytest.raises(webhooks.PayloadError):
+            webhooks.parse_event(topic, b"not json")
 
 
 def test_urls_point_at_the_app_home_and_the_callback(config: dict[str, Any], app: Flask) -> None:

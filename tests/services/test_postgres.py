@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, insert, inspect, select, text, updat
 
 from plugin.infra import db, migrate, queue
 from plugin.models import Base, InboundEvent, Message
-from plugin.pipeline import sweep as sweeper
+from plugin.pipeline import sweep
 from plugin.pipeline.inbound import Recorded, record_event
 from tests.conftest import ROOT, DemoPlatform, make_app, order_payload
 from tests.services.workers import storechat_environ
@@ -134,7 +134,7 @@ def test_concurrent_sweeps_requeue_each_row_once(pg_app: Flask,
     def sweep_once(_: int) -> None:
         with pg_app.app_context():
             start.wait(timeout=10)
-            sweeper.sweep()
+            sweep.sweep()
 
     for _ in range(rounds):
         with pg_app.app_context():

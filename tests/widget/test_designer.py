@@ -19,7 +19,7 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
-from widget import settings as widget_settings
+from widget import settings
 
 API_KEY = "test-api-key-0123"
 API_SECRET = "shpss_test_secret_0123456789abcdef"
@@ -82,7 +82,7 @@ def test_the_designer_renders_for_the_owner(app: Flask, owner: FlaskClient) -> N
         assert f'name="{name}"' in page, name
     # Defaults from widget.settings, the real widget script in preview mode, no inline code.
     assert 'value="#0b7a5c"' in page
-    assert html.escape(widget_settings.DEFAULTS["message"], quote=False) in page
+    assert html.escape(settings.DEFAULTS["message"], quote=False) in page
     assert '<script src="/widget.js" data-store="' in page and "data-preview" in page
     assert '<script src="/static/designer.js" defer></script>' in page
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page) is None, "inline script"
@@ -108,7 +108,7 @@ def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> N
     assert response.headers["Location"].endswith(f"/stores/{store_id}/widget")
     row = saved(app, store_id)
     assert row is not None and row.enabled is True
-    assert row.settings == widget_settings.clean(row.settings, "PT")  # stored clean
+    assert row.settings == settings.clean(row.settings, "PT")  # stored clean
     assert row.settings["agents"] == [
         {"name": "Ana", "role": "Vendas", "phone": "351912345678"},
         {"name": "Rui", "role": "Apoio", "phone": "351913000111"}]
@@ -222,7 +222,7 @@ def test_the_preview_answers_the_config_of_the_form_without_saving(
     bad = owner.post(f"/stores/{store_id}/widget/preview",
                      data=form_data(owner, store_id, color="nope"))
     assert "color" in bad.json["errors"]
-    assert bad.json["config"]["color"] == widget_settings.DEFAULT_COLOR  # cleaned, not raw
+    assert bad.json["config"]["color"] == settings.DEFAULT_COLOR  # cleaned, not raw
 
 
 def test_no_agent_and_no_number_previews_nothing(app: Flask, owner: FlaskClient) -> None:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from adapters.woocommerce import webhooks as woocommerce
+from adapters.woocommerce import webhooks
 from plugin.auth import wordpress
 from plugin.infra import db
 from plugin.models import Store
@@ -558,10 +558,10 @@ def test_checkout_details_send_one_signed_event_per_change(php: str) -> None:
     assert restorable[0][0] == f"storechat_cart_{token}"
     for topic, payload in events:  # the adapter reads every event the plugin sends
         body = json.dumps(payload).encode()
-        event = woocommerce.parse_event(topic, body)
+        event = webhooks.parse_event(topic, body)
         assert event is not None and event.checkout_id == payload["cart_token"]
         assert event.completed is payload["completed"]
-    consent = woocommerce.cart_consent(json.dumps(first).encode())
+    consent = webhooks.cart_consent(json.dumps(first).encode())
     assert consent is not None and consent.source == first["consent"]["text"]
     assert restorable[0][1]["items"][0]["product_id"] == 7
 

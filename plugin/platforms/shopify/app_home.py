@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Response, current_app, g, render_template
 from shopify_app import ShopifyApp
 
-from plugin.auth import shopify as shopify_auth
+from plugin.auth import shopify
 from plugin.auth.tenancy import Principal
 from plugin.infra import db
 from plugin.infra.responses import APP_BRIDGE_SOURCE, admin_csp
@@ -29,10 +29,10 @@ def app_home() -> Response:
     verifier: ShopifyApp | None = current_app.extensions.get("storechat.shopify")
     if verifier is None:
         return Response("Shopify is not configured on this StoreChat.", status=401)
-    result = verifier.verify_app_home_req(shopify_auth.request_input(),
-                                          shopify_auth.PATCH_ID_TOKEN_PATH)
+    result = verifier.verify_app_home_req(shopify.request_input(),
+                                          shopify.PATCH_ID_TOKEN_PATH)
     if not result.ok or result.id_token is None:
-        return shopify_auth.to_response(result)
+        return shopify.to_response(result)
     domain = f"{result.shop}.myshopify.com"
     if not client.is_shop_domain(domain):
         return Response("Not a Shopify shop domain.", status=400)
@@ -42,7 +42,7 @@ def app_home() -> Response:
         exchanged = tokens.exchange(result.id_token, result.invalid_token_response)
         if not exchanged.ok or exchanged.access_token is None:
             log.warning("shopify: token exchange for %s failed: %s", domain, exchanged.log.code)
-            return shopify_auth.to_response(exchanged)
+            return shopify.to_response(exchanged)
         store_id = shops.connect(domain, exchanged.access_token)
         shops.refresh_shop_info(store_id, domain)
         shops.publish_widget_keys(store_id, domain)

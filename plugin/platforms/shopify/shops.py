@@ -10,7 +10,7 @@ from flask import current_app
 from adapters.shopify.admin import AdminClient, AdminError
 from plugin.infra import db
 from plugin.models import Store
-from plugin.platforms import starters as automations
+from plugin.platforms import starters
 from plugin.platforms.shopify import client, tokens
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def connect(domain: str, grant: Any, owner_id: int | None = None) -> int:
             store.owner_id = owner_id
         tokens.save_grant(store, grant)
         tx.flush()
-        automations.install_starters(tx, store)
+        starters.install_starters(tx, store)
         return store.id
 
 

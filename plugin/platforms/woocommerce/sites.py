@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from adapters.woocommerce.client import Unauthorized, WooClient, WooError
 from plugin.infra import db
 from plugin.models import Store, StoreStatus
-from plugin.platforms import starters as automations
+from plugin.platforms import starters
 from plugin.platforms.stores import credentials, set_credentials
 from plugin.platforms.woocommerce import urls
 
@@ -61,7 +61,7 @@ def save_keys(owner_id: int, domain: str, keys: dict[str, Any]) -> int:
         values.setdefault("webhooks", {})
         set_credentials(store, values)
         tx.flush()
-        automations.install_starters(tx, store)
+        starters.install_starters(tx, store)
         return store.id
 
 
