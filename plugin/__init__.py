@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin import auth, cli, demo
     from plugin.admin import home, journeys, messages, whatsapp
     from plugin.infra import crypto, db, health, queue, ratelimit, responses
+    from plugin.pipeline import jobs
     from plugin.platforms import shopify, woocommerce
     from webhooks import init_app as init_webhooks
     from widget import init_app as init_widget
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
 
     crypto.init_app(app)
     db.init_app(app)
-    queue.init_app(app)
+    queue.init_app(app, jobs.register)
     ratelimit.init_app(app)
     responses.init_app(app)
     health.init_app(app)

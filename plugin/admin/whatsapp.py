@@ -20,7 +20,7 @@ from plugin.auth.guard import protect
 from plugin.domain.errors import AccountError, SendError
 from plugin.infra import db, responses
 from plugin.models import Message, Store, Template, WhatsAppAccount
-from plugin.platforms.whatsapp import number
+from plugin.platforms.whatsapp import number, templates
 from plugin.platforms.whatsapp.number import ConnectError
 
 blueprint = protect(Blueprint("whatsapp_admin", __name__))
@@ -150,9 +150,9 @@ def starters(store_id: int) -> ResponseReturnValue:
     public_url = current_app.config["STORECHAT"].public_url
 
     def work(session: Session, account: WhatsAppAccount) -> list[str]:
-        return number.create_starter_templates(
+        return templates.create_starter_templates(
             session, account, public_url,
-            languages=number.starter_languages(session.get(Store, store.id)))
+            languages=templates.starter_languages(session.get(Store, store.id)))
 
     created = _with_account(store, work)
     if created is None:
@@ -177,8 +177,8 @@ def disconnect(store_id: int) -> ResponseReturnValue:
 
 
 def _sync(store: Store, announce: bool) -> None:
-    def work(session: Session, account: WhatsAppAccount) -> number.SyncResult:
-        return number.sync_templates(session, account)
+    def work(session: Session, account: WhatsAppAccount) -> templates.SyncResult:
+        return templates.sync_templates(session, account)
 
     result = _with_account(store, work)
     if result is not None and announce:

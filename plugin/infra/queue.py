@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Callable
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey
@@ -37,13 +38,13 @@ def make_huey(app: Flask) -> Huey:
                 filename=str(settings.instance_path / "queue.db"), results=False)
 
 
-def init_app(app: Flask) -> None:
-    """Create the app's queue and register StoreChat's jobs on it."""
-    from plugin.pipeline import jobs
-
+def init_app(app: Flask, register: Callable[[Huey, Flask], dict[str, Any]]) -> None:
+    """Create the app's queue and register the jobs `register` binds (keyed by name)."""
     huey = make_huey(app)
     app.extensions["storechat.huey"] = huey
-    app.extensions["storechat.jobs"] = jobs.register(huey, app)
+    # The jobs are handed in by the app factory: the queue knows no job, so the modules the
+    # jobs run can enqueue without importing each other in a circle.
+    app.extensions["storechat.jobs"] = register(huey, app)
 
 
 def huey() -> Huey:

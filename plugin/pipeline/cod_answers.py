@@ -25,12 +25,12 @@ from plugin.domain.phones import wa_recipient
 from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Message, Order, Store, StoreStatus
-from plugin.pipeline import order_notes
+from plugin.pipeline import store_gateway
 
 log = logging.getLogger(__name__)
 
 JOURNEY = "cod_confirmation"  # the Automation row whose conditions hold `on_cancel`
-JOB_RETRY = order_notes.JOB_RETRY
+JOB_RETRY = store_gateway.JOB_RETRY
 # The staff note Shopify keeps on an order StoreChat cancelled.
 STAFF_NOTE = "Cancelled by the customer in WhatsApp (StoreChat cash-on-delivery confirmation)."
 _BUTTONS = (InboundKind.BUTTON, InboundKind.BUTTON_REPLY)
@@ -65,7 +65,7 @@ def handle_button(session: Session, store_id: int, customer: Customer,
     reply_id = _write_thank_you(session, store, order, customer, owner, message, reply.answer)
     if reply_id is not None:
         _enqueue_after_commit(session, "send_message", reply_id)
-    if store.platform in order_notes.PLATFORMS:
+    if store.platform in store_gateway.PLATFORMS:
         _enqueue_after_commit(session, "cod_answer", order.id)
     else:
         order.cod_applied_at = db.utcnow()  # the demo store: nothing to carry anywhere
@@ -131,12 +131,12 @@ def apply_answer(order_id: int) -> None:
         if order is None or store is None:
             return
         action = cod.action_for(order.cod_state, _on_cancel(session, store.id))
-        target = order_notes.StoreOrder(store_id=store.id, platform=store.platform,
+        target = store_gateway.StoreOrder(store_id=store.id, platform=store.platform,
                                   domain=store.domain, order_id=order.platform_id)
-    if action is None or target.platform not in order_notes.PLATFORMS:
+    if action is None or target.platform not in store_gateway.PLATFORMS:
         _mark_applied(order_id)
         return
-    done = order_notes.call_store(target,
+    done = store_gateway.call_store(target,
                             shopify=lambda admin: _shopify(admin, target.order_id, action),
                             woocommerce=lambda api: _woocommerce(api, target.order_id, action))
     with db.transaction() as session:
@@ -171,7 +171,7 @@ def enqueue_unapplied(now: datetime, stale: datetime) -> int:
                Order.cod_applied_at.is_(None),
                Order.updated_at < stale, Order.updated_at > now - RECOVERY_WINDOW,
                Store.status == StoreStatus.ACTIVE.value,
-               Store.platform.in_(order_notes.PLATFORMS))
+               Store.platform.in_(store_gateway.PLATFORMS))
         .limit(RECOVERY_BATCH)))
     session.rollback()
     for order_id in order_ids:
@@ -200,7 +200,8 @@ def _woocommerce(api: WooClient, order_id: str, action: cod.Action) -> None:
     order = api.get(f"orders/{order_id}")
     # The note first, so the owner reads why before the status changes; its marker keeps
     # a retried job from writing it twice.
-    order_notes.add_woo_note(api, order_id, cod.owner_note(action), unless=f"[{cod.tag_for(action)}]")
+    store_gateway.add_woo_note(api, order_id, cod.owner_note(action),
+                               unless=f"[{cod.tag_for(action)}]")
     status = cod.woo_status_after(action, str(order.get("status") or ""))
     if status is not None:
         api.put(f"orders/{order_id}", {"status": status})

@@ -6,12 +6,12 @@ from typing import Any, Callable
 from flask import Flask
 from huey import Huey
 
+from plugin.pipeline import cod_answers, order_notes, process, send, store_gateway
+from plugin.platforms.whatsapp import templates
+
 
 def register(huey: Huey, app: Flask) -> dict[str, Any]:
     """Register StoreChat's jobs on `huey`, bound to `app`; returns them by name."""
-    from plugin.pipeline import cod_answers, order_notes, process, send
-    from plugin.platforms.whatsapp import number
-
     def bind(name: str, func: Callable[[int], None], **retry: Any) -> Any:
         def job(row_id: int) -> None:
             with app.app_context():
@@ -25,6 +25,7 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
         "send_message": bind("send_message", send.send_message),
         # These call a store's admin; a passing failure raises and Huey retries with backoff.
         "cod_answer": bind("cod_answer", cod_answers.apply_answer, **cod_answers.JOB_RETRY),
-        "audit_message": bind("audit_message", order_notes.note_message, **order_notes.JOB_RETRY),
-        "sync_templates": bind("sync_templates", number.sync_job),
+        "audit_message": bind("audit_message", order_notes.note_message,
+                              **store_gateway.JOB_RETRY),
+        "sync_templates": bind("sync_templates", templates.sync_job),
     }

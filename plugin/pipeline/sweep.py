@@ -18,7 +18,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 from plugin.pipeline import cod_answers
-from plugin.platforms.whatsapp import number
+from plugin.platforms.whatsapp import templates
 from plugin.platforms.woocommerce import reconcile
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def sweep() -> SweepReport:
     # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
     reconcile.enqueue_due(now)
     # Templates are re-read from each connected WABA every few hours (due accounts only).
-    number.enqueue_due_syncs(now)
+    templates.enqueue_due_syncs(now)
     # A shopper's COD answer whose job to the store was lost goes out again.
     cod_answers.enqueue_unapplied(now, stale)
     return SweepReport(events, messages)

@@ -22,7 +22,7 @@ from plugin.demo import store as demo_store
 from plugin.domain import starter_templates
 from plugin.infra import db
 from plugin.models import Message, Owner, Store, Template, WhatsAppAccount
-from plugin.platforms.whatsapp import number
+from plugin.platforms.whatsapp import templates as template_sync
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
 from tests.fakes.graph import FakeGraph, sign
 from tests.fakes.server import LoopbackServer
@@ -333,10 +333,10 @@ def test_the_sweeper_enqueues_due_syncs_once_per_interval(
     fake.add_template(WABA, "back_in_stock", "en", category="MARKETING")
     with wa_app.app_context():
         now = db.utcnow()
-        assert number.enqueue_due_syncs(now) == 0  # just synced by connecting
-        later = now + timedelta(seconds=number.SYNC_INTERVAL_SECONDS + 60)
-        assert number.enqueue_due_syncs(later) == 1  # the job runs inline in tests
-        assert number.enqueue_due_syncs(later) == 0  # claimed for this interval
+        assert template_sync.enqueue_due_syncs(now) == 0  # just synced by connecting
+        later = now + timedelta(seconds=template_sync.SYNC_INTERVAL_SECONDS + 60)
+        assert template_sync.enqueue_due_syncs(later) == 1  # the job runs inline in tests
+        assert template_sync.enqueue_due_syncs(later) == 0  # claimed for this interval
     assert ("back_in_stock", "en") in templates(wa_app)
 
 
@@ -347,11 +347,11 @@ def test_the_sync_job_flags_a_refused_token(
     [account] = accounts(wa_app)
     fake.fail_next(190, 401, "expired")
     with wa_app.app_context():
-        number.sync_job(account.id)
+        template_sync.sync_job(account.id)
     assert accounts(wa_app)[0].needs_reauth
     with wa_app.app_context():  # a flagged number is left alone until reconnected
-        later = db.utcnow() + timedelta(seconds=number.SYNC_INTERVAL_SECONDS + 60)
-        assert number.enqueue_due_syncs(later) == 0
+        later = db.utcnow() + timedelta(seconds=template_sync.SYNC_INTERVAL_SECONDS + 60)
+        assert template_sync.enqueue_due_syncs(later) == 0
 
 
 def test_signature_helper_matches_meta() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from adapters.woocommerce import client as woocommerce_client
 from plugin.infra import db, queue
 from plugin.models import Message, Order
-from plugin.pipeline import order_notes as audit
+from plugin.pipeline import order_notes
 from tests.conftest import DemoPlatform, make_app, order_payload
 from tests.pipeline.test_cod_answers import ShopWorld, WooWorld, graph, shop, woo, woo_app  # noqa: F401
 from tests.worlds.shopify import SHOP, fake  # noqa: F401 - fixture
@@ -46,12 +46,12 @@ def run_audit_job(app: Flask, message_id: int) -> None:
 
 
 def test_tags_and_notes_read_well() -> None:
-    assert audit.step_tag("order_confirmation") == "storechat-order-confirmation"
-    assert audit.step_tag("cod_confirmed_reply") == "storechat-cod-confirmed-reply"
-    assert audit.woo_note("order_shipped", "+31612345678", "wamid.HBg") == (
+    assert order_notes.step_tag("order_confirmation") == "storechat-order-confirmation"
+    assert order_notes.step_tag("cod_confirmed_reply") == "storechat-cod-confirmed-reply"
+    assert order_notes.woo_note("order_shipped", "+31612345678", "wamid.HBg") == (
         "StoreChat sent the WhatsApp message \u201corder_shipped\u201d to +31612345678 "
         "(wamid wamid.HBg).")
-    assert audit.woo_note("order_shipped", "+3161", None).endswith("to +3161.")
+    assert order_notes.woo_note("order_shipped", "+3161", None).endswith("to +3161.")
 
 
 def test_shopify_a_sent_message_leaves_one_tag_even_when_audited_twice(
@@ -94,7 +94,7 @@ def test_woocommerce_sends_are_noted_once_each(woo: WooWorld) -> None:
         assert message.audited_at is not None
         run_audit_job(woo.app, message.id)  # a second run notes nothing more
         [note] = woo.private_notes(f"(wamid {message.wamid})")
-        assert note == audit.woo_note(message.template or message.step, message.to,
+        assert note == order_notes.woo_note(message.template or message.step, message.to,
                                       message.wamid)
 
 
@@ -102,12 +102,12 @@ def test_woocommerce_a_store_that_stays_down_is_retried_and_ends_done(woo: WooWo
     message_id = add_sent(woo.app, woo.store_id, woo.order_id)
     woo.site.fail_next(*[503] * woocommerce_client.MAX_ATTEMPTS)
     with woo.app.app_context(), pytest.raises(woocommerce_client.Unavailable):
-        audit.note_message(message_id)
+        order_notes.note_message(message_id)
     assert audited_at(woo.app, message_id) is None  # the claim was given back
     assert woo.private_notes("order_shipped") == []
     with woo.app.app_context():
-        audit.note_message(message_id)  # the queue's retry
-        audit.note_message(message_id)
+        order_notes.note_message(message_id)  # the queue's retry
+        order_notes.note_message(message_id)
     assert len(woo.private_notes("\u201corder_shipped\u201d")) == 1
     assert audited_at(woo.app, message_id) is not None
 

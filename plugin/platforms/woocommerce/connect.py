@@ -31,7 +31,7 @@ from plugin.auth.guard import protect
 from plugin.infra import db, queue
 from plugin.models import Store
 from plugin.platforms.stores import credentials
-from plugin.platforms.woocommerce import sites, tokens, urls
+from plugin.platforms.woocommerce import lifecycle, sites, tokens, urls
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def disconnect(store_id: int) -> ResponseReturnValue:
     row = tenancy.get_or_404(Store, store_id)
     if row.platform != sites.PLATFORM:
         return _page("woocommerce/failed.html", 404, reason="Not a WooCommerce store.")
-    sites.disconnect(store_id)
+    lifecycle.disconnect(store_id)
     flash("The store is disconnected. You can also revoke StoreChat's key in WooCommerce › "
           "Settings › Advanced › REST API.", "success")
     return redirect(url_for("admin.index"))

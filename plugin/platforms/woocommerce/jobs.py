@@ -5,11 +5,11 @@ from typing import Any, Callable
 
 from flask import Flask
 
+from plugin.platforms.woocommerce import lifecycle, reconcile
+
 
 def register(app: Flask) -> None:
     """Add `woocommerce_setup` and `woocommerce_reconcile` (each takes a store id)."""
-    from plugin.platforms.woocommerce import reconcile, sites
-
     huey = app.extensions["storechat.huey"]
     jobs: dict[str, Any] = app.extensions["storechat.jobs"]
 
@@ -21,5 +21,5 @@ def register(app: Flask) -> None:
         job.__name__ = name
         return huey.task(name=name)(job)
 
-    jobs["woocommerce_setup"] = bind("woocommerce_setup", sites.setup)
+    jobs["woocommerce_setup"] = bind("woocommerce_setup", lifecycle.setup)
     jobs["woocommerce_reconcile"] = bind("woocommerce_reconcile", reconcile.reconcile)
