@@ -1,11 +1,12 @@
-# StoreChat: `make run` to try it, `make test` to check it, `make bench` to measure it.
+# StoreChat: `make run` to try it, `make test` to test it, `make check` to lint it,
+# `make bench` to measure it.
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run test check bench clean
 
 install: $(STAMP)
 
@@ -21,6 +22,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and types: ruff over the tree, mypy (strict on plugin/domain and adapters; setup.cfg).
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

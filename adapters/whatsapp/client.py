@@ -40,7 +40,8 @@ class PhoneNumberInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "PhoneNumberInfo":
         """Read Meta's answer; absent or odd fields become ''."""
-        throughput = data.get("throughput") if isinstance(data.get("throughput"), dict) else {}
+        found = data.get("throughput")
+        throughput: dict[str, Any] = found if isinstance(found, dict) else {}
 
         def text(value: Any) -> str:
             return value if isinstance(value, str) else ""

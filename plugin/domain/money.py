@@ -89,7 +89,7 @@ def _group(whole: str, style: _Style) -> str:
         return whole
     head, tail = whole[:-3], whole[-3:]
     size = 2 if style.indian else 3
-    groups = []
+    groups: list[str] = []
     while len(head) > size:
         groups.insert(0, head[-size:])
         head = head[:-size]
