@@ -163,7 +163,8 @@ def bench_postgresql(body_path: Path, settings: Gunicorn, load: Load, work: Path
         return {"database": note, "failed": str(error)}, [f"postgresql: {error}"]
     finally:
         reset_postgres(url)
-    section: Report = {"database": note, "schema": "public: dropped and recreated before and after",
+    section: Report = {"database": note,
+                       "schema": "public: dropped and recreated before and after",
                        "targets": {"storechat_postgresql": target}}
     section.update(ratio_and_aims(target, bare))
     return section, problems
@@ -220,7 +221,8 @@ def header(settings: Gunicorn, load: Load, body_path: Path) -> Report:
     return {
         "benchmark": "ingest",
         "measures": ("signed POST /webhooks/demo/<store key>: verify HMAC, store the "
-                     "inbound_events row (the job: the embedded queue's relay enqueues it), answer 200"),
+                     "inbound_events row (the job: the embedded queue's relay enqueues it), "
+                     "answer 200"),
         "queue": QUEUE_NOTE,
         "server": server,
         "baseline": f"bench/bare_app.py: bare Flask answering 200 to the same POST, {server}",

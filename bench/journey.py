@@ -110,17 +110,20 @@ def order(n: int) -> tuple[bytes, str]:
     phone = f"35191{n:07d}"
     body = {"id": 5000 + n, "number": str(5000 + n), "status": "processing", "currency": "EUR",
             "total": "54.80", "payment_method": "stripe", "payment_method_title": "Card",
-            "date_created_gmt": "2026-11-21T10:00:00", "date_modified_gmt": f"2026-11-21T10:{n % 60:02d}:00",
+            "date_created_gmt": "2026-11-21T10:00:00",
+            "date_modified_gmt": f"2026-11-21T10:{n % 60:02d}:00",
             "customer_id": 100 + n,
             "billing": {"first_name": "Ana", "last_name": "Silva", "phone": f"+{phone}",
                         "email": f"ana{n}@example.com", "country": "PT"},
-            "line_items": [{"name": "Linen shirt", "quantity": 1, "price": 49.9, "total": "49.90"}]}
+            "line_items": [{"name": "Linen shirt", "quantity": 1, "price": 49.9,
+                            "total": "49.90"}]}
     return json.dumps(body).encode(), phone
 
 
 def signature(body: bytes) -> str:
     """WooCommerce's webhook signature: base64 HMAC-SHA256 of the body with its secret."""
-    return base64.b64encode(hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    digest = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
 
 
 @contextmanager
@@ -129,7 +132,8 @@ def serving(environ: dict[str, str], log: Path) -> Iterator[str]:
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "plugin.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "plugin.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port)],
             cwd=ROOT, env=environ, stdout=output, stderr=subprocess.STDOUT)
         try:
             wait_ready(process, port, log)

@@ -190,7 +190,7 @@ def ids(environ: dict[str, str]) -> list[int]:
 
 
 def in_child(target: Any, *args: Any) -> None:
-    """Run target(*args) in a fresh process (its own app, engine and limiter); raise if it fails."""
+    """Run target(*args) in a fresh process (own app, engine and limiter); raise if it fails."""
     process = multiprocessing.get_context("spawn").Process(target=target, args=args)
     process.start()
     process.join()
@@ -280,8 +280,9 @@ def run(args: argparse.Namespace, work: Path) -> Report:
     settings = Gunicorn(workers=args.graph_workers, worker_class="gthread", threads=8)
     load = Load(connections=16, duration_s=5, warmup_s=1)
     report: Report = {
-        "benchmark": "send", "what": "outbox rows sent by plugin.pipeline.send.send_message to the "
-        "fake Graph API on 127.0.0.1 (SQLite, in-process scheduler instead of Huey)",
+        "benchmark": "send",
+        "what": "outbox rows sent by plugin.pipeline.send.send_message to the fake Graph API "
+                "on 127.0.0.1 (SQLite, in-process scheduler instead of Huey)",
         "fake_graph": f"gunicorn {settings.describe()}", "cpus": os.cpu_count(),
     }
     with serving(GRAPH_APP, settings, dict(os.environ), work / "graph.log") as graph:
@@ -300,7 +301,8 @@ def run(args: argparse.Namespace, work: Path) -> Report:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.send", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.send",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=6000, help="rows for the limiter-off run")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2,
                         help="sender processes, limiter off (default: one per CPU)")

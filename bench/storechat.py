@@ -85,7 +85,8 @@ def count_rows(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return int(connection.execute(text("SELECT count(*) FROM inbound_events")).scalar_one())
+            count = connection.execute(text("SELECT count(*) FROM inbound_events"))
+            return int(count.scalar_one())
     finally:
         engine.dispose()
 

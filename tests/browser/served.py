@@ -73,7 +73,7 @@ class Served:
 
     def wait_for_log(self, pattern: str, *, since: int = 0,
                      timeout: float = LOG_WAIT_SECONDS) -> re.Match[str]:
-        """The last match of `pattern` in the output after byte `since`, waiting up to `timeout`."""
+        """The last match of `pattern` in the output after byte `since`, waiting `timeout`."""
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while True:
@@ -130,7 +130,8 @@ def _processes() -> dict[tuple[int, str], tuple[int, str]]:
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            raw = (entry / "cmdline").read_bytes()
+            cmdline = raw.replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # it ended while we looked
         if fields[0] != "Z":

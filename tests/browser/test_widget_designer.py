@@ -173,9 +173,10 @@ def test_inside_shopify_the_preview_and_save_carry_the_id_token(
     token = _shop_id_token()
     with chromium(chromium_path, "widget-designer-embedded-failure") as browsing:
         page = browsing.page
-        page.route("https://cdn.shopify.com/shopifycloud/app-bridge.js", lambda route: route.fulfill(
-            content_type="text/javascript",
-            body=APP_BRIDGE_STUB % {"token": json.dumps(token)}))
+        page.route("https://cdn.shopify.com/shopifycloud/app-bridge.js",
+                   lambda route: route.fulfill(
+                       content_type="text/javascript",
+                       body=APP_BRIDGE_STUB % {"token": json.dumps(token)}))
         previews: list[str] = []
         page.on("request", lambda r: previews.append(r.headers.get("authorization", ""))
                 if r.url.startswith(f"{url}/stores/{store_id}/widget/preview") else None)

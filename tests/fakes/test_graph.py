@@ -215,7 +215,8 @@ def test_our_webhook_accepts_them_and_messages_move_forward(app: Flask, fake: Fa
     assert _states(app) == {ids[0]: "read", ids[1]: "read"}
 
 
-def test_a_wrongly_signed_batch_is_refused_and_changes_nothing(app: Flask, fake: FakeGraph) -> None:
+def test_a_wrongly_signed_batch_is_refused_and_changes_nothing(app: Flask,
+                                                               fake: FakeGraph) -> None:
     _sent_messages(app, fake, 1)
     with _webhook(app) as http:
         assert fake.send_statuses("http://storechat/webhooks/whatsapp", "not-the-secret",

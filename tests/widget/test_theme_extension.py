@@ -98,8 +98,9 @@ def test_the_embed_outputs_the_loader_deferred_with_the_store_key() -> None:
     assert "append: '/widget.js' | escape" in script.group(1)
     assert script.group(2) == "{{ sc_key | escape }}"
     # The key and URL come from the app's own metafields first, the settings second.
-    assert "app.metafields.storechat.store_key.value | default: block.settings.store_key" in liquid
-    assert "app.metafields.storechat.widget_url.value | default: block.settings.widget_url" in liquid
+    for setting in ("store_key", "widget_url"):
+        assert (f"app.metafields.storechat.{setting}.value | default: block.settings.{setting}"
+                in liquid)
 
 
 def test_product_values_reach_javascript_only_through_json() -> None:
@@ -145,7 +146,8 @@ dns.lookup = function (host, opts, cb) {
 };
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function (...args) {
-  const a = args[0], o = a && typeof a === 'object' ? (Array.isArray(a) ? a[0] : a) : {host: args[1]};
+  const a = args[0];
+  const o = a && typeof a === 'object' ? (Array.isArray(a) ? a[0] : a) : {host: args[1]};
   if (o && o.path === undefined && !ok(o.host)) {
     const e = refuse(o.host); process.nextTick(() => this.destroy(e)); return this;
   }
