@@ -63,7 +63,9 @@ def test_encoded_next_from_the_signin_link_goes_home(app: Flask, client: FlaskCl
     # The pentest's path: a link to /signin?next=…, whose form carries `next` to the POST.
     create_owner(app, "a@example.com")
     page = client.get(f"/signin?next={encoded}").get_data(as_text=True)
-    carried = html.unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+    field = re.search(r'name="next" value="([^"]*)"', page)
+    assert field is not None
+    carried = html.unescape(field.group(1))
     response = client.post("/signin", data={"email": "a@example.com", "password": PASSWORD,
                                             "next": carried, "csrf_token": csrf_token(client)})
     assert response.status_code == 302
