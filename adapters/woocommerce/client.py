@@ -1,25 +1,36 @@
-"""WooCommerce REST v3 over the `woocommerce` package: timeouts, retries, paging, auth fallback.
+"""WooCommerce REST v3: timeouts, retries, paging, auth fallback, and no redirects.
 
 Errors, as a tree:
 
     WooError                 the call did not do what was asked
     ├── Unauthorized         401 in every auth mode: the keys were revoked (reconnect)
+    ├── AddressRefused       the store redirects, or its address is one StoreChat must not
+    │                        call (private, loopback, link-local: SSRF); reconnect
     ├── Unavailable          429, 5xx, timeouts, network errors after the retries
     └── RequestError         any other 4xx, or an answer that is not JSON (do not retry)
 
-Authentication is the package's: HTTP Basic over https (or `consumer_key`/`consumer_secret`
-in the query with `query_string_auth`), OAuth 1.0a signed query parameters over plain http.
-Some hosts strip the `Authorization` header before PHP sees it, so a Basic 401 is retried
-once with query-string auth; `auth_mode_changed` then tells the caller to remember it.
+Authentication is WooCommerce's: HTTP Basic over https (or `consumer_key`/`consumer_secret`
+in the query with `query_string_auth`), OAuth 1.0a signed query parameters over plain http,
+signed by the `woocommerce` package. Some hosts strip the `Authorization` header before PHP
+sees it, so a Basic 401 is retried once with query-string auth; `auth_mode_changed` then
+tells the caller to remember it.
+
+Every request goes through the `requests.Session` the caller gives (the package's own
+`API` sends through a fresh session of its own, which could not be guarded): for a store
+URL an owner typed, that is plugin.platforms.woocommerce.egress's, which checks the address
+of every connection. Redirects are never followed: a 3xx could lead anywhere, carrying the
+keys in its query, so it is an AddressRefused that names where the store points.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
-from woocommerce import API
+from woocommerce.oauth import OAuth
 
 # WooCommerce answers in well under a second, but a busy shared host can take many; the
 # brief asks for 20–30 s, enough for a slow `system_status` without hanging a worker.
@@ -45,6 +56,10 @@ class WooError(Exception):
 
 class Unauthorized(WooError):
     """The store refused the keys in every auth mode we can use: they were revoked."""
+
+
+class AddressRefused(WooError):
+    """The store redirects elsewhere, or its address is private or local: not called."""
 
 
 class Unavailable(WooError):
@@ -116,20 +131,19 @@ class WooClient:
     """One store's REST v3 API. Not thread-safe; make one per job."""
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, *,
-                 query_string_auth: bool = False,
+                 query_string_auth: bool = False, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.url = url.rstrip("/")
         self._key = consumer_key
         self._secret = consumer_secret
+        self._session = session or requests.Session()
         self._sleep = sleep
         self.query_string_auth = query_string_auth
         self.auth_mode_changed = False
-        self._api = self._make_api()
 
-    def _make_api(self) -> API:
-        return API(url=self.url, consumer_key=self._key, consumer_secret=self._secret,
-                   version="wc/v3", timeout=TIMEOUT_SECONDS,
-                   query_string_auth=self.query_string_auth, user_agent=USER_AGENT)
+    def close(self) -> None:
+        """Close the connections this client holds open."""
+        self._session.close()
 
     # --- calls -------------------------------------------------------------------------
 
@@ -179,11 +193,13 @@ class WooClient:
     def site_info(self) -> SiteInfo:
         """The site's name and timezone from WordPress's public index (no auth needed)."""
         try:
-            response = requests.get(f"{self.url}/wp-json/", timeout=TIMEOUT_SECONDS,
-                                    headers={"Accept": "application/json",
-                                             "User-Agent": USER_AGENT})
+            response = self._session.get(f"{self.url}/wp-json/", timeout=TIMEOUT_SECONDS,
+                                         headers={"Accept": "application/json",
+                                                  "User-Agent": USER_AGENT},
+                                         allow_redirects=False)
         except (requests.ConnectionError, requests.Timeout):
             raise Unavailable("the store's /wp-json/ did not answer") from None
+        _refuse_redirect("/wp-json/", response)
         data = _json(response)
         return SiteInfo.from_dict(data if isinstance(data, dict) else {})
 
@@ -201,13 +217,12 @@ class WooClient:
                 and not self.query_string_auth:
             # Hosts that strip `Authorization` make WooCommerce see no credentials at all.
             self.query_string_auth = True
-            self._api = self._make_api()
             response = self._with_retries(method, endpoint, params, data)
             if response.status_code != 401:
                 self.auth_mode_changed = True
             else:
                 self.query_string_auth = False
-                self._api = self._make_api()
+        _refuse_redirect(endpoint, response)
         if response.status_code == 401:
             raise Unauthorized(f"{endpoint}: the store refused StoreChat's API keys "
                                f"({_message(response)})", 401)
@@ -221,13 +236,7 @@ class WooClient:
         for attempt in range(MAX_ATTEMPTS):
             last = attempt == MAX_ATTEMPTS - 1
             try:
-                # The package adds auth parameters to the dict it is given: pass a copy.
-                query = dict(params or {})
-                if method in ("POST", "PUT"):
-                    send = self._api.post if method == "POST" else self._api.put
-                    response = send(endpoint, data or {}, params=query)
-                else:
-                    response = getattr(self._api, method.lower())(endpoint, params=query)
+                response = self._send(method, endpoint, params, data)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last:
                     raise Unavailable(f"{endpoint}: the store did not answer ({error.__class__.__name__})") from None
@@ -241,6 +250,41 @@ class WooClient:
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, endpoint: str, params: dict[str, Any] | None,
+              data: dict[str, Any] | None) -> requests.Response:
+        """One request, authenticated as the store's URL scheme and our auth mode demand."""
+        url = f"{self.url}/wp-json/wc/v3/{endpoint}"
+        query = dict(params or {})
+        auth: tuple[str, str] | None = None
+        if not self.url.startswith("https://"):
+            # Plain http (test mode): OAuth 1.0a, the signature over the whole query.
+            url = OAuth(url=f"{url}?{urlencode(query)}" if query else url,
+                        consumer_key=self._key, consumer_secret=self._secret,
+                        version="wc/v3", method=method).get_oauth_url()
+            query = {}
+        elif self.query_string_auth:
+            query.update(consumer_key=self._key, consumer_secret=self._secret)
+        else:
+            auth = (self._key, self._secret)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        body = None
+        if method in ("POST", "PUT"):
+            body = json.dumps(data or {}, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json;charset=utf-8"
+        return self._session.request(method, url, params=query, data=body, auth=auth,
+                                     headers=headers, timeout=TIMEOUT_SECONDS,
+                                     allow_redirects=False)
+
+
+def _refuse_redirect(endpoint: str, response: requests.Response) -> None:
+    """AddressRefused for a 3xx: where it points is not checked, and it would get our keys."""
+    if 300 <= response.status_code < 400:
+        target = urlsplit(urljoin(response.url, response.headers.get("Location", "")))
+        where = target.netloc or "another address"
+        raise AddressRefused(f"The store redirects {endpoint} to {where}; StoreChat does not "
+                             "follow redirects: connect the store at its final address.",
+                             response.status_code)
 
 
 def _backoff(attempt: int, retry_after: str | None) -> float:

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from plugin.auth import accounts, check_csrf, shopify, throttle, wordpress
+from plugin.auth.next_url import same_site_path
 from plugin.auth.passwords import password_problem
 from plugin.infra import db
 from plugin.models import Owner
@@ -30,9 +31,7 @@ def _sign_in(owner: Owner) -> None:
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: never an open redirect to another host.
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("admin.index")
+    return same_site_path(target) or url_for("admin.index")
 
 
 def _client_address() -> str:

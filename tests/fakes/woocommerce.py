@@ -70,6 +70,9 @@ class FakeWooCommerce:
         self.allow_http_callback = False  # real WooCommerce insists on an https callback_url
         self.approve = True  # False: the owner clicks "Deny"
         self.user_id_as_int = False  # echo a numeric user_id as a JSON number
+        # A base URL to which every /wp-json/ request is redirected (302, path and query
+        # kept), as a hostile or moved site answers; WC-Auth still works.
+        self.redirect_rest_to = ""
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> key row
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
@@ -222,6 +225,10 @@ class FakeWooCommerce:
         if match is None:
             return _json({"code": "rest_no_route", "message": "No route was found."}, 404)
         rest = (match["rest"] or "/").rstrip("/") or "/"
+        if match["kind"] == "wp-json" and self.redirect_rest_to:
+            query = request.query_string.decode()
+            return Response("", 302, {"Location": self.redirect_rest_to.rstrip("/") +
+                                      request.path + (f"?{query}" if query else "")})
         if match["kind"] == "wc-auth":
             if rest == "/v1/authorize" and request.method == "GET":
                 return self._authorize(request)
@@ -592,8 +599,9 @@ def _error(code: str, message: str, status: int) -> Response:
     return _json({"code": code, "message": message, "data": {"status": status}}, status)
 
 
-def self_signed_certificate(directory: Any) -> tuple[str, str]:
-    """A certificate for 127.0.0.1 and its key, written to `directory`; (cert, key) paths."""
+def self_signed_certificate(directory: Any, *names: str) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 (and DNS `names`) and its key, written to `directory`;
+    (cert, key) paths."""
     import ipaddress
 
     from cryptography import x509
@@ -608,7 +616,8 @@ def self_signed_certificate(directory: Any) -> tuple[str, str]:
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
             .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                 *(x509.DNSName(name) for name in names)]), critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
     cert_path, key_path = f"{directory}/fake-woo.crt", f"{directory}/fake-woo.key"

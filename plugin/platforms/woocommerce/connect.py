@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.infra import db, queue
-from plugin.models import Store
+from plugin.models import Store, StoreStatus
 from plugin.platforms.stores import credentials
 from plugin.platforms.woocommerce import lifecycle, sites, tokens, urls
 
@@ -106,6 +106,10 @@ def returned() -> ResponseReturnValue:
         return _page("woocommerce/failed.html", 400,
                      reason="WordPress says it approved StoreChat, but the keys did not reach "
                             "StoreChat. Please try connecting again.")
+    if sites.problem(store) and store.status != StoreStatus.ACTIVE.value:
+        return _page("woocommerce/failed.html", 400,
+                     reason="WordPress approved StoreChat, but StoreChat will not call this "
+                            f"store: {sites.problem(store)}")
     return _page("woocommerce/connected.html", 200, store=store,
                  connection_key=_connection_key(store))
 
@@ -136,7 +140,7 @@ def store(store_id: int) -> ResponseReturnValue:
     row = tenancy.get_or_404(Store, store_id)
     if row.platform != sites.PLATFORM:
         return _page("woocommerce/failed.html", 404, reason="Not a WooCommerce store.")
-    return _page("woocommerce/connected.html", 200, store=row,
+    return _page("woocommerce/connected.html", 200, store=row, problem=sites.problem(row),
                  connection_key=_connection_key(row))
 
 

@@ -15,12 +15,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.woocommerce.client import Unauthorized, WooClient
+from adapters.woocommerce.client import AddressRefused, Unauthorized, WooClient
 from plugin.infra import db
 from plugin.models import Store, StoreStatus
 from plugin.platforms import starters
 from plugin.platforms.stores import credentials, set_credentials
-from plugin.platforms.woocommerce import urls
+from plugin.platforms.woocommerce import egress, urls
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +56,7 @@ def save_keys(owner_id: int, domain: str, keys: dict[str, Any]) -> int:
                       consumer_secret=str(keys["consumer_secret"]),
                       key_id=keys.get("key_id"), query_string_auth=False,
                       key_permissions=str(keys.get("key_permissions") or "read_write"))
+        values.pop("problem", None)  # fresh keys: a new chance
         values.setdefault("connection_secret", secrets.token_urlsafe(32))
         values.setdefault("webhooks", {})
         set_credentials(store, values)
@@ -84,18 +85,28 @@ def _key_of(store_id: int) -> str:
 
 
 def client(store: Store) -> WooClient:
-    """The REST client of a store, in the auth mode it needs; StoreUrlError if not public."""
+    """The REST client of a store, in the auth mode it needs; StoreUrlError if not public.
+
+    Its connections are checked again where they land (egress): DNS may have changed since.
+    """
     settings = current_app.config["STORECHAT"]
     urls.check_public(store.domain, allow_private=settings.allow_http_stores)
     values = credentials(store)
     return WooClient(store.domain, str(values.get("consumer_key", "")),
                      str(values.get("consumer_secret", "")),
-                     query_string_auth=bool(values.get("query_string_auth")))
+                     query_string_auth=bool(values.get("query_string_auth")),
+                     session=egress.session(allow_private=settings.allow_http_stores))
+
+
+def problem(store: Store) -> str:
+    """Why StoreChat stopped calling this store, in words for its owner ("" when none)."""
+    return str(credentials(store).get("problem") or "")
 
 
 def with_client(store_id: int, work: Callable[[Store, WooClient], T]) -> T | None:
     """Run `work` with the store's client; remember a switch to query-string auth, and
-    mark the store reconnect-needed when its keys are refused. None when it cannot run."""
+    mark the store reconnect-needed when its keys are refused or its address is (a private
+    address, a redirect; the reason is kept for the owner). None when it cannot run."""
     store = db.session().get(Store, store_id, populate_existing=True)
     if store is None or store.platform != PLATFORM or store.status != StoreStatus.ACTIVE.value:
         return None
@@ -103,17 +114,28 @@ def with_client(store_id: int, work: Callable[[Store, WooClient], T]) -> T | Non
         api = client(store)
     except urls.StoreUrlError as error:
         log.warning("woocommerce: store %s not called: %s", store_id, error)
-        return None
+        return None  # perhaps a passing DNS failure: try again next time
     try:
         return work(store, api)
     except Unauthorized as error:
         log.warning("woocommerce: store %s refused its keys: %s", store_id, error)
         set_status(store_id, StoreStatus.RECONNECT_NEEDED)
         return None
+    except AddressRefused as error:
+        log.warning("woocommerce: store %s not called: %s", store_id, error)
+        _stop(store_id, str(error))
+        return None
     finally:
+        api.close()
         if api.auth_mode_changed:
             log.info("woocommerce: store %s needs query-string auth; remembered", store_id)
             update_credentials(store_id, lambda v: v.update(query_string_auth=True))
+
+
+def _stop(store_id: int, reason: str) -> None:
+    """Stop calling a store whose address StoreChat must not call; keep why, for its owner."""
+    update_credentials(store_id, lambda values: values.update(problem=reason))
+    set_status(store_id, StoreStatus.RECONNECT_NEEDED)
 
 
 def set_status(store_id: int, status: StoreStatus) -> None:

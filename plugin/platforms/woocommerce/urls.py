@@ -48,7 +48,7 @@ def normalise_store_url(raw: str, *, allow_private: bool,
         addresses = resolver(host)
         if not addresses:
             raise StoreUrlError(f"{host} does not resolve to an address.")
-        if any(not _public(address) for address in addresses):
+        if any(not is_public_address(address) for address in addresses):
             raise StoreUrlError(f"{host} is a private or local address; StoreChat only "
                                 "connects to stores on the public internet.")
     netloc = host if ":" not in host else f"[{host}]"
@@ -66,11 +66,23 @@ def check_public(url: str, *, allow_private: bool, resolver: Resolver = resolve)
     normalise_store_url(url, allow_private=allow_private, resolver=resolver)
 
 
-def _public(address: str) -> bool:
+# IPv6 prefixes that carry an IPv4 address a gateway will connect to (NAT64, RFC 6052).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public_address(address: str) -> bool:
+    """True for a global unicast address; False for private, loopback, link-local (cloud
+    metadata: 169.254.169.254, fd00:ec2::254), shared, reserved, multicast and unparsable ones,
+    also when hidden in an IPv6 form that reaches an IPv4 address."""
     try:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
-    if ip.version == 6 and ip.ipv4_mapped:  # type: ignore[union-attr]
-        ip = ip.ipv4_mapped  # type: ignore[union-attr]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
