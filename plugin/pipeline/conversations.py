@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from plugin.domain.consent import opt_intent
+from plugin.domain.consent import OptReading, read_message
 from plugin.domain.messaging import (
     ChannelError,
     DeliveryStatus,
@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import cod_answers
+from plugin.pipeline import cod_answers, opt_out
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +130,14 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         customer.ad_source = dict(message.referral)
     if cod_answers.handle_button(session, store_id, customer, message):
         return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
-    intent = opt_intent(message.text, message.payload)
-    if intent is not None:
-        _record_consent(session, store_id, customer, granted=intent,
-                        source="whatsapp_start" if intent else "whatsapp_stop",
+    reading = read_message(message.text, message.payload)
+    if reading is OptReading.ASK:
+        # A sentence that names STOP is not obeyed silently: the shopper confirms with a tap.
+        opt_out.ask_to_confirm(session, store_id, customer, message)
+    elif reading is not OptReading.NONE:
+        granted = reading is OptReading.OPT_IN
+        _record_consent(session, store_id, customer, granted=granted,
+                        source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
     return customer
 
