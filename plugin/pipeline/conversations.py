@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain.consent import OptReading, read_message
@@ -67,8 +67,18 @@ def _store_for(session: Session, cache: dict[str, int | None], phone_number_id: 
     return cache[phone_number_id]
 
 
+# The column that keeps when Meta reported each status; the first report of each wins.
+_STAMPS = {
+    MessageState.SENT: "sent_at",
+    MessageState.DELIVERED: "delivered_at",
+    MessageState.READ: "read_at",
+    MessageState.FAILED: "failed_at",
+}
+
+
 def apply_status(session: Session, status: StatusUpdate) -> None:
-    """Move the message forward (never back); a failure keeps its code and a reason."""
+    """Keep the time of every status reported, and move the message forward (never back);
+    a failure keeps its code and a reason."""
     reported = _REPORTED.get(status.status)
     if reported is None:
         return
@@ -79,17 +89,18 @@ def apply_status(session: Session, status: StatusUpdate) -> None:
     message = session.scalars(query).first()
     if message is None:
         return
+    at = datetime.fromtimestamp(status.timestamp, timezone.utc).replace(tzinfo=None)
+    # Statuses arrive out of order (a `delivered` after its `read`): the time is kept even
+    # when the state does not move. COALESCE keeps the first report against a concurrent one.
+    column = getattr(Message, _STAMPS[reported])
+    session.execute(update(Message).where(Message.id == message.id)
+                    .values({column: func.coalesce(column, at)}))
     current = MessageState(message.state)
     new = after_status(current, reported)
     if new is current:
         return
-    at = datetime.fromtimestamp(status.timestamp, timezone.utc).replace(tzinfo=None)
     values: dict[str, object] = {"state": new.value}
-    if new is MessageState.DELIVERED:
-        values["delivered_at"] = at
-    elif new is MessageState.READ:
-        values["read_at"] = at
-    elif new is MessageState.FAILED:
+    if new is MessageState.FAILED:
         values["error_code"] = status.error_code
         values["reason"] = (": ".join(v for v in (status.error_title, status.error_detail) if v)
                             or "WhatsApp reported the message as failed")[:255]
