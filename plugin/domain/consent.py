@@ -165,8 +165,10 @@ def confirm_texts(language: str | None) -> tuple[str, str, str]:
 
 
 # Opt-ins given by typing a phone number into a form: anyone can type anyone's number, so
-# they count once the shopper has written to the store from that number since.
-UNCONFIRMED_SOURCES = frozenset({"widget"})
+# they count once the shopper has written to the store from that number since. The checkout
+# box seen in a cart event is such a form until its order is placed (then the order's own
+# entry, "woocommerce_checkout", counts).
+UNCONFIRMED_SOURCES = frozenset({"widget", "woocommerce_cart"})
 
 
 def needs_confirmation(granted: bool, source: str, given_at: datetime,
