@@ -80,3 +80,13 @@ def test_every_starter_language_has_opt_out_words_and_a_confirmation() -> None:
         assert question and 0 < len(stop) <= 20 and 0 < len(keep) <= 20 and stop != keep
     assert confirm_texts("pt_BR") == confirm_texts("pt")
     assert confirm_texts(None) == confirm_texts("xx") == confirm_texts("en")
+
+
+def test_the_checkout_box_seen_before_an_order_counts_like_a_form() -> None:
+    from datetime import datetime
+
+    from plugin.domain.consent import needs_confirmation
+
+    given = datetime(2026, 11, 21, 10, 0, 0)
+    assert needs_confirmation(True, "woocommerce_cart", given, None)
+    assert not needs_confirmation(True, "woocommerce_checkout", given, None)
