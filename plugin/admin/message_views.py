@@ -144,6 +144,8 @@ def _row(message: Message, bodies: dict[tuple[str, str], str],
         text = render_text(body, parameters)
     elif message.payload.get("type") == "text":
         text = message.payload.get("text", {}).get("body", "")
+    elif message.payload.get("type") == "interactive":
+        text = _interactive_text(message.payload.get("interactive") or {})
     else:
         text = f"[{message.template}] " + " · ".join(parameters)
     return MessageRow(
@@ -165,6 +167,14 @@ def _row(message: Message, bodies: dict[tuple[str, str], str],
         error_words=ERROR_WORDS.get(message.error_code or 0, ""),
         is_test=message.cause.startswith("test:"),
     )
+
+
+def _interactive_text(content: dict[str, Any]) -> str:
+    """An interactive message's body, with its reply buttons' labels: "Stop? [Yes | No]"."""
+    body = str((content.get("body") or {}).get("text", ""))
+    buttons = [str((b.get("reply") or {}).get("title", ""))
+               for b in (content.get("action") or {}).get("buttons", []) if isinstance(b, dict)]
+    return f"{body} [{' | '.join(buttons)}]" if buttons else body
 
 
 # ---- A template as the shopper reads it, for the automations preview ---------------------

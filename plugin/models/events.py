@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -20,6 +20,9 @@ class EventState(str, enum.Enum):
     PROCESSED = "processed"
     IGNORED = "ignored"
     FAILED = "failed"
+
+
+_UNPURGED = "processed_at IS NOT NULL AND body_purged_at IS NULL"
 
 
 class InboundEvent(Base):
@@ -42,8 +45,13 @@ class InboundEvent(Base):
     # When a job for this row was last put on the queue; the sweeper re-enqueues old ones.
     enqueued_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
+    # When the body (personal data) was emptied after the retention period; the row and its
+    # dedupe key stay (see plugin.pipeline.retention).
+    body_purged_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("source", "dedupe_key"),
         Index("ix_inbound_events_state_enqueued_at", "state", "enqueued_at"),
+        Index("ix_inbound_events_body_retention", "processed_at",
+              sqlite_where=text(_UNPURGED), postgresql_where=text(_UNPURGED)),
     )

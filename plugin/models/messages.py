@@ -51,6 +51,8 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
+    # When Meta reported the message failed (the code and reason are in error_code, reason).
+    failed_at: Mapped[datetime | None]
     # When the send was noted on the order in the store's own admin (a tag or order note).
     audited_at: Mapped[datetime | None]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from plugin.domain.consent import opt_intent
+from plugin.domain.consent import OptReading, read_message
 from plugin.domain.messaging import (
     ChannelError,
     DeliveryStatus,
@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import cod_answers
+from plugin.pipeline import cod_answers, opt_out
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,18 @@ def _store_for(session: Session, cache: dict[str, int | None], phone_number_id: 
     return cache[phone_number_id]
 
 
+# The column that keeps when Meta reported each status; the first report of each wins.
+_STAMPS = {
+    MessageState.SENT: "sent_at",
+    MessageState.DELIVERED: "delivered_at",
+    MessageState.READ: "read_at",
+    MessageState.FAILED: "failed_at",
+}
+
+
 def apply_status(session: Session, status: StatusUpdate) -> None:
-    """Move the message forward (never back); a failure keeps its code and a reason."""
+    """Keep the time of every status reported, and move the message forward (never back);
+    a failure keeps its code and a reason."""
     reported = _REPORTED.get(status.status)
     if reported is None:
         return
@@ -79,17 +89,18 @@ def apply_status(session: Session, status: StatusUpdate) -> None:
     message = session.scalars(query).first()
     if message is None:
         return
+    at = datetime.fromtimestamp(status.timestamp, timezone.utc).replace(tzinfo=None)
+    # Statuses arrive out of order (a `delivered` after its `read`): the time is kept even
+    # when the state does not move. COALESCE keeps the first report against a concurrent one.
+    column = getattr(Message, _STAMPS[reported])
+    session.execute(update(Message).where(Message.id == message.id)
+                    .values({column: func.coalesce(column, at)}))
     current = MessageState(message.state)
     new = after_status(current, reported)
     if new is current:
         return
-    at = datetime.fromtimestamp(status.timestamp, timezone.utc).replace(tzinfo=None)
     values: dict[str, object] = {"state": new.value}
-    if new is MessageState.DELIVERED:
-        values["delivered_at"] = at
-    elif new is MessageState.READ:
-        values["read_at"] = at
-    elif new is MessageState.FAILED:
+    if new is MessageState.FAILED:
         values["error_code"] = status.error_code
         values["reason"] = (": ".join(v for v in (status.error_title, status.error_detail) if v)
                             or "WhatsApp reported the message as failed")[:255]
@@ -130,10 +141,14 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         customer.ad_source = dict(message.referral)
     if cod_answers.handle_button(session, store_id, customer, message):
         return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
-    intent = opt_intent(message.text, message.payload)
-    if intent is not None:
-        _record_consent(session, store_id, customer, granted=intent,
-                        source="whatsapp_start" if intent else "whatsapp_stop",
+    reading = read_message(message.text, message.payload)
+    if reading is OptReading.ASK:
+        # A sentence that names STOP is not obeyed silently: the shopper confirms with a tap.
+        opt_out.ask_to_confirm(session, store_id, customer, message)
+    elif reading is not OptReading.NONE:
+        granted = reading is OptReading.OPT_IN
+        _record_consent(session, store_id, customer, granted=granted,
+                        source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
     return customer
 

@@ -12,10 +12,17 @@ from adapters import demo
 from adapters.shopify import webhooks as shopify
 from adapters.whatsapp import notifications as whatsapp_webhook
 from adapters.woocommerce import webhooks as woocommerce
-from plugin.domain.events import ComplianceEvent, DomainEvent, OrderEvent, StoreEvent
+from plugin.domain.events import (
+    ComplianceEvent,
+    CustomerEvent,
+    DomainEvent,
+    OrderEvent,
+    StoreEvent,
+)
 from plugin.infra import db, queue
 from plugin.infra.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
+from plugin.pipeline import consent_log
 from plugin.pipeline.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.pipeline.conversations import apply_notification
 from plugin.pipeline.orders import apply_order_event
@@ -33,6 +40,7 @@ Applier = Callable[[Session, Store, Any], list[tuple[int, int]]]
 APPLIERS: dict[type, Applier] = {
     OrderEvent: apply_order_event,
     StoreEvent: apply_store_event,
+    CustomerEvent: consent_log.apply_customer_event,
 }
 
 # source → the adapter function that reads its payloads. Each platform issue adds its own.
@@ -91,6 +99,8 @@ def _apply(session: Session, event_id: int) -> list[tuple[int, int]]:
         return []
     applier = APPLIERS.get(type(domain_event))
     new_messages = applier(session, store, domain_event) if applier else []
+    # The checkout consent box rides on cart and order deliveries of the companion plugin.
+    consent_log.apply_delivery_consent(session, store, event, domain_event)
     _mark(session, event_id, EventState.PROCESSED, None)
     return new_messages
 

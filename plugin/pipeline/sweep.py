@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import cod_answers
+from plugin.pipeline import cod_answers, retention
 from plugin.platforms.whatsapp import templates
 from plugin.platforms.woocommerce import reconcile
 
@@ -72,6 +72,8 @@ def sweep() -> SweepReport:
     templates.enqueue_due_syncs(now)
     # A shopper's COD answer whose job to the store was lost goes out again.
     cod_answers.enqueue_unapplied(now, stale)
+    # Processed webhook bodies (personal data) are emptied after the retention period.
+    retention.purge_bodies(now, settings.webhook_retention_days)
     return SweepReport(events, messages)
 
 

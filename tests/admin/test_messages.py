@@ -144,3 +144,23 @@ def test_other_owners_and_other_stores_rows_answer_404(app: Flask, owner: FlaskC
         assert owner.get(url).status_code == 404, url
     page = page_of(owner, f"/stores/{mine}/messages")
     assert "No messages yet." in page  # my second store's messages are not this store's
+
+
+def test_a_question_with_reply_buttons_reads_as_its_text_and_buttons(
+        app: Flask, owner: FlaskClient) -> None:
+    from adapters.whatsapp import messages
+
+    store_id = make_store(app)
+    with app.app_context(), db.transaction() as session:
+        customer = session.scalars(select(Customer).where(Customer.store_id == store_id)).one()
+        session.add(Message(store_id=store_id, customer_id=customer.id, cause="opt-out:w1",
+                            step="opt_out_confirm", to=customer.phone_e164, template=None,
+                            state="sent", payload=messages.reply_buttons(
+                                "351913000111", "Stop messages from us?", (
+                                    messages.ReplyButton(id="STORECHAT_OPT_OUT",
+                                                         title="Stop messages"),
+                                    messages.ReplyButton(id="STORECHAT_KEEP_MESSAGES",
+                                                         title="Keep messages")))))
+    page = page_of(owner, f"/stores/{store_id}/messages")
+    assert "Stop messages from us? [Stop messages | Keep messages]" in page
+    assert "[None]" not in page

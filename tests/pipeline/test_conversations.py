@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import select
@@ -60,6 +61,37 @@ def test_statuses_move_forward_and_a_late_sent_changes_nothing(app: Flask,
     _apply(app, _status(wamid, DeliveryStatus.SENT))
     message = _message(app)
     assert message.state == "read" and message.read_at and message.delivered_at
+
+
+def test_a_late_status_keeps_its_time_while_the_state_stays(app: Flask,
+                                                          demo: DemoPlatform) -> None:
+    demo.post("orders/create", order_payload())
+    message = _message(app)
+    wamid, sent_at = message.wamid, message.sent_at
+    read = StatusUpdate(wamid=wamid, phone_number_id=NUMBER, recipient="351912345678",
+                        status=DeliveryStatus.READ, timestamp=1_800_000_100)
+    delivered = StatusUpdate(wamid=wamid, phone_number_id=NUMBER, recipient="351912345678",
+                             status=DeliveryStatus.DELIVERED, timestamp=1_800_000_050)
+    _apply(app, read)
+    _apply(app, delivered)  # Meta's delivered arrives after its read
+    _apply(app, _status(wamid, DeliveryStatus.SENT))
+    _apply(app, StatusUpdate(**{**{f: getattr(delivered, f) for f in delivered.__slots__},
+                                "timestamp": 1_800_000_099}))  # a redelivery later on
+    message = _message(app)
+    assert message.state == "read"
+    assert message.read_at == datetime(2027, 1, 15, 8, 1, 40)
+    assert message.delivered_at == datetime(2027, 1, 15, 8, 0, 50)
+    assert message.sent_at == sent_at  # our own send time is not overwritten
+
+
+def test_a_failure_keeps_its_time(app: Flask, demo: DemoPlatform) -> None:
+    demo.post("orders/create", order_payload())
+    wamid = _message(app).wamid
+    _apply(app, StatusUpdate(wamid=wamid, phone_number_id=NUMBER, recipient="351912345678",
+                             status=DeliveryStatus.FAILED, timestamp=1_800_000_000,
+                             error_code=131026))
+    failed = _message(app)
+    assert (failed.state, failed.failed_at) == ("failed", datetime(2027, 1, 15, 8, 0, 0))
 
 
 def test_a_failure_keeps_its_code_and_a_readable_reason(app: Flask, demo: DemoPlatform) -> None:
