@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from flask import Flask, current_app, g, has_request_context
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 # SQLite waits this long for a competing writer (gunicorn workers, the consumer) instead of
@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _sqlite_busy_timeout(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_busy_timeout(dbapi_connection, _rec, _proxy) -> None:  # type: ignore[no-untyped-def]
     # Chosen per checkout: one pool serves web requests and inline or threaded jobs alike.
     wait_ms = SQLITE_WEB_BUSY_TIMEOUT_MS if has_request_context() else SQLITE_BUSY_TIMEOUT_MS
     dbapi_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
@@ -74,12 +74,6 @@ def transaction() -> Iterator[Session]:
     with current_app.extensions["storechat.sessions"]() as fresh:
         with fresh.begin():
             yield fresh
-
-
-def ping() -> None:
-    """Raise if the database does not answer."""
-    with engine().connect() as connection:
-        connection.execute(text("SELECT 1"))
 
 
 def _close_session(_exc: BaseException | None) -> None:
