@@ -74,12 +74,15 @@ def db_revision(message: str, autogenerate: bool) -> None:
 @with_appcontext
 def worker(threads: int) -> None:
     """Run a queue consumer (with the sweeper and relay) until SIGINT or SIGTERM."""
+    from plugin.infra import heartbeat
     from plugin.infra.queue import huey
     from plugin.pipeline import sweep
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["STORECHAT"]
     stop = threading.Event()
+    # Beats from before the consumer starts: /healthz fails while no worker beats.
+    heartbeat.start_thread(app, stop)
     sweep.start_threads(app, stop)
     consumer = huey().create_consumer(
         workers=threads, worker_type="thread", periodic=False,

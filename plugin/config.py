@@ -33,6 +33,9 @@ DEFAULT_SWEEP_INTERVAL_SECONDS = 30
 # How long a stored webhook body (personal data) is kept after it was processed.
 DEFAULT_WEBHOOK_RETENTION_DAYS = 30
 
+# /healthz fails when no worker has beaten for this long (workers beat every 10 s).
+DEFAULT_WORKER_STALE_SECONDS = 60
+
 # Sign-in failures are counted over this window (see plugin.auth.throttle).
 DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
 
@@ -59,6 +62,7 @@ class Settings:
     queue_immediate: bool = False
     login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
     webhook_retention_days: int = DEFAULT_WEBHOOK_RETENTION_DAYS
+    worker_stale_seconds: int = DEFAULT_WORKER_STALE_SECONDS
     # Reverse proxies in front of StoreChat whose X-Forwarded-For/-Proto/-Host to believe:
     # behind a load balancer, every shopper would otherwise share its address (and its limits).
     trusted_proxies: int = 0
@@ -121,6 +125,7 @@ _INT_VARS = {
     "STORECHAT_SWEEP_GRACE_SECONDS": "sweep_grace_seconds",
     "STORECHAT_SWEEP_INTERVAL_SECONDS": "sweep_interval_seconds",
     "STORECHAT_LOGIN_WINDOW_SECONDS": "login_window_seconds",
+    "STORECHAT_WORKER_STALE_SECONDS": "worker_stale_seconds",
     "STORECHAT_TRUSTED_PROXIES": "trusted_proxies",
     "STORECHAT_WEBHOOK_RETENTION_DAYS": "webhook_retention_days",
 }
@@ -232,7 +237,8 @@ def _validate(settings: Settings) -> None:
     if settings.env == "production" and not settings.public_url.startswith("https://"):
         raise ConfigError("STORECHAT_PUBLIC_URL must be https:// in production")
     for name in ("lease_seconds", "sweep_grace_seconds", "sweep_interval_seconds",
-                 "max_body_bytes", "login_window_seconds", "webhook_retention_days"):
+                 "max_body_bytes", "login_window_seconds", "webhook_retention_days",
+                 "worker_stale_seconds"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive")
     if settings.trusted_proxies < 0:

@@ -5,13 +5,17 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
 
-from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, text
+from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 # SQLite waits this long for a competing writer (gunicorn workers, the consumer) instead of
-# failing at once with "database is locked".
+# failing at once with "database is locked": jobs and commands, which nobody waits on.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A web request waits much less: Shopify abandons a delivery after 5 s, and every web
+# thread stuck on the lock is one fewer to answer. Past this, the request answers 503
+# (Retry-After) and the sender retries later.
+SQLITE_WEB_BUSY_TIMEOUT_MS = 2_000
 
 
 def utcnow() -> datetime:
@@ -24,6 +28,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkout", _sqlite_busy_timeout)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
@@ -35,6 +40,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def _sqlite_busy_timeout(dbapi_connection, _rec, _proxy) -> None:  # type: ignore[no-untyped-def]
+    # Chosen per checkout: one pool serves web requests and inline or threaded jobs alike.
+    wait_ms = SQLITE_WEB_BUSY_TIMEOUT_MS if has_request_context() else SQLITE_BUSY_TIMEOUT_MS
+    dbapi_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
 
 
 def init_app(app: Flask) -> None:
@@ -63,12 +74,6 @@ def transaction() -> Iterator[Session]:
     with current_app.extensions["storechat.sessions"]() as fresh:
         with fresh.begin():
             yield fresh
-
-
-def ping() -> None:
-    """Raise if the database does not answer."""
-    with engine().connect() as connection:
-        connection.execute(text("SELECT 1"))
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 RETRY_AFTER_SECONDS = "5"
 
+# Browsers that once reached StoreChat over https refuse plain http to it for a year,
+# subdomains included (a first request over http could otherwise be downgraded).
+HSTS = "max-age=31536000; includeSubDomains"
+
 ADMIN_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
@@ -80,8 +84,14 @@ def init_app(app: Flask) -> None:
         return _error_response(500, "Internal Server Error",
                                "Something went wrong on our side; it has been logged.")
 
+    # HSTS only where the public URL is https: browsers ignore it over plain http, and a
+    # local http run has no certificate to pin its users to.
+    hsts = app.config["STORECHAT"].public_url.startswith("https://")
+
     @app.after_request
     def security_headers(response: Response) -> Response:
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":

@@ -6,10 +6,13 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from plugin.infra.lifeline import die_with_parent
 
 # How long children get to finish their work after SIGTERM before they are killed.
 STOP_GRACE_SECONDS = 15
@@ -36,7 +39,8 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
         "web": [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                 "--workers", str(web_workers), "--worker-class", "gthread",
                 "--threads", str(threads), "--graceful-timeout", "10",
-                "--log-level", "warning", "plugin:create_app()"],
+                "--log-level", "warning", "--config", "python:plugin.infra.gunicorn_hooks",
+                "plugin:create_app()"],
     }
     if embedded_worker:
         commands["worker"] = [sys.executable, "-m", "plugin.cli", "worker",
@@ -46,7 +50,12 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
     # its master (SIGQUIT) at once, a gthread worker can deadlock until it is SIGKILLed.
     groups = {"web": 0}
     stopping = _trap_stop_signals()
-    children = {name: subprocess.Popen(cmd, env=os.environ.copy(), process_group=groups.get(name))
+    # A `kill -9` of this supervisor runs none of its clean-up: the kernel then sends each
+    # child SIGTERM (a graceful stop), so no gunicorn keeps answering with no worker behind
+    # it and holding the port against the next `serve` (its workers watch it the same way).
+    lifeline = partial(die_with_parent, os.getpid(), signal.SIGTERM)
+    children = {name: subprocess.Popen(cmd, env=os.environ.copy(), process_group=groups.get(name),
+                                       preexec_fn=lifeline)
                 for name, cmd in commands.items()}
     where = f"http://{host}:{port}/"
     setup_link = _first_run_link(where)

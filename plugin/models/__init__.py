@@ -4,6 +4,7 @@ from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
 from plugin.models.messages import Message
+from plugin.models.operations import Heartbeat, RateLimitCounter
 from plugin.models.orders import Order
 from plugin.models.owners import OneTimeToken, Owner, WebSession
 from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
@@ -17,10 +18,12 @@ __all__ = [
     "Customer",
     "DataExport",
     "EventState",
+    "Heartbeat",
     "InboundEvent",
     "Message",
     "OneTimeToken",
     "Order",
+    "RateLimitCounter",
     "Owner",
     "Store",
     "StoreStatus",
