@@ -14,6 +14,8 @@ from typing import Callable, Mapping
 
 from cryptography.fernet import Fernet
 
+from plugin.domain.errors import ConfigError
+
 ENVIRONMENTS = ("development", "production", "test")
 
 # 1 MiB is far above any Shopify, WooCommerce or Meta webhook body we have seen (the
@@ -32,10 +34,6 @@ DEFAULT_SWEEP_INTERVAL_SECONDS = 30
 
 # Sign-in failures are counted over this window (see plugin.auth.throttle).
 DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message names it."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,6 +21,8 @@ from typing import Any, Callable, Iterator
 import requests
 from woocommerce import API
 
+from plugin.domain.errors import WooCommerceError
+
 # WooCommerce answers in well under a second, but a busy shared host can take many; the
 # brief asks for 20–30 s, enough for a slow `system_status` without hanging a worker.
 TIMEOUT_SECONDS = 25
@@ -35,7 +37,7 @@ PER_PAGE = 100
 USER_AGENT = "StoreChat (+https://github.com/storechat)"
 
 
-class WooError(Exception):
+class WooError(WooCommerceError):
     """A WooCommerce REST call failed; the message says why."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

@@ -85,7 +85,7 @@ def callback() -> ResponseReturnValue:
         store_id = sites.save_keys(pending.owner_id, pending.store_url, {
             **keys, "key_id": data.get("key_id"),
             "key_permissions": data.get("key_permissions")})
-    except sites.ConnectError as error:
+    except sites.StoreConnectError as error:
         return _answer(409, str(error))
     queue.enqueue("woocommerce_setup", store_id)
     return _answer(200, "ok")
@@ -123,7 +123,7 @@ def manual_keys() -> ResponseReturnValue:
         if not (form["consumer_key"].startswith("ck_") and form["consumer_secret"].startswith("cs_")):
             raise urls.StoreUrlError("Paste the Consumer key (ck_…) and Consumer secret (cs_…).")
         store_id = sites.save_keys(owner_id, store_url, form)
-    except (urls.StoreUrlError, sites.ConnectError) as error:
+    except (urls.StoreUrlError, sites.StoreConnectError) as error:
         return _page("woocommerce/keys.html", 400, form=form, error=str(error))
     queue.enqueue("woocommerce_setup", store_id)
     flash("The keys are saved; StoreChat is checking them and creating the webhooks.", "success")
