@@ -26,8 +26,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from adapters.json_body import loads
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.domain.errors import PayloadError
 from plugin.infra import db, queue
 from plugin.models import Store
 from plugin.platforms.stores import credentials
@@ -68,7 +70,11 @@ def connect() -> ResponseReturnValue:
 @callbacks.post("/woocommerce/callback")
 def callback() -> ResponseReturnValue:
     """Store the keys WordPress sends for a valid one-time token; 200 at once, then a job."""
-    data = request.get_json(silent=True)
+    # Read by hand, not with get_json: a deeply nested body must be a 400, not a crash.
+    try:
+        data = loads(request.get_data(cache=False)) if request.is_json else None
+    except PayloadError:
+        data = None
     if not isinstance(data, dict):
         return _answer(400, "expected a JSON object")
     user_id = data.get("user_id")
