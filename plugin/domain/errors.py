@@ -3,6 +3,7 @@
     StoreChatError
     ├── PayloadError            a body that cannot be read as its source says (never retried)
     ├── ConfigError             a setting is missing or wrong; start-up stops and names it
+    │   └── DecryptionError         plugin.infra.crypto: a stored secret the key cannot open
     ├── ConnectError            a store or number could not be connected; says why, to the owner
     │   ├── StoreConnectError       plugin.platforms.woocommerce.sites
     │   └── NumberConnectError      plugin.platforms.whatsapp.number
