@@ -5,10 +5,11 @@ events take the same path as Shopify's and WooCommerce's, so this adapter is a r
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from adapters.json_body import load_object
+from plugin.domain.errors import PayloadError
 from plugin.domain.events import CustomerRef, EventKind, LineItem, OrderEvent, Tracking
 
 TOPICS: dict[str, EventKind] = {
@@ -21,21 +22,12 @@ TOPICS: dict[str, EventKind] = {
 }
 
 
-class PayloadError(ValueError):
-    """A payload that cannot be read as the topic says; it will never parse."""
-
-
 def parse_event(topic: str, body: bytes) -> OrderEvent | None:
     """The domain event for a demo delivery; None for a topic StoreChat does not act on."""
     kind = TOPICS.get(topic)
     if kind is None:
         return None
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("the payload is not a JSON object")
+    data = load_object(body)
     try:
         return _order_event(kind, data)
     except (KeyError, TypeError, InvalidOperation, ValueError) as exc:

@@ -1,7 +1,7 @@
 """Readers for scalar fields that every platform's JSON shares: text and money.
 
 They raise plain `ValueError` for a value of the wrong shape; each adapter turns that into
-its own `PayloadError`.
+a `PayloadError` (plugin.domain.errors).
 """
 from __future__ import annotations
 

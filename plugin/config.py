@@ -14,6 +14,8 @@ from typing import Callable, Mapping
 
 from cryptography.fernet import Fernet
 
+from plugin.domain.errors import ConfigError
+
 ENVIRONMENTS = ("development", "production", "test")
 
 # 1 MiB is far above any Shopify, WooCommerce or Meta webhook body we have seen (the
@@ -38,10 +40,6 @@ DEFAULT_WORKER_STALE_SECONDS = 60
 
 # Sign-in failures are counted over this window (see plugin.auth.throttle).
 DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message names it."""
 
 
 @dataclass(frozen=True, kw_only=True)

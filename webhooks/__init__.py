@@ -1,8 +1,10 @@
 """HTTP receivers for platform and Meta webhooks: verify, store, enqueue, answer.
 
-Each receiver reads the raw body (size-capped by MAX_CONTENT_LENGTH), verifies its signature
-on those exact bytes, failing closed, stores it with plugin.pipeline.inbound.record_event, and answers
-200 only once the row is committed.
+Each receiver reads the raw body (size-capped by MAX_CONTENT_LENGTH, streamed or not),
+verifies its signature on those exact bytes, failing closed, stores it with
+plugin.pipeline.inbound.record_event, and answers 200 only once the row is committed. A body
+that is not readable JSON (malformed, or nested too deep to parse) is 400 when signed and
+401 when not; it is never stored and never a 500.
 """
 from flask import Flask
 

@@ -37,4 +37,5 @@ def receive(store_key: str) -> ResponseReturnValue:
     event_id = request.headers.get(EVENT_ID_HEADER, "").strip()
     dedupe_key = f"{store.key}:{event_id}" if event_id else f"{store.key}:{body_hash(body)}"
     return store_and_answer(source="demo", dedupe_key=dedupe_key, topic=topic, body=body,
-                            store_id=store.store_id, headers={"topic": topic, "event_id": event_id})
+                            store_id=store.store_id,
+                            headers={"topic": topic, "event_id": event_id})

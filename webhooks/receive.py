@@ -7,19 +7,29 @@ from typing import Any
 from flask import Response, abort, request
 from flask.typing import ResponseReturnValue
 
+from adapters.json_body import loads
+from plugin.domain.errors import PayloadError
 from plugin.pipeline.inbound import record_event
 
 
 def raw_body() -> bytes:
-    """The request body as sent; a body over the cap ends the request with 413."""
-    return request.get_data(cache=True)
+    """The request body as sent; a body over the cap, announced or streamed, ends in 413."""
+    body = request.get_data(cache=True)
+    cap = request.max_content_length
+    if cap is not None and request.content_length is None and len(body) >= cap:
+        # A chunked body has no Content-Length to refuse up front, and werkzeug stops
+        # reading it at the cap without a word: one more byte says it was cut.
+        if request.environ["wsgi.input"].read(1):
+            abort(413)
+    return body
 
 
 def json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or 400: malformed input is never stored."""
+    """The body as a JSON object, or 400: malformed (or absurdly nested) input is never
+    stored."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = loads(body)
+    except PayloadError:
         abort(400, description="the body is not valid JSON")
     if not isinstance(data, dict):
         abort(400, description="the body must be a JSON object")

@@ -10,6 +10,7 @@ from flask import Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from plugin.domain.errors import RequestRefused
 from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store
@@ -17,7 +18,7 @@ from plugin.models import ConsentEntry, Customer, Store
 HONEYPOT_FIELD = "website"
 
 
-class OptInRefused(ValueError):
+class OptInRefused(RequestRefused):
     """The submission is not a valid opt-in (the message says why, for the log)."""
 
 

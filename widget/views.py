@@ -12,6 +12,8 @@ from flask import Blueprint, Response, jsonify, request
 from limits import RateLimitItemPerMinute
 from sqlalchemy import select
 
+from adapters.json_body import loads
+from plugin.domain.errors import PayloadError
 from plugin.infra import db, ratelimit
 from plugin.models import Store, WhatsAppAccount, WidgetSettings
 from plugin.platforms import stores
@@ -116,8 +118,8 @@ def events(key: str) -> Response:
     if (request.content_length or 0) > BEACON_MAX_BYTES:
         return _empty(413)
     try:
-        data = json.loads(request.get_data(cache=False)[:BEACON_MAX_BYTES] or b"null")
-    except ValueError:
+        data = loads(request.get_data(cache=False)[:BEACON_MAX_BYTES] or b"null")
+    except PayloadError:
         return _empty(400)
     if not isinstance(data, dict) or data.get("t") not in counters.KINDS:
         return _empty(400)

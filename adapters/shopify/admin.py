@@ -23,6 +23,8 @@ from typing import Any, Callable, Protocol
 
 import httpx
 
+from plugin.domain.errors import ShopifyError
+
 # Retries after a THROTTLED answer, a 429 or a 5xx, before giving up.
 MAX_RETRIES = 3
 # 5xx / network backoff: BASE × 2^attempt seconds.
@@ -33,7 +35,7 @@ MAX_WAIT_SECONDS = 10.0
 DEFAULT_RESTORE_RATE = 50.0
 
 
-class AdminError(Exception):
+class AdminError(ShopifyError):
     """A Shopify Admin API call failed; the message says why."""
 
 

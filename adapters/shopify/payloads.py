@@ -1,7 +1,7 @@
 """Readers for the pieces Shopify's webhook bodies share: ids, money, addresses, line items.
 
 These helpers keep raw dicts inside the adapter. They raise plain `ValueError` for a value of
-the wrong shape; `adapters.shopify.webhooks.parse_event` turns that into its `PayloadError`. A field
+the wrong shape; `adapters.shopify.webhooks.parse_event` turns that into a `PayloadError`. A field
 that is merely absent or null reads as empty, because Shopify leaves many fields null.
 """
 from __future__ import annotations

@@ -18,12 +18,13 @@ Decisions worth knowing:
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from adapters.fields import money, optional_money, text
+from adapters.json_body import load_object
 from adapters.shopify import payloads
+from plugin.domain.errors import PayloadError
 from plugin.domain.events import (
     CheckoutEvent,
     ComplianceEvent,
@@ -67,22 +68,12 @@ SHIPMENT_KINDS: dict[str, EventKind] = {
 UNSHIPPED_FULFILLMENT_STATES = frozenset({"cancelled", "error", "failure"})
 
 
-
-class PayloadError(ValueError):
-    """A payload that cannot be read as the topic says; it will never parse."""
-
-
 def parse_event(topic: str, body: bytes) -> DomainEvent | None:
     """The domain event for a Shopify delivery; None for a topic StoreChat does not act on."""
     build = _BUILDERS.get(topic)
     if build is None:
         return None
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PayloadError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("the payload is not a JSON object")
+    data = load_object(body)
     try:
         return build(topic, data)
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:

@@ -2,7 +2,8 @@
 
 The token is passed per call, so one client serves every store's number. Every call goes
 through `_call`, which turns transport failures and Graph errors into the classes of
-plugin.domain.errors (`classify`), so the admin and the send job read one vocabulary.
+adapters.whatsapp.errors (`classify`), each a category of plugin.domain.errors, so the admin
+and the send job read one vocabulary.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from plugin.domain.errors import RetryableError, SendError, classify
+from adapters.whatsapp.errors import classify
+from plugin.domain.errors import RetryableError, SendError
 
 # Meta answers sends in well under a second; past this the send is retried later.
 SEND_TIMEOUT_SECONDS = 10.0

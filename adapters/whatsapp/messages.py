@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from plugin.domain.errors import PermanentError
+
 Body = dict[str, Any]
 
 # text-messages: "Body text … Maximum 4096 characters."
@@ -64,7 +66,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _RECIPIENT = re.compile(r"\+?[0-9]{5,20}")
 
 
-class MessageLimitError(ValueError):
+class MessageLimitError(PermanentError, ValueError):
     """A message body breaks one of WhatsApp's documented limits; the text names it."""
 
 

@@ -21,12 +21,13 @@ Decisions worth knowing:
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any, Callable
 
 from adapters import fields
+from adapters.json_body import load_object
+from plugin.domain.errors import PayloadError
 from plugin.domain.messaging import (
     ChannelError,
     DeliveryStatus,
@@ -61,10 +62,6 @@ MAX_TIMESTAMP = 253_402_300_799
 _DIGITS = re.compile(r"[0-9]{1,12}")
 
 
-class PayloadError(ValueError):
-    """A body that is not a WhatsApp Business Account notification; it will never parse."""
-
-
 class _Skip(Exception):
     """One item cannot be read; the reason goes into `Notification.ignored`."""
 
@@ -86,17 +83,13 @@ def parse_notification(body: bytes) -> Notification:
 
 
 def _envelope(body: bytes) -> list[Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PayloadError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("the notification is not a JSON object")
+    data = load_object(body, "the notification")
     if data.get("object") != WABA_OBJECT:
         raise PayloadError(f"object is {data.get('object')!r}, not {WABA_OBJECT!r}")
-    if not isinstance(data.get("entry"), list):
+    entries = data.get("entry")
+    if not isinstance(entries, list):
         raise PayloadError("entry is not a list")
-    return data["entry"]
+    return entries
 
 
 def _change(change: Any, waba_id: str, where: str, updates: list[WhatsAppUpdate],

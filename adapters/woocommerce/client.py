@@ -32,6 +32,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 from woocommerce.oauth import OAuth
 
+from plugin.domain.errors import WooCommerceError
+
 # WooCommerce answers in well under a second, but a busy shared host can take many; the
 # brief asks for 20–30 s, enough for a slow `system_status` without hanging a worker.
 TIMEOUT_SECONDS = 25
@@ -46,7 +48,7 @@ PER_PAGE = 100
 USER_AGENT = "StoreChat (+https://github.com/storechat)"
 
 
-class WooError(Exception):
+class WooError(WooCommerceError):
     """A WooCommerce REST call failed; the message says why."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

@@ -1,7 +1,7 @@
 """Readers for the pieces WooCommerce's REST v3 bodies share: ids, money, people, tracking.
 
 These helpers keep raw dicts inside the adapter. They raise plain `ValueError` for a value of
-the wrong shape; `adapters.woocommerce.webhooks.parse_event` turns that into its `PayloadError`.
+the wrong shape; `adapters.woocommerce.webhooks.parse_event` turns that into a `PayloadError`.
 WooCommerce is PHP underneath, which explains the quirks handled here: "none" is often `0`
 or `""` rather than null, numbers arrive as strings (and prices sometimes as floats), and an
 empty PHP array is serialised as `[]` even where an object is expected.

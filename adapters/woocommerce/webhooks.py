@@ -99,12 +99,13 @@ ConsentChange with channel "whatsapp" and `source` holding the exact text shown.
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any, Callable
 
 from adapters.fields import money, optional_money, text
+from adapters.json_body import load_object
 from adapters.woocommerce import payloads
+from plugin.domain.errors import PayloadError
 from plugin.domain.events import (
     CheckoutEvent,
     ConsentChange,
@@ -139,10 +140,6 @@ ORDER_CONSENT_TEXT_KEY = "_storechat_consent_text"
 # WooCommerce's gateway id for its built-in Cash on Delivery method.
 COD_GATEWAY = "cod"
 _TOTAL_ZERO = Decimal("0")
-
-
-class PayloadError(ValueError):
-    """A payload that cannot be read as the topic says; it will never parse."""
 
 
 def is_cash_on_delivery(payment_method: str) -> bool:
@@ -182,13 +179,8 @@ def order_consent(body: bytes) -> ConsentChange | None:
 
 
 def _load(topic: str, body: bytes) -> payloads.Raw:
-    try:
-        data = json.loads(body)  # also undoes WordPress's `\/` escaping and a UTF-8 BOM
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise PayloadError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError(f"the {topic} payload is not a JSON object")
-    return data
+    # json.loads also undoes WordPress's `\/` escaping and a UTF-8 BOM.
+    return load_object(body, f"the {topic} payload")
 
 
 def _is_wp_error(data: payloads.Raw) -> bool:

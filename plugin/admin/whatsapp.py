@@ -15,13 +15,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from adapters.whatsapp.errors import explain
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
-from plugin.domain.errors import AccountError, SendError
+from plugin.domain.errors import AccountError, NumberConnectError, SendError
 from plugin.infra import db, responses
 from plugin.models import Message, Store, Template, WhatsAppAccount
 from plugin.platforms.whatsapp import number, templates
-from plugin.platforms.whatsapp.number import ConnectError
 
 blueprint = protect(Blueprint("whatsapp_admin", __name__))
 T = TypeVar("T")
@@ -29,47 +29,6 @@ T = TypeVar("T")
 # Failed messages shown on the page, newest first.
 FAILED_ROWS = 20
 FORM_FIELDS = ("phone_number_id", "waba_id", "access_token")
-
-# Graph error codes in an owner's words: what happened and what, if anything, to do.
-EXPLANATIONS: dict[int, str] = {
-    4: "Too many requests to WhatsApp at once; StoreChat tries again by itself.",
-    80007: "Your WhatsApp Business Account reached its rate limit; StoreChat tries again.",
-    130429: "Your number's sending speed limit was reached; StoreChat tries again.",
-    131056: "Too many messages to this customer in a short time; StoreChat tries again.",
-    131047: "More than 24 hours passed since the customer last wrote, so only an approved "
-            "template can be sent.",
-    131049: "WhatsApp held this marketing message to protect the customer's experience; "
-            "it can be tried again after 24 hours.",
-    131026: "The message could not be delivered: the number may not use WhatsApp, or the "
-            "customer's app is too old.",
-    130472: "The customer's number is part of a WhatsApp experiment and did not get it.",
-    131021: "The message was addressed to your own business number.",
-    131031: "Your WhatsApp Business Account is locked or restricted; see WhatsApp Manager.",
-    131042: "There is a payment problem with your WhatsApp Business Account.",
-    131009: "A value in the message is over one of WhatsApp's limits.",
-    131051: "WhatsApp does not support this kind of message.",
-    190: "Your WhatsApp access token stopped working; connect the number again.",
-    368: "WhatsApp blocked the account for a while for a policy violation.",
-    132000: "The template's variables do not match what was sent.",
-    132001: "The template does not exist in this language, or is not approved yet.",
-    132005: "The template's text is too long once its variables are filled in.",
-    132007: "WhatsApp's content policy refused the filled-in template.",
-    132012: "A template variable has the wrong format.",
-    132015: "The template is paused because of low quality; edit it in WhatsApp Manager.",
-    132016: "The template is disabled because of low quality.",
-    132018: "A template variable holds new lines or tabs, which templates refuse.",
-}
-
-
-def explain(code: int | None) -> str:
-    """An owner-readable sentence for a Graph error code ('' when we have none)."""
-    if code is None:
-        return ""
-    if code in EXPLANATIONS:
-        return EXPLANATIONS[code]
-    if 132000 <= code < 133000:
-        return "WhatsApp refused the template as it was sent."
-    return ""
 
 
 def _account(store: Store) -> WhatsAppAccount | None:
@@ -127,7 +86,7 @@ def connect(store_id: int) -> ResponseReturnValue:
                 session, owned, values["phone_number_id"], values["waba_id"],
                 values["access_token"])
             name = account.verified_name or account.display_phone or account.phone_number_id
-    except ConnectError as error:
+    except NumberConnectError as error:
         values["access_token"] = ""  # a secret is never echoed back into the page
         return _page(store, values, {error.field or "form": error.message}, 400)
     flash(f"Connected: {name}. StoreChat now gets this number's messages and statuses.")

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from plugin.auth.passwords import check_password, hash_password
+from plugin.domain.errors import SignInError
 from plugin.infra import db
 from plugin.models import OneTimeToken, Owner, WebSession
 
@@ -23,10 +24,6 @@ RESET_LINK_SECONDS = 3600
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-
-
-class AccountError(ValueError):
-    """A request about an account that cannot be honoured; the message is for the owner."""
 
 
 def normalise_email(email: str) -> str:
@@ -69,13 +66,13 @@ def setup_token_valid(session: Session, token: str) -> bool:
 def create_first_owner(session: Session, token: str, email: str, password: str) -> Owner:
     """Use a set-up token (once) to create the first owner account."""
     if has_owner(session):
-        raise AccountError("StoreChat already has an owner: sign in instead.")
+        raise SignInError("StoreChat already has an owner: sign in instead.")
     used = session.execute(update(OneTimeToken).where(
         OneTimeToken.purpose == "setup", OneTimeToken.token_hash == _hash(token),
         OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > db.utcnow(),
     ).values(used_at=db.utcnow())).rowcount
     if used != 1:
-        raise AccountError("This set-up link is not valid any more: run `storechat owners "
+        raise SignInError("This set-up link is not valid any more: run `storechat owners "
                            "setup-link` for a new one.")
     owner = Owner(email=normalise_email(email), password_hash=hash_password(password))
     session.add(owner)
@@ -107,16 +104,16 @@ def reset_token(owner: Owner) -> str:
 
 
 def owner_for_reset(session: Session, token: str) -> Owner:
-    """The owner a reset token is for; AccountError if expired, used or forged."""
+    """The owner a reset token is for; SignInError if expired, used or forged."""
     try:
         data = _serializer().loads(token, max_age=RESET_LINK_SECONDS)
     except SignatureExpired:
-        raise AccountError("This reset link has expired: ask for a new one.") from None
+        raise SignInError("This reset link has expired: ask for a new one.") from None
     except BadSignature:
-        raise AccountError("This reset link is not valid.") from None
+        raise SignInError("This reset link is not valid.") from None
     owner = session.get(Owner, data.get("owner")) if isinstance(data, dict) else None
     if owner is None or data.get("fp") != _fingerprint(owner):
-        raise AccountError("This reset link has already been used: ask for a new one.")
+        raise SignInError("This reset link has already been used: ask for a new one.")
     return owner
 
 

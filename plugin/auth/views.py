@@ -99,7 +99,7 @@ def setup() -> ResponseReturnValue:
         with db.transaction() as tx:
             owner = accounts.create_first_owner(tx, token, email, password)
             _sign_in(owner)
-    except accounts.AccountError as error:
+    except accounts.SignInError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.signin"))
     flash("Welcome to StoreChat. Your owner account is ready.")
@@ -138,7 +138,7 @@ def reset(token: str) -> ResponseReturnValue:
                 return render_template("auth/reset.html", token=token), 400
             accounts.set_password(tx, owner, password)
             _sign_in(owner)
-    except accounts.AccountError as error:
+    except accounts.SignInError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.reset_request"))
     flash("Your password is changed, and every other session is signed out.")

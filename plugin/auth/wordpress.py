@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from plugin.domain.errors import SignInError
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import OneTimeToken, Store
@@ -21,7 +22,7 @@ LINK_LIFETIME_SECONDS = 300
 CLOCK_SKEW_SECONDS = 30
 
 
-class LinkError(ValueError):
+class LinkError(SignInError):
     """The link is expired, reused, forged or for an unknown store."""
 
 

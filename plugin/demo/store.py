@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.domain import starter_templates
+from plugin.domain.errors import RequestRefused
 from plugin.models import ConsentEntry, Customer, Order, Store, Template
 from plugin.pipeline.inbound import Recorded, record_event
 from plugin.platforms.starters import install_starters, starter_language
@@ -45,7 +46,7 @@ ACTIONS: dict[str, tuple[str, str, frozenset[str]]] = {
 }
 
 
-class ActionNotAllowed(ValueError):
+class ActionNotAllowed(RequestRefused):
     """The action does not follow from the order's current status."""
 
 

@@ -21,8 +21,6 @@ CANCELLED_TAG = "storechat-cod-cancelled"
 # Outbox steps of the thank-you replies (unique per order, so one reply per answer).
 CONFIRMED_REPLY_STEP = "cod_confirmed_reply"
 CANCELLED_REPLY_STEP = "cod_cancelled_reply"
-# WooCommerce statuses an order may still be cancelled from (not shipped, not refunded).
-WOO_CANCELLABLE = frozenset({"pending", "on-hold", "processing"})
 
 
 class Answer(str, enum.Enum):
@@ -47,7 +45,7 @@ class OnCancel(str, enum.Enum):
 class Action(str, enum.Enum):
     """What StoreChat does to the order at the store."""
 
-    CONFIRM = "confirm"  # tag / note, and on WooCommerce on-hold → processing
+    CONFIRM = "confirm"  # tag / note, and release an order held for confirmation
     MARK_CANCELLED = "mark_cancelled"  # tag / note only: the owner cancels it themselves
     CANCEL = "cancel"  # tag / note, and cancel the order at the platform
 
@@ -96,19 +94,6 @@ def action_for(cod_state: str | None, on_cancel: str | None) -> Action | None:
 def tag_for(action: Action) -> str:
     """The Shopify tag (and WooCommerce note marker) that records the answer."""
     return CONFIRMED_TAG if action is Action.CONFIRM else CANCELLED_TAG
-
-
-def woo_status_after(action: Action, status: str) -> str | None:
-    """The WooCommerce status to move the order to, or None to leave it as it is.
-
-    A confirmation releases an order held `on-hold` for confirmation, nothing else; a
-    cancellation only touches an order that has not shipped or been refunded.
-    """
-    if action is Action.CONFIRM:
-        return "processing" if status == "on-hold" else None
-    if action is Action.CANCEL:
-        return "cancelled" if status in WOO_CANCELLABLE else None
-    return None
 
 
 def owner_note(action: Action) -> str:

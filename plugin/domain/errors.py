@@ -1,19 +1,96 @@
-"""Why a send did not work, as classes the pipeline can act on and the owner can read.
+"""Every error StoreChat raises on purpose, as one tree the callers can catch by branch.
 
-    SendError
-    ├── RetryableError          try again later (throttling, pair limit, 5xx, timeouts)
-    ├── NeedsTemplateError      131047: outside the 24-hour window, send a template instead
-    ├── HeldError               131049: Meta held it for the ecosystem; wait 24 h
-    ├── AccountError            190: the access token is invalid; the owner must re-authorise
-    └── PermanentError          will never work as it is (131026 undeliverable, 132xxx template)
+    StoreChatError
+    ├── PayloadError            a body that cannot be read as its source says (never retried)
+    ├── ConfigError             a setting is missing or wrong; start-up stops and names it
+    │   └── DecryptionError         plugin.infra.crypto: a stored secret the key cannot open
+    ├── ConnectError            a store or number could not be connected; says why, to the owner
+    │   ├── StoreConnectError       plugin.platforms.woocommerce.sites
+    │   └── NumberConnectError      plugin.platforms.whatsapp.number
+    ├── RequestRefused          a person's request cannot be honoured; says why, to them
+    │   ├── SignInError             plugin.auth.accounts: an owner account or reset link
+    │   │   └── LinkError               plugin.auth.wordpress: a WordPress sign-in link
+    │   ├── StoreUrlError           plugin.platforms.woocommerce.urls: a store address
+    │   ├── OptInRefused            widget.optin: a storefront opt-in form
+    │   └── ActionNotAllowed        plugin.demo.store: a demo order action out of turn
+    └── ProviderError           an outside service failed or refused a request
+        ├── ShopifyError            adapters.shopify.admin.AdminError (Unauthorized,
+        │                           Throttled, Unavailable, QueryError),
+        │                           plugin.platforms.shopify: TokenError, InstallError
+        ├── WooCommerceError        adapters.woocommerce.client.WooError (Unauthorized,
+        │                           Unavailable, RequestError)
+        └── WhatsAppError
+            └── SendError           why a send did not work, as categories the pipeline acts on:
+                ├── RetryableError      try again later (throttling, pair limit, 5xx, timeouts)
+                ├── NeedsTemplateError  outside the 24-hour window: send a template instead
+                ├── HeldError           Meta held it for the ecosystem; wait 24 h
+                ├── AccountError        the access token is invalid; the owner must re-authorise
+                └── PermanentError      will never work as it is (undeliverable, template errors)
+                    └── MessageLimitError   adapters.whatsapp.messages: a body over a limit
 
-Graph error codes map to classes in `classify`; a code we do not know is permanent, so
-nothing is retried forever.
+Which provider code means which category is the adapter's knowledge, not the domain's:
+adapters.whatsapp.errors declares each Graph error code on a subclass of these categories
+and classifies a failed call. PayloadError and RequestRefused are also ValueErrors, as the
+classes they replace were, so code that reads a value and catches ValueError keeps working.
 """
 from __future__ import annotations
 
 
-class SendError(Exception):
+class StoreChatError(Exception):
+    """The root: any error StoreChat raises on purpose."""
+
+
+class PayloadError(StoreChatError, ValueError):
+    """A body (webhook, stored event, callback) that cannot be read as its source says."""
+
+
+class ConfigError(StoreChatError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class ConnectError(StoreChatError):
+    """A store or a WhatsApp number could not be connected; the message is for the owner."""
+
+
+class StoreConnectError(ConnectError):
+    """A store could not be connected (e.g. it belongs to another StoreChat account)."""
+
+
+class NumberConnectError(ConnectError):
+    """A WhatsApp number could not be connected, nothing saved; `message` is for the owner,
+    `field` names the form field at fault ('' when it is none in particular)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class RequestRefused(StoreChatError, ValueError):
+    """A person's request cannot be honoured as it is; the message says why, for them."""
+
+
+class SignInError(RequestRefused):
+    """An owner account, set-up link or reset link was refused."""
+
+
+class ProviderError(StoreChatError):
+    """An outside service (Shopify, WooCommerce, WhatsApp) failed or refused a request."""
+
+
+class ShopifyError(ProviderError):
+    """Shopify refused or failed: Admin API calls, access tokens, installs."""
+
+
+class WooCommerceError(ProviderError):
+    """A WooCommerce store's REST API refused or failed."""
+
+
+class WhatsAppError(ProviderError):
+    """The WhatsApp Cloud API refused or failed."""
+
+
+class SendError(WhatsAppError):
     """A message could not be sent; `code` is the provider's error code when there is one."""
 
     def __init__(self, reason: str, code: int | None = None) -> None:
@@ -40,26 +117,3 @@ class AccountError(SendError):
 
 class PermanentError(SendError):
     """The request will never succeed as it is."""
-
-
-_BY_CODE: dict[int, type[SendError]] = {
-    4: RetryableError,  # application request limit
-    80007: RetryableError,  # WABA rate limit
-    130429: RetryableError,  # Cloud API throughput reached
-    131056: RetryableError,  # too many messages to the same user pair
-    131047: NeedsTemplateError,  # re-engagement: more than 24 h since the user wrote
-    131049: HeldError,  # not delivered to maintain a healthy ecosystem
-    190: AccountError,  # access token expired or invalidated
-    131026: PermanentError,  # undeliverable (not on WhatsApp, old app, ...)
-}
-
-
-def classify(code: int | None, http_status: int, reason: str) -> SendError:
-    """The SendError for a Graph error code and HTTP status."""
-    if code is not None and code in _BY_CODE:
-        return _BY_CODE[code](reason, code)
-    if code is not None and 132000 <= code < 133000:
-        return PermanentError(reason, code)  # template errors: wrong name, params, paused
-    if http_status >= 500 or http_status == 429:
-        return RetryableError(reason, code)
-    return PermanentError(reason, code)

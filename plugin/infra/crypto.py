@@ -7,9 +7,12 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from plugin.domain.errors import ConfigError
 
-class DecryptionError(Exception):
-    """A stored secret could not be decrypted with any configured key."""
+
+class DecryptionError(ConfigError):
+    """A stored secret could not be decrypted with any configured key (the message names
+    STORECHAT_ENCRYPTION_KEY: the key was changed without keeping the old one)."""
 
 
 def make_vault(keys: tuple[str, ...]) -> MultiFernet:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from adapters.shopify.admin import AdminClient, order_gid
 from adapters.whatsapp import messages
 from adapters.woocommerce.client import WooClient
+from adapters.woocommerce.statuses import woo_status_after
 from plugin.domain import cod
 from plugin.domain.messaging import InboundKind, InboundMessage, Sender
 from plugin.domain.phones import wa_recipient
@@ -202,6 +203,6 @@ def _woocommerce(api: WooClient, order_id: str, action: cod.Action) -> None:
     # a retried job from writing it twice.
     store_gateway.add_woo_note(api, order_id, cod.owner_note(action),
                                unless=f"[{cod.tag_for(action)}]")
-    status = cod.woo_status_after(action, str(order.get("status") or ""))
+    status = woo_status_after(action, str(order.get("status") or ""))
     if status is not None:
         api.put(f"orders/{order_id}", {"status": status})

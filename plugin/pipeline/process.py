@@ -12,6 +12,7 @@ from adapters import demo
 from adapters.shopify import webhooks as shopify
 from adapters.whatsapp import notifications as whatsapp_webhook
 from adapters.woocommerce import webhooks as woocommerce
+from plugin.domain.errors import PayloadError
 from plugin.domain.events import (
     ComplianceEvent,
     CustomerEvent,
@@ -50,11 +51,6 @@ PARSERS: dict[str, Parser] = {
     "woocommerce": woocommerce.parse_event,
 }
 
-# Errors that mean "this payload will never parse": retrying cannot help.
-PAYLOAD_ERRORS: tuple[type[Exception], ...] = (demo.PayloadError, shopify.PayloadError,
-                                               woocommerce.PayloadError,
-                                               whatsapp_webhook.PayloadError)
-
 
 def process_event(event_id: int) -> None:
     """Process an inbound event if it is pending and unclaimed; re-running changes nothing."""
@@ -65,7 +61,7 @@ def process_event(event_id: int) -> None:
     try:
         with db.transaction() as session:
             new_messages = _apply(session, event_id)
-    except PAYLOAD_ERRORS as exc:
+    except PayloadError as exc:  # this payload will never parse: retrying cannot help
         _finish(event_id, EventState.FAILED, str(exc))
         return
     except Exception as exc:

@@ -232,3 +232,19 @@ def test_without_shopify_credentials_no_token_is_accepted(app: Flask) -> None:
     _shop_store(app, "shop-a", "5001")
     response = app.test_client().get("/api/stores", headers=_bearer(_id_token("shop-a")))
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("valid", [True, False], ids=["valid-token", "bad-token"])
+def test_a_deeply_nested_body_beside_an_id_token_is_never_a_500(shopify_app: Flask,
+                                                               valid: bool) -> None:
+    """shopifyapp parses the request body for its log: a body too deep to parse must not
+    turn an ID-token check into a crash. It is answered like any other body."""
+    shop_a = _shop_store(shopify_app, "shop-a", "5001")
+    headers = _bearer(_id_token("shop-a") if valid else "not.a.jwt")
+    client = shopify_app.test_client()
+    path = f"/stores/{shop_a}/automations"
+    plain = client.post(path, data=b"{}", headers=headers, content_type="application/json")
+    nested = client.post(path, data=b"[" * 100_000, headers=headers,
+                         content_type="application/json")
+    assert plain.status_code < 500
+    assert nested.status_code == plain.status_code

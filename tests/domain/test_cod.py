@@ -42,21 +42,6 @@ def test_the_action_follows_the_answer_and_the_owners_choice(
     assert cod.action_for(state, on_cancel) is action
 
 
-@pytest.mark.parametrize(("action", "status", "after"), [
-    (Action.CONFIRM, "on-hold", "processing"),
-    (Action.CONFIRM, "processing", None),
-    (Action.CONFIRM, "cancelled", None),
-    (Action.CANCEL, "on-hold", "cancelled"),
-    (Action.CANCEL, "pending", "cancelled"),
-    (Action.CANCEL, "processing", "cancelled"),
-    (Action.CANCEL, "completed", None),
-    (Action.CANCEL, "cancelled", None),
-    (Action.MARK_CANCELLED, "on-hold", None),
-])
-def test_woocommerce_statuses(action: Action, status: str, after: str | None) -> None:
-    assert cod.woo_status_after(action, status) == after
-
-
 def test_tags_notes_and_steps() -> None:
     assert cod.tag_for(Action.CONFIRM) == "storechat-cod-confirmed"
     assert cod.tag_for(Action.CANCEL) == cod.tag_for(Action.MARK_CANCELLED) == \

@@ -1,31 +1,10 @@
-"""Pure rules: error classification, send policy, phone numbers."""
+"""Pure rules: send policy, phone numbers."""
 from __future__ import annotations
 
 import pytest
 
-from plugin.domain import errors, policy
+from plugin.domain import policy
 from plugin.domain.phones import to_e164, wa_recipient
-
-
-@pytest.mark.parametrize(("code", "status", "kind"), [
-    (4, 400, errors.RetryableError),
-    (80007, 400, errors.RetryableError),
-    (130429, 400, errors.RetryableError),
-    (131056, 400, errors.RetryableError),
-    (131047, 400, errors.NeedsTemplateError),
-    (131049, 400, errors.HeldError),
-    (190, 401, errors.AccountError),
-    (131026, 400, errors.PermanentError),
-    (132000, 400, errors.PermanentError),
-    (132015, 400, errors.PermanentError),
-    (None, 503, errors.RetryableError),
-    (None, 429, errors.RetryableError),
-    (999999, 400, errors.PermanentError),
-])
-def test_graph_errors_map_to_what_to_do(code: int | None, status: int, kind: type) -> None:
-    error = errors.classify(code, status, "reason")
-    assert type(error) is kind
-    assert error.code == code
 
 
 def test_policy_sends_a_template_to_an_active_store() -> None:

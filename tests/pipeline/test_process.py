@@ -1,6 +1,7 @@
 """Processing: an event becomes snapshots and outbox rows exactly once."""
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -123,3 +124,28 @@ def test_a_partial_event_is_completed_from_the_order_snapshot(app: Flask, demo: 
     assert params == ["Ana", "#1001"]
     assert message.to == "+351912345678"
     assert (order.number, order.currency, order.total) == ("1001", "EUR", "54.80")
+
+
+@pytest.mark.parametrize(("source", "topic"), [
+    ("demo", "orders/create"), ("shopify", "orders/create"),
+    ("woocommerce", "order.created"), ("woocommerce", "cart.updated"),
+    ("whatsapp", "notification"),
+])
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 20_000], ids=["arrays", "objects"])
+def test_a_stored_deeply_nested_body_is_parked_as_failed(app: Flask, demo: DemoPlatform,
+                                                         source: str, topic: str,
+                                                         body: bytes) -> None:
+    """However a body got in, a job that cannot read it fails it for good, and lives on."""
+    with app.app_context():
+        with db.transaction() as session:
+            event = InboundEvent(source=source, dedupe_key=f"nested-{source}-{topic}",
+                                 topic=topic, body=body, store_id=demo.store_id, headers={},
+                                 state="pending", attempts=0, received_at=db.utcnow())
+            session.add(event)
+            session.flush()
+            event_id = event.id
+        process_event(event_id)
+        event = db.session().get(InboundEvent, event_id)
+        assert event.state == "failed"
+        assert "JSON" in event.error
+    assert _messages(app) == []

@@ -23,6 +23,7 @@ from plugin.infra import db
 from plugin.models import Store
 from plugin.platforms.stores import set_credentials
 from plugin.platforms.woocommerce.connection_key import (
+    MAX_KEY_LENGTH,
     ConnectionKey,
     make_connection_key,
     parse_connection_key,
@@ -259,6 +260,13 @@ def test_make_connection_key_refuses_parts_that_would_not_parse(
 @pytest.mark.parametrize("key", GARBAGE_KEYS + [_key_from(p) for p in BAD_PAYLOADS])
 def test_python_refuses_malformed_keys(key: str) -> None:
     with pytest.raises(ValueError, match=r"\w"):
+        parse_connection_key(key)
+
+
+def test_python_refuses_a_key_nested_too_deep_to_parse() -> None:
+    key = "sc1." + _b64url(b"[" * 1500)
+    assert len(key) <= MAX_KEY_LENGTH
+    with pytest.raises(ValueError, match="damaged"):
         parse_connection_key(key)
 
 

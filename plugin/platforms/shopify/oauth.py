@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import httpx
 import shopify  # ShopifyAPI
 
+from plugin.domain.errors import ShopifyError
 from plugin.platforms.shopify.client import DEFAULT_ADMIN_URL, admin_base, is_shop_domain
 
 # Shopify's callback must reach us within this long of its timestamp (ShopifyAPI: one day;
@@ -17,7 +18,7 @@ from plugin.platforms.shopify.client import DEFAULT_ADMIN_URL, admin_base, is_sh
 CALLBACK_MAX_AGE_SECONDS = 60 * 60
 
 
-class InstallError(Exception):
+class InstallError(ShopifyError):
     """The install cannot go on; the message is safe to show to the owner."""
 
 

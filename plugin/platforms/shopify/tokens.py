@@ -18,6 +18,7 @@ from shopify_app import IdTokenDetails, Res, ShopifyApp, TokenExchangeResult
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from plugin.domain.errors import ShopifyError
 from plugin.infra import db
 from plugin.models import Store
 from plugin.models.stores import StoreStatus
@@ -35,7 +36,7 @@ WAIT_SECONDS = 20.0
 POLL_SECONDS = 0.05
 
 
-class TokenError(Exception):
+class TokenError(ShopifyError):
     """No usable access token for the shop."""
 
 

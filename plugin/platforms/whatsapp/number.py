@@ -1,6 +1,6 @@
 """A store's WhatsApp number: connecting it, verified with Meta and its webhooks subscribed.
 
-Nothing is saved for a number Meta does not confirm: `connect_number` raises `ConnectError`
+Nothing is saved for a number Meta does not confirm: `connect_number` raises `NumberConnectError`
 with a sentence the admin form shows next to the field at fault. Its templates are kept in
 step by `plugin.platforms.whatsapp.templates`.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp.client import CloudClient, PhoneNumberInfo
-from plugin.domain.errors import AccountError, PermanentError, SendError
+from plugin.domain.errors import AccountError, NumberConnectError, PermanentError, SendError
 from plugin.infra import db
 from plugin.models import Store, WhatsAppAccount
 from plugin.pipeline.transports import cloud_client
@@ -28,16 +28,6 @@ _GRAPH_ID = re.compile(r"[0-9]{5,32}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.|]{20,2048}")
 
 
-class ConnectError(Exception):
-    """The number could not be connected; `message` is for the owner, `field` names the
-    form field at fault ('' when it is none in particular)."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 def client() -> CloudClient:
     """The process's shared Cloud API client (the one sends use)."""
     return cloud_client()
@@ -48,25 +38,25 @@ def client() -> CloudClient:
 def connect_number(session: Session, store: Store, phone_number_id: str, waba_id: str,
                    token: str, api: CloudClient | None = None) -> WhatsAppAccount:
     """Verify the number with Meta, subscribe the app to the WABA, then save the account
-    (token encrypted). Raises ConnectError, saving nothing, when any step fails."""
+    (token encrypted). Raises NumberConnectError, saving nothing, when any step fails."""
     phone_number_id, waba_id, token = phone_number_id.strip(), waba_id.strip(), token.strip()
     if store.platform == "demo":
-        raise ConnectError("The demo store only sends to the sandbox preview; connect a "
+        raise NumberConnectError("The demo store only sends to the sandbox preview; connect a "
                            "number to one of your real stores instead.")
     if not _GRAPH_ID.fullmatch(phone_number_id):
-        raise ConnectError("Enter the Phone number ID from WhatsApp Manager (API Setup): a "
+        raise NumberConnectError("Enter the Phone number ID from WhatsApp Manager (API Setup): a "
                            "long number, not the phone number itself.", "phone_number_id")
     if not _GRAPH_ID.fullmatch(waba_id):
-        raise ConnectError("Enter the WhatsApp Business Account ID: a long number shown "
+        raise NumberConnectError("Enter the WhatsApp Business Account ID: a long number shown "
                            "next to the phone number in API Setup.", "waba_id")
     if not _TOKEN.fullmatch(token):
-        raise ConnectError("Paste the whole access token (it starts with EAA and has no "
+        raise NumberConnectError("Paste the whole access token (it starts with EAA and has no "
                            "spaces).", "access_token")
     taken = session.scalars(select(WhatsAppAccount).where(
         WhatsAppAccount.phone_number_id == phone_number_id,
         WhatsAppAccount.store_id != store.id)).first()
     if taken is not None:
-        raise ConnectError("This number is already connected to another store.",
+        raise NumberConnectError("This number is already connected to another store.",
                            "phone_number_id")
     api = api or client()
     info = _verify(api, phone_number_id, token)
@@ -92,17 +82,17 @@ def _verify(api: CloudClient, phone_number_id: str, token: str) -> PhoneNumberIn
     try:
         return api.phone_number_info(phone_number_id, token)
     except AccountError:
-        raise ConnectError("WhatsApp did not accept this access token: it may be mistyped, "
+        raise NumberConnectError("WhatsApp did not accept this access token: it may be mistyped, "
                            "expired or revoked. Create a permanent token for a system user "
                            "with the whatsapp_business_messaging and "
                            "whatsapp_business_management permissions and paste it again.",
                            "access_token") from None
     except PermanentError:
-        raise ConnectError("WhatsApp could not find this Phone number ID with this token. "
+        raise NumberConnectError("WhatsApp could not find this Phone number ID with this token. "
                            "Check it in WhatsApp Manager → API Setup, and that the token's "
                            "system user has access to the number.", "phone_number_id") from None
     except SendError as error:
-        raise ConnectError(f"WhatsApp did not answer ({error.reason}); try again in a "
+        raise NumberConnectError(f"WhatsApp did not answer ({error.reason}); try again in a "
                            "minute.") from None
 
 
@@ -110,11 +100,11 @@ def _subscribe(api: CloudClient, waba_id: str, token: str) -> None:
     try:
         api.subscribe_app(waba_id, token)
     except PermanentError:
-        raise ConnectError("The number was found, but this token cannot manage that "
+        raise NumberConnectError("The number was found, but this token cannot manage that "
                            "WhatsApp Business Account ID. Check the ID and that the token "
                            "has whatsapp_business_management.", "waba_id") from None
     except SendError as error:
-        raise ConnectError("WhatsApp did not subscribe StoreChat to the account's messages "
+        raise NumberConnectError("WhatsApp did not subscribe StoreChat to the account's messages "
                            f"({error.reason}); try again in a minute.") from None
 
 

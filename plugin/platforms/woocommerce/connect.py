@@ -26,8 +26,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from adapters.json_body import loads
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.domain.errors import PayloadError
 from plugin.infra import db, queue
 from plugin.models import Store, StoreStatus
 from plugin.platforms.stores import credentials
@@ -68,7 +70,11 @@ def connect() -> ResponseReturnValue:
 @callbacks.post("/woocommerce/callback")
 def callback() -> ResponseReturnValue:
     """Store the keys WordPress sends for a valid one-time token; 200 at once, then a job."""
-    data = request.get_json(silent=True)
+    # Read by hand, not with get_json: a deeply nested body must be a 400, not a crash.
+    try:
+        data = loads(request.get_data(cache=False)) if request.is_json else None
+    except PayloadError:
+        data = None
     if not isinstance(data, dict):
         return _answer(400, "expected a JSON object")
     user_id = data.get("user_id")
@@ -85,7 +91,7 @@ def callback() -> ResponseReturnValue:
         store_id = sites.save_keys(pending.owner_id, pending.store_url, {
             **keys, "key_id": data.get("key_id"),
             "key_permissions": data.get("key_permissions")})
-    except sites.ConnectError as error:
+    except sites.StoreConnectError as error:
         return _answer(409, str(error))
     queue.enqueue("woocommerce_setup", store_id)
     return _answer(200, "ok")
@@ -127,7 +133,7 @@ def manual_keys() -> ResponseReturnValue:
         if not (form["consumer_key"].startswith("ck_") and form["consumer_secret"].startswith("cs_")):
             raise urls.StoreUrlError("Paste the Consumer key (ck_…) and Consumer secret (cs_…).")
         store_id = sites.save_keys(owner_id, store_url, form)
-    except (urls.StoreUrlError, sites.ConnectError) as error:
+    except (urls.StoreUrlError, sites.StoreConnectError) as error:
         return _page("woocommerce/keys.html", 400, form=form, error=str(error))
     queue.enqueue("woocommerce_setup", store_id)
     flash("The keys are saved; StoreChat is checking them and creating the webhooks.", "success")

@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from adapters.json_body import loads
+from plugin.domain.errors import PayloadError
+
 PREFIX = "sc1."
 # Far above a real key (~150 characters); stops a pasted novel before decoding it.
 MAX_KEY_LENGTH = 2048
@@ -62,8 +65,8 @@ def parse_connection_key(key: str) -> ConnectionKey:
         raise ValueError("The connection key is damaged: copy it again from StoreChat.")
     try:
         raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        data = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        data = loads(raw.decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, PayloadError):
         raise ValueError("The connection key is damaged: copy it again from StoreChat.") from None
     if not isinstance(data, dict):
         raise ValueError("The connection key is damaged: copy it again from StoreChat.")

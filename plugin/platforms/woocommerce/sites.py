@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.woocommerce.client import AddressRefused, Unauthorized, WooClient
+from plugin.domain.errors import StoreConnectError
 from plugin.infra import db
 from plugin.models import Store, StoreStatus
 from plugin.platforms import starters
@@ -25,10 +26,6 @@ from plugin.platforms.woocommerce import egress, urls
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PLATFORM = "woocommerce"
-
-
-class ConnectError(Exception):
-    """The store cannot be connected; the message is safe to show to the owner."""
 
 
 def find(session: Session, domain: str) -> Store | None:
@@ -43,7 +40,7 @@ def save_keys(owner_id: int, domain: str, keys: dict[str, Any]) -> int:
     with db.transaction() as tx:
         store = find(tx, domain)
         if store is not None and store.owner_id not in (None, owner_id):
-            raise ConnectError("This store is connected to another StoreChat account.")
+            raise StoreConnectError("This store is connected to another StoreChat account.")
         if store is None:
             store = Store(platform=PLATFORM, domain=domain, owner_id=owner_id,
                           name=urlsplit(domain).hostname or domain)

@@ -6,10 +6,12 @@ import socket
 from typing import Callable
 from urllib.parse import urlsplit
 
+from plugin.domain.errors import RequestRefused
+
 Resolver = Callable[[str], list[str]]
 
 
-class StoreUrlError(ValueError):
+class StoreUrlError(RequestRefused):
     """The address cannot be a WooCommerce store StoreChat may call; the message says why."""
 
 
