@@ -43,17 +43,18 @@ from plugin.admin.message_views import (
 )
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from adapters.whatsapp import messages
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
     ORDER_FIELDS,
     button_kinds,
     button_parameters,
     render_parameters,
-    template_payload,
 )
 from plugin.domain.phones import to_e164, wa_recipient
 from plugin.infra import db, queue
 from plugin.models import Automation, Message, Order, Store, Template
+from plugin.pipeline import outbox
 from plugin.pipeline.orders import TOKEN_KEY
 
 blueprint = protect(Blueprint("journeys_admin", __name__))
@@ -415,17 +416,19 @@ def send_test(store_id: int, journey: str) -> ResponseReturnValue:
     token = str((order.snapshot if order else {}).get(TOKEN_KEY) or "test")
     buttons = button_parameters(button_kinds(draft.template.components), journey, "test",
                                 token)
-    now = db.utcnow()
+    try:
+        payload = messages.template(wa_recipient(phone), draft.name, draft.language,
+                                    body=parameters, buttons=buttons)
+    except messages.MessageLimitError as error:
+        form.errors["test_phone"] = ("This message cannot be sent: it breaks a WhatsApp "
+                                     f"limit ({error}).")
+        return _page(store, automation, form, draft, 400)
     with db.transaction() as session:
-        message = Message(
-            store_id=store.id, cause=TEST_CAUSE_PREFIX + secrets.token_hex(8), step=journey,
-            to=phone, template=draft.name, state="pending", attempts=0, created_at=now,
-            enqueued_at=now, payload=template_payload(wa_recipient(phone), draft.name,
-                                                      draft.language, parameters, buttons))
-        session.add(message)
-        session.flush()
-        message_id = message.id
-    queue.enqueue("send_message", message_id)  # after commit: the job must see the row
+        message_id = outbox.write(
+            session, store_id=store.id, cause=TEST_CAUSE_PREFIX + secrets.token_hex(8),
+            step=journey, to=phone, template=draft.name, payload=payload)
+        assert message_id is not None  # the cause is new: nothing to collide with
+        queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
     flash(f"Test message queued to {phone}. Watch it here: the ticks show when it is sent, "
           "delivered and read.")
     return redirect(url_for("message_log.store_messages", store_id=store.id,

@@ -327,17 +327,3 @@ def render_text(body: str, parameters: Iterable[str]) -> str:
 
     return _PLACEHOLDER.sub(substitute, body)
 
-
-def template_payload(to: str, template: str, language: str, parameters: Iterable[str],
-                     buttons: Iterable[Mapping[str, Any]] = ()) -> dict[str, object]:
-    """The Cloud API request body that sends a template with body and button parameters."""
-    params = [{"type": "text", "text": value} for value in parameters]
-    components: list[dict[str, Any]] = [{"type": "body", "parameters": params}] if params else []
-    components.extend(dict(button) for button in buttons)
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "template",
-        "template": {"name": template, "language": {"code": language}, "components": components},
-    }

@@ -73,5 +73,7 @@ def record_event(*, source: str, dedupe_key: str, topic: str, body: bytes,
     if event_id is None:
         return Recorded(None, False)
     if not relayed:
-        queue.enqueue("process_event", event_id)
+        # After the commit (the block above), as queue.enqueue_after_commit does for
+        # sessions: this hot path writes through a bare connection, not a session.
+        queue.enqueue(queue.Job.PROCESS_EVENT, event_id)
     return Recorded(event_id, True)

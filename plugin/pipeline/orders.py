@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, replace
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.whatsapp import messages
+from plugin.domain import cod
 from plugin.domain.events import CustomerRef, EventKind, LineItem, OrderEvent, Tracking
 from plugin.domain.journeys import (
     COD_JOURNEY,
@@ -18,13 +19,13 @@ from plugin.domain.journeys import (
     StoreFacts,
     button_kinds,
     plan_messages,
-    template_payload,
 )
 from plugin.domain.order_status import change_kind, is_stale, stage
 from plugin.domain.phones import to_e164, wa_recipient
-from plugin.infra import db
+from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
-from plugin.models import Automation, Customer, Message, Order, Store, Template
+from plugin.models import Automation, Customer, Order, Store, Template
+from plugin.pipeline import outbox
 
 # Snapshot keys that outlive the event that wrote the snapshot.
 TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
@@ -37,7 +38,8 @@ def apply_order_event(session: Session, store: Store,
                       event: OrderEvent) -> list[tuple[int, int]]:
     """Store what the event says and queue the messages it asks for.
 
-    Returns (message id, delay in seconds) for each message that is new; a message that
+    Returns (message id, delay in seconds) for each message that is new, each queued for
+    sending once the transaction commits; a message that
     already exists for this order and journey is not written again, so redeliveries, merged
     updates and catch-ups send nothing twice. A delivery step older than the stage the order
     has reached (shipped after delivered) is stored but sends nothing.
@@ -61,10 +63,12 @@ def apply_order_event(session: Session, store: Store,
     facts = _facts(session, store, customer, order)
     created = []
     for planned in plan_messages(event, _rules(session, store.id), facts):
-        message_id = _insert_message(session, store, order, customer, phone, planned)
+        message_id = _write_message(session, store, order, customer, phone, planned)
         if planned.step == COD_JOURNEY and order.cod_state is None:
-            order.cod_state = "asked"
+            order.cod_state = cod.ASKED
         if message_id is not None:
+            queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id,
+                                       planned.delay_seconds)
             created.append((message_id, planned.delay_seconds))
     return created
 
@@ -208,29 +212,20 @@ def _facts(session: Session, store: Store, customer: Customer | None,
     )
 
 
-def _insert_message(session: Session, store: Store, order: Order, customer: Customer | None,
-                    phone: str | None, planned: PlannedMessage) -> int | None:
-    now = db.utcnow()
-    to = wa_recipient(phone) if phone else ""
-    return insert_ignore(
-        session,
-        Message,
-        {
-            "store_id": store.id,
-            "customer_id": customer.id if customer else None,
-            "order_id": order.id,
-            "cause": f"order:{order.platform_id}",
-            "step": planned.step,
-            "to": phone or "",
-            "template": planned.template,
-            "payload": template_payload(to, planned.template, planned.language,
-                                        planned.parameters, planned.buttons),
-            "state": "pending",
-            "attempts": 0,
-            "not_before": now + timedelta(seconds=planned.delay_seconds)
-            if planned.delay_seconds else None,
-            "created_at": now,
-            "enqueued_at": now,
-        },
-        ("store_id", "cause", "step"),
-    )
+def _write_message(session: Session, store: Store, order: Order, customer: Customer | None,
+                   phone: str | None, planned: PlannedMessage) -> int | None:
+    """The planned message in the outbox; None if it was there already or is not to be sent
+    (a body over one of WhatsApp's limits is kept as skipped, with the limit as its reason)."""
+    skipped = None
+    try:
+        payload = messages.template(wa_recipient(phone) if phone else None, planned.template,
+                                    planned.language, body=planned.parameters,
+                                    buttons=planned.buttons)
+    except messages.MessageLimitError as error:
+        payload, skipped = {}, f"not sent: the message breaks a WhatsApp limit ({error})"
+    message_id = outbox.write(
+        session, store_id=store.id, customer_id=customer.id if customer else None,
+        order_id=order.id, cause=f"order:{order.platform_id}", step=planned.step,
+        to=phone or "", template=planned.template, payload=payload,
+        delay_seconds=planned.delay_seconds, skipped=skipped)
+    return None if skipped else message_id
