@@ -46,7 +46,9 @@ from plugin.auth.guard import protect
 from adapters.whatsapp import messages
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
+    COD_JOURNEY,
     ORDER_FIELDS,
+    JourneyName,
     button_kinds,
     button_parameters,
     render_parameters,
@@ -73,17 +75,17 @@ ON_CANCEL = {"tag": "Tag the order and leave it open (you decide)",
              "cancel": "Cancel the order in the store"}
 # Known journeys in the order an order lives them; others follow, by name.
 JOURNEY_NAMES = {
-    "order_confirmation": "Order confirmation",
-    "cod_confirmation": "Cash-on-delivery confirmation",
-    "payment_reminder": "Payment reminder",
+    JourneyName.ORDER_CONFIRMATION: "Order confirmation",
+    JourneyName.COD_CONFIRMATION: "Cash-on-delivery confirmation",
+    JourneyName.PAYMENT_REMINDER: "Payment reminder",
     "payment_received": "Payment received",
-    "order_shipped": "Shipped, with tracking",
-    "out_for_delivery": "Out for delivery",
+    JourneyName.ORDER_SHIPPED: "Shipped, with tracking",
+    JourneyName.OUT_FOR_DELIVERY: "Out for delivery",
     "order_out_for_delivery": "Out for delivery",
-    "order_delivered": "Delivered",
-    "delivery_failed": "Delivery failed",
-    "order_cancelled": "Cancelled",
-    "order_refunded": "Refunded",
+    JourneyName.ORDER_DELIVERED: "Delivered",
+    JourneyName.DELIVERY_FAILED: "Delivery failed",
+    JourneyName.ORDER_CANCELLED: "Cancelled",
+    JourneyName.ORDER_REFUNDED: "Refunded",
 }
 FIELD_LABELS = {
     "first_name": "First name", "order_number": "Order number", "order_total": "Order total",
@@ -205,7 +207,7 @@ def read_form(data: MultiDict[str, str], automation: Automation,
         if value not in ORDER_FIELDS:
             form.errors[f"var_{n}"] = f"Choose the order field that fills {{{{{n}}}}}."
     conditions = dict(automation.conditions or {})
-    if automation.journey == "cod_confirmation":
+    if automation.journey == COD_JOURNEY:
         if values["on_cancel"] not in ON_CANCEL:
             form.errors["on_cancel"] = "Choose what a Cancel reply does."
         conditions["on_cancel"] = values["on_cancel"]

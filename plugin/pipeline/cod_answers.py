@@ -20,6 +20,7 @@ from adapters.shopify.admin import AdminClient, order_gid
 from adapters.whatsapp import messages
 from adapters.woocommerce.client import WooClient
 from plugin.domain import cod
+from plugin.domain.journeys import COD_JOURNEY
 from plugin.domain.messaging import InboundKind, InboundMessage, Sender
 from plugin.domain.phones import wa_recipient
 from plugin.infra import db, queue
@@ -28,7 +29,7 @@ from plugin.pipeline import outbox, store_gateway
 
 log = logging.getLogger(__name__)
 
-JOURNEY = "cod_confirmation"  # the Automation row whose conditions hold `on_cancel`
+JOURNEY = COD_JOURNEY  # the Automation row whose conditions hold `on_cancel`
 JOB_RETRY = store_gateway.JOB_RETRY
 # The staff note Shopify keeps on an order StoreChat cancelled.
 STAFF_NOTE = "Cancelled by the customer in WhatsApp (StoreChat cash-on-delivery confirmation)."
@@ -96,7 +97,7 @@ def _write_thank_you(session: Session, store: Store, order: Order, customer: Cus
     # The row whose window the tap just opened (`customer`): the send policy checks it.
     return outbox.write(
         session, store_id=store.id, customer_id=customer.id, order_id=order.id,
-        cause=f"order:{order.platform_id}", step=cod.reply_step(answer), to=phone,
+        cause=outbox.order_cause(order.platform_id), step=cod.reply_step(answer), to=phone,
         payload=messages.text(wa_recipient(phone),
                               cod.thank_you(answer, language, order.number)))
 

@@ -225,7 +225,8 @@ def _write_message(session: Session, store: Store, order: Order, customer: Custo
         payload, skipped = {}, f"not sent: the message breaks a WhatsApp limit ({error})"
     message_id = outbox.write(
         session, store_id=store.id, customer_id=customer.id if customer else None,
-        order_id=order.id, cause=f"order:{order.platform_id}", step=planned.step,
+        order_id=order.id, cause=outbox.order_cause(order.platform_id),
+        step=planned.step,
         to=phone or "", template=planned.template, payload=payload,
         delay_seconds=planned.delay_seconds, skipped=skipped)
     return None if skipped else message_id

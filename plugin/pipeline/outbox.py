@@ -19,6 +19,11 @@ _SENDING = MessageState.SENDING.value
 _MESSAGES = Message.__table__
 
 
+def order_cause(platform_order_id: str) -> str:
+    """The cause of every message about one order: with the step, it keeps each once."""
+    return f"order:{platform_order_id}"
+
+
 def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
           payload: Mapping[str, Any], template: str | None = None,
           customer_id: int | None = None, order_id: int | None = None,
