@@ -33,6 +33,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from adapters.whatsapp import messages
 from plugin.admin.message_views import (
     Bubble,
     body_text,
@@ -43,7 +44,6 @@ from plugin.admin.message_views import (
 )
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
-from adapters.whatsapp import messages
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
     COD_JOURNEY,

@@ -2,8 +2,9 @@
 applies while we hold the lease."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
