@@ -81,8 +81,9 @@ class TimedGraph(FakeGraph):
 
 SEED = """
 import json, sys
-from plugin import create_app, db
-from plugin.automations import install_starters
+from plugin import create_app
+from plugin.infra import db
+from plugin.platforms.starters import install_starters
 from plugin.models import Store, WhatsAppAccount
 app = create_app()
 with app.app_context(), db.transaction() as session:

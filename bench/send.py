@@ -54,9 +54,9 @@ Report = dict[str, Any]
 
 def body(to: str) -> dict[str, Any]:
     """An order-confirmation template, as the journeys send it."""
-    from plugin.domain.journeys import template_payload
+    from adapters.whatsapp import messages
 
-    return template_payload(to, "order_confirmation", "en", ["Ana", "#1001", "EUR 54.80"])
+    return messages.template(to, "order_confirmation", "en", body=["Ana", "#1001", "EUR 54.80"])
 
 
 def seed(environ: dict[str, str], messages: int, per_second: int) -> None:

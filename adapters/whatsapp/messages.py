@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from plugin.domain.errors import PermanentError
 
@@ -57,6 +57,9 @@ CALLBACK_DATA_MAX = 512
 # a template has at most 10 buttons (indexes 0–9).
 TEMPLATE_NAME_MAX = 512
 TEMPLATE_BUTTONS_MAX = 10
+# A template text parameter holds at most this many characters (the domain cuts longer
+# values before they get here: plugin.domain.journeys.MAX_PARAMETER_CHARS).
+TEMPLATE_PARAMETER_MAX = 1024
 # Graph error 132018: a template text parameter cannot hold new lines or tabs, nor more than
 # four consecutive spaces.
 _BAD_PARAMETER_TEXT = re.compile(r"[\n\t]| {5,}")
@@ -123,7 +126,8 @@ def text_parameter(value: str) -> Body:
                                 f"more than 4 consecutive spaces: {value[:40]!r}")
     if not value.strip():
         raise MessageLimitError("a template text parameter cannot be empty")
-    return {"type": "text", "text": value}
+    return {"type": "text", "text": _limited(value, TEMPLATE_PARAMETER_MAX,
+                                             "a template text parameter")}
 
 
 def currency_parameter(fallback_value: str, code: str, amount_1000: int) -> Body:
@@ -153,10 +157,17 @@ def media_parameter(kind: str, media_id: str) -> Body:
 
 # Builders -----------------------------------------------------------------------------------
 
-def template(to: str, name: str, language: str, *, header: Sequence[Body] = (),
-             body: Sequence[Body] = (), buttons: Sequence[TemplateButton] = (),
+def template(to: str | None, name: str, language: str, *, header: Sequence[Body] = (),
+             body: Sequence[Body | str] = (),
+             buttons: Sequence[TemplateButton | Mapping[str, Any]] = (),
              callback_data: str | None = None) -> Body:
-    """A template message with header, body and button parameters."""
+    """A template message with header, body and button parameters, checked.
+
+    A plain string in `body` is a text parameter; a mapping in `buttons` is a button
+    component in Graph's own shape (as the journeys plan them) and is checked the same way.
+    `to` is None when the shopper has no WhatsApp number: the body is still kept for the
+    owner's message log, and the send policy refuses it ("no WhatsApp number").
+    """
     if len(name) > TEMPLATE_NAME_MAX or not _TEMPLATE_NAME.fullmatch(name):
         raise MessageLimitError("template name must be 1–512 lowercase letters, digits or "
                                 f"underscores, not {name[:60]!r}")
@@ -167,15 +178,32 @@ def template(to: str, name: str, language: str, *, header: Sequence[Body] = (),
     if header:
         components.append({"type": "header", "parameters": list(header)})
     if body:
-        components.append({"type": "body", "parameters": list(body)})
-    if len(buttons) > TEMPLATE_BUTTONS_MAX:
+        components.append({"type": "body", "parameters": [
+            text_parameter(p) if isinstance(p, str) else p for p in body]})
+    checked = [b if isinstance(b, TemplateButton) else template_button(b) for b in buttons]
+    if len(checked) > TEMPLATE_BUTTONS_MAX:
         raise MessageLimitError(f"a template has at most {TEMPLATE_BUTTONS_MAX} buttons")
-    if len({b.index for b in buttons}) != len(buttons):
+    if len({b.index for b in checked}) != len(checked):
         raise MessageLimitError("template button indexes must be unique")
-    for button in buttons:
+    for button in checked:
         components.append(_template_button(button))
     content = {"name": name, "language": {"code": language}, "components": components}
+    if to is None:
+        return _addressed("", "template", content, callback_data)
     return _envelope(to, "template", content, callback_data)
+
+
+def template_button(component: Mapping[str, Any]) -> TemplateButton:
+    """Read a button component in Graph's shape ({"type": "button", "sub_type", "index",
+    "parameters": [one payload or text]}) into a TemplateButton, or name what is wrong."""
+    try:
+        index = int(str(component["index"]))
+        [parameter] = component["parameters"]
+        value = parameter.get("payload", parameter.get("text"))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise MessageLimitError(f"a template button component is malformed: {error!r}") from None
+    return TemplateButton(index=index, sub_type=str(component.get("sub_type", "")),
+                          value=value if isinstance(value, str) else "")
 
 
 def _template_button(button: TemplateButton) -> Body:
@@ -338,6 +366,10 @@ def _interactive_text(kind: str, body: str, header: str, footer: str, action: Bo
 def _envelope(to: str, kind: str, content: Body, callback_data: str | None) -> Body:
     if not _RECIPIENT.fullmatch(to or ""):
         raise MessageLimitError(f"recipient must be a phone number in digits, not {to!r}")
+    return _addressed(to, kind, content, callback_data)
+
+
+def _addressed(to: str, kind: str, content: Body, callback_data: str | None) -> Body:
     body: Body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                   "type": kind, kind: content}
     if callback_data:

@@ -33,6 +33,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from adapters.whatsapp import messages
 from plugin.admin.message_views import (
     Bubble,
     body_text,
@@ -45,15 +46,17 @@ from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
+    COD_JOURNEY,
     ORDER_FIELDS,
+    JourneyName,
     button_kinds,
     button_parameters,
     render_parameters,
-    template_payload,
 )
 from plugin.domain.phones import to_e164, wa_recipient
 from plugin.infra import db, queue
 from plugin.models import Automation, Message, Order, Store, Template
+from plugin.pipeline import outbox
 from plugin.pipeline.orders import TOKEN_KEY
 
 blueprint = protect(Blueprint("journeys_admin", __name__))
@@ -72,17 +75,17 @@ ON_CANCEL = {"tag": "Tag the order and leave it open (you decide)",
              "cancel": "Cancel the order in the store"}
 # Known journeys in the order an order lives them; others follow, by name.
 JOURNEY_NAMES = {
-    "order_confirmation": "Order confirmation",
-    "cod_confirmation": "Cash-on-delivery confirmation",
-    "payment_reminder": "Payment reminder",
+    JourneyName.ORDER_CONFIRMATION: "Order confirmation",
+    JourneyName.COD_CONFIRMATION: "Cash-on-delivery confirmation",
+    JourneyName.PAYMENT_REMINDER: "Payment reminder",
     "payment_received": "Payment received",
-    "order_shipped": "Shipped, with tracking",
-    "out_for_delivery": "Out for delivery",
+    JourneyName.ORDER_SHIPPED: "Shipped, with tracking",
+    JourneyName.OUT_FOR_DELIVERY: "Out for delivery",
     "order_out_for_delivery": "Out for delivery",
-    "order_delivered": "Delivered",
-    "delivery_failed": "Delivery failed",
-    "order_cancelled": "Cancelled",
-    "order_refunded": "Refunded",
+    JourneyName.ORDER_DELIVERED: "Delivered",
+    JourneyName.DELIVERY_FAILED: "Delivery failed",
+    JourneyName.ORDER_CANCELLED: "Cancelled",
+    JourneyName.ORDER_REFUNDED: "Refunded",
 }
 FIELD_LABELS = {
     "first_name": "First name", "order_number": "Order number", "order_total": "Order total",
@@ -204,7 +207,7 @@ def read_form(data: MultiDict[str, str], automation: Automation,
         if value not in ORDER_FIELDS:
             form.errors[f"var_{n}"] = f"Choose the order field that fills {{{{{n}}}}}."
     conditions = dict(automation.conditions or {})
-    if automation.journey == "cod_confirmation":
+    if automation.journey == COD_JOURNEY:
         if values["on_cancel"] not in ON_CANCEL:
             form.errors["on_cancel"] = "Choose what a Cancel reply does."
         conditions["on_cancel"] = values["on_cancel"]
@@ -415,17 +418,19 @@ def send_test(store_id: int, journey: str) -> ResponseReturnValue:
     token = str((order.snapshot if order else {}).get(TOKEN_KEY) or "test")
     buttons = button_parameters(button_kinds(draft.template.components), journey, "test",
                                 token)
-    now = db.utcnow()
+    try:
+        payload = messages.template(wa_recipient(phone), draft.name, draft.language,
+                                    body=parameters, buttons=buttons)
+    except messages.MessageLimitError as error:
+        form.errors["test_phone"] = ("This message cannot be sent: it breaks a WhatsApp "
+                                     f"limit ({error}).")
+        return _page(store, automation, form, draft, 400)
     with db.transaction() as session:
-        message = Message(
-            store_id=store.id, cause=TEST_CAUSE_PREFIX + secrets.token_hex(8), step=journey,
-            to=phone, template=draft.name, state="pending", attempts=0, created_at=now,
-            enqueued_at=now, payload=template_payload(wa_recipient(phone), draft.name,
-                                                      draft.language, parameters, buttons))
-        session.add(message)
-        session.flush()
-        message_id = message.id
-    queue.enqueue("send_message", message_id)  # after commit: the job must see the row
+        message_id = outbox.write(
+            session, store_id=store.id, cause=TEST_CAUSE_PREFIX + secrets.token_hex(8),
+            step=journey, to=phone, template=draft.name, payload=payload)
+        assert message_id is not None  # the cause is new: nothing to collide with
+        queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
     flash(f"Test message queued to {phone}. Watch it here: the ticks show when it is sent, "
           "delivered and read.")
     return redirect(url_for("message_log.store_messages", store_id=store.id,

@@ -3,7 +3,7 @@ and a template as a shopper would read it for one order (the automations preview
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -210,30 +210,22 @@ def sample_event(currency: str | None) -> OrderEvent:
         customer=CustomerRef(platform_id="sample", first_name="Ana", last_name="Silva",
                              phone="+351912345678", locale="en"),
         line_items=(LineItem(title="Linen shirt", quantity=1, price=Decimal("49.90")),),
-        tracking=_tracking({"number": "DP1234567890PT", "company": "DemoPost",
-                            "url": "https://track.example/DP1234567890PT",
-                            "estimated_delivery": "2026-01-15"}),
+        tracking=Tracking(number="DP1234567890PT", company="DemoPost",
+                          url="https://track.example/DP1234567890PT",
+                          estimated_delivery="2026-01-15"),
         status_url="https://shop.example/orders/1001",
     )
 
 
 def event_from_order(order: Order) -> OrderEvent:
-    """The order as an OrderEvent, from its stored snapshot (see plugin.pipeline.orders._snapshot)."""
-    snapshot: dict[str, Any] = dict(order.snapshot or {})
-    known = {f.name for f in fields(OrderEvent)}
-    values: dict[str, Any] = {k: v for k, v in snapshot.items()
-                              if k in known and isinstance(v, (str, int, bool))}
-    values.update(
-        kind=EventKind(str(snapshot.get("kind", "order_placed"))),
-        order_id=order.platform_id, number=order.number, status=order.status,
+    """The order as an OrderEvent: its stored snapshot (OrderEvent.from_snapshot), with the
+    order row's own columns, which the latest event kept up to date."""
+    stored = OrderEvent.from_snapshot(order.snapshot or {})
+    return replace(
+        stored, order_id=order.platform_id, number=order.number, status=order.status,
         currency=order.currency, total=_decimal(order.total),
         payment_gateway=order.payment_gateway or "",
-        customer=_customer(snapshot.get("customer")),
-        line_items=tuple(_line(item) for item in snapshot.get("line_items") or []
-                         if isinstance(item, dict)),
-        tracking=_tracking(order.tracking or snapshot.get("tracking")),
-    )
-    return OrderEvent(**values)
+        tracking=Tracking.from_snapshot(order.tracking) if order.tracking else stored.tracking)
 
 
 def _decimal(raw: Any) -> Decimal:
@@ -241,30 +233,3 @@ def _decimal(raw: Any) -> Decimal:
         return Decimal(str(raw))
     except InvalidOperation:
         return Decimal("0")
-
-
-def _strings(cls: type, data: dict[str, Any], *skip: str) -> dict[str, Any]:
-    """The string fields of `cls` that `data` holds: a snapshot written by an older or newer
-    version of the event types still reads back."""
-    return {f.name: data[f.name] for f in fields(cls)
-            if f.name not in skip and isinstance(data.get(f.name), str)}
-
-
-def _customer(data: Any) -> CustomerRef | None:
-    if not isinstance(data, dict):
-        return None
-    return CustomerRef(platform_id=str(data.get("platform_id", "")),
-                       **_strings(CustomerRef, data, "platform_id"))
-
-
-def _line(data: dict[str, Any]) -> LineItem:
-    quantity = data.get("quantity")
-    return LineItem(title=str(data.get("title", "")),
-                    quantity=quantity if isinstance(quantity, int) else 1,
-                    price=_decimal(data.get("price", "0")))
-
-
-def _tracking(data: Any) -> Tracking | None:
-    if not isinstance(data, dict):
-        return None
-    return Tracking(**_strings(Tracking, data))

@@ -19,6 +19,7 @@ from adapters.whatsapp.errors import explain
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.errors import AccountError, NumberConnectError, SendError
+from plugin.domain.outbox import MessageState
 from plugin.infra import db, responses
 from plugin.models import Message, Store, Template, WhatsAppAccount
 from plugin.platforms.whatsapp import number, templates
@@ -46,7 +47,7 @@ def _templates(store: Store) -> list[Template]:
 def _failed(store: Store) -> list[dict[str, Any]]:
     rows = db.session().scalars(
         tenancy.scoped(select(Message), Message)
-        .where(Message.store_id == store.id, Message.state == "failed")
+        .where(Message.store_id == store.id, Message.state == MessageState.FAILED.value)
         .order_by(Message.id.desc()).limit(FAILED_ROWS))
     return [{"message": m, "explanation": explain(m.error_code)} for m in rows]
 

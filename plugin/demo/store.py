@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain import starter_templates
 from plugin.domain.errors import RequestRefused
+from plugin.domain.events import OrderEvent
 from plugin.models import ConsentEntry, Customer, Order, Store, Template
 from plugin.pipeline.inbound import Recorded, record_event
 from plugin.platforms.starters import install_starters, starter_language
@@ -126,8 +127,8 @@ def allowed_actions(status: str) -> list[str]:
 
 
 def _payload_from_snapshot(order: Order, status: str) -> dict[str, Any]:
-    snapshot = order.snapshot
-    customer = snapshot.get("customer") or {}
+    stored = OrderEvent.from_snapshot(order.snapshot or {})
+    customer_id = (stored.customer.platform_id if stored.customer else "") or DEMO_CUSTOMER["id"]
     return {
         "id": order.platform_id,
         "number": order.number,
@@ -135,10 +136,10 @@ def _payload_from_snapshot(order: Order, status: str) -> dict[str, Any]:
         "currency": order.currency,
         "total": str(order.total),
         "payment_gateway": order.payment_gateway,
-        "customer": dict(DEMO_CUSTOMER, id=customer.get("platform_id", DEMO_CUSTOMER["id"])),
-        "line_items": snapshot.get("line_items", []),
+        "customer": dict(DEMO_CUSTOMER, id=customer_id),
+        "line_items": stored.to_snapshot()["line_items"],
         "tracking": order.tracking,
-        "status_url": snapshot.get("status_url", ""),
+        "status_url": stored.status_url,
     }
 
 

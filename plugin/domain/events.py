@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 
 class EventKind(str, enum.Enum):
@@ -66,6 +68,14 @@ class Tracking:
     company: str = ""
     estimated_delivery: str = ""  # ISO 8601 date or time, as the carrier estimates it
 
+    @classmethod
+    def from_snapshot(cls, data: Any) -> Tracking | None:
+        """Tracking read back from stored JSON (a snapshot's or the order's own); None
+        when there is none. Values that are not strings read as empty."""
+        if not isinstance(data, Mapping):
+            return None
+        return cls(**{f.name: _text(data.get(f.name)) for f in fields(cls)})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderEvent:
@@ -90,6 +100,75 @@ class OrderEvent:
     # The carrier's latest word on the shipment: in_transit, out_for_delivery, delivered,
     # failure, attempted_delivery… ('' when unknown).
     shipment_status: str = ""
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """The event as JSON-safe data, as an order row keeps it (Order.snapshot)."""
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        data["total"] = str(self.total)
+        data["line_items"] = [{"title": i.title, "quantity": i.quantity, "price": str(i.price)}
+                              for i in self.line_items]
+        return data
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> OrderEvent:
+        """Read back what `to_snapshot` wrote, today or in an older shape: a missing or
+        malformed value takes its default (a malformed line is left out); never raises."""
+        awaiting = data.get("awaiting_payment")
+        return cls(
+            kind=EventKind(str(data.get("kind") or EventKind.ORDER_PLACED.value)),
+            order_id=_text(data.get("order_id")), number=_text(data.get("number")),
+            status=_text(data.get("status")), currency=_text(data.get("currency")),
+            total=_decimal(data.get("total")),
+            customer=_customer(data.get("customer")),
+            payment_gateway=_text(data.get("payment_gateway")),
+            line_items=tuple(item for item in map(_line_item, data.get("line_items") or ())
+                             if item is not None),
+            tracking=Tracking.from_snapshot(data.get("tracking")),
+            status_url=_text(data.get("status_url")),
+            payment_url=_text(data.get("payment_url")),
+            awaiting_payment=awaiting if isinstance(awaiting, bool) else None,
+            shipment_status=_text(data.get("shipment_status")),
+        )
+
+
+# Reading snapshots back: lenient, as rows written by older versions must still read.
+
+def _text(value: Any) -> str:
+    """A string as it is, a number as its digits (older rows), anything else as ''."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None else Decimal("0")
+    except InvalidOperation:
+        return Decimal("0")
+
+
+def _customer(data: Any) -> CustomerRef | None:
+    if not isinstance(data, Mapping):
+        return None
+    return CustomerRef(platform_id=_text(data.get("platform_id")),
+                       first_name=_text(data.get("first_name")),
+                       last_name=_text(data.get("last_name")),
+                       **{name: data[name] for name in ("phone", "email", "locale")
+                          if isinstance(data.get(name), str)})
+
+
+def _line_item(data: Any) -> LineItem | None:
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        return LineItem(title=str(data.get("title", "")),
+                        quantity=int(data.get("quantity") or 0),
+                        price=Decimal(str(data.get("price") or "0")))
+    except (ArithmeticError, ValueError, TypeError):
+        return None  # an old snapshot in another shape only costs the summary a line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

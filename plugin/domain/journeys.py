@@ -7,6 +7,7 @@ is the outbox step, so each journey sends at most once per order.
 """
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,7 +27,23 @@ FALLBACK_LANGUAGE = "en"
 # Default delay of the payment reminder.
 PAYMENT_REMINDER_DELAY_SECONDS = 3600
 
-COD_JOURNEY = "cod_confirmation"
+
+
+class JourneyName(enum.StrEnum):
+    """The journeys StoreChat ships; each name is also the outbox step of its messages."""
+
+    ORDER_CONFIRMATION = "order_confirmation"
+    COD_CONFIRMATION = "cod_confirmation"
+    PAYMENT_REMINDER = "payment_reminder"
+    ORDER_SHIPPED = "order_shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    ORDER_DELIVERED = "order_delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_REFUNDED = "order_refunded"
+
+
+COD_JOURNEY = JourneyName.COD_CONFIRMATION
 # The COD quick replies' payloads; the button-reply handler parses exactly these.
 COD_CONFIRM_PAYLOAD = "storechat:cod:confirm:{order_id}"
 COD_CANCEL_PAYLOAD = "storechat:cod:cancel:{order_id}"
@@ -43,16 +60,16 @@ class Journey:
 
 
 JOURNEYS: tuple[Journey, ...] = (
-    Journey("order_confirmation", EventKind.ORDER_PLACED, {"payment": "not_cod"}),
+    Journey(JourneyName.ORDER_CONFIRMATION, EventKind.ORDER_PLACED, {"payment": "not_cod"}),
     Journey(COD_JOURNEY, EventKind.ORDER_PLACED, {"payment": "cod", "on_cancel": "tag"}),
-    Journey("payment_reminder", EventKind.ORDER_PLACED,
+    Journey(JourneyName.PAYMENT_REMINDER, EventKind.ORDER_PLACED,
             {"payment": "not_cod", "unpaid_only": True}, PAYMENT_REMINDER_DELAY_SECONDS),
-    Journey("order_shipped", EventKind.ORDER_FULFILLED),
-    Journey("out_for_delivery", EventKind.ORDER_OUT_FOR_DELIVERY),
-    Journey("order_delivered", EventKind.ORDER_DELIVERED),
-    Journey("delivery_failed", EventKind.ORDER_DELIVERY_FAILED),
-    Journey("order_cancelled", EventKind.ORDER_CANCELLED),
-    Journey("order_refunded", EventKind.ORDER_REFUNDED),
+    Journey(JourneyName.ORDER_SHIPPED, EventKind.ORDER_FULFILLED),
+    Journey(JourneyName.OUT_FOR_DELIVERY, EventKind.ORDER_OUT_FOR_DELIVERY),
+    Journey(JourneyName.ORDER_DELIVERED, EventKind.ORDER_DELIVERED),
+    Journey(JourneyName.DELIVERY_FAILED, EventKind.ORDER_DELIVERY_FAILED),
+    Journey(JourneyName.ORDER_CANCELLED, EventKind.ORDER_CANCELLED),
+    Journey(JourneyName.ORDER_REFUNDED, EventKind.ORDER_REFUNDED),
 )
 
 
@@ -327,17 +344,3 @@ def render_text(body: str, parameters: Iterable[str]) -> str:
 
     return _PLACEHOLDER.sub(substitute, body)
 
-
-def template_payload(to: str, template: str, language: str, parameters: Iterable[str],
-                     buttons: Iterable[Mapping[str, Any]] = ()) -> dict[str, object]:
-    """The Cloud API request body that sends a template with body and button parameters."""
-    params = [{"type": "text", "text": value} for value in parameters]
-    components: list[dict[str, Any]] = [{"type": "body", "parameters": params}] if params else []
-    components.extend(dict(button) for button in buttons)
-    return {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": to,
-        "type": "template",
-        "template": {"name": template, "language": {"code": language}, "components": components},
-    }

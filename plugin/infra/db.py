@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Engine, create_engine, event
@@ -16,6 +16,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # thread stuck on the lock is one fewer to answer. Past this, the request answers 503
 # (Retry-After) and the sender retries later.
 SQLITE_WEB_BUSY_TIMEOUT_MS = 2_000
+
+# Where a session keeps the actions to run once its transaction commits (see after_commit).
+_AFTER_COMMIT = "storechat.after_commit"
 
 
 def utcnow() -> datetime:
@@ -52,8 +55,25 @@ def init_app(app: Flask) -> None:
     """Create the app's engine and session factory and close sessions after each request."""
     engine = make_engine(app.config["STORECHAT"].database_url)
     app.extensions["storechat.engine"] = engine
-    app.extensions["storechat.sessions"] = sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    event.listen(sessions, "after_commit", _run_after_commit)
+    event.listen(sessions, "after_rollback", _drop_after_commit)
+    app.extensions["storechat.sessions"] = sessions
     app.teardown_appcontext(_close_session)
+
+
+def after_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run `action` once `session`'s current transaction commits; drop it on a rollback."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, ()):
+        action()
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def engine() -> Engine:

@@ -1,17 +1,33 @@
 """The job queue: Huey on SQLite (embedded) or Redis (scale-out), carrying only row ids."""
 from __future__ import annotations
 
+import enum
 import logging
 from typing import Any, Callable
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey
 from huey.storage import SqliteStorage
+from sqlalchemy.orm import Session
+
+from plugin.infra import db
 
 log = logging.getLogger(__name__)
 
 # Queue names are namespaced so one Redis can serve several StoreChat installs.
 QUEUE_NAME = "storechat"
+
+
+class Job(enum.StrEnum):
+    """The name of every job: each takes one row id (plugin.pipeline.jobs binds them)."""
+
+    PROCESS_EVENT = "process_event"  # an inbound event's id
+    SEND_MESSAGE = "send_message"  # an outbox message's id
+    COD_ANSWER = "cod_answer"  # an order's id, once its COD answer is recorded
+    AUDIT_MESSAGE = "audit_message"  # a sent message's id, noted on its order at the store
+    SYNC_TEMPLATES = "sync_templates"  # a WhatsApp account's id
+    WOOCOMMERCE_SETUP = "woocommerce_setup"  # a WooCommerce store's id
+    WOOCOMMERCE_RECONCILE = "woocommerce_reconcile"  # a WooCommerce store's id
 
 
 class _SqliteQueueStorage(SqliteStorage):
@@ -38,7 +54,7 @@ def make_huey(app: Flask) -> Huey:
                 filename=str(settings.instance_path / "queue.db"), results=False)
 
 
-def init_app(app: Flask, register: Callable[[Huey, Flask], dict[str, Any]]) -> None:
+def init_app(app: Flask, register: Callable[[Huey, Flask], dict[Job, Any]]) -> None:
     """Create the app's queue and register the jobs `register` binds (keyed by name)."""
     huey = make_huey(app)
     app.extensions["storechat.huey"] = huey
@@ -63,7 +79,17 @@ def relays_events() -> bool:
     return settings.embedded and not settings.queue_immediate
 
 
-def enqueue(job: str, row_id: int, delay: float = 0) -> bool:
+def enqueue_after_commit(session: Session, job: Job, row_id: int, delay: float = 0) -> None:
+    """Queue `job` for `row_id` once `session`'s transaction commits; never if it rolls back.
+
+    This is how every row written in a transaction gets its job: the job must not look for
+    a row that is not committed yet. If the queue then fails, the row is still safe and the
+    sweeper re-enqueues it (see `enqueue`).
+    """
+    db.after_commit(session, lambda: enqueue(job, row_id, delay))
+
+
+def enqueue(job: Job, row_id: int, delay: float = 0) -> bool:
     """Put a job for a row on the queue; False (logged) if the queue is unreachable.
 
     A row whose job could not be queued is still safe in the database: the sweeper

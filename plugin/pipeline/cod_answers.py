@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapters.shopify.admin import AdminClient, order_gid
@@ -21,16 +21,16 @@ from adapters.whatsapp import messages
 from adapters.woocommerce.client import WooClient
 from adapters.woocommerce.statuses import woo_status_after
 from plugin.domain import cod
+from plugin.domain.journeys import COD_JOURNEY
 from plugin.domain.messaging import InboundKind, InboundMessage, Sender
 from plugin.domain.phones import wa_recipient
 from plugin.infra import db, queue
-from plugin.infra.sql import insert_ignore
-from plugin.models import Automation, Customer, Message, Order, Store, StoreStatus
-from plugin.pipeline import store_gateway
+from plugin.models import Automation, Customer, Order, Store, StoreStatus
+from plugin.pipeline import outbox, store_gateway
 
 log = logging.getLogger(__name__)
 
-JOURNEY = "cod_confirmation"  # the Automation row whose conditions hold `on_cancel`
+JOURNEY = COD_JOURNEY  # the Automation row whose conditions hold `on_cancel`
 JOB_RETRY = store_gateway.JOB_RETRY
 # The staff note Shopify keeps on an order StoreChat cancelled.
 STAFF_NOTE = "Cancelled by the customer in WhatsApp (StoreChat cash-on-delivery confirmation)."
@@ -65,9 +65,9 @@ def handle_button(session: Session, store_id: int, customer: Customer,
     store = session.get(Store, store_id)
     reply_id = _write_thank_you(session, store, order, customer, owner, message, reply.answer)
     if reply_id is not None:
-        _enqueue_after_commit(session, "send_message", reply_id)
+        queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, reply_id)
     if store.platform in store_gateway.PLATFORMS:
-        _enqueue_after_commit(session, "cod_answer", order.id)
+        queue.enqueue_after_commit(session, queue.Job.COD_ANSWER, order.id)
     else:
         order.cod_applied_at = db.utcnow()  # the demo store: nothing to carry anywhere
     return True
@@ -95,31 +95,12 @@ def _write_thank_you(session: Session, store: Store, order: Order, customer: Cus
         return None
     language = cod.reply_language(customer.locale, owner.locale if owner else None,
                                   store.locale)
-    now = db.utcnow()
-    return insert_ignore(session, Message, {
-        "store_id": store.id,
-        # The row whose window the tap just opened: the send policy checks it.
-        "customer_id": customer.id,
-        "order_id": order.id,
-        "cause": f"order:{order.platform_id}",
-        "step": cod.reply_step(answer),
-        "to": phone,
-        "template": None,
-        "payload": messages.text(wa_recipient(phone),
-                                          cod.thank_you(answer, language, order.number)),
-        "state": "pending",
-        "attempts": 0,
-        "created_at": now,
-        "enqueued_at": now,
-    }, ("store_id", "cause", "step"))
-
-
-def _enqueue_after_commit(session: Session, job: str, row_id: int) -> None:
-    """Queue `job` once this transaction commits: a job must not look for rows that are
-    not there yet. If the transaction rolls back, nothing is queued (and the sweeper
-    re-enqueues a thank-you whose job was lost)."""
-    event.listen(session, "after_commit", lambda _session: queue.enqueue(job, row_id),
-                 once=True)
+    # The row whose window the tap just opened (`customer`): the send policy checks it.
+    return outbox.write(
+        session, store_id=store.id, customer_id=customer.id, order_id=order.id,
+        cause=outbox.order_cause(order.platform_id), step=cod.reply_step(answer), to=phone,
+        payload=messages.text(wa_recipient(phone),
+                              cod.thank_you(answer, language, order.number)))
 
 
 def apply_answer(order_id: int) -> None:
@@ -176,7 +157,7 @@ def enqueue_unapplied(now: datetime, stale: datetime) -> int:
         .limit(RECOVERY_BATCH)))
     session.rollback()
     for order_id in order_ids:
-        queue.enqueue("cod_answer", order_id)
+        queue.enqueue(queue.Job.COD_ANSWER, order_id)
     return len(order_ids)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from sqlalchemy.dialects import postgresql, sqlite
 
 from plugin.infra import db, queue
-from plugin.models import InboundEvent
+from plugin.models import EventState, InboundEvent
 
 _INSERTS: dict[str, Any] = {}
 
@@ -62,7 +62,7 @@ def record_event(*, source: str, dedupe_key: str, topic: str, body: bytes,
         "store_id": store_id,
         "headers": dict(headers or {}),
         "body": body,
-        "state": "pending",
+        "state": EventState.PENDING.value,
         "attempts": 0,
         "received_at": now,
         "enqueued_at": None if relayed else now,
@@ -73,5 +73,7 @@ def record_event(*, source: str, dedupe_key: str, topic: str, body: bytes,
     if event_id is None:
         return Recorded(None, False)
     if not relayed:
-        queue.enqueue("process_event", event_id)
+        # After the commit (the block above), as queue.enqueue_after_commit does for
+        # sessions: this hot path writes through a bare connection, not a session.
+        queue.enqueue(queue.Job.PROCESS_EVENT, event_id)
     return Recorded(event_id, True)

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
 from plugin.domain.consent import KEEP_PAYLOAD, confirm_texts
 from plugin.domain.messaging import InboundMessage
 from plugin.domain.phones import wa_recipient
-from plugin.infra import db, queue
-from plugin.infra.sql import insert_ignore
-from plugin.models import ConsentEntry, Customer, Message, Store
+from plugin.infra import queue
+from plugin.models import ConsentEntry, Customer, Store
+from plugin.pipeline import outbox
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +41,15 @@ def ask_to_confirm(session: Session, store_id: int, customer: Customer,
         return None  # nothing to confirm: marketing is already off
     store = session.get(Store, store_id)
     question, stop, keep = confirm_texts(customer.locale or (store.locale if store else None))
-    now = db.utcnow()
-    message_id = insert_ignore(session, Message, {
-        "store_id": store_id, "customer_id": customer.id,
-        "cause": f"opt-out:{message.wamid}"[:120], "step": STEP, "to": phone,
-        "template": None,
+    message_id = outbox.write(
+        session, store_id=store_id, customer_id=customer.id,
+        cause=f"opt-out:{message.wamid}"[:120], step=STEP, to=phone,
         # Free-form: the shopper has just written, so their 24-hour window is open.
-        "payload": messages.reply_buttons(wa_recipient(phone), question, (
+        payload=messages.reply_buttons(wa_recipient(phone), question, (
             messages.ReplyButton(id=STOP_PAYLOAD, title=stop),
-            messages.ReplyButton(id=KEEP_PAYLOAD, title=keep))),
-        "state": "pending", "attempts": 0, "created_at": now, "enqueued_at": now,
-    }, ("store_id", "cause", "step"))
+            messages.ReplyButton(id=KEEP_PAYLOAD, title=keep))))
     if message_id is not None:
-        # A job must not look for a row that is not committed yet; if the job is lost the
-        # sweeper re-enqueues the pending row.
-        event.listen(session, "after_commit",
-                     lambda _session: queue.enqueue("send_message", message_id), once=True)
+        queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
     return message_id
 
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, replace
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.domain.events import CustomerRef, EventKind, LineItem, OrderEvent, Tracking
+from adapters.whatsapp import messages
+from plugin.domain import cod
+from plugin.domain.events import CustomerRef, EventKind, OrderEvent, Tracking
 from plugin.domain.journeys import (
     COD_JOURNEY,
     PlannedMessage,
@@ -18,13 +19,13 @@ from plugin.domain.journeys import (
     StoreFacts,
     button_kinds,
     plan_messages,
-    template_payload,
 )
 from plugin.domain.order_status import change_kind, is_stale, stage
 from plugin.domain.phones import to_e164, wa_recipient
-from plugin.infra import db
+from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
-from plugin.models import Automation, Customer, Message, Order, Store, Template
+from plugin.models import Automation, Customer, Order, Store, Template
+from plugin.pipeline import outbox
 
 # Snapshot keys that outlive the event that wrote the snapshot.
 TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
@@ -37,23 +38,25 @@ def apply_order_event(session: Session, store: Store,
                       event: OrderEvent) -> list[tuple[int, int]]:
     """Store what the event says and queue the messages it asks for.
 
-    Returns (message id, delay in seconds) for each message that is new; a message that
+    Returns (message id, delay in seconds) for each message that is new, each queued for
+    sending once the transaction commits; a message that
     already exists for this order and journey is not written again, so redeliveries, merged
     updates and catch-ups send nothing twice. A delivery step older than the stage the order
     has reached (shipped after delivered) is stored but sends nothing.
     """
     known = _find_order(session, store, event.order_id)
     previous: dict[str, Any] = dict(known.snapshot or {}) if known else {}
-    event = _fill_from_snapshot(session, known, event)
+    stored = OrderEvent.from_snapshot(previous)
+    event = _fill_from_snapshot(session, known, stored, event)
     if event.kind is EventKind.ORDER_UPDATED:
         event = replace(event, kind=change_kind(
             known.status if known else None, event.status,
-            str(previous.get("shipment_status") or ""), event.shipment_status))
+            stored.shipment_status, event.shipment_status))
     if event.kind in _SETTLED:
         event = replace(event, awaiting_payment=False)
     reached = int(previous.get(STAGE_KEY, -1))
     customer = _upsert_customer(session, store, event)
-    order = _upsert_order(session, store, event, customer, previous,
+    order = _upsert_order(session, store, event, customer, previous, stored,
                           max(reached, stage(event.kind)))
     if is_stale(event.kind, reached):
         return []
@@ -61,10 +64,12 @@ def apply_order_event(session: Session, store: Store,
     facts = _facts(session, store, customer, order)
     created = []
     for planned in plan_messages(event, _rules(session, store.id), facts):
-        message_id = _insert_message(session, store, order, customer, phone, planned)
+        message_id = _write_message(session, store, order, customer, phone, planned)
         if planned.step == COD_JOURNEY and order.cod_state is None:
-            order.cod_state = "asked"
+            order.cod_state = cod.ASKED
         if message_id is not None:
+            queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id,
+                                       planned.delay_seconds)
             created.append((message_id, planned.delay_seconds))
     return created
 
@@ -74,12 +79,12 @@ def _find_order(session: Session, store: Store, platform_id: str) -> Order | Non
                                                Order.platform_id == platform_id)).first()
 
 
-def _fill_from_snapshot(session: Session, order: Order | None, event: OrderEvent) -> OrderEvent:
+def _fill_from_snapshot(session: Session, order: Order | None, stored: OrderEvent,
+                        event: OrderEvent) -> OrderEvent:
     """Complete an event that carries only part of the order (a Shopify fulfillment has
     no totals, number or customer) from what the order's earlier events told us."""
     if order is None:
         return event
-    snapshot = order.snapshot or {}
     customer = event.customer
     if customer is None and order.customer_id:
         row = session.get(Customer, order.customer_id)
@@ -89,11 +94,10 @@ def _fill_from_snapshot(session: Session, order: Order | None, event: OrderEvent
                                    email=row.email, locale=row.locale)
     tracking = event.tracking
     if tracking is None and order.tracking:
-        tracking = Tracking(**{k: str(v or "") for k, v in order.tracking.items()
-                               if k in Tracking.__dataclass_fields__})
+        tracking = Tracking.from_snapshot(order.tracking)
     awaiting = event.awaiting_payment
-    if awaiting is None and isinstance(snapshot.get("awaiting_payment"), bool):
-        awaiting = snapshot["awaiting_payment"]
+    if awaiting is None:
+        awaiting = stored.awaiting_payment
     return replace(
         event,
         number=event.number or order.number,
@@ -101,25 +105,13 @@ def _fill_from_snapshot(session: Session, order: Order | None, event: OrderEvent
         # A refund carries its own amount; a fulfillment carries none.
         total=event.total if (event.currency or event.total) else Decimal(order.total or "0"),
         payment_gateway=event.payment_gateway or order.payment_gateway,
-        status_url=event.status_url or str(snapshot.get("status_url") or ""),
-        payment_url=event.payment_url or str(snapshot.get("payment_url") or ""),
-        line_items=event.line_items or _line_items(snapshot),
+        status_url=event.status_url or stored.status_url,
+        payment_url=event.payment_url or stored.payment_url,
+        line_items=event.line_items or stored.line_items,
         customer=customer,
         tracking=tracking,
         awaiting_payment=awaiting,
     )
-
-
-def _line_items(snapshot: dict[str, Any]) -> tuple[LineItem, ...]:
-    items = []
-    for item in snapshot.get("line_items") or []:
-        try:
-            items.append(LineItem(title=str(item.get("title", "")),
-                                  quantity=int(item.get("quantity") or 0),
-                                  price=Decimal(str(item.get("price") or "0"))))
-        except (ArithmeticError, ValueError, TypeError, AttributeError):
-            continue  # an old snapshot in another shape only costs the summary a line
-    return tuple(items)
 
 
 def _upsert_customer(session: Session, store: Store, event: OrderEvent) -> Customer | None:
@@ -144,7 +136,8 @@ def _upsert_customer(session: Session, store: Store, event: OrderEvent) -> Custo
 
 
 def _upsert_order(session: Session, store: Store, event: OrderEvent,
-                  customer: Customer | None, previous: dict[str, Any], reached: int) -> Order:
+                  customer: Customer | None, previous: dict[str, Any], stored: OrderEvent,
+                  reached: int) -> Order:
     insert_ignore(session, Order,
                   {"store_id": store.id, "platform_id": event.order_id, "number": event.number,
                    "status": event.status, "currency": event.currency, "total": str(event.total),
@@ -162,25 +155,14 @@ def _upsert_order(session: Session, store: Store, event: OrderEvent,
     if event.tracking:
         order.tracking = asdict(event.tracking)
     order.snapshot = {
-        **_snapshot(event),
+        **replace(event, shipment_status=event.shipment_status
+                  or stored.shipment_status).to_snapshot(),
         # Minted once per order: the tracking button's URL must stay the same forever.
         TOKEN_KEY: previous.get(TOKEN_KEY) or secrets.token_urlsafe(16),
         STAGE_KEY: reached,
-        "shipment_status": event.shipment_status or previous.get("shipment_status") or "",
     }
     order.updated_at = db.utcnow()
     return order
-
-
-def _snapshot(event: OrderEvent) -> dict[str, object]:
-    """The event as JSON-safe data: what the demo store, previews and fills read back."""
-    data = asdict(event)
-    data["kind"] = event.kind.value
-    data["total"] = str(event.total)
-    data["line_items"] = [
-        {"title": i.title, "quantity": i.quantity, "price": str(i.price)} for i in event.line_items
-    ]
-    return data
 
 
 def _rules(session: Session, store_id: int) -> list[Rule]:
@@ -208,29 +190,21 @@ def _facts(session: Session, store: Store, customer: Customer | None,
     )
 
 
-def _insert_message(session: Session, store: Store, order: Order, customer: Customer | None,
-                    phone: str | None, planned: PlannedMessage) -> int | None:
-    now = db.utcnow()
-    to = wa_recipient(phone) if phone else ""
-    return insert_ignore(
-        session,
-        Message,
-        {
-            "store_id": store.id,
-            "customer_id": customer.id if customer else None,
-            "order_id": order.id,
-            "cause": f"order:{order.platform_id}",
-            "step": planned.step,
-            "to": phone or "",
-            "template": planned.template,
-            "payload": template_payload(to, planned.template, planned.language,
-                                        planned.parameters, planned.buttons),
-            "state": "pending",
-            "attempts": 0,
-            "not_before": now + timedelta(seconds=planned.delay_seconds)
-            if planned.delay_seconds else None,
-            "created_at": now,
-            "enqueued_at": now,
-        },
-        ("store_id", "cause", "step"),
-    )
+def _write_message(session: Session, store: Store, order: Order, customer: Customer | None,
+                   phone: str | None, planned: PlannedMessage) -> int | None:
+    """The planned message in the outbox; None if it was there already or is not to be sent
+    (a body over one of WhatsApp's limits is kept as skipped, with the limit as its reason)."""
+    skipped = None
+    try:
+        payload = messages.template(wa_recipient(phone) if phone else None, planned.template,
+                                    planned.language, body=planned.parameters,
+                                    buttons=planned.buttons)
+    except messages.MessageLimitError as error:
+        payload, skipped = {}, f"not sent: the message breaks a WhatsApp limit ({error})"
+    message_id = outbox.write(
+        session, store_id=store.id, customer_id=customer.id if customer else None,
+        order_id=order.id, cause=outbox.order_cause(order.platform_id),
+        step=planned.step,
+        to=phone or "", template=planned.template, payload=payload,
+        delay_seconds=planned.delay_seconds, skipped=skipped)
+    return None if skipped else message_id

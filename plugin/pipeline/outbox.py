@@ -1,19 +1,51 @@
-"""Writes to the outbox that follow a claim: each only applies while we hold the lease."""
+"""Writes to the outbox: `write` adds a message once; the rest follow a claim and each only
+applies while we hold the lease."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from plugin.domain.outbox import MessageState
+from plugin.infra import db
+from plugin.infra.sql import insert_ignore
 from plugin.models import Message
 
 _SENDING = MessageState.SENDING.value
 # The table, not the mapped class: these UPDATEs need none of the ORM's bulk-update work
 # (no objects to synchronise), which cost more than the statement itself on every send.
 _MESSAGES = Message.__table__
+
+
+def order_cause(platform_order_id: str) -> str:
+    """The cause of every message about one order: with the step, it keeps each once."""
+    return f"order:{platform_order_id}"
+
+
+def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
+          payload: Mapping[str, Any], template: str | None = None,
+          customer_id: int | None = None, order_id: int | None = None,
+          fallback: Mapping[str, Any] | None = None, delay_seconds: float = 0,
+          skipped: str | None = None) -> int | None:
+    """Add one message to the outbox, once per (store, cause, step): the new row's id, or
+    None when that message was already written (a redelivery or a second tap).
+
+    It starts pending, due after `delay_seconds`; with `skipped` (a reason the owner reads)
+    it is recorded as skipped instead and never sent.
+    """
+    now = db.utcnow()
+    state = MessageState.PENDING if skipped is None else MessageState.SKIPPED
+    return insert_ignore(session, Message, {
+        "store_id": store_id, "customer_id": customer_id, "order_id": order_id,
+        "cause": cause, "step": step, "to": to, "template": template,
+        "payload": dict(payload), "fallback": dict(fallback) if fallback else None,
+        "state": state.value, "reason": skipped[:255] if skipped else None, "attempts": 0,
+        "not_before": now + timedelta(seconds=delay_seconds) if delay_seconds else None,
+        "created_at": now, "enqueued_at": now,
+    }, ("store_id", "cause", "step"))
 
 
 def _while_sending(session: Session, message_id: int, **values: Any) -> bool:

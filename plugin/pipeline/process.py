@@ -20,7 +20,7 @@ from plugin.domain.events import (
     OrderEvent,
     StoreEvent,
 )
-from plugin.infra import db, queue
+from plugin.infra import db
 from plugin.infra.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
 from plugin.pipeline import consent_log
@@ -59,17 +59,15 @@ def process_event(event_id: int) -> None:
         if not claim_event(session, event_id, db.utcnow(), settings.lease_seconds):
             return
     try:
+        # The appliers queue their new messages' sends for after this commit.
         with db.transaction() as session:
-            new_messages = _apply(session, event_id)
+            _apply(session, event_id)
     except PayloadError as exc:  # this payload will never parse: retrying cannot help
         _finish(event_id, EventState.FAILED, str(exc))
         return
     except Exception as exc:
         log.exception("processing event %s failed", event_id)
         _give_back(event_id, f"{exc.__class__.__name__}: {exc}")
-        return
-    for message_id, delay in new_messages:
-        queue.enqueue("send_message", message_id, delay=delay)
 
 
 def _apply(session: Session, event_id: int) -> list[tuple[int, int]]:

@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
-from plugin.domain.journeys import template_payload
 from plugin.domain.phones import wa_recipient
-from plugin.infra import db
-from plugin.infra.sql import insert_ignore
-from plugin.models import Customer, Message, Store
+from plugin.models import Customer, Store
+from plugin.pipeline import outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,20 +25,18 @@ class Fallback:
 def queue_text(session: Session, store: Store, customer: Customer, text: str, *, cause: str,
                step: str, fallback: Fallback | None = None) -> int | None:
     """Write one reply to the outbox (unique per cause and step); its id, or None if it was
-    already there. The caller enqueues `send_message` after committing."""
+    already there. The caller enqueues `send_message` after committing. Raises
+    MessageLimitError when the text or the fallback breaks one of WhatsApp's limits."""
     if not customer.phone_e164:
         raise ValueError("this customer has no WhatsApp number")
     to = wa_recipient(customer.phone_e164)
-    now = db.utcnow()
     stand_in = None
     if fallback is not None:
+        # Built (and checked) now: a template that breaks a limit is refused here, at once,
+        # not when the window closes.
         stand_in = {"template": fallback.template,
-                    "payload": template_payload(to, fallback.template, fallback.language,
-                                                fallback.parameters)}
-    return insert_ignore(
-        session, Message,
-        {"store_id": store.id, "customer_id": customer.id, "cause": cause, "step": step,
-         "to": customer.phone_e164, "template": None, "payload": messages.text(to, text),
-         "fallback": stand_in, "state": "pending", "attempts": 0, "created_at": now,
-         "enqueued_at": now},
-        ("store_id", "cause", "step"))
+                    "payload": messages.template(to, fallback.template, fallback.language,
+                                                 body=fallback.parameters)}
+    return outbox.write(session, store_id=store.id, customer_id=customer.id, cause=cause,
+                        step=step, to=customer.phone_e164, payload=messages.text(to, text),
+                        fallback=stand_in)

@@ -89,9 +89,9 @@ def send_message(message_id: int) -> None:
             # Our lease ran out mid-send and another worker took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
             log.warning("message %s was sent after its lease expired", message_id)
-    if sent and about_an_order:
-        # Noted on the order in the store's admin by its own job: never holds up sends.
-        queue.enqueue("audit_message", message_id)
+        elif about_an_order:
+            # Noted on the order in the store's admin by its own job: never holds up sends.
+            queue.enqueue_after_commit(session, queue.Job.AUDIT_MESSAGE, message_id)
 
 
 def use_fallback(message: Message) -> None:
@@ -113,8 +113,8 @@ def _fell_back(message_id: int) -> bool:
         session.flush()
         released = outbox.release(session, message_id, not_before=now, now=now, code=131047,
                                   reason="outside the 24-hour window: sending its template")
-    if released:
-        queue.enqueue("send_message", message_id)
+        if released:
+            queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
     return released
 
 
@@ -156,5 +156,5 @@ def _retry_later(message_id: int, delay: float, reason: str, code: int | None) -
     with db.transaction() as session:
         released = outbox.release(session, message_id, not_before=now + timedelta(seconds=delay),
                                   reason=reason, code=code, now=now)
-    if released:
-        queue.enqueue("send_message", message_id, delay=delay)
+        if released:
+            queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id, delay)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.consent import needs_confirmation
+from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
 from plugin.domain.policy import SendContext
 from plugin.models import Automation, ConsentEntry, Customer, Message, Order, Store, Template
@@ -46,7 +47,8 @@ def _awaiting_payment(session: Session, message: Message) -> bool | None:
     if not conditions or not conditions.get("unpaid_only"):
         return None
     order = session.get(Order, message.order_id)
-    return bool(order is not None and (order.snapshot or {}).get("awaiting_payment") is True)
+    return bool(order is not None
+                and OrderEvent.from_snapshot(order.snapshot or {}).awaiting_payment is True)
 
 
 def _marketing_templates(message: Message):  # type: ignore[no-untyped-def]

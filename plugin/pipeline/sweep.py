@@ -51,7 +51,7 @@ def sweep() -> SweepReport:
             and_(InboundEvent.state == EventState.PROCESSING.value,
                  InboundEvent.lease_until < now),
         ),
-        "process_event",
+        queue.Job.PROCESS_EVENT,
     )
     messages = _requeue(
         Message,
@@ -61,7 +61,7 @@ def sweep() -> SweepReport:
                  or_(Message.not_before.is_(None), Message.not_before <= now)),
             and_(Message.state == MessageState.SENDING.value, Message.lease_until < now),
         ),
-        "send_message",
+        queue.Job.SEND_MESSAGE,
     )
     if events or messages:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
@@ -82,7 +82,7 @@ def relay() -> int:
     return _requeue(
         InboundEvent,
         and_(InboundEvent.state == EventState.PENDING.value, InboundEvent.enqueued_at.is_(None)),
-        "process_event",
+        queue.Job.PROCESS_EVENT,
     )
 
 
@@ -93,7 +93,7 @@ def _forget_expired(now: datetime) -> None:
         session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now))
 
 
-def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untyped-def]
+def _requeue(model: type, condition, job: queue.Job) -> int:  # type: ignore[no-untyped-def]
     with db.transaction() as session:
         # Lock the rows (PostgreSQL; SQLite ignores it) and skip those another sweeper holds:
         # two workers sweeping at once otherwise update overlapping rows in different orders
@@ -106,8 +106,8 @@ def _requeue(model: type, condition, job: str) -> int:  # type: ignore[no-untype
             session.execute(
                 update(model).where(model.id.in_(ids)).values(enqueued_at=db.utcnow())  # type: ignore[attr-defined]
             )
-    for row_id in ids:
-        queue.enqueue(job, row_id)
+        for row_id in ids:
+            queue.enqueue_after_commit(session, job, row_id)
     return len(ids)
 
 

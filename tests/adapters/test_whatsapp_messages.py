@@ -276,3 +276,19 @@ def test_reply_buttons_agree_with_the_fake(buttons: list[tuple[str, str]]) -> No
         check_message(body)
     except Invalid as error:  # pragma: no cover - would be a disagreement worth reading
         pytest.fail(f"the builder built a body Meta refuses: {error.details}")
+
+
+def test_template_body_from_planned_parameters_and_buttons() -> None:
+    button = {"type": "button", "sub_type": "url", "index": "0",
+              "parameters": [{"type": "text", "text": "t"}]}
+    assert messages.template("351912345678", "order_shipped", "en", body=["Ana"],
+                             buttons=[button]) == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "351912345678",
+        "type": "template",
+        "template": {"name": "order_shipped", "language": {"code": "en"},
+                     "components": [{"type": "body",
+                                     "parameters": [{"type": "text", "text": "Ana"}]},
+                                    button]},
+    }

@@ -18,7 +18,6 @@ from plugin.domain.events import CustomerRef, EventKind, LineItem, OrderEvent, T
 from plugin.domain.journeys import ORDER_FIELDS, render_parameters
 from plugin.infra import db
 from plugin.models import Automation, Customer, Message, Order, Owner, Store, Template
-from plugin.pipeline.orders import _snapshot
 from tests.conftest import create_owner, csrf_token, sign_in
 
 CONFIRMATION = "Hi {{1}}, thank you for your order {{2}}! Total: {{3}}."
@@ -92,7 +91,7 @@ def make_store(app: Flask, email: str = "owner@example.com", name: str = "Linen 
             session.add(Order(store_id=store.id, platform_id=event.order_id, number=number,
                               status="placed", currency="EUR", total=total,
                               payment_gateway="cod", customer_id=customer.id,
-                              snapshot=_snapshot(event)))
+                              snapshot=event.to_snapshot()))
         return store.id
 
 
@@ -327,7 +326,7 @@ def test_an_order_snapshot_reads_back_as_the_event_it_was() -> None:
                        status_url="https://s.example/9")
     order = Order(platform_id="o-9", number="9", status="shipped", currency="BRL",
                   total="10.50", payment_gateway="pix", tracking=None,
-                  snapshot=_snapshot(event))
+                  snapshot=event.to_snapshot())
     assert event_from_order(order) == event
 
 

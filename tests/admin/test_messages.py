@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from adapters.whatsapp import messages
 from plugin.admin.message_views import ERROR_WORDS
-from plugin.domain.journeys import template_payload
 from plugin.infra import db
 from plugin.models import Customer, Message, Order
 from tests.admin.test_journeys import make_store
@@ -35,7 +35,8 @@ def add_messages(app: Flask, store_id: int) -> dict[str, int]:
                           step=values.pop("step", "order_confirmation"),
                           to=who.phone_e164 if who else "+351912345678",
                           template="order_confirmation",
-                          payload=template_payload("x", "order_confirmation", "en", parameters),
+                          payload=messages.template("351912345678", "order_confirmation", "en",
+                                                    body=parameters),
                           **values)
             session.add(row)
             return row

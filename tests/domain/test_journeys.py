@@ -20,7 +20,6 @@ from plugin.domain.journeys import (
     render_parameters,
     render_text,
     starter_rules,
-    template_payload,
 )
 from plugin.domain.money import format_money
 
@@ -140,18 +139,3 @@ def test_buttons_carry_the_tracking_token_and_cod_payloads() -> None:
 
 def test_render_text_fills_placeholders_and_keeps_unknown_ones() -> None:
     assert render_text("Hi {{1}}, order {{2}} {{3}}", ["Ana", "#1"]) == "Hi Ana, order #1 {{3}}"
-
-
-def test_template_payload_is_a_cloud_api_body() -> None:
-    button = {"type": "button", "sub_type": "url", "index": "0",
-              "parameters": [{"type": "text", "text": "t"}]}
-    assert template_payload("351912345678", "order_shipped", "en", ["Ana"], [button]) == {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": "351912345678",
-        "type": "template",
-        "template": {"name": "order_shipped", "language": {"code": "en"},
-                     "components": [{"type": "body",
-                                     "parameters": [{"type": "text", "text": "Ana"}]},
-                                    button]},
-    }

@@ -181,5 +181,5 @@ def enqueue_due_syncs(now: datetime | None = None) -> int:
                              ("token_hash",)) is not None:
                 claimed.append(account_id)
     for account_id in claimed:
-        queue.enqueue("sync_templates", account_id)
+        queue.enqueue(queue.Job.SYNC_TEMPLATES, account_id)
     return len(claimed)

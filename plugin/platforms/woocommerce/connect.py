@@ -93,7 +93,7 @@ def callback() -> ResponseReturnValue:
             "key_permissions": data.get("key_permissions")})
     except sites.StoreConnectError as error:
         return _answer(409, str(error))
-    queue.enqueue("woocommerce_setup", store_id)
+    queue.enqueue(queue.Job.WOOCOMMERCE_SETUP, store_id)
     return _answer(200, "ok")
 
 
@@ -135,7 +135,7 @@ def manual_keys() -> ResponseReturnValue:
         store_id = sites.save_keys(owner_id, store_url, form)
     except (urls.StoreUrlError, sites.StoreConnectError) as error:
         return _page("woocommerce/keys.html", 400, form=form, error=str(error))
-    queue.enqueue("woocommerce_setup", store_id)
+    queue.enqueue(queue.Job.WOOCOMMERCE_SETUP, store_id)
     flash("The keys are saved; StoreChat is checking them and creating the webhooks.", "success")
     return redirect(url_for("woocommerce.store", store_id=store_id))
 

@@ -5,21 +5,22 @@ from typing import Any, Callable
 
 from flask import Flask
 
+from plugin.infra.queue import Job
 from plugin.platforms.woocommerce import lifecycle, reconcile
 
 
 def register(app: Flask) -> None:
     """Add `woocommerce_setup` and `woocommerce_reconcile` (each takes a store id)."""
     huey = app.extensions["storechat.huey"]
-    jobs: dict[str, Any] = app.extensions["storechat.jobs"]
+    jobs: dict[Job, Any] = app.extensions["storechat.jobs"]
 
-    def bind(name: str, func: Callable[[int], object]) -> Any:
+    def bind(name: Job, func: Callable[[int], object]) -> Any:
         def job(store_id: int) -> None:
             with app.app_context():
                 func(store_id)
 
-        job.__name__ = name
-        return huey.task(name=name)(job)
+        job.__name__ = name.value
+        return huey.task(name=name.value)(job)
 
-    jobs["woocommerce_setup"] = bind("woocommerce_setup", lifecycle.setup)
-    jobs["woocommerce_reconcile"] = bind("woocommerce_reconcile", reconcile.reconcile)
+    jobs[Job.WOOCOMMERCE_SETUP] = bind(Job.WOOCOMMERCE_SETUP, lifecycle.setup)
+    jobs[Job.WOOCOMMERCE_RECONCILE] = bind(Job.WOOCOMMERCE_RECONCILE, reconcile.reconcile)

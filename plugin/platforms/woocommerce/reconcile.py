@@ -64,7 +64,7 @@ def enqueue_due(now: datetime | None = None) -> int:
                                                 "used_at": now}, ("token_hash",)) is not None:
                 claimed.append(store_id)
     for store_id in claimed:
-        queue.enqueue("woocommerce_reconcile", store_id)
+        queue.enqueue(queue.Job.WOOCOMMERCE_RECONCILE, store_id)
     return len(claimed)
 
 
