@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable, Mapping
 
 from cryptography.fernet import Fernet
 
@@ -86,12 +86,7 @@ class Settings:
         """True when the queue and limiter live on this machine (no Redis)."""
         return not self.redis_url
 
-    @property
-    def is_sqlite(self) -> bool:
-        """True when the database is an SQLite file."""
-        return self.database_url.startswith("sqlite")
-
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (used by tests and the CLI)."""
         return replace(self, **changes)
 

@@ -54,7 +54,7 @@ def test_production_with_everything_set(tmp_path: Path) -> None:
         "STORECHAT_INSTANCE_PATH": str(tmp_path),
     })
     assert settings.env == "production"
-    assert not settings.is_sqlite
+    assert not settings.database_url.startswith("sqlite")
 
 
 def test_production_refuses_plain_http_public_url(tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
 
-from plugin.domain import starter_templates
+from plugin.domain import cod, starter_templates
 from plugin.domain.events import EventKind, LineItem, OrderEvent
 from plugin.domain.money import format_money
 
@@ -44,9 +45,6 @@ class JourneyName(enum.StrEnum):
 
 
 COD_JOURNEY = JourneyName.COD_CONFIRMATION
-# The COD quick replies' payloads; the button-reply handler parses exactly these.
-COD_CONFIRM_PAYLOAD = "storechat:cod:confirm:{order_id}"
-COD_CANCEL_PAYLOAD = "storechat:cod:cancel:{order_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,13 +288,15 @@ def button_parameters(kinds: Sequence[str], journey: str, order_id: str,
     """The button components a send needs: the tracking token for a dynamic URL button, and
     the COD answer payloads for the COD journey's quick replies."""
     components: list[dict[str, Any]] = []
-    replies = [COD_CONFIRM_PAYLOAD, COD_CANCEL_PAYLOAD]
+    # The COD template's two quick replies, in order; the button-reply handler reads them.
+    replies = [cod.payload_for(cod.Answer.CONFIRM, order_id),
+               cod.payload_for(cod.Answer.CANCEL, order_id)]
     for index, kind in enumerate(kinds):
         if kind == "url_dynamic" and tracking_token:
             components.append({"type": "button", "sub_type": "url", "index": str(index),
                                "parameters": [{"type": "text", "text": tracking_token}]})
         elif kind == "quick_reply" and journey == COD_JOURNEY and replies:
-            payload = replies.pop(0).format(order_id=order_id)
+            payload = replies.pop(0)
             components.append({"type": "button", "sub_type": "quick_reply",
                                "index": str(index),
                                "parameters": [{"type": "payload", "payload": payload}]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from plugin.domain import starter_templates
-from plugin.domain.journeys import JOURNEYS
+from plugin.domain.journeys import starter_rules
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Store
 
@@ -24,14 +24,13 @@ def install_starters(session: Session, store: Store) -> int:
     starter template, variables, conditions and delay; returns how many were new.
     Idempotent: a journey the owner already has (edited or switched off) is left alone."""
     language = starter_language(store.locale)
-    variables = {d.name: d.variables for d in starter_templates.definitions("", "en")}
     created = 0
-    for journey in JOURNEYS:
+    for rule in starter_rules():
         new_id = insert_ignore(session, Automation, {
-            "store_id": store.id, "journey": journey.name, "trigger": journey.trigger.value,
-            "template": journey.name, "language": language,
-            "variables": list(variables[journey.name]), "conditions": dict(journey.conditions),
-            "delay_seconds": journey.delay_seconds, "enabled": True,
+            "store_id": store.id, "journey": rule.journey, "trigger": rule.trigger.value,
+            "template": rule.template, "language": language,
+            "variables": list(rule.variables), "conditions": dict(rule.conditions),
+            "delay_seconds": rule.delay_seconds, "enabled": True,
         }, ("store_id", "journey"))
         created += new_id is not None
     return created
