@@ -1,7 +1,8 @@
 """StoreChat: WhatsApp commerce for Shopify and WooCommerce stores (the Flask application)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 

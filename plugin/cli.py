@@ -143,7 +143,8 @@ def init_app(app: Flask) -> None:
 def main() -> None:
     """Entry point of the `storechat` command."""
     load_dotenv()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic narrates every step at INFO; `db upgrade` prints its own one-line summary.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

@@ -6,8 +6,9 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -28,6 +29,9 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_SERVICES = os.environ.get("STORECHAT_REQUIRE_SERVICES") == "1"
 TEST_KEY = Fernet.generate_key().decode()
+# The Shopify and WooCommerce worlds (fakes, installed apps, connected sites) as fixtures
+# any test may ask for by name.
+pytest_plugins = ["tests.worlds.shopify", "tests.worlds.woocommerce"]
 
 
 def need(condition: bool, reason: str) -> None:

@@ -200,8 +200,10 @@ def read_form(data: MultiDict[str, str],
     values = {name: data.get(name, "") for name in names}
     values["enabled"] = "1" if data.get("enabled") == "1" else ""
     values["optin_enabled"] = "1" if data.get("optin_enabled") == "1" else ""
+    # A hand-made form with uneven lists keeps only the complete rows.
     agents = [{"name": n, "phone": p, "role": r} for n, p, r in zip(
-        data.getlist("agent_name"), data.getlist("agent_phone"), data.getlist("agent_role"))]
+        data.getlist("agent_name"), data.getlist("agent_phone"), data.getlist("agent_role"),
+        strict=False)]
     hours = {day: data.get(f"hours_{day}", "") for day in DAY_NAMES}
     form = Form(values=values, agents=agents, hours=hours)
 

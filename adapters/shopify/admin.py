@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -77,7 +78,7 @@ class ShopInfo:
     locale: str
 
     @classmethod
-    def from_dict(cls, shop: dict[str, Any], locales: list[dict[str, Any]]) -> "ShopInfo":
+    def from_dict(cls, shop: dict[str, Any], locales: list[dict[str, Any]]) -> ShopInfo:
         """From the `shop` and `shopLocales` fields of SHOP_QUERY."""
         primary = next((x for x in locales if isinstance(x, dict) and x.get("primary")), {})
         return cls(name=str(shop.get("name") or ""),
@@ -103,7 +104,7 @@ class OrderSummary:
     currency: str
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "OrderSummary":
+    def from_dict(cls, data: dict[str, Any]) -> OrderSummary:
         """From one node of ORDER_BY_NAME_QUERY."""
         money = ((data.get("totalPriceSet") or {}).get("shopMoney") or {})
         return cls(id=str(data["id"]), name=str(data.get("name") or ""),
@@ -137,7 +138,8 @@ ORDER_CANCELLED_QUERY = """query StoreChatOrderCancelled($id: ID!) {
   order(id: $id) { id cancelledAt }
 }"""
 # Since 2025-07 the refund choice is `refundMethod`; `refund` is deprecated.
-ORDER_CANCEL_MUTATION = """mutation StoreChatOrderCancel($orderId: ID!, $reason: OrderCancelReason!,
+ORDER_CANCEL_MUTATION = """mutation StoreChatOrderCancel(
+    $orderId: ID!, $reason: OrderCancelReason!,
     $refundMethod: OrderCancelRefundMethodInput!, $restock: Boolean!, $notifyCustomer: Boolean,
     $staffNote: String) {
   orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod,
@@ -235,7 +237,7 @@ class AdminClient:
             outcome = self._post(token, query, variables)
             if isinstance(outcome, dict):
                 return outcome
-            if outcome == "unauthorized":
+            if isinstance(outcome, str):  # "unauthorized"
                 if refreshed:
                     raise Unauthorized("Shopify refused a freshly refreshed access token")
                 token, refreshed = self._tokens.refreshed(token), True

@@ -6,8 +6,9 @@ that is merely absent or null reads as empty, because Shopify leaves many fields
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from adapters.fields import money, text
 from plugin.domain.events import CustomerRef, LineItem, Tracking

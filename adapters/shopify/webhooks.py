@@ -18,8 +18,9 @@ Decisions worth knowing:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from adapters.fields import money, optional_money, text
 from adapters.json_body import load_object
@@ -88,8 +89,9 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent:
     shipping = payloads.obj(data.get("shipping_address"), "shipping_address")
     default = payloads.obj(customer.get("default_address"), "default_address")
     country = payloads.country_of(shipping, billing, default)
-    phone = payloads.first_e164([(customer.get("phone"), payloads.country_of(default) or country),
-                          *payloads.address_phones(billing, shipping), (data.get("phone"), country)])
+    phone = payloads.first_e164([
+        (customer.get("phone"), payloads.country_of(default) or country),
+        *payloads.address_phones(billing, shipping), (data.get("phone"), country)])
     email = data.get("email") or data.get("contact_email")
     gateways = [text(name) for name in _list(data.get("payment_gateway_names"))]
     fulfillments = payloads.objects(data.get("fulfillments"), "fulfillments")
@@ -187,10 +189,12 @@ def _checkout(topic: str, data: payloads.Raw) -> CheckoutEvent:
     customer = payloads.obj(data.get("customer"), "customer")
     billing = payloads.obj(data.get("billing_address"), "billing_address")
     shipping = payloads.obj(data.get("shipping_address"), "shipping_address")
-    country = payloads.country_of(shipping, billing, payloads.obj(customer.get("default_address"), "address"))
-    phone = payloads.first_e164([(data.get("phone"), country), *payloads.address_phones(shipping, billing),
-                          (data.get("sms_marketing_phone"), country),
-                          (customer.get("phone"), country)])
+    default = payloads.obj(customer.get("default_address"), "address")
+    country = payloads.country_of(shipping, billing, default)
+    phone = payloads.first_e164([(data.get("phone"), country),
+                                 *payloads.address_phones(shipping, billing),
+                                 (data.get("sms_marketing_phone"), country),
+                                 (customer.get("phone"), country)])
     checkout_id = (payloads.optional_ident(data.get("id"), "checkout id")
                    or payloads.ident(data.get("token"), "checkout token"))
     return CheckoutEvent(
@@ -222,8 +226,10 @@ def _product(topic: str, data: payloads.Raw) -> ProductEvent:
                 title=text(v.get("title")),
                 sku=text(v.get("sku")),
                 price=optional_money(v.get("price"), "variant price"),
-                inventory_item_id=payloads.optional_ident(v.get("inventory_item_id"), "inventory item"),
-                inventory_quantity=payloads.count(v.get("inventory_quantity"), "inventory_quantity"),
+                inventory_item_id=payloads.optional_ident(v.get("inventory_item_id"),
+                                                          "inventory item"),
+                inventory_quantity=payloads.count(v.get("inventory_quantity"),
+                                                  "inventory_quantity"),
             )
             for v in payloads.objects(data.get("variants"), "variants")
         ),
@@ -243,17 +249,20 @@ def _stock(topic: str, data: payloads.Raw) -> StockEvent:
 
 def _customer(topic: str, data: payloads.Raw) -> CustomerEvent:
     addresses = payloads.objects(data.get("addresses"), "addresses")
-    default = payloads.obj(data.get("default_address"), "default_address") or next(iter(addresses), {})
+    default = (payloads.obj(data.get("default_address"), "default_address")
+               or next(iter(addresses), {}))
     country = payloads.country_of(default, *addresses)
-    phone = payloads.first_e164([(data.get("phone"), country), *payloads.address_phones(default, *addresses)])
+    phone = payloads.first_e164([(data.get("phone"), country),
+                                 *payloads.address_phones(default, *addresses)])
     sms = data.get("sms_marketing_consent")
     consent_topic = topic == "customers_marketing_consent/update"
     if consent_topic and not isinstance(sms, dict):
         raise ValueError("sms_marketing_consent is missing")
     return CustomerEvent(
         kind=EventKind.CONSENT_CHANGED if consent_topic else EventKind.CUSTOMER_CHANGED,
-        customer=payloads.customer_ref({**data, "id": payloads.ident(data.get("id"), "customer id")},
-                                phone=phone, names_from=default),
+        customer=payloads.customer_ref(
+            {**data, "id": payloads.ident(data.get("id"), "customer id")},
+            phone=phone, names_from=default),
         consent=_sms_consent(payloads.obj(sms, "sms_marketing_consent")) if sms else None,
     )
 
@@ -299,8 +308,8 @@ def _compliance(topic: str, data: payloads.Raw) -> ComplianceEvent:
         email=text(customer.get("email")).strip(),
         order_ids=tuple(payloads.ident(order_id, "order id") for order_id in
                         _list(data.get("orders_to_redact") or data.get("orders_requested"))),
-        request_id=payloads.optional_ident(payloads.obj(data.get("data_request"), "data_request").get("id"),
-                                    "data_request id"),
+        request_id=payloads.optional_ident(
+            payloads.obj(data.get("data_request"), "data_request").get("id"), "data_request id"),
     )
     if topic != "shop/redact" and not (event.customer_platform_id or event.phone or event.email):
         raise ValueError("the request names no customer")

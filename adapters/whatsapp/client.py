@@ -40,7 +40,7 @@ class PhoneNumberInfo:
     messaging_limit_tier: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PhoneNumberInfo":
+    def from_dict(cls, data: dict[str, Any]) -> PhoneNumberInfo:
         """Read Meta's answer; absent or odd fields become ''."""
         found = data.get("throughput")
         throughput: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -91,9 +91,8 @@ class CloudClient:
             body = self._call("GET", f"{waba_id}/message_templates", token, params=params)
             data = body.get("data") if isinstance(body, dict) else None
             templates.extend(t for t in data or [] if isinstance(t, dict))
-            paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
-            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
-            after = cursors.get("after")
+            paging = _obj(body.get("paging") if isinstance(body, dict) else None)
+            after = _obj(paging.get("cursors")).get("after")
             # Meta gives `next` only while there is another page; the cursor is followed on
             # our own base URL rather than the absolute `next` link, so a response can never
             # point this client (and its token) at another host.
@@ -136,9 +135,10 @@ class CloudClient:
                                           headers={"Authorization": f"Bearer {token}"},
                                           timeout=self._timeout, **kwargs)
         except httpx.TimeoutException as exc:
-            raise RetryableError(f"WhatsApp did not answer in time ({exc.__class__.__name__})")
+            raise RetryableError(
+                f"WhatsApp did not answer in time ({exc.__class__.__name__})") from exc
         except httpx.TransportError as exc:
-            raise RetryableError(f"could not reach WhatsApp ({exc.__class__.__name__})")
+            raise RetryableError(f"could not reach WhatsApp ({exc.__class__.__name__})") from exc
         body = _json(response)
         if response.is_success:
             return body if isinstance(body, dict) else {}
@@ -159,9 +159,13 @@ def _json(response: httpx.Response) -> Any:
 
 
 def _error(status: int, body: Any) -> SendError:
-    error = body.get("error", {}) if isinstance(body, dict) else {}
-    error = error if isinstance(error, dict) else {}
+    error = _obj(body.get("error") if isinstance(body, dict) else None)
     code = error.get("code") if isinstance(error.get("code"), int) else None
-    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    data = _obj(error.get("error_data"))
     reason = data.get("details") or error.get("message") or f"WhatsApp answered HTTP {status}"
     return classify(code, status, str(reason))
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one: Graph answers are not trusted."""
+    return value if isinstance(value, dict) else {}

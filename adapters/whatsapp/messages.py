@@ -14,8 +14,9 @@ product messages from the commerce guide "share-products-with-customers".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from plugin.domain.errors import PermanentError
 
@@ -133,7 +134,8 @@ def text_parameter(value: str) -> Body:
 def currency_parameter(fallback_value: str, code: str, amount_1000: int) -> Body:
     """A localised amount: ISO 4217 `code` and the amount × 1000 as a whole number."""
     if not _CURRENCY.fullmatch(code):
-        raise MessageLimitError(f"currency code must be 3 capital letters (ISO 4217), not {code!r}")
+        raise MessageLimitError(
+            f"currency code must be 3 capital letters (ISO 4217), not {code!r}")
     if isinstance(amount_1000, bool) or not isinstance(amount_1000, int):
         raise MessageLimitError("currency amount_1000 must be a whole number (amount × 1000)")
     _required(fallback_value, "currency fallback_value")

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from adapters import fields
 from adapters.json_body import load_object
@@ -137,7 +139,7 @@ def _items(value: Raw, key: str, where: str, updates: list[WhatsAppUpdate],
         label = f"{where}.{key}[{i}]"
         if isinstance(item, dict) and _ident(item.get("id")):
             label += f" {_ident(item.get('id'))}"
-        _collect(updates, ignored, label, lambda: build(item))
+        _collect(updates, ignored, label, partial(build, item))
 
 
 def _collect(updates: list[WhatsAppUpdate], ignored: list[str], label: str,
@@ -192,7 +194,8 @@ def _content(m: Raw) -> dict[str, Any]:
         return {"kind": InboundKind.REACTION, "text": fields.text(body.get("emoji")),
                 "context_wamid": _ident(body.get("message_id"))}
     if kind == "contacts":
-        cards = m.get("contacts") if isinstance(m.get("contacts"), list) else []
+        listed = m.get("contacts")
+        cards = listed if isinstance(listed, list) else []
         names = [fields.text(_obj(_obj(card).get("name")).get("formatted_name")) for card in cards]
         return {"kind": InboundKind.CONTACTS, "text": ", ".join(filter(None, names))}
     if kind == "system":

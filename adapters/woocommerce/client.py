@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -81,7 +82,7 @@ class SystemStatus:
     site_url: str
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SystemStatus":
+    def from_dict(cls, data: dict[str, Any]) -> SystemStatus:
         """From the JSON of `system_status` (missing parts become "")."""
         environment = data.get("environment") or {}
         settings = data.get("settings") or {}
@@ -98,7 +99,7 @@ class SiteInfo:
     timezone: str  # an IANA name, or a fixed offset such as "+02:00" when none is set
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SiteInfo":
+    def from_dict(cls, data: dict[str, Any]) -> SiteInfo:
         """From the JSON of `/wp-json/`."""
         zone = str(data.get("timezone_string") or "")
         if not zone:
@@ -122,7 +123,7 @@ class Webhook:
     delivery_url: str
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Webhook":
+    def from_dict(cls, data: dict[str, Any]) -> Webhook:
         """From one element of `GET webhooks`."""
         return cls(id=int(data.get("id") or 0), topic=str(data.get("topic") or ""),
                    status=str(data.get("status") or ""),
@@ -241,7 +242,8 @@ class WooClient:
                 response = self._send(method, endpoint, params, data)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last:
-                    raise Unavailable(f"{endpoint}: the store did not answer ({error.__class__.__name__})") from None
+                    raise Unavailable(f"{endpoint}: the store did not answer "
+                                      f"({error.__class__.__name__})") from None
                 self._sleep(_backoff(attempt, None))
                 continue
             if response.status_code == 429 or response.status_code >= 500:
@@ -313,7 +315,8 @@ def _message(response: requests.Response) -> str:
     except ValueError:
         return "no JSON body"
     if isinstance(body, dict):
-        return str(body.get("code") or "") + (": " + str(body["message"]) if body.get("message") else "")
+        message = ": " + str(body["message"]) if body.get("message") else ""
+        return str(body.get("code") or "") + message
     return ""
 
 

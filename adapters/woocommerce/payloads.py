@@ -8,8 +8,9 @@ empty PHP array is serialised as `[]` even where an object is expected.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from adapters.fields import money, text
 from plugin.domain.events import CustomerRef, LineItem, Tracking
@@ -43,7 +44,8 @@ SHIPMENT_STATUS_KEY = "shipment_status"
 
 
 def obj(value: Any, name: str) -> Raw:
-    """The JSON object `value`; {} for null, absent or `[]` (PHP's empty array); else ValueError."""
+    """The JSON object `value`; {} for null, absent or `[]` (PHP's empty array), else
+    ValueError."""
     if value is None or value == []:
         return {}
     if not isinstance(value, dict):

@@ -99,8 +99,9 @@ ConsentChange with channel "whatsapp" and `source` holding the exact text shown.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from adapters.fields import money, optional_money, text
 from adapters.json_body import load_object
@@ -207,8 +208,10 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent | None:
     billing = payloads.obj(data.get("billing"), "billing")
     shipping = payloads.obj(data.get("shipping"), "shipping")
     email = text(billing.get("email")).strip() or None
-    phone = (payloads.e164(billing.get("phone"), billing.get("country"), shipping.get("country"))
-             or payloads.e164(shipping.get("phone"), shipping.get("country"), billing.get("country")))
+    phone = (payloads.e164(billing.get("phone"), billing.get("country"),
+                           shipping.get("country"))
+             or payloads.e164(shipping.get("phone"), shipping.get("country"),
+                              billing.get("country")))
     names = billing if (text(billing.get("first_name")) or text(billing.get("last_name"))) \
         else shipping
     platform_id = payloads.customer_platform_id(data.get("customer_id"), email, phone,

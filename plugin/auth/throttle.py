@@ -25,7 +25,7 @@ def _items() -> list[tuple[RateLimitItemPerSecond, str]]:
 def wait_seconds(email: str, address: str) -> int:
     """How long this account and address must wait before trying again (0: go ahead)."""
     waits = []
-    for (item, namespace), key in zip(_items(), (email, address)):
+    for (item, namespace), key in zip(_items(), (email, address), strict=True):
         if not limiter().test(item, namespace, key):
             reset_at, _remaining = limiter().get_window_stats(item, namespace, key)
             waits.append(max(1, int(reset_at - time.time()) + 1))
@@ -34,5 +34,5 @@ def wait_seconds(email: str, address: str) -> int:
 
 def record_failure(email: str, address: str) -> None:
     """Count a failed sign-in against the account and the address."""
-    for (item, namespace), key in zip(_items(), (email, address)):
+    for (item, namespace), key in zip(_items(), (email, address), strict=True):
         limiter().hit(item, namespace, key)

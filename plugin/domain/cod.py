@@ -38,7 +38,7 @@ class OnCancel(str, enum.Enum):
     CANCEL = "cancel"
 
     @classmethod
-    def _missing_(cls, value: object) -> "OnCancel":
+    def _missing_(cls, value: object) -> OnCancel:
         return cls.TAG
 
 

@@ -34,7 +34,7 @@ class EventKind(str, enum.Enum):
     UNKNOWN = "unknown"
 
     @classmethod
-    def _missing_(cls, value: object) -> "EventKind":
+    def _missing_(cls, value: object) -> EventKind:
         return cls.UNKNOWN
 
 

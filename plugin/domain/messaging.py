@@ -27,7 +27,7 @@ class InboundKind(str, enum.Enum):
     UNKNOWN = "unknown"
 
     @classmethod
-    def _missing_(cls, value: object) -> "InboundKind":
+    def _missing_(cls, value: object) -> InboundKind:
         return cls.UNKNOWN
 
 
@@ -43,7 +43,7 @@ class DeliveryStatus(str, enum.Enum):
     UNKNOWN = "unknown"
 
     @classmethod
-    def _missing_(cls, value: object) -> "DeliveryStatus":
+    def _missing_(cls, value: object) -> DeliveryStatus:
         return cls.UNKNOWN
 
 

@@ -1,9 +1,9 @@
 """The database: one SQLAlchemy engine per app, one session per request or job."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import Engine, create_engine, event
@@ -23,7 +23,7 @@ _AFTER_COMMIT = "storechat.after_commit"
 
 def utcnow() -> datetime:
     """Now, as a naive UTC datetime: every timestamp in the database is naive UTC."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def make_engine(url: str) -> Engine:

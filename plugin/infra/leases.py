@@ -46,7 +46,8 @@ _CLAIM_MESSAGE = (
         _MESSAGES.c.id == bindparam("message_id"),
         or_(
             and_(_MESSAGES.c.state == _PENDING,
-                 or_(_MESSAGES.c.not_before.is_(None), _MESSAGES.c.not_before <= bindparam("now"))),
+                 or_(_MESSAGES.c.not_before.is_(None),
+                     _MESSAGES.c.not_before <= bindparam("now"))),
             and_(_MESSAGES.c.state == _LEASED, _MESSAGES.c.lease_until < bindparam("now")),
         ),
     )

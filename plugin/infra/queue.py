@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey

@@ -33,7 +33,8 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
     from plugin.infra import migrate
 
     if not migrate.is_current():
-        raise click.ClickException("the database schema is not current: run `storechat db upgrade`")
+        raise click.ClickException(
+            "the database schema is not current: run `storechat db upgrade`")
     settings = current_app.config["STORECHAT"]
     commands = {
         "web": [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
@@ -59,12 +60,14 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
                 for name, cmd in commands.items()}
     where = f"http://{host}:{port}/"
     setup_link = _first_run_link(where)
+    transport = ("Cloud API" if settings.whatsapp_access_token
+                 else "sandbox (nothing is really sent)")
     click.echo(
         f"\nStoreChat is running at {where}\n"
         f"  database: {settings.database_url.split('@')[-1]}\n"
         f"  queue:    {'SQLite (embedded)' if settings.embedded else 'Redis'}"
         f"{', embedded worker' if embedded_worker else ', no worker in this process group'}\n"
-        f"  WhatsApp: {'Cloud API' if settings.whatsapp_access_token else 'sandbox (nothing is really sent)'}\n"
+        f"  WhatsApp: {transport}\n"
         "Press Ctrl-C to stop.\n"
     )
     if setup_link:

@@ -1,7 +1,8 @@
 """Small SQL helpers that behave the same on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session

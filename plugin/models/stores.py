@@ -56,7 +56,7 @@ class Store(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     uninstalled_at: Mapped[datetime | None]
 
-    whatsapp_accounts: Mapped[list["WhatsAppAccount"]] = relationship(back_populates="store")
+    whatsapp_accounts: Mapped[list[WhatsAppAccount]] = relationship(back_populates="store")
 
     __table_args__ = (
         # One row per Shopify shop, even when two first loads of App Home race.

@@ -3,7 +3,7 @@ the 24-hour window and may change consent, and preference changes take effect at
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -89,7 +89,7 @@ def apply_status(session: Session, status: StatusUpdate) -> None:
     message = session.scalars(query).first()
     if message is None:
         return
-    at = datetime.fromtimestamp(status.timestamp, timezone.utc).replace(tzinfo=None)
+    at = datetime.fromtimestamp(status.timestamp, UTC).replace(tzinfo=None)
     # Statuses arrive out of order (a `delivered` after its `read`): the time is kept even
     # when the state does not move. COALESCE keeps the first report against a concurrent one.
     column = getattr(Message, _STAMPS[reported])
@@ -134,7 +134,7 @@ def _customer(session: Session, store_id: int, sender: Sender) -> Customer:
 def apply_message(session: Session, store_id: int, message: InboundMessage) -> Customer:
     """An inbound message: the sender's window opens, ads are remembered, STOP/START count."""
     customer = _customer(session, store_id, message.sender)
-    at = datetime.fromtimestamp(message.timestamp, timezone.utc).replace(tzinfo=None)
+    at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
     if customer.last_inbound_at is None or at > customer.last_inbound_at:
         customer.last_inbound_at = at
     if message.referral and not customer.ad_source:

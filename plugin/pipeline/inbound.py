@@ -6,8 +6,9 @@ INSERT on one connection, with the statement built once per dialect.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 

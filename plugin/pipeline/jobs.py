@@ -1,7 +1,8 @@
 """Huey jobs. Each takes a row id, runs inside an app context, and is safe to run twice."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from huey import Huey

@@ -69,7 +69,8 @@ def send_message(message_id: int) -> None:
         _retry_later(message_id, decision.defer.total_seconds(), decision.reason, None)
         return
     if not ratelimit.allow_send(transport.sender_id, throughput):
-        _retry_later(message_id, THROTTLE_PAUSE_SECONDS, "waiting for the number's send rate", None)
+        _retry_later(message_id, THROTTLE_PAUSE_SECONDS, "waiting for the number's send rate",
+                     None)
         return
     if transport.name != "sandbox" and not ratelimit.allow_recipient(transport.sender_id,
                                                                      recipient):

@@ -1,7 +1,7 @@
 """Loading what the send policy needs about one message: consent, window, caps, local time."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -94,6 +94,6 @@ def _local(now: datetime, zone: str | None) -> datetime | None:
     if not zone:
         return None
     try:
-        return now.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return now.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     except (ZoneInfoNotFoundError, ValueError):
         return None

@@ -7,8 +7,9 @@ errors pass (the job is retried with backoff) and which are final (logged and dr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from adapters.shopify import admin as shopify_admin
 from adapters.shopify.admin import AdminClient

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import and_, delete, or_, select, update

@@ -27,7 +27,8 @@ def connect_whatsapp(store_key: str, phone_number_id: str, waba_id: str, token: 
     with db.transaction() as session:
         store = session.scalars(select(Store).where(Store.key == store_key)).first()
         if store is None:
-            raise click.ClickException(f"no store has the key {store_key!r} (see `storechat stores list`)")
+            raise click.ClickException(
+                f"no store has the key {store_key!r} (see `storechat stores list`)")
         account = session.scalars(
             select(WhatsAppAccount).where(WhatsAppAccount.phone_number_id == phone_number_id)
         ).first()

@@ -12,7 +12,7 @@ from plugin.infra import db
 from plugin.models import Store
 from plugin.platforms.shopify import shops
 from tests.fakes.shopify import RESTORE_RATE, FakeShopify
-from tests.worlds.shopify import SHOP, fake, id_token, shop_app  # noqa: F401
+from tests.worlds.shopify import SHOP, id_token
 
 
 @pytest.fixture

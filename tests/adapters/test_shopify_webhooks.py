@@ -1,4 +1,5 @@
-"""adapters/shopify/webhooks.py: every recorded Shopify body parses or is ignored; the mappings hold."""
+"""adapters/shopify/webhooks.py: every recorded Shopify body parses or is ignored; mappings
+hold."""
 from __future__ import annotations
 
 import json

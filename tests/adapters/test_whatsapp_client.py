@@ -3,7 +3,7 @@ upload, paginated templates, template creation, the webhook subscription, the nu
 details, and how each Graph failure maps to the error classes the pipeline acts on."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -49,7 +49,8 @@ BODIES = [
     messages.template(TO, "order_confirmation", "en", body=[
         messages.text_parameter("Ana"), messages.currency_parameter("€5", "EUR", 5000),
         messages.date_time_parameter("today")]),
-    messages.interactive_list(TO, "Score?", "Open", [messages.Section(rows=[messages.Row(id="1", title="1")])]),
+    messages.interactive_list(TO, "Score?", "Open",
+                              [messages.Section(rows=[messages.Row(id="1", title="1")])]),
     messages.reply_buttons(TO, "Confirm?", [messages.ReplyButton(id="y", title="Yes")]),
     messages.single_product(TO, "123456", "SKU"),
     messages.multi_product(TO, "123456", "Picks", "For you",

@@ -3,7 +3,8 @@ before anything is sent. The fake Graph API's own rules (written separately) acc
 builders build."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -135,7 +136,8 @@ def test_media_by_uploaded_id(kind: str) -> None:
 
 
 def test_document_caption_and_filename() -> None:
-    body = messages.media(TO, "document", "555", caption="Your invoice", filename="invoice-1001.pdf")
+    body = messages.media(TO, "document", "555", caption="Your invoice",
+                          filename="invoice-1001.pdf")
     _envelope_ok(body, "document")
     assert body["document"] == {"id": "555", "caption": "Your invoice",
                                 "filename": "invoice-1001.pdf"}
@@ -159,29 +161,34 @@ LIMITS: list[tuple[str, Callable[[], Any], str]] = [
         TO, "b", "Open", [Section(title=f"S{i}", rows=[Row(id=f"{i}", title="t")])
                           for i in range(11)]), "1–10 sections"),
     ("row title", lambda: messages.interactive_list(
-        TO, "b", "Open", [Section(rows=[Row(id="a", title="x" * 25)])]), "row title has at most 24"),
+        TO, "b", "Open", [Section(rows=[Row(id="a", title="x" * 25)])]),
+     "row title has at most 24"),
     ("row id", lambda: messages.interactive_list(
-        TO, "b", "Open", [Section(rows=[Row(id="x" * 201, title="t")])]), "row id has at most 200"),
+        TO, "b", "Open", [Section(rows=[Row(id="x" * 201, title="t")])]),
+     "row id has at most 200"),
     ("row description", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=[Row(id="a", title="t", description="x" * 73)])]),
      "row description has at most 72"),
     ("list button", lambda: messages.interactive_list(TO, "b", "x" * 21, [Section(rows=_rows(1))]),
      "list button label has at most 20"),
-    ("list body", lambda: messages.interactive_list(TO, "x" * 1025, "Open", [Section(rows=_rows(1))]),
+    ("list body", lambda: messages.interactive_list(TO, "x" * 1025, "Open",
+                                                    [Section(rows=_rows(1))]),
      "body has at most 1024"),
     ("list header", lambda: messages.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
                                                 header="x" * 61), "header has at most 60"),
     ("list footer", lambda: messages.interactive_list(TO, "b", "Open", [Section(rows=_rows(1))],
                                                 footer="x" * 61), "footer has at most 60"),
     ("untitled sections", lambda: messages.interactive_list(
-        TO, "b", "Open", [Section(rows=_rows(1)), Section(title="B", rows=[Row(id="z", title="z")])]),
+        TO, "b", "Open",
+        [Section(rows=_rows(1)), Section(title="B", rows=[Row(id="z", title="z")])]),
      "section title"),
     ("duplicate row ids", lambda: messages.interactive_list(
         TO, "b", "Open", [Section(rows=[Row(id="a", title="1"), Row(id="a", title="2")])]),
      "unique"),
     ("4 buttons", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id=str(i), title=str(i))
                                                      for i in range(4)]), "1–3 buttons"),
-    ("button title", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id="a", title="x" * 21)]),
+    ("button title", lambda: messages.reply_buttons(TO, "b",
+                                                    [ReplyButton(id="a", title="x" * 21)]),
      "reply button title has at most 20"),
     ("button id", lambda: messages.reply_buttons(TO, "b", [ReplyButton(id="x" * 257, title="t")]),
      "reply button id has at most 256"),
@@ -192,8 +199,9 @@ LIMITS: list[tuple[str, Callable[[], Any], str]] = [
                                                          ReplyButton(id="a", title="No")]),
      "ids must be unique"),
     ("31 products", lambda: messages.multi_product(
-        TO, "1", "h", "b", [ProductSection(title=f"S{i}", product_retailer_ids=[f"{i}-{j}" for j in range(11)])
-                            for i in range(3)]), "at most 30 products"),
+        TO, "1", "h", "b",
+        [ProductSection(title=f"S{i}", product_retailer_ids=[f"{i}-{j}" for j in range(11)])
+         for i in range(3)]), "at most 30 products"),
     ("11 product sections", lambda: messages.multi_product(
         TO, "1", "h", "b", [ProductSection(title=f"S{i}", product_retailer_ids=["p"])
                             for i in range(11)]), "1–10 sections"),
@@ -203,7 +211,8 @@ LIMITS: list[tuple[str, Callable[[], Any], str]] = [
     ("multi-product header", lambda: messages.multi_product(
         TO, "1", "", "b", [ProductSection(title="S", product_retailer_ids=["p"])]), "header"),
     ("location body", lambda: messages.location_request(TO, "x" * 1025), "body has at most 1024"),
-    ("caption", lambda: messages.media(TO, "image", "1", caption="x" * 1025), "caption has at most 1024"),
+    ("caption", lambda: messages.media(TO, "image", "1", caption="x" * 1025),
+     "caption has at most 1024"),
     ("audio caption", lambda: messages.media(TO, "audio", "1", caption="hi"), "no caption"),
     ("sticker filename", lambda: messages.media(TO, "sticker", "1", filename="a.webp"),
      "only a document"),

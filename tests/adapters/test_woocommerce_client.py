@@ -2,8 +2,8 @@
 fallback, paging, retries, revoked keys; and the store URL rules."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -23,7 +23,7 @@ from plugin.platforms.woocommerce import sites
 from plugin.platforms.woocommerce.urls import StoreUrlError, normalise_store_url
 from tests.fakes.server import LoopbackServer
 from tests.fakes.woocommerce import FakeWooCommerce, TlsLoopbackServer, self_signed_certificate
-from tests.worlds.woocommerce import creds, site, woo_app, woo_store  # noqa: F401
+from tests.worlds.woocommerce import creds, woo_store
 
 
 @pytest.fixture

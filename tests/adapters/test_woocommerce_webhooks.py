@@ -1,10 +1,12 @@
-"""adapters/woocommerce/webhooks.py: every recorded WooCommerce body parses or is ignored; mappings hold."""
+"""adapters/woocommerce/webhooks.py: every recorded WooCommerce body parses or is ignored;
+mappings hold."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -151,8 +151,8 @@ def test_a_store_without_journeys_offers_the_starters(app: Flask, owner: FlaskCl
     store_id = make_store(app, automations=False)
     page = text_of(owner.get(f"/stores/{store_id}/automations"))
     assert "Set up the starter journeys" in page
-    response = owner.post(f"/stores/{store_id}/automations",
-                          data={"csrf_token": csrf_token(owner, f"/stores/{store_id}/automations")})
+    path = f"/stores/{store_id}/automations"
+    response = owner.post(path, data={"csrf_token": csrf_token(owner, path)})
     assert response.status_code == 303
     page = text_of(owner.get(response.headers["Location"]))
     if importlib.util.find_spec("plugin.platforms.starters") is None:

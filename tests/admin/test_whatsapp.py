@@ -8,9 +8,10 @@ import hashlib
 import hmac
 import html
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -132,7 +133,8 @@ def test_connect_verifies_with_meta_subscribes_and_stores_the_token_encrypted(
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"access_token": "EAAGwrongtoken0123456789"}, "access_token", "did not accept this access token"),
+    ({"access_token": "EAAGwrongtoken0123456789"}, "access_token",
+     "did not accept this access token"),
     ({"phone_number_id": "999999999"}, "phone_number_id", "could not find this Phone number ID"),
     ({"waba_id": "888888888"}, "waba_id", "cannot manage that"),
     ({"phone_number_id": "+351 912"}, "phone_number_id", "not the phone number itself"),
@@ -186,8 +188,8 @@ def test_sync_now_reads_every_page_and_removes_what_meta_dropped(
     assert (rows[("promo_007", "en")].status, rows[("promo_007", "en")].reason) == (
         "REJECTED", "INVALID_FORMAT")
     last = rows[(f"promo_{count - 1:03d}", "en")]  # from the second page
-    assert (last.category, last.quality, last.meta_id) == ("MARKETING", "YELLOW",
-                                                           fake.template(WABA, last.name, "en")["id"])
+    meta_id = fake.template(WABA, last.name, "en")["id"]
+    assert (last.category, last.quality, last.meta_id) == ("MARKETING", "YELLOW", meta_id)
     body = page(client, store_id)
     assert f"Templates synced: {count} in WhatsApp" in body
     assert "promo_119" in body and "INVALID_FORMAT" in body

@@ -106,7 +106,8 @@ def test_a_form_without_its_csrf_token_is_refused(app: Flask, client: FlaskClien
 def test_next_only_redirects_within_the_site(app: Flask, client: FlaskClient) -> None:
     create_owner(app, "a@example.com")
     response = client.post("/signin", data={"email": "a@example.com", "password": PASSWORD,
-                                            "next": "//evil.example/", "csrf_token": csrf_token(client)})
+                                            "next": "//evil.example/",
+                                            "csrf_token": csrf_token(client)})
     assert response.headers["Location"] == "/"
 
 
@@ -130,7 +131,8 @@ def test_reset_link_is_logged_works_once_and_ends_other_sessions(
     other = app.test_client()
     sign_in(other, "a@example.com")
     caplog.set_level("WARNING")
-    client.post("/reset", data={"email": "A@example.com", "csrf_token": csrf_token(client, "/reset")})
+    client.post("/reset", data={"email": "A@example.com",
+                                "csrf_token": csrf_token(client, "/reset")})
     [link] = re.findall(r"http://\S+/reset/\S+", caplog.text)
     path = link.split("localhost", 1)[1]
     new = "a brand new passphrase"

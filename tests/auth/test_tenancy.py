@@ -8,8 +8,8 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import jwt
 import pytest
@@ -62,8 +62,10 @@ class World:
             _order(store_a.id, "a-1", "1001", "Alice")
             _order(store_b.id, "b-1", B_NUMBER, B_NAME)
             session = db.session()
-            self.order_b = session.scalars(select(Order.id).where(Order.store_id == self.store_b)).one()
-            self.message_b = session.scalars(select(Message.id).where(Message.store_id == self.store_b)).one()
+            self.order_b = session.scalars(
+                select(Order.id).where(Order.store_id == self.store_b)).one()
+            self.message_b = session.scalars(
+                select(Message.id).where(Message.store_id == self.store_b)).one()
 
     def ids_for(self, argument: str) -> object:
         """What to put in a URL argument to aim at B's data."""

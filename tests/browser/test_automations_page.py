@@ -3,8 +3,8 @@ from a real order before anything is saved; saving keeps the change; a test send
 in the message log."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask

@@ -3,8 +3,8 @@ admin home, types a number as they would, and reads its consent history; nothing
 sideways at 390 px."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask

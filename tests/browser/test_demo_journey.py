@@ -82,7 +82,7 @@ def _assert_chat(page: Page, number: str) -> None:
         template for _, template, _ in JOURNEY
     ]
     texts = bubbles.all_inner_texts()
-    for text, (_, _, words) in zip(texts, JOURNEY):
+    for text, (_, _, words) in zip(texts, JOURNEY, strict=True):
         assert words in text, texts
 
 

@@ -2,8 +2,8 @@
 Shadow DOM, re-rendered from the form's values without saving; saving refuses a bad number."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask

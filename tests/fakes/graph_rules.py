@@ -208,7 +208,7 @@ def check_template_definition(definition: Any) -> None:
     kinds = [str(_obj(c, "component").get("type", "")).upper() for c in components]
     if kinds.count("BODY") != 1:
         raise Invalid(INVALID_PARAMETER, "a template needs exactly one BODY component")
-    for component, kind in zip(components, kinds):
+    for component, kind in zip(components, kinds, strict=True):
         if kind == "BODY":
             text = _text(component.get("text"), "BODY.text", 1024)
             if _VARIABLE.search(text) and not _obj(component.get("example"), "example").get(

@@ -19,7 +19,7 @@ class LoopbackServer:
         """Base URL, e.g. http://127.0.0.1:54321."""
         return f"http://127.0.0.1:{self._server.server_port}"
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         self._thread.start()
         return self
 

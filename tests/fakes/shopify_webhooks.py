@@ -13,7 +13,7 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -50,7 +50,7 @@ class WebhookSender:
                 "X-Shopify-API-Version": self.api_version,
                 "X-Shopify-Event-Id": event_id,
                 "X-Shopify-Webhook-Id": str(uuid.uuid4()),  # a new one per delivery
-                "X-Shopify-Triggered-At": datetime.now(timezone.utc).isoformat(),
+                "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
             }
             try:
                 status = httpx.post(self.url, content=raw, headers=headers,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -188,7 +189,7 @@ def test_status_webhooks_are_batched_signed_and_carry_our_ids(app: Flask, fake: 
     ids = _sent_messages(app, fake, 3)
     bodies = fake.status_notifications(("sent", "delivered", "read"))
     assert len(bodies) == 3  # one delivery per status, each batching all three messages
-    for body, status in zip(bodies, ("sent", "delivered", "read")):
+    for body, status in zip(bodies, ("sent", "delivered", "read"), strict=True):
         data = json.loads(body)
         [entry] = data["entry"]
         [change] = entry["changes"]

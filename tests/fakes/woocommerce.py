@@ -34,7 +34,7 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -52,7 +52,7 @@ MAX_DELIVERY_FAILURES = 5
 OAUTH_WINDOW_SECONDS = 15 * 60
 TOPICS = {f"{r}.{e}" for r in ("order", "product", "customer", "coupon")
           for e in ("created", "updated", "deleted", "restored")}
-START = datetime(2025, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 1, 9, 0, 0, tzinfo=UTC)
 _ROUTE = re.compile(r"^(?P<prefix>.*?)/(?P<kind>wp-json|wc-auth)(?P<rest>/.*)?$")
 
 
@@ -611,7 +611,7 @@ def self_signed_certificate(directory: Any, *names: str) -> tuple[str, str]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
@@ -648,7 +648,7 @@ class TlsLoopbackServer:
         """Base URL, e.g. https://127.0.0.1:54321."""
         return f"https://127.0.0.1:{self._server.server_port}"
 
-    def __enter__(self) -> "TlsLoopbackServer":
+    def __enter__(self) -> TlsLoopbackServer:
         self._thread.start()
         return self
 

@@ -58,7 +58,7 @@ def test_a_wrong_key_says_so(tmp_path: Path) -> None:
     other = make_app(instance, encryption_keys=(Fernet.generate_key().decode(),))
     with other.app_context():
         with pytest.raises(DecryptionError, match="STORECHAT_ENCRYPTION_KEY"):
-            db.session().get(Store, store_id).credentials
+            _ = db.session().get(Store, store_id).credentials
 
 
 def test_rotated_keys_still_read_old_rows(tmp_path: Path) -> None:

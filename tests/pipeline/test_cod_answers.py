@@ -9,10 +9,11 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -25,8 +26,8 @@ from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer
 from tests.fakes.shopify import FakeShopify
 from tests.worlds import shopify as shopify_world
-from tests.worlds.shopify import SHOP, fake, id_token  # noqa: F401 - fixture
-from tests.worlds.woocommerce import PUBLIC_URL, connect, owner_client, site  # noqa: F401
+from tests.worlds.shopify import SHOP, id_token
+from tests.worlds.woocommerce import PUBLIC_URL, connect
 
 APP_SECRET = "meta-app-secret"
 NUMBER = "106540352242922"
@@ -111,7 +112,7 @@ def tap(app: Flask, payload: str, **options: Any) -> bytes:
 def run_scheduled(app: Flask) -> int:
     """Run the jobs the queue put off (retries with backoff) as if their time had come."""
     huey = app.extensions["storechat.huey"]
-    later = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=2)
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
     ran = 0
     for _ in range(20):
         tasks = huey.read_schedule(later)
@@ -155,7 +156,7 @@ class ShopWorld:
 
 
 @pytest.fixture
-def shop(tmp_path: Path, fake: tuple[FakeShopify, str],  # noqa: F811
+def shop(tmp_path: Path, fake: tuple[FakeShopify, str],
          graph: tuple[FakeGraph, str]) -> Iterator[ShopWorld]:
     """An installed Shopify store with a number, and a COD order #1001 waiting for Ana."""
     shopify, shopify_url = fake
@@ -357,7 +358,7 @@ class WooWorld:
 
 
 @pytest.fixture
-def woo(woo_app: Flask, site: Any, owner_client: Any,  # noqa: F811
+def woo(woo_app: Flask, site: Any, owner_client: Any,
         graph: tuple[FakeGraph, str]) -> WooWorld:
     """A connected WooCommerce store with a number, and a COD order on hold for Ana."""
     assert connect(owner_client, site).status_code in (200, 302)

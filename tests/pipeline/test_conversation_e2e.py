@@ -7,9 +7,9 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -92,7 +93,8 @@ class World:
 
     def woo(self, topic: str, payload: dict[str, Any], modified: str | None = None) -> None:
         self._reset_spacing()
-        payload = dict(payload, date_modified_gmt=modified or f"2026-11-20T10:{next(self.ticks):02d}:00")
+        stamp = modified or f"2026-11-20T10:{next(self.ticks):02d}:00"
+        payload = dict(payload, date_modified_gmt=stamp)
         body = json.dumps(payload).encode()
         response = self.client.post(f"/webhooks/woocommerce/{self.woo_key}", data=body, headers={
             "X-WC-Webhook-Source": "https://woo.example.com/", "X-WC-Webhook-Topic": topic,

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import ConsentEntry, Message
 from tests.fakes.graph import FakeGraph
-from tests.pipeline.test_conversation_e2e import (  # noqa: F401  (the fixture)
-    APP_SECRET,
-    PHONE_NUMBER_ID,
-    SHOPPER,
-    world,
-)
+from tests.pipeline import test_conversation_e2e as conversation
+from tests.pipeline.test_conversation_e2e import APP_SECRET, PHONE_NUMBER_ID, SHOPPER
+
+# The conversation test's world (an app, the fake Graph, a store with a number) as this
+# module's fixture.
+world = conversation.world
 
 World = tuple[Flask, FakeGraph, int]
 

@@ -12,9 +12,13 @@ from plugin.infra import db, queue
 from plugin.models import Message, Order
 from plugin.pipeline import order_notes
 from tests.conftest import DemoPlatform, make_app, order_payload
-from tests.pipeline.test_cod_answers import ShopWorld, WooWorld, graph, shop, woo, woo_app  # noqa: F401
-from tests.worlds.shopify import SHOP, fake  # noqa: F401 - fixture
-from tests.worlds.woocommerce import owner_client, site  # noqa: F401 - fixtures
+from tests.pipeline import test_cod_answers as cod
+from tests.pipeline.test_cod_answers import ShopWorld, WooWorld
+from tests.worlds.shopify import SHOP
+
+# The COD tests' worlds (an installed shop, a connected WooCommerce site, each with a number)
+# as this module's fixtures.
+graph, shop, woo, woo_app = cod.graph, cod.shop, cod.woo, cod.woo_app
 
 
 def add_sent(app: Flask, store_id: int, order_platform_id: str | None,

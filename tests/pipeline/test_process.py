@@ -104,7 +104,8 @@ def test_a_disabled_automation_sends_nothing(app: Flask, demo: DemoPlatform) -> 
     assert _messages(app) == []
 
 
-def test_a_partial_event_is_completed_from_the_order_snapshot(app: Flask, demo: DemoPlatform) -> None:
+def test_a_partial_event_is_completed_from_the_order_snapshot(app: Flask,
+                                                              demo: DemoPlatform) -> None:
     # A Shopify fulfillment names the order but carries no number, total or customer.
     from decimal import Decimal
 

@@ -1,8 +1,8 @@
 """Sending through the Cloud API transport, against the local fake Graph API."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from flask import Flask
@@ -27,7 +27,8 @@ def graph() -> Iterator[tuple[FakeGraph, str]]:
 
 
 @pytest.fixture
-def cloud(tmp_path: Path, graph: tuple[FakeGraph, str]) -> Iterator[tuple[Flask, DemoPlatform, FakeGraph]]:
+def cloud(tmp_path: Path,
+          graph: tuple[FakeGraph, str]) -> Iterator[tuple[Flask, DemoPlatform, FakeGraph]]:
     fake, url = graph
     app = make_app(tmp_path / "instance", whatsapp_graph_url=url)
     demo = DemoPlatform(app, app.test_client())

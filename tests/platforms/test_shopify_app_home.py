@@ -8,7 +8,7 @@ from plugin.infra import db
 from plugin.models import Store
 from plugin.platforms.stores import credentials
 from tests.fakes.shopify import FakeShopify
-from tests.worlds.shopify import API_KEY, OLD_SECRET, SHOP, fake, id_token, shop_app  # noqa: F401
+from tests.worlds.shopify import API_KEY, OLD_SECRET, SHOP, id_token
 
 
 def _store(app: Flask) -> Store:

@@ -16,7 +16,7 @@ from plugin.models import Store
 from plugin.platforms.shopify import oauth
 from tests.conftest import create_owner, shared_fixture, sign_in
 from tests.fakes.shopify import FakeShopify, oauth_hmac
-from tests.worlds.shopify import API_KEY, OLD_SECRET, SHOP, fake, shop_app  # noqa: F401
+from tests.worlds.shopify import API_KEY, OLD_SECRET, SHOP
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from plugin.models import Store
 from plugin.platforms.shopify import shops, tokens
 from plugin.platforms.stores import credentials
 from tests.fakes.shopify import FakeShopify
-from tests.worlds.shopify import SHOP, fake, id_token, shop_app  # noqa: F401
+from tests.worlds.shopify import SHOP, id_token
 
 
 def _install(app: Flask) -> int:

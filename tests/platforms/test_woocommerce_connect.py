@@ -12,17 +12,7 @@ from plugin.infra import db
 from plugin.models import InboundEvent
 from tests.conftest import csrf_token
 from tests.fakes.woocommerce import FakeWooCommerce
-from tests.worlds.woocommerce import (  # noqa: F401
-    PUBLIC_URL,
-    approve,
-    connect,
-    creds,
-    owner_client,
-    site,
-    start_connect,
-    woo_app,
-    woo_store,
-)
+from tests.worlds.woocommerce import PUBLIC_URL, approve, connect, creds, start_connect, woo_store
 
 TOPICS = {"order.created", "order.updated", "order.deleted",
           "product.created", "product.updated", "product.deleted"}

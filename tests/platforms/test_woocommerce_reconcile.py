@@ -13,7 +13,7 @@ from plugin.infra import db
 from plugin.models import InboundEvent
 from plugin.platforms.woocommerce import provision, reconcile, sites
 from tests.fakes.woocommerce import MAX_DELIVERY_FAILURES, FakeWooCommerce
-from tests.worlds.woocommerce import connect, creds, owner_client, site, woo_app, woo_store  # noqa: F401
+from tests.worlds.woocommerce import connect, creds, woo_store
 
 
 def _provision(app: Flask) -> provision.ProvisionReport:

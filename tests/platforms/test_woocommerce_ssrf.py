@@ -24,21 +24,12 @@ from tests.fakes.network import (
 )
 from tests.fakes.server import LoopbackServer
 from tests.fakes.woocommerce import FakeWooCommerce
-from tests.worlds.woocommerce import (  # noqa: F401
-    PUBLIC_URL,
-    approve,
-    connect,
-    owner_client,
-    site,
-    start_connect,
-    woo_app,
-    woo_store,
-)
+from tests.worlds.woocommerce import PUBLIC_URL, approve, connect, start_connect, woo_store
 
 
 def test_a_store_that_redirects_to_loopback_is_refused_end_to_end(
-        woo_app: Flask, owner_client: FlaskClient,  # noqa: F811 - fixtures
-        site: FakeWooCommerce) -> None:  # noqa: F811
+        woo_app: Flask, owner_client: FlaskClient,
+        site: FakeWooCommerce) -> None:
     # Test mode allows loopback stores, so only the refusal to follow redirects can stop
     # this: every /wp-json/ call of the store answers 302 to an internal service.
     internal = InternalService()

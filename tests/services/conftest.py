@@ -7,7 +7,7 @@ keeps them from seeing, or wiping, each other's rows and queued jobs.
 from __future__ import annotations
 
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest

@@ -10,10 +10,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
@@ -31,7 +31,7 @@ WABA_ID = "900800700600"
 ACCESS_TOKEN = "EAAG-services-lane-token"
 
 
-# --- the database and the app ---------------------------------------------------------------------------
+# --- the database and the app -------------------------------------------------------------
 
 def reset_postgres(pg_url: str) -> None:
     """Drop every table (and type, sequence, ...): the next migration starts from nothing."""

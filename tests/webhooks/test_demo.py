@@ -20,7 +20,8 @@ def _count(app: Flask, model: type) -> int:
         return db.session().scalar(select(func.count()).select_from(model))
 
 
-def test_a_signed_delivery_is_stored_processed_and_answered(app: Flask, demo: DemoPlatform) -> None:
+def test_a_signed_delivery_is_stored_processed_and_answered(app: Flask,
+                                                            demo: DemoPlatform) -> None:
     response = demo.post("orders/create", order_payload())
     assert response.status_code == 200
     assert response.json == {"ok": True, "duplicate": False}
@@ -57,7 +58,8 @@ def _sign(demo: DemoPlatform, body: bytes) -> str:
     return hmac_sha256_base64(demo.secret, body)
 
 
-def test_a_wrong_or_missing_signature_is_401_and_not_stored(app: Flask, demo: DemoPlatform) -> None:
+def test_a_wrong_or_missing_signature_is_401_and_not_stored(app: Flask,
+                                                            demo: DemoPlatform) -> None:
     assert demo.post("orders/create", order_payload(), signature="bm9wZQ==").status_code == 401
     assert demo.post("orders/create", order_payload(), signature="").status_code == 401
     assert _count(app, InboundEvent) == 0

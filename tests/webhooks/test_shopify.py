@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -56,7 +57,8 @@ def test_the_published_signature_vector_verifies(tmp_path: Path) -> None:
     app = make_app(tmp_path / "instance", shopify_api_key="key",
                    shopify_api_secret="test_secret_key")
     body = b'{"foo": "bar"}'
-    assert _post(app, body, signature="B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=").status_code == 200
+    assert _post(app, body,
+                 signature="B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=").status_code == 200
     assert _post(app, body, event_id="evt-2",
                  signature="b/rWdZdcB2yqHc0eitdWqmRDdepHw4phdZNa68NHBSY=").status_code == 401
 
@@ -164,7 +166,8 @@ def test_customers_redact_through_the_webhook(shop_app: Flask) -> None:
 
 def test_app_uninstalled_stops_the_store(shop_app: Flask) -> None:
     body = json.dumps({"id": 1, "name": "Dev shop", "domain": SHOP}).encode()
-    assert _post(shop_app, body, topic="app/uninstalled", event_id="e-uninstall").status_code == 200
+    response = _post(shop_app, body, topic="app/uninstalled", event_id="e-uninstall")
+    assert response.status_code == 200
     with shop_app.app_context():
         assert db.session().scalars(select(Store)).one().status == "uninstalled"
 

@@ -102,7 +102,8 @@ def test_the_form_encoded_ping_is_answered_and_not_stored(app: Flask, store_key:
 
 def test_companion_plugin_events_are_signed_with_the_connection_secret(app: Flask,
                                                                        store_key: str) -> None:
-    cart = b'{"cart_token":"c1","phone":"+351912345678","restore_url":"https:\\/\\/shop.example.com\\/cart"}'
+    cart = (b'{"cart_token":"c1","phone":"+351912345678",'
+            b'"restore_url":"https:\\/\\/shop.example.com\\/cart"}')
     client = app.test_client()
 
     def post(body: bytes, secret: str = CONNECTION_SECRET, topic: str = "cart.updated") -> Any:

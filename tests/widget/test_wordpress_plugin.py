@@ -8,7 +8,6 @@ import secrets
 import shutil
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import pytest

@@ -130,7 +130,8 @@ def manual_keys() -> ResponseReturnValue:
             for k in ("store_url", "consumer_key", "consumer_secret")}
     try:
         store_url = _normalise(form["store_url"])
-        if not (form["consumer_key"].startswith("ck_") and form["consumer_secret"].startswith("cs_")):
+        if not (form["consumer_key"].startswith("ck_")
+                and form["consumer_secret"].startswith("cs_")):
             raise urls.StoreUrlError("Paste the Consumer key (ck_…) and Consumer secret (cs_…).")
         store_id = sites.save_keys(owner_id, store_url, form)
     except (urls.StoreUrlError, sites.StoreConnectError) as error:

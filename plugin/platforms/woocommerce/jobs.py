@@ -1,7 +1,8 @@
 """The WooCommerce jobs, registered on the app's Huey next to plugin.pipeline.jobs' ones."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 

@@ -7,7 +7,7 @@ forgets the keys. Both are safe to run twice.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.woocommerce.client import WooClient, WooError
@@ -35,7 +35,7 @@ def setup(store_id: int) -> None:
             if site is not None:
                 row.name = site.name[:255] or row.name
                 row.timezone = site.timezone[:64] or row.timezone
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         # Reconciliation starts from the store's newest change, on the store's own clock:
         # history before the connection is not replayed as new events.
         newest = api.get("orders", {"orderby": "modified", "order": "desc", "per_page": 1,

@@ -105,7 +105,8 @@ def poll_orders(store_id: int, store_key: str, api: WooClient,
         if newest is not None and (after is None or newest > after):
             after, page = newest, 1  # keyset: ask again from the newest change seen
             stamp = newest.strftime(_FORMAT)
-            sites.update_credentials(store_id, lambda v: v.update(last_modified_gmt=stamp))
+            sites.update_credentials(store_id,
+                                     lambda v, stamp=stamp: v.update(last_modified_gmt=stamp))
         else:
             page += 1  # a full page within one second: step through it by page
         if len(orders) < PER_PAGE:
