@@ -35,7 +35,7 @@ def test_shop_info(admin: tuple[AdminClient, list[float]]) -> None:
         "Acme Linen", SHOP, "EUR", "NL", "Europe/Amsterdam", "nl")
 
 
-def test_order_lookup_tags_and_note(admin: tuple[AdminClient, list[float]],
+def test_order_lookup_and_tags(admin: tuple[AdminClient, list[float]],
                                     fake: tuple[FakeShopify, str]) -> None:
     client, _ = admin
     fake[0].add_order(SHOP, 1001, phone="+31612345678", tags=["vip"])
@@ -44,11 +44,9 @@ def test_order_lookup_tags_and_note(admin: tuple[AdminClient, list[float]],
     assert client.order_by_number(999) is None
     assert client.order_by_number("drop table") is None
     client.add_tags(order.id, ["cod-confirmed", "whatsapp"])
-    client.remove_tags(order.id, ["vip"])
-    client.set_order_note(order.id, "Confirmed on WhatsApp")
     again = client.order_by_number(1001)
     assert again is not None
-    assert again.tags == ("cod-confirmed", "whatsapp") and again.note == "Confirmed on WhatsApp"
+    assert set(again.tags) == {"vip", "cod-confirmed", "whatsapp"}
     with pytest.raises(QueryError, match="does not exist"):
         client.add_tags("gid://shopify/Order/1", ["x"])
 
