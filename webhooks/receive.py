@@ -16,7 +16,7 @@ def raw_body() -> bytes:
     """The request body as sent; a body over the cap, announced or streamed, ends in 413."""
     body = request.get_data(cache=True)
     cap = request.max_content_length
-    if cap is not None and request.content_length is None and len(body) >= cap:
+    if cap is not None and len(body) >= cap and request.content_length is None:
         # A chunked body has no Content-Length to refuse up front, and werkzeug stops
         # reading it at the cap without a word: one more byte says it was cut.
         if request.environ["wsgi.input"].read(1):

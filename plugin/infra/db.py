@@ -45,10 +45,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _sqlite_busy_timeout(dbapi_connection, _rec, _proxy) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_busy_timeout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
     # Chosen per checkout: one pool serves web requests and inline or threaded jobs alike.
+    # Set only when it changes: a web process checks out for requests alone, and this runs
+    # on every delivery's hot path.
     wait_ms = SQLITE_WEB_BUSY_TIMEOUT_MS if has_request_context() else SQLITE_BUSY_TIMEOUT_MS
-    dbapi_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+    if record.info.get("busy_timeout_ms") != wait_ms:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+        record.info["busy_timeout_ms"] = wait_ms
 
 
 def init_app(app: Flask) -> None:
