@@ -13,8 +13,8 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
      as a deployment would run several workers. Aim: at least 1,000 msg/s, Meta's ceiling for
      one number.
    - **limiter on**: the number's throughput is Meta's default, 80 msg/s; throttled messages are
-     put back with the job's own 1 s delay. One process (the in-memory limiter is per process;
-     Redis shares it at scale). More messages wait than the window can take, and the rate is
+     put back with the job's own 1 s delay. One process (the limit itself is shared through
+     the database, or Redis at scale). More messages wait than the window can take, and the rate is
      counted over `--seconds` from the first send. Aim: within ±5% of 80.
 The queue is replaced by an in-process scheduler that honours each delay the job asks for, so
 the numbers are the send path, not Huey. Prints JSON and writes bench/results/send.json.
