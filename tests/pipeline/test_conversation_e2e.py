@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -48,15 +49,13 @@ def world(tmp_path: Path) -> Iterator[tuple[Flask, FakeGraph, int]]:
         app.extensions["storechat.engine"].dispose()
 
 
-def shopper_writes(app: Flask, text: str) -> None:
-    """Meta delivers the shopper's text message, signed, to our webhook, as it is sent."""
-    stamp = int(time.time())
+def deliver(app: Flask, message: dict[str, Any]) -> None:
+    """Meta delivers one inbound message from the shopper, signed, to our webhook."""
     value = {"messaging_product": "whatsapp",
              "metadata": {"display_phone_number": "15550000000",
                           "phone_number_id": PHONE_NUMBER_ID},
              "contacts": [{"profile": {"name": "Ana"}, "wa_id": SHOPPER}],
-             "messages": [{"from": SHOPPER, "id": f"wamid.IN{stamp}{len(text)}",
-                           "timestamp": str(stamp), "type": "text", "text": {"body": text}}]}
+             "messages": [{"from": SHOPPER, "timestamp": str(int(time.time())), **message}]}
     body = json.dumps({"object": "whatsapp_business_account",
                        "entry": [{"id": "WABA", "changes": [{"field": "messages",
                                                              "value": value}]}]}).encode()
@@ -64,6 +63,12 @@ def shopper_writes(app: Flask, text: str) -> None:
     response = app.test_client().post("/webhooks/whatsapp", data=body, headers={
         "Content-Type": "application/json", "X-Hub-Signature-256": signature})
     assert response.status_code == 200
+
+
+def shopper_writes(app: Flask, text: str) -> None:
+    """Meta delivers the shopper's text message, signed, to our webhook, as it is sent."""
+    deliver(app, {"id": f"wamid.IN{int(time.time())}{len(text)}", "type": "text",
+                  "text": {"body": text}})
 
 
 def reply(app: Flask, store_id: int, step: str) -> Message:

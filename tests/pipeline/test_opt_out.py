@@ -3,12 +3,6 @@ sentence that names STOP gets a confirmation question with two buttons, once, th
 outbox; the "Stop messages" tap opts out and "Keep messages" changes nothing."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
-from typing import Any
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -17,29 +11,13 @@ from plugin.infra import db
 from plugin.models import ConsentEntry, Message
 from tests.fakes.graph import FakeGraph
 from tests.pipeline import test_conversation_e2e as conversation
-from tests.pipeline.test_conversation_e2e import APP_SECRET, PHONE_NUMBER_ID, SHOPPER
+from tests.pipeline.test_conversation_e2e import SHOPPER, deliver
 
 # The conversation test's world (an app, the fake Graph, a store with a number) as this
 # module's fixture.
 world = conversation.world
 
 World = tuple[Flask, FakeGraph, int]
-
-
-def deliver(app: Flask, message: dict[str, Any]) -> None:
-    """Meta delivers one inbound message from the shopper, signed, to our webhook."""
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "15550000000",
-                          "phone_number_id": PHONE_NUMBER_ID},
-             "contacts": [{"profile": {"name": "Ana"}, "wa_id": SHOPPER}],
-             "messages": [{"from": SHOPPER, "timestamp": str(int(time.time())), **message}]}
-    body = json.dumps({"object": "whatsapp_business_account",
-                       "entry": [{"id": "WABA", "changes": [{"field": "messages",
-                                                             "value": value}]}]}).encode()
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    response = app.test_client().post("/webhooks/whatsapp", data=body, headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": signature})
-    assert response.status_code == 200
 
 
 def text(app: Flask, wamid: str, words: str) -> None:
