@@ -13,8 +13,9 @@ only when it says something the customer's newest entry for that purpose does no
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.woocommerce import webhooks as woocommerce
@@ -99,17 +100,25 @@ def upsert_customer(session: Session, store: Store, ref: CustomerRef) -> Custome
     return customer
 
 
+def newest(session: Session, customer_id: int, purpose: str) -> Row[Any] | None:
+    """The customer's newest consent entry for `purpose` (the log is append-only, so it is
+    the one in force) as (granted, source, text_shown, created_at); None when there is none."""
+    return session.execute(
+        select(ConsentEntry.granted, ConsentEntry.source, ConsentEntry.text_shown,
+               ConsentEntry.created_at)
+        .where(ConsentEntry.customer_id == customer_id, ConsentEntry.purpose == purpose)
+        .order_by(ConsentEntry.created_at.desc(), ConsentEntry.id.desc()).limit(1)).first()
+
+
 def record(session: Session, store_id: int, customer: Customer, *, purpose: str,
            granted: bool, source: str, text: str, at: datetime | None,
            ip: str | None = None) -> bool:
     """Append a consent entry unless the newest one for this purpose already says the same
     (answer, source and text); True when one was written."""
-    newest = session.execute(
-        select(ConsentEntry.granted, ConsentEntry.source, ConsentEntry.text_shown)
-        .where(ConsentEntry.customer_id == customer.id, ConsentEntry.purpose == purpose)
-        .order_by(ConsentEntry.created_at.desc(), ConsentEntry.id.desc()).limit(1)).first()
+    current = newest(session, customer.id, purpose)
     text = text[:1000]
-    if newest is not None and tuple(newest) == (granted, source[:40], text):
+    if current is not None and (current.granted, current.source, current.text_shown) == (
+            granted, source[:40], text):
         return False
     entry = ConsentEntry(store_id=store_id, customer_id=customer.id, purpose=purpose,
                          granted=granted, source=source[:40], text_shown=text, ip=ip)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
@@ -19,8 +18,8 @@ from plugin.domain.consent import KEEP_PAYLOAD, confirm_texts
 from plugin.domain.messaging import InboundMessage
 from plugin.domain.phones import wa_recipient
 from plugin.infra import queue
-from plugin.models import ConsentEntry, Customer, Store
-from plugin.pipeline import outbox
+from plugin.models import Customer, Store
+from plugin.pipeline import consent_log, outbox
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +53,5 @@ def ask_to_confirm(session: Session, store_id: int, customer: Customer,
 
 
 def _opted_out(session: Session, customer_id: int) -> bool:
-    newest = session.scalars(
-        select(ConsentEntry.granted)
-        .where(ConsentEntry.customer_id == customer_id, ConsentEntry.purpose == "marketing")
-        .order_by(ConsentEntry.created_at.desc(), ConsentEntry.id.desc()).limit(1)).first()
-    return newest is False
+    entry = consent_log.newest(session, customer_id, "marketing")
+    return entry is not None and entry.granted is False

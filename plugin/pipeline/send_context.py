@@ -11,7 +11,8 @@ from plugin.domain.consent import needs_confirmation
 from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
 from plugin.domain.policy import SendContext
-from plugin.models import Automation, ConsentEntry, Customer, Message, Order, Store, Template
+from plugin.models import Automation, Customer, Message, Order, Store, Template
+from plugin.pipeline import consent_log
 
 _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
                      MessageState.READ.value)
@@ -68,16 +69,13 @@ def _marketing_consent(session: Session, customer: Customer | None) -> tuple[boo
     is a form opt-in its number has not confirmed yet (then it does not count)."""
     if customer is None:
         return None, False
-    newest = session.execute(
-        select(ConsentEntry.granted, ConsentEntry.source, ConsentEntry.created_at)
-        .where(ConsentEntry.customer_id == customer.id, ConsentEntry.purpose == "marketing")
-        .order_by(ConsentEntry.created_at.desc(), ConsentEntry.id.desc()).limit(1)).first()
-    if newest is None:
+    entry = consent_log.newest(session, customer.id, "marketing")
+    if entry is None:
         return None, False
-    granted, source, given_at = newest
-    if needs_confirmation(granted, source, given_at, customer.last_inbound_at):
+    if needs_confirmation(entry.granted, entry.source, entry.created_at,
+                          customer.last_inbound_at):
         return None, True
-    return granted, False
+    return entry.granted, False
 
 
 def _marketing_sent(session: Session, message: Message, now: datetime) -> int:
