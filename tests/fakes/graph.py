@@ -9,8 +9,12 @@ It answers like Meta does, for `/<version>/…`:
 - `POST /<phone number id>/media` (multipart) returns a media id;
 - `GET /<phone number id>?fields=…` returns only the fields asked for;
 - `GET /<waba id>/message_templates?limit=&after=` pages with `paging.cursors.after` and
-  `paging.next` (present only while there is more); `POST` submits a template for review
-  (PENDING until a test calls `approve` / `reject`);
+  `paging.next` (present only while there is more); `POST` submits a template for review,
+  checked as Meta checks it (graph_rules.check_template_definition; a name already in
+  that language is error 100 / subcode 2388024), and it stays PENDING until a test calls
+  `approve` / `reject`, or `send_template_status` delivers Meta's signed
+  message_template_status_update webhook;
+- `POST /<template id>` edits a rejected, paused or approved template (back to PENDING);
 - `GET, POST /<waba id>/subscribed_apps`.
 
 A token Meta does not know is error 190 (HTTP 401); a known token on an id it cannot reach is
@@ -35,7 +39,13 @@ from urllib.parse import urlencode
 import httpx
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.graph_rules import Invalid, check_message, check_template_definition
+from tests.fakes.graph_rules import (
+    DUPLICATE_LANGUAGE,
+    Invalid,
+    check_message,
+    check_template_components,
+    check_template_definition,
+)
 
 DEFAULT_PAGE_SIZE = 25
 # What Meta answers for an object the token cannot see (error 100, subcode 33).
@@ -86,6 +96,7 @@ class FakeGraph:
     numbers: dict[str, FakeNumber] = field(default_factory=dict)
     wabas: dict[str, FakeWaba] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # id -> file
+    edits: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # template edits
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -130,6 +141,37 @@ class FakeGraph:
                reason: str = "INVALID_FORMAT") -> None:
         """Meta's review rejected the template."""
         self.template(waba_id, name, language).update(status="REJECTED", rejected_reason=reason)
+
+    # Template status webhooks ------------------------------------------------------------
+
+    def template_status_notification(self, waba_id: str, name: str, language: str,
+                                     event: str, reason: str = "NONE", why: str = "") -> bytes:
+        """Meta's message_template_status_update body for one template, its state in the
+        fake moved to match (APPROVED, REJECTED with `reason` and `why`, PAUSED, …)."""
+        template = self.template(waba_id, name, language)
+        template.update(status=event, rejected_reason=reason if event == "REJECTED" else "NONE")
+        value: dict[str, Any] = {"event": event, "message_template_id": int(template["id"]),
+                                 "message_template_name": name,
+                                 "message_template_language": language, "reason": reason}
+        if why:
+            value["rejection_info"] = {"reason": why, "recommendation": "Edit and resubmit."}
+        return json.dumps({"object": "whatsapp_business_account", "entry": [{
+            "id": waba_id, "time": int(time.time()),
+            "changes": [{"field": "message_template_status_update", "value": value}]}]}).encode()
+
+    def send_template_status(self, webhook_url: str, app_secret: str, waba_id: str, name: str,
+                             language: str, event: str, reason: str = "NONE", why: str = "",
+                             http: httpx.Client | None = None) -> int:
+        """POST the template status webhook, signed as Meta signs it; its HTTP status."""
+        body = self.template_status_notification(waba_id, name, language, event, reason, why)
+        client = http or httpx.Client()
+        try:
+            return client.post(webhook_url, content=body, headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": sign(body, app_secret)}).status_code
+        finally:
+            if http is None:
+                client.close()
 
     def fail_next(self, code: int, http_status: int = 400, message: str = "fake failure") -> None:
         """Make the next request (a send, or any other call) fail with this Graph error."""
@@ -235,7 +277,8 @@ class FakeGraph:
         except Invalid as exc:
             message = ("(#131009) Parameter value is not valid" if exc.code == 131009
                        else "(#100) Invalid parameter")
-            return _error(exc.code, 400, message, details=exc.details)
+            return _error(exc.code, 400, message, details=exc.details, subcode=exc.subcode,
+                          user_message=exc.user_message)
 
     def _known_tokens(self) -> set[str]:
         with self._lock:
@@ -247,6 +290,9 @@ class FakeGraph:
             if edge in ("message_templates", "subscribed_apps"):
                 waba = self.wabas.get(object_id)
                 return waba.token if waba else None
+            for waba in self.wabas.values():  # a template id: its WABA's token
+                if any(t["id"] == object_id for t in waba.templates):
+                    return waba.token
             return self.tokens.get(object_id)
 
     def _messages(self, request: Request, phone_number_id: str) -> Response:
@@ -317,9 +363,9 @@ class FakeGraph:
             waba = self.wabas[waba_id]
             if any((t["name"], t["language"]) == (definition["name"], definition["language"])
                    for t in waba.templates):
-                # Meta: error 100, subcode 2388024, "content in this language already exists".
                 raise Invalid(100, f"There is already {definition['language']} content for "
-                                   f"this template ({definition['name']}).")
+                                   f"this template ({definition['name']}).", DUPLICATE_LANGUAGE,
+                              "Content in this language already exists. Try a new name.")
             template = {"id": str(800000 + next(self._ids)), "name": definition["name"],
                         "language": definition["language"], "status": "PENDING",
                         "category": definition["category"],
@@ -328,6 +374,25 @@ class FakeGraph:
             waba.templates.append(template)
         return _json({"id": template["id"], "status": "PENDING",
                       "category": template["category"]})
+
+    def _edit_template(self, request: Request, template_id: str) -> Response:
+        """POST /<template id>: a fixed template goes back to review (Meta answers success)."""
+        try:
+            change = json.loads(request.get_data())
+        except ValueError:
+            raise Invalid(100, "the body is not JSON") from None
+        with self._lock:
+            template = next(t for w in self.wabas.values() for t in w.templates
+                            if t["id"] == template_id)
+            if template["status"] not in ("REJECTED", "PAUSED", "APPROVED"):
+                raise Invalid(100, f"a {template['status']} template cannot be edited")
+            category = _obj(change).get("category", template["category"])
+        check_template_components(dict(_obj(change), category=category))
+        with self._lock:
+            template.update(category=category, components=change["components"],
+                            status="PENDING", rejected_reason="NONE")
+            self.edits.append((template_id, change))
+        return _json({"success": True})
 
     def _subscribe(self, request: Request, waba_id: str) -> Response:
         with self._lock:
@@ -348,6 +413,7 @@ _ROUTES = {
     ("GET", ""): FakeGraph._phone,
     ("GET", "message_templates"): FakeGraph._list_templates,
     ("POST", "message_templates"): FakeGraph._create_template,
+    ("POST", ""): FakeGraph._edit_template,
     ("POST", "subscribed_apps"): FakeGraph._subscribe,
     ("GET", "subscribed_apps"): FakeGraph._subscriptions,
 }
@@ -385,9 +451,19 @@ def _json(data: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
-def _error(code: int, status: int, message: str, details: str = "") -> Response:
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _error(code: int, status: int, message: str, details: str = "",
+           subcode: int | None = None, user_message: str = "") -> Response:
     error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
                              "fbtrace_id": "FAKE"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if user_message:
+        error["error_user_title"] = "Template refused"
+        error["error_user_msg"] = user_message
     if details:
         error["error_data"] = {"messaging_product": "whatsapp", "details": details}
     return _json({"error": error}, status)
