@@ -177,8 +177,8 @@ def _error(status: int, body: Any) -> SendError:
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
     data = _obj(error.get("error_data"))
-    # error_user_msg is Meta's sentence for people (template refusals carry one).
-    reason = (data.get("details") or error.get("error_user_msg") or error.get("message")
+    # error_user_msg is Meta's sentence for people (template refusals carry one): it wins.
+    reason = (error.get("error_user_msg") or data.get("details") or error.get("message")
               or f"WhatsApp answered HTTP {status}")
     return classify(code, status, str(reason), subcode)
 
