@@ -166,7 +166,8 @@ def test_variables_between_words_keep_every_rule(words: list[str], named: bool) 
     """Words with a variable between each pair: numbered in order, or named; each with a
     sample. Such a body breaks no rule, and its variables are found in order."""
     names = [f"v{i}" if named else str(i) for i in range(1, len(words))]
-    body = "".join(f"w{w}{{{{{n}}}}}" for w, n in zip(words, names, strict=False)) + "x" + words[-1]
+    pairs = zip(words, names, strict=False)
+    body = "".join(f"w{w}{{{{{n}}}}}" for w, n in pairs) + "x" + words[-1]
     draft = TemplateDraft(name="t", language="en", body=body,
                           style=VariableStyle.NAMED if named else VariableStyle.NUMBERED,
                           samples={n: "sample" for n in names})
