@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -101,6 +102,19 @@ def test_the_sandbox_approves_a_submitted_template_after_a_moment(demo: Demo) ->
     statuses = demo.client.get(f"{demo.base}/statuses").json["templates"]
     assert {"id": row.id, "status": "APPROVED", "words": "Approved",
             "reason": ""} in statuses
+
+
+def test_the_sweeper_requeues_a_sandbox_review_whose_job_was_lost(demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", FORM)
+    row = demo.rows()["order_update"]
+    huey = demo.app.extensions["storechat.huey"]
+    huey.storage.flush_schedule()  # the delayed job is lost (a queue outage)
+    with demo.app.app_context():
+        assert authoring.enqueue_lost_reviews(row.submitted_at) == 0  # not overdue yet
+        later = row.submitted_at + timedelta(seconds=1)
+        # Inline jobs here: the requeued review runs at once.
+        assert authoring.enqueue_lost_reviews(later) == 1
+    assert demo.rows()["order_update"].status == "APPROVED"
 
 
 def test_a_draft_is_kept_edited_then_submitted(demo: Demo) -> None:

@@ -12,6 +12,7 @@ can be tried without Meta.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -143,6 +144,18 @@ def sandbox_review(template_id: int) -> None:
         row.status = APPROVED
         row.synced_at = db.utcnow()
     log.info("sandbox approved template %s", template_id)
+
+
+def enqueue_lost_reviews(submitted_before: datetime) -> int:
+    """Sweeper: queue the sandbox review again for templates sent to the sandbox before
+    `submitted_before` and still pending (their delayed job was lost); how many."""
+    with db.transaction() as session:
+        ids = list(session.scalars(select(Template.id).where(
+            Template.source == TemplateSource.APP, Template.status == PENDING,
+            Template.meta_id.is_(None), Template.submitted_at < submitted_before)))
+    for template_id in ids:
+        queue.enqueue(queue.Job.SANDBOX_TEMPLATE_REVIEW, template_id)
+    return len(ids)
 
 
 def template_dicts(session: Session, store_id: int) -> list[dict[str, Any]]:
