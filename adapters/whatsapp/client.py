@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from adapters.whatsapp.errors import classify
-from plugin.domain.errors import RetryableError, SendError
+from adapters.whatsapp.errors import classify, template_refusal
+from plugin.domain.errors import PermanentError, RetryableError, SendError
 
 # Meta answers sends in well under a second; past this the send is retried later.
 SEND_TIMEOUT_SECONDS = 10.0
@@ -104,10 +104,24 @@ class CloudClient:
 
     def create_template(self, waba_id: str, token: str,
                         definition: dict[str, Any]) -> dict[str, Any]:
-        """Submit a template for review; returns {id, status, category}."""
-        body = self._call("POST", f"{waba_id}/message_templates", token, json=definition)
+        """Submit a template for review; returns {id, status, category}. A definition Meta
+        refuses raises TemplateRefused (a PermanentError)."""
+        try:
+            body = self._call("POST", f"{waba_id}/message_templates", token, json=definition)
+        except PermanentError as error:
+            raise template_refusal(error) from None
         return {"id": _required_id(body, "template"), "status": str(body.get("status", "")),
                 "category": str(body.get("category", ""))}
+
+    def edit_template(self, template_id: str, token: str, definition: dict[str, Any]) -> None:
+        """Submit a fixed rejected (or paused) template for review again: POST /{template-id}
+        with its category and components. Raises TemplateRefused when Meta refuses it."""
+        try:
+            body = self._call("POST", template_id, token, json=definition)
+        except PermanentError as error:
+            raise template_refusal(error) from None
+        if body.get("success") is not True:
+            raise RetryableError("WhatsApp did not confirm the template edit")
 
     def subscribe_app(self, waba_id: str, token: str) -> None:
         """Subscribe our app to the WABA's webhooks (messages, statuses, template updates)."""
@@ -161,9 +175,12 @@ def _json(response: httpx.Response) -> Any:
 def _error(status: int, body: Any) -> SendError:
     error = _obj(body.get("error") if isinstance(body, dict) else None)
     code = error.get("code") if isinstance(error.get("code"), int) else None
+    subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
     data = _obj(error.get("error_data"))
-    reason = data.get("details") or error.get("message") or f"WhatsApp answered HTTP {status}"
-    return classify(code, status, str(reason))
+    # error_user_msg is Meta's sentence for people (template refusals carry one): it wins.
+    reason = (error.get("error_user_msg") or data.get("details") or error.get("message")
+              or f"WhatsApp answered HTTP {status}")
+    return classify(code, status, str(reason), subcode)
 
 
 def _obj(value: Any) -> dict[str, Any]:

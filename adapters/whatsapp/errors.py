@@ -9,7 +9,9 @@ names its codes in `__error_codes__`:
     HeldError           EcosystemHold (131049)
     AccountError        InvalidToken (190)
     PermanentError      Undeliverable (131026), TemplateRejected (132000-132999);
-                        any other code
+                        any other code; TemplateRefused (a template submitted for
+                        review that Meta's API refused, raised by the client's
+                        create_template / edit_template)
 
 `classify` turns a failed call's (code, HTTP status) into one of them; a code we do not know
 is permanent, so nothing is retried forever. `explain` says what a code means to the owner.
@@ -82,15 +84,39 @@ CODED: tuple[type[SendError], ...] = (RequestLimit, ThroughputReached, PairRateL
                                       Undeliverable, TemplateRejected)
 
 
-def classify(code: int | None, http_status: int, reason: str) -> SendError:
+class TemplateRefused(PermanentError):
+    """Meta's API refused a template submitted for review (create or edit); `field` names
+    the editor field at fault when the subcode says which ('' otherwise)."""
+
+    @property
+    def field(self) -> str:
+        """The template editor's field this refusal is about ('' when none in particular)."""
+        return TEMPLATE_SUBCODE_FIELDS.get(self.subcode or 0, "")
+
+
+# Subcodes Meta answers a refused template with, and the editor field each is about.
+TEMPLATE_SUBCODE_FIELDS: dict[int, str] = {
+    2388024: "name",  # content in this language already exists for this name
+    2388023: "name",  # a template of this name and language is being deleted
+    2388299: "body",  # a variable at the start or end of the body
+}
+
+
+def classify(code: int | None, http_status: int, reason: str,
+             subcode: int | None = None) -> SendError:
     """The SendError for a Graph error code and HTTP status (see the module's table)."""
     if code is not None:
         for kind in CODED:
             if code in getattr(kind, "__error_codes__", ()):
-                return kind(reason, code)
+                return kind(reason, code, subcode=subcode)
     if http_status >= 500 or http_status == 429:
-        return RetryableError(reason, code)
-    return PermanentError(reason, code)
+        return RetryableError(reason, code, subcode=subcode)
+    return PermanentError(reason, code, subcode=subcode)
+
+
+def template_refusal(error: PermanentError) -> TemplateRefused:
+    """The same refusal, as a template's: what create_template and edit_template raise."""
+    return TemplateRefused(error.reason, error.code, subcode=error.subcode)
 
 
 # Graph error codes in an owner's words: what happened and what, if anything, to do.

@@ -162,11 +162,14 @@ def media_parameter(kind: str, media_id: str) -> Body:
 def template(to: str | None, name: str, language: str, *, header: Sequence[Body] = (),
              body: Sequence[Body | str] = (),
              buttons: Sequence[TemplateButton | Mapping[str, Any]] = (),
-             callback_data: str | None = None) -> Body:
+             callback_data: str | None = None,
+             parameter_names: Sequence[str] = ()) -> Body:
     """A template message with header, body and button parameters, checked.
 
     A plain string in `body` is a text parameter; a mapping in `buttons` is a button
     component in Graph's own shape (as the journeys plan them) and is checked the same way.
+    `parameter_names` names the body's parameters of a template written with named
+    variables (Graph's `parameter_name`), one per parameter, in order.
     `to` is None when the shopper has no WhatsApp number: the body is still kept for the
     owner's message log, and the send policy refuses it ("no WhatsApp number").
     """
@@ -179,9 +182,14 @@ def template(to: str | None, name: str, language: str, *, header: Sequence[Body]
     components: list[Body] = []
     if header:
         components.append({"type": "header", "parameters": list(header)})
+    if parameter_names and len(parameter_names) != len(body):
+        raise MessageLimitError(f"a template with named variables needs one name per "
+                                f"parameter: {len(parameter_names)} names, {len(body)} values")
     if body:
-        components.append({"type": "body", "parameters": [
-            text_parameter(p) if isinstance(p, str) else p for p in body]})
+        parameters = [text_parameter(p) if isinstance(p, str) else dict(p) for p in body]
+        for parameter, parameter_name in zip(parameters, parameter_names, strict=False):
+            parameter["parameter_name"] = parameter_name
+        components.append({"type": "body", "parameters": parameters})
     checked = [b if isinstance(b, TemplateButton) else template_button(b) for b in buttons]
     if len(checked) > TEMPLATE_BUTTONS_MAX:
         raise MessageLimitError(f"a template has at most {TEMPLATE_BUTTONS_MAX} buttons")

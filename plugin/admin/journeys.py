@@ -42,6 +42,7 @@ from plugin.admin.message_views import (
     placeholder_count,
     sample_event,
 )
+from plugin.admin.template_choice import category_warning, journey_templates, shopper_languages
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.events import OrderEvent
@@ -328,13 +329,17 @@ def _page(store: Store, automation: Automation, form: Form, draft: Draft | None,
     shown, order, _ = _bubble(store, draft)
     counts = {(t.name, t.language): placeholder_count(body_text(t.components))
               for t in templates}
+    # Offered: approved templates in the shoppers' languages (and the one chosen now).
+    offered = journey_templates(templates, shopper_languages(db.session(), store),
+                                (draft.name, draft.language))
     return render_template(
         "journeys/edit.html", store=store, automation=automation, form=form,
         name=journey_name(automation.journey), templates=templates,
-        template_names=sorted({t.name for t in templates}),
-        languages=sorted({t.language for t in templates}),
-        languages_of={n: " ".join(t.language for t in templates if t.name == n)
-                      for n in {t.name for t in templates}},
+        template_names=sorted({t.name for t in offered}),
+        languages=sorted({t.language for t in offered}),
+        languages_of={n: " ".join(t.language for t in offered if t.name == n)
+                      for n in {t.name for t in offered}},
+        category_warning=category_warning(automation.trigger, draft.template),
         rows=max([len(form.variables), *counts.values(), 0]),
         count=counts.get((draft.name, draft.language), len(form.variables)),
         fields=field_choices(), on_cancel=ON_CANCEL, orders=recent_orders(store),
@@ -385,7 +390,8 @@ def preview(store_id: int, journey: str) -> ResponseReturnValue:
     body = body_text(draft.template.components) if draft.template else ""
     return jsonify(html=html, errors=form.errors, body=body,
                    placeholders=placeholder_count(body),
-                   warning=template_warning(draft.name, draft.language, templates))
+                   warning=template_warning(draft.name, draft.language, templates),
+                   category_warning=category_warning(automation.trigger, draft.template))
 
 
 def _tests_in_window(store: Store) -> int:

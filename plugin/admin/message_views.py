@@ -65,6 +65,7 @@ ERROR_WORDS = {
     132016: "The template is disabled for low quality.",
 }
 _PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+_NAMED = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,9 @@ def _component_text(components: list[Any], kind: str) -> str:
 
 
 def placeholder_count(body: str) -> int:
-    """How many values a body needs: its highest {{n}}."""
-    return max((int(n) for n in _PLACEHOLDER.findall(body)), default=0)
+    """How many values a body needs: its highest {{n}}, or its distinct named variables."""
+    numbered = max((int(n) for n in _PLACEHOLDER.findall(body)), default=0)
+    return numbered or len(set(_NAMED.findall(body)))
 
 
 def _row(message: Message, bodies: dict[tuple[str, str], str],

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from plugin.domain import starter_templates
 from plugin.domain.errors import RequestRefused
 from plugin.domain.events import OrderEvent
-from plugin.models import ConsentEntry, Customer, Order, Store, Template
+from plugin.models import ConsentEntry, Customer, Order, Store, Template, TemplateSource
 from plugin.pipeline.inbound import Recorded, record_event
 from plugin.platforms.starters import install_starters, starter_language
 from plugin.platforms.stores import new_secret, set_credentials
@@ -74,6 +74,7 @@ def get_or_create(session: Session, owner_id: int | None = None) -> Store:
     for template in starter_templates.definitions(public_url, starter_language(store.locale)):
         session.add(Template(store_id=store.id, name=template.name, language=template.language,
                              category=template.category, status="APPROVED",
+                             source=TemplateSource.STARTER,
                              components=template.create_request()["components"]))
     install_starters(session, store)
     customer = Customer(store_id=store.id, platform_id=DEMO_CUSTOMER["id"], tags=[],

@@ -26,7 +26,9 @@
                 ├── HeldError           Meta held it for the ecosystem; wait 24 h
                 ├── AccountError        the access token is invalid; the owner must re-authorise
                 └── PermanentError      will never work as it is (undeliverable, template errors)
-                    └── MessageLimitError   adapters.whatsapp.messages: a body over a limit
+                    ├── MessageLimitError   adapters.whatsapp.messages: a body over a limit
+                    └── TemplateRefused     adapters.whatsapp.errors: Meta refused a
+                                            template submitted for review (name taken, …)
 
 Which provider code means which category is the adapter's knowledge, not the domain's:
 adapters.whatsapp.errors declares each Graph error code on a subclass of these categories
@@ -91,12 +93,15 @@ class WhatsAppError(ProviderError):
 
 
 class SendError(WhatsAppError):
-    """A message could not be sent; `code` is the provider's error code when there is one."""
+    """A message could not be sent; `code` is the provider's error code when there is one,
+    `subcode` its finer code (Meta's error_subcode) when it gave one."""
 
-    def __init__(self, reason: str, code: int | None = None) -> None:
+    def __init__(self, reason: str, code: int | None = None, *,
+                 subcode: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.subcode = subcode
 
 
 class RetryableError(SendError):

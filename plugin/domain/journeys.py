@@ -96,6 +96,9 @@ class StoreFacts:
     customer_locale: str | None = None
     store_locale: str | None = None
     tracking_token: str = ""
+    # The variable names of templates written with named variables, per (name, language),
+    # in the order the variables mapping follows; absent for numbered ones.
+    parameter_names: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +111,7 @@ class PlannedMessage:
     parameters: tuple[str, ...]
     buttons: tuple[dict[str, Any], ...] = ()
     delay_seconds: int = 0
+    parameter_names: tuple[str, ...] = ()  # named variables, one per parameter; () = numbered
 
 
 def starter_rules() -> list[Rule]:
@@ -327,19 +331,24 @@ def plan_messages(event: OrderEvent, rules: Iterable[Rule],
             buttons=button_parameters(kinds, rule.journey, event.order_id,
                                       facts.tracking_token),
             delay_seconds=rule.delay_seconds,
+            parameter_names=facts.parameter_names.get((rule.template, language), ()),
         ))
     return planned
 
 
-_PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
 
 
 def render_text(body: str, parameters: Iterable[str]) -> str:
-    """A template body with {{n}} replaced by the n-th parameter, as the shopper reads it."""
+    """A template body with {{n}} replaced by the n-th parameter, as the shopper reads it;
+    a named variable ({{first_name}}) takes the parameter of its place among the body's
+    distinct names, in order of first appearance (how journeys map them)."""
     values = list(parameters)
+    names = list(dict.fromkeys(m for m in _PLACEHOLDER.findall(body) if not m.isdigit()))
 
     def substitute(match: re.Match[str]) -> str:
-        index = int(match.group(1)) - 1
+        key = match.group(1)
+        index = int(key) - 1 if key.isdigit() else names.index(key)
         return values[index] if 0 <= index < len(values) else match.group(0)
 
     return _PLACEHOLDER.sub(substitute, body)

@@ -27,6 +27,7 @@ class Job(enum.StrEnum):
     COD_ANSWER = "cod_answer"  # an order's id, once its COD answer is recorded
     AUDIT_MESSAGE = "audit_message"  # a sent message's id, noted on its order at the store
     SYNC_TEMPLATES = "sync_templates"  # a WhatsApp account's id
+    SANDBOX_TEMPLATE_REVIEW = "sandbox_template_review"  # a template's id (no WhatsApp token)
     WOOCOMMERCE_SETUP = "woocommerce_setup"  # a WooCommerce store's id
     WOOCOMMERCE_RECONCILE = "woocommerce_reconcile"  # a WooCommerce store's id
 

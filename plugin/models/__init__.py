@@ -8,7 +8,7 @@ from plugin.models.operations import Heartbeat, RateLimitCounter
 from plugin.models.orders import Order
 from plugin.models.owners import OneTimeToken, Owner, WebSession
 from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
-from plugin.models.templates import Automation, Template
+from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Store",
     "StoreStatus",
     "Template",
+    "TemplateSource",
     "WebSession",
     "WhatsAppAccount",
     "WidgetCounter",

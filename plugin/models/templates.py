@@ -11,8 +11,20 @@ from plugin.infra.db import utcnow
 from plugin.models.base import Base
 
 
+class TemplateSource:
+    """Where a template row came from."""
+
+    META = "meta"  # read from the WABA by a sync (written in WhatsApp Manager)
+    APP = "app"  # written in StoreChat's template editor
+    STARTER = "starter"  # one of StoreChat's starter templates
+
+
 class Template(Base):
-    """A WhatsApp message template as Meta knows it (name + language is its identity)."""
+    """A WhatsApp message template as Meta knows it (name + language is its identity).
+
+    A template written in StoreChat keeps the owner's draft (`draft`, the editor's values,
+    samples included) and is DRAFT until submitted; then Meta's status (PENDING, APPROVED,
+    REJECTED with `reason`, PAUSED, DISABLED) arrives by webhook and by sync."""
 
     __tablename__ = "templates"
 
@@ -27,6 +39,11 @@ class Template(Base):
     quality: Mapped[str | None] = mapped_column(String(20))  # GREEN | YELLOW | RED | UNKNOWN
     reason: Mapped[str | None] = mapped_column(String(255))  # why Meta rejected or paused it
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(10), default=TemplateSource.META,
+                                        server_default=TemplateSource.META)
+    parameter_format: Mapped[str | None] = mapped_column(String(12))  # POSITIONAL | NAMED
+    draft: Mapped[dict[str, Any] | None] = mapped_column()  # the editor's values, if written here
+    submitted_at: Mapped[datetime | None] = mapped_column()  # last sent for Meta's review
 
     __table_args__ = (UniqueConstraint("store_id", "name", "language"),)
 

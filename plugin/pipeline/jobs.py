@@ -9,7 +9,7 @@ from huey import Huey
 
 from plugin.infra.queue import Job
 from plugin.pipeline import cod_answers, order_notes, process, send, store_gateway
-from plugin.platforms.whatsapp import templates
+from plugin.platforms.whatsapp import authoring, templates
 
 
 def register(huey: Huey, app: Flask) -> dict[Job, Any]:
@@ -31,4 +31,6 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         Job.AUDIT_MESSAGE: bind(Job.AUDIT_MESSAGE, order_notes.note_message,
                                 **store_gateway.JOB_RETRY),
         Job.SYNC_TEMPLATES: bind(Job.SYNC_TEMPLATES, templates.sync_job),
+        Job.SANDBOX_TEMPLATE_REVIEW: bind(Job.SANDBOX_TEMPLATE_REVIEW,
+                                          authoring.sandbox_review),
     }

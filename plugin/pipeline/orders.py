@@ -22,6 +22,7 @@ from plugin.domain.journeys import (
 )
 from plugin.domain.order_status import change_kind, is_stale, stage
 from plugin.domain.phones import to_e164, wa_recipient
+from plugin.domain.template_drafts import variables_in
 from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Order, Store, Template
@@ -187,7 +188,14 @@ def _facts(session: Session, store: Store, customer: Customer | None,
         customer_locale=customer.locale if customer else None,
         store_locale=store.locale,
         tracking_token=str(order.snapshot.get(TOKEN_KEY, "")),
+        parameter_names={(t.name, t.language): variables_in(_body(t.components or []))
+                         for t in templates if t.parameter_format == "NAMED"},
     )
+
+
+def _body(components: list[Any]) -> str:
+    return next((str(c.get("text") or "") for c in components
+                 if isinstance(c, dict) and str(c.get("type", "")).upper() == "BODY"), "")
 
 
 def _write_message(session: Session, store: Store, order: Order, customer: Customer | None,
@@ -198,7 +206,8 @@ def _write_message(session: Session, store: Store, order: Order, customer: Custo
     try:
         payload = messages.template(wa_recipient(phone) if phone else None, planned.template,
                                     planned.language, body=planned.parameters,
-                                    buttons=planned.buttons)
+                                    buttons=planned.buttons,
+                                    parameter_names=planned.parameter_names)
     except messages.MessageLimitError as error:
         payload, skipped = {}, f"not sent: the message breaks a WhatsApp limit ({error})"
     message_id = outbox.write(

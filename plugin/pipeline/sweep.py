@@ -18,7 +18,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 from plugin.pipeline import cod_answers, retention
-from plugin.platforms.whatsapp import templates
+from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ def sweep() -> SweepReport:
     reconcile.enqueue_due(now)
     # Templates are re-read from each connected WABA every few hours (due accounts only).
     templates.enqueue_due_syncs(now)
+    # A template the sandbox was to approve, whose delayed review job was lost.
+    authoring.enqueue_lost_reviews(stale - timedelta(seconds=authoring.SANDBOX_REVIEW_SECONDS))
     # A shopper's COD answer whose job to the store was lost goes out again.
     cod_answers.enqueue_unapplied(now, stale)
     # Processed webhook bodies (personal data) are emptied after the retention period.

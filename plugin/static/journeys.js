@@ -44,7 +44,7 @@
     var node = d.getElementById(id);
     if (!node) return;
     node.textContent = value || '';
-    if (id === 'template-warning') node.hidden = !value;
+    if (id === 'template-warning' || id === 'category-warning') node.hidden = !value;
   }
 
   // Languages the chosen template exists in; move to one of them if the current is not.
@@ -74,6 +74,7 @@
       showErrors(answer.errors || {});
       text('template-body', answer.body);
       text('template-warning', answer.warning);
+      text('category-warning', answer.category_warning);
       say('Preview updated.');
     }).catch(function () {
       if (mine === asked) say('The preview could not be updated; reload the page.');

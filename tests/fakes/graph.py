@@ -9,8 +9,12 @@ It answers like Meta does, for `/<version>/…`:
 - `POST /<phone number id>/media` (multipart) returns a media id;
 - `GET /<phone number id>?fields=…` returns only the fields asked for;
 - `GET /<waba id>/message_templates?limit=&after=` pages with `paging.cursors.after` and
-  `paging.next` (present only while there is more); `POST` submits a template for review
-  (PENDING until a test calls `approve` / `reject`);
+  `paging.next` (present only while there is more); `POST` submits a template for review,
+  checked as Meta checks it (graph_rules.check_template_definition; a name already in
+  that language is error 100 / subcode 2388024), and it stays PENDING until a test calls
+  `approve` / `reject`, or `send_template_status` delivers Meta's signed
+  message_template_status_update webhook;
+- `POST /<template id>` edits a rejected, paused or approved template (back to PENDING);
 - `GET, POST /<waba id>/subscribed_apps`.
 
 A token Meta does not know is error 190 (HTTP 401); a known token on an id it cannot reach is
@@ -19,9 +23,6 @@ error 100 (HTTP 400). Failures and delays can be queued (`fail_next`, `slow_next
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -30,14 +31,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.graph_rules import Invalid, check_message, check_template_definition
+from tests.fakes.graph_rules import Invalid, check_message
+from tests.fakes.graph_templates import TemplatesMixin, _json, sign
 
-DEFAULT_PAGE_SIZE = 25
+__all__ = ["FakeGraph", "FakeNumber", "FakeWaba", "Sent", "sign"]
+
 # What Meta answers for an object the token cannot see (error 100, subcode 33).
 NO_SUCH_OBJECT = ("Unsupported {method} request. Object with ID '{id}' does not exist, cannot "
                   "be loaded due to missing permissions, or does not support this operation.")
@@ -78,7 +80,7 @@ class FakeWaba:
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(TemplatesMixin):
     """The fake's state; the instance itself is the WSGI application."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # phone_number_id -> token
@@ -86,6 +88,7 @@ class FakeGraph:
     numbers: dict[str, FakeNumber] = field(default_factory=dict)
     wabas: dict[str, FakeWaba] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # id -> file
+    edits: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # template edits
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -101,35 +104,6 @@ class FakeGraph:
             self.tokens[phone_number_id] = token
             self.numbers[phone_number_id] = FakeNumber(phone_number_id, waba_id, **number)
             return waba
-
-    def add_template(self, waba_id: str, name: str, language: str = "en", *,
-                     status: str = "APPROVED", category: str = "UTILITY",
-                     components: list[dict[str, Any]] | None = None,
-                     quality: str = "GREEN") -> dict[str, Any]:
-        """A template already in the WABA."""
-        with self._lock:
-            template = {"id": str(900000 + next(self._ids)), "name": name, "language": language,
-                        "status": status, "category": category,
-                        "components": components or [{"type": "BODY", "text": f"{name} body"}],
-                        "quality_score": {"score": quality}, "rejected_reason": "NONE"}
-            self.wabas[waba_id].templates.append(template)
-            return template
-
-    def template(self, waba_id: str, name: str, language: str) -> dict[str, Any]:
-        """The WABA's template by name and language (KeyError if absent)."""
-        for template in self.wabas[waba_id].templates:
-            if (template["name"], template["language"]) == (name, language):
-                return template
-        raise KeyError((name, language))
-
-    def approve(self, waba_id: str, name: str, language: str) -> None:
-        """Meta's review approved the template."""
-        self.template(waba_id, name, language).update(status="APPROVED", rejected_reason="NONE")
-
-    def reject(self, waba_id: str, name: str, language: str,
-               reason: str = "INVALID_FORMAT") -> None:
-        """Meta's review rejected the template."""
-        self.template(waba_id, name, language).update(status="REJECTED", rejected_reason=reason)
 
     def fail_next(self, code: int, http_status: int = 400, message: str = "fake failure") -> None:
         """Make the next request (a send, or any other call) fail with this Graph error."""
@@ -235,7 +209,8 @@ class FakeGraph:
         except Invalid as exc:
             message = ("(#131009) Parameter value is not valid" if exc.code == 131009
                        else "(#100) Invalid parameter")
-            return _error(exc.code, 400, message, details=exc.details)
+            return _error(exc.code, 400, message, details=exc.details, subcode=exc.subcode,
+                          user_message=exc.user_message)
 
     def _known_tokens(self) -> set[str]:
         with self._lock:
@@ -247,6 +222,9 @@ class FakeGraph:
             if edge in ("message_templates", "subscribed_apps"):
                 waba = self.wabas.get(object_id)
                 return waba.token if waba else None
+            for waba in self.wabas.values():  # a template id: its WABA's token
+                if any(t["id"] == object_id for t in waba.templates):
+                    return waba.token
             return self.tokens.get(object_id)
 
     def _messages(self, request: Request, phone_number_id: str) -> Response:
@@ -289,46 +267,6 @@ class FakeGraph:
         answer = {f: known[f] for f in asked if f in known}
         return _json({**answer, "id": phone_number_id})
 
-    def _list_templates(self, request: Request, waba_id: str) -> Response:
-        try:
-            limit = max(1, min(int(request.args.get("limit", DEFAULT_PAGE_SIZE)), 1000))
-            start = int(base64.b64decode(request.args.get("after", "")).decode() or 0)
-        except ValueError:
-            raise Invalid(100, "invalid paging parameter") from None
-        asked = [f for f in request.args.get("fields", "").split(",") if f] or ["name", "id"]
-        with self._lock:
-            templates = list(self.wabas[waba_id].templates)
-        page = [{f: t[f] for f in asked if f in t} | {"id": t["id"]}
-                for t in templates[start:start + limit]]
-        paging: dict[str, Any] = {"cursors": {"before": _cursor(start),
-                                              "after": _cursor(start + len(page))}}
-        if start + limit < len(templates):
-            query = dict(request.args, after=_cursor(start + limit))
-            paging["next"] = f"{request.base_url}?{urlencode(query)}"
-        return _json({"data": page, "paging": paging})
-
-    def _create_template(self, request: Request, waba_id: str) -> Response:
-        try:
-            definition = json.loads(request.get_data())
-        except ValueError:
-            raise Invalid(100, "the body is not JSON") from None
-        check_template_definition(definition)
-        with self._lock:
-            waba = self.wabas[waba_id]
-            if any((t["name"], t["language"]) == (definition["name"], definition["language"])
-                   for t in waba.templates):
-                # Meta: error 100, subcode 2388024, "content in this language already exists".
-                raise Invalid(100, f"There is already {definition['language']} content for "
-                                   f"this template ({definition['name']}).")
-            template = {"id": str(800000 + next(self._ids)), "name": definition["name"],
-                        "language": definition["language"], "status": "PENDING",
-                        "category": definition["category"],
-                        "components": definition["components"],
-                        "quality_score": {"score": "UNKNOWN"}, "rejected_reason": "NONE"}
-            waba.templates.append(template)
-        return _json({"id": template["id"], "status": "PENDING",
-                      "category": template["category"]})
-
     def _subscribe(self, request: Request, waba_id: str) -> Response:
         with self._lock:
             self.wabas[waba_id].subscribed = True
@@ -346,16 +284,14 @@ _ROUTES = {
     ("POST", "messages"): FakeGraph._messages,
     ("POST", "media"): FakeGraph._upload,
     ("GET", ""): FakeGraph._phone,
-    ("GET", "message_templates"): FakeGraph._list_templates,
-    ("POST", "message_templates"): FakeGraph._create_template,
+    ("GET", "message_templates"): TemplatesMixin._list_templates,
+    ("POST", "message_templates"): TemplatesMixin._create_template,
+    ("POST", ""): TemplatesMixin._edit_template,
     ("POST", "subscribed_apps"): FakeGraph._subscribe,
     ("GET", "subscribed_apps"): FakeGraph._subscriptions,
 }
 
 
-def sign(body: bytes, app_secret: str) -> str:
-    """X-Hub-Signature-256 for a body: sha256= and the hex HMAC with the app secret."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def _status_item(message: Sent, status: str, timestamp: int,
@@ -377,17 +313,21 @@ def _status_item(message: Sent, status: str, timestamp: int,
     return item
 
 
-def _cursor(offset: int) -> str:
-    return base64.b64encode(str(offset).encode()).decode()
 
 
-def _json(data: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
-def _error(code: int, status: int, message: str, details: str = "") -> Response:
+
+
+def _error(code: int, status: int, message: str, details: str = "",
+           subcode: int | None = None, user_message: str = "") -> Response:
     error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
                              "fbtrace_id": "FAKE"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if user_message:
+        error["error_user_title"] = "Template refused"
+        error["error_user_msg"] = user_message
     if details:
         error["error_data"] = {"messaging_product": "whatsapp", "details": details}
     return _json({"error": error}, status)

@@ -22,13 +22,25 @@ _MEDIA_KINDS = {"image", "video", "audio", "document", "sticker"}
 _CAPTIONED = {"image", "video", "document"}
 
 
-class Invalid(Exception):
-    """A request Meta would refuse; `code` is the Graph error code."""
+# Subcodes Meta adds to a refused template (error 100).
+DUPLICATE_LANGUAGE = 2388024  # content in this language already exists for the name
+LEADING_OR_TRAILING_VARIABLE = 2388299  # a body starting or ending with a variable
+_NAMED_PARAM = re.compile(r"[a-z][a-z0-9_]*")
+_POSITIONAL_PARAM = re.compile(r"[0-9]+")
+_BUTTON_LIMITS = {"QUICK_REPLY": 10, "URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1, "OTP": 1}
 
-    def __init__(self, code: int, details: str) -> None:
+
+class Invalid(Exception):
+    """A request Meta would refuse; `code` is the Graph error code, `subcode` its
+    error_subcode when Meta gives one, `user_message` its error_user_msg."""
+
+    def __init__(self, code: int, details: str, subcode: int | None = None,
+                 user_message: str = "") -> None:
         super().__init__(details)
         self.code = code
         self.details = details
+        self.subcode = subcode
+        self.user_message = user_message
 
 
 def _obj(value: Any, name: str) -> dict[str, Any]:
@@ -204,19 +216,113 @@ def check_template_definition(definition: Any) -> None:
         raise Invalid(INVALID_PARAMETER, "language is not a supported code")
     if definition.get("category") not in ("UTILITY", "MARKETING", "AUTHENTICATION"):
         raise Invalid(INVALID_PARAMETER, "category must be UTILITY, MARKETING or AUTHENTICATION")
+    check_template_components(definition)
+
+
+def check_template_components(definition: dict[str, Any]) -> None:
+    """Raise Invalid unless the category, parameter format and components (of a new
+    template, or of an edit) are what Meta accepts."""
+    named = definition.get("parameter_format", "POSITIONAL") == "NAMED"
+    if definition.get("parameter_format", "POSITIONAL") not in ("POSITIONAL", "NAMED"):
+        raise Invalid(INVALID_PARAMETER, "parameter_format must be POSITIONAL or NAMED")
     components = _list(definition.get("components"), "components", 1, 10)
     kinds = [str(_obj(c, "component").get("type", "")).upper() for c in components]
     if kinds.count("BODY") != 1:
         raise Invalid(INVALID_PARAMETER, "a template needs exactly one BODY component")
+    if definition.get("category") == "AUTHENTICATION":
+        _authentication(components, kinds)
+        return
     for component, kind in zip(components, kinds, strict=True):
         if kind == "BODY":
             text = _text(component.get("text"), "BODY.text", 1024)
-            if _VARIABLE.search(text) and not _obj(component.get("example"), "example").get(
-                    "body_text"):
-                raise Invalid(INVALID_PARAMETER, "a BODY with variables needs example.body_text")
+            _examples(component, "body", text, named)
+            stripped = text.strip()
+            if _VARIABLE.match(stripped) or re.search(r"\{\{\s*\w+\s*\}\}$", stripped):
+                raise Invalid(INVALID_PARAMETER, "Variable parameters can't be at the start or "
+                              "end of the template.", LEADING_OR_TRAILING_VARIABLE,
+                              "Your template's body text can't start or end with a variable.")
         elif kind == "HEADER" and component.get("format", "TEXT") == "TEXT":
-            _text(component.get("text"), "HEADER.text", 60)
+            text = _text(component.get("text"), "HEADER.text", 60)
+            if len(_VARIABLE.findall(text)) > 1:
+                raise Invalid(INVALID_PARAMETER, "a text header supports 1 parameter")
+            _examples(component, "header", text, named)
+        elif kind == "HEADER":
+            if component.get("format") not in ("IMAGE", "VIDEO", "DOCUMENT", "LOCATION"):
+                raise Invalid(INVALID_PARAMETER, "HEADER.format is not supported")
+            if component["format"] != "LOCATION" and not _obj(
+                    component.get("example"), "example").get("header_handle"):
+                raise Invalid(INVALID_PARAMETER, "a media header needs example.header_handle")
         elif kind == "FOOTER":
-            _text(component.get("text"), "FOOTER.text", 60)
+            text = _text(component.get("text"), "FOOTER.text", 60)
+            if _VARIABLE.search(text):
+                raise Invalid(INVALID_PARAMETER, "FOOTER.text cannot contain parameters")
         elif kind == "BUTTONS":
-            _list(component.get("buttons"), "buttons", 1, 10)
+            _template_buttons(_list(component.get("buttons"), "buttons", 1, 10))
+        else:
+            raise Invalid(INVALID_PARAMETER, f"unsupported component type {kind!r}")
+
+
+def _examples(component: dict[str, Any], key: str, text: str, named: bool) -> None:
+    """Each variable of a header or body needs its sample, in the format's own shape."""
+    names = list(dict.fromkeys(m.strip() for m in re.findall(r"\{\{(.*?)\}\}", text)))
+    if not names:
+        return
+    pattern = _NAMED_PARAM if named else _POSITIONAL_PARAM
+    if not all(pattern.fullmatch(n) for n in names):
+        raise Invalid(INVALID_PARAMETER, f"{key.upper()}.text parameters do not match the "
+                                         "parameter_format")
+    example = _obj(component.get("example"), "example")
+    if named:
+        given = example.get(f"{key}_text_named_params")
+        if not isinstance(given, list) or {str(_obj(p, "param").get("param_name"))
+                                           for p in given} != set(names) or not all(
+                p.get("example") for p in given):
+            raise Invalid(INVALID_PARAMETER, f"{key.upper()} needs example."
+                                             f"{key}_text_named_params for every parameter")
+        return
+    if sorted(int(n) for n in names) != list(range(1, len(names) + 1)):
+        raise Invalid(INVALID_PARAMETER, f"{key.upper()}.text parameters must be sequential")
+    given = example.get(f"{key}_text")
+    row = given[0] if key == "body" and isinstance(given, list) and given else given
+    if not isinstance(row, list) or len(row) != len(names) or not all(row):
+        raise Invalid(INVALID_PARAMETER, f"{key.upper()} with variables needs example."
+                                         f"{key}_text with one sample each")
+
+
+def _template_buttons(buttons: list[Any]) -> None:
+    counts: dict[str, int] = {}
+    for button in buttons:
+        button = _obj(button, "button")
+        kind = str(button.get("type", ""))
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind not in _BUTTON_LIMITS:
+            raise Invalid(INVALID_PARAMETER, f"unsupported button type {kind!r}")
+        if counts[kind] > _BUTTON_LIMITS[kind]:
+            raise Invalid(INVALID_VALUE, f"too many {kind} buttons (max "
+                                         f"{_BUTTON_LIMITS[kind]})")
+        if kind in ("QUICK_REPLY", "URL", "PHONE_NUMBER"):
+            _text(button.get("text"), f"{kind}.text", 25)
+        if kind == "URL":
+            url = _text(button.get("url"), "URL.url", 2000)
+            if _VARIABLE.search(url) and not (url.endswith("{{1}}") and isinstance(
+                    button.get("example"), list) and button["example"]):
+                raise Invalid(INVALID_PARAMETER, "a URL with a variable ends with {{1}} and "
+                                                 "needs an example")
+        elif kind == "PHONE_NUMBER":
+            _text(button.get("phone_number"), "phone_number", 20)
+        elif kind == "COPY_CODE":
+            _text(button.get("example"), "COPY_CODE.example", 15)
+    quick = [_obj(b, "b").get("type") == "QUICK_REPLY" for b in buttons]
+    if sum(1 for i, q in enumerate(quick) if i == 0 or q != quick[i - 1]) > 2:
+        raise Invalid(INVALID_PARAMETER, "quick reply buttons must be grouped together")
+
+
+def _authentication(components: list[Any], kinds: list[str]) -> None:
+    body = components[kinds.index("BODY")]
+    if "text" in body:
+        raise Invalid(INVALID_PARAMETER, "an authentication template's body text is preset")
+    if "BUTTONS" not in kinds:
+        raise Invalid(INVALID_PARAMETER, "an authentication template needs an OTP button")
+    [button] = _list(components[kinds.index("BUTTONS")].get("buttons"), "buttons", 1, 1)
+    if _obj(button, "button").get("type") != "OTP":
+        raise Invalid(INVALID_PARAMETER, "an authentication template's button is OTP")

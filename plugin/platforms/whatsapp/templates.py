@@ -1,9 +1,9 @@
 """A number's message templates: kept in step with its WABA, and StoreChat's starters submitted.
 
 Template sync is an upsert on (store, name, language) that also deletes what Meta no longer
-lists; the sweeper enqueues it for every connected account every SYNC_INTERVAL_SECONDS,
-claimed once per interval so several workers sweeping together still enqueue one job per
-account.
+lists (drafts written in StoreChat and not yet submitted stay); the sweeper enqueues it for
+every connected account every SYNC_INTERVAL_SECONDS, claimed once per interval so several
+workers sweeping together still enqueue one job per account.
 """
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def sync_templates(session: Session, account: WhatsAppAccount,
                 setattr(row, name, value)
             row.synced_at = now
             updated += 1
-    gone = [row for key, row in rows.items() if key not in seen]
+    # A draft written in StoreChat is not at Meta until it is submitted: it stays.
+    gone = [row for key, row in rows.items() if key not in seen and row.status != "DRAFT"]
     for row in gone:
         session.delete(row)
     if account.id is not None:  # the installation's default number has no row to stamp
