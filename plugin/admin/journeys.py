@@ -44,6 +44,7 @@ from plugin.admin.message_views import (
 )
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.domain.countries import country_name
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
     COD_JOURNEY,
@@ -53,7 +54,6 @@ from plugin.domain.journeys import (
     button_parameters,
     render_parameters,
 )
-from plugin.domain.countries import country_name
 from plugin.domain.phones import example_number, to_e164, wa_recipient
 from plugin.infra import db, queue
 from plugin.models import Automation, Message, Order, Store, Template

@@ -135,8 +135,8 @@ def _requeue(model: type, condition, job: queue.Job) -> int:  # type: ignore[no-
 
 
 def start_threads(app: Flask, stop: threading.Event) -> list[threading.Thread]:
-    """Recover lost work every sweep_interval_seconds and, with the embedded queue, relay new events
-    every RELAY_INTERVAL_SECONDS, until `stop` is set."""
+    """Recover lost work every sweep_interval_seconds and, with the embedded queue, relay
+    new events every RELAY_INTERVAL_SECONDS, until `stop` is set."""
     loops = [("storechat-sweeper", recover, app.config["STORECHAT"].sweep_interval_seconds)]
     with app.app_context():
         if queue.relays_events():
