@@ -31,4 +31,5 @@ def example_number(region: str | None) -> str:
     mobile = phonenumbers.PhoneNumberType.MOBILE
     example = (phonenumbers.example_number_for_type(code, mobile)
                or phonenumbers.example_number_for_type(_EXAMPLE_REGION, mobile))
+    assert example is not None  # phonenumbers has a mobile example for Portugal
     return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

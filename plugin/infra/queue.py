@@ -30,6 +30,8 @@ class Job(enum.StrEnum):
     SYNC_TEMPLATES = "sync_templates"  # a WhatsApp account's id
     WOOCOMMERCE_SETUP = "woocommerce_setup"  # a WooCommerce store's id
     WOOCOMMERCE_RECONCILE = "woocommerce_reconcile"  # a WooCommerce store's id
+    SANDBOX_DELIVERED = "sandbox_delivered"  # a demo message's id, reported delivered
+    SANDBOX_READ = "sandbox_read"  # a demo message's id, reported read
 
 
 class Periodic(enum.StrEnum):

@@ -8,7 +8,15 @@ from flask import Flask
 from huey import Huey, crontab
 
 from plugin.infra.queue import Job, Periodic
-from plugin.pipeline import cod_answers, order_notes, process, send, store_gateway, sweep
+from plugin.pipeline import (
+    cod_answers,
+    order_notes,
+    process,
+    sandbox,
+    send,
+    store_gateway,
+    sweep,
+)
 from plugin.platforms.whatsapp import templates
 
 
@@ -40,4 +48,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         Job.AUDIT_MESSAGE: bind(Job.AUDIT_MESSAGE, order_notes.note_message,
                                 **store_gateway.JOB_RETRY),
         Job.SYNC_TEMPLATES: bind(Job.SYNC_TEMPLATES, templates.sync_job),
+        # The demo shopper's phone reporting back (plugin.pipeline.sandbox).
+        Job.SANDBOX_DELIVERED: bind(Job.SANDBOX_DELIVERED, sandbox.report_delivered),
+        Job.SANDBOX_READ: bind(Job.SANDBOX_READ, sandbox.report_read),
     }
