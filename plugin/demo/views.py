@@ -147,6 +147,6 @@ PLACED_WORDS = {
     "card": "Test order placed. Watch the message arrive on the phone.",
     "bank_transfer": "Test order placed, to be paid by bank transfer: the confirmation goes "
                      "now, and a payment reminder waits for its delay (or “Send now”).",
-    "cod": "Cash-on-delivery order placed: Ana is asked to confirm it. Tap Confirm or Cancel "
-           "on her phone.",
+    "cod": "Cash-on-delivery order placed: Ana is asked to confirm it. Answer for her with a "
+           "tap on her phone.",
 }
