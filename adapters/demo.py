@@ -18,7 +18,9 @@ TOPICS: dict[str, EventKind] = {
     "orders/fulfilled": EventKind.ORDER_FULFILLED,
     "orders/out_for_delivery": EventKind.ORDER_OUT_FOR_DELIVERY,
     "orders/delivered": EventKind.ORDER_DELIVERED,
+    "orders/delivery_failed": EventKind.ORDER_DELIVERY_FAILED,
     "orders/cancelled": EventKind.ORDER_CANCELLED,
+    "orders/refunded": EventKind.ORDER_REFUNDED,
 }
 
 
@@ -37,6 +39,7 @@ def parse_event(topic: str, body: bytes) -> OrderEvent | None:
 def _order_event(kind: EventKind, data: dict[str, Any]) -> OrderEvent:
     customer = data.get("customer") or None
     tracking = data.get("tracking") or None
+    awaiting = data.get("awaiting_payment")
     return OrderEvent(
         kind=kind,
         order_id=str(data["id"]),
@@ -46,6 +49,9 @@ def _order_event(kind: EventKind, data: dict[str, Any]) -> OrderEvent:
         total=Decimal(str(data["total"])),
         payment_gateway=str(data.get("payment_gateway", "")),
         status_url=str(data.get("status_url", "")),
+        payment_url=str(data.get("payment_url", "")),
+        # Said only when the platform knows: unsaid, the order's earlier events decide.
+        awaiting_payment=awaiting if isinstance(awaiting, bool) else None,
         customer=CustomerRef(
             platform_id=str(customer["id"]),
             first_name=str(customer.get("first_name", "")),

@@ -20,9 +20,6 @@ from plugin.config import ConfigError, load_settings
 
 log = logging.getLogger("storechat")
 
-# Idle consumers poll the SQLite queue at most this often (Redis blocks instead).
-POLL_MAX_DELAY_SECONDS = 0.5
-
 db_cli = AppGroup("db", help="Database schema.")
 stores_cli = AppGroup("stores", help="Connected stores.")
 owners_cli = AppGroup("owners", help="Owner accounts.")
@@ -73,9 +70,10 @@ def db_revision(message: str, autogenerate: bool) -> None:
 @click.option("--threads", default=4, show_default=True, help="Jobs run at once.")
 @with_appcontext
 def worker(threads: int) -> None:
-    """Run a queue consumer (with the sweeper and relay) until SIGINT or SIGTERM."""
+    """Run a queue consumer (with the sweeper, the relay and the periodic housekeeping)
+    until SIGINT or SIGTERM."""
     from plugin.infra import heartbeat
-    from plugin.infra.queue import huey
+    from plugin.infra.queue import create_consumer
     from plugin.pipeline import sweep
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -84,10 +82,7 @@ def worker(threads: int) -> None:
     # Beats from before the consumer starts: /healthz fails while no worker beats.
     heartbeat.start_thread(app, stop)
     sweep.start_threads(app, stop)
-    consumer = huey().create_consumer(
-        workers=threads, worker_type="thread", periodic=False,
-        initial_delay=0.05, max_delay=POLL_MAX_DELAY_SECONDS, backoff=1.2,
-    )
+    consumer = create_consumer(threads)
     log.info("worker started: %d threads, queue on %s", threads,
              "SQLite" if settings.embedded else "Redis")
     try:

@@ -41,6 +41,13 @@ DEFAULT_WORKER_STALE_SECONDS = 60
 # Sign-in failures are counted over this window (see plugin.auth.throttle).
 DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
 
+# Where `storechat serve` listens unless told otherwise (also STORECHAT_HOST/STORECHAT_PORT).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# Hosts that mean "every interface": a browser cannot open them, so the public URL names
+# this machine's loopback address instead.
+_ANY_INTERFACE = frozenset({"0.0.0.0", "::", "[::]", ""})
+
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
@@ -52,7 +59,8 @@ class Settings:
     redis_url: str = ""
     secret_key: str = ""
     encryption_keys: tuple[str, ...] = ()
-    public_url: str = "http://127.0.0.1:8000"
+    # Unset, it follows the address `storechat serve` listens on (default_public_url).
+    public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     sweep_grace_seconds: int = DEFAULT_SWEEP_GRACE_SECONDS
@@ -163,10 +171,29 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     values.update(overrides)
     if env == "production":
         _require_production_secrets(values)
+    # An explicit STORECHAT_PUBLIC_URL (a proxy, a tunnel, a domain) always wins.
+    if "public_url" not in values:
+        values["public_url"] = default_public_url(env_vars)
     settings = Settings(**values)  # type: ignore[arg-type]
     settings = _fill_development_defaults(settings)
     _validate(settings)
     return settings
+
+
+def default_public_url(env_vars: Mapping[str, str]) -> str:
+    """The public URL when STORECHAT_PUBLIC_URL is unset: where `storechat serve` listens
+    (STORECHAT_HOST and STORECHAT_PORT, which `serve` hands its web and worker processes),
+    so the widget snippet, tracking links and connection keys name the port in use."""
+    host = env_vars.get("STORECHAT_HOST", "").strip()
+    if host in _ANY_INTERFACE:
+        host = DEFAULT_HOST
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    port = _parse_int("STORECHAT_PORT", env_vars["STORECHAT_PORT"]) \
+        if env_vars.get("STORECHAT_PORT", "").strip() else DEFAULT_PORT
+    if not 0 < port < 65536:
+        raise ConfigError(f"STORECHAT_PORT must be a port number (1-65535), not {port}")
+    return f"http://{host}:{port}"
 
 
 def _require_production_secrets(values: Mapping[str, object]) -> None:

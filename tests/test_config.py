@@ -119,3 +119,42 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
 def test_trusted_proxies_cannot_be_negative() -> None:
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         load_settings({"STORECHAT_TRUSTED_PROXIES": "-1", "STORECHAT_ENV": "test"})
+
+
+def test_the_public_url_follows_the_port_served_on(tmp_path: Path) -> None:
+    """Unset, the public URL names the port `storechat serve` listens on (issue 21: a
+    snippet for :8000 from a server on :18100 pointed nowhere)."""
+    from plugin.infra.serve import child_environment
+
+    base = {"STORECHAT_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(base).public_url == "http://127.0.0.1:8000"
+    served = child_environment(base, "127.0.0.1", 18100)
+    assert load_settings(served).public_url == "http://127.0.0.1:18100"
+    # Every interface is not an address a browser can open: loopback stands in.
+    assert load_settings(child_environment(base, "0.0.0.0", 8080)).public_url == \
+        "http://127.0.0.1:8080"
+    assert load_settings({**base, "STORECHAT_HOST": "::1", "STORECHAT_PORT": "9000"}
+                         ).public_url == "http://[::1]:9000"
+
+
+def test_an_explicit_public_url_wins_over_the_port(tmp_path: Path) -> None:
+    from plugin.infra.serve import child_environment
+
+    environ = child_environment({"STORECHAT_INSTANCE_PATH": str(tmp_path),
+                                 "STORECHAT_PUBLIC_URL": "https://chat.example.com"},
+                                "127.0.0.1", 18100)
+    assert load_settings(environ).public_url == "https://chat.example.com"
+
+
+def test_production_still_needs_its_public_url_with_a_port(tmp_path: Path) -> None:
+    environ = {"STORECHAT_ENV": "production", "STORECHAT_INSTANCE_PATH": str(tmp_path),
+               "STORECHAT_SECRET_KEY": "s", "STORECHAT_ENCRYPTION_KEY": GOOD_KEY,
+               "STORECHAT_DATABASE_URL": "sqlite:///x.db", "STORECHAT_PORT": "8443"}
+    with pytest.raises(ConfigError, match="STORECHAT_PUBLIC_URL"):
+        load_settings(environ)
+
+
+@pytest.mark.parametrize("port", ["http", "0", "70000"])
+def test_a_bad_port_is_named(tmp_path: Path, port: str) -> None:
+    with pytest.raises(ConfigError, match="STORECHAT_PORT"):
+        load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path), "STORECHAT_PORT": port})

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.consent import needs_confirmation
+from plugin.domain.countries import country_name
 from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store
@@ -83,6 +84,7 @@ def page(store_id: int) -> ResponseReturnValue:
     shoppers = _shoppers(store, phone) if phone else []
     recent = [] if asked else _changes(store, RECENT)
     return render_template("customers/consent.html", store=store, asked=asked, phone=phone,
+                           country=country_name(store.country),
                            shoppers=shoppers, recent=recent, unreadable=bool(asked and not phone))
 
 

@@ -45,6 +45,7 @@ from plugin.admin.message_views import (
 from plugin.admin.template_choice import category_warning, journey_templates, shopper_languages
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.domain.countries import country_name
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
     COD_JOURNEY,
@@ -54,7 +55,7 @@ from plugin.domain.journeys import (
     button_parameters,
     render_parameters,
 )
-from plugin.domain.phones import to_e164, wa_recipient
+from plugin.domain.phones import example_number, to_e164, wa_recipient
 from plugin.infra import db, queue
 from plugin.models import Automation, Message, Order, Store, Template
 from plugin.pipeline import outbox
@@ -125,7 +126,7 @@ def condition_words(conditions: dict[str, Any]) -> list[str]:
     for key, value in sorted((conditions or {}).items()):
         if key == "payment":
             words.append({"cod": "Cash-on-delivery orders only",
-                          "not_cod": "Orders not paid on delivery"}.get(
+                          "not_cod": "All orders except cash on delivery"}.get(
                               value, f"Only orders paid by {value}"))
         elif key == "unpaid_only":
             if value:
@@ -409,9 +410,10 @@ def send_test(store_id: int, journey: str) -> ResponseReturnValue:
     form, draft = read_form(request.form, automation, _templates(store))
     phone = to_e164(form.values["test_phone"], store.country)
     if phone is None:
-        where = f" for {store.country}" if store.country else ""
-        form.errors["test_phone"] = ("Enter your WhatsApp number" + where +
-                                     ", with its country code, e.g. +351 912 345 678.")
+        where = (f" (a number without one is read as a number in "
+                 f"{country_name(store.country)})") if store.country else ""
+        form.errors["test_phone"] = ("Enter your WhatsApp number with its country code, e.g. "
+                                     f"{example_number(store.country)}{where}.")
     elif _tests_in_window(store) >= TEST_SENDS_PER_WINDOW:
         form.errors["test_phone"] = (f"At most {TEST_SENDS_PER_WINDOW} test messages every "
                                      f"{TEST_WINDOW.seconds // 60} minutes; try again later.")

@@ -2,9 +2,10 @@
 and a template as a shopper would read it for one order (the automations preview)."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from plugin.auth.tenancy import scoped
 from plugin.domain.events import CustomerRef, EventKind, LineItem, OrderEvent, Tracking
 from plugin.domain.journeys import render_text
+from plugin.infra import db
 from plugin.models import Message, Order, Template
 
 # What the message log shows for each state: WhatsApp's own tick vocabulary.
@@ -69,6 +71,16 @@ _NAMED = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
+class RowButton:
+    """A button under a message: its label, its kind ("quick_reply", "url", "reply" for an
+    interactive reply button, …) and, for a link, where it leads."""
+
+    label: str
+    kind: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRow:
     """One line of the message log and one bubble of the phone preview."""
 
@@ -89,29 +101,46 @@ class MessageRow:
     state_words: str = ""
     error_words: str = ""
     is_test: bool = False
+    header: str = ""
+    footer: str = ""
+    buttons: tuple[RowButton, ...] = ()
+    not_before: datetime | None = None
+    waiting: bool = False  # pending until its send time (a journey's delay) comes
+
+    @property
+    def reached_phone(self) -> bool:
+        """True once WhatsApp took the message for the shopper: what their phone shows (a
+        test send went to the owner's own number, a delayed one is not sent yet)."""
+        return self.state in SENT_STATES and not self.is_test
 
 
-def message_rows(session: Session, store_id: int, limit: int) -> list[MessageRow]:
+# The states of a message WhatsApp has accepted: the shopper can have it.
+SENT_STATES = frozenset({"sent", "delivered", "read"})
+
+
+def message_rows(session: Session, store_id: int, limit: int,
+                 now: datetime | None = None) -> list[MessageRow]:
     """The store's newest messages, oldest first (as a chat reads); only the principal's."""
-    return list(reversed(message_rows_where(session, store_id, limit)))
+    return list(reversed(message_rows_where(session, store_id, limit, now=now)))
 
 
 def message_rows_where(session: Session, store_id: int, limit: int,
-                       *where: Any) -> list[MessageRow]:
+                       *where: Any, now: datetime | None = None) -> list[MessageRow]:
     """The store's newest messages matching `where`, newest first; only the principal's."""
     messages = list(session.scalars(
         scoped(select(Message), Message).where(Message.store_id == store_id, *where)
         .order_by(Message.id.desc()).limit(limit)
     ))
-    bodies = {
-        (t.name, t.language): body_text(t.components)
+    templates = {
+        (t.name, t.language): list(t.components or [])
         for t in session.scalars(select(Template).where(Template.store_id == store_id))
     }
     order_ids = {m.order_id for m in messages if m.order_id}
     numbers = {
         o.id: o.number for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))
     } if order_ids else {}
-    return [_row(m, bodies, numbers) for m in messages]
+    now = now or db.utcnow()
+    return [_row(m, templates, numbers, now) for m in messages]
 
 
 def body_text(components: list[Any]) -> str:
@@ -132,29 +161,63 @@ def placeholder_count(body: str) -> int:
     return numbered or len(set(_NAMED.findall(body)))
 
 
-def _row(message: Message, bodies: dict[tuple[str, str], str],
-         numbers: dict[int, str]) -> MessageRow:
-    template = message.payload.get("template") or {}
+def _waiting(state: str, not_before: datetime | None, now: datetime) -> bool:
+    return state == "pending" and not_before is not None and not_before > now
+
+
+def state_words(state: str, not_before: datetime | None, now: datetime) -> str:
+    """The state in words; a message waiting for its delay says when it goes:
+    "Sends at 14:05 UTC (in 10 min)"."""
+    if not_before is not None and _waiting(state, not_before, now):
+        return f"Sends at {not_before:%H:%M} UTC ({time_until(not_before - now)})"
+    return STATE_WORDS.get(state, state)
+
+
+def time_until(left: timedelta) -> str:
+    """"in 10 min", "in 1 h 5 min", "in 2 days", "in less than a minute"."""
+    minutes = math.ceil(left.total_seconds() / 60)
+    if left.total_seconds() < 60:
+        return "in less than a minute"
+    if minutes < 60:
+        return f"in {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"in {hours} h" + (f" {minutes} min" if minutes else "")
+    days = round(hours / 24)
+    return f"in {days} day{'s' if days != 1 else ''}"
+
+
+def _parameters(template: dict[str, Any], kind: str) -> list[str]:
+    return [str(p.get("text", "")) for c in template.get("components", [])
+            if c.get("type") == kind for p in c.get("parameters", [])]
+
+
+def _row(message: Message, templates: dict[tuple[str, str], list[Any]],
+         numbers: dict[int, str], now: datetime) -> MessageRow:
+    payload = message.payload or {}
+    template = payload.get("template") or {}
     language = (template.get("language") or {}).get("code", "")
-    parameters = [
-        p.get("text", "")
-        for c in template.get("components", []) if c.get("type") == "body"
-        for p in c.get("parameters", [])
-    ]
-    body = bodies.get((message.template or "", language))
-    if body:
-        text = render_text(body, parameters)
-    elif message.payload.get("type") == "text":
-        text = message.payload.get("text", {}).get("body", "")
-    elif message.payload.get("type") == "interactive":
-        text = _interactive_text(message.payload.get("interactive") or {})
+    parameters = _parameters(template, "body")
+    components = templates.get((message.template or "", language))
+    header = footer = ""
+    buttons: tuple[RowButton, ...] = ()
+    if components and body_text(components):
+        text = render_text(body_text(components), parameters)
+        header = render_text(_component_text(components, "HEADER"),
+                             _parameters(template, "header"))
+        footer = _component_text(components, "FOOTER")
+        buttons = template_buttons(components, template.get("components", []))
+    elif payload.get("type") == "text":
+        text = payload.get("text", {}).get("body", "")
+    elif payload.get("type") == "interactive":
+        text, buttons = _interactive(payload.get("interactive") or {})
     else:
         text = f"[{message.template}] " + " · ".join(parameters)
     return MessageRow(
         id=message.id,
         created_at=message.created_at,
         order_number=numbers.get(message.order_id or 0, ""),
-        template=message.template or message.payload.get("type", ""),
+        template=message.template or payload.get("type", ""),
         to=message.to,
         text=text,
         state=message.state,
@@ -165,18 +228,45 @@ def _row(message: Message, bodies: dict[tuple[str, str], str],
         order_id=message.order_id,
         customer_id=message.customer_id,
         error_code=message.error_code,
-        state_words=STATE_WORDS.get(message.state, message.state),
+        state_words=state_words(message.state, message.not_before, now),
         error_words=ERROR_WORDS.get(message.error_code or 0, ""),
         is_test=message.cause.startswith("test:"),
+        header=header,
+        footer=footer,
+        buttons=buttons,
+        not_before=message.not_before,
+        waiting=_waiting(message.state, message.not_before, now),
     )
 
 
-def _interactive_text(content: dict[str, Any]) -> str:
-    """An interactive message's body, with its reply buttons' labels: "Stop? [Yes | No]"."""
+def template_buttons(components: list[Any], sent: list[Any]) -> tuple[RowButton, ...]:
+    """A template's buttons as the shopper sees them; a link's {{1}} filled with the value
+    the message was sent with (the tracking token)."""
+    values = {str(c.get("index")): str((c.get("parameters") or [{}])[0].get("text", ""))
+              for c in sent if isinstance(c, dict) and c.get("type") == "button"}
+    buttons: list[RowButton] = []
+    for component in components or []:
+        if not isinstance(component, dict) or str(component.get("type", "")).upper() != "BUTTONS":
+            continue
+        for index, button in enumerate(component.get("buttons") or []):
+            if not isinstance(button, dict) or not button.get("text"):
+                continue
+            url = str(button.get("url", ""))
+            if "{{1}}" in url:
+                url = url.replace("{{1}}", values.get(str(index), "")) \
+                    if values.get(str(index)) else ""
+            buttons.append(RowButton(label=str(button["text"]),
+                                     kind=str(button.get("type", "")).lower(), url=url))
+    return tuple(buttons)
+
+
+def _interactive(content: dict[str, Any]) -> tuple[str, tuple[RowButton, ...]]:
+    """An interactive message's body and its reply buttons."""
     body = str((content.get("body") or {}).get("text", ""))
-    buttons = [str((b.get("reply") or {}).get("title", ""))
-               for b in (content.get("action") or {}).get("buttons", []) if isinstance(b, dict)]
-    return f"{body} [{' | '.join(buttons)}]" if buttons else body
+    buttons = tuple(RowButton(label=str((b.get("reply") or {}).get("title", "")), kind="reply")
+                    for b in (content.get("action") or {}).get("buttons", [])
+                    if isinstance(b, dict))
+    return body, buttons
 
 
 # ---- A template as the shopper reads it, for the automations preview ---------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,18 @@ from sqlalchemy.orm import Session
 from plugin.domain import starter_templates
 from plugin.domain.errors import RequestRefused
 from plugin.domain.events import OrderEvent
-from plugin.models import ConsentEntry, Customer, Order, Store, Template, TemplateSource
+from plugin.domain.journeys import is_cash_on_delivery
+from plugin.domain.outbox import MessageState
+from plugin.infra import db, queue
+from plugin.models import (
+    ConsentEntry,
+    Customer,
+    Message,
+    Order,
+    Store,
+    Template,
+    TemplateSource,
+)
 from plugin.pipeline.inbound import Recorded, record_event
 from plugin.platforms.starters import install_starters, starter_language
 from plugin.platforms.stores import new_secret, set_credentials
@@ -37,13 +49,38 @@ PRODUCTS = (
 )
 SHIPPING = Decimal("4.90")
 
-# Each action the owner can take on a demo order: (topic, new status), and which
-# statuses it may follow, in the order a real order moves.
-ACTIONS: dict[str, tuple[str, str, frozenset[str]]] = {
-    "pay": ("orders/paid", "paid", frozenset({"placed"})),
-    "ship": ("orders/fulfilled", "shipped", frozenset({"paid"})),
-    "out_for_delivery": ("orders/out_for_delivery", "out_for_delivery", frozenset({"shipped"})),
-    "deliver": ("orders/delivered", "delivered", frozenset({"shipped", "out_for_delivery"})),
+# How the demo shopper may pay, the gateway the order names, and the owner's words for it.
+# A card order waits for "Mark paid"; a bank transfer is placed unpaid (so the payment
+# reminder is due after its delay); cash on delivery asks the shopper to confirm.
+PAYMENTS: dict[str, tuple[str, str]] = {
+    "card": ("card", "Card"),
+    "bank_transfer": ("bank_transfer", "Bank transfer (pays later)"),
+    "cod": ("cod", "Cash on delivery"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something the owner can do to a demo order: the webhook topic it sends, the status
+    the order then has, and the statuses it may follow, in the order a real order moves."""
+
+    topic: str
+    status: str
+    after: frozenset[str]
+    label: str
+
+
+ACTIONS: dict[str, Action] = {
+    "pay": Action("orders/paid", "paid", frozenset({"placed"}), "Mark paid"),
+    "ship": Action("orders/fulfilled", "shipped", frozenset({"paid"}), "Ship"),
+    "out_for_delivery": Action("orders/out_for_delivery", "out_for_delivery",
+                               frozenset({"shipped", "delivery_failed"}), "Out for delivery"),
+    "fail_delivery": Action("orders/delivery_failed", "delivery_failed",
+                            frozenset({"shipped", "out_for_delivery"}), "Delivery failed"),
+    "deliver": Action("orders/delivered", "delivered",
+                      frozenset({"shipped", "out_for_delivery"}), "Deliver"),
+    "cancel": Action("orders/cancelled", "cancelled", frozenset({"placed", "paid"}), "Cancel"),
+    "refund": Action("orders/refunded", "refunded", frozenset({"paid", "delivered"}), "Refund"),
 }
 
 
@@ -86,32 +123,39 @@ def get_or_create(session: Session, owner_id: int | None = None) -> Store:
     return store
 
 
-def place_order(store: Store) -> Recorded:
-    """The demo platform takes a new order and sends orders/create."""
+def place_order(store: Store, payment: str = "card") -> Recorded:
+    """The demo platform takes a new order, paid as `payment` (a PAYMENTS key), and sends
+    orders/create."""
+    if payment not in PAYMENTS:
+        raise ActionNotAllowed(f"unknown payment {payment!r}")
     title, price = random.choice(PRODUCTS)
     quantity = random.randint(1, 2)
     number = str(random.randint(1000, 99999))
-    payload = {
+    payload: dict[str, Any] = {
         "id": f"demo-{uuid.uuid4().hex[:12]}",
         "number": number,
         "status": "placed",
         "currency": store.currency or "EUR",
         "total": str(price * quantity + SHIPPING),
-        "payment_gateway": "card",
+        "payment_gateway": PAYMENTS[payment][0],
         "customer": DEMO_CUSTOMER,
         "line_items": [{"title": title, "quantity": quantity, "price": str(price)}],
         "status_url": f"https://{DEMO_DOMAIN}/orders/{number}",
     }
+    if payment == "bank_transfer":
+        payload["awaiting_payment"] = True
+        payload["payment_url"] = f"https://{DEMO_DOMAIN}/orders/{number}/pay"
     return _deliver(store, "orders/create", payload)
 
 
 def advance_order(store: Store, order: Order, action: str) -> Recorded:
-    """The demo platform moves an order on (pay, ship, out_for_delivery, deliver)."""
+    """The demo platform moves an order on (an ACTIONS key: pay, ship, deliver, …)."""
     if action not in ACTIONS:
         raise ActionNotAllowed(f"unknown action {action!r}")
-    topic, status, after = ACTIONS[action]
-    if order.status not in after:
-        raise ActionNotAllowed(f"an order that is {order.status} cannot {action}")
+    if action not in allowed_actions(order.status, order.payment_gateway or ""):
+        raise ActionNotAllowed(f"“{ACTIONS[action].label}” is not possible for order "
+                               f"#{order.number}: it is {order.status.replace('_', ' ')}.")
+    topic, status = ACTIONS[action].topic, ACTIONS[action].status
     payload = _payload_from_snapshot(order, status)
     if action == "ship":
         payload["tracking"] = {
@@ -122,9 +166,23 @@ def advance_order(store: Store, order: Order, action: str) -> Recorded:
     return _deliver(store, topic, payload)
 
 
-def allowed_actions(status: str) -> list[str]:
-    """The actions the demo offers for an order in this status."""
-    return [name for name, (_, _, after) in ACTIONS.items() if status in after]
+def allowed_actions(status: str, payment_gateway: str = "") -> list[str]:
+    """The actions the demo offers for an order in this status: a cash-on-delivery order
+    ships unpaid (it is paid at the door), and is never marked paid beforehand."""
+    allowed = [name for name, action in ACTIONS.items() if status in action.after]
+    if is_cash_on_delivery(payment_gateway) and status == "placed":
+        allowed = ["ship" if name == "pay" else name for name in allowed]
+    return allowed
+
+
+def send_now(session: Session, message: Message) -> bool:
+    """Skip a demo message's wait (a journey's delay): it is due now and queued. False when
+    it is not waiting any more."""
+    if message.state != MessageState.PENDING.value:
+        return False
+    message.not_before = db.utcnow()
+    queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message.id)
+    return True
 
 
 def _payload_from_snapshot(order: Order, status: str) -> dict[str, Any]:

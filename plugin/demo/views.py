@@ -1,7 +1,7 @@
 """The demo store's pages: place and move orders, watch the messages they cause."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -9,8 +9,11 @@ from plugin.admin.message_views import message_rows
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.demo import store as demo
+from plugin.domain import cod
+from plugin.domain.journeys import JourneyName
 from plugin.infra import db
-from plugin.models import Order, Store
+from plugin.models import Message, Order, Store
+from plugin.pipeline import sandbox
 
 blueprint = protect(Blueprint("demo", __name__, url_prefix="/demo"))
 
@@ -52,18 +55,52 @@ def feed() -> ResponseReturnValue:
 
 @blueprint.post("/orders")
 def place_order() -> ResponseReturnValue:
-    """Place a test order on the demo store."""
+    """Place a test order on the demo store, paid as the form says (card by default)."""
     store = current_demo_store()
     if store is None:
         abort(404)
-    demo.place_order(store)
-    flash("Test order placed. Watch the message arrive on the phone.")
+    payment = request.form.get("payment", "card")
+    try:
+        demo.place_order(store, payment)
+    except demo.ActionNotAllowed as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("demo.page"))
+    flash(PLACED_WORDS.get(payment, PLACED_WORDS["card"]))
+    return redirect(url_for("demo.page"))
+
+
+@blueprint.post("/messages/<int:message_id>/tap/<int:index>")
+def tap(message_id: int, index: int) -> ResponseReturnValue:
+    """The demo shopper taps a quick-reply button on the phone: WhatsApp's button reply,
+    processed as a real one is (a COD Confirm or Cancel answers the order)."""
+    store = current_demo_store()
+    message = tenancy.get_or_404(Message, message_id)
+    if store is None or message.store_id != store.id:
+        abort(404)
+    with db.transaction() as session:
+        try:
+            sandbox.tap(session, session.get(Message, message.id), index)
+        except sandbox.NotTappable as exc:
+            flash(f"That button cannot be tapped: {exc}.", "error")
+    return redirect(url_for("demo.page"))
+
+
+@blueprint.post("/messages/<int:message_id>/send-now")
+def send_now(message_id: int) -> ResponseReturnValue:
+    """Skip a demo message's wait (the payment reminder's hour) and send it now."""
+    store = current_demo_store()
+    message = tenancy.get_or_404(Message, message_id)
+    if store is None or message.store_id != store.id:
+        abort(404)
+    with db.transaction() as session:
+        if not demo.send_now(session, session.get(Message, message.id)):
+            flash("That message is not waiting any more.", "error")
     return redirect(url_for("demo.page"))
 
 
 @blueprint.post("/orders/<int:order_id>/<action>")
 def advance(order_id: int, action: str) -> ResponseReturnValue:
-    """Move a demo order on: pay, ship, out_for_delivery or deliver."""
+    """Move a demo order on: one of demo.ACTIONS (pay, ship, deliver, cancel, refund, …)."""
     store = current_demo_store()
     order = tenancy.get_or_404(Order, order_id)
     if store is None or order.store_id != store.id:
@@ -81,17 +118,35 @@ def _feed(store_id: int) -> dict[str, object]:
         tenancy.scoped(select(Order), Order).where(Order.store_id == store_id)
         .order_by(Order.id.desc()).limit(PAGE_SIZE)
     ))
+    messages = message_rows(session, store_id, limit=PAGE_SIZE)
+    asked = set(session.scalars(select(Order.id).where(
+        Order.id.in_({m.order_id for m in messages if m.order_id}),
+        Order.cod_state == cod.ASKED)))
+    answers: dict[int, str] = {order_id: state for order_id, state in session.execute(
+        select(Order.id, Order.cod_state).where(
+            Order.id.in_({m.order_id for m in messages if m.order_id}),
+            Order.cod_state.in_((cod.CONFIRMED, cod.CANCELLED))))}
     return {
         "orders": orders,
-        "actions": {order.id: demo.allowed_actions(order.status) for order in orders},
-        "action_labels": ACTION_LABELS,
-        "messages": message_rows(session, store_id, limit=PAGE_SIZE),
+        "actions": {order.id: demo.allowed_actions(order.status, order.payment_gateway or "")
+                    for order in orders},
+        "action_labels": {name: action.label for name, action in demo.ACTIONS.items()},
+        "payments": {key: label for key, (_, label) in demo.PAYMENTS.items()},
+        "messages": messages,
+        "phone": [m for m in messages if m.reached_phone],
+        # A COD question's buttons answer while its order is asked; then show the answer.
+        "tappable": {m.id for m in messages if m.step == JourneyName.COD_CONFIRMATION
+                     and m.order_id in asked},
+        "answers": {m.id: answers[m.order_id] for m in messages
+                    if m.step == JourneyName.COD_CONFIRMATION and m.order_id in answers},
     }
 
 
-ACTION_LABELS = {
-    "pay": "Mark paid",
-    "ship": "Ship",
-    "out_for_delivery": "Out for delivery",
-    "deliver": "Deliver",
+# What the flash says after placing an order, by payment.
+PLACED_WORDS = {
+    "card": "Test order placed. Watch the message arrive on the phone.",
+    "bank_transfer": "Test order placed, to be paid by bank transfer: the confirmation goes "
+                     "now, and a payment reminder waits for its delay (or “Send now”).",
+    "cod": "Cash-on-delivery order placed: Ana is asked to confirm it. Answer for her with a "
+           "tap on her phone.",
 }

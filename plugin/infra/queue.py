@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey
+from huey.consumer import Consumer
 from huey.storage import SqliteStorage
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,18 @@ class Job(enum.StrEnum):
     SANDBOX_TEMPLATE_REVIEW = "sandbox_template_review"  # a template's id (no WhatsApp token)
     WOOCOMMERCE_SETUP = "woocommerce_setup"  # a WooCommerce store's id
     WOOCOMMERCE_RECONCILE = "woocommerce_reconcile"  # a WooCommerce store's id
+    SANDBOX_DELIVERED = "sandbox_delivered"  # a demo message's id, reported delivered
+    SANDBOX_READ = "sandbox_read"  # a demo message's id, reported read
+
+
+class Periodic(enum.StrEnum):
+    """The name of every periodic task: run by each worker's scheduler, taking no argument."""
+
+    HOUSEKEEPING = "housekeeping"  # plugin.pipeline.sweep.housekeep
+
+
+# Idle consumers poll the SQLite queue at most this often (Redis blocks instead).
+POLL_MAX_DELAY_SECONDS = 0.5
 
 
 class _SqliteQueueStorage(SqliteStorage):
@@ -63,6 +76,16 @@ def init_app(app: Flask, register: Callable[[Huey, Flask], dict[Job, Any]]) -> N
     # The jobs are handed in by the app factory: the queue knows no job, so the modules the
     # jobs run can enqueue without importing each other in a circle.
     app.extensions["storechat.jobs"] = register(huey, app)
+
+
+def create_consumer(threads: int) -> Consumer:
+    """A consumer of the current app's queue with `threads` workers and the periodic
+    scheduler on: it runs the Periodic tasks (without it Huey logs "Periodic tasks are
+    disabled" and the template resync and other upkeep would never be scheduled)."""
+    return huey().create_consumer(
+        workers=threads, worker_type="thread", periodic=True,
+        initial_delay=0.05, max_delay=POLL_MAX_DELAY_SECONDS, backoff=1.2,
+    )
 
 
 def huey() -> Huey:

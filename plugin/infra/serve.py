@@ -6,12 +6,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from functools import partial
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from plugin.config import DEFAULT_HOST, DEFAULT_PORT
 from plugin.infra.lifeline import die_with_parent
 
 # How long children get to finish their work after SIGTERM before they are killed.
@@ -19,8 +21,9 @@ STOP_GRACE_SECONDS = 15
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="STORECHAT_HOST")
-@click.option("--port", default=8000, show_default=True, type=int, envvar="STORECHAT_PORT")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, envvar="STORECHAT_HOST")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int,
+              envvar="STORECHAT_PORT")
 @click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, help="Threads per web worker.")
 @click.option("--worker/--no-worker", "embedded_worker", default=True, show_default=True,
@@ -55,7 +58,8 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
     # child SIGTERM (a graceful stop), so no gunicorn keeps answering with no worker behind
     # it and holding the port against the next `serve` (its workers watch it the same way).
     lifeline = partial(die_with_parent, os.getpid(), signal.SIGTERM)
-    children = {name: subprocess.Popen(cmd, env=os.environ.copy(), process_group=groups.get(name),
+    environment = child_environment(os.environ, host, port)
+    children = {name: subprocess.Popen(cmd, env=environment, process_group=groups.get(name),
                                        preexec_fn=lifeline)
                 for name, cmd in commands.items()}
     where = f"http://{host}:{port}/"
@@ -75,6 +79,13 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
                    f"  {setup_link}\n")
     code = _supervise(children, stopping)
     sys.exit(code)
+
+
+def child_environment(environ: Mapping[str, str], host: str, port: int) -> dict[str, str]:
+    """The environment of serve's children: this one, plus where the web server listens, so
+    that a public URL left unset follows `--port` in every process (config.default_public_url)
+    instead of naming port 8000 in widget snippets, tracking links and connection keys."""
+    return {**environ, "STORECHAT_HOST": host, "STORECHAT_PORT": str(port)}
 
 
 def _first_run_link(base_url: str) -> str | None:

@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import cod_answers, opt_out
+from plugin.pipeline import cod_answers, opt_out, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ def _store_for(session: Session, cache: dict[str, int | None], phone_number_id: 
     if phone_number_id not in cache:
         cache[phone_number_id] = session.scalars(select(WhatsAppAccount.store_id).where(
             WhatsAppAccount.phone_number_id == phone_number_id)).first()
+        if cache[phone_number_id] is None:
+            # The demo store has no number: its pretend phone's notifications name its key.
+            cache[phone_number_id] = sandbox.store_for_number(session, phone_number_id)
         if cache[phone_number_id] is None:
             log.info("ignoring a WhatsApp update for unknown number %s", phone_number_id)
     return cache[phone_number_id]

@@ -5,15 +5,24 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from huey import Huey
+from huey import Huey, crontab
 
-from plugin.infra.queue import Job
-from plugin.pipeline import cod_answers, order_notes, process, send, store_gateway
+from plugin.infra.queue import Job, Periodic
+from plugin.pipeline import (
+    cod_answers,
+    order_notes,
+    process,
+    sandbox,
+    send,
+    store_gateway,
+    sweep,
+)
 from plugin.platforms.whatsapp import authoring, templates
 
 
 def register(huey: Huey, app: Flask) -> dict[Job, Any]:
-    """Register StoreChat's jobs on `huey`, bound to `app`; returns them by name."""
+    """Register StoreChat's jobs and periodic tasks on `huey`, bound to `app`; returns the
+    jobs by name (periodic tasks are run by the consumers' scheduler, never enqueued)."""
     def bind(name: Job, func: Callable[[int], None], **retry: Any) -> Any:
         def job(row_id: int) -> None:
             with app.app_context():
@@ -21,6 +30,14 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
 
         job.__name__ = name.value
         return huey.task(name=name.value, **retry)(job)
+
+    def housekeeping() -> None:
+        with app.app_context():
+            sweep.housekeep()
+
+    housekeeping.__name__ = Periodic.HOUSEKEEPING.value
+    huey.periodic_task(crontab(minute=f"*/{sweep.HOUSEKEEPING_MINUTES}"),
+                       name=Periodic.HOUSEKEEPING.value)(housekeeping)
 
     return {
         Job.PROCESS_EVENT: bind(Job.PROCESS_EVENT, process.process_event),
@@ -33,4 +50,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         Job.SYNC_TEMPLATES: bind(Job.SYNC_TEMPLATES, templates.sync_job),
         Job.SANDBOX_TEMPLATE_REVIEW: bind(Job.SANDBOX_TEMPLATE_REVIEW,
                                           authoring.sandbox_review),
+        # The demo shopper's phone reporting back (plugin.pipeline.sandbox).
+        Job.SANDBOX_DELIVERED: bind(Job.SANDBOX_DELIVERED, sandbox.report_delivered),
+        Job.SANDBOX_READ: bind(Job.SANDBOX_READ, sandbox.report_read),
     }

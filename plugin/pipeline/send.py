@@ -20,7 +20,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue, ratelimit
 from plugin.infra.leases import claim_message
 from plugin.models import Message, Store, WhatsAppAccount
-from plugin.pipeline import outbox, send_context, transports
+from plugin.pipeline import outbox, sandbox, send_context, transports
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ def send_message(message_id: int) -> None:
             outbox.finish(session, message_id, MessageState.SKIPPED, reason=decision.reason)
             return
         transport = transports.for_account(account, store.platform)
+        receipts = sandbox.plays_receipts(store.platform, transport.name)
         throughput = account.throughput_mps if account else 80
         recipient = message.to
         about_an_order = message.order_id is not None
@@ -90,9 +91,12 @@ def send_message(message_id: int) -> None:
             # Our lease ran out mid-send and another worker took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
             log.warning("message %s was sent after its lease expired", message_id)
-        elif about_an_order:
-            # Noted on the order in the store's admin by its own job: never holds up sends.
-            queue.enqueue_after_commit(session, queue.Job.AUDIT_MESSAGE, message_id)
+        else:
+            if about_an_order:
+                # Noted on the order in the store's admin by its own job: never holds up sends.
+                queue.enqueue_after_commit(session, queue.Job.AUDIT_MESSAGE, message_id)
+            if receipts:
+                sandbox.queue_receipts(session, message_id)
 
 
 def use_fallback(message: Message) -> None:

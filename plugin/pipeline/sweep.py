@@ -1,7 +1,8 @@
-"""The sweeper: finds work whose job was lost (a dead worker, a queue outage) and requeues it.
+"""The sweeper: finds work whose job was lost (a dead worker, a queue outage) and requeues it;
+and the housekeeping the queue's scheduler runs every minute.
 
-It is idempotent and safe to run from several workers at once: it only re-enqueues ids,
-and the jobs' claims decide who actually works on a row.
+Both are idempotent and safe to run from several workers at once: they only re-enqueue ids
+(or delete what expired), and the jobs' claims decide who actually works on a row.
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ SWEEP_BATCH = 2000
 # How often the relay looks for new events (embedded queue): the most a webhook waits
 # before a worker takes it.
 RELAY_INTERVAL_SECONDS = 0.2
+# How often each worker's queue scheduler runs the housekeeping (Huey's periodic tasks are
+# checked once a minute, so this is its finest grain).
+HOUSEKEEPING_MINUTES = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,17 @@ class SweepReport:
 
 
 def sweep() -> SweepReport:
-    """Re-enqueue events and messages that were queued long ago or whose lease ran out."""
+    """One full pass by hand (`storechat sweep`): recovery, then the housekeeping."""
+    report = recover()
+    housekeep()
+    return report
+
+
+def recover() -> SweepReport:
+    """Re-enqueue events and messages that were queued long ago or whose lease ran out, and
+    COD answers whose job to the store was lost. Every worker's sweeper thread runs this
+    every sweep_interval_seconds (seconds, not minutes: it is how a killed worker's work
+    comes back, so it does not wait on the queue's minute-grained scheduler)."""
     settings = current_app.config["STORECHAT"]
     now = db.utcnow()
     stale = now - timedelta(seconds=settings.sweep_grace_seconds)
@@ -65,18 +79,27 @@ def sweep() -> SweepReport:
     )
     if events or messages:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
+    # A shopper's COD answer whose job to the store was lost goes out again.
+    cod_answers.enqueue_unapplied(now, stale)
+    # A template the sandbox was to approve, whose delayed review job was lost.
+    authoring.enqueue_lost_reviews(stale - timedelta(seconds=authoring.SANDBOX_REVIEW_SECONDS))
+    return SweepReport(events, messages)
+
+
+def housekeep() -> None:
+    """The scheduled upkeep, run by the queue's periodic task `housekeeping` (every
+    HOUSEKEEPING_MINUTES on each worker; every step is idempotent and only enqueues what is
+    due): reconcile WooCommerce stores, resync WhatsApp templates, forget expired sessions
+    and tokens, empty old webhook bodies."""
+    settings = current_app.config["STORECHAT"]
+    now = db.utcnow()
     _forget_expired(now)
-    # WooCommerce webhooks are best-effort: each store is reconciled on this cadence too.
+    # WooCommerce webhooks are best-effort: each store is reconciled on its own cadence.
     reconcile.enqueue_due(now)
     # Templates are re-read from each connected WABA every few hours (due accounts only).
     templates.enqueue_due_syncs(now)
-    # A template the sandbox was to approve, whose delayed review job was lost.
-    authoring.enqueue_lost_reviews(stale - timedelta(seconds=authoring.SANDBOX_REVIEW_SECONDS))
-    # A shopper's COD answer whose job to the store was lost goes out again.
-    cod_answers.enqueue_unapplied(now, stale)
     # Processed webhook bodies (personal data) are emptied after the retention period.
     retention.purge_bodies(now, settings.webhook_retention_days)
-    return SweepReport(events, messages)
 
 
 def relay() -> int:
@@ -114,9 +137,9 @@ def _requeue(model: type, condition, job: queue.Job) -> int:  # type: ignore[no-
 
 
 def start_threads(app: Flask, stop: threading.Event) -> list[threading.Thread]:
-    """Sweep every sweep_interval_seconds and, with the embedded queue, relay new events
-    every RELAY_INTERVAL_SECONDS, until `stop` is set."""
-    loops = [("storechat-sweeper", sweep, app.config["STORECHAT"].sweep_interval_seconds)]
+    """Recover lost work every sweep_interval_seconds and, with the embedded queue, relay
+    new events every RELAY_INTERVAL_SECONDS, until `stop` is set."""
+    loops = [("storechat-sweeper", recover, app.config["STORECHAT"].sweep_interval_seconds)]
     with app.app_context():
         if queue.relays_events():
             loops.append(("storechat-relay", relay, RELAY_INTERVAL_SECONDS))

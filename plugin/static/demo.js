@@ -35,6 +35,8 @@
   function focusKey(element) {
     if (!element || !feed.contains(element)) return null;
     if (element.id) return "#" + element.id;
+    var named = element.getAttribute("data-focus-key");
+    if (named) return '[data-focus-key="' + named + '"]';
     var row = element.closest("tr[data-order]");
     var action = element.getAttribute("data-action");
     if (row && action) {

@@ -179,3 +179,27 @@ def test_the_fake_store_api_cart_behaves_like_woocommerces(site: FakeWooCommerce
         assert store_api.get("/cart", headers={"Cart-Token": token}).json()["items_count"] == 2
         assert store_api.post("/cart/add-item", json={"id": 999999},
                               headers={"Cart-Token": token}).status_code == 400
+
+
+@pytest.mark.parametrize("raw, addresses, words", [
+    ("not a url", ["93.184.216.34"],
+     "“not a url” is not a web address. Enter your store's address, like "
+     "https://shop.example.com."),
+    ("https://shop_example!.com", ["93.184.216.34"], "“https://shop_example!.com” is not a web"),
+    ("", [], "Enter your store's address, like https://shop.example.com."),
+    ("myshop", ["93.184.216.34"], "Enter the store's full address, like "),
+    ("shop.example.com", [], "No website was found at shop.example.com. Check the address "
+                             "for a typing mistake."),
+    ("shop.example.com", ["10.0.0.1"], "shop.example.com leads to a private or local address"),
+])
+def test_a_refused_address_says_why_in_plain_words(raw: str, addresses: list[str],
+                                                   words: str) -> None:
+    """Issue 21: "not a url does not resolve to an address"."""
+    with pytest.raises(StoreUrlError) as refused:
+        normalise_store_url(raw, allow_private=False, resolver=_resolver(*addresses))
+    assert words in str(refused.value)
+
+
+def test_an_international_store_name_is_an_address() -> None:
+    assert normalise_store_url("https://loja.café.pt", allow_private=False,
+                               resolver=_resolver("93.184.216.34")) == "https://loja.café.pt"

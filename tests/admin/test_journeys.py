@@ -380,7 +380,9 @@ def test_send_test_refuses_a_bad_number_and_bad_values(app: Flask, owner: FlaskC
     url = f"/stores/{store_id}/automations/order_confirmation/test"
     response = owner.post(url, data=editor_data(owner, store_id, test_phone="12"))
     assert response.status_code == 400
-    assert "Enter your WhatsApp number for PT" in text_of(response)
+    # The country by its name, and an example number from it (issue 21: "for PT").
+    assert ("Enter your WhatsApp number with its country code, e.g. +351 912 345 678 (a "
+            "number without one is read as a number in Portugal)") in text_of(response)
     response = owner.post(url, data=editor_data(owner, store_id, test_phone="+351912345678",
                                                 var_2="bogus"))
     assert response.status_code == 400
@@ -439,3 +441,12 @@ def test_a_post_without_its_csrf_token_is_refused(app: Flask, owner: FlaskClient
     response = owner.post(f"/stores/{store_id}/automations/order_confirmation", data=data)
     assert response.status_code == 400
     assert automation(app, store_id, "order_confirmation").delay_seconds == 0
+
+
+def test_conditions_read_as_plain_sentences() -> None:
+    """Issue 21: "Orders not paid on delivery" meant "not cash on delivery"."""
+    from plugin.admin.journeys import condition_words
+
+    assert condition_words({"payment": "not_cod", "unpaid_only": True}) == [
+        "All orders except cash on delivery", "Only while the order still awaits payment"]
+    assert condition_words({"payment": "cod"}) == ["Cash-on-delivery orders only"]

@@ -3,6 +3,7 @@ words, failure reasons and error codes in words, and 404 for anyone else's rows.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from flask import Flask
@@ -163,5 +164,24 @@ def test_a_question_with_reply_buttons_reads_as_its_text_and_buttons(
                                     messages.ReplyButton(id="STORECHAT_KEEP_MESSAGES",
                                                          title="Keep messages")))))
     page = page_of(owner, f"/stores/{store_id}/messages")
-    assert "Stop messages from us? [Stop messages | Keep messages]" in page
+    assert re.search(r'class="text">\s*Stop messages from us\?\s*<ul class="log-buttons" '
+                     r'aria-label="Buttons">\s*<li>Stop messages</li>\s*<li>Keep messages</li>',
+                     page), page
     assert "[None]" not in page
+
+
+def test_a_delayed_message_says_when_it_sends() -> None:
+    """Issue 21: "Waiting to be sent" with no time."""
+    from datetime import datetime, timedelta
+
+    from plugin.admin.message_views import state_words, time_until
+
+    now = datetime(2026, 1, 1, 13, 55)
+    assert state_words("pending", now + timedelta(minutes=10), now) == \
+        "Sends at 14:05 UTC (in 10 min)"
+    assert state_words("pending", None, now) == "Waiting to be sent"
+    assert state_words("pending", now - timedelta(seconds=5), now) == "Waiting to be sent"
+    assert state_words("sent", now + timedelta(minutes=10), now) == "Sent"
+    assert time_until(timedelta(seconds=20)) == "in less than a minute"
+    assert time_until(timedelta(minutes=65)) == "in 1 h 5 min"
+    assert time_until(timedelta(hours=47)) == "in 2 days"

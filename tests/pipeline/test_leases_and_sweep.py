@@ -1,7 +1,7 @@
 """Leases give each row to one worker; the sweeper recovers rows whose job was lost."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -113,3 +113,51 @@ def test_the_sweeper_forgets_expired_sessions_and_tokens(app: Flask) -> None:
         sweep()
         assert db.session().scalars(select(WebSession.token_hash)).all() == ["b" * 64]
         assert db.session().scalars(select(OneTimeToken.token_hash)).all() == ["d" * 64]
+
+
+def test_the_housekeeping_is_a_periodic_task_the_worker_runs(tmp_path: Path) -> None:
+    """Issue 21: the worker printed "Periodic tasks are disabled". Its consumer now runs the
+    scheduler, and the housekeeping (template resync, WooCommerce reconciliation, expiry,
+    retention) is registered as a periodic task due every minute."""
+    from huey.consumer import Consumer
+
+    from plugin.infra import queue
+    from plugin.models import WebSession
+
+    app = make_app(tmp_path / "instance", queue_immediate=False)
+    huey = app.extensions["storechat.huey"]
+    with app.app_context():
+        consumer = queue.create_consumer(2)
+    assert isinstance(consumer, Consumer) and consumer.periodic is True
+    assert consumer._create_scheduler().periodic is True
+    for minute in (0, 7, 59):
+        due = huey.read_periodic(datetime(2026, 1, 1, 12, minute))
+        assert [task.name for task in due] == [queue.Periodic.HOUSEKEEPING.value]
+    # Running the task does the housekeeping (here: an expired session is forgotten).
+    with app.app_context(), db.transaction() as session:
+        session.add(WebSession(token_hash="e" * 64, data={},
+                               expires_at=db.utcnow() - timedelta(seconds=1)))
+    [task] = huey.read_periodic(datetime(2026, 1, 1, 12, 0))
+    huey.execute(task)
+    with app.app_context():
+        assert db.session().scalars(select(WebSession)).all() == []
+
+
+def test_the_sweeper_thread_recovers_without_the_scheduler(tmp_path: Path) -> None:
+    """Recovery stays on its own seconds-grained thread: a killed worker's sends come back
+    within sweep_interval_seconds, not at the next scheduled minute."""
+    import threading
+
+    from plugin.pipeline import sweep as sweeper
+
+    app = make_app(tmp_path / "instance", queue_immediate=False, sweep_interval_seconds=1)
+    stop = threading.Event()
+    threads = sweeper.start_threads(app, stop)
+    try:
+        names = {thread.name for thread in threads}
+        assert names == {"storechat-sweeper", "storechat-relay"}
+        assert all(thread.is_alive() for thread in threads)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -9,6 +10,12 @@ from urllib.parse import urlsplit
 from plugin.domain.errors import RequestRefused
 
 Resolver = Callable[[str], list[str]]
+
+EXAMPLE = "https://shop.example.com"
+# One label of a host name as DNS allows it (after IDNA encoding): letters, digits, hyphens.
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# What is quoted back of an address that is not one, at most.
+_ECHO_CHARS = 60
 
 
 class StoreUrlError(RequestRefused):
@@ -31,27 +38,32 @@ def normalise_store_url(raw: str, *, allow_private: bool,
     the test mode), which also allows http and loopback. Raises StoreUrlError.
     """
     text = (raw or "").strip()
+    if not text:
+        raise StoreUrlError(f"Enter your store's address, like {EXAMPLE}.")
     if "://" not in text:
         text = "https://" + text
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise StoreUrlError("That is not a web address.") from None
+        raise _not_an_address(raw) from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
-    if scheme not in ("http", "https") or not host:
-        raise StoreUrlError("Enter your store's address, like https://shop.example.com.")
+    if scheme not in ("http", "https") or not _is_host(host):
+        raise _not_an_address(raw)
     if parts.username or parts.password or parts.query or parts.fragment:
         raise StoreUrlError("Enter only the store's address, without a login or query.")
     if scheme == "http" and not allow_private:
         raise StoreUrlError("The store must use https:// (WooCommerce sends API keys only "
                             "over a secure connection).")
     if not allow_private:
+        if "." not in host:
+            raise StoreUrlError(f"Enter the store's full address, like {EXAMPLE}.")
         addresses = resolver(host)
         if not addresses:
-            raise StoreUrlError(f"{host} does not resolve to an address.")
+            raise StoreUrlError(f"No website was found at {host}. Check the address for a "
+                                "typing mistake.")
         if any(not is_public_address(address) for address in addresses):
-            raise StoreUrlError(f"{host} is a private or local address; StoreChat only "
+            raise StoreUrlError(f"{host} leads to a private or local address; StoreChat only "
                                 "connects to stores on the public internet.")
     netloc = host if ":" not in host else f"[{host}]"
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
@@ -61,6 +73,29 @@ def normalise_store_url(raw: str, *, allow_private: bool,
         if path.endswith(suffix):
             path = path[: -len(suffix)]
     return f"{scheme}://{netloc}{path}"
+
+
+def _not_an_address(raw: str) -> StoreUrlError:
+    typed = " ".join((raw or "").split())
+    if len(typed) > _ECHO_CHARS:
+        typed = typed[:_ECHO_CHARS - 1] + "…"
+    return StoreUrlError(f"“{typed}” is not a web address. Enter your store's address, "
+                         f"like {EXAMPLE}.")
+
+
+def _is_host(host: str) -> bool:
+    """True for an IP address or a host name DNS could hold (international names too)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return 0 < len(ascii_host) <= 253 and all(_LABEL.fullmatch(label)
+                                              for label in ascii_host.split("."))
 
 
 def check_public(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> None:
