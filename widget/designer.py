@@ -94,7 +94,7 @@ def _form_from_settings(cleaned: dict[str, Any], enabled: bool, timezone: str) -
         "optin_enabled": "1" if optin["enabled"] else "", "optin_purpose": optin["purpose"],
         "optin_text": optin["text"],
     }
-    agents = [{"name": a["name"], "phone": "+" + a["phone"], "role": a["role"]}
+    agents = [{"name": a["name"], "phone": a["phone"], "role": a["role"]}
               for a in cleaned["agents"]]
     hours = {day: ", ".join(f"{a}-{b}" for a, b in cleaned["hours"].get(day, []))
              for day in DAY_NAMES}
@@ -139,9 +139,10 @@ def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
     for index, row in enumerate(rows):
         name, phone, role = row["name"].strip(), row["phone"].strip(), row["role"].strip()
         problems = []
+        e164 = to_e164(phone, country)
         if not phone:
             problems.append("add a phone number")
-        elif to_e164(phone, country) is None:
+        elif e164 is None:
             where = f" for {country}" if country else ""
             problems.append(f"{phone!r} is not a valid phone number{where}; "
                             "write it with its country code, e.g. +351 912 345 678")
@@ -149,7 +150,8 @@ def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
             problems.append("name and role have at most 80 characters")
         if problems:
             form.errors[f"agent-{index}"] = "Agent " + str(index + 1) + ": " + "; ".join(problems)
-        agents.append({"name": name, "phone": phone, "role": role})
+        # Read against the store's country once, here, and kept in E.164 from now on.
+        agents.append({"name": name, "phone": e164 or phone, "role": role})
     form.agents = rows
     return agents
 

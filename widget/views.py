@@ -87,12 +87,16 @@ def _config(store: Store, page_lang: str | None = None) -> dict[str, Any]:
 
 @blueprint.get("/widget/<key>/config.json")
 def config(key: str) -> Response:
-    """The store's public widget config, in the page's language; 404 for an unknown key."""
+    """The store's public widget config, in the page's language.
+
+    An unknown or disconnected key gets the same 200 "off" document, with the same headers,
+    as a store whose widget is turned off: a 404 would be logged as an error in the
+    shopper's console on every page view, and the two answers must not tell anyone which
+    keys exist."""
     store = _store(key)
-    if store is None:
-        return _not_found()
-    page_lang = request.args.get("lang", "")[:8]
-    response = Response(json.dumps(_config(store, page_lang), ensure_ascii=False,
+    document = _config(store, request.args.get("lang", "")[:8]) if store is not None \
+        else settings.OFF
+    response = Response(json.dumps(document, ensure_ascii=False,
                                    separators=(",", ":")), mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
     response.add_etag()

@@ -17,6 +17,18 @@ def to_e164(raw: str | None, default_country: str | None = None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def stored_e164(raw: str | None, default_country: str | None = None) -> str | None:
+    """A number read back from storage: E.164 as kept today, or the bare digits earlier
+    versions kept (E.164 without its plus: tried as international first, because reading
+    '34612345678' as a Portuguese national number would lose a Spanish agent), else a
+    national number of `default_country`. None when no reading is valid."""
+    if raw and raw.strip().isdigit():
+        international = to_e164("+" + raw.strip())
+        if international is not None:
+            return international
+    return to_e164(raw, default_country)
+
+
 def wa_recipient(e164: str) -> str:
     """The Cloud API's `to`: the E.164 number without its plus sign."""
     return e164.lstrip("+")

@@ -111,8 +111,8 @@ def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> N
     assert row is not None and row.enabled is True
     assert row.settings == settings.clean(row.settings, "PT")  # stored clean
     assert row.settings["agents"] == [
-        {"name": "Ana", "role": "Vendas", "phone": "351912345678"},
-        {"name": "Rui", "role": "Apoio", "phone": "351913000111"}]
+        {"name": "Ana", "role": "Vendas", "phone": "+351912345678"},
+        {"name": "Rui", "role": "Apoio", "phone": "+351913000111"}]
     assert row.settings["hours"] == {
         "mon": [["09:00", "13:00"], ["14:00", "18:00"]], "tue": [["09:00", "17:30"]],
         "wed": [], "thu": [], "fri": [], "sat": [], "sun": []}
@@ -224,6 +224,47 @@ def test_the_preview_answers_the_config_of_the_form_without_saving(
                      data=form_data(owner, store_id, color="nope"))
     assert "color" in bad.json["errors"]
     assert bad.json["config"]["color"] == settings.DEFAULT_COLOR  # cleaned, not raw
+
+
+def test_an_agent_abroad_is_kept_in_e164_and_stays_on_the_storefront(
+        app: Flask, owner: FlaskClient) -> None:
+    """Issue 21: a Spanish agent on a Portuguese store was saved as bare digits, read back
+    as a Portuguese national number, dropped, and the widget went dark."""
+    store_id = add_store(app)
+    data = form_data(owner, store_id, agent_name=["Lucía", ""], agent_phone=["+34 612 345 678", ""],
+                     agent_role=["Ventas", ""])
+    assert owner.post(f"/stores/{store_id}/widget", data=data).status_code == 303
+    row = saved(app, store_id)
+    assert row is not None
+    assert row.settings["agents"] == [{"name": "Lucía", "role": "Ventas", "phone": "+34612345678"}]
+    assert settings.clean(row.settings, "PT")["agents"] == row.settings["agents"]  # kept
+    with app.app_context():
+        key = db.session().get(Store, store_id).key
+    config = owner.get(f"/widget/{key}/config.json").json
+    assert config["enabled"] is True
+    assert config["agents"] == [{"name": "Lucía", "role": "Ventas", "phone": "34612345678"}]
+    # The designer shows the number as saved, and saving it again changes nothing.
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert 'value="+34612345678"' in page
+    again = form_data(owner, store_id, agent_name=["Lucía", ""], agent_phone=["+34612345678", ""],
+                      agent_role=["Ventas", ""])
+    assert owner.post(f"/stores/{store_id}/widget", data=again).status_code == 303
+    assert saved(app, store_id).settings["agents"] == row.settings["agents"]  # type: ignore[union-attr]
+
+
+def test_agents_saved_as_bare_digits_by_earlier_versions_still_show(
+        app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    with app.app_context(), db.transaction() as session:
+        session.add(WidgetSettings(store_id=store_id, settings={"agents": [
+            {"name": "Lucía", "role": "", "phone": "34612345678"},
+            {"name": "Ana", "role": "", "phone": "351912345678"}]}))
+        key = session.get(Store, store_id).key  # type: ignore[union-attr]
+    config = owner.get(f"/widget/{key}/config.json").json
+    assert [(a["name"], a["phone"]) for a in config["agents"]] == [
+        ("Lucía", "34612345678"), ("Ana", "351912345678")]
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert 'value="+34612345678"' in page and 'value="+351912345678"' in page
 
 
 def test_no_agent_and_no_number_previews_nothing(app: Flask, owner: FlaskClient) -> None:

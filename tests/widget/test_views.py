@@ -117,12 +117,29 @@ def test_config_answers_304_for_its_etag(app: Flask, client: FlaskClient) -> Non
     assert again.status_code == 304
 
 
-def test_unknown_key_is_404_json(client: FlaskClient) -> None:
-    response = client.get("/widget/no-such-store/config.json")
-    assert response.status_code == 404
-    assert response.is_json
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert client.get(f"/widget/{'k' * 200}/config.json").status_code == 404
+def _answer(response: Any) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: v for k, v in response.headers.items() if k not in ("Date",)}
+    return response.status_code, headers, response.get_data()
+
+
+@pytest.mark.parametrize("key", ["no-such-store", "k" * 200, "%00", "caf%C3%A9%20x"])
+def test_an_unknown_key_gets_the_off_config_exactly_as_a_disabled_store(
+        app: Flask, client: FlaskClient, key: str) -> None:
+    """Not a 404 (a console error on every storefront page view), and nothing that tells
+    an unknown key from a real store whose widget is off."""
+    disabled = make_store(app, {"agents": [{"name": "Ana", "phone": "+351912345678"}]},
+                          enabled=False)
+    uninstalled = make_store(app, {}, status="uninstalled", account=False)
+    unknown = client.get(f"/widget/{key}/config.json?lang=pt")
+    assert unknown.status_code == 200
+    assert unknown.get_json() == {"v": 1, "enabled": False}
+    assert unknown.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Set-Cookie" not in unknown.headers
+    for real in (disabled, uninstalled):
+        assert _answer(client.get(f"/widget/{real}/config.json?lang=pt")) == _answer(unknown)
+    # Revalidation behaves the same too.
+    again = client.get(f"/widget/{key}/config.json", headers={"If-None-Match": unknown.headers["ETag"]})
+    assert again.status_code == 304
 
 
 @pytest.mark.parametrize("case", ["uninstalled", "turned off", "no number"])
