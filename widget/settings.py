@@ -192,3 +192,16 @@ def public_config(store: Store, row: WidgetSettings | None, accounts: list[Whats
         "optin": {"purpose": optin["purpose"], "text": optin["text"]}
         if optin["enabled"] else None,
     }
+
+
+def confirm_number(store: Store, accounts: list[WhatsAppAccount],
+                   config: dict[str, Any]) -> str:
+    """Where a shopper who opted in writes to confirm (digits, for wa.me): the store's
+    connected WhatsApp number, whose inbound messages make the opt-in count, else the
+    widget's first agent."""
+    for account in accounts:
+        e164 = to_e164(account.display_phone, store.country)
+        if e164:
+            return wa_recipient(e164)
+    agents = config.get("agents") or []
+    return str(agents[0]["phone"]) if agents else ""

@@ -76,13 +76,15 @@ def _store(key: str) -> Store | None:
     return stores.by_key(key) if len(key) <= KEY_MAX_LENGTH else None
 
 
-def _config(store: Store, page_lang: str | None = None) -> dict[str, Any]:
-    session = db.session()
-    row = session.scalars(select(WidgetSettings).where(
-        WidgetSettings.store_id == store.id)).first()
-    accounts = list(session.scalars(select(WhatsAppAccount).where(
+def _accounts(store: Store) -> list[WhatsAppAccount]:
+    return list(db.session().scalars(select(WhatsAppAccount).where(
         WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)))
-    return settings.public_config(store, row, accounts, page_lang)
+
+
+def _config(store: Store, page_lang: str | None = None) -> dict[str, Any]:
+    row = db.session().scalars(select(WidgetSettings).where(
+        WidgetSettings.store_id == store.id)).first()
+    return settings.public_config(store, row, _accounts(store), page_lang)
 
 
 @blueprint.get("/widget/<key>/config.json")
@@ -139,20 +141,22 @@ def events(key: str) -> Response:
 
 @blueprint.post("/widget/<key>/optin")
 def optin_form(key: str) -> Response:
-    """The panel's opt-in form: 201 with a consent-log entry, 400 for a bad number or an
-    unticked box, 429 when flooding, 404 when the store offers no opt-in."""
+    """The panel's opt-in form: 201 with a consent-log entry and the number to confirm on
+    (`wa`, digits for a wa.me link); 400 naming each wrong field (`fields`: field → code);
+    429 when flooding; 404 when the store offers no opt-in."""
     if _limited("widget-optin", OPTINS_PER_MINUTE, key):
         return _empty(429)
     store = _store(key)
-    offer = _config(store).get("optin") if store is not None else None
+    config = _config(store) if store is not None else {}
+    offer = config.get("optin")
     if store is None or not offer:
         return _not_found()
     try:
         optin.record(store, offer, request)
     except optin.OptInRefused as refused:
-        response = jsonify(error="Bad Request", detail=str(refused))
+        response = jsonify(error="Bad Request", detail=str(refused), fields=refused.fields)
         response.status_code = 400
         return _public(response)
-    response = jsonify(ok=True)
+    response = jsonify(ok=True, wa=settings.confirm_number(store, _accounts(store), config))
     response.status_code = 201
     return _public(response)

@@ -225,17 +225,20 @@ OPTIN = {"optin": {"enabled": True, "purpose": "back_in_stock",
 
 def test_optin_writes_a_consent_entry(app: Flask, client: FlaskClient) -> None:
     key = make_store(app, OPTIN)
-    response = client.post(f"/widget/{key}/optin", data={"phone": "912 345 678",
-                                                         "consent": "1", "website": ""},
-                           environ_overrides={"REMOTE_ADDR": "203.0.113.7"})
+    response = client.post(f"/widget/{key}/optin", data={
+        "phone": "912 345 678", "consent": "1", "website": "",
+        "page": "/products/mug?email=a@b.c"}, environ_overrides={"REMOTE_ADDR": "203.0.113.7"})
     assert response.status_code == 201
     assert "Set-Cookie" not in response.headers
+    # Where to confirm: the store's connected WhatsApp number, for a wa.me link.
+    assert response.get_json() == {"ok": True, "wa": "351912345678"}
     with app.app_context():
         entry = db.session().scalars(select(ConsentEntry)).one()
         customer = db.session().get(Customer, entry.customer_id)
         assert customer is not None and customer.phone_e164 == "+351912345678"
         assert (entry.source, entry.purpose, entry.granted, entry.ip) == (
             "widget", "back_in_stock", True, "203.0.113.7")
+        assert entry.page == "/products/mug"  # no query string: it may hold personal data
         assert entry.text_shown == "Tell me on WhatsApp when it is back."
         assert entry.created_at is not None
     # The same number again: a second entry for the same customer.
@@ -244,16 +247,55 @@ def test_optin_writes_a_consent_entry(app: Flask, client: FlaskClient) -> None:
     assert count_rows(app, Customer) == 1 and count_rows(app, ConsentEntry) == 2
 
 
-@pytest.mark.parametrize("form", [
-    {"phone": "12", "consent": "1"},
-    {"phone": "not a phone", "consent": "1"},
-    {"phone": "912 345 678"},  # box not ticked
+@pytest.mark.parametrize(("form", "fields"), [
+    ({"phone": "12", "consent": "1"}, {"phone": "phone_invalid"}),
+    ({"phone": "not a phone", "consent": "1"}, {"phone": "phone_invalid"}),
+    # A Spanish mobile typed without its country code is no Portuguese number.
+    ({"phone": "612 345 678", "consent": "1"}, {"phone": "phone_invalid"}),
+    ({"phone": "  ", "consent": "1"}, {"phone": "phone_missing"}),
+    ({"phone": "912 345 678"}, {"consent": "consent_missing"}),
+    ({"phone": "912 345 678", "consent": "yes"}, {"consent": "consent_missing"}),
+    ({}, {"phone": "phone_missing", "consent": "consent_missing"}),
+    ({"phone": "12"}, {"phone": "phone_invalid", "consent": "consent_missing"}),
 ])
-def test_optin_refuses_invalid_submissions(app: Flask, client: FlaskClient,
-                                           form: dict[str, str]) -> None:
+def test_optin_names_each_wrong_field(app: Flask, client: FlaskClient,
+                                      form: dict[str, str], fields: dict[str, str]) -> None:
     key = make_store(app, OPTIN)
-    assert client.post(f"/widget/{key}/optin", data=form).status_code == 400
+    response = client.post(f"/widget/{key}/optin", data=form)
+    assert response.status_code == 400
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.get_json()["fields"] == fields
     assert count_rows(app, ConsentEntry) == 0
+
+
+def test_every_optin_error_code_has_words_in_every_widget_language() -> None:
+    from widget import i18n
+
+    codes = {"phone_missing", "phone_invalid", "consent_missing"}
+    for lang in i18n.LANGUAGES:
+        words = i18n.strings(lang)
+        for key in (*codes, "confirm", "confirm_text"):
+            assert words[key].strip(), (lang, key)
+            if lang != "en":
+                assert words[key] != i18n.strings("en")[key], (lang, key)
+
+
+def test_a_foreign_number_with_its_country_code_is_accepted(app: Flask,
+                                                            client: FlaskClient) -> None:
+    key = make_store(app, OPTIN)
+    response = client.post(f"/widget/{key}/optin", data={"phone": "+34 612 345 678",
+                                                          "consent": "1"})
+    assert response.status_code == 201
+    with app.app_context():
+        assert db.session().scalars(select(Customer.phone_e164)).one() == "+34612345678"
+
+
+def test_optin_confirms_on_the_first_agent_without_a_connected_number(
+        app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, {**OPTIN, "agents": [{"name": "Lucía", "phone": "+34612345678"}]},
+                     account=False)
+    response = client.post(f"/widget/{key}/optin", data={"phone": "912345678", "consent": "1"})
+    assert response.status_code == 201 and response.get_json()["wa"] == "34612345678"
 
 
 def test_optin_honeypot_writes_nothing(app: Flask, client: FlaskClient) -> None:
