@@ -119,3 +119,12 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
 def test_trusted_proxies_cannot_be_negative() -> None:
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         load_settings({"STORECHAT_TRUSTED_PROXIES": "-1", "STORECHAT_ENV": "test"})
+
+
+def test_open_signup_is_off_unless_the_instance_turns_it_on(tmp_path: Path) -> None:
+    base = {"STORECHAT_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(base).open_signup is False
+    assert load_settings({**base, "STORECHAT_OPEN_SIGNUP": "1"}).open_signup is True
+    assert load_settings({**base, "STORECHAT_OPEN_SIGNUP": "0"}).open_signup is False
+    with pytest.raises(ConfigError, match="STORECHAT_OPEN_SIGNUP"):
+        load_settings({**base, "STORECHAT_OPEN_SIGNUP": "perhaps"})

@@ -21,7 +21,7 @@ blueprint = Blueprint("auth", __name__)
 blueprint.before_request(check_csrf)
 
 
-def _sign_in(owner: Owner) -> None:
+def start_session(owner: Owner) -> None:
     """Start a fresh session for this owner (a new token: no session fixation)."""
     session.clear()
     session.rotate()  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ def signin() -> ResponseReturnValue:
     with db.transaction() as tx:
         owner = accounts.authenticate(tx, email, password)
         if owner is not None:
-            _sign_in(owner)
+            start_session(owner)
     if owner is None:
         throttle.record_failure(email, _client_address())
         flash("That email and password do not match an account.", "error")
@@ -98,7 +98,7 @@ def setup() -> ResponseReturnValue:
     try:
         with db.transaction() as tx:
             owner = accounts.create_first_owner(tx, token, email, password)
-            _sign_in(owner)
+            start_session(owner)
     except accounts.SignInError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.signin"))
@@ -137,7 +137,7 @@ def reset(token: str) -> ResponseReturnValue:
                 flash(problem, "error")
                 return render_template("auth/reset.html", token=token), 400
             accounts.set_password(tx, owner, password)
-            _sign_in(owner)
+            start_session(owner)
     except accounts.SignInError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.reset_request"))
@@ -157,7 +157,7 @@ def wordpress_signin() -> ResponseReturnValue:
             owner = tx.get(Owner, store.owner_id)
             if owner is None:
                 raise wordpress.LinkError("This store is not linked to a StoreChat owner yet.")
-            _sign_in(owner)
+            start_session(owner)
     except wordpress.LinkError as error:
         return render_template("auth/link_invalid.html", reason=str(error)), 403
     return redirect(url_for("admin.index"))
