@@ -1,5 +1,6 @@
 """The widget designer in the admin: every widget setting, a live preview of the real widget,
-the click counts of the last 30 days, and how to put the widget on a storefront.
+the click counts of the last 30 days, the newest opt-ins, and how to put the widget on a
+storefront.
 
 `GET /stores/<id>/widget` shows the form; `POST` saves it. The form is read into the raw
 settings document `widget.settings.clean()` understands; wherever cleaning would change what
@@ -40,7 +41,7 @@ from plugin.auth.guard import protect
 from plugin.domain.phones import to_e164
 from plugin.infra import db, responses
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
-from widget import settings
+from widget import optin_log, settings
 from widget.i18n import LANGUAGES, language
 
 blueprint = protect(Blueprint("widget_designer", __name__))
@@ -316,7 +317,7 @@ def _page(store: Store, form: Form, row: WidgetSettings | None,
     nonce = secrets.token_urlsafe(16)
     body = render_template(
         "widget/designer.html", store=store, form=form, row=row, counts=counts(store),
-        nonce=nonce,
+        nonce=nonce, optins=optin_log.recent(store),
         install=install(store), has_number=bool(_accounts(store)),
         timezones=timezones(), languages=[(code, LANGUAGE_NAMES.get(code, code))
                                           for code in LANGUAGES],

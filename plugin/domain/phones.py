@@ -29,6 +29,24 @@ def stored_e164(raw: str | None, default_country: str | None = None) -> str | No
     return to_e164(raw, default_country)
 
 
+# A masked number keeps this many final digits, enough to tell numbers apart in a list.
+MASK_KEEP_DIGITS = 3
+
+
+def masked(e164: str) -> str:
+    """'+351 ••••••678': the country code and the last digits, for lists that need no more."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    digits = e164.lstrip("+")
+    if parsed is None or not parsed.country_code:
+        return "•" * max(0, len(digits) - MASK_KEEP_DIGITS) + digits[-MASK_KEEP_DIGITS:]
+    national = digits[len(str(parsed.country_code)):]
+    hidden = "•" * max(0, len(national) - MASK_KEEP_DIGITS)
+    return f"+{parsed.country_code} {hidden}{national[-MASK_KEEP_DIGITS:]}"
+
+
 def wa_recipient(e164: str) -> str:
     """The Cloud API's `to`: the E.164 number without its plus sign."""
     return e164.lstrip("+")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.domain.phones import stored_e164, to_e164, wa_recipient
+from plugin.domain.phones import masked, stored_e164, to_e164, wa_recipient
 
 
 def test_a_national_number_takes_the_store_country() -> None:
@@ -30,3 +30,14 @@ def test_stored_numbers_read_back_whatever_the_store_country(
 
 def test_the_cloud_api_recipient_has_no_plus() -> None:
     assert wa_recipient("+34612345678") == "34612345678"
+
+
+@pytest.mark.parametrize(("e164", "shown"), [
+    ("+351912345678", "+351 ••••••678"),
+    ("+34612345678", "+34 ••••••678"),
+    ("+15555550100", "+1 •••••••100"),
+    ("12345", "••345"),  # not a number we can read: digits only, still masked
+])
+def test_a_masked_number_keeps_the_country_code_and_the_last_digits(e164: str,
+                                                                     shown: str) -> None:
+    assert masked(e164) == shown
