@@ -258,8 +258,11 @@
           if (r.ok) {
             status.textContent = S.thanks;
             if (/^\d{6,15}$/.test(answer.wa)) {
+              // Done with the form: the way on is the chat that confirms the opt-in.
               chat.href = 'https://wa.me/' + answer.wa + '?text=' + encodeURIComponent(S.confirm_text);
               chat.hidden = false;
+              send.hidden = true;
+              chat.focus();
             }
           } else if (r.status == 429) status.textContent = S.later;
           else if (!show(answer.fields || {})) status.textContent = S.invalid;
