@@ -232,8 +232,8 @@ def test_an_agent_abroad_is_kept_in_e164_and_stays_on_the_storefront(
     """Issue 21: a Spanish agent on a Portuguese store was saved as bare digits, read back
     as a Portuguese national number, dropped, and the widget went dark."""
     store_id = add_store(app)
-    data = form_data(owner, store_id, agent_name=["Lucía", ""], agent_phone=["+34 612 345 678", ""],
-                     agent_role=["Ventas", ""])
+    data = form_data(owner, store_id, agent_name=["Lucía", ""],
+                     agent_phone=["+34 612 345 678", ""], agent_role=["Ventas", ""])
     assert owner.post(f"/stores/{store_id}/widget", data=data).status_code == 303
     row = saved(app, store_id)
     assert row is not None

@@ -138,7 +138,8 @@ def test_an_unknown_key_gets_the_off_config_exactly_as_a_disabled_store(
     for real in (disabled, uninstalled):
         assert _answer(client.get(f"/widget/{real}/config.json?lang=pt")) == _answer(unknown)
     # Revalidation behaves the same too.
-    again = client.get(f"/widget/{key}/config.json", headers={"If-None-Match": unknown.headers["ETag"]})
+    again = client.get(f"/widget/{key}/config.json",
+                       headers={"If-None-Match": unknown.headers["ETag"]})
     assert again.status_code == 304
 
 
