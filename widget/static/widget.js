@@ -224,7 +224,8 @@
     var inputs = {phone: phone, consent: box};
     var send = el('button', {type: 'submit', 'class': 's'}, S.subscribe, form);
     var status = el('p', {role: 'status'}, '', form);
-    var chat = el('a', {'class': 's', target: '_blank', rel: 'noopener noreferrer', hidden: ''}, S.confirm, form);
+    // A config cached from before a deploy may lack the newer words: fall back to older ones.
+    var chat = el('a', {'class': 's', target: '_blank', rel: 'noopener noreferrer', hidden: ''}, S.confirm || S.open, form);
     function mark(name, code) {
       errs[name].textContent = code ? S[code] || S.invalid : '';
       errs[name].hidden = !code;
@@ -259,7 +260,7 @@
             status.textContent = S.thanks;
             if (/^\d{6,15}$/.test(answer.wa)) {
               // Done with the form: the way on is the chat that confirms the opt-in.
-              chat.href = 'https://wa.me/' + answer.wa + '?text=' + encodeURIComponent(S.confirm_text);
+              chat.href = 'https://wa.me/' + answer.wa + '?text=' + encodeURIComponent(S.confirm_text || '');
               chat.hidden = false;
               send.hidden = true;
               chat.focus();
