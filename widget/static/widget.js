@@ -148,7 +148,7 @@
       'form{margin-top:12px;border-top:1px solid #d0d7de;padding-top:12px;display:grid;gap:8px}label{display:flex;gap:8px;align-items:flex-start}label.t{display:grid;gap:4px}' +
       'input[type=tel]{width:100%;padding:8px;border:1px solid #8c959f;border-radius:6px;background:#fff}input[type=checkbox]{width:18px;height:18px;flex:none;margin-top:2px}' +
       '.s{padding:8px 12px;border:0;border-radius:6px;background:' + color + ';color:' + ink + ';font-weight:600;justify-self:start;text-decoration:none}.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}' +
-      '.e{color:#b3261e;font-size:13px;margin-top:-4px}input[type=tel][aria-invalid=true]{border:2px solid #b3261e}', root);
+      '.e{color:#b3261e;font-size:13px}.e:empty{display:none}.t [aria-invalid]{border:2px solid #b3261e}', root);
     var launcher = el('button', {type: 'button', 'class': 'l', 'aria-label': c.cta || S.open,
       'aria-expanded': 'false', 'aria-controls': 'scp'}, '', root);
     icon(launcher);
@@ -211,62 +211,59 @@
   // aria-invalid and focuses the first. Success offers the chat that confirms the opt-in.
   function optin(c, S, body) {
     var form = el('form', {novalidate: ''}, '', body);
-    var phone = el('input', {type: 'tel', name: 'phone', autocomplete: 'tel', required: '',
+    el('input', {type: 'tel', name: 'phone', autocomplete: 'tel', required: '',
       'aria-describedby': 'sce-phone'}, '', el('label', {'class': 't'}, S.phone, form));
-    var errs = {phone: el('p', {'class': 'e', id: 'sce-phone', hidden: ''}, '', form)};
+    var errs = {phone: el('p', {'class': 'e', id: 'sce-phone'}, '', form)};
     var hp = el('div', {'class': 'hp', 'aria-hidden': 'true'}, '', form);
     el('input', {type: 'text', name: 'website', tabindex: '-1', autocomplete: 'off'}, '', hp);
     var consent = el('label', {}, '', form);
-    var box = el('input', {type: 'checkbox', name: 'consent', value: '1', required: '',
+    el('input', {type: 'checkbox', name: 'consent', value: '1', required: '',
       'aria-describedby': 'sce-consent'}, '', consent);
     el('span', {}, c.optin.text, consent);
-    errs.consent = el('p', {'class': 'e', id: 'sce-consent', hidden: ''}, '', form);
-    var inputs = {phone: phone, consent: box};
+    errs.consent = el('p', {'class': 'e', id: 'sce-consent'}, '', form);
     var send = el('button', {type: 'submit', 'class': 's'}, S.subscribe, form);
     var status = el('p', {role: 'status'}, '', form);
     // A config cached from before a deploy may lack the newer words: fall back to older ones.
     var chat = el('a', {'class': 's', target: '_blank', rel: 'noopener noreferrer', hidden: ''}, S.confirm || S.open, form);
     function mark(name, code) {
       errs[name].textContent = code ? S[code] || S.invalid : '';
-      errs[name].hidden = !code;
-      if (code) inputs[name].setAttribute('aria-invalid', 'true');
-      else inputs[name].removeAttribute('aria-invalid');
+      form[name][code ? 'setAttribute' : 'removeAttribute']('aria-invalid', 'true');
     }
     // Shows every field's error (none: cleared); focuses and returns the first wrong field.
     function show(fields) {
       var first;
-      ['phone', 'consent'].forEach(function (name) {
+      for (var name in errs) {
         mark(name, fields[name]);
-        if (fields[name] && !first) first = inputs[name];
-      });
+        first = first || fields[name] && form[name];
+      }
       if (first) first.focus();
       return first;
     }
-    phone.addEventListener('input', function () { mark('phone'); });
-    box.addEventListener('change', function () { if (box.checked) mark('consent'); });
+    // Changing a field clears its error (the honeypot has none).
+    form.addEventListener('input', function (e) { if (errs[e.target.name]) mark(e.target.name); });
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       if (preview) return;
       status.textContent = '';
-      if (show({phone: phone.value.trim() ? '' : 'phone_missing', consent: box.checked ? '' : 'consent_missing'})) return;
+      if (show({phone: !form.phone.value.trim() && 'phone_missing', consent: !form.consent.checked && 'consent_missing'})) return;
       var data = new URLSearchParams(new FormData(form));
       data.set('sku', product().sku || product().id);
       data.set('page', location.pathname);
       send.disabled = true;
+      // A 429 (its body is empty, not JSON) and a network error both end in the catch.
       fetch(api + '/optin', {method: 'POST', body: data, credentials: 'omit'}).then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (answer) {
+        return r.json().then(function (answer) {
           send.disabled = r.ok;
           if (r.ok) {
             status.textContent = S.thanks;
-            if (/^\d{6,15}$/.test(answer.wa)) {
+            if (answer.wa) {
               // Done with the form: the way on is the chat that confirms the opt-in.
               chat.href = 'https://wa.me/' + answer.wa + '?text=' + encodeURIComponent(S.confirm_text || '');
               chat.hidden = false;
               send.hidden = true;
               chat.focus();
             }
-          } else if (r.status == 429) status.textContent = S.later;
-          else if (!show(answer.fields || {})) status.textContent = S.invalid;
+          } else if (!show(answer.fields || {})) status.textContent = S.invalid;
         });
       }).catch(function () { status.textContent = S.later; send.disabled = false; });
     });
