@@ -33,7 +33,7 @@ from plugin.auth import invites, tenancy
 from plugin.auth.accounts import email_problem, normalise_email
 from plugin.auth.guard import require_principal
 from plugin.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
-from plugin.auth.views import blueprint, start_session
+from plugin.auth.views import SIGNED_IN_ENDPOINTS, blueprint, start_session
 from plugin.domain.errors import SignInError
 from plugin.infra import db, ratelimit
 from plugin.models import Owner
@@ -46,7 +46,10 @@ _NEW_LINK = "new_invite"
 
 
 def owner_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
-    """Require a signed-in owner account (the sign-in redirect, 401 or 403 otherwise)."""
+    """Require a signed-in owner account (the sign-in redirect, 401 or 403 otherwise);
+    the guard then checks the CSRF token of a form post."""
+    SIGNED_IN_ENDPOINTS.add(f"{blueprint.name}.{view.__name__}")
+
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         refused = require_principal()
