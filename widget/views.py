@@ -118,7 +118,8 @@ def _empty(status: int) -> Response:
 @blueprint.post("/widget/<key>/events")
 def events(key: str) -> Response:
     """A click beacon: {"t": "click"|"open", "p": page path, "s": product id or SKU}.
-    Counted, never stored per visitor; 204 whatever the outcome, 429 when flooding."""
+    Counted, never stored per visitor; 204 whatever the outcome (an unknown key too, counted
+    nowhere, so the answer tells no one which keys exist), 429 when flooding."""
     if _limited("widget-beacon", BEACONS_PER_MINUTE, key):
         return _empty(429)
     if (request.content_length or 0) > BEACON_MAX_BYTES:
@@ -130,11 +131,11 @@ def events(key: str) -> Response:
     if not isinstance(data, dict) or data.get("t") not in counters.KINDS:
         return _empty(400)
     path = counters.clean_path(data.get("p"))
-    store = _store(key)
-    if store is None:
-        return _not_found()
     if path is None:
         return _empty(400)
+    store = _store(key)
+    if store is None:
+        return _empty(204)
     counters.count(store.id, data["t"], path, counters.clean_product(data.get("s")))
     return _empty(204)
 

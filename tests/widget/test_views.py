@@ -202,8 +202,13 @@ def test_bad_beacons_are_refused_and_not_counted(app: Flask, client: FlaskClient
     assert count_rows(app, WidgetCounter) == 0
 
 
-def test_beacon_for_unknown_store_is_404(client: FlaskClient) -> None:
-    assert beacon(client, "nope", {"t": "click", "p": "/"}).status_code == 404
+def test_beacon_for_an_unknown_store_is_answered_like_any_other_and_counted_nowhere(
+        app: Flask, client: FlaskClient) -> None:
+    key = make_store(app)
+    assert beacon(client, "nope", {"t": "click", "p": "/"}).status_code == 204
+    assert beacon(client, "nope", {"t": "click", "p": "nope"}).status_code == 400
+    assert beacon(client, key, {"t": "click", "p": "nope"}).status_code == 400
+    assert count_rows(app, WidgetCounter) == 0
 
 
 def test_beacons_are_rate_limited_per_address(app: Flask, client: FlaskClient) -> None:
