@@ -42,6 +42,27 @@ def owners_setup_link(base_url: str | None) -> None:
     click.echo(f"{base.rstrip('/')}/setup?token={token}")
 
 
+@owners_cli.command("invite-link")
+@click.option("--email", required=True, help="Who is invited (they sign in with it).")
+@click.option("--base-url", default=None, help="Where browsers reach StoreChat "
+              "(default: STORECHAT_PUBLIC_URL).")
+def owners_invite_link(email: str, base_url: str | None) -> None:
+    """Print a one-time link that creates a new owner account (with no store) for EMAIL."""
+    from plugin.auth import invites
+    from plugin.domain.errors import SignInError
+    from plugin.infra import db
+
+    base = base_url or current_app.config["STORECHAT"].public_url
+    try:
+        with db.transaction() as session:
+            email, token = invites.create(session, email, invited_by=None)
+    except SignInError as error:
+        raise click.ClickException(str(error)) from None
+    days = invites.INVITE_LIFETIME.days
+    click.echo(f"invitation for {email} (works once, for {days} days):", err=True)
+    click.echo(f"{base.rstrip('/')}/invite/{token}")
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""

@@ -88,6 +88,9 @@ class Settings:
     whatsapp_waba_id: str = ""
     whatsapp_access_token: str = ""
     allow_http_stores: bool = False
+    # Anyone may create an owner account at /signup (each owner has their own stores);
+    # off by default: owners are then only made by the set-up link and invitations.
+    open_signup: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -134,6 +137,7 @@ _INT_VARS = {
 _BOOL_VARS = {
     "STORECHAT_ALLOW_HTTP_STORES": "allow_http_stores",
     "STORECHAT_QUEUE_IMMEDIATE": "queue_immediate",
+    "STORECHAT_OPEN_SIGNUP": "open_signup",
 }
 
 # Secrets that a production process must be given; development generates them.

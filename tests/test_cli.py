@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from plugin.demo import store
 from plugin.infra import db
-from plugin.models import WhatsAppAccount
+from plugin.models import Owner, WhatsAppAccount
 
 
 def test_stores_list_and_connect_whatsapp(app: Flask) -> None:
@@ -38,3 +38,35 @@ def test_sweep_command_reports(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0
     assert "re-enqueued 0 events and 0 messages" in result.output
+
+
+def test_owners_invite_link_prints_a_working_one_time_link(app: Flask) -> None:
+    from tests.conftest import csrf_token
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["owners", "invite-link", "--email", "Second@Example.com",
+                                 "--base-url", "https://chat.example.com/"])
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("https://chat.example.com/invite/"), link
+    assert "second@example.com" in result.stderr and "once" in result.stderr
+    client = app.test_client()
+    path = link.removeprefix("https://chat.example.com")
+    form = {"password": "long enough password", "confirm": "long enough password"}
+    assert client.post(path, data={**form, "csrf_token": csrf_token(client)}).status_code == 302
+    with app.app_context():
+        owner = db.session().scalars(select(Owner).where(
+            Owner.email == "second@example.com")).one()
+        assert owner.invited_by_id is None  # the operator, not an owner, invited them
+    assert app.test_client().get(path).status_code == 404  # used once
+
+
+def test_owners_invite_link_refuses_a_taken_or_bad_email(app: Flask) -> None:
+    from tests.conftest import create_owner
+
+    create_owner(app, "taken@example.com")
+    runner = app.test_cli_runner()
+    for email, message in (("taken@example.com", "already has an owner account"),
+                           ("nope", "Enter an email address")):
+        result = runner.invoke(args=["owners", "invite-link", "--email", email])
+        assert result.exit_code != 0 and message in result.output

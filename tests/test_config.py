@@ -158,3 +158,12 @@ def test_production_still_needs_its_public_url_with_a_port(tmp_path: Path) -> No
 def test_a_bad_port_is_named(tmp_path: Path, port: str) -> None:
     with pytest.raises(ConfigError, match="STORECHAT_PORT"):
         load_settings({"STORECHAT_INSTANCE_PATH": str(tmp_path), "STORECHAT_PORT": port})
+
+
+def test_open_signup_is_off_unless_the_instance_turns_it_on(tmp_path: Path) -> None:
+    base = {"STORECHAT_INSTANCE_PATH": str(tmp_path)}
+    assert load_settings(base).open_signup is False
+    assert load_settings({**base, "STORECHAT_OPEN_SIGNUP": "1"}).open_signup is True
+    assert load_settings({**base, "STORECHAT_OPEN_SIGNUP": "0"}).open_signup is False
+    with pytest.raises(ConfigError, match="STORECHAT_OPEN_SIGNUP"):
+        load_settings({**base, "STORECHAT_OPEN_SIGNUP": "perhaps"})

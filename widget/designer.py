@@ -1,5 +1,6 @@
 """The widget designer in the admin: every widget setting, a live preview of the real widget,
-the click counts of the last 30 days, and how to put the widget on a storefront.
+the click counts of the last 30 days, the newest opt-ins, and how to put the widget on a
+storefront.
 
 `GET /stores/<id>/widget` shows the form; `POST` saves it. The form is read into the raw
 settings document `widget.settings.clean()` understands; wherever cleaning would change what
@@ -40,7 +41,7 @@ from plugin.auth.guard import protect
 from plugin.domain.phones import to_e164
 from plugin.infra import db, responses
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
-from widget import settings
+from widget import optin_log, settings
 from widget.i18n import LANGUAGES, language
 
 blueprint = protect(Blueprint("widget_designer", __name__))
@@ -94,7 +95,7 @@ def _form_from_settings(cleaned: dict[str, Any], enabled: bool, timezone: str) -
         "optin_enabled": "1" if optin["enabled"] else "", "optin_purpose": optin["purpose"],
         "optin_text": optin["text"],
     }
-    agents = [{"name": a["name"], "phone": "+" + a["phone"], "role": a["role"]}
+    agents = [{"name": a["name"], "phone": a["phone"], "role": a["role"]}
               for a in cleaned["agents"]]
     hours = {day: ", ".join(f"{a}-{b}" for a, b in cleaned["hours"].get(day, []))
              for day in DAY_NAMES}
@@ -139,9 +140,10 @@ def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
     for index, row in enumerate(rows):
         name, phone, role = row["name"].strip(), row["phone"].strip(), row["role"].strip()
         problems = []
+        e164 = to_e164(phone, country)
         if not phone:
             problems.append("add a phone number")
-        elif to_e164(phone, country) is None:
+        elif e164 is None:
             where = f" for {country}" if country else ""
             problems.append(f"{phone!r} is not a valid phone number{where}; "
                             "write it with its country code, e.g. +351 912 345 678")
@@ -149,7 +151,8 @@ def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
             problems.append("name and role have at most 80 characters")
         if problems:
             form.errors[f"agent-{index}"] = "Agent " + str(index + 1) + ": " + "; ".join(problems)
-        agents.append({"name": name, "phone": phone, "role": role})
+        # Read against the store's country once, here, and kept in E.164 from now on.
+        agents.append({"name": name, "phone": e164 or phone, "role": role})
     form.agents = rows
     return agents
 
@@ -314,7 +317,7 @@ def _page(store: Store, form: Form, row: WidgetSettings | None,
     nonce = secrets.token_urlsafe(16)
     body = render_template(
         "widget/designer.html", store=store, form=form, row=row, counts=counts(store),
-        nonce=nonce,
+        nonce=nonce, optins=optin_log.recent(store),
         install=install(store), has_number=bool(_accounts(store)),
         timezones=timezones(), languages=[(code, LANGUAGE_NAMES.get(code, code))
                                           for code in LANGUAGES],

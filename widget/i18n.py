@@ -60,6 +60,39 @@ _STRINGS = {
            "Numer telefonu", "Zapisz się", "Dziękujemy! Aby potwierdzić, napisz do nas na WhatsAppie z tego numeru.",
            "Sprawdź numer i pole wyboru.", "Spróbuj ponownie później."),
 }
+# The opt-in form's field errors and its way on to WhatsApp: what a field lacks, shown next
+# to it, and the link (with its prefilled message) that confirms the sign-up.
+OPTIN_KEYS = ("phone_missing", "phone_invalid", "consent_missing", "confirm", "confirm_text")
+_OPTIN = {
+    "en": ("Enter your phone number.", "Check the number; add the country code (+…) if it is not a local number.",
+           "Tick the box to agree.", "Open WhatsApp to confirm", "Hi! I just signed up on your website."),
+    "es": ("Escribe tu número de teléfono.", "Revisa el número; añade el prefijo del país (+…) si no es un número local.",
+           "Marca la casilla para aceptar.", "Abrir WhatsApp para confirmar", "¡Hola! Acabo de suscribirme en la web."),
+    "pt": ("Indique o seu número de telefone.", "Verifique o número; acrescente o indicativo do país (+…) se não for um número local.",
+           "Assinale a caixa para aceitar.", "Abrir o WhatsApp para confirmar", "Olá! Acabei de me inscrever no site."),
+    "fr": ("Saisissez votre numéro de téléphone.", "Vérifiez le numéro ; ajoutez l’indicatif du pays (+…) s’il ne s’agit pas d’un numéro local.",
+           "Cochez la case pour accepter.", "Ouvrir WhatsApp pour confirmer", "Bonjour ! Je viens de m’inscrire sur votre site."),
+    "de": ("Bitte geben Sie Ihre Telefonnummer ein.", "Bitte Nummer prüfen; bei ausländischen Nummern die Landesvorwahl (+…) angeben.",
+           "Bitte setzen Sie das Häkchen, um zuzustimmen.", "WhatsApp öffnen und bestätigen", "Hallo! Ich habe mich gerade auf Ihrer Website angemeldet."),
+    "it": ("Inserisci il tuo numero di telefono.", "Controlla il numero; aggiungi il prefisso internazionale (+…) se non è un numero locale.",
+           "Spunta la casella per accettare.", "Apri WhatsApp per confermare", "Ciao! Confermo l’iscrizione fatta sul vostro sito."),
+    "nl": ("Vul je telefoonnummer in.", "Controleer het nummer; voeg de landcode (+…) toe als het geen lokaal nummer is.",
+           "Vink het vakje aan om akkoord te gaan.", "Open WhatsApp om te bevestigen", "Hallo! Ik heb me net aangemeld op jullie website."),
+    "ar": ("أدخل رقم هاتفك.", "تحقق من الرقم، وأضف رمز الدولة (+…) إذا لم يكن رقمًا محليًا.",
+           "ضع علامة في المربع للموافقة.", "افتح واتساب للتأكيد", "مرحبًا! لقد اشتركت للتو عبر موقعكم."),
+    "he": ("נא להזין מספר טלפון.", "נא לבדוק את המספר ולהוסיף קידומת מדינה (+…) אם זה לא מספר מקומי.",
+           "נא לסמן את התיבה כדי לאשר.", "פתיחת וואטסאפ לאישור", "שלום! נרשמתי עכשיו באתר שלכם."),
+    "tr": ("Telefon numaranızı girin.", "Numarayı kontrol edin; yerel bir numara değilse ülke kodunu (+…) ekleyin.",
+           "Onaylamak için kutucuğu işaretleyin.", "Onaylamak için WhatsApp’ı açın", "Merhaba! Sitenizden az önce kaydoldum."),
+    "ru": ("Введите номер телефона.", "Проверьте номер; если он не местный, добавьте код страны (+…).",
+           "Поставьте отметку, чтобы согласиться.", "Открыть WhatsApp для подтверждения", "Здравствуйте! Подтверждаю подписку с вашего сайта."),
+    "hi": ("अपना फ़ोन नंबर दर्ज करें।", "नंबर जाँचें; अगर यह स्थानीय नंबर नहीं है तो देश कोड (+…) जोड़ें।",
+           "सहमति के लिए बॉक्स पर सही का निशान लगाएँ।", "पुष्टि के लिए WhatsApp खोलें", "नमस्ते! मैंने अभी आपकी वेबसाइट पर सदस्यता ली है।"),
+    "id": ("Masukkan nomor telepon Anda.", "Periksa nomornya; tambahkan kode negara (+…) jika bukan nomor lokal.",
+           "Centang kotak untuk menyetujui.", "Buka WhatsApp untuk konfirmasi", "Halo! Saya baru saja berlangganan di situs Anda."),
+    "pl": ("Wpisz numer telefonu.", "Sprawdź numer; dodaj kierunkowy kraju (+…), jeśli to nie jest numer lokalny.",
+           "Zaznacz pole, aby wyrazić zgodę.", "Otwórz WhatsApp, aby potwierdzić", "Dzień dobry! Potwierdzam zapis ze strony."),
+}
 LANGUAGES = tuple(_STRINGS)
 
 
@@ -73,5 +106,7 @@ def language(*candidates: str | None) -> str:
 
 
 def strings(lang: str) -> dict[str, str]:
-    """The widget's words in `lang` (a code from LANGUAGES)."""
-    return dict(zip(KEYS, _STRINGS.get(lang, _STRINGS["en"]), strict=True))
+    """The widget's words in `lang` (a code from LANGUAGES), KEYS and OPTIN_KEYS."""
+    words = dict(zip(KEYS, _STRINGS.get(lang, _STRINGS["en"]), strict=True))
+    words.update(zip(OPTIN_KEYS, _OPTIN.get(lang, _OPTIN["en"]), strict=True))
+    return words

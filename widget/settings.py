@@ -11,7 +11,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from plugin.domain.phones import to_e164
+from plugin.domain.phones import stored_e164, to_e164, wa_recipient
 from plugin.models import Store, WhatsAppAccount, WidgetSettings
 from widget.i18n import LANGUAGES, RTL, language, strings
 
@@ -24,6 +24,8 @@ MAX_AGENTS = 10
 MAX_PATTERNS = 20
 TEXT_LIMIT = 300
 MESSAGE_LIMIT = 1000
+# What a storefront gets when there is no widget to show, whatever the reason.
+OFF: dict[str, Any] = {"v": CONFIG_VERSION, "enabled": False}
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -36,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "greeting": "",  # "" = the greeting in the shopper's language
     "cta": "",  # "" = "Chat on WhatsApp" in the shopper's language
     "away": "",  # "" = the away note in the shopper's language
-    "agents": [],  # [{"name", "role", "phone"}]; none = the store's WhatsApp number
+    "agents": [],  # [{"name", "role", "phone": E.164}]; none = the store's WhatsApp number
     "hours": {},  # {"mon": [["09:00", "18:00"]], ...} in the store's timezone; {} = always
     "show_on": [],  # URL path patterns (* wildcard); [] = everywhere
     "hide_on": [],
@@ -67,17 +69,15 @@ def _patterns(value: Any) -> list[str]:
     return [p for p in (_text(v, "", 200) for v in value[:MAX_PATTERNS]) if p]
 
 
-def _phone_digits(raw: Any, country: str | None) -> str | None:
-    e164 = to_e164(raw if isinstance(raw, str) else None, country)
-    return e164.lstrip("+") if e164 else None
-
-
 def _agents(value: Any, country: str | None) -> list[dict[str, str]]:
+    """Agents with their numbers in E.164: kept with the country code, a number is read the
+    same whatever the store's country is later (an agent abroad stays valid)."""
     agents = []
     for item in value[:MAX_AGENTS] if isinstance(value, list) else []:
         if not isinstance(item, dict):
             continue
-        phone = _phone_digits(item.get("phone"), country)
+        raw = item.get("phone")
+        phone = stored_e164(raw if isinstance(raw, str) else None, country)
         if phone:
             agents.append({"name": _text(item.get("name"), "", 80),
                            "role": _text(item.get("role"), "", 80), "phone": phone})
@@ -153,14 +153,16 @@ def public_config(store: Store, row: WidgetSettings | None, accounts: list[Whats
     """What /widget/<key>/config.json answers, in the owner's language if they chose one,
     else the page's. A store that is not active, a widget that is turned off, or a widget
     with no number to open gets {"enabled": false} only."""
-    off = {"v": CONFIG_VERSION, "enabled": False}
+    off = dict(OFF)
     if not store.active or (row is not None and not row.enabled):
         return off
     settings = clean(row.settings if row is not None else {}, store.country)
-    agents = settings["agents"]
+    # The script builds wa.me links, which take the number without its plus.
+    agents = [dict(agent, phone=wa_recipient(agent["phone"])) for agent in settings["agents"]]
     if not agents:
-        phones = [_phone_digits(a.display_phone, store.country) for a in accounts]
-        agents = [{"name": store.name, "role": "", "phone": p} for p in phones if p][:1]
+        phones = [to_e164(a.display_phone, store.country) for a in accounts]
+        agents = [{"name": store.name, "role": "", "phone": wa_recipient(p)}
+                  for p in phones if p][:1]
     if not agents:
         return off
     optin = settings["optin"]
@@ -190,3 +192,16 @@ def public_config(store: Store, row: WidgetSettings | None, accounts: list[Whats
         "optin": {"purpose": optin["purpose"], "text": optin["text"]}
         if optin["enabled"] else None,
     }
+
+
+def confirm_number(store: Store, accounts: list[WhatsAppAccount],
+                   config: dict[str, Any]) -> str:
+    """Where a shopper who opted in writes to confirm (digits, for wa.me): the store's
+    connected WhatsApp number, whose inbound messages make the opt-in count, else the
+    widget's first agent."""
+    for account in accounts:
+        e164 = to_e164(account.display_phone, store.country)
+        if e164:
+            return wa_recipient(e164)
+    agents = config.get("agents") or []
+    return str(agents[0]["phone"]) if agents else ""

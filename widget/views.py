@@ -76,23 +76,29 @@ def _store(key: str) -> Store | None:
     return stores.by_key(key) if len(key) <= KEY_MAX_LENGTH else None
 
 
-def _config(store: Store, page_lang: str | None = None) -> dict[str, Any]:
-    session = db.session()
-    row = session.scalars(select(WidgetSettings).where(
-        WidgetSettings.store_id == store.id)).first()
-    accounts = list(session.scalars(select(WhatsAppAccount).where(
+def _accounts(store: Store) -> list[WhatsAppAccount]:
+    return list(db.session().scalars(select(WhatsAppAccount).where(
         WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)))
-    return settings.public_config(store, row, accounts, page_lang)
+
+
+def _config(store: Store, page_lang: str | None = None) -> dict[str, Any]:
+    row = db.session().scalars(select(WidgetSettings).where(
+        WidgetSettings.store_id == store.id)).first()
+    return settings.public_config(store, row, _accounts(store), page_lang)
 
 
 @blueprint.get("/widget/<key>/config.json")
 def config(key: str) -> Response:
-    """The store's public widget config, in the page's language; 404 for an unknown key."""
+    """The store's public widget config, in the page's language.
+
+    An unknown or disconnected key gets the same 200 "off" document, with the same headers,
+    as a store whose widget is turned off: a 404 would be logged as an error in the
+    shopper's console on every page view, and the two answers must not tell anyone which
+    keys exist."""
     store = _store(key)
-    if store is None:
-        return _not_found()
-    page_lang = request.args.get("lang", "")[:8]
-    response = Response(json.dumps(_config(store, page_lang), ensure_ascii=False,
+    document = _config(store, request.args.get("lang", "")[:8]) if store is not None \
+        else settings.OFF
+    response = Response(json.dumps(document, ensure_ascii=False,
                                    separators=(",", ":")), mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={CONFIG_MAX_AGE}"
     response.add_etag()
@@ -112,7 +118,8 @@ def _empty(status: int) -> Response:
 @blueprint.post("/widget/<key>/events")
 def events(key: str) -> Response:
     """A click beacon: {"t": "click"|"open", "p": page path, "s": product id or SKU}.
-    Counted, never stored per visitor; 204 whatever the outcome, 429 when flooding."""
+    Counted, never stored per visitor; 204 whatever the outcome (an unknown key too, counted
+    nowhere, so the answer tells no one which keys exist), 429 when flooding."""
     if _limited("widget-beacon", BEACONS_PER_MINUTE, key):
         return _empty(429)
     if (request.content_length or 0) > BEACON_MAX_BYTES:
@@ -124,31 +131,33 @@ def events(key: str) -> Response:
     if not isinstance(data, dict) or data.get("t") not in counters.KINDS:
         return _empty(400)
     path = counters.clean_path(data.get("p"))
-    store = _store(key)
-    if store is None:
-        return _not_found()
     if path is None:
         return _empty(400)
+    store = _store(key)
+    if store is None:
+        return _empty(204)
     counters.count(store.id, data["t"], path, counters.clean_product(data.get("s")))
     return _empty(204)
 
 
 @blueprint.post("/widget/<key>/optin")
 def optin_form(key: str) -> Response:
-    """The panel's opt-in form: 201 with a consent-log entry, 400 for a bad number or an
-    unticked box, 429 when flooding, 404 when the store offers no opt-in."""
+    """The panel's opt-in form: 201 with a consent-log entry and the number to confirm on
+    (`wa`, digits for a wa.me link); 400 naming each wrong field (`fields`: field → code);
+    429 when flooding; 404 when the store offers no opt-in."""
     if _limited("widget-optin", OPTINS_PER_MINUTE, key):
         return _empty(429)
     store = _store(key)
-    offer = _config(store).get("optin") if store is not None else None
+    config = _config(store) if store is not None else {}
+    offer = config.get("optin")
     if store is None or not offer:
         return _not_found()
     try:
         optin.record(store, offer, request)
     except optin.OptInRefused as refused:
-        response = jsonify(error="Bad Request", detail=str(refused))
+        response = jsonify(error="Bad Request", detail=str(refused), fields=refused.fields)
         response.status_code = 400
         return _public(response)
-    response = jsonify(ok=True)
+    response = jsonify(ok=True, wa=settings.confirm_number(store, _accounts(store), config))
     response.status_code = 201
     return _public(response)

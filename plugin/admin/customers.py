@@ -58,6 +58,7 @@ class Change:
     source_code: str
     text: str
     ip: str
+    page: str  # the storefront page of a widget opt-in, else ''
     customer_id: int
     customer: str
     phone: str
@@ -114,6 +115,7 @@ def _changes(store: Store, limit: int, *where: object) -> list[Change]:
     return [Change(at=e.created_at, purpose=PURPOSES.get(e.purpose, e.purpose),
                    granted=e.granted, source=SOURCES.get(e.source, e.source),
                    source_code=e.source, text=e.text_shown or "", ip=e.ip or "",
+                   page=e.page or "",
                    customer_id=c.id, customer=_name(c), phone=c.phone_e164 or "")
             for e, c in rows]
 

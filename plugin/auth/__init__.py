@@ -23,7 +23,13 @@ def check_csrf() -> None:
 
 def init_app(app: Flask) -> None:
     """Install server-side sessions, CSRF protection, the Shopify verifier and the pages."""
-    from plugin.auth import embedded, sessions, shopify, views
+    from plugin.auth import (
+        embedded,
+        owners,  # noqa: F401 - adds its routes to the auth blueprint
+        sessions,
+        shopify,
+        views,
+    )
 
     app.session_interface = sessions.DatabaseSessionInterface()
     app.config.setdefault("SESSION_COOKIE_NAME", sessions.COOKIE_NAME)

@@ -18,10 +18,19 @@ from plugin.platforms.stores import by_key
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("auth", __name__)
-blueprint.before_request(check_csrf)
+# Endpoints of this blueprint that need a signed-in owner (plugin.auth.owners.owner_page):
+# their guard checks CSRF once it knows the caller, as every admin page does, so an
+# anonymous form post is sent to sign in rather than refused for its token.
+SIGNED_IN_ENDPOINTS: set[str] = set()
 
 
-def _sign_in(owner: Owner) -> None:
+@blueprint.before_request
+def _check_csrf() -> None:
+    if request.endpoint not in SIGNED_IN_ENDPOINTS:
+        check_csrf()
+
+
+def start_session(owner: Owner) -> None:
     """Start a fresh session for this owner (a new token: no session fixation)."""
     session.clear()
     session.rotate()  # type: ignore[attr-defined]
@@ -58,7 +67,7 @@ def signin() -> ResponseReturnValue:
     with db.transaction() as tx:
         owner = accounts.authenticate(tx, email, password)
         if owner is not None:
-            _sign_in(owner)
+            start_session(owner)
     if owner is None:
         throttle.record_failure(email, _client_address())
         flash("That email and password do not match an account.", "error")
@@ -98,7 +107,7 @@ def setup() -> ResponseReturnValue:
     try:
         with db.transaction() as tx:
             owner = accounts.create_first_owner(tx, token, email, password)
-            _sign_in(owner)
+            start_session(owner)
     except accounts.SignInError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.signin"))
@@ -137,7 +146,7 @@ def reset(token: str) -> ResponseReturnValue:
                 flash(problem, "error")
                 return render_template("auth/reset.html", token=token), 400
             accounts.set_password(tx, owner, password)
-            _sign_in(owner)
+            start_session(owner)
     except accounts.SignInError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.reset_request"))
@@ -157,7 +166,7 @@ def wordpress_signin() -> ResponseReturnValue:
             owner = tx.get(Owner, store.owner_id)
             if owner is None:
                 raise wordpress.LinkError("This store is not linked to a StoreChat owner yet.")
-            _sign_in(owner)
+            start_session(owner)
     except wordpress.LinkError as error:
         return render_template("auth/link_invalid.html", reason=str(error)), 403
     return redirect(url_for("admin.index"))

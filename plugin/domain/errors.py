@@ -8,7 +8,8 @@
     │   ├── StoreConnectError       plugin.platforms.woocommerce.sites
     │   └── NumberConnectError      plugin.platforms.whatsapp.number
     ├── RequestRefused          a person's request cannot be honoured; says why, to them
-    │   ├── SignInError             plugin.auth.accounts: an owner account or reset link
+    │   ├── SignInError             plugin.auth.accounts, .invites: an owner account, a reset
+    │   │                           link, an invitation, a sign-up
     │   │   └── LinkError               plugin.auth.wordpress: a WordPress sign-in link
     │   ├── StoreUrlError           plugin.platforms.woocommerce.urls: a store address
     │   ├── OptInRefused            widget.optin: a storefront opt-in form

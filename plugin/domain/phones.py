@@ -20,6 +20,36 @@ def to_e164(raw: str | None, default_country: str | None = None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def stored_e164(raw: str | None, default_country: str | None = None) -> str | None:
+    """A number read back from storage: E.164 as kept today, or the bare digits earlier
+    versions kept (E.164 without its plus: tried as international first, because reading
+    '34612345678' as a Portuguese national number would lose a Spanish agent), else a
+    national number of `default_country`. None when no reading is valid."""
+    if raw and raw.strip().isdigit():
+        international = to_e164("+" + raw.strip())
+        if international is not None:
+            return international
+    return to_e164(raw, default_country)
+
+
+# A masked number keeps this many final digits, enough to tell numbers apart in a list.
+MASK_KEEP_DIGITS = 3
+
+
+def masked(e164: str) -> str:
+    """'+351 ••••••678': the country code and the last digits, for lists that need no more."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    digits = e164.lstrip("+")
+    if parsed is None or not parsed.country_code:
+        return "•" * max(0, len(digits) - MASK_KEEP_DIGITS) + digits[-MASK_KEEP_DIGITS:]
+    national = digits[len(str(parsed.country_code)):]
+    hidden = "•" * max(0, len(national) - MASK_KEEP_DIGITS)
+    return f"+{parsed.country_code} {hidden}{national[-MASK_KEEP_DIGITS:]}"
+
+
 def wa_recipient(e164: str) -> str:
     """The Cloud API's `to`: the E.164 number without its plus sign."""
     return e164.lstrip("+")

@@ -51,4 +51,6 @@ class ConsentEntry(Base):
     source: Mapped[str] = mapped_column(String(40))  # widget | checkout | whatsapp_stop | ...
     text_shown: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str | None] = mapped_column(String(45))
+    # The storefront page path a widget opt-in was given on (no query string), if known.
+    page: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

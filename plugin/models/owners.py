@@ -21,6 +21,12 @@ class Owner(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    # Who invited this owner (plugin.auth.invites); None for the first owner, open sign-ups
+    # and invitations printed on the command line. Inviting shares no store. A plain id,
+    # not a foreign key: SQLite can only add one by rebuilding `owners`, and dropping the
+    # old table would fire the ON DELETE actions of every session and store. Readers
+    # treat an id with no owner as None.
+    invited_by_id: Mapped[int | None]
 
 
 class WebSession(Base):
@@ -40,12 +46,13 @@ class WebSession(Base):
 
 
 class OneTimeToken(Base):
-    """A token that works once: a first-run set-up link, or a sign-in link's nonce."""
+    """A token that works once: a first-run set-up link, an owner invitation, or a sign-in
+    link's nonce."""
 
     __tablename__ = "one_time_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(20))  # setup | wp_signin | wc_connect | …
+    purpose: Mapped[str] = mapped_column(String(20))  # setup | owner_invite | wp_signin | …
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # What the token stands for, when it is not self-describing (a WC-Auth user_id).
     data: Mapped[dict[str, Any] | None]

@@ -117,7 +117,8 @@ def export_customer(session: Session, store: Store, event: ComplianceEvent) -> D
              "tags": c.tags, "created_at": c.created_at.isoformat()} for c in customers],
         "consent": [
             {"purpose": e.purpose, "granted": e.granted, "source": e.source,
-             "text_shown": e.text_shown, "ip": e.ip, "at": e.created_at.isoformat()}
+             "text_shown": e.text_shown, "ip": e.ip, "page": e.page,
+             "at": e.created_at.isoformat()}
             for e in session.scalars(select(ConsentEntry).where(ConsentEntry.customer_id.in_(ids)))
         ] if ids else [],
         "messages": [

@@ -81,3 +81,14 @@ def test_another_owners_store_answers_404(app: Flask, owner: FlaskClient) -> Non
     add_history(app, other)
     body = page_of(owner, f"/stores/{other}/customers?phone=+351913000111", status=404)
     assert BOX not in body and "Rui" not in body
+
+
+def test_a_widget_opt_in_shows_the_page_it_was_given_on(app: Flask, owner: FlaskClient) -> None:
+    store_id = make_store(app)
+    with app.app_context(), db.transaction() as session:
+        rui = session.scalars(select(Customer).where(Customer.store_id == store_id)).one()
+        session.add(ConsentEntry(store_id=store_id, customer_id=rui.id, purpose="back_in_stock",
+                                 granted=True, source="widget", text_shown="Tell me",
+                                 page="/products/linen-shirt"))
+    page = page_of(owner, f"/stores/{store_id}/customers?phone=+351913000111")
+    assert "Chat widget opt-in form" in page and "on /products/linen-shirt" in page

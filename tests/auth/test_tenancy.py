@@ -25,8 +25,10 @@ from tests.conftest import create_owner, csrf_token, make_app, sign_in
 
 # Endpoints anyone may call: they authenticate by other means (signatures, one-time
 # tokens), are the way in, or serve the storefront widget (public by design: script, public
-# config, click beacons, opt-in form; tested in test_widget_endpoints.py).
-PUBLIC = re.compile(r"^(static|health\..*|auth\..*|webhooks_.*|widget\..*|tracking_link\..*)$")
+# config, click beacons, opt-in form; tested in test_widget_endpoints.py). The auth
+# blueprint's Team pages (auth.owners*) are admin pages and are walked.
+PUBLIC = re.compile(r"^(static|health\..*|auth\.(?!owners).*|webhooks_.*|widget\..*"
+                    r"|tracking_link\..*)$")
 B_NUMBER = "7777777"
 B_NAME = "Bartholomew"
 API_KEY = "test-api-key"

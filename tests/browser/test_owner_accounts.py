@@ -28,6 +28,8 @@ EMAIL = "owner@example.com"
 FIRST_PASSWORD = "first password, long enough"
 NEW_PASSWORD = "second password, also long"
 WRONG_PASSWORD = "not the password at all"
+SECOND_EMAIL = "second.owner@example.com"
+SECOND_PASSWORD = "the second owner's password"
 WRONG_CREDENTIALS = "That email and password do not match an account."
 # A wrong password is answered 401 and Chromium reports that status on its console: the
 # only console errors this story expects, one per wrong sign-in (WRONG_SIGN_INS of them).
@@ -147,6 +149,60 @@ def _story(browsing: Browsing, served: Served) -> None:
         "This reset link has already been used: ask for a new one.")
     expect(page.get_by_role("button", name="Change password")).to_have_count(0)
     shot(page, "reset-link-used")
+
+    _invite_a_second_owner(page, served)
+
+
+def _invite_a_second_owner(page: Page, served: Served) -> None:
+    """The owner (with the demo store) invites a second owner from the Team page; the link,
+    shown once, makes a new account that has no store, not even a glimpse of the first's."""
+    page.goto(f"{served.url}/")
+    page.get_by_role("button", name="Try the demo store").click()
+    page.goto(f"{served.url}/")
+    expect(page.get_by_role("link", name="Design the demo store's chat widget")).to_be_visible()
+
+    page.goto(f"{served.url}/settings/owners")
+    expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
+    expect(page.locator("#no-pending")).to_be_visible()
+    page.get_by_label("Their email").fill(SECOND_EMAIL)
+    page.get_by_role("button", name="Create invitation link").click()
+    expect(page).to_have_url(f"{served.url}/settings/owners")
+    expect(page.get_by_role("heading", name=f"Invitation link for {SECOND_EMAIL}")).to_be_visible()
+    field = page.get_by_role("textbox", name="Invitation link")
+    link = field.input_value()
+    assert link.startswith(f"{served.url}/invite/"), link
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator("#copy-status")).to_have_text(
+        re.compile(r"^(Copied to the clipboard\.|Selected: press Ctrl\+C .*)$"))
+    expect(page.locator("tr[id^=invite-]")).to_have_count(1)  # listed as pending too
+    shot(page, "owners-invite-link")
+    _fits_a_phone(page, "owners-invite-link-narrow")
+    page.reload()  # shown once: now only the pending invitation, withdrawable
+    expect(page.locator("#invite-link")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Withdraw the invitation for {SECOND_EMAIL}")) \
+        .to_be_visible()
+    shot(page, "owners-pending")
+    _fits_a_phone(page, "owners-pending-narrow")
+    _sign_out(page, served)
+
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Create your owner account")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value(SECOND_EMAIL)
+    shot(page, "invite-accept")
+    _fits_a_phone(page, "invite-accept-narrow")
+    page.locator("#password").fill(SECOND_PASSWORD)
+    page.get_by_label("Password again").fill(SECOND_PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page).to_have_url(f"{served.url}/")
+    expect(page.locator(".flash")).to_contain_text("Your owner account is ready")
+    expect(page.locator("header.topbar")).to_contain_text(SECOND_EMAIL)
+    # A new owner, with no store: the first owner's demo store is nowhere to be seen.
+    expect(page.get_by_role("button", name="Try the demo store")).to_be_visible()
+    expect(page.get_by_role("link", name="Design the demo store's chat widget")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Your stores")).to_have_count(0)
+    page.goto(f"{served.url}/settings/owners")
+    expect(page.locator("#owners-list")).to_contain_text(f"invited by {EMAIL}")
+    expect(page.locator("#owners-list li")).to_have_count(1)
 
 
 @pytest.mark.browser

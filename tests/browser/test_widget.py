@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,13 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import ConsentEntry, Store, WidgetCounter, WidgetSettings
-from tests.browser.served import chromium, shot
-from tests.conftest import make_app
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
+from tests.conftest import ARTIFACTS, make_app
 from tests.fakes.server import LoopbackServer
 
 TRICKY = 'Tom & Jerry #1 — 50% "off" 🎉'
+OPTIN_400 = re.compile(r"^Failed to load resource: the server responded with a status of 400 "
+                       r".*\(http://127\.0\.0\.1:\d+/widget/[\w-]+/optin\)$")
 STORE_NAME = "<script>alert(1)</script> Shop"
 HOSTILE_CSS = ("* { color: red !important; font-size: 40px !important; "
                "font-family: serif !important; box-sizing: content-box !important; "
@@ -201,15 +204,10 @@ def test_widget_on_a_storefront(world: tuple[Flask, str, Storefront, str],
         expect(launcher).to_have_attribute("aria-expanded", "false")
         assert page.evaluate("document.activeElement.shadowRoot.activeElement.className") == "l"
 
-        # The opt-in form, keyboard first: it ends with a consent-log entry.
+        # The opt-in form, keyboard first: each wrong field says what is wrong next to it,
+        # and it ends with a consent-log entry and a link to confirm on WhatsApp.
         launcher.press("Enter")
-        form = panel.locator("form")
-        form.locator("input[type=tel]").fill("912 345 678")
-        form.locator("input[type=checkbox]").check()
-        form.locator("button[type=submit]").press("Enter")
-        expect(form.locator("[role=status]")).to_have_text(
-            "Thanks! To confirm, send us any message on WhatsApp from this number.")
-        shot(page, "widget-optin")
+        optin_form(page, panel)
         page.keyboard.press("Escape")
         assert page.evaluate("window.cls") == 0
 
@@ -236,6 +234,87 @@ def test_widget_on_a_storefront(world: tuple[Flask, str, Storefront, str],
         assert (entry.source, entry.purpose, entry.ip) == ("widget", "back_in_stock",
                                                            "127.0.0.1")
     assert dialogs == [], "owner text ran as script"
+    # The one refused opt-in (a number only the server can judge) is a 400 Chromium logs.
+    refused = [e for e in browsing.console_errors if OPTIN_400.match(e)]
+    assert len(refused) == 1, browsing.console_errors
+    assert [e for e in browsing.console_errors if e not in refused] == []
+    assert browsing.outside == []
+
+
+def view_shot(page: Page, name: str, viewport: dict[str, int] = VIEWPORT) -> None:
+    """A screenshot of what the shopper sees (the widget is fixed to the viewport)."""
+    page.set_viewport_size(viewport)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(VIEWPORT)
+
+
+def field_error(panel: Locator, name: str) -> Locator:
+    """The error text a form field points at with aria-describedby."""
+    field = panel.locator(f"[name={name}]")
+    described = field.get_attribute("aria-describedby")
+    assert described, f"{name} points at no description"
+    return panel.locator(f"#{described}")
+
+
+def optin_form(page: Page, panel: Locator) -> None:
+    """Empty, then a number of another country typed without its code, then a good one."""
+    form = panel.locator("form")
+    phone, box = form.locator("input[type=tel]"), form.locator("input[type=checkbox]")
+    submit = form.locator("button[type=submit]")
+
+    submit.press("Enter")  # nothing typed, nothing ticked: both fields say so, in place
+    expect(field_error(panel, "phone")).to_have_text("Enter your phone number.")
+    expect(field_error(panel, "consent")).to_have_text("Tick the box to agree.")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_be_focused()  # the first wrong field
+    view_shot(page, "widget-optin-errors")
+    view_shot(page, "widget-optin-errors-narrow", NARROW_VIEWPORT)
+
+    phone.fill("612 345 678")  # Spanish, on a Portuguese store: only the server knows
+    expect(field_error(panel, "phone")).to_be_hidden()  # typing clears that field's error
+    expect(phone).not_to_have_attribute("aria-invalid", "true")
+    box.check()
+    expect(field_error(panel, "consent")).to_be_hidden()
+    submit.press("Enter")
+    expect(field_error(panel, "phone")).to_have_text(
+        "Check the number; add the country code (+…) if it is not a local number.")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+    expect(phone).to_be_focused()
+    view_shot(page, "widget-optin-invalid-number")
+
+    phone.fill("912 345 678")
+    submit.press("Enter")
+    expect(form.locator("[role=status]")).to_have_text(
+        "Thanks! To confirm, send us any message on WhatsApp from this number.")
+    confirm = form.get_by_role("link", name="Open WhatsApp to confirm")
+    expect(confirm).to_be_visible()
+    assert confirm.get_attribute("href") == (
+        "https://wa.me/351912345678?text=Hi!%20I%20just%20signed%20up%20on%20your%20website.")
+    assert confirm.get_attribute("rel") == "noopener noreferrer"
+    expect(field_error(panel, "phone")).to_be_hidden()
+    expect(submit).to_be_hidden()  # done: the way on is the chat, and focus is there
+    expect(confirm).to_be_focused()
+    view_shot(page, "widget-optin")
+    view_shot(page, "widget-optin-narrow", NARROW_VIEWPORT)
+
+
+@pytest.mark.browser
+def test_widget_with_an_unknown_store_key_stays_silent(
+        world: tuple[Flask, str, Storefront, str], chromium_path: str) -> None:
+    """A disconnected or mistyped key: no widget, and nothing in the shopper's console."""
+    app, widget_url, storefront, shop_url = world
+    storefront.pages["/unknown"] = storefront_page(widget_url, "no-such-store-key")
+    with chromium(chromium_path, "widget-unknown-key-failure") as browsing:
+        page = browsing.page
+        with page.expect_response(lambda r: "/config.json" in r.url) as answer:
+            page.goto(f"{shop_url}/unknown")
+        assert answer.value.status == 200
+        assert answer.value.json() == {"v": 1, "enabled": False}
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("storechat-widget")).to_have_count(0)
+        assert page.evaluate("window.StoreChatWidget") == 1  # the script ran, and stopped
     assert browsing.console_errors == []
     assert browsing.outside == []
 

@@ -3,6 +3,7 @@ Shadow DOM, re-rendered from the form's values without saving; saving refuses a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugin.infra import db
-from plugin.models import Store, WidgetCounter, WidgetSettings
-from tests.browser.served import chromium, shot
-from tests.conftest import PASSWORD, create_owner, make_app
+from plugin.models import ConsentEntry, Customer, Store, WidgetCounter, WidgetSettings
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
+from tests.conftest import ARTIFACTS, PASSWORD, create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "designer@example.com"
@@ -29,6 +30,17 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
         session.add(store)
         session.flush()
         store_id = store.id
+        now = db.utcnow()
+        for phone, page, minutes_ago in (("+351912345678", "/products/linen-shirt", 9),
+                                         ("+34612345678", "/", 2)):
+            customer = Customer(store_id=store_id, platform_id=f"widget:{phone}",
+                                phone_e164=phone, tags=[])
+            session.add(customer)
+            session.flush()
+            session.add(ConsentEntry(store_id=store_id, customer_id=customer.id,
+                                     purpose="order_updates", granted=True, source="widget",
+                                     text_shown="Send me order updates on WhatsApp.",
+                                     page=page, created_at=now - timedelta(minutes=minutes_ago)))
     with LoopbackServer(app) as server:
         yield app, server.url, store_id
     app.extensions["storechat.engine"].dispose()
@@ -103,21 +115,43 @@ def test_the_live_preview_renders_the_forms_values(served_app: tuple[Flask, str,
         with app.app_context():
             assert db.session().scalars(select(WidgetSettings)).first() is None
 
-        page.locator("#agent-phone-2").fill("+351 913 000 111")
+        # An agent in Spain on a Portuguese store: kept in E.164, still there after a reload.
+        page.locator("#agent-phone-2").fill("+34 612 345 678")
         page.get_by_role("button", name="Save widget").click()
         expect(page.locator(".flash")).to_contain_text("Widget settings saved")
+        expect(page.locator("#agent-phone-2")).to_have_value("+34612345678")
         expect(stage.locator("storechat-widget button.l")).to_have_attribute(
             "aria-label", "Talk to us")
         stage.locator("storechat-widget button.l").click()
         expect(panel.locator(".w")).to_have_text("Back at nine")
+        expect(panel.locator("li")).to_have_count(2)
         shot(page, "widget-designer-saved")
+
+        # The newest opt-ins, numbers masked.
+        optins = page.locator("#optins")
+        expect(optins.locator("tbody tr")).to_have_count(2)
+        expect(optins.locator("tbody tr").first).to_contain_text("+34 ••••••678")
+        expect(optins.locator("tbody tr").nth(1)).to_contain_text("/products/linen-shirt")
+        optins.scroll_into_view_if_needed()
+        optins.screenshot(path=str(ARTIFACTS / "widget-designer-optins.png"))
+        page.set_viewport_size(NARROW_VIEWPORT)
+        optins.screenshot(path=str(ARTIFACTS / "widget-designer-optins-narrow.png"))
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        page.set_viewport_size(VIEWPORT)
 
     with app.app_context():
         row = db.session().scalars(select(WidgetSettings)).one()
-        assert [a["name"] for a in row.settings["agents"]] == ["Ana", "Rui <b>"]
+        assert [(a["name"], a["phone"]) for a in row.settings["agents"]] == [
+            ("Ana", "+351912345678"), ("Rui <b>", "+34612345678")]
+        key = db.session().get(Store, store_id).key  # type: ignore[union-attr]
         assert (row.settings["color"], row.settings["position"]) == ("#7b1fa2", "start")
         # Preview clicks and opens are never counted.
         assert db.session().scalars(select(WidgetCounter)).first() is None
+    assert overflow <= 0, "the opt-ins table is wider than a phone"
+    # The storefront gets both agents, the one abroad included.
+    with app.test_client() as storefront:
+        config = storefront.get(f"/widget/{key}/config.json").get_json()
+    assert [a["phone"] for a in config["agents"]] == ["351912345678", "34612345678"]
     # The refused save answers 400 on purpose; Chromium reports that status, nothing else.
     assert [e for e in browsing.console_errors
             if not e.startswith("Failed to load resource: the server responded with a status "

@@ -39,3 +39,66 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["serve"])
     assert result.exit_code != 0
     assert "storechat db upgrade" in result.output
+
+
+def _downgrade_below(revision: str) -> None:
+    """Alembic downgrade to the revision before `revision` (whatever the chain is then)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = migrate._config()
+    before = ScriptDirectory.from_config(config).get_revision(revision).down_revision
+    with db.engine().begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, str(before))
+
+
+def test_0015_gives_bare_digit_widget_agents_their_plus_back(tmp_path: Path) -> None:
+    """Earlier versions kept agents as E.164 without the plus and read them against the
+    store's country; 0015 stores them in E.164, and keeps sessions and store owners."""
+    import json
+
+    from sqlalchemy import text
+
+    app = make_app(tmp_path / "instance", migrate_db=False)
+    agents = [{"name": "Lucía", "role": "", "phone": "34612345678"},  # Spanish, PT store
+              {"name": "Ana", "role": "", "phone": "351912345678"},
+              {"name": "Typed", "role": "", "phone": "912 345 678"},  # not bare digits
+              {"name": "Junk", "role": "", "phone": "12"}, "not an agent"]
+    with app.app_context():
+        migrate.upgrade("0012")
+        with db.engine().begin() as connection:
+            connection.execute(text(
+                "INSERT INTO owners (email, password_hash, created_at) "
+                "VALUES ('a@example.com', 'h', '2026-01-01')"))
+            connection.execute(text(
+                "INSERT INTO web_sessions (token_hash, owner_id, data, created_at, expires_at) "
+                "VALUES ('t', 1, '{}', '2026-01-01', '2030-01-01')"))
+            connection.execute(text(
+                "INSERT INTO stores (platform, domain, key, name, status, owner_id, country, "
+                "created_at) VALUES ('woocommerce', 'd', 'k', 'n', 'active', 1, 'PT', "
+                "'2026-01-01')"))
+            connection.execute(text(
+                "INSERT INTO widget_settings (store_id, enabled, settings, updated_at) "
+                "VALUES (1, 1, :settings, '2026-01-01')"),
+                {"settings": json.dumps({"agents": agents, "color": "#123456"})})
+
+        def stored() -> tuple[object, int, object]:
+            with db.engine().connect() as connection:
+                settings = json.loads(connection.execute(
+                    text("SELECT settings FROM widget_settings")).scalar_one())
+                sessions = connection.execute(text("SELECT count(*) FROM web_sessions")).scalar()
+                owner = connection.execute(text("SELECT owner_id FROM stores")).scalar()
+            return settings, int(sessions or 0), owner
+
+        migrate.upgrade()
+        settings, sessions, owner = stored()
+        assert [a["phone"] if isinstance(a, dict) else a for a in settings["agents"]] == [
+            "+34612345678", "+351912345678", "912 345 678", "12", "not an agent"]
+        assert settings["color"] == "#123456"
+        assert (sessions, owner) == (1, 1)
+
+        _downgrade_below("0015")
+        settings, sessions, owner = stored()
+        assert settings["agents"] == agents
+        assert (sessions, owner) == (1, 1)

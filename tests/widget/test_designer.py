@@ -83,6 +83,7 @@ def test_the_designer_renders_for_the_owner(app: Flask, owner: FlaskClient) -> N
         assert f'name="{name}"' in page, name
     # Defaults from widget.settings, the real widget script in preview mode, no inline code.
     assert 'value="#0b7a5c"' in page
+    assert 'id="no-optins"' in page and "Turn on the opt-in form" in page
     assert html.escape(settings.DEFAULTS["message"], quote=False) in page
     assert '<script src="/widget.js" data-store="' in page and "data-preview" in page
     assert '<script src="/static/designer.js" defer></script>' in page
@@ -111,8 +112,8 @@ def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> N
     assert row is not None and row.enabled is True
     assert row.settings == settings.clean(row.settings, "PT")  # stored clean
     assert row.settings["agents"] == [
-        {"name": "Ana", "role": "Vendas", "phone": "351912345678"},
-        {"name": "Rui", "role": "Apoio", "phone": "351913000111"}]
+        {"name": "Ana", "role": "Vendas", "phone": "+351912345678"},
+        {"name": "Rui", "role": "Apoio", "phone": "+351913000111"}]
     assert row.settings["hours"] == {
         "mon": [["09:00", "13:00"], ["14:00", "18:00"]], "tue": [["09:00", "17:30"]],
         "wed": [], "thu": [], "fri": [], "sat": [], "sun": []}
@@ -226,6 +227,47 @@ def test_the_preview_answers_the_config_of_the_form_without_saving(
     assert bad.json["config"]["color"] == settings.DEFAULT_COLOR  # cleaned, not raw
 
 
+def test_an_agent_abroad_is_kept_in_e164_and_stays_on_the_storefront(
+        app: Flask, owner: FlaskClient) -> None:
+    """Issue 21: a Spanish agent on a Portuguese store was saved as bare digits, read back
+    as a Portuguese national number, dropped, and the widget went dark."""
+    store_id = add_store(app)
+    data = form_data(owner, store_id, agent_name=["Lucía", ""],
+                     agent_phone=["+34 612 345 678", ""], agent_role=["Ventas", ""])
+    assert owner.post(f"/stores/{store_id}/widget", data=data).status_code == 303
+    row = saved(app, store_id)
+    assert row is not None
+    assert row.settings["agents"] == [{"name": "Lucía", "role": "Ventas", "phone": "+34612345678"}]
+    assert settings.clean(row.settings, "PT")["agents"] == row.settings["agents"]  # kept
+    with app.app_context():
+        key = db.session().get(Store, store_id).key
+    config = owner.get(f"/widget/{key}/config.json").json
+    assert config["enabled"] is True
+    assert config["agents"] == [{"name": "Lucía", "role": "Ventas", "phone": "34612345678"}]
+    # The designer shows the number as saved, and saving it again changes nothing.
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert 'value="+34612345678"' in page
+    again = form_data(owner, store_id, agent_name=["Lucía", ""], agent_phone=["+34612345678", ""],
+                      agent_role=["Ventas", ""])
+    assert owner.post(f"/stores/{store_id}/widget", data=again).status_code == 303
+    assert saved(app, store_id).settings["agents"] == row.settings["agents"]  # type: ignore[union-attr]
+
+
+def test_agents_saved_as_bare_digits_by_earlier_versions_still_show(
+        app: Flask, owner: FlaskClient) -> None:
+    store_id = add_store(app)
+    with app.app_context(), db.transaction() as session:
+        session.add(WidgetSettings(store_id=store_id, settings={"agents": [
+            {"name": "Lucía", "role": "", "phone": "34612345678"},
+            {"name": "Ana", "role": "", "phone": "351912345678"}]}))
+        key = session.get(Store, store_id).key  # type: ignore[union-attr]
+    config = owner.get(f"/widget/{key}/config.json").json
+    assert [(a["name"], a["phone"]) for a in config["agents"]] == [
+        ("Lucía", "34612345678"), ("Ana", "351912345678")]
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    assert 'value="+34612345678"' in page and 'value="+351912345678"' in page
+
+
 def test_no_agent_and_no_number_previews_nothing(app: Flask, owner: FlaskClient) -> None:
     store_id = add_store(app)
     data = form_data(owner, store_id, agent_name=[""], agent_phone=[""], agent_role=[""])
@@ -269,6 +311,44 @@ def test_click_counts_of_the_last_30_days(app: Flask, owner: FlaskClient) -> Non
     assert "SKU-1</td><td>7<" in products
     for absent in ("/old-page", "OLD-SKU", "/their-page", "THEIR-SKU"):
         assert absent not in page
+
+
+def test_the_newest_widget_opt_ins_are_listed_with_masked_numbers(
+        app: Flask, owner: FlaskClient) -> None:
+    from plugin.models import ConsentEntry, Customer
+
+    store_id = add_store(app)
+    other_id = add_store(app, name="Someone else", owner_id=None)
+    now = db.utcnow().replace(microsecond=0)
+    with app.app_context(), db.transaction() as session:
+        def optin(sid: int, phone: str, page: str | None, minutes_ago: int,
+                  source: str = "widget", wrote: bool = False) -> None:
+            customer = Customer(store_id=sid, platform_id=f"widget:{phone}:{source}",
+                                phone_e164=phone, tags=[],
+                                last_inbound_at=now if wrote else None)
+            session.add(customer)
+            session.flush()
+            session.add(ConsentEntry(store_id=sid, customer_id=customer.id,
+                                     purpose="back_in_stock", granted=True, source=source,
+                                     text_shown="Tell me", page=page,
+                                     created_at=now - timedelta(minutes=minutes_ago)))
+
+        optin(store_id, "+351912345678", "/products/linen-shirt", 5, wrote=True)
+        optin(store_id, "+34612345678", None, 1)
+        optin(store_id, "+351913000111", "/cart", 3, source="woocommerce_checkout")
+        optin(other_id, "+351917777777", "/their-page", 2)
+    page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
+    found = re.search(r'id="optins-table".*?</table>', page, re.S)
+    assert found is not None, page
+    table = found.group(0)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]  # the header row first
+    assert len(rows) == 2  # the widget's only, this store's only
+    assert "+34 ••••••678" in rows[0] and "Not yet" in rows[0]  # newest first
+    assert "+351 ••••••678" in rows[1] and "/products/linen-shirt" in rows[1]
+    assert ">Yes<" in rows[1] and "Back in stock" in rows[1]
+    for hidden in ("912345678", "612345678", "/their-page", "917777777", "/cart"):
+        assert hidden not in page
+    assert f'href="/stores/{store_id}/customers"' in page
 
 
 def test_the_snippet_and_the_woocommerce_pointer(app: Flask, owner: FlaskClient) -> None:

@@ -117,12 +117,30 @@ def test_config_answers_304_for_its_etag(app: Flask, client: FlaskClient) -> Non
     assert again.status_code == 304
 
 
-def test_unknown_key_is_404_json(client: FlaskClient) -> None:
-    response = client.get("/widget/no-such-store/config.json")
-    assert response.status_code == 404
-    assert response.is_json
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert client.get(f"/widget/{'k' * 200}/config.json").status_code == 404
+def _answer(response: Any) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: v for k, v in response.headers.items() if k not in ("Date",)}
+    return response.status_code, headers, response.get_data()
+
+
+@pytest.mark.parametrize("key", ["no-such-store", "k" * 200, "%00", "caf%C3%A9%20x"])
+def test_an_unknown_key_gets_the_off_config_exactly_as_a_disabled_store(
+        app: Flask, client: FlaskClient, key: str) -> None:
+    """Not a 404 (a console error on every storefront page view), and nothing that tells
+    an unknown key from a real store whose widget is off."""
+    disabled = make_store(app, {"agents": [{"name": "Ana", "phone": "+351912345678"}]},
+                          enabled=False)
+    uninstalled = make_store(app, {}, status="uninstalled", account=False)
+    unknown = client.get(f"/widget/{key}/config.json?lang=pt")
+    assert unknown.status_code == 200
+    assert unknown.get_json() == {"v": 1, "enabled": False}
+    assert unknown.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Set-Cookie" not in unknown.headers
+    for real in (disabled, uninstalled):
+        assert _answer(client.get(f"/widget/{real}/config.json?lang=pt")) == _answer(unknown)
+    # Revalidation behaves the same too.
+    again = client.get(f"/widget/{key}/config.json",
+                       headers={"If-None-Match": unknown.headers["ETag"]})
+    assert again.status_code == 304
 
 
 @pytest.mark.parametrize("case", ["uninstalled", "turned off", "no number"])
@@ -184,8 +202,13 @@ def test_bad_beacons_are_refused_and_not_counted(app: Flask, client: FlaskClient
     assert count_rows(app, WidgetCounter) == 0
 
 
-def test_beacon_for_unknown_store_is_404(client: FlaskClient) -> None:
-    assert beacon(client, "nope", {"t": "click", "p": "/"}).status_code == 404
+def test_beacon_for_an_unknown_store_is_answered_like_any_other_and_counted_nowhere(
+        app: Flask, client: FlaskClient) -> None:
+    key = make_store(app)
+    assert beacon(client, "nope", {"t": "click", "p": "/"}).status_code == 204
+    assert beacon(client, "nope", {"t": "click", "p": "nope"}).status_code == 400
+    assert beacon(client, key, {"t": "click", "p": "nope"}).status_code == 400
+    assert count_rows(app, WidgetCounter) == 0
 
 
 def test_beacons_are_rate_limited_per_address(app: Flask, client: FlaskClient) -> None:
@@ -208,17 +231,20 @@ OPTIN = {"optin": {"enabled": True, "purpose": "back_in_stock",
 
 def test_optin_writes_a_consent_entry(app: Flask, client: FlaskClient) -> None:
     key = make_store(app, OPTIN)
-    response = client.post(f"/widget/{key}/optin", data={"phone": "912 345 678",
-                                                         "consent": "1", "website": ""},
-                           environ_overrides={"REMOTE_ADDR": "203.0.113.7"})
+    response = client.post(f"/widget/{key}/optin", data={
+        "phone": "912 345 678", "consent": "1", "website": "",
+        "page": "/products/mug?email=a@b.c"}, environ_overrides={"REMOTE_ADDR": "203.0.113.7"})
     assert response.status_code == 201
     assert "Set-Cookie" not in response.headers
+    # Where to confirm: the store's connected WhatsApp number, for a wa.me link.
+    assert response.get_json() == {"ok": True, "wa": "351912345678"}
     with app.app_context():
         entry = db.session().scalars(select(ConsentEntry)).one()
         customer = db.session().get(Customer, entry.customer_id)
         assert customer is not None and customer.phone_e164 == "+351912345678"
         assert (entry.source, entry.purpose, entry.granted, entry.ip) == (
             "widget", "back_in_stock", True, "203.0.113.7")
+        assert entry.page == "/products/mug"  # no query string: it may hold personal data
         assert entry.text_shown == "Tell me on WhatsApp when it is back."
         assert entry.created_at is not None
     # The same number again: a second entry for the same customer.
@@ -227,16 +253,55 @@ def test_optin_writes_a_consent_entry(app: Flask, client: FlaskClient) -> None:
     assert count_rows(app, Customer) == 1 and count_rows(app, ConsentEntry) == 2
 
 
-@pytest.mark.parametrize("form", [
-    {"phone": "12", "consent": "1"},
-    {"phone": "not a phone", "consent": "1"},
-    {"phone": "912 345 678"},  # box not ticked
+@pytest.mark.parametrize(("form", "fields"), [
+    ({"phone": "12", "consent": "1"}, {"phone": "phone_invalid"}),
+    ({"phone": "not a phone", "consent": "1"}, {"phone": "phone_invalid"}),
+    # A Spanish mobile typed without its country code is no Portuguese number.
+    ({"phone": "612 345 678", "consent": "1"}, {"phone": "phone_invalid"}),
+    ({"phone": "  ", "consent": "1"}, {"phone": "phone_missing"}),
+    ({"phone": "912 345 678"}, {"consent": "consent_missing"}),
+    ({"phone": "912 345 678", "consent": "yes"}, {"consent": "consent_missing"}),
+    ({}, {"phone": "phone_missing", "consent": "consent_missing"}),
+    ({"phone": "12"}, {"phone": "phone_invalid", "consent": "consent_missing"}),
 ])
-def test_optin_refuses_invalid_submissions(app: Flask, client: FlaskClient,
-                                           form: dict[str, str]) -> None:
+def test_optin_names_each_wrong_field(app: Flask, client: FlaskClient,
+                                      form: dict[str, str], fields: dict[str, str]) -> None:
     key = make_store(app, OPTIN)
-    assert client.post(f"/widget/{key}/optin", data=form).status_code == 400
+    response = client.post(f"/widget/{key}/optin", data=form)
+    assert response.status_code == 400
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.get_json()["fields"] == fields
     assert count_rows(app, ConsentEntry) == 0
+
+
+def test_every_optin_error_code_has_words_in_every_widget_language() -> None:
+    from widget import i18n
+
+    codes = {"phone_missing", "phone_invalid", "consent_missing"}
+    for lang in i18n.LANGUAGES:
+        words = i18n.strings(lang)
+        for key in (*codes, "confirm", "confirm_text"):
+            assert words[key].strip(), (lang, key)
+            if lang != "en":
+                assert words[key] != i18n.strings("en")[key], (lang, key)
+
+
+def test_a_foreign_number_with_its_country_code_is_accepted(app: Flask,
+                                                            client: FlaskClient) -> None:
+    key = make_store(app, OPTIN)
+    response = client.post(f"/widget/{key}/optin", data={"phone": "+34 612 345 678",
+                                                          "consent": "1"})
+    assert response.status_code == 201
+    with app.app_context():
+        assert db.session().scalars(select(Customer.phone_e164)).one() == "+34612345678"
+
+
+def test_optin_confirms_on_the_first_agent_without_a_connected_number(
+        app: Flask, client: FlaskClient) -> None:
+    key = make_store(app, {**OPTIN, "agents": [{"name": "Lucía", "phone": "+34612345678"}]},
+                     account=False)
+    response = client.post(f"/widget/{key}/optin", data={"phone": "912345678", "consent": "1"})
+    assert response.status_code == 201 and response.get_json()["wa"] == "34612345678"
 
 
 def test_optin_honeypot_writes_nothing(app: Flask, client: FlaskClient) -> None:

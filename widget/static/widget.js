@@ -147,7 +147,8 @@
       '.a b{display:block;font-weight:600}small{display:block;font-size:13px;color:#57606a}' +
       'form{margin-top:12px;border-top:1px solid #d0d7de;padding-top:12px;display:grid;gap:8px}label{display:flex;gap:8px;align-items:flex-start}label.t{display:grid;gap:4px}' +
       'input[type=tel]{width:100%;padding:8px;border:1px solid #8c959f;border-radius:6px;background:#fff}input[type=checkbox]{width:18px;height:18px;flex:none;margin-top:2px}' +
-      '.s{padding:8px 12px;border:0;border-radius:6px;background:' + color + ';color:' + ink + ';font-weight:600;justify-self:start}.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}', root);
+      '.s{padding:8px 12px;border:0;border-radius:6px;background:' + color + ';color:' + ink + ';font-weight:600;justify-self:start;text-decoration:none}.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}' +
+      '.e{color:#b3261e;font-size:13px}.e:empty{display:none}.t [aria-invalid]{border:2px solid #b3261e}', root);
     var launcher = el('button', {type: 'button', 'class': 'l', 'aria-label': c.cta || S.open,
       'aria-expanded': 'false', 'aria-controls': 'scp'}, '', root);
     icon(launcher);
@@ -205,28 +206,66 @@
     }
   }
 
+  // The opt-in form. Each field's error sits under it, tied to it with aria-describedby;
+  // a refusal (here or from the server, which knows the store's country) marks the fields
+  // aria-invalid and focuses the first. Success offers the chat that confirms the opt-in.
   function optin(c, S, body) {
     var form = el('form', {novalidate: ''}, '', body);
-    var phone = el('label', {'class': 't'}, S.phone, form);
-    el('input', {type: 'tel', name: 'phone', autocomplete: 'tel', required: ''}, '', phone);
+    el('input', {type: 'tel', name: 'phone', autocomplete: 'tel', required: '',
+      'aria-describedby': 'sce-phone'}, '', el('label', {'class': 't'}, S.phone, form));
+    var errs = {phone: el('p', {'class': 'e', id: 'sce-phone'}, '', form)};
     var hp = el('div', {'class': 'hp', 'aria-hidden': 'true'}, '', form);
     el('input', {type: 'text', name: 'website', tabindex: '-1', autocomplete: 'off'}, '', hp);
     var consent = el('label', {}, '', form);
-    el('input', {type: 'checkbox', name: 'consent', value: '1', required: ''}, '', consent);
+    el('input', {type: 'checkbox', name: 'consent', value: '1', required: '',
+      'aria-describedby': 'sce-consent'}, '', consent);
     el('span', {}, c.optin.text, consent);
+    errs.consent = el('p', {'class': 'e', id: 'sce-consent'}, '', form);
     var send = el('button', {type: 'submit', 'class': 's'}, S.subscribe, form);
     var status = el('p', {role: 'status'}, '', form);
+    // A config cached from before a deploy may lack the newer words: fall back to older ones.
+    var chat = el('a', {'class': 's', target: '_blank', rel: 'noopener noreferrer', hidden: ''}, S.confirm || S.open, form);
+    function mark(name, code) {
+      errs[name].textContent = code ? S[code] || S.invalid : '';
+      form[name][code ? 'setAttribute' : 'removeAttribute']('aria-invalid', 'true');
+    }
+    // Shows every field's error (none: cleared); focuses and returns the first wrong field.
+    function show(fields) {
+      var first;
+      for (var name in errs) {
+        mark(name, fields[name]);
+        first = first || fields[name] && form[name];
+      }
+      if (first) first.focus();
+      return first;
+    }
+    // Changing a field clears its error (the honeypot has none).
+    form.addEventListener('input', function (e) { if (errs[e.target.name]) mark(e.target.name); });
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       if (preview) return;
-      if (!form.consent.checked || !form.phone.value.trim()) { status.textContent = S.invalid; return; }
+      status.textContent = '';
+      if (show({phone: !form.phone.value.trim() && 'phone_missing', consent: !form.consent.checked && 'consent_missing'})) return;
       var data = new URLSearchParams(new FormData(form));
       data.set('sku', product().sku || product().id);
+      data.set('page', location.pathname);
       send.disabled = true;
+      // A 429 (its body is empty, not JSON) and a network error both end in the catch.
       fetch(api + '/optin', {method: 'POST', body: data, credentials: 'omit'}).then(function (r) {
-        status.textContent = r.ok ? S.thanks : r.status == 429 ? S.later : S.invalid;
-        send.disabled = r.ok;
-      }, function () { status.textContent = S.later; send.disabled = false; });
+        return r.json().then(function (answer) {
+          send.disabled = r.ok;
+          if (r.ok) {
+            status.textContent = S.thanks;
+            if (answer.wa) {
+              // Done with the form: the way on is the chat that confirms the opt-in.
+              chat.href = 'https://wa.me/' + answer.wa + '?text=' + encodeURIComponent(S.confirm_text || '');
+              chat.hidden = false;
+              send.hidden = true;
+              chat.focus();
+            }
+          } else if (!show(answer.fields || {})) status.textContent = S.invalid;
+        });
+      }).catch(function () { status.textContent = S.later; send.disabled = false; });
     });
   }
 })(window, document, navigator);
