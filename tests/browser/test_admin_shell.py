@@ -123,12 +123,12 @@ def new_context(chrome: Browser, findings: Findings, viewport: dict[str, int],
     return context
 
 
-def shoot(page: Page, name: str) -> None:
-    """A full-page screenshot, only when STORECHAT_SCREENSHOTS names a folder."""
+def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """A screenshot, only when STORECHAT_SCREENSHOTS names a folder."""
     folder = os.environ.get(SHOTS_ENV)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
 
 def url_map_pages(store_id: int, instance: Path) -> list[Visit]:
@@ -285,6 +285,19 @@ def walk(chrome: Browser, served: Served, visits: list[Visit], state: object,
     return seen
 
 
+def check_without_javascript(chrome: Browser, served: Served, state: object, path: str,
+                             findings: Findings) -> None:
+    """With JavaScript off, a phone still reaches the navigation: it stays open, no button."""
+    context = new_context(chrome, findings, NARROW_VIEWPORT, storage_state=state,
+                          java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served.url + path)
+    expect(page.locator("nav#site-nav").get_by_role("link", name="Automations")).to_be_visible()
+    expect(page.locator("#menu-button")).to_be_hidden()
+    shoot(page, "no-javascript-phone")
+    context.close()
+
+
 def check_widget(chrome: Browser, served: Served, key: str, script: Path,
                  findings: Findings) -> None:
     """The storefront widget, closed and open, at both widths, through axe."""
@@ -305,7 +318,7 @@ def check_widget(chrome: Browser, served: Served, key: str, script: Path,
                              for line in axe.blocking(axe.run(page, script))]
             if width == "phone":
                 assert_no_sideways_scroll(page, "storefront with the widget open")
-            shoot(page, f"widget-storefront-{width}")
+            shoot(page, f"widget-storefront-{width}", full_page=False)  # where it floats
             context.close()
 
 
@@ -330,6 +343,8 @@ def test_every_admin_page_has_the_shell_fits_a_phone_and_passes_axe(
         desktop.close()
 
         seen = walk(chrome, served, visits, state, axe_js, findings)
+        check_without_javascript(chrome, served, state, f"/stores/{store_id}/customers",
+                                 findings)
         check_widget(chrome, served, key, axe_js, findings)
 
     assert len(seen) >= 18, sorted(seen)  # the walk really walked
