@@ -1,7 +1,8 @@
 """Every admin page in a real Chromium, against `storechat serve`, at a desktop width and a
 phone's: the shell's navigation is there (a sidebar, or a Menu button that opens it), the
 current section is marked, nothing scrolls sideways on a phone, and axe-core finds no
-serious or critical accessibility violation; the storefront widget is checked the same way.
+serious or critical accessibility violation; the storefront widget and the sign-in pages are
+checked the same way.
 
 The pages come from the app's URL map (every GET page of a protected blueprint that needs
 at most a store id), plus the pages one level down that links lead to: each journey's
@@ -298,6 +299,24 @@ def check_without_javascript(chrome: Browser, served: Served, state: object, pat
     context.close()
 
 
+def check_sign_in_pages(chrome: Browser, served: Served, script: Path,
+                        findings: Findings) -> None:
+    """The pages before the admin (sign in, forgotten password) through axe, both widths."""
+    for width, viewport in WIDTHS.items():
+        context = new_context(chrome, findings, viewport, bypass_csp=True)
+        page = context.new_page()
+        for name, path in (("signin", "/signin"), ("reset-request", "/reset")):
+            response = page.goto(served.url + path)
+            assert response is not None and response.status == 200, path
+            expect(page.locator("nav#site-nav")).to_have_count(0)
+            findings.axe += [f"{name} ({width}): {line}"
+                             for line in axe.blocking(axe.run(page, script))]
+            if width == "phone":
+                assert_no_sideways_scroll(page, name)
+            shoot(page, f"{name}-{width}")
+        context.close()
+
+
 def check_widget(chrome: Browser, served: Served, key: str, script: Path,
                  findings: Findings) -> None:
     """The storefront widget, closed and open, at both widths, through axe."""
@@ -346,6 +365,7 @@ def test_every_admin_page_has_the_shell_fits_a_phone_and_passes_axe(
         check_without_javascript(chrome, served, state, f"/stores/{store_id}/customers",
                                  findings)
         check_widget(chrome, served, key, axe_js, findings)
+        check_sign_in_pages(chrome, served, axe_js, findings)
 
     assert len(seen) >= 18, sorted(seen)  # the walk really walked
     findings.drop_error_statuses({url: code for url, code in seen.items() if code != 200})
