@@ -6,7 +6,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check bench clean
+.PHONY: install run test check bench clean axe
 
 install: $(STAMP)
 
@@ -20,8 +20,24 @@ run: install
 	$(BIN)/storechat db upgrade
 	$(BIN)/storechat serve --port $(PORT)
 
-test: install
+test: install axe
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# axe-core, pinned in tests/browser/node/package-lock.json, for the accessibility checks of
+# the browser tests; re-installed only when the lock changes. Without npm those tests skip
+# (and fail under STORECHAT_REQUIRE_SERVICES=1, as in CI).
+AXE_DIR := tests/browser/node
+# npm ci writes this record of what it installed last: newer than the lock means done,
+# also after .ci/run's own `npm ci`.
+AXE := $(AXE_DIR)/node_modules/.package-lock.json
+
+axe:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AXE); \
+	else echo "npm not found: the accessibility checks (axe-core) will skip"; fi
+
+$(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Lint and types: ruff over the tree, mypy (strict on plugin/domain and adapters; setup.cfg).
 check: install
@@ -32,4 +48,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache tests/artifacts bench/results
+	rm -rf $(VENV) *.egg-info .pytest_cache tests/artifacts bench/results $(AXE_DIR)/node_modules

@@ -48,6 +48,20 @@ def frame_ancestors() -> str:
     return "'none'"
 
 
+# What an error page says in the owner's words: its heading, and what to do next. Other
+# statuses show the HTTP name.
+ERROR_PAGES = {
+    400: ("This request could not be read", "Go back, check what was entered and try again."),
+    403: ("This page is not open to you", "Sign in with the account that owns this store."),
+    404: ("Page not found", "It may have been moved or removed, or belong to another account."),
+    405: ("This page cannot be opened like that", "Open it from a link in StoreChat."),
+    413: ("That was too large to accept", "Send less at once and try again."),
+    500: ("Something went wrong on our side",
+          "It has been logged. Try again; if it keeps happening, tell whoever runs StoreChat."),
+    503: ("StoreChat is not answering right now", "Wait a few seconds and try again."),
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith(("/webhooks/", "/healthz")) or request.is_json or (
         request.accept_mimetypes.best == "application/json"
@@ -55,9 +69,12 @@ def _wants_json() -> bool:
 
 
 def _error_response(status: int, title: str, detail: str) -> tuple[Response | str, int]:
+    """JSON for API and machine callers, else the styled error page with a way back."""
     if _wants_json():
         return jsonify(error=title, detail=detail), status
-    return render_template("error.html", status=status, title=title, detail=detail), status
+    heading, advice = ERROR_PAGES.get(status, (title, ""))
+    return render_template("error.html", status=status, title=title, heading=heading,
+                           detail=detail, advice=advice), status
 
 
 def init_app(app: Flask) -> None:

@@ -56,8 +56,8 @@ def test_the_live_preview_renders_the_forms_values(served_app: tuple[Flask, str,
         page.get_by_label("Email").fill(EMAIL)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("link", name="Design the widget")).to_be_visible()
-        page.get_by_role("link", name="Design the widget").click()
+        expect(page.get_by_role("link", name="Widget for Linen & Co")).to_be_visible()
+        page.get_by_role("link", name="Widget for Linen & Co").click()
         expect(page.get_by_role("heading", name="Chat widget for Linen & Co")).to_be_visible()
         status = page.locator("#preview-status")
         expect(status).to_contain_text("add an agent")  # no agent, no number: nothing to show
