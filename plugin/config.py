@@ -41,6 +41,10 @@ DEFAULT_WORKER_STALE_SECONDS = 60
 # Sign-in failures are counted over this window (see plugin.auth.throttle).
 DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
 
+# Calls per minute one caller of the public API (/api/v1) may make: two a second on
+# average, plenty for a sync script, and a runaway loop stops within a minute.
+DEFAULT_API_RATE_LIMIT_PER_MINUTE = 120
+
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
@@ -61,6 +65,7 @@ class Settings:
     login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
     webhook_retention_days: int = DEFAULT_WEBHOOK_RETENTION_DAYS
     worker_stale_seconds: int = DEFAULT_WORKER_STALE_SECONDS
+    api_rate_limit_per_minute: int = DEFAULT_API_RATE_LIMIT_PER_MINUTE
     # Reverse proxies in front of StoreChat whose X-Forwarded-For/-Proto/-Host to believe:
     # behind a load balancer, every shopper would otherwise share its address (and its limits).
     trusted_proxies: int = 0
@@ -121,6 +126,7 @@ _INT_VARS = {
     "STORECHAT_WORKER_STALE_SECONDS": "worker_stale_seconds",
     "STORECHAT_TRUSTED_PROXIES": "trusted_proxies",
     "STORECHAT_WEBHOOK_RETENTION_DAYS": "webhook_retention_days",
+    "STORECHAT_API_RATE_LIMIT": "api_rate_limit_per_minute",
 }
 
 _BOOL_VARS = {
@@ -231,7 +237,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("STORECHAT_PUBLIC_URL must be https:// in production")
     for name in ("lease_seconds", "sweep_grace_seconds", "sweep_interval_seconds",
                  "max_body_bytes", "login_window_seconds", "webhook_retention_days",
-                 "worker_stale_seconds"):
+                 "worker_stale_seconds", "api_rate_limit_per_minute"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive")
     if settings.trusted_proxies < 0:
