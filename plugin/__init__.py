@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from plugin import auth, cli, demo
-    from plugin.admin import customers, home, journeys, messages, whatsapp
+    from plugin.admin import api_tokens, customers, home, journeys, messages, whatsapp
     from plugin.infra import crypto, db, health, queue, ratelimit, responses
     from plugin.pipeline import jobs
     from plugin.platforms import shopify, woocommerce
@@ -59,5 +59,6 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     messages.init_app(app)
     customers.init_app(app)
     whatsapp.init_app(app)
+    api_tokens.init_app(app)
     cli.init_app(app)
     return app
