@@ -74,7 +74,7 @@ def list_automations(query: ListQuery) -> AutomationList:
 
 
 @blueprint.get("/automations/<int:automation_id>")
-@spec.validate(query=StoreQuery, resp=documented(AutomationOut, item=True), tags=[TAG],
+@spec.validate(query=StoreQuery, resp=documented(AutomationOut), tags=[TAG],
                operation_id="getAutomation")
 def get_automation(automation_id: int) -> AutomationOut:
     """One automation"""
@@ -82,7 +82,7 @@ def get_automation(automation_id: int) -> AutomationOut:
 
 
 @blueprint.patch("/automations/<int:automation_id>")
-@spec.validate(query=StoreQuery, resp=documented(AutomationOut, item=True, write=True),
+@spec.validate(query=StoreQuery, resp=documented(AutomationOut, write=True),
                tags=[TAG], operation_id="updateAutomation")
 def update_automation(automation_id: int, json: AutomationPatch) -> AutomationOut:
     """Switch an automation on or off, or change its delay

@@ -95,16 +95,18 @@ spec = SpecTree(
 _COMMON = {"HTTP_401": Problem, "HTTP_429": Problem}
 
 
-def documented(ok: Any, *, status: int = 200, item: bool = False, write: bool = False,
+def documented(ok: Any, *, status: int = 200, write: bool = False, store: bool = True,
                extra: dict[str, Any] | None = None) -> Response:
-    """The documented responses of an operation: `ok` at `status`, plus its problems
-    (404 for one item, 403 and 415 for a write, 401 and 429 always; 422 is added by the
-    validator)."""
+    """The documented responses of an operation: `ok` at `status`, plus its problems: 401
+    and 429 always; 400 (no store chosen) and 404 (not one of the caller's stores, or an id
+    not in it) for an operation about one store; 403 and 415 for a write. The validator
+    adds 422."""
     models: dict[str, Any] = {f"HTTP_{status}": ok, **_COMMON, **(extra or {})}
-    if item:
+    if store:
+        models["HTTP_400"] = Problem
         models["HTTP_404"] = Problem
     if write:
-        models["HTTP_403"] = Problem
         models["HTTP_400"] = Problem
+        models["HTTP_403"] = Problem
         models["HTTP_415"] = Problem
     return Response(**models)

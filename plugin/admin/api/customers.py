@@ -178,7 +178,7 @@ def list_customers(query: CustomerQuery) -> CustomerList:
 
 
 @blueprint.get("/customers/<int:customer_id>")
-@spec.validate(query=StoreQuery, resp=documented(CustomerDetail, item=True), tags=[TAG],
+@spec.validate(query=StoreQuery, resp=documented(CustomerDetail), tags=[TAG],
                operation_id="getCustomer")
 def get_customer(customer_id: int) -> CustomerDetail:
     """One customer, with their consent history (newest first)"""
@@ -186,8 +186,8 @@ def get_customer(customer_id: int) -> CustomerDetail:
 
 
 @blueprint.post("/customers/<int:customer_id>/consent")
-@spec.validate(query=StoreQuery, resp=documented(ConsentRecorded, status=201, item=True,
-                                                 write=True, extra={"HTTP_200": ConsentRecorded}),
+@spec.validate(query=StoreQuery, resp=documented(ConsentRecorded, status=201, write=True,
+                                                 extra={"HTTP_200": ConsentRecorded}),
                tags=[TAG], operation_id="recordConsent")
 def record_consent(customer_id: int, json: ConsentIn) -> tuple[ConsentRecorded, int]:
     """Record a consent answer the store collected

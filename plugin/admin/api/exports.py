@@ -53,7 +53,7 @@ def list_exports(query: ListQuery) -> ExportList:
 
 
 @blueprint.get("/exports/<int:export_id>")
-@spec.validate(query=StoreQuery, resp=documented(ExportDetail, item=True), tags=[TAG],
+@spec.validate(query=StoreQuery, resp=documented(ExportDetail), tags=[TAG],
                operation_id="getExport")
 def get_export(export_id: int) -> ExportDetail:
     """One data export, with its content"""

@@ -103,7 +103,7 @@ def list_messages(query: MessageQuery) -> MessageList:
 
 
 @blueprint.get("/messages/<int:message_id>")
-@spec.validate(query=StoreQuery, resp=documented(MessageOut, item=True), tags=[TAG],
+@spec.validate(query=StoreQuery, resp=documented(MessageOut), tags=[TAG],
                operation_id="getMessage")
 def get_message(message_id: int) -> MessageOut:
     """One message, with its state and the reason it failed or was not sent"""

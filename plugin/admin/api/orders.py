@@ -101,7 +101,7 @@ def list_orders(query: OrderQuery) -> OrderList:
 
 
 @blueprint.get("/orders/<int:order_id>")
-@spec.validate(query=StoreQuery, resp=documented(OrderDetail, item=True), tags=[TAG],
+@spec.validate(query=StoreQuery, resp=documented(OrderDetail), tags=[TAG],
                operation_id="getOrder")
 def get_order(order_id: int) -> OrderDetail:
     """One order, with its lines"""

@@ -76,7 +76,7 @@ def list_templates(query: TemplateQuery) -> TemplateList:
 
 
 @blueprint.get("/templates/<int:template_id>")
-@spec.validate(query=StoreQuery, resp=documented(TemplateOut, item=True), tags=[TAG],
+@spec.validate(query=StoreQuery, resp=documented(TemplateOut), tags=[TAG],
                operation_id="getTemplate")
 def get_template(template_id: int) -> TemplateOut:
     """One template"""
