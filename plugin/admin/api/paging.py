@@ -46,14 +46,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
-def page(query: Select[Any], model: Any, paging: ListQuery) -> tuple[list[Any], str | None]:
+def page(query: Select[Any], model: Any, paging: ListQuery,
+         columns: bool = False) -> tuple[list[Any], str | None]:
     """One page of the store's rows of `model` matching `query`, newest first, and the
-    cursor of the next page (None on the last)."""
+    cursor of the next page (None on the last). With `columns`, `query` selects columns
+    (one of them `id`) and each item is a Row: cheaper than whole objects on hot lists."""
     statement = access.scoped(query, model)
     if paging.cursor is not None:
         statement = statement.where(model.id < int(paging.cursor))
-    rows = list(db.session().scalars(statement.order_by(model.id.desc())
-                                     .limit(paging.limit + 1)))
+    result = db.session().execute(statement.order_by(model.id.desc()).limit(paging.limit + 1))
+    rows = list(result if columns else result.scalars())
     if len(rows) > paging.limit:
         return rows[:paging.limit], str(rows[paging.limit - 1].id)
     return rows, None
