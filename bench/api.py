@@ -14,7 +14,9 @@ just never says no. wrk (1 thread, 8 connections) measures, one after the other:
   compare its hash, count the call (one upsert), validate the query, load a page of
   orders and serialise it with pydantic.
 
-`ratio` is api / baseline requests per second. Prints JSON and writes bench/results/api.json.
+`ratio` is api / baseline requests per second; `ratio_cpu` compares the server CPU each
+answer cost, which other processes on the machine disturb far less. Prints JSON and writes
+bench/results/api.json.
 """
 from __future__ import annotations
 
@@ -104,6 +106,10 @@ def measure(name: str, server: Server, path: str, authorization: str,
         "requests": result.responses, "ok_2xx": result.ok_2xx, "non_2xx": result.non_2xx,
         "socket_errors": sum(result.socket_errors.values()),
         "seconds": round(result.active_s, 3), "cpu_seconds": used,
+        # Server CPU per answer: unlike the rate, it hardly moves when other processes
+        # take cores from the run.
+        "gunicorn_cpu_ms_per_request": round(1000 * used["gunicorn_s"] / result.responses, 3)
+        if result.responses else None,
     }
     if result.statuses:
         report["non_2xx_statuses"] = result.statuses
@@ -152,6 +158,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
                       "no queue consumer"),
         "targets": {"baseline_healthz": baseline, "api_orders": api},
         "ratio": round(ratio, 3),
+        "ratio_cpu": _cpu_ratio(baseline, api),
         "errors": problems,
     }
     if log_tail(log):
@@ -159,12 +166,21 @@ def run(args: argparse.Namespace, work: Path) -> Report:
     return report
 
 
+def _cpu_ratio(baseline: Report, api: Report) -> float | None:
+    """Baseline's server CPU per answer over the API's: what `ratio` would be on a quiet
+    machine where the server had the cores to itself."""
+    base, cost = baseline["gunicorn_cpu_ms_per_request"], api["gunicorn_cpu_ms_per_request"]
+    return round(base / cost, 3) if base and cost else None
+
+
 def summary(report: Report) -> str:
     """One line for people: both rates, the ratio, the latencies, and any noise or error."""
     api, base = report["targets"]["api_orders"], report["targets"]["baseline_healthz"]
     lines = [f"api: {api['requests_per_s']:.0f} req/s (p50 {api['p50_ms']} ms, p99 "
              f"{api['p99_ms']} ms) vs /healthz {base['requests_per_s']:.0f} req/s (p99 "
-             f"{base['p99_ms']} ms): {report['ratio']:.2f} × baseline"]
+             f"{base['p99_ms']} ms): {report['ratio']:.2f} × baseline; server CPU per "
+             f"answer {api['gunicorn_cpu_ms_per_request']} ms vs "
+             f"{base['gunicorn_cpu_ms_per_request']} ms ({report['ratio_cpu']} ×)"]
     for name, target in report["targets"].items():
         used = target["cpu_seconds"]
         share = used["other_processes_s"] / used["capacity_s"] if used["capacity_s"] else 0.0
