@@ -130,3 +130,23 @@ def test_answers_are_not_cached(app: Flask) -> None:
     response = call(app.test_client(), "GET", "/api/v1/customers", world.read_a)
     assert response.headers["Cache-Control"] == "private, no-store"
 
+
+
+def test_inside_shopify_the_app_bridge_token_works_and_a_bad_one_is_a_problem(
+        tmp_path: Path) -> None:
+    from tests.auth.test_tenancy import API_KEY, API_SECRET, _id_token, _shop_store
+
+    app = make_app(tmp_path / "instance", shopify_api_key=API_KEY,
+                   shopify_api_secret=API_SECRET)
+    _shop_store(app, "shop-a", "5001")
+    client = app.test_client()
+    good = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {_id_token('shop-a')}"})
+    assert [o["number"] for o in good.json["data"]] == ["5001"]
+    stale = client.get("/api/v1/orders", headers={
+        "Authorization": f"Bearer {_id_token('shop-a', expires_in=-60)}"})
+    _problem(stale, 401, "unauthorized")
+    assert stale.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    stranger = client.get("/api/v1/store", headers={
+        "Authorization": f"Bearer {_id_token('shop-z')}"})
+    _problem(stranger, 403, "forbidden")
+    assert "5001" not in stranger.get_data(as_text=True)
