@@ -150,3 +150,12 @@ def test_inside_shopify_the_app_bridge_token_works_and_a_bad_one_is_a_problem(
         "Authorization": f"Bearer {_id_token('shop-z')}"})
     _problem(stranger, 403, "forbidden")
     assert "5001" not in stranger.get_data(as_text=True)
+
+
+def test_a_database_failure_is_a_503_problem_to_retry(app: Flask) -> None:
+    world = ApiWorld(app)
+    with app.app_context(), db.engine().begin() as connection:
+        connection.exec_driver_sql("DROP TABLE data_exports")  # as if the database failed
+    response = call(app.test_client(), "GET", "/api/v1/exports", world.read_a)
+    _problem(response, 503, "unavailable")
+    assert response.headers["Retry-After"] == "5"
