@@ -33,7 +33,16 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from plugin import auth, cli, demo
-    from plugin.admin import customers, home, journeys, messages, nav, templates, whatsapp
+    from plugin.admin import (
+        api_tokens,
+        customers,
+        home,
+        journeys,
+        messages,
+        nav,
+        templates,
+        whatsapp,
+    )
     from plugin.admin import settings as settings_pages
     from plugin.infra import crypto, db, health, queue, ratelimit, responses
     from plugin.pipeline import jobs
@@ -62,6 +71,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     whatsapp.init_app(app)
     templates.init_app(app)
     settings_pages.init_app(app)
+    api_tokens.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

@@ -47,6 +47,9 @@ DEFAULT_PORT = 8000
 # Hosts that mean "every interface": a browser cannot open them, so the public URL names
 # this machine's loopback address instead.
 _ANY_INTERFACE = frozenset({"0.0.0.0", "::", "[::]", ""})
+# Calls per minute one caller of the public API (/api/v1) may make: two a second on
+# average, plenty for a sync script, and a runaway loop stops within a minute.
+DEFAULT_API_RATE_LIMIT_PER_MINUTE = 120
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +72,7 @@ class Settings:
     login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
     webhook_retention_days: int = DEFAULT_WEBHOOK_RETENTION_DAYS
     worker_stale_seconds: int = DEFAULT_WORKER_STALE_SECONDS
+    api_rate_limit_per_minute: int = DEFAULT_API_RATE_LIMIT_PER_MINUTE
     # Reverse proxies in front of StoreChat whose X-Forwarded-For/-Proto/-Host to believe:
     # behind a load balancer, every shopper would otherwise share its address (and its limits).
     trusted_proxies: int = 0
@@ -132,6 +136,7 @@ _INT_VARS = {
     "STORECHAT_WORKER_STALE_SECONDS": "worker_stale_seconds",
     "STORECHAT_TRUSTED_PROXIES": "trusted_proxies",
     "STORECHAT_WEBHOOK_RETENTION_DAYS": "webhook_retention_days",
+    "STORECHAT_API_RATE_LIMIT": "api_rate_limit_per_minute",
 }
 
 _BOOL_VARS = {
@@ -262,7 +267,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("STORECHAT_PUBLIC_URL must be https:// in production")
     for name in ("lease_seconds", "sweep_grace_seconds", "sweep_interval_seconds",
                  "max_body_bytes", "login_window_seconds", "webhook_retention_days",
-                 "worker_stale_seconds"):
+                 "worker_stale_seconds", "api_rate_limit_per_minute"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive")
     if settings.trusted_proxies < 0:

@@ -44,6 +44,7 @@ SOURCES = {
     "woocommerce_checkout": "WooCommerce checkout (order placed)",
     "woocommerce_cart": "WooCommerce checkout form (before the order)",
     "shopify_sms": "Shopify customer record",
+    "api": "Recorded by the store through the API",
 }
 
 

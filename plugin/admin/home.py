@@ -37,4 +37,4 @@ def init_app(app: Flask) -> None:
     from plugin.admin import api
 
     app.register_blueprint(blueprint)
-    app.register_blueprint(api.blueprint)
+    api.init_app(app)

@@ -1,8 +1,8 @@
 """Who is asking, and which stores they may see. Every admin query goes through `scoped`.
 
-A principal is either a signed-in owner (their stores) or a Shopify shop authenticated by
-its App Bridge ID token (that one store). Rows of other stores are invisible: looking one
-up by id answers 404, as if it did not exist.
+A principal is a signed-in owner (their stores), a Shopify shop authenticated by its App
+Bridge ID token (that one store), or a public API token (the one store it was made for).
+Rows of other stores are invisible: looking one up by id answers 404, as if it did not exist.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ T = TypeVar("T")
 class Principal:
     """The authenticated caller of an admin page or API."""
 
-    kind: str  # "owner" | "shop"
+    kind: str  # "owner" | "shop" | "token"
     owner_id: int | None = None
     shop_store_id: int | None = None
-    label: str = ""  # the owner's email or the shop's domain, for display
+    label: str = ""  # the owner's email, the shop's domain or the token's name, for display
 
     @property
     def is_owner(self) -> bool:
@@ -45,7 +45,7 @@ def store_ids() -> list[int]:
     """Ids of the stores the current principal may see."""
     if "store_ids" not in g:
         principal = current()
-        if principal.kind == "shop":
+        if principal.kind in ("shop", "token"):
             g.store_ids = [principal.shop_store_id]
         else:
             g.store_ids = list(db.session().scalars(

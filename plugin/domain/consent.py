@@ -167,8 +167,9 @@ def confirm_texts(language: str | None) -> tuple[str, str, str]:
 # Opt-ins given by typing a phone number into a form: anyone can type anyone's number, so
 # they count once the shopper has written to the store from that number since. The checkout
 # box seen in a cart event is such a form until its order is placed (then the order's own
-# entry, "woocommerce_checkout", counts).
-UNCONFIRMED_SOURCES = frozenset({"widget", "woocommerce_cart"})
+# entry, "woocommerce_checkout", counts). A store's own script recording an opt-in through
+# the public API ("api") is one too: nothing shows the shopper typed the number themselves.
+UNCONFIRMED_SOURCES = frozenset({"widget", "woocommerce_cart", "api"})
 
 
 def needs_confirmation(granted: bool, source: str, given_at: datetime,

@@ -13,7 +13,10 @@
     │   │   └── LinkError               plugin.auth.wordpress: a WordPress sign-in link
     │   ├── StoreUrlError           plugin.platforms.woocommerce.urls: a store address
     │   ├── OptInRefused            widget.optin: a storefront opt-in form
-    │   └── ActionNotAllowed        plugin.demo.store: a demo order action out of turn
+    │   ├── ActionNotAllowed        plugin.demo.store: a demo order action out of turn
+    │   ├── TokenRefused            plugin.auth.api_tokens: an API token cannot be made
+    │   └── ApiError                plugin.admin.api.problems: a public API call, answered
+    │                               as a problem with a stable code
     └── ProviderError           an outside service failed or refused a request
         ├── ShopifyError            adapters.shopify.admin.AdminError (Unauthorized,
         │                           Throttled, Unavailable, QueryError),

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -62,14 +63,36 @@ ERROR_PAGES = {
 }
 
 
+# Renders an error for a part of the site that answers in its own format (the public API's
+# problem+json): (status, title, detail, extra headers) -> the response.
+ErrorRenderer = Callable[[int, str, str, list[tuple[str, str]]], Response]
+_RENDERERS = "storechat.error_renderers"
+
+
+def error_renderer(app: Flask, prefix: str, render: ErrorRenderer) -> None:
+    """Answer every error under the path `prefix` with `render` instead of JSON or HTML."""
+    app.extensions.setdefault(_RENDERERS, {})[prefix] = render
+
+
+def _renderer() -> ErrorRenderer | None:
+    for prefix, render in current_app.extensions.get(_RENDERERS, {}).items():
+        if request.path.startswith(prefix) or request.path == prefix.rstrip("/"):
+            return render
+    return None
+
+
 def _wants_json() -> bool:
     return request.path.startswith(("/webhooks/", "/healthz")) or request.is_json or (
         request.accept_mimetypes.best == "application/json"
     )
 
 
-def _error_response(status: int, title: str, detail: str) -> tuple[Response | str, int]:
+def _error_response(status: int, title: str, detail: str,
+                    headers: list[tuple[str, str]] | None = None) -> tuple[Response | str, int]:
     """JSON for API and machine callers, else the styled error page with a way back."""
+    render = _renderer()
+    if render is not None:
+        return render(status, title, detail, headers or []), status
     if _wants_json():
         return jsonify(error=title, detail=detail), status
     heading, advice = ERROR_PAGES.get(status, (title, ""))
@@ -82,13 +105,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        response = _error_response(error.code or 500, error.name, error.description or "")
-        return response
+        # Keep what the error says in headers (Allow on a 405), not its content type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        body, status = _error_response(error.code or 500, error.name, error.description or "",
+                                       headers)
+        return body, status, headers
 
     def database_down(error: Exception):  # type: ignore[no-untyped-def]
         log.error("database unavailable: %s", error.__class__.__name__)
         body, status = _error_response(503, "Service Unavailable",
-                                       "The database is not answering; please retry.")
+                                       "The database is not answering; please retry.",
+                                       [("Retry-After", RETRY_AFTER_SECONDS)])
         return body, status, {"Retry-After": RETRY_AFTER_SECONDS}
 
     for exception in DATABASE_DOWN:

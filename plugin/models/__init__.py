@@ -1,4 +1,5 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
+from plugin.models.api_tokens import ApiToken
 from plugin.models.base import Base
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
@@ -12,6 +13,7 @@ from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
 
 __all__ = [
+    "ApiToken",
     "Automation",
     "Base",
     "ConsentEntry",

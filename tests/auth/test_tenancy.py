@@ -19,16 +19,17 @@ from sqlalchemy import select
 
 from plugin.demo import store as demo_store
 from plugin.infra import db
-from plugin.models import Message, Order, Store
+from plugin.models import Automation, Customer, Message, Order, Store, Template
 from plugin.pipeline.inbound import record_event
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
 
 # Endpoints anyone may call: they authenticate by other means (signatures, one-time
-# tokens), are the way in, or serve the storefront widget (public by design: script, public
-# config, click beacons, opt-in form; tested in test_widget_endpoints.py). The auth
-# blueprint's Team pages (auth.owners*) are admin pages and are walked.
+# tokens), are the way in, serve the storefront widget (public by design: script, public
+# config, click beacons, opt-in form; tested in test_widget_endpoints.py), or describe the
+# public API (its OpenAPI document and error codes; no store data). The auth blueprint's
+# Team pages (auth.owners*) are admin pages and are walked.
 PUBLIC = re.compile(r"^(static|health\..*|auth\.(?!owners).*|webhooks_.*|widget\..*"
-                    r"|tracking_link\..*)$")
+                    r"|tracking_link\..*|api_v1\.(openapi|problems))$")
 B_NUMBER = "7777777"
 B_NAME = "Bartholomew"
 API_KEY = "test-api-key"
@@ -68,12 +69,16 @@ class World:
                 select(Order.id).where(Order.store_id == self.store_b)).one()
             self.message_b = session.scalars(
                 select(Message.id).where(Message.store_id == self.store_b)).one()
+            self.rows_b = {name: session.scalars(select(model.id).where(
+                model.store_id == self.store_b).order_by(model.id)).first()
+                for name, model in (("customer_id", Customer), ("automation_id", Automation),
+                                    ("template_id", Template))}
 
     def ids_for(self, argument: str) -> object:
         """What to put in a URL argument to aim at B's data."""
         return {"store_id": self.store_b, "order_id": self.order_b,
                 "message_id": self.message_b, "store_key": self.key_b,
-                "action": "pay"}.get(argument, self.store_b)
+                "action": "pay", **self.rows_b}.get(argument, self.store_b)
 
     def markers(self) -> list[str]:
         """Strings that appear only in B's data."""
@@ -133,9 +138,9 @@ def test_no_admin_route_answers_anonymous_callers(app: Flask, world: World) -> N
 def test_each_owner_sees_their_own_store(app: Flask, world: World) -> None:
     client = app.test_client()
     sign_in(client, "b@example.com")
-    stores = client.get("/api/stores").json["stores"]
+    stores = client.get("/api/stores", follow_redirects=True).json["data"]
     assert [s["id"] for s in stores] == [world.store_b]
-    orders = client.get(f"/api/stores/{world.store_b}/orders").json["orders"]
+    orders = client.get(f"/api/stores/{world.store_b}/orders", follow_redirects=True).json["data"]
     assert [o["number"] for o in orders] == [B_NUMBER]
 
 
@@ -179,9 +184,10 @@ def test_an_id_token_gets_its_own_shops_data_only(shopify_app: Flask) -> None:
     shop_b = _shop_store(shopify_app, "shop-b", "6001")
     client = shopify_app.test_client()
     token = _id_token("shop-a")
-    stores = client.get("/api/stores", headers=_bearer(token)).json["stores"]
+    stores = client.get("/api/v1/stores", headers=_bearer(token)).json["data"]
     assert [s["id"] for s in stores] == [shop_a]
-    orders = client.get(f"/api/stores/{shop_a}/orders", headers=_bearer(token)).json["orders"]
+    orders = client.get(f"/api/stores/{shop_a}/orders", headers=_bearer(token),
+                        follow_redirects=True).json["data"]
     assert [o["number"] for o in orders] == ["5001"]
     other = client.get(f"/api/stores/{shop_b}/orders", headers=_bearer(token))
     assert other.status_code == 404
@@ -191,8 +197,8 @@ def test_an_id_token_gets_its_own_shops_data_only(shopify_app: Flask) -> None:
 def test_a_token_signed_with_the_old_secret_still_works(shopify_app: Flask) -> None:
     shop_a = _shop_store(shopify_app, "shop-a", "5001")
     response = shopify_app.test_client().get(
-        "/api/stores", headers=_bearer(_id_token("shop-a", secret=OLD_SECRET)))
-    assert [s["id"] for s in response.json["stores"]] == [shop_a]
+        "/api/v1/stores", headers=_bearer(_id_token("shop-a", secret=OLD_SECRET)))
+    assert [s["id"] for s in response.json["data"]] == [shop_a]
 
 
 @pytest.mark.parametrize("token", [

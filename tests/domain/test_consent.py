@@ -83,10 +83,14 @@ def test_every_starter_language_has_opt_out_words_and_a_confirmation() -> None:
 
 
 def test_the_checkout_box_seen_before_an_order_counts_like_a_form() -> None:
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from plugin.domain.consent import needs_confirmation
 
     given = datetime(2026, 11, 21, 10, 0, 0)
     assert needs_confirmation(True, "woocommerce_cart", given, None)
     assert not needs_confirmation(True, "woocommerce_checkout", given, None)
+    # A store's script recording an opt-in through the public API is a form too.
+    assert needs_confirmation(True, "api", given, None)
+    assert not needs_confirmation(True, "api", given, given + timedelta(seconds=1))
+    assert not needs_confirmation(False, "api", given, None)

@@ -93,9 +93,9 @@ def test_a_data_request_makes_an_export_for_the_owner(app: Flask) -> None:
     assert content["consent"] == []
     client = app.test_client()
     sign_in(client, "owner@example.com")
-    listed = client.get(f"/api/stores/{store_id}/exports").json["exports"]
+    listed = client.get(f"/api/v1/exports?store={store_id}").json["data"]
     assert [e["request_id"] for e in listed] == ["req-9"]
-    fetched = client.get(f"/api/exports/{export.id}").json
+    fetched = client.get(f"/api/v1/exports/{export.id}?store={store_id}").json
     assert fetched["content"]["customers"][0]["first_name"] == NAME
 
 

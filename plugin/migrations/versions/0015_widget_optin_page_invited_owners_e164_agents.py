@@ -1,7 +1,7 @@
 """widget opt-in page, invited owners, widget agents in E.164
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-05
 
 Three small changes of issue 21:
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

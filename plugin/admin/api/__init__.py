@@ -1,0 +1,39 @@
+"""The public JSON API, /api/v1: one module per resource, all on one blueprint (base).
+
+- access: who calls (API token, or the admin's own session), their rate limit and scope,
+  the store the call is about, and that every id in the path belongs to it;
+- problems: every error as application/problem+json with a stable code;
+- paging: the store selector and cursor paging every list shares;
+- stores, customers, orders, messages, automations, templates, exports: the resources;
+- document: the OpenAPI 3.1 document, generated from the same decorators that validate;
+- legacy: the pre-v1 /api/... URLs, now redirects to their /api/v1 equivalents.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from plugin.infra import responses
+
+
+def init_app(app: Flask) -> None:
+    """Register /api/v1 (its errors answered as problems) and the old /api/... aliases."""
+    # Importing a resource module adds its operations to the blueprint.
+    from plugin.admin.api import (  # noqa: F401
+        automations,
+        base,
+        customers,
+        document,
+        exports,
+        legacy,
+        messages,
+        orders,
+        problems,
+        stores,
+        templates,
+    )
+
+    app.register_blueprint(base.blueprint)
+    app.register_blueprint(legacy.blueprint)
+    # Errors Flask raises outside any view (unknown path, wrong method, body too large,
+    # database down) are problems too, anywhere under the prefix.
+    responses.error_renderer(app, base.PREFIX + "/", problems.from_http)

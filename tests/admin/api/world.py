@@ -1,0 +1,90 @@
+"""Two owners with a store each, holding one of everything the API serves, and tokens."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from plugin.admin.api.access import PATH_ROWS
+from plugin.auth import api_tokens
+from plugin.auth.api_tokens import Scope
+from plugin.demo import store as demo_store
+from plugin.infra import db
+from plugin.models import ApiToken, DataExport
+from plugin.pipeline.inbound import record_event
+from tests.conftest import create_owner
+
+# Strings that appear only in store B's data.
+B_NUMBER = "7777777"
+B_NAME = "Bartholomew"
+
+
+def place_order(store_id: int, order_id: str, number: str, name: str) -> None:
+    """An order delivery from the demo platform, processed inline (order, customer, message)."""
+    customer = dict(demo_store.DEMO_CUSTOMER, first_name=name)
+    body = {"id": order_id, "number": number, "status": "placed", "currency": "EUR",
+            "total": "9.99", "customer": customer,
+            "line_items": [{"title": "Linen shirt", "quantity": 1, "price": "9.99"}]}
+    record_event(source="demo", dedupe_key=f"{store_id}:{order_id}", topic="orders/create",
+                 body=json.dumps(body).encode(), store_id=store_id)
+
+
+class ApiWorld:
+    """Owners A and B with a demo store each (an order, a message, an export), and tokens:
+    A's read, write and revoked ones, and B's write token."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        owner_a = create_owner(app, "a@example.com")
+        owner_b = create_owner(app, "b@example.com")
+        with app.app_context():
+            with db.transaction() as session:
+                self.store_a = demo_store.get_or_create(session, owner_a).id
+                self.store_b = demo_store.get_or_create(session, owner_b).id
+            place_order(self.store_a, "a-1", "1001", "Alice")
+            place_order(self.store_b, "b-1", B_NUMBER, B_NAME)
+            with db.transaction() as session:
+                for store_id, name in ((self.store_a, "Alice"), (self.store_b, B_NAME)):
+                    session.add(DataExport(store_id=store_id, request_id=f"req-{store_id}",
+                                           customer_platform_id=f"cust-{name}",
+                                           content={"customers": [{"first_name": name}]}))
+                self.write_a = self._issue(session, self.store_a, Scope.WRITE)
+                self.read_a = self._issue(session, self.store_a, Scope.READ)
+                self.revoked_a = self._issue(session, self.store_a, Scope.WRITE)
+                self.write_b = self._issue(session, self.store_b, Scope.WRITE)
+                revoked = session.scalars(select(ApiToken).where(
+                    ApiToken.lookup == self.revoked_a[8:20])).one()
+                api_tokens.revoke(session, revoked)
+            self.ids_a = self._ids(self.store_a)
+            self.ids_b = self._ids(self.store_b)
+
+    @staticmethod
+    def _issue(session: Any, store_id: int, scope: Scope) -> str:
+        _row, token = api_tokens.issue(session, store_id, f"{scope.value} token", scope,
+                                       "test")
+        return token
+
+    @staticmethod
+    def _ids(store_id: int) -> dict[str, int]:
+        """For each path argument, the id of the store's first such row."""
+        session = db.session()
+        return {name: session.scalars(select(model.id).where(model.store_id == store_id)
+                                      .order_by(model.id)).first()
+                for name, model in PATH_ROWS.items()}
+
+    def markers(self) -> list[str]:
+        """Strings that appear only in store B's data."""
+        return [B_NUMBER, B_NAME, "b@example.com", f"req-{self.store_b}"]
+
+
+def call(client: FlaskClient, method: str, url: str, token: str | None = None,
+         body: Any = None) -> TestResponse:
+    """One API call, with the token as a Bearer header and `body` as JSON."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if body is None:
+        return client.open(url, method=method, headers=headers)
+    return client.open(url, method=method, headers=headers, json=body)
