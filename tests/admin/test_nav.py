@@ -123,11 +123,12 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Widget", f"/stores/{linen}/widget"),
         ("WhatsApp number", f"/stores/{linen}/whatsapp"),
         ("Store connection", f"/stores/{linen}/settings/connection"),
+        ("Team", "/settings/owners"),  # instance-wide: no store in its address
+        ("API tokens", f"/stores/{linen}/settings/api-tokens"),
     ]
     assert page.groups == ["Conversations", "Settings"]
-    # Sections not built yet (campaigns, catalog, analytics, team, API tokens) are hidden.
-    assert not {"Campaigns", "Catalog", "Analytics", "Team", "API tokens"} & {
-        label for label, _, _ in page.links}
+    # Sections not built yet (campaigns, catalog, analytics) are hidden.
+    assert not {"Campaigns", "Catalog", "Analytics"} & {label for label, _, _ in page.links}
 
 
 def test_the_current_page_and_its_section_are_marked(world) -> None:  # type: ignore[no-untyped-def]
@@ -157,10 +158,11 @@ def test_without_a_store_in_context_the_switcher_asks_for_one(world) -> None:  #
     html = client.get("/").get_data(as_text=True)
     page = read_nav(html)
     assert "Choose a store" in html
-    # Each store leads to its first page; nothing store-scoped is offered without a store.
+    # Each store leads to its first page; nothing store-scoped is offered without a store,
+    # only what belongs to the instance (Team).
     assert [(label, href) for label, href, _ in page.links] == [
         ("Linen", f"/stores/{linen}/messages"), ("Cork", f"/stores/{cork}/messages"),
-        ("Home", "/")]
+        ("Home", "/"), ("Team", "/settings/owners")]
     assert ("Home", "/", "page") in page.links
 
 
