@@ -159,7 +159,7 @@ def _invite_a_second_owner(page: Page, served: Served) -> None:
     page.goto(f"{served.url}/")
     page.get_by_role("button", name="Try the demo store").click()
     page.goto(f"{served.url}/")
-    expect(page.get_by_role("link", name="Design the demo store's chat widget")).to_be_visible()
+    expect(page.get_by_role("link", name="Open the demo store")).to_be_visible()
 
     page.goto(f"{served.url}/settings/owners")
     expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
@@ -198,7 +198,7 @@ def _invite_a_second_owner(page: Page, served: Served) -> None:
     expect(page.locator("header.topbar")).to_contain_text(SECOND_EMAIL)
     # A new owner, with no store: the first owner's demo store is nowhere to be seen.
     expect(page.get_by_role("button", name="Try the demo store")).to_be_visible()
-    expect(page.get_by_role("link", name="Design the demo store's chat widget")).to_have_count(0)
+    expect(page.get_by_role("link", name="Open the demo store")).to_have_count(0)
     expect(page.get_by_role("heading", name="Your stores")).to_have_count(0)
     page.goto(f"{served.url}/settings/owners")
     expect(page.locator("#owners-list")).to_contain_text(f"invited by {EMAIL}")
