@@ -38,7 +38,7 @@ from werkzeug.datastructures import MultiDict
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
-from plugin.domain.phones import to_e164
+from plugin.domain.phones import country_code_hint, to_e164
 from plugin.infra import db, responses
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
 from widget import optin_log, settings
@@ -144,9 +144,8 @@ def _agents(form: Form, country: str | None) -> list[dict[str, str]]:
         if not phone:
             problems.append("add a phone number")
         elif e164 is None:
-            where = f" for {country}" if country else ""
-            problems.append(f"{phone!r} is not a valid phone number{where}; "
-                            "write it with its country code, e.g. +351 912 345 678")
+            problems.append(f"“{phone}” is not a valid phone number; write it "
+                            f"{country_code_hint(country)}")
         if len(name) > 80 or len(role) > 80:
             problems.append("name and role have at most 80 characters")
         if problems:

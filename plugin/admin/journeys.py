@@ -42,10 +42,14 @@ from plugin.admin.message_views import (
     placeholder_count,
     sample_event,
 )
-from plugin.admin.template_choice import category_warning, journey_templates, shopper_languages
+from plugin.admin.template_choice import (
+    APPROVED,
+    category_warning,
+    journey_templates,
+    shopper_languages,
+)
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
-from plugin.domain.countries import country_name
 from plugin.domain.events import OrderEvent
 from plugin.domain.journeys import (
     COD_JOURNEY,
@@ -55,11 +59,11 @@ from plugin.domain.journeys import (
     button_parameters,
     render_parameters,
 )
-from plugin.domain.phones import example_number, to_e164, wa_recipient
+from plugin.domain.phones import country_code_hint, to_e164, wa_recipient
 from plugin.infra import db, queue
 from plugin.models import Automation, Message, Order, Store, Template
 from plugin.pipeline import outbox
-from plugin.pipeline.orders import TOKEN_KEY
+from plugin.pipeline.orders import TOKEN_KEY, parameter_names
 
 blueprint = protect(Blueprint("journeys_admin", __name__))
 
@@ -202,6 +206,15 @@ def read_form(data: MultiDict[str, str], automation: Automation,
     elif row is None:
         form.errors["language"] = (f"“{values['template']}” exists in "
                                    f"{', '.join(sorted(languages))} only.")
+    elif row.status.upper() != APPROVED and (row.name, row.language) != (
+            automation.template, automation.language):
+        # WhatsApp delivers only approved templates: a journey switched to one in review,
+        # rejected or never submitted would send nothing. The journey's own template stays
+        # savable (its warning says why it does not send).
+        state = ("not submitted to Meta yet" if row.status.upper() == "DRAFT"
+                 else f"{row.status.lower()} at Meta")
+        form.errors["template"] = (f"“{row.name}” ({row.language}) is {state}: choose an "
+                                   "approved template, or wait for its approval.")
     count = placeholder_count(body_text(row.components)) if row else 0
     for n in range(1, count + 1):
         value = data.get(f"var_{n}", "")
@@ -410,10 +423,8 @@ def send_test(store_id: int, journey: str) -> ResponseReturnValue:
     form, draft = read_form(request.form, automation, _templates(store))
     phone = to_e164(form.values["test_phone"], store.country)
     if phone is None:
-        where = (f" (a number without one is read as a number in "
-                 f"{country_name(store.country)})") if store.country else ""
-        form.errors["test_phone"] = ("Enter your WhatsApp number with its country code, e.g. "
-                                     f"{example_number(store.country)}{where}.")
+        form.errors["test_phone"] = ("Enter your WhatsApp number "
+                                     f"{country_code_hint(store.country)}.")
     elif _tests_in_window(store) >= TEST_SENDS_PER_WINDOW:
         form.errors["test_phone"] = (f"At most {TEST_SENDS_PER_WINDOW} test messages every "
                                      f"{TEST_WINDOW.seconds // 60} minutes; try again later.")
@@ -428,7 +439,8 @@ def send_test(store_id: int, journey: str) -> ResponseReturnValue:
                                 token)
     try:
         payload = messages.template(wa_recipient(phone), draft.name, draft.language,
-                                    body=parameters, buttons=buttons)
+                                    body=parameters, buttons=buttons,
+                                    parameter_names=parameter_names(draft.template))
     except messages.MessageLimitError as error:
         form.errors["test_phone"] = ("This message cannot be sent: it breaks a WhatsApp "
                                      f"limit ({error}).")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from plugin.domain.countries import country_name
+
 # The number shown as an example when a store's country has none of its own.
 _EXAMPLE_REGION = "PT"
 
@@ -63,3 +65,11 @@ def example_number(region: str | None) -> str:
                or phonenumbers.example_number_for_type(_EXAMPLE_REGION, mobile))
     assert example is not None  # phonenumbers has a mobile example for Portugal
     return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def country_code_hint(region: str | None) -> str:
+    """How to write a number so that it is read right: 'with its country code, e.g.
+    +351 912 345 678 (a number without one is read as a number in Portugal)'."""
+    where = (f" (a number without one is read as a number in {country_name(region)})"
+             if region else "")
+    return f"with its country code, e.g. {example_number(region)}{where}"

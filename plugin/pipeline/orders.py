@@ -188,9 +188,17 @@ def _facts(session: Session, store: Store, customer: Customer | None,
         customer_locale=customer.locale if customer else None,
         store_locale=store.locale,
         tracking_token=str(order.snapshot.get(TOKEN_KEY, "")),
-        parameter_names={(t.name, t.language): variables_in(_body(t.components or []))
-                         for t in templates if t.parameter_format == "NAMED"},
+        parameter_names={(t.name, t.language): parameter_names(t) for t in templates
+                         if t.parameter_format == "NAMED"},
     )
+
+
+def parameter_names(template: Template) -> tuple[str, ...]:
+    """The body's variable names, in order, of a template written with named variables;
+    () for numbered ones (their parameters go by position)."""
+    if template.parameter_format != "NAMED":
+        return ()
+    return variables_in(_body(template.components or []))
 
 
 def _body(components: list[Any]) -> str:

@@ -222,6 +222,8 @@ def test_saving_another_language_of_a_template(app: Flask, owner: FlaskClient) -
     ({"var_3": ""}, "var_3", "Choose the order field that fills {{3}}."),
     ({"language": "fr"}, "language", "exists in en, pt_PT only"),
     ({"template": "not_a_template"}, "template", "Choose one of this store's templates."),
+    ({"template": "order_shipped_v2"}, "template",
+     "“order_shipped_v2” (en) is pending at Meta: choose an approved template"),
 ])
 def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(
         app: Flask, owner: FlaskClient, changes: dict[str, str], field: str,
@@ -239,6 +241,37 @@ def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_saved(
     after = automation(app, store_id, "order_confirmation")
     assert (after.variables, after.delay_seconds, after.language, after.template) == \
         (before.variables, before.delay_seconds, before.language, before.template)
+
+
+def test_a_journey_keeps_its_own_template_while_meta_reviews_it(
+        app: Flask, owner: FlaskClient) -> None:
+    """Only a switch to an unapproved template is refused: the journey's own template,
+    back in review, is still savable (its warning says why it does not send)."""
+    store_id = make_store(app)
+    data = editor_data(owner, store_id, "order_shipped", delay="3", delay_unit="hours")
+    response = owner.post(f"/stores/{store_id}/automations/order_shipped", data=data)
+    assert response.status_code == 303
+    assert automation(app, store_id, "order_shipped").delay_seconds == 3 * 3600
+
+
+def test_a_test_send_of_a_named_template_names_its_parameters(
+        app: Flask, owner: FlaskClient) -> None:
+    """Meta refuses a template written with named variables whose parameters have no
+    parameter_name; the test send names them as a journey's send does."""
+    store_id = make_store(app)
+    with app.app_context(), db.transaction() as session:
+        session.add(Template(store_id=store_id, name="pedido", language="en",
+                             category="UTILITY", parameter_format="NAMED",
+                             components=body("Hi {{first_name}}, order {{order_number}}.")))
+    data = editor_data(owner, store_id, template="pedido", var_1="first_name",
+                       var_2="order_number", var_3=None, test_phone="912 345 678")
+    response = owner.post(f"/stores/{store_id}/automations/order_confirmation/test", data=data)
+    assert response.status_code == 303, text_of(response)
+    with app.app_context():
+        message = db.session().scalars(select(Message)).one()
+    parameters = message.payload["template"]["components"][0]["parameters"]
+    assert [(p["parameter_name"], p["text"]) for p in parameters] == [
+        ("first_name", "Rui"), ("order_number", "#2002")]
 
 
 def test_cod_on_cancel_choice_is_saved_with_the_other_conditions(
@@ -303,7 +336,11 @@ def test_the_preview_shows_buttons_errors_and_the_templates_blanks(
     assert "<li>Confirm</li>" in answer["html"] and "<li>Cancel</li>" in answer["html"]
     assert answer["placeholders"] == 2 and answer["body"] == COD
     pending = preview(owner, store_id, template="order_shipped_v2", var_1="bogus")
-    assert pending["errors"] == {"var_1": "Choose the order field that fills {{1}}."}
+    assert pending["errors"] == {
+        "var_1": "Choose the order field that fills {{1}}.",
+        # The preview says before saving what saving would refuse.
+        "template": "“order_shipped_v2” (en) is pending at Meta: choose an approved "
+                    "template, or wait for its approval."}
     assert "pending at Meta" in pending["warning"]
 
 

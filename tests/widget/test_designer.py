@@ -144,7 +144,9 @@ def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> N
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"color": "red; background:url(x)"}, "color", "#RRGGBB"),
-    ({"agent_phone": ["12", "", ""]}, "agent-0", "not a valid phone number for PT"),
+    ({"agent_phone": ["12", "", ""]}, "agent-0",
+     "“12” is not a valid phone number; write it with its country code, e.g. "
+     "+351 912 345 678 (a number without one is read as a number in Portugal)"),
     ({"agent_phone": ["", "+351 913 000 111", ""]}, "agent-0", "add a phone number"),
     ({"hours_mon": "9-5"}, "hours-mon", "Monday: write spans like"),
     ({"hours_tue": "18:00-09:00"}, "hours-tue", "start before end"),
