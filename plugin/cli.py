@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 
@@ -25,15 +26,28 @@ stores_cli = AppGroup("stores", help="Connected stores.")
 owners_cli = AppGroup("owners", help="Owner accounts.")
 
 
+def _link_base() -> str:
+    """Where a printed link should point: STORECHAT_PUBLIC_URL (or STORECHAT_PORT) when
+    set, else the running `serve`'s address (it may listen on any --port), else the default."""
+    from plugin.infra.serve import serving_url
+
+    configured = any(os.environ.get(var, "").strip()
+                     for var in ("STORECHAT_PUBLIC_URL", "STORECHAT_PORT"))
+    settings = current_app.config["STORECHAT"]
+    if configured:
+        return str(settings.public_url)
+    return serving_url(current_app.instance_path) or str(settings.public_url)
+
+
 @owners_cli.command("setup-link")
 @click.option("--base-url", default=None, help="Where browsers reach StoreChat "
-              "(default: STORECHAT_PUBLIC_URL).")
+              "(default: STORECHAT_PUBLIC_URL, else the running serve's address).")
 def owners_setup_link(base_url: str | None) -> None:
     """Print a one-time link that creates the first owner account."""
     from plugin.auth import accounts
     from plugin.infra import db
 
-    base = base_url or current_app.config["STORECHAT"].public_url
+    base = base_url or _link_base()
     with db.transaction() as session:
         if accounts.has_owner(session):
             raise click.ClickException("an owner account exists: sign in, or reset its "
@@ -45,14 +59,14 @@ def owners_setup_link(base_url: str | None) -> None:
 @owners_cli.command("invite-link")
 @click.option("--email", required=True, help="Who is invited (they sign in with it).")
 @click.option("--base-url", default=None, help="Where browsers reach StoreChat "
-              "(default: STORECHAT_PUBLIC_URL).")
+              "(default: STORECHAT_PUBLIC_URL, else the running serve's address).")
 def owners_invite_link(email: str, base_url: str | None) -> None:
     """Print a one-time link that creates a new owner account (with no store) for EMAIL."""
     from plugin.auth import invites
     from plugin.domain.errors import SignInError
     from plugin.infra import db
 
-    base = base_url or current_app.config["STORECHAT"].public_url
+    base = base_url or _link_base()
     try:
         with db.transaction() as session:
             email, token = invites.create(session, email, invited_by=None)

@@ -70,3 +70,27 @@ def test_owners_invite_link_refuses_a_taken_or_bad_email(app: Flask) -> None:
                            ("nope", "Enter an email address")):
         result = runner.invoke(args=["owners", "invite-link", "--email", email])
         assert result.exit_code != 0 and message in result.output
+
+
+def test_link_commands_point_at_the_running_serve(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`make run PORT=8799`, then `storechat owners invite-link` in another terminal: with
+    no STORECHAT_PUBLIC_URL, the link names the port serve listens on, not 8000."""
+    from pathlib import Path
+
+    from plugin.infra.serve import SERVING_URL_FILE, public_url
+
+    for var in ("STORECHAT_PUBLIC_URL", "STORECHAT_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    serving = Path(app.instance_path) / SERVING_URL_FILE
+    serving.write_text(public_url({"STORECHAT_PORT": "8799"}) + "\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["owners", "invite-link", "--email", "third@example.com"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("http://127.0.0.1:8799/invite/"), result.stdout
+    # An explicit public URL (a proxy, a tunnel) still wins over where serve listens.
+    monkeypatch.setenv("STORECHAT_PUBLIC_URL", "https://chat.example.com")
+    assert public_url({"STORECHAT_PUBLIC_URL": "https://chat.example.com",
+                       "STORECHAT_PORT": "8799"}) == "https://chat.example.com"
+    serving.unlink()
+    result = runner.invoke(args=["owners", "invite-link", "--email", "fourth@example.com"])
+    assert result.stdout.startswith(app.config["STORECHAT"].public_url.rstrip("/") + "/invite/")

@@ -8,16 +8,21 @@ import sys
 import time
 from collections.abc import Mapping
 from functools import partial
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from plugin.config import DEFAULT_HOST, DEFAULT_PORT
+from plugin.config import DEFAULT_HOST, DEFAULT_PORT, default_public_url
 from plugin.infra.lifeline import die_with_parent
 
 # How long children get to finish their work after SIGTERM before they are killed.
 STOP_GRACE_SECONDS = 15
+# A running `serve` leaves its public URL in the instance folder for the link commands run
+# from another terminal (`storechat owners invite-link`): with STORECHAT_PUBLIC_URL unset,
+# they could not know which --port it was started with.
+SERVING_URL_FILE = "serving-url"
 
 
 @click.command("serve")
@@ -77,8 +82,26 @@ def serve(host: str, port: int, web_workers: int, threads: int, embedded_worker:
     if setup_link:
         click.echo("No owner account yet. Create it with this one-time link (valid 24 hours):\n"
                    f"  {setup_link}\n")
-    code = _supervise(children, stopping)
+    serving = Path(current_app.instance_path) / SERVING_URL_FILE
+    serving.write_text(public_url(environment) + "\n")
+    try:
+        code = _supervise(children, stopping)
+    finally:
+        serving.unlink(missing_ok=True)
     sys.exit(code)
+
+
+def public_url(environ: Mapping[str, str]) -> str:
+    """Where browsers reach StoreChat: STORECHAT_PUBLIC_URL, else where serve listens."""
+    return environ.get("STORECHAT_PUBLIC_URL", "").strip() or default_public_url(environ)
+
+
+def serving_url(instance_path: str | Path) -> str | None:
+    """The public URL of the `serve` running on this instance folder, if one is."""
+    try:
+        return (Path(instance_path) / SERVING_URL_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def child_environment(environ: Mapping[str, str], host: str, port: int) -> dict[str, str]:
