@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -32,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import cpu
-from bench.load import DRAIN_S, TIMEOUT, Load, LoadError, WrkResult, parse_result, wrk_path
+from bench.load import Load, LoadError, WrkResult, run_script, wrk_path
 from bench.load import wrk_version as wrk_name
+from bench.report import publish
 from bench.server import Gunicorn, Server, ServerError, log_tail, serving
 from bench.storechat import Instance, SetupError, prepare, sqlite_url
 
@@ -77,14 +76,7 @@ def seed(instance: Instance, orders: int) -> str:
 
 def run_get(url: str, authorization: str, load: Load, seconds: float) -> WrkResult:
     """GET `url` for `seconds` with wrk and bench/api.lua."""
-    command = ["wrk", "--threads", str(load.threads), "--connections", str(load.connections),
-               "--duration", f"{math.ceil(seconds) + DRAIN_S}s", "--timeout", TIMEOUT,
-               "--latency", "--script", str(LUA_SCRIPT), url, "--", str(seconds),
-               authorization]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise LoadError(f"wrk exited {completed.returncode}: {completed.stderr.strip()}")
-    return parse_result(completed.stdout)
+    return run_script(LUA_SCRIPT, url, load, seconds, [str(seconds), authorization])
 
 
 def measure(name: str, server: Server, path: str, authorization: str,
@@ -221,12 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SetupError, ServerError, LoadError, OSError) as error:
         print(f"bench.api: failed: {error}", file=sys.stderr)
         return 1
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text + "\n")
-    print(text)
-    progress(f"wrote {args.output}\n{summary(report)}")
-    return 1 if report["errors"] else 0
+    return publish("bench.api", report, args.output, summary(report))
 
 
 if __name__ == "__main__":

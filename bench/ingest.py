@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench import cpu
 from bench.load import Load, LoadError, Signed, WrkResult, run_wrk, wrk_path, wrk_version
+from bench.report import publish
 from bench.server import Gunicorn, ServerError, log_tail, serving
 from bench.storechat import (
     Instance,
@@ -308,12 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     except FAILURES as error:
         print(f"bench: failed: {error}", file=sys.stderr)
         return 1
-    text = json.dumps(report, indent=2, ensure_ascii=False)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text + "\n")
-    print(text)
-    progress(f"wrote {args.output}\n{summary(report)}")
-    return 1 if report["errors"] else 0
+    return publish("bench", report, args.output, summary(report))
 
 
 if __name__ == "__main__":

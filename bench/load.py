@@ -1,4 +1,5 @@
-"""Driving wrk with bench/ingest.lua and reading the JSON line its done() prints."""
+"""Driving wrk with a bench/*.lua script and reading the JSON line its done() prints
+(wrk_common.lua, shared by ingest.lua and api.lua)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-LUA_SCRIPT = Path(__file__).with_name("ingest.lua")
+INGEST_SCRIPT = Path(__file__).with_name("ingest.lua")
 RESULT_PREFIX = "BENCH_JSON "
 # Seconds wrk keeps running after the Lua sending window, so requests in flight are answered.
 DRAIN_S = 1
@@ -44,7 +45,7 @@ class Signed:
 
 @dataclass(frozen=True)
 class WrkResult:
-    """What one wrk run counted (from ingest.lua's done())."""
+    """What one wrk run counted (from wrk_common.lua's done())."""
 
     responses: int
     sent: int
@@ -96,12 +97,20 @@ def wrk_version() -> str:
 
 def run_wrk(target: Signed, load: Load, label: str, seconds: float) -> WrkResult:
     """Send signed deliveries for `seconds`, numbering event ids '<label>-<thread>-<n>'."""
+    return run_script(INGEST_SCRIPT, target.url, load, seconds,
+                      [str(target.body_path), target.signature, target.topic, label,
+                       str(seconds), target.authorization])
+
+
+def run_script(script: Path, url: str, load: Load, seconds: float,
+               script_args: list[str]) -> WrkResult:
+    """Run wrk with `script` against `url` for the `seconds` window plus the drain; its result.
+
+    `script_args` go to the script's init() after `--`; LoadError if wrk fails."""
     command = [
         "wrk", "--threads", str(load.threads), "--connections", str(load.connections),
         "--duration", f"{math.ceil(seconds) + DRAIN_S}s", "--timeout", TIMEOUT, "--latency",
-        "--script", str(LUA_SCRIPT), target.url,
-        "--", str(target.body_path), target.signature, target.topic, label, str(seconds),
-        target.authorization,
+        "--script", str(script), url, "--", *script_args,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
@@ -118,7 +127,7 @@ def parse_result(output: str) -> WrkResult:
 
 
 def from_json(data: dict[str, Any]) -> WrkResult:
-    """A WrkResult from the fields ingest.lua prints."""
+    """A WrkResult from the fields wrk_common.lua prints."""
     return WrkResult(
         responses=data["requests"], sent=data["sent"], ok_2xx=data["ok_2xx"],
         non_2xx=data["non_2xx"], statuses=data["statuses"],

@@ -2,7 +2,7 @@
    widget with the form's current values, more agent rows, and copying the install snippet.
 
    The page loads the real /widget.js with `data-preview`. On every change this script posts
-   the form (CSRF token included) to the designer's preview URL, which answers the public
+   the form (live_preview.js) to the designer's preview URL, which answers the public
    config for those values without saving them, and hands that config to the widget with a
    `storechat:preview` CustomEvent on document (the widget's preview hook, widget.js). The
    widget renders synchronously; its host is then moved into the stage, whose CSS transform
@@ -13,7 +13,7 @@
   if (!form) return;
   var stage = d.getElementById('designer-stage');
   var status = d.getElementById('preview-status');
-  var timer = 0, asked = 0, ready = false, latest = null;
+  var ready = false, latest = null;
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -76,31 +76,16 @@
     say('Preview updated.');
   }
 
-  function refresh() {
-    var mine = ++asked;
-    fetch(form.getAttribute('data-preview-url'), {
-      method: 'POST', body: new FormData(form), credentials: 'same-origin',
-      headers: {'Accept': 'application/json'}
-    }).then(function (r) {
-      if (!r.ok) throw new Error('status ' + r.status);
-      return r.json();
-    }).then(function (answer) {
-      if (mine !== asked) return; // a newer answer is on its way
+  var preview = w.StoreChat.livePreview(form, form.getAttribute('data-preview-url'), 250,
+    function (answer) {
       latest = answer.config;
       showErrors(answer.errors || {});
       if (ready) paint(latest);
-    }).catch(function () {
-      if (mine === asked) say('The preview could not be updated; reload the page.');
-    });
-  }
+    },
+    function () { say('The preview could not be updated; reload the page.'); });
 
-  function soon() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 250);
-  }
-
-  form.addEventListener('input', soon);
-  form.addEventListener('change', soon);
+  form.addEventListener('input', preview.soon);
+  form.addEventListener('change', preview.soon);
 
   // The widget script is loaded after this one (async, by its loader): wait for its hook.
   var tries = 0;
@@ -114,7 +99,7 @@
     setTimeout(waitForWidget, 50);
   })();
   say('Loading the preview…');
-  refresh();
+  preview.now();
 
   // More agent rows: a copy of the last row, emptied, with fresh ids.
   var agents = d.getElementById('agents'), add = d.getElementById('add-agent');

@@ -1,12 +1,12 @@
 /* The automation editor (plugin/templates/journeys/edit.html): a live phone preview of the
    form's current values, nothing saved.
 
-   On every change this script posts the form (CSRF token and the chosen preview order
+   On every change this script posts the form (live_preview.js; the chosen preview order
    included) to the editor's preview URL, which answers {html, errors, body, placeholders,
    warning}: the phone fragment, rendered and escaped by the server, replaces the preview;
    the variable rows shown follow the chosen template's number of blanks; languages the
    chosen template does not exist in are disabled. */
-(function (d) {
+(function (d, w) {
   'use strict';
   var form = d.getElementById('journey-form');
   if (!form) return;
@@ -14,7 +14,6 @@
   var status = d.getElementById('preview-status');
   var template = d.getElementById('template');
   var language = d.getElementById('language');
-  var timer = 0, asked = 0;
 
   function say(text) { if (status) status.textContent = text; }
 
@@ -59,16 +58,8 @@
     if (langs.indexOf(language.value) < 0) language.value = langs[0];
   }
 
-  function refresh() {
-    var mine = ++asked;
-    fetch(form.getAttribute('data-preview-url'), {
-      method: 'POST', body: new FormData(form), credentials: 'same-origin',
-      headers: {'Accept': 'application/json'}
-    }).then(function (r) {
-      if (!r.ok) throw new Error('status ' + r.status);
-      return r.json();
-    }).then(function (answer) {
-      if (mine !== asked) return; // a newer answer is on its way
+  var preview = w.StoreChat.livePreview(form, form.getAttribute('data-preview-url'), 200,
+    function (answer) {
       phone.innerHTML = answer.html;
       showRows(answer.placeholders);
       showErrors(answer.errors || {});
@@ -76,23 +67,16 @@
       text('template-warning', answer.warning);
       text('category-warning', answer.category_warning);
       say('Preview updated.');
-    }).catch(function () {
-      if (mine === asked) say('The preview could not be updated; reload the page.');
-    });
-  }
-
-  function soon() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 200);
-  }
+    },
+    function () { say('The preview could not be updated; reload the page.'); });
 
   if (template) template.addEventListener('change', syncLanguages);
-  form.addEventListener('input', soon);
-  form.addEventListener('change', soon);
+  form.addEventListener('input', preview.soon);
+  form.addEventListener('change', preview.soon);
   // The preview order and the test number live outside the form element (form="…").
   ['order'].forEach(function (id) {
     var el = d.getElementById(id);
-    if (el) el.addEventListener('change', soon);
+    if (el) el.addEventListener('change', preview.soon);
   });
   syncLanguages();
-})(document);
+})(document, window);

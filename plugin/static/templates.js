@@ -1,6 +1,6 @@
 /* The Templates pages (plugin/templates/templates/).
 
-   Editor: as the owner types, the form (CSRF token included) is posted to the check URL,
+   Editor: as the owner types, the form is posted to the check URL (live_preview.js),
    which answers {html, errors, variables, header_variables}: the phone fragment, rendered
    and escaped by the server, replaces the preview, and each of Meta's problems appears next
    to its field. Character counters, the sample fields of the body's variables, and the
@@ -9,7 +9,7 @@
 
    List: while a template is in review, its status is asked for every few seconds, so an
    approval (or a rejection with WhatsApp's reason) shows without reloading. */
-(function (d) {
+(function (d, w) {
   'use strict';
   var POLL_MS = 2000, DEBOUNCE_MS = 250;
 
@@ -26,7 +26,6 @@
     var status = d.getElementById('check-status');
     var samples = d.getElementById('samples');
     var banner = d.getElementById('form-errors');
-    var timer = 0, asked = 0;
 
     function value(name) {
       var field = form.elements[name];
@@ -133,16 +132,8 @@
       if (banner && !Object.keys(errors).length) banner.hidden = true;
     }
 
-    function check() {
-      var mine = ++asked;
-      fetch(form.getAttribute('data-check-url'), {
-        method: 'POST', body: new FormData(form), credentials: 'same-origin',
-        headers: {'Accept': 'application/json'}
-      }).then(function (r) {
-        if (!r.ok) throw new Error('status ' + r.status);
-        return r.json();
-      }).then(function (answer) {
-        if (mine !== asked) return; // a newer answer is on its way
+    var preview = w.StoreChat.livePreview(form, form.getAttribute('data-check-url'), DEBOUNCE_MS,
+      function (answer) {
         phone.innerHTML = answer.html;
         syncSamples(answer.variables || []);
         var headerSample = form.querySelector('[data-header-sample]');
@@ -151,16 +142,15 @@
         var count = Object.keys(answer.errors || {}).length;
         if (status) status.textContent = count ? count + ' thing' + (count > 1 ? 's' : '') +
           ' to fix before submitting.' : 'Ready to submit.';
-      }).catch(function () {
-        if (mine === asked && status) status.textContent = 'The preview could not be updated; reload the page.';
+      },
+      function () {
+        if (status) status.textContent = 'The preview could not be updated; reload the page.';
       });
-    }
 
     function changed() {
       counters();
       sections();
-      clearTimeout(timer);
-      timer = setTimeout(check, DEBOUNCE_MS);
+      preview.soon();
     }
 
     form.addEventListener('input', changed);
@@ -205,4 +195,4 @@
     }
     setTimeout(poll, POLL_MS);
   }
-})(document);
+})(document, window);

@@ -20,15 +20,9 @@ from plugin.domain.template_drafts import (
     variables_in,
 )
 from plugin.domain.template_rules import check, problems_by_field
+from tests.worlds.template_drafts import ORDER_UPDATE
 
-GOOD = TemplateDraft(
-    name="order_update", language="en", category=Category.UTILITY,
-    header_kind=HeaderKind.TEXT, header_text="Order {{1}}", header_sample="#1001",
-    body="Hi {{1}}, your order {{2}} is on its way.", samples={"1": "Ana", "2": "#1001"},
-    footer="Reply STOP to opt out",
-    buttons=(Button(kind=ButtonKind.URL, text="Track it", url="https://shop.example/t/{{1}}",
-                    url_sample="abc123"),
-             Button(kind=ButtonKind.PHONE, text="Call us", phone="+351 912 345 678")))
+GOOD = ORDER_UPDATE
 
 
 def errors(draft: TemplateDraft) -> dict[str, str]:

@@ -1,0 +1,37 @@
+/* The live preview the editors share (templates.js, journeys.js, designer.js; load this file
+   first): post the whole form (CSRF token included) to a preview URL a moment after the owner
+   stops changing it, and hand on only the answer to the newest post, so a slow older answer
+   never paints over a newer one.
+
+   StoreChat.livePreview(form, url, waitMs, show, failed) returns {now, soon}: now() posts at
+   once, soon() posts once nothing has changed for waitMs. show(answer) gets the newest JSON
+   answer; failed() runs when that newest post (or show) failed. */
+(function (w) {
+  'use strict';
+  w.StoreChat = w.StoreChat || {};
+  w.StoreChat.livePreview = function (form, url, waitMs, show, failed) {
+    var timer = 0, asked = 0;
+
+    function now() {
+      var mine = ++asked;
+      fetch(url, {
+        method: 'POST', body: new FormData(form), credentials: 'same-origin',
+        headers: {'Accept': 'application/json'}
+      }).then(function (r) {
+        if (!r.ok) throw new Error('status ' + r.status);
+        return r.json();
+      }).then(function (answer) {
+        if (mine === asked) show(answer); // else a newer answer is on its way
+      }).catch(function () {
+        if (mine === asked) failed();
+      });
+    }
+
+    function soon() {
+      clearTimeout(timer);
+      timer = setTimeout(now, waitMs);
+    }
+
+    return {now: now, soon: soon};
+  };
+})(window);
