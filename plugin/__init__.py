@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
+    from plugin.infra import ids
+
+    ids.init_app(app)  # before any route: `<int:…>` arguments are row ids
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
