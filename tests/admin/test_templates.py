@@ -260,3 +260,62 @@ def test_a_store_with_a_number_gets_its_templates_reviewed_by_meta_not_the_sandb
         assert authoring.account_for(session, store) is not None
         demo_row = session.get(Store, demo.store_id)
         assert authoring.account_for(session, demo_row) is None
+
+
+class _Listing:
+    """Meta's template list, read while the owner submits a template (the race a slow list
+    call opens): `during` runs between the list being asked for and it arriving."""
+
+    def __init__(self, listed: list[dict[str, Any]], during: Any = None) -> None:
+        self.listed, self.during = listed, during
+
+    def list_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        if self.during is not None:
+            self.during()
+        return self.listed
+
+
+def _connect(app: Flask, store_id: int) -> WhatsAppAccount:
+    return WhatsAppAccount(store_id=store_id, phone_number_id="1", waba_id="2",
+                           access_token="t")
+
+
+def test_a_sync_leaves_a_template_submitted_while_it_read_metas_list(
+        app: Flask, demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", dict(FORM, action="save"))
+    rejected = {"name": "order_update", "language": "en", "status": "REJECTED",
+                "rejected_reason": "INVALID_FORMAT", "id": "m-1", "category": "UTILITY"}
+
+    def owner_resubmits() -> None:
+        with app.app_context(), db.transaction() as other:
+            row = other.scalars(select(Template).where(
+                Template.store_id == demo.store_id, Template.name == "order_update")).one()
+            row.status, row.submitted_at = "PENDING", db.utcnow()
+
+    with app.app_context(), db.transaction() as session:
+        sync_templates(session, _connect(app, demo.store_id),
+                       _Listing([rejected], owner_resubmits))  # type: ignore[arg-type]
+    # Meta's answer predates the resubmission: it does not move the template back.
+    assert demo.rows()["order_update"].status == "PENDING"
+    # Submitted just now and not listed yet at all: kept, not deleted.
+    with app.app_context(), db.transaction() as session:
+        sync_templates(session, _connect(app, demo.store_id),
+                       _Listing([]))  # type: ignore[arg-type]
+    assert demo.rows()["order_update"].status == "PENDING"
+
+
+def test_a_template_the_sandbox_approved_is_a_draft_once_a_number_is_connected(
+        app: Flask, demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", FORM)  # submitted to the sandbox
+    with app.app_context():
+        authoring.sandbox_review(demo.rows()["order_update"].id)  # its delayed review
+    assert demo.rows()["order_update"].status == "APPROVED"
+    with app.app_context(), db.transaction() as session:
+        row = session.scalars(select(Template).where(Template.name == "order_update")).one()
+        row.submitted_at = db.utcnow() - timedelta(hours=1)
+    with app.app_context(), db.transaction() as session:
+        sync_templates(session, _connect(app, demo.store_id),
+                       _Listing([]))  # type: ignore[arg-type]
+    kept = demo.rows()["order_update"]
+    # Meta never saw it: the owner's words stay, to be submitted for Meta's own review.
+    assert kept.status == "DRAFT" and kept.draft is not None and kept.submitted_at is None
