@@ -319,3 +319,17 @@ def test_a_template_the_sandbox_approved_is_a_draft_once_a_number_is_connected(
     kept = demo.rows()["order_update"]
     # Meta never saw it: the owner's words stay, to be submitted for Meta's own review.
     assert kept.status == "DRAFT" and kept.draft is not None and kept.submitted_at is None
+
+
+def test_a_sandbox_review_after_a_number_was_connected_leaves_a_draft_not_a_loop(
+        app: Flask, demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", FORM)  # in the sandbox's review
+    template_id = demo.rows()["order_update"].id
+    with app.app_context(), db.transaction() as session:
+        session.add(_connect(app, demo.store_id))
+        session.get(Template, template_id).submitted_at = db.utcnow() - timedelta(hours=1)
+    with app.app_context():
+        authoring.sandbox_review(template_id)
+        # Nothing pending is left for the sweeper to queue again and again.
+        assert authoring.enqueue_lost_reviews(db.utcnow()) == 0
+    assert demo.rows()["order_update"].status == "DRAFT"

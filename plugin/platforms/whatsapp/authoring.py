@@ -132,14 +132,19 @@ def _pending(row: Template, status: str = PENDING) -> None:
 
 
 def sandbox_review(template_id: int) -> None:
-    """Job: the sandbox's review approves a pending template written in StoreChat, unless
-    its store has connected a real number since (then Meta decides)."""
+    """Job: the sandbox's review approves a pending template written in StoreChat. When its
+    store has connected a real number since, Meta never saw the template: it goes back to
+    a draft to submit there (left pending, the sweeper would queue this job forever)."""
     with db.transaction() as session:
         row = session.get(Template, template_id)
-        if row is None or row.status != PENDING or row.source != TemplateSource.APP:
+        if row is None or row.status != PENDING or row.source != TemplateSource.APP \
+                or row.meta_id is not None:
             return
         store = session.get(Store, row.store_id)
-        if store is None or account_for(session, store) is not None:
+        if store is None:
+            return
+        if account_for(session, store) is not None:
+            row.status, row.submitted_at = DRAFT, None
             return
         row.status = APPROVED
         row.synced_at = db.utcnow()
