@@ -1,7 +1,8 @@
 """Row ids as URLs and query strings carry them: bounded to what the database can hold.
 
-An id beyond a 64-bit integer is no row of ours, but handed to the database it raises
-(SQLite: OverflowError) and the caller got a 500. Every `<int:…>` route argument therefore
+An id beyond the id columns' range is no row of ours, but handed to the database it raises
+(PostgreSQL: "integer out of range", SQLite past 64 bits: OverflowError) and the caller
+got a 500. Every `<int:…>` route argument therefore
 matches only ids up to MAX_ROW_ID (a larger one is no such page: 404), and query values
 that name a row are read with `parse_row_id`.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
-# The largest id any table can hold: a signed 64-bit integer (SQLite's INTEGER, BIGINT).
-MAX_ROW_ID = 2**63 - 1
+# The largest id any table can hold: id columns are INTEGER, 32-bit signed on PostgreSQL.
+MAX_ROW_ID = 2**31 - 1
 
 
 class RowIdConverter(IntegerConverter):
@@ -25,7 +26,7 @@ class RowIdConverter(IntegerConverter):
 def parse_row_id(raw: str | None) -> int | None:
     """`raw` as a row id when it is ASCII digits naming one (0 < id <= MAX_ROW_ID), else None.
     str.isdigit alone accepts '²' or '١', which int() then refuses or misreads."""
-    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ROW_ID)):
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ROW_ID else None

@@ -67,3 +67,21 @@ def test_the_api_answers_odd_ids_with_problems(app: Flask) -> None:
     # The token's own store by id still answers.
     mine = call(client, "GET", f"/api/v1/orders?store={world.store_a}", world.write_a)
     assert mine.status_code == 200
+
+
+def test_ids_past_the_id_columns_range_never_reach_the_database(app: Flask) -> None:
+    """PostgreSQL's INTEGER ends at 2**31 - 1: one more was 'integer out of range', a 500."""
+    world = ApiWorld(app)
+    client = app.test_client()
+    past = str(MAX_ROW_ID + 1)
+    assert parse_row_id(past) is None and MAX_ROW_ID == 2**31 - 1
+    assert call(client, "GET", f"/api/v1/orders/{past}", world.write_a).status_code == 404
+    wrong = call(client, "GET", f"/api/v1/messages?customer_id={past}", world.write_a)
+    assert wrong.status_code == 422 and wrong.json["code"] == "validation_failed"
+    # A cursor beyond every id bounds nothing: the first page.
+    first = call(client, "GET", "/api/v1/messages", world.write_a).json
+    for path in ("/api/v1/messages", "/api/v1/orders"):
+        beyond = call(client, "GET", f"{path}?cursor={10**17}", world.write_a)
+        assert beyond.status_code == 200 and beyond.json["data"], path
+    assert call(client, "GET", f"/api/v1/messages?cursor={10**17}",
+                world.write_a).json == first
