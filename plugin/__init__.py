@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         whatsapp,
     )
     from plugin.admin import settings as settings_pages
-    from plugin.infra import crypto, db, health, queue, ratelimit, responses
+    from plugin.infra import crypto, db, health, inputs, queue, ratelimit, responses
     from plugin.pipeline import jobs
     from plugin.platforms import shopify, woocommerce
     from webhooks import init_app as init_webhooks
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     queue.init_app(app, jobs.register)
     ratelimit.init_app(app)
     responses.init_app(app)
+    inputs.init_app(app)
     health.init_app(app)
     auth.init_app(app)
     init_webhooks(app)
