@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from plugin.demo import store as demo_store
 from plugin.infra import db
@@ -333,3 +334,26 @@ def test_a_sandbox_review_after_a_number_was_connected_leaves_a_draft_not_a_loop
         # Nothing pending is left for the sweeper to queue again and again.
         assert authoring.enqueue_lost_reviews(db.utcnow()) == 0
     assert demo.rows()["order_update"].status == "DRAFT"
+
+
+def test_a_second_save_racing_the_first_is_refused_in_words(
+        app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A double-clicked Save: both requests check the name is free before either commits;
+    the unique (store, name, language) refuses the second, which was a 500. The second
+    request is made blind to the first's row, as it is when their checks run together."""
+    assert demo.post(f"{demo.base}/new", dict(FORM, action="save")).status_code == 303
+    original = Session.scalars
+
+    def blind_to_the_first(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, statement, *args, **kwargs)
+        text = str(statement)
+        if text.startswith("SELECT templates.id") and "templates.name" in text:
+            return original(self, select(Template.id).where(Template.id == -1))
+        return result
+
+    monkeypatch.setattr(Session, "scalars", blind_to_the_first)
+    second = demo.post(f"{demo.base}/new", dict(FORM, action="save"))
+    assert second.status_code == 400
+    assert "already has a template" in html.unescape(second.get_data(as_text=True))
+    monkeypatch.undo()
+    assert len([n for n in demo.rows() if n == "order_update"]) == 1

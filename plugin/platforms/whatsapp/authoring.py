@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp.client import CloudClient
@@ -91,7 +92,14 @@ def save_draft(session: Session, store: Store, draft: TemplateDraft,
     row.components = stored_components(draft)
     row.draft = draft.to_dict()
     row.synced_at = db.utcnow()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same name and language committed since the check above (a double-clicked
+        # Save, two tabs): the unique key refuses it, in words rather than a 500.
+        raise DraftRefused(f"This store already has a template “{draft.name}” in "
+                           f"{draft.language}: choose another name, or edit that one.",
+                           "name") from None
     return row
 
 
