@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -357,3 +358,39 @@ def test_a_second_save_racing_the_first_is_refused_in_words(
     assert "already has a template" in html.unescape(second.get_data(as_text=True))
     monkeypatch.undo()
     assert len([n for n in demo.rows() if n == "order_update"]) == 1
+
+
+def test_meta_approving_a_resubmission_before_it_commits_is_not_overwritten(
+        app: Flask, demo: Demo) -> None:
+    """Meta may approve an edited template and send the webhook while the resubmission's
+    own transaction is still open: the approval must win over the PENDING written then."""
+    import threading
+
+    from plugin.domain.messaging import TemplateUpdate
+    from plugin.pipeline.conversations import apply_template_update
+
+    demo.post(f"{demo.base}/new", dict(FORM, action="save"))
+    with app.app_context(), db.transaction() as session:
+        session.add(_connect(app, demo.store_id))
+        row = session.scalars(select(Template).where(Template.name == "order_update")).one()
+        row.status, row.meta_id, row.reason = "REJECTED", "m-1", "INVALID_FORMAT"
+    webhook_done = threading.Event()
+
+    def webhook() -> None:
+        with app.app_context(), db.transaction() as session:
+            apply_template_update(session, TemplateUpdate(
+                waba_id="2", name="order_update", language="en", event="APPROVED",
+                field="message_template_status_update", at=int(time.time())))
+        webhook_done.set()
+
+    class ApprovesAtOnce:
+        def edit_template(self, template_id: str, token: str, body: Any) -> None:
+            threading.Thread(target=webhook, daemon=True).start()
+            time.sleep(0.2)  # the webhook is processed (or waits) while we are open
+
+    with app.app_context(), db.transaction() as session:
+        row = session.scalars(select(Template).where(Template.name == "order_update")).one()
+        store = session.get(Store, demo.store_id)
+        assert authoring.submit(session, store, row, ApprovesAtOnce()) == "whatsapp"  # type: ignore[arg-type]
+    assert webhook_done.wait(10)
+    assert demo.rows()["order_update"].status == "APPROVED"

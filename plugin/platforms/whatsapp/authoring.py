@@ -120,16 +120,21 @@ def submit(session: Session, store: Store, row: Template,
         return "sandbox"
     api = api or client()
     assert account.waba_id and account.access_token  # account_for returns only such
-    if row.meta_id and row.status in RESUBMITTABLE:
+    resubmit = bool(row.meta_id) and row.status in RESUBMITTABLE
+    # Pending (and the row locked) before Meta hears of it: a status webhook that answers
+    # before this commits waits for it and then applies, instead of being overwritten by
+    # PENDING afterwards. Meta refusing rolls this back with the rest.
+    _pending(row)
+    session.flush()
+    if resubmit:
+        assert row.meta_id is not None
         api.edit_template(row.meta_id, account.access_token, edit_request(draft))
-        status = PENDING
     else:
         answer = api.create_template(account.waba_id, account.access_token,
                                      create_request(draft))
         row.meta_id = answer["id"][:64]
         row.category = (answer["category"] or row.category)[:20]
-        status = answer["status"] or PENDING
-    _pending(row, status)
+        row.status = (answer["status"] or PENDING)[:20]
     return "whatsapp"
 
 
