@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
+    from plugin.infra import ids
+
+    ids.init_app(app)  # before any route: `<int:…>` arguments are row ids
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -44,7 +47,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         whatsapp,
     )
     from plugin.admin import settings as settings_pages
-    from plugin.infra import crypto, db, health, queue, ratelimit, responses
+    from plugin.infra import crypto, db, health, inputs, queue, ratelimit, responses
     from plugin.pipeline import jobs
     from plugin.platforms import shopify, woocommerce
     from webhooks import init_app as init_webhooks
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     queue.init_app(app, jobs.register)
     ratelimit.init_app(app)
     responses.init_app(app)
+    inputs.init_app(app)
     health.init_app(app)
     auth.init_app(app)
     init_webhooks(app)

@@ -79,8 +79,9 @@ def parse_notification(body: bytes) -> Notification:
             ignored.append(f"{where}: not an entry with a changes list")
             continue
         waba_id = _ident(entry.get("id"))
+        at = _entry_time(entry.get("time"))
         for c, change in enumerate(entry["changes"]):
-            _change(change, waba_id, f"{where}.changes[{c}]", updates, ignored)
+            _change(change, waba_id, f"{where}.changes[{c}]", updates, ignored, at)
     return Notification(updates=tuple(updates), ignored=tuple(ignored))
 
 
@@ -94,8 +95,13 @@ def _envelope(body: bytes) -> list[Any]:
     return entries
 
 
+def _entry_time(raw: Any) -> int:
+    """An entry's `time` (unix seconds), 0 when absent or not a plausible one."""
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw < 2**40 else 0
+
+
 def _change(change: Any, waba_id: str, where: str, updates: list[WhatsAppUpdate],
-            ignored: list[str]) -> None:
+            ignored: list[str], at: int = 0) -> None:
     """Dispatch one change by its field; unknown fields are named, never read."""
     if not isinstance(change, dict) or not isinstance(change.get("field"), str):
         ignored.append(f"{where}: not a change with a field")
@@ -108,7 +114,8 @@ def _change(change: Any, waba_id: str, where: str, updates: list[WhatsAppUpdate]
         ignored.append(f"{where} {field}: value is not an object")
         return
     if field in TEMPLATE_FIELDS:
-        _collect(updates, ignored, f"{where} {field}", lambda: _template(value, field, waba_id))
+        _collect(updates, ignored, f"{where} {field}",
+                 lambda: _template(value, field, waba_id, at))
         return
     before = len(updates) + len(ignored)
     phone_number_id = _ident(_obj(value.get("metadata")).get("phone_number_id"))
@@ -308,7 +315,7 @@ def _channel_error(item: Any, phone_number_id: str) -> ChannelError:
     )
 
 
-def _template(value: Raw, field: str, waba_id: str) -> TemplateUpdate:
+def _template(value: Raw, field: str, waba_id: str, at: int = 0) -> TemplateUpdate:
     state_key = TEMPLATE_FIELDS[field]
     event = fields.text(value.get(state_key)) if state_key else COMPONENTS_UPDATED
     if not event:
@@ -326,7 +333,7 @@ def _template(value: Raw, field: str, waba_id: str) -> TemplateUpdate:
         name=_required_ident(value.get("message_template_name"), "message_template_name"),
         language=_required_ident(value.get("message_template_language"),
                                  "message_template_language"),
-        event=event, field=field, reason=reason,
+        event=event, field=field, reason=reason, at=at,
     )
 
 

@@ -152,7 +152,8 @@ def _whole(raw: str, default: int) -> int | None:
     raw = raw.strip()
     if not raw:
         return default
-    return int(raw) if raw.isdigit() and len(raw) < 6 else None
+    # ASCII digits only: str.isdigit also takes '²', which int() refuses.
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else None
 
 
 E = TypeVar("E", Category, VariableStyle, HeaderKind)

@@ -60,7 +60,7 @@ from plugin.domain.template_rules import (
     HEADER_TEXT_MAX,
     LANGUAGES,
 )
-from plugin.infra import db
+from plugin.infra import db, ids
 from plugin.models import Store, Template
 from plugin.platforms.starters import starter_language
 from plugin.platforms.whatsapp import authoring
@@ -132,9 +132,9 @@ def _editor(store: Store, form: TemplateForm, draft: TemplateDraft,
 def new(store_id: int) -> ResponseReturnValue:
     """An empty editor, or one holding another template's draft for another language."""
     store = _store(store_id)
-    source = request.args.get("from", "")
-    if source.isdigit():
-        original = _template(store, int(source))
+    source = ids.parse_row_id(request.args.get("from"))
+    if source is not None:
+        original = _template(store, source)
         if original.draft:
             draft = TemplateDraft.from_dict(original.draft)
             taken = {t.language for t in db.session().scalars(select(Template).where(

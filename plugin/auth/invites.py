@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin.auth.accounts import email_problem, normalise_email
@@ -114,8 +115,7 @@ def accept(session: Session, token: str, password: str) -> Owner:
     owner = Owner(email=email, password_hash=hash_password(password),
                   invited_by_id=inviter if isinstance(inviter, int)
                   and session.get(Owner, inviter) is not None else None)
-    session.add(owner)
-    session.flush()
+    _add_owner(session, owner, f"{email} already has an owner account: sign in instead.")
     return owner
 
 
@@ -129,9 +129,20 @@ def sign_up(session: Session, email: str, password: str) -> Owner:
     if email_taken(session, email):
         raise SignInError("That email already has an account: sign in, or reset its password.")
     owner = Owner(email=email, password_hash=hash_password(password))
-    session.add(owner)
-    session.flush()
+    _add_owner(session, owner, "That email already has an account: sign in, or reset its "
+                               "password.")
     return owner
+
+
+def _add_owner(session: Session, owner: Owner, taken: str) -> None:
+    """Insert the owner; SignInError(`taken`) when the same email was committed meanwhile
+    (a sign-up and an invitation, or two invitations, for one email at once): the unique
+    email refuses the second, which was an IntegrityError and a 500."""
+    session.add(owner)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise SignInError(taken) from None
 
 
 def _sent_by(owner_id: int) -> ColumnElement[bool]:

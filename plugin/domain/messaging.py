@@ -111,6 +111,7 @@ class TemplateUpdate:
     event: str  # APPROVED, REJECTED, PAUSED, … or the new category / quality score
     field: str  # the notification field it came from
     reason: str = ""
+    at: int = 0  # when Meta says it happened (the entry's unix time); 0 when not given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

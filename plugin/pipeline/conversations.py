@@ -3,7 +3,7 @@ the 24-hour window and may change consent, and preference changes take effect at
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,10 @@ from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAcc
 from plugin.pipeline import cod_answers, opt_out, sandbox
 
 log = logging.getLogger(__name__)
+
+# Meta stamps a template's status event in whole seconds, by its own clock: an event up to
+# this long before the latest submission still counts as the answer to it.
+TEMPLATE_STATUS_CLOCK_SLACK = timedelta(minutes=1)
 
 _REPORTED = {
     DeliveryStatus.SENT: MessageState.SENT,
@@ -177,7 +181,14 @@ def apply_template_update(session: Session, update_: TemplateUpdate) -> None:
     else:
         return
     stores = select(WhatsAppAccount.store_id).where(WhatsAppAccount.waba_id == update_.waba_id)
-    session.execute(update(Template).where(Template.store_id.in_(stores),
-                                           Template.name == update_.name,
-                                           Template.language == update_.language)
-                    .values(**values))
+    statement = update(Template).where(Template.store_id.in_(stores),
+                                       Template.name == update_.name,
+                                       Template.language == update_.language)
+    if update_.field == "message_template_status_update" and update_.at:
+        # A status from before the template's latest submission (a late or redelivered
+        # REJECTED of the previous review) must not undo the review that followed it.
+        happened = datetime.fromtimestamp(update_.at, UTC).replace(tzinfo=None)
+        statement = statement.where(or_(
+            Template.submitted_at.is_(None),
+            Template.submitted_at <= happened + TEMPLATE_STATUS_CLOCK_SLACK))
+    session.execute(statement.values(**values))

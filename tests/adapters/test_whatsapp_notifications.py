@@ -308,7 +308,8 @@ def test_template_approved_and_rejected() -> None:
     approved = only(recorded("template_status_update.json", "approved"), TemplateUpdate)
     assert approved == TemplateUpdate(waba_id="102290129340398", name="order_confirmation",
                                       language="en_US", event="APPROVED",
-                                      field="message_template_status_update")
+                                      field="message_template_status_update",
+                                      at=1751247548)  # the entry's time
     rejected = only(recorded("template_status_update.json", "rejected"), TemplateUpdate)
     assert (rejected.name, rejected.language, rejected.event) == (
         "abandoned_cart", "en", "REJECTED")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from plugin.demo import store as demo_store
 from plugin.infra import db
@@ -260,3 +262,135 @@ def test_a_store_with_a_number_gets_its_templates_reviewed_by_meta_not_the_sandb
         assert authoring.account_for(session, store) is not None
         demo_row = session.get(Store, demo.store_id)
         assert authoring.account_for(session, demo_row) is None
+
+
+class _Listing:
+    """Meta's template list, read while the owner submits a template (the race a slow list
+    call opens): `during` runs between the list being asked for and it arriving."""
+
+    def __init__(self, listed: list[dict[str, Any]], during: Any = None) -> None:
+        self.listed, self.during = listed, during
+
+    def list_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
+        if self.during is not None:
+            self.during()
+        return self.listed
+
+
+def _connect(app: Flask, store_id: int) -> WhatsAppAccount:
+    return WhatsAppAccount(store_id=store_id, phone_number_id="1", waba_id="2",
+                           access_token="t")
+
+
+def test_a_sync_leaves_a_template_submitted_while_it_read_metas_list(
+        app: Flask, demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", dict(FORM, action="save"))
+    rejected = {"name": "order_update", "language": "en", "status": "REJECTED",
+                "rejected_reason": "INVALID_FORMAT", "id": "m-1", "category": "UTILITY"}
+
+    def owner_resubmits() -> None:
+        with app.app_context(), db.transaction() as other:
+            row = other.scalars(select(Template).where(
+                Template.store_id == demo.store_id, Template.name == "order_update")).one()
+            row.status, row.submitted_at = "PENDING", db.utcnow()
+
+    with app.app_context(), db.transaction() as session:
+        sync_templates(session, _connect(app, demo.store_id),
+                       _Listing([rejected], owner_resubmits))  # type: ignore[arg-type]
+    # Meta's answer predates the resubmission: it does not move the template back.
+    assert demo.rows()["order_update"].status == "PENDING"
+    # Submitted just now and not listed yet at all: kept, not deleted.
+    with app.app_context(), db.transaction() as session:
+        sync_templates(session, _connect(app, demo.store_id),
+                       _Listing([]))  # type: ignore[arg-type]
+    assert demo.rows()["order_update"].status == "PENDING"
+
+
+def test_a_template_the_sandbox_approved_is_a_draft_once_a_number_is_connected(
+        app: Flask, demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", FORM)  # submitted to the sandbox
+    with app.app_context():
+        authoring.sandbox_review(demo.rows()["order_update"].id)  # its delayed review
+    assert demo.rows()["order_update"].status == "APPROVED"
+    with app.app_context(), db.transaction() as session:
+        row = session.scalars(select(Template).where(Template.name == "order_update")).one()
+        row.submitted_at = db.utcnow() - timedelta(hours=1)
+    with app.app_context(), db.transaction() as session:
+        sync_templates(session, _connect(app, demo.store_id),
+                       _Listing([]))  # type: ignore[arg-type]
+    kept = demo.rows()["order_update"]
+    # Meta never saw it: the owner's words stay, to be submitted for Meta's own review.
+    assert kept.status == "DRAFT" and kept.draft is not None and kept.submitted_at is None
+
+
+def test_a_sandbox_review_after_a_number_was_connected_leaves_a_draft_not_a_loop(
+        app: Flask, demo: Demo) -> None:
+    demo.post(f"{demo.base}/new", FORM)  # in the sandbox's review
+    template_id = demo.rows()["order_update"].id
+    with app.app_context(), db.transaction() as session:
+        session.add(_connect(app, demo.store_id))
+        session.get(Template, template_id).submitted_at = db.utcnow() - timedelta(hours=1)
+    with app.app_context():
+        authoring.sandbox_review(template_id)
+        # Nothing pending is left for the sweeper to queue again and again.
+        assert authoring.enqueue_lost_reviews(db.utcnow()) == 0
+    assert demo.rows()["order_update"].status == "DRAFT"
+
+
+def test_a_second_save_racing_the_first_is_refused_in_words(
+        app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A double-clicked Save: both requests check the name is free before either commits;
+    the unique (store, name, language) refuses the second, which was a 500. The second
+    request is made blind to the first's row, as it is when their checks run together."""
+    assert demo.post(f"{demo.base}/new", dict(FORM, action="save")).status_code == 303
+    original = Session.scalars
+
+    def blind_to_the_first(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, statement, *args, **kwargs)
+        text = str(statement)
+        if text.startswith("SELECT templates.id") and "templates.name" in text:
+            return original(self, select(Template.id).where(Template.id == -1))
+        return result
+
+    monkeypatch.setattr(Session, "scalars", blind_to_the_first)
+    second = demo.post(f"{demo.base}/new", dict(FORM, action="save"))
+    assert second.status_code == 400
+    assert "already has a template" in html.unescape(second.get_data(as_text=True))
+    monkeypatch.undo()
+    assert len([n for n in demo.rows() if n == "order_update"]) == 1
+
+
+def test_meta_approving_a_resubmission_before_it_commits_is_not_overwritten(
+        app: Flask, demo: Demo) -> None:
+    """Meta may approve an edited template and send the webhook while the resubmission's
+    own transaction is still open: the approval must win over the PENDING written then."""
+    import threading
+
+    from plugin.domain.messaging import TemplateUpdate
+    from plugin.pipeline.conversations import apply_template_update
+
+    demo.post(f"{demo.base}/new", dict(FORM, action="save"))
+    with app.app_context(), db.transaction() as session:
+        session.add(_connect(app, demo.store_id))
+        row = session.scalars(select(Template).where(Template.name == "order_update")).one()
+        row.status, row.meta_id, row.reason = "REJECTED", "m-1", "INVALID_FORMAT"
+    webhook_done = threading.Event()
+
+    def webhook() -> None:
+        with app.app_context(), db.transaction() as session:
+            apply_template_update(session, TemplateUpdate(
+                waba_id="2", name="order_update", language="en", event="APPROVED",
+                field="message_template_status_update", at=int(time.time())))
+        webhook_done.set()
+
+    class ApprovesAtOnce:
+        def edit_template(self, template_id: str, token: str, body: Any) -> None:
+            threading.Thread(target=webhook, daemon=True).start()
+            time.sleep(0.2)  # the webhook is processed (or waits) while we are open
+
+    with app.app_context(), db.transaction() as session:
+        row = session.scalars(select(Template).where(Template.name == "order_update")).one()
+        store = session.get(Store, demo.store_id)
+        assert authoring.submit(session, store, row, ApprovesAtOnce()) == "whatsapp"  # type: ignore[arg-type]
+    assert webhook_done.wait(10)
+    assert demo.rows()["order_update"].status == "APPROVED"

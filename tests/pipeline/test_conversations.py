@@ -1,12 +1,14 @@
 """Applying WhatsApp updates: statuses forward only, the window, consent, identities."""
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import select
 
+from adapters.whatsapp.notifications import parse_notification
 from plugin.domain.messaging import (
     DeliveryStatus,
     InboundKind,
@@ -161,3 +163,41 @@ def test_template_status_updates_reach_the_synced_templates(app: Flask,
         statuses = dict(db.session().execute(select(Template.name, Template.status)).all())
     assert statuses["order_shipped"] == "PAUSED"
     assert statuses["order_delivered"] == "APPROVED"
+
+
+def test_a_status_from_before_the_latest_submission_does_not_undo_its_review(
+        app: Flask, demo: DemoPlatform) -> None:
+    """Resubmitted at 12:00 and approved: a REJECTED of the previous review, stamped 11:00
+    and delivered late (Meta redelivers for days), leaves the template approved."""
+    _connect(app, demo)
+    submitted = datetime(2026, 12, 5, 12, 0, 0)
+    with app.app_context(), db.transaction() as session:
+        row = session.scalars(select(Template).where(Template.name == "order_shipped")).one()
+        row.status, row.submitted_at = "PENDING", submitted
+    stamp = int(submitted.replace(tzinfo=UTC).timestamp())
+
+    def status(event: str, at: int) -> TemplateUpdate:
+        return TemplateUpdate(waba_id="WABA1", name="order_shipped", language="en",
+                              event=event, field="message_template_status_update", at=at)
+
+    def now_status() -> str:
+        with app.app_context():
+            return db.session().scalars(select(Template.status).where(
+                Template.name == "order_shipped")).one()
+
+    _apply(app, status("APPROVED", stamp))  # the same second as the submission: counts
+    assert now_status() == "APPROVED"
+    _apply(app, status("REJECTED", stamp - 3600))
+    assert now_status() == "APPROVED"
+    _apply(app, status("PAUSED", stamp + 7200))  # a later event still applies
+    assert now_status() == "PAUSED"
+
+
+def test_the_entry_time_of_a_template_webhook_is_read() -> None:
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{
+        "id": "WABA1", "time": 1764936000, "changes": [{
+            "field": "message_template_status_update", "value": {
+                "event": "APPROVED", "message_template_name": "order_shipped",
+                "message_template_language": "en", "reason": "NONE"}}]}]}).encode()
+    update_ = parse_notification(body).updates[0]
+    assert isinstance(update_, TemplateUpdate) and update_.at == 1764936000

@@ -29,7 +29,7 @@ from plugin.auth import api_tokens, check_csrf, shopify, tenancy
 from plugin.auth.api_tokens import Scope
 from plugin.auth.tenancy import Principal
 from plugin.domain.errors import PayloadError
-from plugin.infra import db, ratelimit
+from plugin.infra import db, ids, ratelimit
 from plugin.models import (
     Automation,
     Customer,
@@ -152,14 +152,16 @@ def _count(caller: Caller) -> None:
 def _select_store() -> int:
     """The one store this call is about (see the module's step 4)."""
     raw = request.args.get("store")
-    if raw is not None and not raw.isdigit():
+    wanted = ids.parse_row_id(raw)
+    if raw is not None and wanted is None and not (raw.isascii() and raw.isdigit()):
+        # ASCII digits only: str.isdigit also takes '²', which int() refuses (a 500).
         raise ApiError(ProblemCode.VALIDATION_FAILED, errors=[FieldError(
             field="store", location="query", message="Input should be a valid integer")])
     allowed = tenancy.store_ids()
     if raw is not None:
-        if int(raw) not in allowed:
+        if wanted is None or wanted not in allowed:
             raise ApiError(ProblemCode.NOT_FOUND, f"No store {raw} among yours.")
-        return int(raw)
+        return wanted
     if len(allowed) == 1:
         return allowed[0]
     if not allowed:

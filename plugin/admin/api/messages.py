@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
-from plugin.admin.api.paging import ListQuery, StoreQuery, utc
+from plugin.admin.api.paging import ListQuery, StoreQuery, after_cursor, utc
 from plugin.admin.message_views import MessageRow, message_rows_where
 from plugin.domain.outbox import MessageState
 from plugin.infra import db
+from plugin.infra.ids import MAX_ROW_ID
 from plugin.models import Message
 
 TAG = Tag(name="messages", description="WhatsApp messages and what became of them.")
@@ -25,9 +26,10 @@ class MessageQuery(ListQuery):
 
     state: MessageState | None = Field(default=None, description="Only messages in this "
                                        "state.")
-    customer_id: int | None = Field(default=None, description="Only messages to this "
-                                    "customer.")
-    order_id: int | None = Field(default=None, description="Only messages about this order.")
+    customer_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID,
+                                    description="Only messages to this customer.")
+    order_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID,
+                                 description="Only messages about this order.")
 
 
 class MessageOut(BaseModel):
@@ -88,8 +90,9 @@ def _out(row: MessageRow, times: Any) -> MessageOut:
 def list_messages(query: MessageQuery) -> MessageList:
     """List messages, newest first"""
     where: list[Any] = []
-    if query.cursor is not None:
-        where.append(Message.id < int(query.cursor))
+    before = after_cursor(query)
+    if before is not None:
+        where.append(Message.id < before)
     if query.state is not None:
         where.append(Message.state == query.state.value)
     if query.customer_id is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import Select
 
 from plugin.admin.api import access
 from plugin.infra import db
+from plugin.infra.ids import MAX_ROW_ID
 
 DEFAULT_LIMIT = 50
 # The most items one page holds: a page is one query and one JSON body in memory.
@@ -52,13 +53,22 @@ def page(query: Select[Any], model: Any, paging: ListQuery,
     cursor of the next page (None on the last). With `columns`, `query` selects columns
     (one of them `id`) and each item is a Row: cheaper than whole objects on hot lists."""
     statement = access.scoped(query, model)
-    if paging.cursor is not None:
-        statement = statement.where(model.id < int(paging.cursor))
+    before = after_cursor(paging)
+    if before is not None:
+        statement = statement.where(model.id < before)
     result = db.session().execute(statement.order_by(model.id.desc()).limit(paging.limit + 1))
     rows = list(result if columns else result.scalars())
     if len(rows) > paging.limit:
         return rows[:paging.limit], str(rows[paging.limit - 1].id)
     return rows, None
+
+
+def after_cursor(paging: ListQuery) -> int | None:
+    """The id a page must stay below, or None for no bound: a cursor beyond every id
+    bounds nothing (and handed to PostgreSQL it would not fit the id column: a 500)."""
+    if paging.cursor is None or int(paging.cursor) > MAX_ROW_ID:
+        return None
+    return int(paging.cursor)
 
 
 def utc(moment: datetime | None) -> datetime | None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp.client import CloudClient
@@ -91,7 +92,14 @@ def save_draft(session: Session, store: Store, draft: TemplateDraft,
     row.components = stored_components(draft)
     row.draft = draft.to_dict()
     row.synced_at = db.utcnow()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same name and language committed since the check above (a double-clicked
+        # Save, two tabs): the unique key refuses it, in words rather than a 500.
+        raise DraftRefused(f"This store already has a template “{draft.name}” in "
+                           f"{draft.language}: choose another name, or edit that one.",
+                           "name") from None
     return row
 
 
@@ -112,16 +120,21 @@ def submit(session: Session, store: Store, row: Template,
         return "sandbox"
     api = api or client()
     assert account.waba_id and account.access_token  # account_for returns only such
-    if row.meta_id and row.status in RESUBMITTABLE:
+    resubmit = bool(row.meta_id) and row.status in RESUBMITTABLE
+    # Pending (and the row locked) before Meta hears of it: a status webhook that answers
+    # before this commits waits for it and then applies, instead of being overwritten by
+    # PENDING afterwards. Meta refusing rolls this back with the rest.
+    _pending(row)
+    session.flush()
+    if resubmit:
+        assert row.meta_id is not None
         api.edit_template(row.meta_id, account.access_token, edit_request(draft))
-        status = PENDING
     else:
         answer = api.create_template(account.waba_id, account.access_token,
                                      create_request(draft))
         row.meta_id = answer["id"][:64]
         row.category = (answer["category"] or row.category)[:20]
-        status = answer["status"] or PENDING
-    _pending(row, status)
+        row.status = (answer["status"] or PENDING)[:20]
     return "whatsapp"
 
 
@@ -132,14 +145,19 @@ def _pending(row: Template, status: str = PENDING) -> None:
 
 
 def sandbox_review(template_id: int) -> None:
-    """Job: the sandbox's review approves a pending template written in StoreChat, unless
-    its store has connected a real number since (then Meta decides)."""
+    """Job: the sandbox's review approves a pending template written in StoreChat. When its
+    store has connected a real number since, Meta never saw the template: it goes back to
+    a draft to submit there (left pending, the sweeper would queue this job forever)."""
     with db.transaction() as session:
         row = session.get(Template, template_id)
-        if row is None or row.status != PENDING or row.source != TemplateSource.APP:
+        if row is None or row.status != PENDING or row.source != TemplateSource.APP \
+                or row.meta_id is not None:
             return
         store = session.get(Store, row.store_id)
-        if store is None or account_for(session, store) is not None:
+        if store is None:
+            return
+        if account_for(session, store) is not None:
+            row.status, row.submitted_at = DRAFT, None
             return
         row.status = APPROVED
         row.synced_at = db.utcnow()

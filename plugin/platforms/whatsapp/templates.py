@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # How often each connected account's templates are re-read from Meta. Status, category and
 # quality webhooks keep rows current in between; the sync repairs anything they missed.
 SYNC_INTERVAL_SECONDS = 6 * 3600
+# A template submitted this recently may be missing from Meta's list (the list lags a
+# create, and one submitted while the list was being read is not in it): the sync leaves it.
+SUBMIT_LIST_LAG = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ def sync_templates(session: Session, account: WhatsAppAccount,
     (name, language), delete what Meta no longer has. Raises SendError when Meta fails."""
     if not account.waba_id or not account.access_token:
         raise PermanentError("this number has no WhatsApp Business Account ID or token")
+    # The list is a snapshot from before the rows are read: what was submitted since is newer.
+    asked_at = db.utcnow()
     listed = (api or client()).list_templates(account.waba_id, account.access_token)
     rows = {(t.name, t.language): t for t in session.scalars(
         select(Template).where(Template.store_id == account.store_id))}
@@ -65,19 +70,29 @@ def sync_templates(session: Session, account: WhatsAppAccount,
         if row is None:
             session.add(Template(store_id=account.store_id, synced_at=now, **values))
             added += 1
-        else:
+        elif row.submitted_at is None or row.submitted_at < asked_at:
             for name, value in values.items():
                 setattr(row, name, value)
             row.synced_at = now
             updated += 1
-    # A draft written in StoreChat is not at Meta until it is submitted: it stays.
-    gone = [row for key, row in rows.items() if key not in seen and row.status != "DRAFT"]
+    # A draft written in StoreChat is not at Meta until it is submitted, and one submitted
+    # moments ago may not be listed yet: both stay.
+    gone = [row for key, row in rows.items() if key not in seen and row.status != "DRAFT"
+            and not (row.submitted_at is not None
+                     and row.submitted_at >= asked_at - SUBMIT_LIST_LAG)]
+    removed = 0
     for row in gone:
+        if row.draft is not None and row.meta_id is None:
+            # Written here and only ever reviewed by the sandbox (before this number was
+            # connected): Meta has never seen it, so it is a draft to submit, not deleted work.
+            row.status, row.reason, row.submitted_at = "DRAFT", None, None
+            continue
         session.delete(row)
+        removed += 1
     if account.id is not None:  # the installation's default number has no row to stamp
         account.templates_synced_at = now
     session.flush()
-    return SyncResult(added=added, updated=updated, removed=len(gone), total=len(seen))
+    return SyncResult(added=added, updated=updated, removed=removed, total=len(seen))
 
 
 def _template_values(item: dict[str, Any]) -> dict[str, Any] | None:
