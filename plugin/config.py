@@ -272,12 +272,6 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{name} must be positive")
     if settings.trusted_proxies < 0:
         raise ConfigError("STORECHAT_TRUSTED_PROXIES must be 0 or more")
-    if settings.open_signup and settings.whatsapp_access_token:
-        # The default number serves every store without its own (a single-store install):
-        # with open sign-up, anyone could send from it and read its WABA's templates.
-        raise ConfigError("STORECHAT_OPEN_SIGNUP=1 cannot be used with a default WhatsApp "
-                          "number (WHATSAPP_ACCESS_TOKEN): every new owner's stores would "
-                          "send from it. Unset one of them.")
 
 
 def _parse_int(var: str, raw: str) -> int:

@@ -167,13 +167,3 @@ def test_open_signup_is_off_unless_the_instance_turns_it_on(tmp_path: Path) -> N
     assert load_settings({**base, "STORECHAT_OPEN_SIGNUP": "0"}).open_signup is False
     with pytest.raises(ConfigError, match="STORECHAT_OPEN_SIGNUP"):
         load_settings({**base, "STORECHAT_OPEN_SIGNUP": "perhaps"})
-
-
-def test_open_signup_is_refused_with_a_default_whatsapp_number(tmp_path: Path) -> None:
-    """The default number serves every store without one: open sign-up would hand it to
-    anyone on the internet (sending from it, reading its WABA's templates)."""
-    base = {"STORECHAT_INSTANCE_PATH": str(tmp_path)}
-    with_number = {**base, "WHATSAPP_ACCESS_TOKEN": "t", "WHATSAPP_PHONE_NUMBER_ID": "1"}
-    assert load_settings(with_number).whatsapp_access_token == "t"
-    with pytest.raises(ConfigError, match="STORECHAT_OPEN_SIGNUP"):
-        load_settings({**with_number, "STORECHAT_OPEN_SIGNUP": "1"})

@@ -60,7 +60,7 @@ def send_message(message_id: int) -> None:
         if not decision.send and decision.defer is None:
             outbox.finish(session, message_id, MessageState.SKIPPED, reason=decision.reason)
             return
-        transport = transports.for_account(account, store.platform)
+        transport = transports.for_account(session, account, store)
         receipts = sandbox.plays_receipts(store.platform, transport.name)
         throughput = account.throughput_mps if account else 80
         recipient = message.to

@@ -6,9 +6,11 @@ from typing import Any, Protocol
 
 import httpx
 from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from adapters.whatsapp.client import CloudClient
-from plugin.models import WhatsAppAccount
+from plugin.models import Owner, Store, WhatsAppAccount
 
 
 class Transport(Protocol):
@@ -60,17 +62,31 @@ def cloud_client() -> CloudClient:
     return extensions["storechat.cloud"]
 
 
-def for_account(account: WhatsAppAccount | None, store_platform: str) -> Transport:
-    """The transport for a store's number: the Cloud API when it has a token, else sandbox.
-
-    The installation-wide default number (WHATSAPP_ACCESS_TOKEN) serves real stores only:
-    the demo store never sends through a real number.
-    """
+def for_account(session: Session, account: WhatsAppAccount | None, store: Store) -> Transport:
+    """The transport for a store's number: the Cloud API when it has a token, else the
+    installation's default number where it serves the store, else the sandbox."""
     if account is not None and account.access_token:
         return CloudTransport(cloud_client(), account.phone_number_id, account.access_token)
     settings = current_app.config["STORECHAT"]
-    if (store_platform != "demo" and settings.whatsapp_access_token
-            and settings.whatsapp_phone_number_id):
+    if default_number_serves(session, store):
         return CloudTransport(cloud_client(), settings.whatsapp_phone_number_id,
                               settings.whatsapp_access_token)
     return SandboxTransport()
+
+
+def default_number_serves(session: Session, store: Store) -> bool:
+    """Whether the installation's default number (WHATSAPP_* settings) may send for `store`.
+
+    It is the installation's own number, for a single-store self-hosted install: it serves a
+    real store of the first owner (the account made with the set-up link) or one no owner
+    account holds (a Shopify install). Never the demo store, and never a store of an owner
+    invited later, who would otherwise send from, and see the templates of, someone else's
+    number: they connect their own.
+    """
+    settings = current_app.config["STORECHAT"]
+    if store.platform == "demo" or not (settings.whatsapp_access_token
+                                        and settings.whatsapp_phone_number_id):
+        return False
+    if store.owner_id is None:
+        return True
+    return store.owner_id == session.scalar(select(func.min(Owner.id)))

@@ -320,6 +320,31 @@ def test_the_installation_default_number_is_named(tmp_path: Path, graph_server, 
         assert set(templates(app)) == {("order_confirmation", "en")}
 
 
+def test_the_default_number_is_the_first_owners_alone(tmp_path: Path, graph_server, fake) -> None:  # type: ignore[no-untyped-def]
+    """An owner invited later neither sends from the installation's number nor sees or
+    syncs its WABA's templates: their store goes to the sandbox until they connect one."""
+    from plugin.pipeline import transports
+
+    for app in _app(tmp_path, graph_server[0], whatsapp_phone_number_id=PNID,
+                    whatsapp_waba_id=WABA, whatsapp_access_token=TOKEN):
+        create_owner(app, "owner@example.com")
+        create_owner(app, "invited@example.com")
+        first = add_store(app, "owner@example.com")
+        later = add_store(app, "invited@example.com", domain="other.example")
+        fake.add_template(WABA, "order_confirmation", "en")
+        with app.app_context():
+            session = db.session()
+            sends = {store_id: transports.for_account(session, None, session.get(Store, store_id))
+                     for store_id in (first, later)}
+        assert (sends[first].name, sends[later].name) == ("cloud", "sandbox")
+        client = app.test_client()
+        sign_in(client, "invited@example.com")
+        body = page(client, later)
+        assert "installation's default WhatsApp number" not in body and PNID not in body
+        post(client, later, "sync")
+        assert templates(app) == {}
+
+
 def test_disconnect_forgets_the_number(wa_app: Flask, owned: tuple[FlaskClient, int]) -> None:
     client, store_id = owned
     connect(client, store_id)

@@ -17,7 +17,7 @@ from adapters.whatsapp.client import CloudClient, PhoneNumberInfo
 from plugin.domain.errors import AccountError, NumberConnectError, PermanentError, SendError
 from plugin.infra import db
 from plugin.models import Store, WhatsAppAccount
-from plugin.pipeline.transports import cloud_client
+from plugin.pipeline.transports import cloud_client, default_number_serves
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +118,11 @@ def _apply_info(account: WhatsAppAccount, info: PhoneNumberInfo) -> None:
 
 def installation_account(store: Store) -> WhatsAppAccount | None:
     """The installation's default number (WHATSAPP_* settings) as an unsaved account, for a
-    real store without its own number; None for the demo store or without a default."""
-    settings = current_app.config["STORECHAT"]
-    if store.platform == "demo" or not (settings.whatsapp_access_token
-                                        and settings.whatsapp_phone_number_id):
+    real store without its own number that the default serves (transports.
+    default_number_serves); None otherwise."""
+    if not default_number_serves(db.session(), store):
         return None
+    settings = current_app.config["STORECHAT"]
     return WhatsAppAccount(store_id=store.id, phone_number_id=settings.whatsapp_phone_number_id,
                            waba_id=settings.whatsapp_waba_id,
                            access_token=settings.whatsapp_access_token)
