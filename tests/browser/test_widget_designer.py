@@ -111,7 +111,9 @@ def test_the_live_preview_renders_the_forms_values(served_app: tuple[Flask, str,
         expect(page.locator("#error-agents")).to_contain_text("Agent 2")
         page.get_by_role("button", name="Save widget").click()
         expect(page.locator("#form-errors")).to_contain_text("Nothing was saved")
-        expect(page.locator("#error-agents")).to_contain_text("not a valid phone number for PT")
+        expect(page.locator("#error-agents")).to_contain_text(
+            "not a valid phone number; write it with its country code")
+        expect(page.locator("#error-agents")).to_contain_text("read as a number in Portugal")
         with app.app_context():
             assert db.session().scalars(select(WidgetSettings)).first() is None
 
