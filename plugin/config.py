@@ -91,6 +91,8 @@ class Settings:
     whatsapp_phone_number_id: str = ""
     whatsapp_waba_id: str = ""
     whatsapp_access_token: str = ""
+    # The Meta app's id: media-header template samples are uploaded to it (Resumable Upload).
+    whatsapp_app_id: str = ""
     allow_http_stores: bool = False
     # Anyone may create an owner account at /signup (each owner has their own stores);
     # off by default: owners are then only made by the set-up link and invitations.
@@ -125,6 +127,7 @@ _STRING_VARS = {
     "WHATSAPP_PHONE_NUMBER_ID": "whatsapp_phone_number_id",
     "WHATSAPP_WABA_ID": "whatsapp_waba_id",
     "WHATSAPP_ACCESS_TOKEN": "whatsapp_access_token",
+    "WHATSAPP_APP_ID": "whatsapp_app_id",
 }
 
 _INT_VARS = {

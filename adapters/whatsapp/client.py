@@ -7,12 +7,13 @@ and the send job read one vocabulary.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from adapters.whatsapp.errors import classify, template_refusal
+from adapters.whatsapp.errors import SampleRefused, classify, template_refusal
 from plugin.domain.errors import PermanentError, RetryableError, SendError
 
 # Meta answers sends in well under a second; past this the send is retried later.
@@ -22,6 +23,9 @@ TEMPLATE_PAGE_SIZE = 100
 # A WABA holds at most a few thousand templates; more pages than this means a cursor loop.
 MAX_TEMPLATE_PAGES = 100
 TEMPLATE_FIELDS = "name,language,status,category,components,id,quality_score,rejected_reason"
+# An upload session id as Meta gives it ("upload:<id>", maybe with "?sig=…"): it becomes
+# part of the request path, so nothing else (no "/", "#", "@" or space) is let through.
+UPLOAD_SESSION = re.compile(r"upload:[A-Za-z0-9_\-=:+.%]+(\?[A-Za-z0-9_\-=:+.%&]+)?")
 PHONE_FIELDS = ("display_phone_number,verified_name,quality_rating,throughput,"
                 "code_verification_status,name_status,messaging_limit_tier")
 
@@ -83,6 +87,30 @@ class CloudClient:
                           files={"file": (filename, content, mime_type)})
         return _required_id(body, "media")
 
+    def upload_sample(self, app_id: str, token: str, data: bytes, file_type: str,
+                      file_name: str) -> str:
+        """Upload a template's media-header sample through Meta's Resumable Upload API (open
+        a session on the app, then send the bytes); returns the handle for
+        `example.header_handle`. A file Meta refuses raises SampleRefused."""
+        try:
+            opened = self._call("POST", f"{app_id}/uploads", token, params={
+                "file_name": file_name, "file_length": len(data), "file_type": file_type})
+            session_id = _required_id(opened, "upload session")
+            if not UPLOAD_SESSION.fullmatch(session_id):
+                raise RetryableError("WhatsApp answered an upload session id of an unknown "
+                                     "shape")
+            # The session takes the bytes with the OAuth scheme and where they start.
+            sent = self._call("POST", session_id, token, auth="OAuth", content=data,
+                              headers={"file_offset": "0"})
+        except PermanentError as error:
+            if isinstance(error, SampleRefused):
+                raise
+            raise SampleRefused(error.reason, error.code, subcode=error.subcode) from None
+        handle = sent.get("h")
+        if not isinstance(handle, str) or not handle:
+            raise RetryableError("WhatsApp took the sample file but returned no handle")
+        return handle
+
     def list_templates(self, waba_id: str, token: str) -> list[dict[str, Any]]:
         """Every template of the WABA, following Meta's paging cursor to the end."""
         templates: list[dict[str, Any]] = []
@@ -142,12 +170,14 @@ class CloudClient:
             raise RetryableError("WhatsApp answered without the phone number")
         return PhoneNumberInfo.from_dict(body)
 
-    def _call(self, method: str, path: str, token: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, token: str, *, auth: str = "Bearer",
+              headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         """One Graph request; the JSON answer, or a SendError subclass for any failure."""
         try:
-            response = self._http.request(method, f"{self._base}/{path}",
-                                          headers={"Authorization": f"Bearer {token}"},
-                                          timeout=self._timeout, **kwargs)
+            response = self._http.request(
+                method, f"{self._base}/{path}",
+                headers={**(headers or {}), "Authorization": f"{auth} {token}"},
+                timeout=self._timeout, **kwargs)
         except httpx.TimeoutException as exc:
             raise RetryableError(
                 f"WhatsApp did not answer in time ({exc.__class__.__name__})") from exc

@@ -11,7 +11,8 @@ names its codes in `__error_codes__`:
     PermanentError      Undeliverable (131026), TemplateRejected (132000-132999);
                         any other code; TemplateRefused (a template submitted for
                         review that Meta's API refused, raised by the client's
-                        create_template / edit_template)
+                        create_template / edit_template; SampleRefused, its
+                        media-header sample refused by upload_sample)
 
 `classify` turns a failed call's (code, HTTP status) into one of them; a code we do not know
 is permanent, so nothing is retried forever. `explain` says what a code means to the owner.
@@ -92,6 +93,15 @@ class TemplateRefused(PermanentError):
     def field(self) -> str:
         """The template editor's field this refusal is about ('' when none in particular)."""
         return TEMPLATE_SUBCODE_FIELDS.get(self.subcode or 0, "")
+
+
+class SampleRefused(TemplateRefused):
+    """Meta's Resumable Upload API refused a template's media-header sample file."""
+
+    @property
+    def field(self) -> str:
+        """The editor's sample file field, whatever Meta's code."""
+        return "header_file"
 
 
 # Subcodes Meta answers a refused template with, and the editor field each is about.

@@ -4,8 +4,9 @@
 the JSON of POST /{template-id} (an edit keeps the name and language, so it sends only the
 category and components). Every variable carries its sample in the `example` Meta asks
 for: `header_text` / `body_text` for numbered variables, `header_text_named_params` /
-`body_text_named_params` for named ones, `header_handle` for a media header, the filled-in
-URL for a URL button with {{1}}, and the code for a copy-code button.
+`body_text_named_params` for named ones, `header_handle` for a media header (the handle
+Meta's Resumable Upload API gave for the sample file: CloudClient.upload_sample), the
+filled-in URL for a URL button with {{1}}, and the code for a copy-code button.
 
 Check the draft first (plugin.domain.template_rules.check): this builder assumes a draft
 Meta's rules accept and does not re-check them.
@@ -27,28 +28,31 @@ from plugin.domain.template_drafts import (
 Body = dict[str, Any]
 
 
-def create_request(draft: TemplateDraft) -> Body:
-    """The body of POST /{waba-id}/message_templates for `draft`."""
+def create_request(draft: TemplateDraft, header_handle: str = "") -> Body:
+    """The body of POST /{waba-id}/message_templates for `draft`; a media header needs the
+    `header_handle` of its uploaded sample."""
     request: Body = {"name": draft.name, "language": draft.language,
-                     "category": draft.category.value, "components": components(draft)}
+                     "category": draft.category.value,
+                     "components": components(draft, header_handle)}
     if not draft.is_authentication:
         request["parameter_format"] = draft.style.value
     return request
 
 
-def edit_request(draft: TemplateDraft) -> Body:
+def edit_request(draft: TemplateDraft, header_handle: str = "") -> Body:
     """The body of POST /{template-id}: a rejected or paused template, fixed."""
-    request = create_request(draft)
+    request = create_request(draft, header_handle)
     return {key: request[key] for key in ("category", "components", "parameter_format")
             if key in request}
 
 
-def components(draft: TemplateDraft) -> list[Body]:
-    """The template's components as Meta stores them (also what a sync lists)."""
+def components(draft: TemplateDraft, header_handle: str = "") -> list[Body]:
+    """The template's components as Meta stores them (also what a sync lists); a media
+    header carries its sample's `header_handle` when given."""
     if draft.is_authentication:
         return _authentication(draft)
     found: list[Body] = []
-    header = _header(draft)
+    header = _header(draft, header_handle)
     if header:
         found.append(header)
     found.append(_text_component("BODY", draft.body, draft.body_variables(),
@@ -61,15 +65,17 @@ def components(draft: TemplateDraft) -> list[Body]:
     return found
 
 
-def _header(draft: TemplateDraft) -> Body | None:
+def _header(draft: TemplateDraft, handle: str) -> Body | None:
     if draft.header_kind is HeaderKind.TEXT:
         names = draft.header_variables()
         return _text_component("HEADER", draft.header_text, names,
                                [draft.header_sample] * len(names), draft.style,
                                format_="TEXT")
     if draft.header_kind in MEDIA_HEADERS:
-        return {"type": "HEADER", "format": draft.header_kind.value.upper(),
-                "example": {"header_handle": [draft.header_media_url]}}
+        header: Body = {"type": "HEADER", "format": draft.header_kind.value.upper()}
+        if handle:
+            header["example"] = {"header_handle": [handle]}
+        return header
     return None
 
 

@@ -2,8 +2,9 @@
 draft → the fields to show. Pure of Flask apart from reading a MultiDict.
 
 Field names: name, language, category, style, header_kind, header_text, header_sample,
-header_media_url, body, sample_<variable>, footer, button_<n>_kind / _text / _url /
-_url_sample / _phone / _code (n = 1…BUTTON_ROWS; a row whose kind is empty is unused),
+header_media_type (set by the server from the sample file, never posted), body,
+sample_<variable>, footer, button_<n>_kind / _text / _url / _url_sample / _phone / _code
+(n = 1…BUTTON_ROWS; a row whose kind is empty is unused),
 security_recommendation, code_expiry_minutes, otp_button_text.
 """
 from __future__ import annotations
@@ -100,7 +101,7 @@ def read_form(data: Mapping[str, str]) -> tuple[TemplateForm, TemplateDraft]:
                             HeaderKind.NONE, "header_kind", errors, "Choose a header."),
         header_text=values.get("header_text", "").strip(),
         header_sample=values.get("header_sample", "").strip(),
-        header_media_url=values.get("header_media_url", "").strip(),
+        header_media_type=values.get("header_media_type", "").strip(),
         body=body, samples={name: values.get(f"sample_{name}", "").strip()
                             for name in variables_in(body)},
         footer=values.get("footer", "").strip(), buttons=tuple(buttons),
@@ -119,7 +120,7 @@ def form_from_draft(draft: TemplateDraft) -> TemplateForm:
         "name": draft.name, "language": draft.language, "category": draft.category.value,
         "style": draft.style.value, "header_kind": draft.header_kind.value,
         "header_text": draft.header_text, "header_sample": draft.header_sample,
-        "header_media_url": draft.header_media_url, "body": draft.body,
+        "header_media_type": draft.header_media_type, "body": draft.body,
         "footer": draft.footer,
         "security_recommendation": "1" if draft.security_recommendation else "",
         "code_expiry_minutes": str(draft.code_expiry_minutes),

@@ -14,7 +14,9 @@ caller's stores; another store's id answers 404):
     POST /stores/<id>/templates/check            preview and problems of the posted form
 
 The server is the authority: a POST whose form breaks one of Meta's rules, or that Meta's
-API refuses, answers 400 with each problem next to its field and saves nothing.
+API refuses, answers 400 with each problem next to its field and saves nothing. The form is
+multipart: a media header's sample file (`header_file`) is typed by its first bytes and
+kept with the template, so a later save or resubmission needs no new file.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -60,6 +63,14 @@ from plugin.domain.template_rules import (
     HEADER_TEXT_MAX,
     LANGUAGES,
 )
+from plugin.domain.template_samples import (
+    LARGEST_SAMPLE,
+    MB,
+    SAMPLE_MAX_BYTES,
+    SAMPLE_TYPES,
+    sample_problem,
+    sniff,
+)
 from plugin.infra import db, ids
 from plugin.models import Store, Template
 from plugin.platforms.starters import starter_language
@@ -67,11 +78,26 @@ from plugin.platforms.whatsapp import authoring
 
 blueprint = protect(Blueprint("templates_admin", __name__))
 
+# An editor POST may carry a sample file as large as the largest kind allows, plus the form.
+EDITOR_REQUEST_MAX = LARGEST_SAMPLE + MB
+# How the editor names a stored sample's type.
+SAMPLE_NAMES = {"image/jpeg": "JPEG image", "image/png": "PNG image", "video/mp4": "MP4 video",
+                "application/pdf": "PDF"}
+
 # Status words and the badge each gets on the list.
 STATUS_WORDS = {"DRAFT": "Draft", "PENDING": "In review", "APPROVED": "Approved",
                 "REJECTED": "Rejected", "PAUSED": "Paused", "DISABLED": "Disabled",
                 "IN_APPEAL": "In appeal", "FLAGGED": "Flagged", "PENDING_DELETION": "Deleting",
                 "LIMIT_EXCEEDED": "Over the limit", "ARCHIVED": "Archived"}
+
+
+@blueprint.url_value_preprocessor
+def _allow_samples(endpoint: str | None, values: dict[str, object] | None) -> None:
+    # URL preprocessors run before every before_request hook, and those read the body (the
+    # NUL check, CSRF): an editor POST may carry a sample file over the usual size cap.
+    if endpoint in (f"{blueprint.name}.create", f"{blueprint.name}.update"):
+        request.max_content_length = max(EDITOR_REQUEST_MAX,
+                                         current_app.config["MAX_CONTENT_LENGTH"] or 0)
 
 
 def _store(store_id: int) -> Store:
@@ -125,6 +151,9 @@ def _editor(store: Store, form: TemplateForm, draft: TemplateDraft,
         sandbox=_sandbox(store), words=STATUS_WORDS,
         editable=row is None or row.status in authoring.EDITABLE,
         media=HeaderKind, authentication=Category.AUTHENTICATION.value,
+        sample_accept=",".join(t for types in SAMPLE_TYPES.values() for t in types),
+        sample_caps={k.value: cap // MB for k, cap in SAMPLE_MAX_BYTES.items()},
+        sample_names=SAMPLE_NAMES,
     ), status
 
 
@@ -173,11 +202,35 @@ def update(store_id: int, template_id: int) -> ResponseReturnValue:
     return _save(store, _template(store, template_id))
 
 
+def _posted_sample(posted: dict[str, str], row: Template | None) -> tuple[bytes | None, str]:
+    """(the new sample file, or None; why it is refused, or ''), and `posted` given the
+    sample's type as the server reads it: a new file's signature, else the stored one's."""
+    posted.pop("header_media_type", None)  # never the browser's word
+    try:
+        kind = HeaderKind(posted.get("header_kind") or HeaderKind.NONE.value)
+    except ValueError:
+        return None, ""
+    upload = request.files.get("header_file")
+    if kind in SAMPLE_TYPES and upload is not None and upload.filename:
+        data = upload.stream.read(SAMPLE_MAX_BYTES[kind] + 1)
+        problem = sample_problem(kind, data)
+        if problem:
+            return None, problem
+        posted["header_media_type"] = sniff(data)
+        return data, ""
+    if row is not None and row.header_sample_type:
+        posted["header_media_type"] = row.header_sample_type
+    return None, ""
+
+
 def _save(store: Store, row: Template | None) -> ResponseReturnValue:
     posted = request.form.to_dict()
     if row is not None and row.meta_id:  # Meta keys it by name and language: they stay
         posted.update(name=row.name, language=row.language)
+    sample, sample_error = _posted_sample(posted, row)
     form, draft = read_form(posted)
+    if sample_error:
+        form.errors["header_file"] = sample_error
     if row is not None and row.status not in authoring.EDITABLE:
         form.errors["form"] = (f"This template is {STATUS_WORDS.get(row.status, row.status)}"
                                " at WhatsApp and cannot be changed here.")
@@ -188,7 +241,7 @@ def _save(store: Store, row: Template | None) -> ResponseReturnValue:
         with db.transaction() as session:
             owned = session.get(Store, store.id)
             target = session.get(Template, row.id) if row is not None else None
-            saved = authoring.save_draft(session, owned, draft, target)
+            saved = authoring.save_draft(session, owned, draft, target, sample)
             where = authoring.submit(session, owned, saved) if submitting else ""
     except authoring.DraftRefused as error:
         form.errors[error.field or "form"] = error.message
@@ -220,6 +273,8 @@ def check(store_id: int) -> ResponseReturnValue:
     """The phone preview and Meta's problems for the posted form; nothing saved."""
     store = _store(store_id)
     form, draft = read_form(request.form)
+    # The sample file is checked when the template is saved; the preview posts no files.
+    form.errors.pop("header_file", None)
     html = render_template("templates/_phone.html", store=store, shown=preview(draft))
     return jsonify(html=html, errors=form.errors, variables=list(draft.body_variables()),
                    header_variables=list(draft.header_variables()),

@@ -32,7 +32,8 @@
                 └── PermanentError      will never work as it is (undeliverable, template errors)
                     ├── MessageLimitError   adapters.whatsapp.messages: a body over a limit
                     └── TemplateRefused     adapters.whatsapp.errors: Meta refused a
-                                            template submitted for review (name taken, …)
+                        │                   template submitted for review (name taken, …)
+                        └── SampleRefused   …or its media header's sample file (upload)
 
 Which provider code means which category is the adapter's knowledge, not the domain's:
 adapters.whatsapp.errors declares each Graph error code on a subclass of these categories

@@ -111,7 +111,9 @@ class TemplateDraft:
     header_kind: HeaderKind = HeaderKind.NONE
     header_text: str = ""
     header_sample: str = ""
-    header_media_url: str = ""  # a sample of the image, video or PDF, for Meta's review
+    # The type of the media header's sample file (image/jpeg…), '' before one is given; the
+    # file itself is kept beside the draft (see plugin.domain.template_samples).
+    header_media_type: str = ""
     body: str = ""
     samples: Mapping[str, str] = field(default_factory=dict)  # body variable -> sample
     footer: str = ""
@@ -140,7 +142,7 @@ class TemplateDraft:
             "name": self.name, "language": self.language, "category": self.category.value,
             "style": self.style.value, "header_kind": self.header_kind.value,
             "header_text": self.header_text, "header_sample": self.header_sample,
-            "header_media_url": self.header_media_url, "body": self.body,
+            "header_media_type": self.header_media_type, "body": self.body,
             "samples": dict(self.samples), "footer": self.footer,
             "buttons": [{"kind": b.kind.value, "text": b.text, "url": b.url,
                          "url_sample": b.url_sample, "phone": b.phone,
@@ -171,7 +173,7 @@ class TemplateDraft:
             style=_member(VariableStyle, data.get("style"), VariableStyle.NUMBERED),
             header_kind=_member(HeaderKind, data.get("header_kind"), HeaderKind.NONE),
             header_text=text("header_text"), header_sample=text("header_sample"),
-            header_media_url=text("header_media_url"), body=text("body"),
+            header_media_type=text("header_media_type"), body=text("body"),
             samples={str(k): str(v) for k, v in samples.items()}
             if isinstance(samples, Mapping) else {},
             footer=text("footer"), buttons=tuple(buttons),

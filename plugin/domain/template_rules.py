@@ -32,6 +32,7 @@ from plugin.domain.template_drafts import (
     VariableStyle,
     tokens,
 )
+from plugin.domain.template_samples import SAMPLE_WORDS, fits
 
 NAME_MAX = 512
 BODY_MAX = 1024
@@ -190,11 +191,9 @@ def _sample_problem(value: str, field: str, variable: str) -> Problem | None:
 
 def _header(draft: TemplateDraft) -> list[Problem]:
     if draft.header_kind in MEDIA_HEADERS:
-        url = draft.header_media_url.strip()
-        if not _HTTP_URL.fullmatch(url) or not url.lower().startswith("https://"):
-            return [Problem("header_media_url", f"Give the https link of a sample "
-                                                f"{draft.header_kind.value} for WhatsApp's "
-                                                "reviewers.")]
+        if not fits(draft.header_kind, draft.header_media_type):
+            return [Problem("header_file", f"Choose {SAMPLE_WORDS[draft.header_kind]} as "
+                                           "the sample for WhatsApp's reviewers.")]
         return []
     if draft.header_kind is not HeaderKind.TEXT:
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -44,6 +44,10 @@ class Template(Base):
     parameter_format: Mapped[str | None] = mapped_column(String(12))  # POSITIONAL | NAMED
     draft: Mapped[dict[str, Any] | None] = mapped_column()  # the editor's values, if written here
     submitted_at: Mapped[datetime | None] = mapped_column()  # last sent for Meta's review
+    # A media header's sample file (image, video or PDF) and its type, uploaded to Meta at
+    # each submission: a rejected template is resubmitted without choosing the file again.
+    header_sample: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    header_sample_type: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (UniqueConstraint("store_id", "name", "language"),)
 

@@ -14,8 +14,12 @@
 
     function now() {
       var mine = ++asked;
+      var data = new FormData(form);
+      // A preview reads the fields, not the files: a chosen video is sent once, on save.
+      Array.prototype.forEach.call(form.querySelectorAll('input[type=file][name]'),
+        function (input) { data.delete(input.name); });
       fetch(url, {
-        method: 'POST', body: new FormData(form), credentials: 'same-origin',
+        method: 'POST', body: data, credentials: 'same-origin',
         headers: {'Accept': 'application/json'}
       }).then(function (r) {
         if (!r.ok) throw new Error('status ' + r.status);

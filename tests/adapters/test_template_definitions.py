@@ -53,16 +53,16 @@ def test_numbered_variables_carry_positional_examples() -> None:
 def test_named_variables_carry_named_examples() -> None:
     draft = TemplateDraft(
         name="promo", language="en", category=Category.MARKETING, style=VariableStyle.NAMED,
-        header_kind=HeaderKind.IMAGE, header_media_url="https://cdn.example/p.jpg",
+        header_kind=HeaderKind.IMAGE, header_media_type="image/jpeg",
         body="Hi {{first_name}}, {{first_name}} gets {{discount}} off today!",
         samples={"first_name": "Ana", "discount": "20%"},
         buttons=(Button(kind=ButtonKind.QUICK_REPLY, text="Stop offers"),
                  Button(kind=ButtonKind.COPY_CODE, code_sample="SAVE20")))
-    request = create_request(draft)
+    request = create_request(draft, "4::aW1hZ2UvanBlZw==:ARb")
     assert request["parameter_format"] == "NAMED"
     assert request["components"] == [
         {"type": "HEADER", "format": "IMAGE",
-         "example": {"header_handle": ["https://cdn.example/p.jpg"]}},
+         "example": {"header_handle": ["4::aW1hZ2UvanBlZw==:ARb"]}},
         {"type": "BODY", "text": draft.body, "example": {"body_text_named_params": [
             {"param_name": "first_name", "example": "Ana"},
             {"param_name": "discount", "example": "20%"}]}},
@@ -114,7 +114,7 @@ def valid_drafts(draw: st.DrawFn) -> TemplateDraft:
         category=draw(st.sampled_from([Category.UTILITY, Category.MARKETING])),
         style=VariableStyle.NAMED if named else VariableStyle.NUMBERED,
         header_kind=header, header_text="Your " + ("{{h}}" if named else "{{1}}"),
-        header_sample="news", header_media_url="https://s.example/a.pdf", body=body,
+        header_sample="news", header_media_type="application/pdf", body=body,
         samples={n: f"s{n}" for n in names}, footer=draw(st.sampled_from(["", "Thanks"])),
         buttons=buttons)
 
@@ -123,7 +123,7 @@ def valid_drafts(draw: st.DrawFn) -> TemplateDraft:
 @settings(max_examples=150)
 def test_what_our_rules_accept_the_fake_graph_accepts(draft: TemplateDraft) -> None:
     assert check(draft) == []
-    check_template_definition(create_request(draft))
+    check_template_definition(create_request(draft, "4::YXBwbGljYXRpb24vcGRm:ARc"))
 
 
 def test_the_fake_refuses_what_meta_refuses() -> None:

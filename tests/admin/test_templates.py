@@ -4,6 +4,7 @@ what the journey editor offers and warns about."""
 from __future__ import annotations
 
 import html
+import io
 import json
 import time
 from datetime import timedelta
@@ -394,3 +395,47 @@ def test_meta_approving_a_resubmission_before_it_commits_is_not_overwritten(
         assert authoring.submit(session, store, row, ApprovesAtOnce()) == "whatsapp"  # type: ignore[arg-type]
     assert webhook_done.wait(10)
     assert demo.rows()["order_update"].status == "APPROVED"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+IMAGE_FORM = dict(FORM, header_kind="image", action="save")
+
+
+def _with_file(form: dict[str, str], data: bytes, name: str = "a.png") -> dict[str, Any]:
+    return dict(form, header_file=(io.BytesIO(data), name))
+
+
+def test_an_image_header_needs_a_sample_file_which_the_check_does_not_ask_for(
+        demo: Demo) -> None:
+    errors = demo.post(f"{demo.base}/check", IMAGE_FORM).json["errors"]
+    assert "header_file" not in errors  # the preview posts no files; the save checks it
+    # The sample's type is the server's reading of the file, never a posted value.
+    refused = demo.post(f"{demo.base}/new", dict(IMAGE_FORM, header_media_type="image/png"))
+    assert refused.status_code == 400
+    page = html.unescape(refused.get_data(as_text=True))
+    assert "Choose a JPEG or PNG image" in page.split('id="error-header_file"')[1][:300]
+    assert 'type="file"' in page and 'accept="image/jpeg,image/png,video/mp4' in page
+    assert demo.rows().get("order_update") is None
+
+
+def test_the_sample_is_kept_with_the_draft_and_dropped_with_its_header(demo: Demo) -> None:
+    saved = demo.post(f"{demo.base}/new", _with_file(IMAGE_FORM, PNG))  # type: ignore[arg-type]
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    row_id = demo.rows()["order_update"].id
+
+    def stored() -> tuple[bytes | None, str | None]:
+        with demo.app.app_context():
+            data, kind = db.session().execute(select(
+                Template.header_sample, Template.header_sample_type).where(
+                Template.id == row_id)).one()
+            return data, kind
+
+    assert stored() == (PNG, "image/png")
+    edit = f"{demo.base}/{row_id}"
+    assert demo.post(edit, IMAGE_FORM).status_code == 303  # no new file: the kept one
+    assert stored() == (PNG, "image/png")
+    as_pdf = demo.post(edit, dict(IMAGE_FORM, header_kind="document"))
+    assert as_pdf.status_code == 400  # a PNG is no PDF sample
+    assert "Choose a PDF" in html.unescape(as_pdf.get_data(as_text=True))
+    assert demo.post(edit, dict(IMAGE_FORM, header_kind="text")).status_code == 303
+    assert stored() == (None, None)

@@ -79,6 +79,26 @@ def test_write_a_template_with_its_preview_and_see_the_sandbox_approve_it(
             expect(page.locator("#error-button_1_text")).to_be_hidden()
             page.set_viewport_size(VIEWPORT)
 
+            # An image header takes a sample file, typed by its bytes, not its name.
+            page.locator("#header_kind").select_option("image")
+            fake_png = tmp_path / "not-really.png"
+            fake_png.write_bytes(b"%PDF-1.7\n" + b"x" * 64)
+            page.locator("#header_file").set_input_files(str(fake_png))
+            page.get_by_role("button", name="Submit for review").click()
+            expect(page.locator("#error-header_file")).to_contain_text(
+                "This file is not a JPEG or PNG image")
+            # Chromium logs the refused form's 400 page as a console error: that one only.
+            assert [e for e in browsing.console_errors if "400 (BAD REQUEST)" not in e] == []
+            assert len(browsing.console_errors) == 1
+            browsing.console_errors.clear()
+            shot(page, "templates-editor-image-refused-desktop")
+            page.set_viewport_size(NARROW_VIEWPORT)
+            shot(page, "templates-editor-image-refused-phone")
+            page.set_viewport_size(VIEWPORT)
+            sample = tmp_path / "spring.png"
+            sample.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+            page.locator("#header_file").set_input_files(str(sample))
+
             page.get_by_role("button", name="Submit for review").click()
             expect(page.locator(".flash")).to_contain_text("sandbox approves it")
             row = page.locator('tr[data-template="spring_news/en"]')

@@ -61,8 +61,11 @@ def test_a_draft_that_keeps_every_rule_has_no_problem() -> None:
     ({"header_text": "x" * 61}, "header_text", "61 characters; WhatsApp allows at most 60"),
     ({"header_text": "{{1}} and {{2}}"}, "header_text", "only one variable"),
     ({"header_sample": ""}, "header_sample", "Give a sample value for {{1}}"),
-    ({"header_kind": HeaderKind.IMAGE, "header_media_url": "ftp://x"}, "header_media_url",
-     "https link"),
+    ({"header_kind": HeaderKind.IMAGE}, "header_file", "Choose a JPEG or PNG image"),
+    ({"header_kind": HeaderKind.IMAGE, "header_media_type": "application/pdf"}, "header_file",
+     "Choose a JPEG or PNG image"),
+    ({"header_kind": HeaderKind.DOCUMENT, "header_media_type": "image/png"}, "header_file",
+     "Choose a PDF"),
     ({"footer": "y" * 61}, "footer", "61 characters; WhatsApp allows at most 60"),
     ({"footer": "Hi {{1}}"}, "footer", "cannot hold variables"),
 ])

@@ -15,7 +15,10 @@ It answers like Meta does, for `/<version>/…`:
   `approve` / `reject`, or `send_template_status` delivers Meta's signed
   message_template_status_update webhook;
 - `POST /<template id>` edits a rejected, paused or approved template (back to PENDING);
-- `GET, POST /<waba id>/subscribed_apps`.
+- `GET, POST /<waba id>/subscribed_apps`;
+- `POST /<app id>/uploads` and `POST /upload:<session>`: Meta's Resumable Upload API for
+  template header samples (graph_uploads.py); a media header's example must be a handle
+  this fake issued.
 
 A token Meta does not know is error 190 (HTTP 401); a known token on an id it cannot reach is
 error 100 (HTTP 400). Failures and delays can be queued (`fail_next`, `slow_next`), and
@@ -37,6 +40,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes.graph_rules import Invalid, check_message
 from tests.fakes.graph_templates import TemplatesMixin, _json, sign
+from tests.fakes.graph_uploads import UploadSession, UploadsMixin
 
 __all__ = ["FakeGraph", "FakeNumber", "FakeWaba", "Sent", "sign"]
 
@@ -80,7 +84,7 @@ class FakeWaba:
 
 
 @dataclass
-class FakeGraph(TemplatesMixin):
+class FakeGraph(TemplatesMixin, UploadsMixin):
     """The fake's state; the instance itself is the WSGI application."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # phone_number_id -> token
@@ -89,6 +93,9 @@ class FakeGraph(TemplatesMixin):
     wabas: dict[str, FakeWaba] = field(default_factory=dict)
     media: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # id -> file
     edits: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # template edits
+    app_id: str = "1029384756"  # the Meta app whose uploads edge takes template samples
+    upload_sessions: dict[str, UploadSession] = field(default_factory=dict)
+    handles: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # handle -> file
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -186,6 +193,11 @@ class FakeGraph(TemplatesMixin):
         if not parts or len(parts) > 2:
             return _error(100, 400, "Unknown path components")
         object_id, edge = parts[0], (parts[1] if len(parts) == 2 else "")
+        # The Resumable Upload API authenticates its own way (see graph_uploads.py).
+        if request.method == "POST" and edge == "uploads":
+            return self._guarded(request, lambda: self._open_upload(request, object_id))
+        if request.method == "POST" and not edge and object_id.startswith("upload:"):
+            return self._guarded(request, lambda: self._receive_upload(request, object_id))
         route = _ROUTES.get((request.method, edge))
         if route is None:
             return _error(100, 400, NO_SUCH_OBJECT.format(method=request.method.lower(),
@@ -211,6 +223,12 @@ class FakeGraph(TemplatesMixin):
                        else "(#100) Invalid parameter")
             return _error(exc.code, 400, message, details=exc.details, subcode=exc.subcode,
                           user_message=exc.user_message)
+
+    def _guarded(self, request: Request, route: Any) -> Response:
+        """A route answered after any queued failure, as the others are."""
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        return _error(*failure) if failure is not None else route()
 
     def _known_tokens(self) -> set[str]:
         with self._lock:

@@ -37,6 +37,7 @@ class TemplatesMixin:
     edits: list[tuple[str, dict[str, Any]]]
     _lock: threading.Lock
     _ids: Any
+    check_handles: Any  # UploadsMixin's: refuses a media header without an issued handle
 
     def add_template(self, waba_id: str, name: str, language: str = "en", *,
                      status: str = "APPROVED", category: str = "UTILITY",
@@ -123,6 +124,7 @@ class TemplatesMixin:
         except ValueError:
             raise Invalid(100, "the body is not JSON") from None
         check_template_definition(definition)
+        self.check_handles(definition.get("components"))
         with self._lock:
             waba = self.wabas[waba_id]
             if any((t["name"], t["language"]) == (definition["name"], definition["language"])
@@ -152,6 +154,7 @@ class TemplatesMixin:
                 raise Invalid(100, f"a {template['status']} template cannot be edited")
             category = _obj(change).get("category", template["category"])
         check_template_components(dict(_obj(change), category=category))
+        self.check_handles(_obj(change).get("components"))
         with self._lock:
             template.update(category=category, components=change["components"],
                             status="PENDING", rejected_reason="NONE")

@@ -2,6 +2,7 @@
 cannot store it: it was a 500 there), while webhook bodies are still taken as sent."""
 from __future__ import annotations
 
+import io
 import json
 
 from flask import Flask
@@ -36,3 +37,20 @@ def test_webhook_bodies_are_still_taken_as_sent(demo: DemoPlatform) -> None:
     body = json.dumps(order_payload("nul-1", note="a\x00b")).encode()
     assert b"\\u0000" in body
     assert demo.post("orders/create", None, body=body).status_code == 200
+
+
+def test_a_multipart_file_may_hold_nuls_but_its_fields_may_not(client: FlaskClient) -> None:
+    token = csrf_token(client)
+    # Any route will do: the check runs before it, and a file's bytes are its own.
+    with_file = client.post("/signin", data={
+        "email": "a@example.com", "password": "x", "csrf_token": token,
+        "photo": (io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00"), "a.png")})
+    assert with_file.status_code != 400 or "NUL" not in with_file.get_data(as_text=True)
+    in_field = client.post("/signin", data={
+        "email": "a\x00@example.com", "password": "x", "csrf_token": token,
+        "photo": (io.BytesIO(b"ok"), "a.png")})
+    assert in_field.status_code == 400 and "NUL" in in_field.get_data(as_text=True)
+    in_name = client.post("/signin", data={
+        "email": "a@example.com", "password": "x", "csrf_token": token,
+        "photo": (io.BytesIO(b"ok"), "a\x00.png")})
+    assert in_name.status_code == 400 and "NUL" in in_name.get_data(as_text=True)

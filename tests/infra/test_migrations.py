@@ -102,3 +102,14 @@ def test_0015_gives_bare_digit_widget_agents_their_plus_back(tmp_path: Path) -> 
         settings, sessions, owner = stored()
         assert settings["agents"] == agents
         assert (sessions, owner) == (1, 1)
+
+
+def test_0016_adds_the_template_sample_columns_and_takes_them_away(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "instance")
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine()).get_columns("templates")}
+        assert {"header_sample", "header_sample_type"} <= columns
+        _downgrade_below("0016")
+        columns = {c["name"] for c in inspect(db.engine()).get_columns("templates")}
+        assert not {"header_sample", "header_sample_type"} & columns
+        assert "draft" in columns  # the rest of the table is untouched

@@ -8,6 +8,10 @@ PAUSED, DISABLED). A store with no WhatsApp token (the demo store, or a store be
 number is connected) is in the sandbox: nothing leaves StoreChat, and a delayed queue job
 (`sandbox_review`, SANDBOX_REVIEW_SECONDS later) approves the template, so the whole loop
 can be tried without Meta.
+
+A media header's sample file is kept on the row (`header_sample`); a real submission first
+uploads it to the Meta app (WHATSAPP_APP_ID) by the Resumable Upload API, whose handle is the
+header's example, so a rejected template is resubmitted from the stored file.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,7 +31,8 @@ from adapters.whatsapp.template_definitions import (
     stored_components,
 )
 from plugin.domain.errors import RequestRefused
-from plugin.domain.template_drafts import TemplateDraft, variables_in
+from plugin.domain.template_drafts import MEDIA_HEADERS, TemplateDraft, variables_in
+from plugin.domain.template_samples import FILE_NAMES, SAMPLE_WORDS, fits
 from plugin.infra import db, queue
 from plugin.models import Store, Template, TemplateSource, WhatsAppAccount
 from plugin.platforms.whatsapp.number import client, installation_account
@@ -67,9 +73,11 @@ def account_for(session: Session, store: Store) -> WhatsAppAccount | None:
 
 
 def save_draft(session: Session, store: Store, draft: TemplateDraft,
-               row: Template | None = None) -> Template:
-    """Keep the owner's draft (new, or on `row`); raises DraftRefused when another template
-    of the store has the same name and language, or the row can no longer change."""
+               row: Template | None = None, sample: bytes | None = None) -> Template:
+    """Keep the owner's draft (new, or on `row`) and, for a media header, its new `sample`
+    file (of the draft's `header_media_type`; None keeps the stored one); raises
+    DraftRefused when another template of the store has the same name and language, the
+    row can no longer change, or a media header has no sample of its type."""
     if row is not None and row.status not in EDITABLE:
         raise DraftRefused(f"This template is {row.status.lower()} at WhatsApp and cannot be "
                            "changed here.")
@@ -92,6 +100,7 @@ def save_draft(session: Session, store: Store, draft: TemplateDraft,
     row.components = stored_components(draft)
     row.draft = draft.to_dict()
     row.synced_at = db.utcnow()
+    _keep_sample(row, draft, sample)
     try:
         session.flush()
     except IntegrityError:
@@ -101,6 +110,18 @@ def save_draft(session: Session, store: Store, draft: TemplateDraft,
                            f"{draft.language}: choose another name, or edit that one.",
                            "name") from None
     return row
+
+
+def _keep_sample(row: Template, draft: TemplateDraft, sample: bytes | None) -> None:
+    if draft.is_authentication or draft.header_kind not in MEDIA_HEADERS:
+        row.header_sample = row.header_sample_type = None  # no header file to keep
+        return
+    if sample is not None:
+        row.header_sample, row.header_sample_type = sample, draft.header_media_type
+    if not fits(draft.header_kind, row.header_sample_type or "") \
+            or row.header_sample_type != draft.header_media_type:
+        raise DraftRefused(f"Choose {SAMPLE_WORDS[draft.header_kind]} as the sample for "
+                           "WhatsApp's reviewers.", "header_file")
 
 
 def submit(session: Session, store: Store, row: Template,
@@ -120,22 +141,45 @@ def submit(session: Session, store: Store, row: Template,
         return "sandbox"
     api = api or client()
     assert account.waba_id and account.access_token  # account_for returns only such
+    sample = _sample(row, draft)
     resubmit = bool(row.meta_id) and row.status in RESUBMITTABLE
     # Pending (and the row locked) before Meta hears of it: a status webhook that answers
     # before this commits waits for it and then applies, instead of being overwritten by
     # PENDING afterwards. Meta refusing rolls this back with the rest.
     _pending(row)
     session.flush()
+    handle = ""
+    if sample is not None:
+        app_id, data, file_type = sample
+        handle = api.upload_sample(app_id, account.access_token, data, file_type,
+                                   FILE_NAMES.get(file_type, "sample"))
     if resubmit:
         assert row.meta_id is not None
-        api.edit_template(row.meta_id, account.access_token, edit_request(draft))
+        api.edit_template(row.meta_id, account.access_token, edit_request(draft, handle))
     else:
         answer = api.create_template(account.waba_id, account.access_token,
-                                     create_request(draft))
+                                     create_request(draft, handle))
         row.meta_id = answer["id"][:64]
         row.category = (answer["category"] or row.category)[:20]
         row.status = (answer["status"] or PENDING)[:20]
     return "whatsapp"
+
+
+def _sample(row: Template, draft: TemplateDraft) -> tuple[str, bytes, str] | None:
+    """(app id, bytes, type) of the media header's sample to upload; None without a media
+    header. Refused, before Meta hears anything, without the app id or the file."""
+    if draft.is_authentication or draft.header_kind not in MEDIA_HEADERS:
+        return None
+    app_id = current_app.config["STORECHAT"].whatsapp_app_id
+    if not app_id:
+        raise DraftRefused("WhatsApp takes a header sample only through a Meta app: set "
+                           "WHATSAPP_APP_ID (your Meta app's id) in StoreChat's settings, "
+                           "or choose another header.", "header_file")
+    data, file_type = row.header_sample, row.header_sample_type or ""
+    if not data or not fits(draft.header_kind, file_type):
+        raise DraftRefused(f"Choose {SAMPLE_WORDS[draft.header_kind]} as the sample for "
+                           "WhatsApp's reviewers.", "header_file")
+    return app_id, data, file_type
 
 
 def _pending(row: Template, status: str = PENDING) -> None:
