@@ -22,8 +22,8 @@ from plugin.domain.money import CURRENCY_DIGITS
 # Meta's catalog field limits (Commerce Manager product fields).
 TITLE_LIMIT = 150
 DESCRIPTION_LIMIT = 5000
-# Meta accepts up to 20 additional images and a brand of up to 100 characters.
-ADDITIONAL_IMAGES_LIMIT = 20
+# Meta's commerce catalog best practices allow up to 10 additional images; brand ≤ 100.
+ADDITIONAL_IMAGES_LIMIT = 10
 BRAND_LIMIT = 100
 # ISO 4217 codes with 2 minor units that we accept; CURRENCY_DIGITS (money.py) holds the
 # others, so the decimals have one source of truth.
@@ -94,7 +94,9 @@ def map_product(
         out.append(CatalogItem(
             retailer_id=retailer_ids[variant.variant_id],
             item_group_id=product.product_id,
-            title=_variant_title(title, variant),
+            # Meta's variant guide: every item of a group keeps the product's name, so the
+            # name does not change when the shopper picks a size or colour.
+            title=title,
             description=description,
             **_prices(variant, currency, digits),
             availability=availability(variant),
@@ -125,14 +127,6 @@ def _kept_out_reason(
     if variant.variant_id not in retailer_ids:
         return "It has no catalog id yet; it will be listed on the next sync."
     return ""
-
-
-def _variant_title(title: str, variant: Variant) -> str:
-    """The product title, with the variant's name when it adds something."""
-    name = clean_text(variant.title, TITLE_LIMIT)
-    if not name or name.lower() in {"default title", "default", title.lower()}:
-        return title
-    return cut(f"{title} - {name}", TITLE_LIMIT)
 
 
 def _prices(variant: Variant, currency: str, digits: int) -> dict[str, str]:

@@ -46,7 +46,7 @@ def _map(product: ProductEvent) -> list[CatalogItem | KeptOut]:
 def test_a_variant_becomes_an_item_with_meta_fields() -> None:
     [item] = _map(_product())
     assert item == CatalogItem(
-        retailer_id="rid-v1", item_group_id="p1", title="Linen shirt - M",
+        retailer_id="rid-v1", item_group_id="p1", title="Linen shirt",
         description="Soft & cool", price="12.50 USD", sale_price="", availability="in stock",
         condition="new", brand="Acme", link=f"{BASE}/products/linen-shirt",
         image_link="https://cdn.example/a.jpg",
@@ -75,7 +75,6 @@ def test_sale_price_when_compare_at_is_higher() -> None:
     [item] = _map(_product(variants=(variant,)))
     assert isinstance(item, CatalogItem)
     assert (item.price, item.sale_price) == ("15.00 USD", "9.00 USD")
-    assert item.title == "Linen shirt"
 
 
 def test_availability_from_status_then_quantity() -> None:
@@ -88,6 +87,13 @@ def test_availability_from_status_then_quantity() -> None:
     got = [i.availability for i in _map(_product(variants=variants))
            if isinstance(i, CatalogItem)]
     assert got == ["out of stock", "in stock", "out of stock"]
+
+
+def test_additional_images_are_capped() -> None:
+    images = tuple(f"https://cdn.example/{i}.jpg" for i in range(30))
+    [item] = _map(_product(image_urls=images))
+    assert isinstance(item, CatalogItem)
+    assert item.image_link == images[0] and item.additional_image_links == images[1:11]
 
 
 def test_no_image_is_kept_out_with_reason() -> None:
