@@ -10,8 +10,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from adapters.fields import money, text
-from plugin.domain.events import CustomerRef, LineItem, Tracking
+from adapters.fields import money, optional_money, text
+from plugin.domain.events import (
+    CustomerRef,
+    EventKind,
+    LineItem,
+    ProductEvent,
+    Tracking,
+    Variant,
+)
 from plugin.domain.phones import to_e164
 
 Raw = dict[str, Any]
@@ -135,3 +142,45 @@ def customer_ref(customer: Raw, *, phone: str | None, email: Any = None,
 
 def _array(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def catalog_product(data: Raw, *, currency: str, store_base_url: str = "") -> ProductEvent:
+    """A REST-shaped product (`products/update` body) with everything the catalog maps:
+    description, vendor, images (variant images by image_id), compare-at prices, stock."""
+    images = objects(data.get("images"), "images")
+    srcs = {key: text(i.get("src")) for i in images
+            if (key := optional_ident(i.get("id"), "image id"))}
+    handle = text(data.get("handle"))
+    base = store_base_url.rstrip("/")
+    return ProductEvent(
+        kind=EventKind.PRODUCT_CHANGED,
+        product_id=ident(data.get("id"), "product id"),
+        title=text(data.get("title")),
+        status=text(data.get("status")),
+        handle=handle,
+        description_html=text(data.get("body_html")),
+        vendor=text(data.get("vendor")),
+        url=f"{base}/products/{handle}" if base and handle else "",
+        image_urls=tuple(s for s in (text(i.get("src")) for i in images) if s),
+        currency=currency,
+        variants=tuple(_catalog_variant(v, srcs)
+                       for v in objects(data.get("variants"), "variants")),
+    )
+
+
+def _catalog_variant(v: Raw, srcs: dict[str, str]) -> Variant:
+    tracked = bool(text(v.get("inventory_management")))
+    # "continue" sells past zero, so such a variant is always in stock for the shopper.
+    keeps_selling = text(v.get("inventory_policy")) == "continue"
+    return Variant(
+        variant_id=ident(v.get("id"), "variant id"),
+        title=text(v.get("title")),
+        sku=text(v.get("sku")),
+        price=optional_money(v.get("price"), "variant price"),
+        compare_at_price=optional_money(v.get("compare_at_price"), "compare_at_price"),
+        inventory_item_id=optional_ident(v.get("inventory_item_id"), "inventory item"),
+        inventory_quantity=count(v.get("inventory_quantity"), "inventory_quantity")
+        if tracked else None,
+        in_stock=True if keeps_selling or not tracked else None,
+        image_url=srcs.get(optional_ident(v.get("image_id"), "image id") or "-", ""),
+    )

@@ -12,8 +12,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from adapters.fields import money, text
-from plugin.domain.events import CustomerRef, LineItem, Tracking
+from adapters.fields import money, optional_money, text
+from plugin.domain.events import (
+    CustomerRef,
+    EventKind,
+    LineItem,
+    ProductEvent,
+    Tracking,
+    Variant,
+)
 from plugin.domain.phones import to_e164
 
 Raw = dict[str, Any]
@@ -232,3 +239,51 @@ def shipment_status(meta: dict[str, Any]) -> str:
         if isinstance(update, dict) and text(update.get("status")).strip():
             return text(update.get("status")).strip().lower()
     return ""
+
+
+# stock_status values a shopper can still buy ("onbackorder" ships later but sells now).
+SELLABLE_STOCK_STATUSES = frozenset({"instock", "onbackorder"})
+
+
+def catalog_product(data: Raw, variations: Iterable[Raw] = (), *, currency: str) -> ProductEvent:
+    """A REST v3 product (and, when variable, its `variations` objects) with everything the
+    catalog maps; a simple product is one variant under its own id."""
+    name = text(data.get("name")).strip()
+    brands = objects(data.get("brands"), "brands")
+    if text(data.get("type")) == "variable":
+        variants = tuple(_catalog_variant(v, title="") for v in variations)
+    else:
+        variants = (_catalog_variant(data, title=name),)
+    return ProductEvent(
+        kind=EventKind.PRODUCT_CHANGED,
+        product_id=ident(data.get("id"), "product id"),
+        title=name,
+        status=text(data.get("status")).strip(),
+        handle=text(data.get("slug")).strip(),
+        description_html=text(data.get("description")) or text(data.get("short_description")),
+        vendor=text(brands[0].get("name")).strip() if brands else "",
+        url=http_url(data.get("permalink")),
+        image_urls=tuple(u for u in (http_url(i.get("src"))
+                                     for i in objects(data.get("images"), "images")) if u),
+        currency=currency,
+        variants=variants,
+    )
+
+
+def _catalog_variant(data: Raw, *, title: str) -> Variant:
+    options = [text(a.get("option")).strip()
+               for a in objects(data.get("attributes"), "attributes")]
+    on_sale = bool(text(data.get("sale_price")).strip())
+    status = text(data.get("stock_status")).strip()
+    image = data.get("image")
+    return Variant(
+        variant_id=ident(data.get("id"), "variant id"),
+        title=title or " / ".join(filter(None, options)),
+        sku=text(data.get("sku")).strip(),
+        price=optional_money(data.get("price") or None, "price"),
+        compare_at_price=optional_money(data.get("regular_price") or None, "regular_price")
+        if on_sale else None,
+        inventory_quantity=count(data.get("stock_quantity"), "stock_quantity"),
+        in_stock=(status in SELLABLE_STOCK_STATUSES) if status else None,
+        image_url=http_url(image.get("src")) if isinstance(image, dict) else "",
+    )

@@ -195,6 +195,9 @@ class Variant:
     price: Decimal | None = None
     inventory_item_id: str = ""
     inventory_quantity: int | None = None
+    compare_at_price: Decimal | None = None  # the "was" price; a sale when above `price`
+    in_stock: bool | None = None  # the platform's own stock status when it has one
+    image_url: str = ""  # the variant's own image, when it has one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +210,11 @@ class ProductEvent:
     status: str = ""
     handle: str = ""
     variants: tuple[Variant, ...] = field(default_factory=tuple)
+    description_html: str = ""
+    vendor: str = ""  # the brand as the store names it
+    url: str = ""  # the product page; empty when only the handle is known
+    image_urls: tuple[str, ...] = field(default_factory=tuple)  # first is the main image
+    currency: str = ""  # ISO 4217 code of the variant prices
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
