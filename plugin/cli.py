@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 
@@ -31,10 +30,8 @@ def _link_base() -> str:
     set, else the running `serve`'s address (it may listen on any --port), else the default."""
     from plugin.infra.serve import serving_url
 
-    configured = any(os.environ.get(var, "").strip()
-                     for var in ("STORECHAT_PUBLIC_URL", "STORECHAT_PORT"))
     settings = current_app.config["STORECHAT"]
-    if configured:
+    if settings.public_url_configured:
         return str(settings.public_url)
     return serving_url(current_app.instance_path) or str(settings.public_url)
 

@@ -64,6 +64,9 @@ class Settings:
     encryption_keys: tuple[str, ...] = ()
     # Unset, it follows the address `storechat serve` listens on (default_public_url).
     public_url: str = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    # True when the public URL was told (STORECHAT_PUBLIC_URL, or the port it follows), not
+    # the default: commands that print links then trust it over a running serve's address.
+    public_url_configured: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     sweep_grace_seconds: int = DEFAULT_SWEEP_GRACE_SECONDS
@@ -184,6 +187,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     if env == "production":
         _require_production_secrets(values)
     # An explicit STORECHAT_PUBLIC_URL (a proxy, a tunnel, a domain) always wins.
+    values["public_url_configured"] = "public_url" in values or bool(
+        env_vars.get("STORECHAT_PORT", "").strip())
     if "public_url" not in values:
         values["public_url"] = default_public_url(env_vars)
     settings = Settings(**values)  # type: ignore[arg-type]
