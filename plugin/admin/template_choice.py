@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.domain.journeys import FALLBACK_LANGUAGE
+from plugin.domain.journeys import FALLBACK_LANGUAGE, base_language
 from plugin.models import Customer, Store, Template
 
 APPROVED = "APPROVED"
@@ -25,16 +25,12 @@ MARKETING = "MARKETING"
 ORDER_TRIGGER_PREFIX = "order_"
 
 
-def _base(code: str) -> str:
-    return code.replace("-", "_").split("_")[0].lower()
-
-
 def shopper_languages(session: Session, store: Store) -> set[str]:
     """The base languages ("en", "pt") of the store and of its customers; English when
     neither says."""
     locales = set(session.scalars(select(Customer.locale).distinct().where(
         Customer.store_id == store.id, Customer.locale.is_not(None))))
-    bases = {_base(code) for code in [store.locale or "", *locales] if code}
+    bases = {base_language(code) for code in [store.locale or "", *locales] if code}
     return bases or {FALLBACK_LANGUAGE}
 
 
@@ -42,7 +38,7 @@ def journey_templates(templates: Iterable[Template], languages: set[str],
                       current: tuple[str, str]) -> list[Template]:
     """The approved templates in one of `languages` (by base language), and the current one."""
     return [t for t in templates
-            if (t.status == APPROVED and _base(t.language) in languages)
+            if (t.status == APPROVED and base_language(t.language) in languages)
             or (t.name, t.language) == current]
 
 

@@ -160,6 +160,11 @@ def _code(locale: str | None) -> str:
     return (locale or "").strip().replace("-", "_").lower()
 
 
+def base_language(locale: str | None) -> str:
+    """The language of a locale or template language code: 'pt' for 'pt-BR' and 'pt_PT'."""
+    return _code(locale).split("_")[0]
+
+
 def choose_language(template: str, preferred: Sequence[str | None],
                     available: Collection[tuple[str, str]], default: str) -> str:
     """The template language for a shopper: the first of `preferred` (customer, then store
