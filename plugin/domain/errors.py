@@ -127,3 +127,23 @@ class AccountError(SendError):
 
 class PermanentError(SendError):
     """The request will never succeed as it is."""
+
+
+class CatalogError(WhatsAppError):
+    """A catalog call (items_batch, batch status, item listing, connecting a catalog) failed;
+    `code` is Meta's error code when there is one."""
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class CatalogThrottled(CatalogError):
+    """Meta throttled the catalog's calls (codes 4, 17, 32, 613, 80001, 80004, 80014): wait
+    `wait_seconds` (from X-Business-Use-Case-Usage when Meta says) and try again."""
+
+    def __init__(self, reason: str, code: int | None = None, *,
+                 wait_seconds: float = 60.0) -> None:
+        super().__init__(reason, code)
+        self.wait_seconds = wait_seconds

@@ -33,6 +33,9 @@ class Job(enum.StrEnum):
     WOOCOMMERCE_RECONCILE = "woocommerce_reconcile"  # a WooCommerce store's id
     SANDBOX_DELIVERED = "sandbox_delivered"  # a demo message's id, reported delivered
     SANDBOX_READ = "sandbox_read"  # a demo message's id, reported read
+    CATALOG_SYNC = "catalog_sync"  # a catalog sync's id (full sync or reconciliation)
+    CATALOG_SEND = "catalog_send"  # a store's id: batch its due catalog changes to Meta
+    CATALOG_CHECK = "catalog_check"  # a catalog batch's id: poll Meta's verdict on it
 
 
 class Periodic(enum.StrEnum):

@@ -1,6 +1,15 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
 from plugin.models.api_tokens import ApiToken
 from plugin.models.base import Base
+from plugin.models.catalog import (
+    BatchState,
+    CatalogBatch,
+    CatalogItem,
+    CatalogSync,
+    ItemState,
+    SyncKind,
+    SyncState,
+)
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -16,12 +25,17 @@ __all__ = [
     "ApiToken",
     "Automation",
     "Base",
+    "BatchState",
+    "CatalogBatch",
+    "CatalogItem",
+    "CatalogSync",
     "ConsentEntry",
     "Customer",
     "DataExport",
     "EventState",
     "Heartbeat",
     "InboundEvent",
+    "ItemState",
     "Message",
     "OneTimeToken",
     "Order",
@@ -29,6 +43,8 @@ __all__ = [
     "Owner",
     "Store",
     "StoreStatus",
+    "SyncKind",
+    "SyncState",
     "Template",
     "TemplateSource",
     "WebSession",

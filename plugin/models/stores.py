@@ -83,6 +83,13 @@ class WhatsAppAccount(Base):
     display_phone: Mapped[str] = mapped_column(String(32), default="")
     access_token: Mapped[str | None] = mapped_column(EncryptedText)
     catalog_id: Mapped[str | None] = mapped_column(String(64))
+    catalog_name: Mapped[str] = mapped_column(String(255), default="")
+    # The number shows the catalog (storefront icon, product messages) and takes carts.
+    catalog_visible: Mapped[bool] = mapped_column(default=False)
+    cart_enabled: Mapped[bool] = mapped_column(default=False)
+    catalog_connected_at: Mapped[datetime | None]
+    # Meta throttled this catalog's calls (X-Business-Use-Case-Usage): wait until then.
+    catalog_throttled_until: Mapped[datetime | None]
     # Messages per second Meta allows this number (80 by default, up to 1,000 when upgraded).
     throughput_mps: Mapped[int] = mapped_column(default=80)
     needs_reauth: Mapped[bool] = mapped_column(default=False)

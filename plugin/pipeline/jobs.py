@@ -17,6 +17,7 @@ from plugin.pipeline import (
     store_gateway,
     sweep,
 )
+from plugin.pipeline.catalog import runner as catalog
 from plugin.platforms.whatsapp import authoring, templates
 
 
@@ -53,4 +54,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # The demo shopper's phone reporting back (plugin.pipeline.sandbox).
         Job.SANDBOX_DELIVERED: bind(Job.SANDBOX_DELIVERED, sandbox.report_delivered),
         Job.SANDBOX_READ: bind(Job.SANDBOX_READ, sandbox.report_read),
+        Job.CATALOG_SYNC: bind(Job.CATALOG_SYNC, catalog.run_sync),
+        Job.CATALOG_SEND: bind(Job.CATALOG_SEND, catalog.send_due),
+        Job.CATALOG_CHECK: bind(Job.CATALOG_CHECK, catalog.check_batch),
     }

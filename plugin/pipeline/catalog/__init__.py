@@ -1,0 +1,1 @@
+"""Catalog sync: the store's variants kept in its Meta catalog, every batch checked."""
