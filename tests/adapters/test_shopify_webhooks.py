@@ -24,6 +24,7 @@ from plugin.domain.events import (
     ComplianceEvent,
     CustomerEvent,
     EventKind,
+    ExportFinished,
     OrderEvent,
     ProductEvent,
     StockEvent,
@@ -197,6 +198,7 @@ EXPECTED: dict[str, tuple[type, EventKind | None]] = {
     "products/update": (ProductEvent, EventKind.PRODUCT_CHANGED),
     "products/delete": (ProductEvent, EventKind.PRODUCT_DELETED),
     "refunds/create": (OrderEvent, EventKind.ORDER_REFUNDED),
+    "bulk_operations/finish": (ExportFinished, EventKind.EXPORT_FINISHED),
 }
 
 # shopify-python-api REST responses: (file, resource key, topics). Lists are parsed item by
