@@ -604,3 +604,18 @@ def test_a_real_body_with_one_field_replaced_parses_or_raises_payload_error(
         nested = {**base, "customer": {"id": 1, field: value},
                   "line_items": [{"title": "x", field: value}]}
         _parses_or_refuses(topic, nested)
+
+
+def test_a_finished_bulk_operation_names_the_export_and_its_outcome() -> None:
+    failed = parse_event("bulk_operations/finish", _body({
+        "admin_graphql_api_id": "gid://shopify/BulkOperation/9", "status": "failed",
+        "error_code": "TIMEOUT", "type": "query"}))
+    assert failed == ExportFinished(export_id="gid://shopify/BulkOperation/9",
+                                    status="failed", error_code="timeout")
+    assert not failed.completed and failed.kind is EventKind.EXPORT_FINISHED
+    # A bulk mutation's end is not a catalog export's: stored and ignored.
+    assert parse_event("bulk_operations/finish", _body({
+        "admin_graphql_api_id": "gid://shopify/BulkOperation/10", "status": "completed",
+        "type": "mutation"})) is None
+    with pytest.raises(PayloadError):
+        parse_event("bulk_operations/finish", _body({"status": "completed"}))
