@@ -52,7 +52,8 @@ def read_products(store: Store) -> Iterator[ProductEvent]:
         sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
         raise
     except AddressRefused as error:
-        sites.update_credentials(store.id, lambda values: values.update(problem=str(error)))
+        reason = str(error)  # kept for the owner, as sites.with_client keeps it
+        sites.update_credentials(store.id, lambda values: values.update(problem=reason))
         sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
         raise
     finally:
