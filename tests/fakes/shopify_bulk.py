@@ -9,8 +9,9 @@ It behaves like Shopify (Admin API 2025-10) where StoreChat depends on it:
   CREATED → RUNNING → COMPLETED (`hold()` keeps it RUNNING until `complete()`), with
   objectCount / rootObjectCount as strings (UnsignedInt64);
 - on completion the catalog is read as it is *then* (a product deleted while the operation
-  runs is not in the file), the file is served at a loopback URL, and the signed
-  `bulk_operations/finish` webhook is sent to the app when a sender was given;
+  runs is not in the file) and written to a temporary file, served at a loopback URL (so
+  serving it costs no generation), and the signed `bulk_operations/finish` webhook is sent
+  to the app when a sender was given;
 - the JSONL file: one line per product, then its variants and media as lines with
   `__parentId` right after it (groupObjects true); with groupObjects false every child is
   written after all the products, which Shopify allows ("after the parent, not directly");
@@ -21,11 +22,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from werkzeug.wrappers import Response
 
@@ -34,6 +38,8 @@ Catalog = Callable[[], Iterable[Product]]
 Notify = Callable[[str, dict[str, Any]], int]  # (topic, payload) → HTTP status
 
 IN_PROGRESS = "A bulk query operation for this app and shop is already in progress: {id}."
+# Bytes per piece when serving a file.
+FILE_CHUNK = 256 * 1024
 FILE_PATH = re.compile(r"^/bulk-results/(?P<id>\d+)\.jsonl$")
 
 
@@ -47,7 +53,9 @@ class Operation:
     group_objects: bool
     status: str = "CREATED"
     held: bool = False
-    catalog: list[Product] | Catalog | None = None  # what the file holds, fixed at completion
+    file: IO[bytes] | None = None  # the JSONL file, written at completion
+    size: int = 0
+    error_code: str | None = None  # Shopify's errorCode once FAILED
     objects: int = 0
     roots: int = 0
     url: str | None = None
@@ -60,7 +68,6 @@ class FakeBulk:
     catalogs: dict[str, dict[str, Product] | Catalog] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)
     senders: dict[str, Notify] = field(default_factory=dict)
-    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # generated: roots, all
     downloads: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(4046676525245))
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -89,7 +96,6 @@ class FakeBulk:
         """A catalog made on demand: `products` products of `variants_each` variants."""
         self.catalogs[shop] = lambda: (product_lines(n, variants_each)
                                        for n in range(1, products + 1))
-        self.sizes[shop] = (products, products * (variants_each + 2))  # + product + image
 
     def deliver_to(self, shop: str, notify: Notify) -> None:
         """Send this shop's `bulk_operations/finish` webhooks through `notify`."""
@@ -113,6 +119,7 @@ class FakeBulk:
         with self._lock:
             operation = self._current(shop)
             operation.status = "FAILED"
+            operation.error_code = error_code
         self._notify(operation, error_code)
 
     # --- GraphQL -------------------------------------------------------------------------
@@ -163,25 +170,35 @@ class FakeBulk:
                 "errorCode": operation_error(operation), "type": "QUERY",
                 "objectCount": str(operation.objects),
                 "rootObjectCount": str(operation.roots),
-                "fileSize": None if operation.url is None else str(operation.objects * 300),
+                "fileSize": None if operation.file is None else str(operation.size),
                 "url": operation.url if operation.status == "COMPLETED" else None,
                 "partialDataUrl": None}
 
     def _advance(self, operation: Operation, base_url: str) -> Operation:
-        """RUNNING → COMPLETED: fix what the file holds, count it, tell the app."""
+        """RUNNING → COMPLETED: write the file from the catalog as it is now (streamed to a
+        temporary file, as Shopify writes to its storage), count it, tell the app."""
         with self._lock:
             if operation.status != "RUNNING":
                 return operation
             catalog = self.catalogs.get(operation.shop, {})
-            # A dict is the shop as it is now; a generator function is re-run on download.
-            operation.catalog = [dict(p) for p in catalog.values()] \
-                if isinstance(catalog, dict) else catalog
-            if isinstance(operation.catalog, list):
-                operation.roots = len(operation.catalog)
-                operation.objects = sum(1 + len(p["variants"]) + len(p["media"])
-                                        for p in operation.catalog)
-            else:
-                operation.roots, operation.objects = self.sizes.get(operation.shop, (0, 0))
+            products = catalog.values() if isinstance(catalog, dict) else catalog()
+            operation.file = tempfile.TemporaryFile()
+            # Closed when the operation goes (the fake has no end of its own to close it at).
+            weakref.finalize(operation, operation.file.close)
+            for product in products:
+                operation.roots += 1
+                operation.objects += 1 + len(product["variants"]) + len(product["media"])
+                for chunk in jsonl([product], group_objects=True):
+                    operation.file.write(chunk)
+            if not operation.group_objects:  # children after all the parents, not grouped
+                operation.file.seek(0)
+                rows = [json.loads(line) for line in operation.file]
+                operation.file.seek(0)
+                operation.file.truncate()
+                for row in sorted(rows, key=lambda r: "__parentId" in r):
+                    operation.file.write(_line(row))
+            operation.file.flush()  # served with pread, below the file object's buffer
+            operation.size = operation.file.tell()
             operation.url = (f"{base_url.rstrip('/')}/{operation.shop}/bulk-results/"
                              f"{operation.id.rsplit('/', 1)[-1]}.jsonl")
             operation.status = "COMPLETED"
@@ -214,20 +231,25 @@ class FakeBulk:
         if match is None:
             return None
         operation = self.operations.get(f"gid://shopify/BulkOperation/{match['id']}")
-        if operation is None or operation.shop != shop or operation.catalog is None:
+        if operation is None or operation.shop != shop or operation.file is None:
             return Response("<Error><Code>NoSuchKey</Code></Error>", 404,
                             mimetype="application/xml")
         with self._lock:
             self.downloads += 1
-        catalog = operation.catalog
-        products = catalog() if callable(catalog) else catalog
-        return Response(jsonl(products, group_objects=operation.group_objects),
-                        mimetype="application/jsonl")
+        return Response(_chunks(operation.file.fileno(), operation.size),
+                        mimetype="application/jsonl",
+                        headers={"Content-Length": str(operation.size)})
+
+
+def _chunks(fileno: int, size: int) -> Iterator[bytes]:
+    """The file's bytes in pieces; pread, so several downloads may read it at once."""
+    for offset in range(0, size, FILE_CHUNK):
+        yield os.pread(fileno, FILE_CHUNK, offset)
 
 
 def operation_error(operation: Operation) -> str | None:
     """The errorCode Shopify shows: None unless the operation failed."""
-    return "INTERNAL_SERVER_ERROR" if operation.status == "FAILED" else None
+    return operation.error_code if operation.status == "FAILED" else None
 
 
 def product_lines(product_id: int, variants: int = 1, **fields: Any) -> Product:

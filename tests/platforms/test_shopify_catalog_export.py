@@ -154,3 +154,31 @@ def test_the_finish_webhook_reaches_the_app_signed(shop_app: Flask,
         event = parse_event(row.topic, row.body)
     assert event == ExportFinished(export_id=export_id, status="completed", error_code="")
     assert event.completed and row.store_id == store_id
+
+
+def test_a_failed_export_says_why(shop_app: Flask, fake: tuple[FakeShopify, str]) -> None:
+    shopify, _ = fake
+    store_id = _install(shop_app)
+    shopify.bulk.add_product(SHOP, 1)
+    with shop_app.app_context():
+        store = _store(store_id)
+        export_id = start_export(db.session(), store)
+        shopify.bulk.fail(SHOP, "TIMEOUT")
+        state = export_state(db.session(), store, export_id)
+    assert (state.status, state.error, state.url, state.finished) == \
+        ("failed", "timeout", None, True)
+
+
+def test_a_large_generated_catalog_streams_through(shop_app: Flask,
+                                                   fake: tuple[FakeShopify, str]) -> None:
+    shopify, _ = fake
+    store_id = _install(shop_app)
+    shopify.bulk.generated(SHOP, products=200, variants_each=25)
+    with shop_app.app_context():
+        store = _store(store_id)
+        export_id = start_export(db.session(), store)
+        url = _run_to_the_end(store, export_id)
+        state = export_state(db.session(), store, export_id)
+        variants = sum(len(e.variants) for e in read_export(store, url))
+    assert variants == 5000
+    assert (state.root_object_count, state.object_count) == (200, 200 * 27)
