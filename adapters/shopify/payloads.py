@@ -156,7 +156,10 @@ def catalog_product(data: Raw, *, currency: str, store_base_url: str = "") -> Pr
         kind=EventKind.PRODUCT_CHANGED,
         product_id=ident(data.get("id"), "product id"),
         title=text(data.get("title")),
-        status=text(data.get("status")),
+        # A REST body says "unpublished from the Online Store" with published_at: null.
+        status=listing_status(text(data.get("status")),
+                              published="published_at" not in data
+                              or data.get("published_at") is not None),
         handle=handle,
         description_html=text(data.get("body_html")),
         vendor=text(data.get("vendor")),
@@ -166,6 +169,18 @@ def catalog_product(data: Raw, *, currency: str, store_base_url: str = "") -> Pr
         variants=tuple(_catalog_variant(v, srcs)
                        for v in objects(data.get("variants"), "variants")),
     )
+
+
+# ProductEvent.status for an active product that is not on the Online Store: its page does
+# not open for shoppers, so the sync keeps it out like a draft.
+UNPUBLISHED = "unpublished"
+
+
+def listing_status(status: str, *, published: bool) -> str:
+    """A product's status in lower case ("active", "draft", "archived", "unlisted"), or
+    UNPUBLISHED for an active product that is not published to the Online Store."""
+    status = status.strip().lower()
+    return UNPUBLISHED if status == "active" and not published else status
 
 
 def _catalog_variant(v: Raw, srcs: dict[str, str]) -> Variant:

@@ -33,6 +33,7 @@ from plugin.domain.events import (
     CustomerEvent,
     DomainEvent,
     EventKind,
+    ExportFinished,
     OrderEvent,
     ProductEvent,
     StockEvent,
@@ -316,6 +317,23 @@ def _compliance(topic: str, data: payloads.Raw) -> ComplianceEvent:
     return event
 
 
+# The catalog export ------------------------------------------------------------------------
+
+def _export_finished(topic: str, data: payloads.Raw) -> ExportFinished | None:
+    """`bulk_operations/finish`: our bulk query ended (completed, failed or canceled). Only
+    query operations are catalog exports: a finished bulk mutation is ignored (None)."""
+    if text(data.get("type")).strip().lower() not in ("", "query"):
+        return None
+    status = text(data.get("status")).strip().lower()
+    if not status:
+        raise ValueError("status is missing")
+    return ExportFinished(
+        export_id=payloads.ident(data.get("admin_graphql_api_id"), "admin_graphql_api_id"),
+        status=status,
+        error_code=text(data.get("error_code")).strip().lower(),
+    )
+
+
 def _list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -324,7 +342,7 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
-_Builder = Callable[[str, payloads.Raw], DomainEvent]
+_Builder = Callable[[str, payloads.Raw], DomainEvent | None]
 
 _BUILDERS: dict[str, _Builder] = {
     **{topic: _order for topic in ORDER_TOPICS},
@@ -342,6 +360,7 @@ _BUILDERS: dict[str, _Builder] = {
     "customers_marketing_consent/update": _customer,  # SMS consent (REST topic name)
     "app/uninstalled": _store,
     "shop/update": _store,
+    "bulk_operations/finish": _export_finished,
     **{topic: _compliance for topic in COMPLIANCE_TOPICS},
 }
 

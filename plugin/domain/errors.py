@@ -19,7 +19,8 @@
     │                               as a problem with a stable code
     └── ProviderError           an outside service failed or refused a request
         ├── ShopifyError            adapters.shopify.admin.AdminError (Unauthorized,
-        │                           Throttled, Unavailable, QueryError),
+        │                           Throttled, Unavailable, QueryError; and
+        │                           adapters.shopify.bulk: ExportRefused, ExportFileError),
         │                           plugin.platforms.shopify: TokenError, InstallError
         ├── WooCommerceError        adapters.woocommerce.client.WooError (Unauthorized,
         │                           Unavailable, RequestError)

@@ -31,6 +31,7 @@ class EventKind(str, enum.Enum):
     CUSTOMER_DATA_REQUEST = "customer_data_request"
     CUSTOMER_REDACT = "customer_redact"
     SHOP_REDACT = "shop_redact"
+    EXPORT_FINISHED = "export_finished"  # a store-side export of the whole catalog ended
     UNKNOWN = "unknown"
 
     @classmethod
@@ -271,5 +272,25 @@ class ComplianceEvent:
     request_id: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportFinished:
+    """A catalog export the platform ran for us (Shopify's bulk operation) has ended.
+
+    `status` is the platform's word in lower case: "completed", "failed", "canceled" (or
+    another it adds later); `error_code` is its failure code in lower case ("" when none:
+    "access_denied", "internal_server_error", "timeout").
+    """
+
+    export_id: str  # the bulk operation's GraphQL id, as start_export returned it
+    status: str
+    error_code: str = ""
+    kind: EventKind = EventKind.EXPORT_FINISHED
+
+    @property
+    def completed(self) -> bool:
+        """True when the export's file is ready to read."""
+        return self.status == "completed"
+
+
 DomainEvent = (OrderEvent | CheckoutEvent | ProductEvent | StockEvent | CustomerEvent
-               | StoreEvent | ComplianceEvent)
+               | StoreEvent | ComplianceEvent | ExportFinished)

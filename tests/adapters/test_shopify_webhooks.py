@@ -24,6 +24,7 @@ from plugin.domain.events import (
     ComplianceEvent,
     CustomerEvent,
     EventKind,
+    ExportFinished,
     OrderEvent,
     ProductEvent,
     StockEvent,
@@ -197,6 +198,7 @@ EXPECTED: dict[str, tuple[type, EventKind | None]] = {
     "products/update": (ProductEvent, EventKind.PRODUCT_CHANGED),
     "products/delete": (ProductEvent, EventKind.PRODUCT_DELETED),
     "refunds/create": (OrderEvent, EventKind.ORDER_REFUNDED),
+    "bulk_operations/finish": (ExportFinished, EventKind.EXPORT_FINISHED),
 }
 
 # shopify-python-api REST responses: (file, resource key, topics). Lists are parsed item by
@@ -602,3 +604,18 @@ def test_a_real_body_with_one_field_replaced_parses_or_raises_payload_error(
         nested = {**base, "customer": {"id": 1, field: value},
                   "line_items": [{"title": "x", field: value}]}
         _parses_or_refuses(topic, nested)
+
+
+def test_a_finished_bulk_operation_names_the_export_and_its_outcome() -> None:
+    failed = parse_event("bulk_operations/finish", _body({
+        "admin_graphql_api_id": "gid://shopify/BulkOperation/9", "status": "failed",
+        "error_code": "TIMEOUT", "type": "query"}))
+    assert failed == ExportFinished(export_id="gid://shopify/BulkOperation/9",
+                                    status="failed", error_code="timeout")
+    assert not failed.completed and failed.kind is EventKind.EXPORT_FINISHED
+    # A bulk mutation's end is not a catalog export's: stored and ignored.
+    assert parse_event("bulk_operations/finish", _body({
+        "admin_graphql_api_id": "gid://shopify/BulkOperation/10", "status": "completed",
+        "type": "mutation"})) is None
+    with pytest.raises(PayloadError):
+        parse_event("bulk_operations/finish", _body({"status": "completed"}))

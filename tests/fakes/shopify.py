@@ -11,6 +11,7 @@ It behaves like Shopify where StoreChat depends on it:
 - an authorization code works once;
 - GraphQL answers carry `extensions.cost`; a spent bucket answers THROTTLED with HTTP 200;
   an unknown or expired access token answers 401.
+- products and bulk query operations live in `bulk` (tests/fakes/shopify_bulk.py);
 - orders take tagsAdd / tagsRemove / orderUpdate (note) / orderCancel (refused with code
   INVALID once cancelled) and answer `order(id:) { cancelledAt }`.
 Counters (`refreshes`, `exchanges`, `graphql_calls`) and the `mutations` log let tests
@@ -32,6 +33,8 @@ from urllib.parse import urlencode
 
 import jwt
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.shopify_bulk import FakeBulk
 
 # Shopify's published lifetimes for expiring offline tokens: one hour and 90 days.
 ACCESS_TTL = 3600
@@ -95,6 +98,8 @@ class FakeShopify:
     mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Metafields on our app's installation, per shop: {(namespace, key): value}.
     app_metafields: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+    # Products and bulk query operations (tests/fakes/shopify_bulk.py).
+    bulk: FakeBulk = field(default_factory=FakeBulk)
     _failures: list[tuple[int, str]] = field(default_factory=list)  # (status, Retry-After)
     _throttles: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -182,6 +187,10 @@ class FakeShopify:
             return self._authorize(shop, request)
         if _GRAPHQL.match(rest) and request.method == "POST":
             return self._graphql(shop, request)
+        if request.method == "GET":  # a bulk operation's file (Shopify's storage, here)
+            served = self.bulk.serve(shop, rest)
+            if served is not None:
+                return served
         return _json({"errors": "Not Found"}, 404)
 
     # --- OAuth -------------------------------------------------------------------------
@@ -276,6 +285,7 @@ class FakeShopify:
                                                      "documentation": "https://shopify.dev"}}],
                           "extensions": _cost(cost, None, available=5.0)})
         data = self._resolve(shop, query, variables)
+        data.update(self.bulk.resolve(shop, query, variables, request.host_url))
         return _json({"data": data, "extensions": _cost(cost, cost, BUCKET_SIZE - cost)})
 
     def _resolve(self, shop: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:

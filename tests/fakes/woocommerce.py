@@ -42,6 +42,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import httpx
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes import woocommerce_catalog
+
 WC_VERSION = "9.4.2"
 WP_VERSION = "6.7.1"
 USER_AGENT = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/{WP_VERSION})"
@@ -77,6 +79,8 @@ class FakeWooCommerce:
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
+        # Variations of variable products by product id (tests/fakes/woocommerce_catalog.py).
+        self.variations: dict[int, list[dict[str, Any]]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}  # order id -> notes, oldest first
         # Store API carts by Cart-Token: {product id: quantity}.
         self.carts: dict[str, dict[int, int]] = {}
@@ -290,6 +294,9 @@ class FakeWooCommerce:
         if path in ("/orders", "/products") and method == "GET":
             rows = self.orders if path == "/orders" else self.products
             return self._list(request, _filter(list(rows.values()), request.args))
+        match = re.fullmatch(r"/products/(\d+)/variations", path)
+        if match and method == "GET":
+            return woocommerce_catalog.variations_route(self, request, int(match[1]))
         match = re.fullmatch(r"/(orders|products)/(\d+)", path)
         if match and method == "GET":
             rows = self.orders if match[1] == "orders" else self.products

@@ -19,7 +19,7 @@ EVENT_TOPICS = {
     "checkouts/create", "checkouts/update",
     "products/create", "products/update", "products/delete", "inventory_levels/update",
     "customers/create", "customers/update", "customers_marketing_consent/update",
-    "app/uninstalled", "shop/update",
+    "app/uninstalled", "shop/update", "bulk_operations/finish",
 }
 COMPLIANCE = {"customers/data_request", "customers/redact", "shop/redact"}
 HANDLED_OUTSIDE_THE_ADAPTER = {"app/uninstalled", "shop/update"}
