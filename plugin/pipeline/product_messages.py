@@ -119,9 +119,9 @@ def _sections(retailer_ids: Sequence[str], sections: Sequence[ProductSection],
     if len(set(ids)) != len(ids):
         raise ProductMessageRefused("Each product may be offered once per message.",
                                     "sections" if sections else "retailer_ids")
-    if total > 1 and not header.strip():
-        raise ProductMessageRefused("A message with several products needs a header.",
-                                    "header")
+    if (sections or total > 1) and not header.strip():
+        raise ProductMessageRefused("A multi-product message (sections, or several "
+                                    "products) needs a header.", "header")
     return wanted
 
 
