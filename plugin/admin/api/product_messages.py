@@ -106,5 +106,6 @@ def send_product_message(store_id: int, customer_id: int,
             field=field, location="path" if field == "customer_id" else "body",
             message=str(refused))]) from None
     message_id = message.id
-    session.commit()  # the send is queued once this commits
+    session.commit()  # the send is queued once this commits (and may already have run)
+    session.expire_all()  # so the answer shows the message as the send left it
     return message_out(message_id), 201
