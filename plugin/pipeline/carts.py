@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -43,6 +44,11 @@ UNKNOWN_STEP = "cart_unknown"
 # Marks the store's draft order / order as coming from a WhatsApp cart.
 SHOPIFY_TAGS = ["storechat-whatsapp-cart"]
 NOTE = "Cart sent from WhatsApp (StoreChat)."
+# A cart still received and untouched this long has lost its job (longer than the queue's
+# longest retry delay, 16 minutes); the sweeper queues it again, up to RECOVERY_WINDOW old.
+LOST_AFTER = timedelta(minutes=20)
+RECOVERY_WINDOW = timedelta(days=2)
+RECOVERY_BATCH = 500
 # Catalog item states whose variant can no longer be sold through the catalog.
 _GONE = (ItemState.KEPT_OUT, ItemState.DELETING, ItemState.DELETED)
 
@@ -88,15 +94,39 @@ class _Call:
     wamid: str
 
 
+def enqueue_lost(now: datetime) -> int:
+    """Queue `cart_checkout` again for carts whose job was lost (a dead worker, a queue
+    outage): still received, untouched for LOST_AFTER. The job is idempotent."""
+    session = db.session()
+    cart_ids = list(session.scalars(select(CartCheckout.id).where(
+        CartCheckout.state == CartState.RECEIVED, CartCheckout.updated_at < now - LOST_AFTER,
+        CartCheckout.created_at > now - RECOVERY_WINDOW).limit(RECOVERY_BATCH)))
+    session.rollback()
+    for cart_id in cart_ids:
+        queue.enqueue(queue.Job.CART_CHECKOUT, cart_id)
+    return len(cart_ids)
+
+
+def _load(session: Session, cart_id: int
+          ) -> tuple[CartCheckout, Store, Customer | None] | None:
+    """The cart still waiting for its checkout, with its store and shopper; else None."""
+    cart = session.get(CartCheckout, cart_id)
+    if cart is None or cart.state != CartState.RECEIVED:
+        return None
+    store = session.get(Store, cart.store_id)
+    if store is None:  # deleted with the store (cascade); nothing to answer
+        return None
+    return cart, store, session.get(Customer, cart.customer_id)
+
+
 def checkout(cart_id: int) -> None:
     """Job: make the cart's checkout at the store and answer with its pay link. Safe to run
     again (a finished cart is left alone); raises a passing store error for the queue."""
     with db.transaction() as session:
-        cart = session.get(CartCheckout, cart_id)
-        if cart is None or cart.state != CartState.RECEIVED:
+        loaded = _load(session, cart_id)
+        if loaded is None:
             return
-        store = session.get(Store, cart.store_id)
-        customer = session.get(Customer, cart.customer_id)
+        cart, store, customer = loaded
         if not cart.lines:
             _finish(session, cart, store, customer, CartState.EMPTY, UNKNOWN_STEP,
                     carts.nothing_known_text(cart.unknown))
@@ -107,6 +137,7 @@ def checkout(cart_id: int) -> None:
                     carts.failed_text())
             return
         cart.attempts += 1
+        cart.updated_at = db.utcnow()
         last_try = cart.attempts >= MAX_ATTEMPTS
         call = _Call(store_id=store.id, platform=store.platform, domain=store.domain,
                      lines=list(cart.lines), phone=customer.phone_e164 if customer else None,
@@ -126,11 +157,10 @@ def checkout(cart_id: int) -> None:
     else:
         reason = "the store could not be called (it must be reconnected)"
     with db.transaction() as session:
-        cart = session.get(CartCheckout, cart_id)
-        if cart is None or cart.state != CartState.RECEIVED:
+        loaded = _load(session, cart_id)
+        if loaded is None:
             return
-        store = session.get(Store, cart.store_id)
-        customer = session.get(Customer, cart.customer_id)
+        cart, store, customer = loaded
         if made is None:
             cart.error = reason[:2000]
             _finish(session, cart, store, customer, CartState.FAILED, FAILED_STEP,
@@ -161,11 +191,10 @@ def _not_yet(cart_id: int, reason: str, last_try: bool) -> None:
     """The store did not answer: tell the shopper once that the link follows, or, after the
     last try, that the shop will get back to them."""
     with db.transaction() as session:
-        cart = session.get(CartCheckout, cart_id)
-        if cart is None or cart.state != CartState.RECEIVED:
+        loaded = _load(session, cart_id)
+        if loaded is None:
             return
-        store = session.get(Store, cart.store_id)
-        customer = session.get(Customer, cart.customer_id)
+        cart, store, customer = loaded
         cart.error = reason[:2000]
         cart.updated_at = db.utcnow()
         if last_try:
@@ -178,10 +207,10 @@ def _not_yet(cart_id: int, reason: str, last_try: bool) -> None:
 def _finish(session: Session, cart: CartCheckout, store: Store, customer: Customer | None,
             state: str, step: str, text: str) -> None:
     """Move the cart from received to `state` (only once) and write the answer."""
-    moved = session.execute(update(CartCheckout).where(
+    result: Any = session.execute(update(CartCheckout).where(
         CartCheckout.id == cart.id, CartCheckout.state == CartState.RECEIVED).values(
-        state=state, updated_at=db.utcnow())).rowcount == 1
-    if moved:
+        state=state, updated_at=db.utcnow()))
+    if result.rowcount == 1:  # of two workers finishing the same cart, one answers
         _answer(session, cart, store, customer, step, text)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from plugin.infra import db
 from plugin.models import (
@@ -337,3 +337,33 @@ def test_a_woocommerce_refusal_is_answered_politely(woo: WooWorld) -> None:
     assert [a.step for a in answers(woo.app)] == ["cart_failed"]
     [cart] = carts(woo.app)
     assert cart.state == "failed" and "invalid_product_id" in (cart.error or "")
+
+
+def test_a_cart_whose_job_was_lost_is_checked_out_by_the_sweeper(
+        shop: ShopWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plugin.infra import queue
+    from plugin.pipeline import carts as cart_pipeline
+    from plugin.pipeline import sweep
+
+    real_enqueue = queue.enqueue
+
+    def losing(job: str, row_id: int, delay: float = 0) -> bool:
+        if job == "cart_checkout":  # the worker died with it, or the queue was down
+            return True
+        return real_enqueue(job, row_id, delay)
+
+    monkeypatch.setattr(queue, "enqueue", losing)
+    send_cart(shop.app, [("shirt-m", 1)], times=1)
+    monkeypatch.setattr(queue, "enqueue", real_enqueue)
+    assert shop.drafts() == [] and [c.state for c in carts(shop.app)] == ["received"]
+    with shop.app.app_context():
+        # While its job may still be on its way, nothing is queued again.
+        assert cart_pipeline.enqueue_lost(db.utcnow()) == 0
+        with db.transaction() as session:
+            session.execute(update(CartCheckout).values(
+                updated_at=db.utcnow() - timedelta(minutes=30)))
+        sweep.recover()
+        assert cart_pipeline.enqueue_lost(db.utcnow()) == 0  # done: nothing left
+    [draft] = shop.drafts()
+    [text] = texts(shop.cloud)
+    assert draft["invoiceUrl"] in text
