@@ -51,9 +51,9 @@ def sweep() -> SweepReport:
 
 def recover() -> SweepReport:
     """Re-enqueue events and messages that were queued long ago or whose lease ran out, and
-    COD answers and catalog carts whose job to the store was lost. Every worker's sweeper thread runs this
-    every sweep_interval_seconds (seconds, not minutes: it is how a killed worker's work
-    comes back, so it does not wait on the queue's minute-grained scheduler)."""
+    COD answers and catalog carts whose job to the store was lost. Every worker's sweeper
+    thread runs this every sweep_interval_seconds (seconds, not minutes: it is how a killed
+    worker's work comes back, so it does not wait on the queue's minute-grained scheduler)."""
     settings = current_app.config["STORECHAT"]
     now = db.utcnow()
     stale = now - timedelta(seconds=settings.sweep_grace_seconds)
