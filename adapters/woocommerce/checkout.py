@@ -41,7 +41,14 @@ def create_pending_order(api: WooClient, lines: Sequence[WooLine], *, phone: str
 
 
 def _line(line: WooLine) -> dict[str, Any]:
-    item: dict[str, Any] = {"product_id": int(line.product_id), "quantity": line.quantity}
+    item: dict[str, Any] = {"product_id": _id(line.product_id), "quantity": line.quantity}
     if line.variation_id:
-        item["variation_id"] = int(line.variation_id)
+        item["variation_id"] = _id(line.variation_id)
     return item
+
+
+def _id(value: str) -> int:
+    """WooCommerce ids are whole numbers; anything else was never one of its products."""
+    if not value.isascii() or not value.isdigit():
+        raise RequestError(f"orders: {value!r} is not a WooCommerce product id")
+    return int(value)
