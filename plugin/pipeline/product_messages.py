@@ -57,6 +57,8 @@ def send_products(session: Session, store: Store, customer: Customer, *,
     `retailer_ids` (one: a single product; more: one section) or `sections`. Raises
     ProductMessageRefused, naming the field, when it cannot be sent as asked."""
     wanted = _sections(retailer_ids, sections, header)
+    if customer.store_id != store.id:
+        raise ProductMessageRefused("This customer is not one of this store's.", "customer_id")
     if not customer.phone_e164:
         raise ProductMessageRefused("This customer has no WhatsApp number.", "customer_id")
     catalog_id = _catalog_id(session, store)
