@@ -141,6 +141,12 @@ ORDER_CANCEL_MUTATION = """mutation StoreChatOrderCancel(
     job { id done } orderCancelUserErrors { field message code }
   }
 }"""
+# A draft order the shopper pays through its invoice URL (Shopify's own checkout).
+DRAFT_ORDER_CREATE_MUTATION = """mutation StoreChatDraftOrder($input: DraftOrderInput!) {
+  draftOrderCreate(input: $input) {
+    draftOrder { id invoiceUrl } userErrors { field message }
+  }
+}"""
 
 
 APP_INSTALLATION_QUERY = "query StoreChatInstallation { currentAppInstallation { id } }"
@@ -212,6 +218,24 @@ class AdminClient:
         self._mutate("orderCancel", ORDER_CANCEL_MUTATION, variables,
                      errors="orderCancelUserErrors")
 
+    def create_draft_order(self, lines: list[tuple[str, int]], *, phone: str | None,
+                           note: str, tags: list[str]) -> tuple[str, str]:
+        """A draft order of (variant id, quantity) lines for the shopper's phone: its GraphQL
+        id and the invoice URL where the shopper pays. QueryError if Shopify refuses it."""
+        draft: dict[str, Any] = {
+            "lineItems": [{"variantId": variant_gid(v), "quantity": q} for v, q in lines],
+            "note": note, "tags": tags}
+        if phone:
+            draft["phone"] = phone
+        result = self.execute(DRAFT_ORDER_CREATE_MUTATION, {"input": draft}).get(
+            "draftOrderCreate") or {}
+        if result.get("userErrors"):
+            raise QueryError(_messages(result["userErrors"]))
+        created = result.get("draftOrder") or {}
+        if not created.get("id") or not created.get("invoiceUrl"):
+            raise QueryError("Shopify made no draft order (no id or invoice URL)")
+        return str(created["id"]), str(created["invoiceUrl"])
+
     # --- the transport -------------------------------------------------------------
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -275,6 +299,12 @@ class AdminClient:
 def order_gid(order_id: str) -> str:
     """The GraphQL id of an order known by its REST/webhook id ("450789469")."""
     return order_id if order_id.startswith("gid://") else f"gid://shopify/Order/{order_id}"
+
+
+def variant_gid(variant_id: str) -> str:
+    """The GraphQL id of a product variant known by its REST/webhook id."""
+    return (variant_id if variant_id.startswith("gid://")
+            else f"gid://shopify/ProductVariant/{variant_id}")
 
 
 def throttle_wait(extensions: Any) -> float:

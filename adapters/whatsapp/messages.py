@@ -47,6 +47,10 @@ REPLY_TITLE_MAX = 20
 # Multi-product messages: 1–10 sections, at most 30 products across all sections.
 PRODUCT_SECTIONS_MAX = 10
 PRODUCT_ITEMS_MAX = 30
+# Template buttons that carry products (lower-cased sub_types): a catalog template's
+# "View catalog" and a multi-product template's "View items" (Meta's catalog-templates and
+# mpm-templates pages).
+PRODUCT_BUTTONS = frozenset({"catalog", "mpm"})
 # Media captions (image, video, document): "Maximum 1024 characters." Audio and stickers
 # take no caption.
 CAPTION_MAX = 1024
@@ -111,11 +115,13 @@ class ProductSection:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TemplateButton:
-    """The parameter of one template button: a quick reply's payload or a URL's suffix."""
+    """The parameter of one template button: a quick reply's payload, a URL's suffix, or a
+    catalog / multi-product button's `action` (built by `product_button`)."""
 
     index: int
-    sub_type: str  # "quick_reply" | "url"
-    value: str
+    sub_type: str  # "quick_reply" | "url" | "CATALOG" | "mpm"
+    value: str = ""
+    action: Mapping[str, Any] | None = None
 
 
 # Template parameters ------------------------------------------------------------------------
@@ -210,21 +216,47 @@ def template_button(component: Mapping[str, Any]) -> TemplateButton:
         index = int(str(component["index"]))
         [parameter] = component["parameters"]
         value = parameter.get("payload", parameter.get("text"))
+        action = parameter.get("action")
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MessageLimitError(f"a template button component is malformed: {error!r}") from None
-    return TemplateButton(index=index, sub_type=str(component.get("sub_type", "")),
+    sub_type = str(component.get("sub_type", ""))
+    if sub_type.lower() in PRODUCT_BUTTONS:
+        if not isinstance(action, Mapping):
+            raise MessageLimitError(f"a {sub_type} button needs an action parameter")
+        sections = [ProductSection(title=str(s.get("title", "")), product_retailer_ids=[
+            str(i.get("product_retailer_id", "")) for i in s.get("product_items") or ()])
+            for s in action.get("sections") or ()]
+        return product_button(index, str(action.get("thumbnail_product_retailer_id", "")),
+                              sections)
+    return TemplateButton(index=index, sub_type=sub_type,
                           value=value if isinstance(value, str) else "")
+
+
+def product_button(index: int, thumbnail_retailer_id: str,
+                   sections: Sequence[ProductSection] = ()) -> TemplateButton:
+    """The button of a catalog template (no sections: "View catalog", its thumbnail from
+    that item) or of a multi-product (MPM) template (up to 30 items in up to 10 sections)."""
+    action: Body = {"thumbnail_product_retailer_id": _required(
+        thumbnail_retailer_id, "thumbnail product retailer id")}
+    if sections:
+        action["sections"] = _product_sections(sections, "a multi-product template")
+    return TemplateButton(index=index, sub_type="mpm" if sections else "CATALOG",
+                          action=action)
 
 
 def _template_button(button: TemplateButton) -> Body:
     if not 0 <= button.index < TEMPLATE_BUTTONS_MAX:
         raise MessageLimitError(f"template button index must be 0–{TEMPLATE_BUTTONS_MAX - 1}")
-    if button.sub_type == "quick_reply":
+    if button.sub_type.lower() in PRODUCT_BUTTONS:
+        if button.action is None:
+            raise MessageLimitError(f"a {button.sub_type} button needs an action")
+        parameter = {"type": "action", "action": dict(button.action)}
+    elif button.sub_type == "quick_reply":
         parameter = {"type": "payload", "payload": _required(button.value, "button payload")}
     elif button.sub_type == "url":
         parameter = {"type": "text", "text": _required(button.value, "button URL suffix")}
     else:
-        raise MessageLimitError("template button sub_type is quick_reply or url, "
+        raise MessageLimitError("template button sub_type is quick_reply, url, CATALOG or mpm, "
                                 f"not {button.sub_type!r}")
     return {"type": "button", "sub_type": button.sub_type, "index": str(button.index),
             "parameters": [parameter]}
@@ -312,13 +344,22 @@ def multi_product(to: str, catalog_id: str, header: str, body: str,
                   sections: Sequence[ProductSection], *, footer: str = "",
                   callback_data: str | None = None) -> Body:
     """Up to 30 catalog items in up to 10 titled sections (header and body required)."""
+    action = {"catalog_id": _required(catalog_id, "catalog id"),
+              "sections": _product_sections(sections, "a multi-product message")}
+    content = _interactive_text("product_list", body, _required(header, "header"), footer,
+                                action)
+    return _envelope(to, "interactive", content, callback_data)
+
+
+def _product_sections(sections: Sequence[ProductSection], what: str) -> list[Body]:
+    """Checked product sections: 1–10 titled sections, 1–30 items across them."""
     if not 1 <= len(sections) <= PRODUCT_SECTIONS_MAX:
-        raise MessageLimitError(f"a multi-product message has 1–{PRODUCT_SECTIONS_MAX} "
-                                f"sections, not {len(sections)}")
+        raise MessageLimitError(f"{what} has 1–{PRODUCT_SECTIONS_MAX} sections, "
+                                f"not {len(sections)}")
     total = sum(len(s.product_retailer_ids) for s in sections)
     if total > PRODUCT_ITEMS_MAX:
-        raise MessageLimitError(f"a multi-product message has at most {PRODUCT_ITEMS_MAX} "
-                                f"products across all sections, not {total}")
+        raise MessageLimitError(f"{what} has at most {PRODUCT_ITEMS_MAX} products across all "
+                                f"sections, not {total}")
     out_sections = []
     for section in sections:
         if not section.product_retailer_ids:
@@ -328,10 +369,7 @@ def multi_product(to: str, catalog_id: str, header: str, body: str,
                               SECTION_TITLE_MAX, "product section title"),
             "product_items": [{"product_retailer_id": _required(pid, "product retailer id")}
                               for pid in section.product_retailer_ids]})
-    action = {"catalog_id": _required(catalog_id, "catalog id"), "sections": out_sections}
-    content = _interactive_text("product_list", body, _required(header, "header"), footer,
-                                action)
-    return _envelope(to, "interactive", content, callback_data)
+    return out_sections
 
 
 def location_request(to: str, body: str, *, callback_data: str | None = None) -> Body:

@@ -1,6 +1,7 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
 from plugin.models.api_tokens import ApiToken
 from plugin.models.base import Base
+from plugin.models.carts import CartCheckout, CartState
 from plugin.models.catalog import (
     BatchState,
     CatalogBatch,
@@ -26,6 +27,8 @@ __all__ = [
     "Automation",
     "Base",
     "BatchState",
+    "CartCheckout",
+    "CartState",
     "CatalogBatch",
     "CatalogItem",
     "CatalogSync",

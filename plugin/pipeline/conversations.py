@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import cod_answers, opt_out, sandbox
+from plugin.pipeline import carts, cod_answers, opt_out, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,8 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         customer.ad_source = dict(message.referral)
     if cod_answers.handle_button(session, store_id, customer, message):
         return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
+    if carts.handle_order(session, store_id, customer, message):
+        return customer  # a cart from the catalog becomes a checkout with its pay link
     reading = read_message(message.text, message.payload)
     if reading is OptReading.ASK:
         # A sentence that names STOP is not obeyed silently: the shopper confirms with a tap.

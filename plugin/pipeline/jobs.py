@@ -9,6 +9,7 @@ from huey import Huey, crontab
 
 from plugin.infra.queue import Job, Periodic
 from plugin.pipeline import (
+    carts,
     cod_answers,
     order_notes,
     process,
@@ -46,6 +47,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # These call a store's admin; a passing failure raises and Huey retries with backoff.
         Job.COD_ANSWER: bind(Job.COD_ANSWER, cod_answers.apply_answer,
                              **cod_answers.JOB_RETRY),
+        Job.CART_CHECKOUT: bind(Job.CART_CHECKOUT, carts.checkout, **carts.JOB_RETRY),
         Job.AUDIT_MESSAGE: bind(Job.AUDIT_MESSAGE, order_notes.note_message,
                                 **store_gateway.JOB_RETRY),
         Job.SYNC_TEMPLATES: bind(Job.SYNC_TEMPLATES, templates.sync_job),

@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import cod_answers, retention
+from plugin.pipeline import carts, cod_answers, retention
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
 
@@ -51,9 +51,9 @@ def sweep() -> SweepReport:
 
 def recover() -> SweepReport:
     """Re-enqueue events and messages that were queued long ago or whose lease ran out, and
-    COD answers whose job to the store was lost. Every worker's sweeper thread runs this
-    every sweep_interval_seconds (seconds, not minutes: it is how a killed worker's work
-    comes back, so it does not wait on the queue's minute-grained scheduler)."""
+    COD answers and catalog carts whose job to the store was lost. Every worker's sweeper
+    thread runs this every sweep_interval_seconds (seconds, not minutes: it is how a killed
+    worker's work comes back, so it does not wait on the queue's minute-grained scheduler)."""
     settings = current_app.config["STORECHAT"]
     now = db.utcnow()
     stale = now - timedelta(seconds=settings.sweep_grace_seconds)
@@ -81,6 +81,8 @@ def recover() -> SweepReport:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
     # A shopper's COD answer whose job to the store was lost goes out again.
     cod_answers.enqueue_unapplied(now, stale)
+    # A cart from the catalog whose checkout job was lost gets its checkout and pay link.
+    carts.enqueue_lost(now)
     # A template the sandbox was to approve, whose delayed review job was lost.
     authoring.enqueue_lost_reviews(stale - timedelta(seconds=authoring.SANDBOX_REVIEW_SECONDS))
     return SweepReport(events, messages)

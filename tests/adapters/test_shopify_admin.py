@@ -63,6 +63,25 @@ def test_app_metafields_are_written_on_the_installation(
     assert fake[0].app_metafields[SHOP][("storechat", "store_key")] == "k-123"
 
 
+def test_a_draft_order_for_known_variants_gives_its_invoice_url(
+        admin: tuple[AdminClient, list[float]], fake: tuple[FakeShopify, str]) -> None:
+    client, _ = admin
+    fake[0].add_variant(SHOP, "44001")
+    draft_id, invoice = client.create_draft_order(
+        [("44001", 2)], phone="+31612345678", note="From WhatsApp", tags=["whatsapp"])
+    [made] = fake[0].draft_orders[SHOP]
+    assert (draft_id, invoice) == (made["id"], made["invoiceUrl"])
+    assert invoice.startswith("http://127.0.0.1") and draft_id.startswith(
+        "gid://shopify/DraftOrder/")
+    assert made["lineItems"] == [{"variantId": "gid://shopify/ProductVariant/44001",
+                                  "quantity": 2}]
+    assert (made["phone"], made["note"], made["tags"]) == ("+31612345678", "From WhatsApp",
+                                                          ["whatsapp"])
+    with pytest.raises(QueryError, match="could not be found"):
+        client.create_draft_order([("99", 1)], phone=None, note="", tags=[])
+    assert len(fake[0].draft_orders[SHOP]) == 1
+
+
 def test_throttled_calls_wait_as_long_as_the_bucket_needs(
         admin: tuple[AdminClient, list[float]], fake: tuple[FakeShopify, str]) -> None:
     client, slept = admin

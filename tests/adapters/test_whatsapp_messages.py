@@ -301,3 +301,50 @@ def test_template_body_from_planned_parameters_and_buttons() -> None:
                                      "parameters": [{"type": "text", "text": "Ana"}]},
                                     button]},
     }
+
+
+def test_catalog_and_multi_product_template_buttons() -> None:
+    sections = [ProductSection(title="Shirts", product_retailer_ids=["s-1", "s-2"])]
+    body = messages.template(TO, "linen_picks", "en", body=["20%"],
+                             buttons=[messages.product_button(0, "s-1", sections)])
+    _envelope_ok(body, "template")
+    assert body["template"]["components"][1] == {
+        "type": "button", "sub_type": "mpm", "index": "0", "parameters": [
+            {"type": "action", "action": {"thumbnail_product_retailer_id": "s-1", "sections": [
+                {"title": "Shirts", "product_items": [{"product_retailer_id": "s-1"},
+                                                      {"product_retailer_id": "s-2"}]}]}}]}
+    catalog = messages.template(TO, "catalog_all", "en",
+                                buttons=[messages.product_button(1, "s-9")])
+    _envelope_ok(catalog, "template")
+    assert catalog["template"]["components"] == [{
+        "type": "button", "sub_type": "CATALOG", "index": "1", "parameters": [
+            {"type": "action", "action": {"thumbnail_product_retailer_id": "s-9"}}]}]
+    # A button in Graph's own shape (as planned and stored) reads back the same.
+    stored = body["template"]["components"][1]
+    again = messages.template(TO, "linen_picks", "en", body=["20%"], buttons=[stored])
+    assert again == body
+
+
+def test_multi_product_template_buttons_keep_whatsapps_limits() -> None:
+    many = [ProductSection(title=f"S{n}", product_retailer_ids=[f"p-{n}"]) for n in range(11)]
+    with pytest.raises(MessageLimitError, match="1–10 sections, not 11"):
+        messages.product_button(0, "p-0", many)
+    crowded = [ProductSection(title="All", product_retailer_ids=[f"p-{n}" for n in range(31)])]
+    with pytest.raises(MessageLimitError, match="at most 30 products across all sections, "
+                                                "not 31"):
+        messages.product_button(0, "p-0", crowded)
+    with pytest.raises(MessageLimitError, match="thumbnail product retailer id is required"):
+        messages.product_button(0, "")
+    with pytest.raises(MessageLimitError, match="needs an action parameter"):
+        messages.template_button({"type": "button", "sub_type": "mpm", "index": "0",
+                                  "parameters": [{"type": "text", "text": "x"}]})
+    # The fake Graph refuses an MPM button over Meta's limits, independently of the builder.
+    over = {"messaging_product": "whatsapp", "to": TO, "type": "template", "template": {
+        "name": "linen_picks", "language": {"code": "en"}, "components": [{
+            "type": "button", "sub_type": "mpm", "index": "0", "parameters": [{
+                "type": "action", "action": {"thumbnail_product_retailer_id": "p-0",
+                                             "sections": [{"title": "All", "product_items": [
+                                                 {"product_retailer_id": f"p-{n}"}
+                                                 for n in range(31)]}]}}]}]}}
+    with pytest.raises(Invalid):
+        check_message(over)

@@ -201,8 +201,24 @@ def _parameter(parameter: dict[str, Any]) -> None:
         _text(parameter.get("payload"), "payload", 1000)
     elif kind in ("image", "video", "document"):
         _obj(parameter.get(kind), kind)
+    elif kind == "action":  # a catalog or multi-product template's button
+        _product_action(_obj(parameter.get("action"), "action"))
     else:
         raise Invalid(INVALID_PARAMETER, f"unsupported parameter type {kind!r}")
+
+
+def _product_action(action: dict[str, Any]) -> None:
+    """A catalog button's thumbnail; an MPM button's also 1–10 titled sections, ≤ 30 items."""
+    _text(action.get("thumbnail_product_retailer_id"), "thumbnail_product_retailer_id", 100)
+    if "sections" not in action:
+        return
+    items = 0
+    for section in _list(action.get("sections"), "sections", 1, 10):
+        section = _obj(section, "section")
+        _text(section.get("title"), "section.title", 24)
+        items += len(_list(section.get("product_items"), "product_items", 1, 30))
+    if items > 30:
+        raise Invalid(INVALID_VALUE, f"product items count invalid. Max: 30, got {items}")
 
 
 def check_template_definition(definition: Any) -> None:

@@ -13,7 +13,10 @@ It behaves like Shopify where StoreChat depends on it:
   an unknown or expired access token answers 401.
 - products and bulk query operations live in `bulk` (tests/fakes/shopify_bulk.py);
 - orders take tagsAdd / tagsRemove / orderUpdate (note) / orderCancel (refused with code
-  INVALID once cancelled) and answer `order(id:) { cancelledAt }`.
+  INVALID once cancelled) and answer `order(id:) { cancelledAt }`;
+- draftOrderCreate makes a draft order of known variants (`add_variant`) and answers its
+  invoiceUrl under `invoice_base` (127.0.0.1); an unknown variant or a quantity below 1 is
+  a userError, as Shopify's.
 Counters (`refreshes`, `exchanges`, `graphql_calls`) and the `mutations` log let tests
 assert what happened.
 """
@@ -100,6 +103,10 @@ class FakeShopify:
     app_metafields: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
     # Products and bulk query operations (tests/fakes/shopify_bulk.py).
     bulk: FakeBulk = field(default_factory=FakeBulk)
+    # Variants draft orders may hold, per shop (GraphQL ids), and the drafts made.
+    variants: dict[str, set[str]] = field(default_factory=dict)
+    draft_orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    invoice_base: str = "http://127.0.0.1"
     _failures: list[tuple[int, str]] = field(default_factory=list)  # (status, Retry-After)
     _throttles: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -321,6 +328,8 @@ class FakeShopify:
             data["currentAppInstallation"] = {"id": _installation_id(shop)}
         if re.search(r"\bmetafieldsSet\s*\(", query):
             data["metafieldsSet"] = self._metafields_set(shop, variables)
+        if re.search(r"\bdraftOrderCreate\s*\(", query):
+            data["draftOrderCreate"] = self._draft_order_create(shop, variables)
         if re.search(r"\borderUpdate\s*\(", query):
             fields = variables.get("input", {})
             order = self._order(shop, str(fields.get("id", "")))
@@ -376,6 +385,40 @@ class FakeShopify:
         order.cancel_reason = str(variables.get("reason", ""))
         return {"job": {"id": f"gid://shopify/Job/{next(self._ids)}", "done": False},
                 "orderCancelUserErrors": []}
+
+    def add_variant(self, shop: str, variant_id: str) -> str:
+        """Make a product variant known to draft orders; its GraphQL id."""
+        gid = (variant_id if variant_id.startswith("gid://")
+               else f"gid://shopify/ProductVariant/{variant_id}")
+        self.variants.setdefault(shop, set()).add(gid)
+        return gid
+
+    def _draft_order_create(self, shop: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """draftOrderCreate: every line a known variant with a quantity of at least 1."""
+        draft = variables.get("input") or {}
+        lines = draft.get("lineItems") or []
+        errors = []
+        if not lines:
+            errors.append({"field": ["lineItems"], "message": "Add at least 1 product"})
+        for index, line in enumerate(lines):
+            if line.get("variantId") not in self.variants.get(shop, set()):
+                errors.append({"field": ["lineItems", str(index), "variantId"],
+                               "message": "Product with ID could not be found."})
+            elif not isinstance(line.get("quantity"), int) or line["quantity"] < 1:
+                errors.append({"field": ["lineItems", str(index), "quantity"],
+                               "message": "Quantity must be greater than or equal to 1"})
+        if errors:
+            return {"draftOrder": None, "userErrors": errors}
+        number = next(self._ids)
+        token = hashlib.sha256(f"{shop}:{number}".encode()).hexdigest()[:32]
+        made = {"id": f"gid://shopify/DraftOrder/{900000 + number}",
+                "invoiceUrl": f"{self.invoice_base}/{shop}/invoices/{token}",
+                "lineItems": [dict(line) for line in lines], "phone": draft.get("phone"),
+                "note": draft.get("note"), "tags": list(draft.get("tags") or [])}
+        self.draft_orders.setdefault(shop, []).append(made)
+        self.mutations.append(("draftOrderCreate", dict(variables)))
+        return {"draftOrder": {"id": made["id"], "invoiceUrl": made["invoiceUrl"]},
+                "userErrors": []}
 
     def _order(self, shop: str, order_id: str) -> Order | None:
         return next((o for o in self.orders.get(shop, []) if o.id == order_id), None)

@@ -303,6 +303,8 @@ class FakeWooCommerce:
             row = rows.get(int(match[2]))
             return _json(row) if row else _error("woocommerce_rest_shop_order_invalid_id",
                                                  "Invalid ID.", 404)
+        if path == "/orders" and method == "POST":
+            return self._create_order(_body(request))
         match = re.fullmatch(r"/orders/(\d+)", path)
         if match and method in ("PUT", "POST"):
             return self._edit_order(int(match[1]), _body(request))
@@ -349,6 +351,49 @@ class FakeWooCommerce:
             self.add_note(order_id, f"Order status changed from {_label(before)} to "
                                     f"{_label(status)}.", author="system")
         return _json(self.update_order(order_id, **changes))
+
+    def _create_order(self, body: dict[str, Any]) -> Response:
+        """POST orders: line items of known products (a variable product needs one of its
+        variations, `variation_ids` on the product); pending unless told, fires
+        order.created; payment_url is the order-pay page with the order key."""
+        items = []
+        for line in body.get("line_items") or []:
+            product = self.products.get(int(line.get("product_id") or 0))
+            variation = line.get("variation_id")
+            if product is None:
+                return _error("woocommerce_rest_invalid_product_id",
+                              "Invalid product ID.", 400)
+            variations = product.get("variation_ids") or []
+            if (variations or variation) and variation not in variations:
+                return _error("woocommerce_rest_invalid_variation_id",
+                              "Invalid variation ID.", 400)
+            quantity = int(line.get("quantity") or 1)
+            total = Decimal(str(product.get("price") or "0")) * quantity
+            items.append({"id": len(items) + 1, "name": product["name"],
+                          "product_id": product["id"], "variation_id": variation or 0,
+                          "quantity": quantity, "total": f"{total:.2f}"})
+        if not items:
+            return _error("woocommerce_rest_invalid_line_items", "No line items.", 400)
+        status = str(body.get("status") or "pending")
+        if status not in ORDER_STATUSES:
+            return _error("rest_invalid_param", "Invalid parameter(s): status", 400)
+        billing = {"first_name": "", "last_name": "", "email": "", "phone": "", "country": "",
+                   **(body.get("billing") or {})}
+        key = f"wc_order_{secrets.token_hex(6)}"
+        total = sum(Decimal(i["total"]) for i in items)
+        with self._lock:
+            order_id = next(self._ids)
+            order = _order(
+                order_id, self.url, self._stamp(created=True), status=status, order_key=key,
+                created_via="rest-api", billing=billing, line_items=items,
+                total=f"{total:.2f}", customer_note=str(body.get("customer_note") or ""),
+                meta_data=list(body.get("meta_data") or []),
+                date_paid_gmt=_iso(self._clock) if body.get("set_paid") else None,
+                payment_url=f"{self.url}/checkout/order-pay/{order_id}/?pay_for_order=true"
+                            f"&key={key}")
+            self.orders[order_id] = order
+        self.dispatch("order.created", order)
+        return _json(order, 201)
 
     def add_note(self, order_id: int, note: str, customer_note: bool = False,
                  author: str = "system") -> dict[str, Any]:

@@ -85,6 +85,11 @@ def _out(row: MessageRow, times: Any) -> MessageOut:
         failed_at=utc(times.failed_at))
 
 
+def message_out(message_id: int) -> MessageOut:
+    """One message of this call's store as the API shows it."""
+    return _messages(1, Message.id == message_id)[0]
+
+
 @blueprint.get("/messages")
 @spec.validate(resp=documented(MessageList), tags=[TAG], operation_id="listMessages")
 def list_messages(query: MessageQuery) -> MessageList:

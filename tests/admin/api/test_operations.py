@@ -27,11 +27,14 @@ from tests.admin.api.world import ApiWorld, call
 GOOD_BODIES: dict[str, Any] = {
     "updateAutomation": {"enabled": False, "delay_seconds": 600},
     "recordConsent": {"purpose": "marketing", "granted": False, "text": "STOP, said on the phone"},
+    "sendProductMessage": {"retailer_ids": ["shirt-1"], "body": "The shirt you asked about"},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
                          {"enabled", "delay_seconds", "colour"}),
     "recordConsent": ({"purpose": "spam", "granted": 1}, {"purpose", "granted", "text"}),
+    "sendProductMessage": ({"retailer_ids": "shirt-1", "body": 5, "colour": "red"},
+                           {"retailer_ids", "body", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -14,7 +15,14 @@ from plugin.auth import api_tokens
 from plugin.auth.api_tokens import Scope
 from plugin.demo import store as demo_store
 from plugin.infra import db
-from plugin.models import ApiToken, DataExport
+from plugin.models import (
+    ApiToken,
+    CatalogItem,
+    Customer,
+    DataExport,
+    ItemState,
+    WhatsAppAccount,
+)
 from plugin.pipeline.inbound import record_event
 from tests.conftest import create_owner
 
@@ -59,6 +67,9 @@ class ApiWorld:
                 revoked = session.scalars(select(ApiToken).where(
                     ApiToken.lookup == self.revoked_a[8:20])).one()
                 api_tokens.revoke(session, revoked)
+            with db.transaction() as session:
+                for store_id in (self.store_a, self.store_b):
+                    self._catalog(session, store_id)
             self.ids_a = self._ids(self.store_a)
             self.ids_b = self._ids(self.store_b)
 
@@ -69,12 +80,27 @@ class ApiWorld:
         return token
 
     @staticmethod
+    def _catalog(session: Any, store_id: int) -> None:
+        """A number with a catalog holding one synced item, and a shopper who wrote an hour
+        ago (her 24-hour window is open, and a consent given now is newer), so a product
+        message can go."""
+        session.add(WhatsAppAccount(store_id=store_id, phone_number_id=f"api-{store_id}",
+                                    catalog_id=f"cat-{store_id}"))
+        session.add(CatalogItem(store_id=store_id, variant_id="v1", product_id="p1",
+                                retailer_id="shirt-1", title="Linen shirt",
+                                data={"title": "Linen shirt"}, content_hash="h",
+                                sent_hash="h", state=ItemState.SYNCED))
+        for customer in session.scalars(select(Customer).where(Customer.store_id == store_id)):
+            customer.last_inbound_at = db.utcnow() - timedelta(hours=1)
+
+    @staticmethod
     def _ids(store_id: int) -> dict[str, int]:
-        """For each path argument, the id of the store's first such row."""
+        """For each path argument, the id of the store's first such row (and the store's)."""
         session = db.session()
-        return {name: session.scalars(select(model.id).where(model.store_id == store_id)
-                                      .order_by(model.id)).first()
-                for name, model in PATH_ROWS.items()}
+        ids = {name: session.scalars(select(model.id).where(model.store_id == store_id)
+                                     .order_by(model.id)).first()
+               for name, model in PATH_ROWS.items()}
+        return {**ids, "store_id": store_id}
 
     def markers(self) -> list[str]:
         """Strings that appear only in store B's data."""
