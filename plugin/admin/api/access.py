@@ -32,6 +32,7 @@ from plugin.domain.errors import PayloadError
 from plugin.infra import db, ids, ratelimit
 from plugin.models import (
     Automation,
+    CatalogSync,
     Customer,
     DataExport,
     Message,
@@ -50,6 +51,7 @@ ACROSS_STORES = frozenset({"api_v1.list_stores"})
 PATH_ROWS: dict[str, Any] = {
     "customer_id": Customer, "order_id": Order, "message_id": Message,
     "automation_id": Automation, "template_id": Template, "export_id": DataExport,
+    "sync_id": CatalogSync,
 }
 # Deeper JSON than this is no body our operations take; refusing it early also keeps the
 # validator's own parse far from the interpreter's recursion limit.
