@@ -102,11 +102,16 @@ def retry(store_id: int) -> ResponseReturnValue:
         flash(f"{count} item{'s' if count != 1 else ''} will be sent to Meta again.")
     else:
         flash("Nothing to retry: no failed item matched (it may have been sent already).")
-    return _back(store, state=request.form.get("back_state", ""))
+    return _back(store, state=request.form.get("back_state", ""),
+                 search=request.form.get("back_q", ""))
 
 
-def _back(store: Store, state: str = "") -> ResponseReturnValue:
+def _back(store: Store, state: str = "", search: str = "") -> ResponseReturnValue:
+    """Back to the page, on the list the owner was reading (a filter we know, a search
+    the page would take)."""
     args = {"state": state} if state in views.FILTERS else {}
+    if search and views.search_problem(search) is None:
+        args["q"] = search
     return redirect(url_for(".index", store_id=store.id, **args), 303)
 
 

@@ -27,11 +27,16 @@ from tests.admin.api.world import ApiWorld, call
 GOOD_BODIES: dict[str, Any] = {
     "updateAutomation": {"enabled": False, "delay_seconds": 600},
     "recordConsent": {"purpose": "marketing", "granted": False, "text": "STOP, said on the phone"},
+    "startCatalogSync": {"kind": "reconcile"},
+    "retryCatalogItems": {"all": True},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
                          {"enabled", "delay_seconds", "colour"}),
     "recordConsent": ({"purpose": "spam", "granted": 1}, {"purpose", "granted", "text"}),
+    "startCatalogSync": ({"kind": "everything", "when": "now"}, {"kind", "when"}),
+    "retryCatalogItems": ({"item_ids": ["7"], "all": "yes", "also": 1},
+                          {"item_ids.0", "all", "also"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

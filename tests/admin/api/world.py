@@ -14,7 +14,15 @@ from plugin.auth import api_tokens
 from plugin.auth.api_tokens import Scope
 from plugin.demo import store as demo_store
 from plugin.infra import db
-from plugin.models import ApiToken, DataExport
+from plugin.models import (
+    ApiToken,
+    CatalogItem,
+    CatalogSync,
+    DataExport,
+    ItemState,
+    SyncState,
+    WhatsAppAccount,
+)
 from plugin.pipeline.inbound import record_event
 from tests.conftest import create_owner
 
@@ -52,6 +60,15 @@ class ApiWorld:
                     session.add(DataExport(store_id=store_id, request_id=f"req-{store_id}",
                                            customer_platform_id=f"cust-{name}",
                                            content={"customers": [{"first_name": name}]}))
+                    # A connected catalog with a failed item and a finished sync.
+                    session.add(WhatsAppAccount(store_id=store_id, phone_number_id=f"pn-{name}",
+                                                catalog_id=f"cat-{name}",
+                                                catalog_name=f"{name} catalog"))
+                    session.add(CatalogItem(store_id=store_id, variant_id="v1", product_id="p1",
+                                            retailer_id=f"rid-{name}", title=f"{name} shirt",
+                                            state=ItemState.FAILED, reason="Image missing."))
+                    session.add(CatalogSync(store_id=store_id, state=SyncState.DONE,
+                                            products=1, variants=1))
                 self.write_a = self._issue(session, self.store_a, Scope.WRITE)
                 self.read_a = self._issue(session, self.store_a, Scope.READ)
                 self.revoked_a = self._issue(session, self.store_a, Scope.WRITE)
