@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 
 from plugin.admin.catalog import PAGE_SIZE
 from plugin.infra import db
-from plugin.models import CatalogItem, CatalogSync, ItemState, SyncKind, SyncState
+from plugin.models import (
+    CatalogItem,
+    CatalogSync,
+    ItemState,
+    SyncKind,
+    SyncState,
+    WhatsAppAccount,
+)
 from tests.admin.catalog_rows import (
     META_REFUSED,
     NO_IMAGE,
@@ -62,7 +69,10 @@ def test_a_store_without_a_number_or_catalog_is_told_where_to_connect_one(
     assert 'id="no-catalog"' in page and "Connect the number first" in page
     assert f'href="/stores/{store_id}/whatsapp"' in page
     assert 'id="sync-now"' not in page  # nothing to sync to
-    assert "No items yet" in page and 'id="no-batches"' in page
+    assert "No items yet" in page and "Connect a catalog first" in page
+    # Nothing to count, filter or list yet: only what to do first.
+    assert 'id="counts"' not in page and 'id="batches"' not in page
+    assert 'role="search"' not in page
     # The nav lists the section now that its page exists, marked current.
     assert re.search(r'<a href="/stores/\d+/catalog" aria-current="page">Catalog</a>', page)
 
@@ -70,6 +80,13 @@ def test_a_store_without_a_number_or_catalog_is_told_where_to_connect_one(
     page = page_of(owner, f"/stores/{store_id}/catalog")
     assert "No catalog is connected to this store's WhatsApp number yet" in page
     assert "Connect a catalog in the WhatsApp settings" in page
+    with app.app_context(), db.transaction() as session:
+        account = session.scalars(select(WhatsAppAccount)).one()
+        account.catalog_id, account.catalog_name = "cat-1", "Linen"
+    page = page_of(owner, f"/stores/{store_id}/catalog")
+    assert "No sync has run yet" in page and 'id="sync-now"' in page
+    assert "Use “Sync now” to read the store's products" in page
+    assert 'id="no-batches"' in page and 'id="counts"' not in page
 
 
 def test_a_connected_catalog_shows_its_sync_counts_items_and_batches(
@@ -239,7 +256,6 @@ def test_meta_throttling_is_shown_only_while_it_lasts(
     account = connect_catalog(app, store_id, catalog_throttled_until=now + timedelta(minutes=9))
     page = page_of(owner, f"/stores/{store_id}/catalog")
     assert 'id="throttled"' in page and "Meta asked StoreChat to slow down" in page
-    from plugin.models import WhatsAppAccount
     with app.app_context(), db.transaction() as session:
         row = session.get(WhatsAppAccount, account)
         assert row is not None
