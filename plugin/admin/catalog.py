@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask.typing import ResponseReturnValue
 
 from plugin.admin import catalog_views as views
+from plugin.admin.message_views import time_until
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.infra import db, ids
@@ -60,7 +61,8 @@ def index(store_id: int) -> ResponseReturnValue:
         sync=sync, running=views.is_running(sync), batches=views.recent_batches(session,
                                                                                 store.id),
         rows=rows, following=following, after=after, shown=shown, search=search,
-        throttled=throttled, views=views, poll_seconds=POLL_SECONDS)
+        throttled=throttled, throttle_left=time_until(throttled - now) if throttled else "",
+        views=views, poll_seconds=POLL_SECONDS)
 
 
 @blueprint.post("/stores/<int:store_id>/catalog/sync")

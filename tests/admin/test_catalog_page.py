@@ -256,6 +256,7 @@ def test_meta_throttling_is_shown_only_while_it_lasts(
     account = connect_catalog(app, store_id, catalog_throttled_until=now + timedelta(minutes=9))
     page = page_of(owner, f"/stores/{store_id}/catalog")
     assert 'id="throttled"' in page and "Meta asked StoreChat to slow down" in page
+    assert "(in 9 min)" in page
     with app.app_context(), db.transaction() as session:
         row = session.get(WhatsAppAccount, account)
         assert row is not None
