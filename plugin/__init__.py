@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin import auth, cli, demo
     from plugin.admin import (
         api_tokens,
+        catalog,
         customers,
         home,
         journeys,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     customers.init_app(app)
     whatsapp.init_app(app)
     templates.init_app(app)
+    catalog.init_app(app)
     settings_pages.init_app(app)
     api_tokens.init_app(app)
     nav.init_app(app)

@@ -35,6 +35,9 @@ class CatalogItem(Base):
         Index("ix_catalog_items_store_id_state_due_at", "store_id", "state", "due_at"),
         Index("ix_catalog_items_store_id_product_id", "store_id", "product_id"),
         Index("ix_catalog_items_store_id_inventory_item_id", "store_id", "inventory_item_id"),
+        # The catalog page and API: a store's items newest first, all or in one state.
+        Index("ix_catalog_items_store_id_id", "store_id", "id"),
+        Index("ix_catalog_items_store_id_state_id", "store_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

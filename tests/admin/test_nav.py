@@ -120,6 +120,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Customers", f"/stores/{linen}/customers"),
         ("Automations", f"/stores/{linen}/automations"),
         ("Templates", url(app, "templates_admin.index", store_id=linen)),  # appears once built
+        ("Catalog", f"/stores/{linen}/catalog"),
         ("Widget", f"/stores/{linen}/widget"),
         ("WhatsApp number", f"/stores/{linen}/whatsapp"),
         ("Store connection", f"/stores/{linen}/settings/connection"),
@@ -127,8 +128,8 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("API tokens", f"/stores/{linen}/settings/api-tokens"),
     ]
     assert page.groups == ["Conversations", "Settings"]
-    # Sections not built yet (campaigns, catalog, analytics) are hidden.
-    assert not {"Campaigns", "Catalog", "Analytics"} & {label for label, _, _ in page.links}
+    # Sections not built yet (campaigns, analytics) are hidden.
+    assert not {"Campaigns", "Analytics"} & {label for label, _, _ in page.links}
 
 
 def test_the_current_page_and_its_section_are_marked(world) -> None:  # type: ignore[no-untyped-def]
@@ -195,6 +196,7 @@ def test_the_home_page_lists_each_stores_pages_by_their_nav_names(world) -> None
                             ("Customers", "customers_admin.page"),
                             ("Automations", "journeys_admin.index"),
                             ("Templates", "templates_admin.index"),
+                            ("Catalog", "catalog_admin.index"),
                             ("Widget", "widget_designer.page"),
                             ("WhatsApp number", "whatsapp_admin.page"),
                             ("Store connection", "settings_admin.connection")):

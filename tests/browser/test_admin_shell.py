@@ -6,7 +6,8 @@ checked the same way.
 
 The pages come from the app's URL map (every GET page of a protected blueprint that needs
 at most a store id), plus the pages one level down that links lead to: each journey's
-editor, one order's and one customer's messages, a customer looked up, and two 404s.
+editor, one order's and one customer's messages, a customer looked up, the catalog filtered,
+and two 404s.
 Set STORECHAT_SCREENSHOTS to a folder to keep a screenshot of every page at both widths.
 """
 from __future__ import annotations
@@ -207,6 +208,9 @@ def deeper_pages(page: Page, url: str, store_id: int) -> list[Visit]:
     lookups = hrefs(page, ".consent-log a")
     assert lookups, "the demo shopper's consent is on record"
     visits.append(Visit("customer-lookup", lookups[0]))
+    # The catalog's filtered list, with nothing in it: the demo store has no catalog.
+    visits.append(Visit("catalog-filtered",
+                        f"/stores/{store_id}/catalog?state=failed&q=linen+shirt"))
     visits.append(Visit("not-found-in-store", MISSING.format(store=store_id), status=404))
     visits.append(Visit("not-found", "/no-such-page", status=404))
     return visits
@@ -356,7 +360,7 @@ def test_every_admin_page_has_the_shell_fits_a_phone_and_passes_axe(
         endpoints = {v.endpoint for v in visits}
         for expected in ("admin.index", "journeys_admin.index", "message_log.store_messages",
                          "customers_admin.page", "widget_designer.page", "whatsapp_admin.page",
-                         "settings_admin.connection", "demo.page"):
+                         "settings_admin.connection", "catalog_admin.index", "demo.page"):
             assert expected in endpoints, expected
         state = desktop.storage_state()
         desktop.close()

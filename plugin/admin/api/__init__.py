@@ -4,7 +4,7 @@
   the store the call is about, and that every id in the path belongs to it;
 - problems: every error as application/problem+json with a stable code;
 - paging: the store selector and cursor paging every list shares;
-- stores, customers, orders, messages, product_messages, automations, templates,
+- stores, customers, orders, messages, product_messages, automations, templates, catalog,
   exports: the resources;
 - document: the OpenAPI 3.1 document, generated from the same decorators that validate;
 - legacy: the pre-v1 /api/... URLs, now redirects to their /api/v1 equivalents.
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from plugin.admin.api import (  # noqa: F401
         automations,
         base,
+        catalog,
         customers,
         document,
         exports,

@@ -6,9 +6,8 @@ In this order, so that each answer gives away no more than the one before it:
    changes must carry the CSRF token) — so the admin's scripts use the same API;
 2. the caller's rate limit (429), counted per token, shop or owner account;
 3. the token's scope (403): a `read` token may only GET;
-4. the store: a token's own, or the one the path (`/stores/<id>/…`) or `?store=<id>` names
-   among the caller's stores (404 for any other); then every id in the path must belong
-   to it (404), before the body is read;
+4. the store: a token's own, or `?store=<id>` among a signed-in owner's stores (404 for
+   any other); then every id in the path must belong to it (404), before the body is read;
 5. the body of a change: JSON (415), readable and not absurdly deep (400).
 Validation of the values (422) follows, in plugin.admin.api.base.
 """
@@ -33,6 +32,7 @@ from plugin.domain.errors import PayloadError
 from plugin.infra import db, ids, ratelimit
 from plugin.models import (
     Automation,
+    CatalogSync,
     Customer,
     DataExport,
     Message,
@@ -51,6 +51,7 @@ ACROSS_STORES = frozenset({"api_v1.list_stores"})
 PATH_ROWS: dict[str, Any] = {
     "customer_id": Customer, "order_id": Order, "message_id": Message,
     "automation_id": Automation, "template_id": Template, "export_id": DataExport,
+    "sync_id": CatalogSync,
 }
 # Deeper JSON than this is no body our operations take; refusing it early also keeps the
 # validator's own parse far from the interpreter's recursion limit.
@@ -151,13 +152,7 @@ def _count(caller: Caller) -> None:
 
 
 def _select_store() -> int:
-    """The one store this call is about (see the module's step 4): the path's `store_id`
-    when the operation's URL names it, else `?store`, else the caller's only store."""
-    in_path = (request.view_args or {}).get("store_id")
-    if in_path is not None:
-        if int(in_path) not in tenancy.store_ids():
-            raise ApiError(ProblemCode.NOT_FOUND, f"No store {in_path} among yours.")
-        return int(in_path)
+    """The one store this call is about (see the module's step 4)."""
     raw = request.args.get("store")
     wanted = ids.parse_row_id(raw)
     if raw is not None and wanted is None and not (raw.isascii() and raw.isdigit()):

@@ -39,6 +39,7 @@ class ProblemCode(str, enum.Enum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_FAILED = "validation_failed"
     RATE_LIMITED = "rate_limited"
+    CATALOG_NOT_CONNECTED = "catalog_not_connected"
     INTERNAL_ERROR = "internal_error"
     UNAVAILABLE = "unavailable"
 
@@ -80,6 +81,8 @@ MEANINGS: dict[ProblemCode, Meaning] = {
                                  "`errors` names each field and why."),
     C.RATE_LIMITED: Meaning(429, "Rate limited", "Too many calls with these credentials; "
                             "wait `Retry-After` seconds."),
+    C.CATALOG_NOT_CONNECTED: Meaning(409, "No catalog connected", "The store has no Meta "
+                                     "catalog yet: connect one in the WhatsApp settings."),
     C.INTERNAL_ERROR: Meaning(500, "Internal error", "Something broke on our side; it was "
                               "logged."),
     C.UNAVAILABLE: Meaning(503, "Service unavailable", "The database is not answering; "

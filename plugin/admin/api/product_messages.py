@@ -70,12 +70,11 @@ class ProductMessageIn(Strict):
         return self
 
 
-@blueprint.post("/stores/<int:store_id>/customers/<int:customer_id>/product-messages")
+@blueprint.post("/customers/<int:customer_id>/product-messages")
 @spec.validate(resp=documented(MessageOut, status=201, write=True,
                                extra={"HTTP_200": MessageOut}),
                tags=[TAG], operation_id="sendProductMessage")
-def send_product_message(store_id: int, customer_id: int,
-                         json: ProductMessageIn) -> tuple[MessageOut, int]:
+def send_product_message(customer_id: int, json: ProductMessageIn) -> tuple[MessageOut, int]:
     """Offer products to a customer
 
     201 with the message written to the outbox (its state follows as it is sent); 200 with
@@ -84,6 +83,7 @@ def send_product_message(store_id: int, customer_id: int,
     with a catalog or multi-product button carries the products."""
     session = db.session()
     customer = access.get_or_404(Customer, customer_id)
+    store_id = access.store_id()
     store = session.get(Store, store_id)
     assert store is not None  # access found it among the caller's stores
     cause = f"{API_CAUSE}{json.idempotency_key}" if json.idempotency_key else None

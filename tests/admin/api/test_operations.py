@@ -28,6 +28,8 @@ GOOD_BODIES: dict[str, Any] = {
     "updateAutomation": {"enabled": False, "delay_seconds": 600},
     "recordConsent": {"purpose": "marketing", "granted": False, "text": "STOP, said on the phone"},
     "sendProductMessage": {"retailer_ids": ["shirt-1"], "body": "The shirt you asked about"},
+    "startCatalogSync": {"kind": "reconcile"},
+    "retryCatalogItems": {"all": True},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -35,6 +37,9 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "recordConsent": ({"purpose": "spam", "granted": 1}, {"purpose", "granted", "text"}),
     "sendProductMessage": ({"retailer_ids": "shirt-1", "body": 5, "colour": "red"},
                            {"retailer_ids", "body", "colour"}),
+    "startCatalogSync": ({"kind": "everything", "when": "now"}, {"kind", "when"}),
+    "retryCatalogItems": ({"item_ids": ["7"], "all": "yes", "also": 1},
+                          {"item_ids.0", "all", "also"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -18,9 +18,11 @@ from plugin.infra import db
 from plugin.models import (
     ApiToken,
     CatalogItem,
+    CatalogSync,
     Customer,
     DataExport,
     ItemState,
+    SyncState,
     WhatsAppAccount,
 )
 from plugin.pipeline.inbound import record_event
@@ -60,6 +62,15 @@ class ApiWorld:
                     session.add(DataExport(store_id=store_id, request_id=f"req-{store_id}",
                                            customer_platform_id=f"cust-{name}",
                                            content={"customers": [{"first_name": name}]}))
+                    # A connected catalog with a failed item and a finished sync.
+                    session.add(WhatsAppAccount(store_id=store_id, phone_number_id=f"pn-{name}",
+                                                catalog_id=f"cat-{name}",
+                                                catalog_name=f"{name} catalog"))
+                    session.add(CatalogItem(store_id=store_id, variant_id="v2", product_id="p2",
+                                            retailer_id=f"rid-{name}", title=f"{name} shirt",
+                                            state=ItemState.FAILED, reason="Image missing."))
+                    session.add(CatalogSync(store_id=store_id, state=SyncState.DONE,
+                                            products=1, variants=1))
                 self.write_a = self._issue(session, self.store_a, Scope.WRITE)
                 self.read_a = self._issue(session, self.store_a, Scope.READ)
                 self.revoked_a = self._issue(session, self.store_a, Scope.WRITE)
@@ -81,11 +92,8 @@ class ApiWorld:
 
     @staticmethod
     def _catalog(session: Any, store_id: int) -> None:
-        """A number with a catalog holding one synced item, and a shopper who wrote an hour
-        ago (her 24-hour window is open, and a consent given now is newer), so a product
-        message can go."""
-        session.add(WhatsAppAccount(store_id=store_id, phone_number_id=f"api-{store_id}",
-                                    catalog_id=f"cat-{store_id}"))
+        """The catalog's one synced item, and a shopper who wrote an hour ago (her 24-hour
+        window is open, and a consent given now is newer), so a product message can go."""
         session.add(CatalogItem(store_id=store_id, variant_id="v1", product_id="p1",
                                 retailer_id="shirt-1", title="Linen shirt",
                                 data={"title": "Linen shirt"}, content_hash="h",
