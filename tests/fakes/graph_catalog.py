@@ -203,8 +203,8 @@ class CatalogMixin:
         with self._lock:
             catalog = self.catalogs.get(catalog_id)
             if catalog is None or catalog.business_id != self.waba_business.get(waba_id):
-                return _refuse(100, f"(#100) Param catalog_id must be a catalog the "
-                                    f"WhatsApp Business Account's business owns")
+                return _refuse(100, "(#100) Param catalog_id must be a catalog the "
+                                    "WhatsApp Business Account's business owns")
             current = self.waba_catalog.get(waba_id)
             if current and current != catalog_id:
                 return _refuse(100, "(#100) This WhatsApp Business Account already has a "
