@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.fakes.graph import FakeGraph
-from tests.fakes.graph_catalog import check_item
+from tests.fakes.graph_catalog_items import check_item
 
 PNID, WABA, BUSINESS = "106540352242922", "102290129340398", "5550001112223"
 TOKEN = "EAAG-catalog-token-0123456789"
