@@ -51,8 +51,9 @@ INVALID_TOKEN = 190
 PRODUCT_PAGE_SIZE = 500
 PRODUCT_FIELDS = "retailer_id,name,price,sale_price,currency,availability,image_url,url"
 CATALOG_FIELDS = "id,name,product_count"
-# Batch states after which Meta handles no more of the batch's requests.
-DONE_STATES = frozenset({"finished", "canceled", "error"})
+# Batch states in which Meta may not have applied every request ("some of the requests
+# might not have finished"): the batch is reported as failed, so its items are sent again.
+BROKEN_STATES = frozenset({"canceled", "error"})
 # What an item in ids_of_invalid_requests that Meta's sample of errors does not describe
 # is told: Meta lists every failed id but only a sample of the reasons.
 UNNAMED_FAILURE = ("Meta refused this item but left its reason out of the batch's sample of "
@@ -165,7 +166,8 @@ class CatalogApi:
         return (handles[0] if handles else ""), tuple(problems)
 
     def batch_status(self, catalog_id: str, token: str, handle: str) -> BatchStatus:
-        """Meta's verdict on a batch: finished or not, with per-item errors and warnings."""
+        """Meta's verdict on a batch: finished or not, with per-item errors and warnings.
+        A batch Meta canceled or broke off raises CatalogError (resend its items)."""
         body = self._call("GET", f"{catalog_id}/check_batch_request_status", token,
                           params={"handle": handle, "load_ids_of_invalid_requests": "true"})
         found = next((_obj(d) for d in _list(body.get("data"))
@@ -177,7 +179,10 @@ class CatalogApi:
         for retailer_id in _list(found.get("ids_of_invalid_requests")):
             if isinstance(retailer_id, str) and retailer_id not in explained:
                 problems.append(ItemProblem(retailer_id, UNNAMED_FAILURE))
-        return BatchStatus(handle=handle, finished=state in DONE_STATES,
+        if state in BROKEN_STATES:
+            raise CatalogError(f"Meta stopped this batch of catalog changes before the end "
+                               f"(status “{state}”); its items are sent again.")
+        return BatchStatus(handle=handle, finished=state == "finished",
                            problems=tuple(problems))
 
     def list_items(self, catalog_id: str, token: str, after: str | None = None,

@@ -248,3 +248,15 @@ def test_an_unreachable_graph_is_a_catalog_error() -> None:
 def test_meta_s_shown_prices_read_back_in_our_form(shown: str, currency: str,
                                                    ours: str) -> None:
     assert meta_price(shown, currency) == ours
+
+
+@pytest.mark.parametrize("state", ["canceled", "error"])
+def test_a_batch_meta_broke_off_is_a_failure_to_resend(state: str) -> None:
+    def meta(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [{"handle": "h1", "status": state}]})
+
+    api = CatalogApi(CloudClient(httpx.Client(transport=httpx.MockTransport(meta)),
+                                 "https://graph.test", "v23.0"))
+    with pytest.raises(CatalogError) as caught:
+        api.batch_status("123456", TOKEN, "h1")
+    assert state in caught.value.reason and "sent again" in caught.value.reason

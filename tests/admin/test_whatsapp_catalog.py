@@ -177,3 +177,19 @@ def test_the_forms_need_csrf_and_the_caller_s_own_store(
     assert answer.status_code == 404 and account(wa_app, store_id) is None
     with wa_app.app_context():
         assert db.session().get(Store, store_id) is not None
+
+
+def test_two_stores_never_sync_into_one_catalog(
+        wa_app: Flask, owned: tuple[FlaskClient, int], business: FakeGraph) -> None:
+    client, store_id = owned
+    second_number = "106540352242999"
+    business.add_waba(WABA, TOKEN, second_number)  # another number on the same WABA
+    second = add_store(wa_app, "owner@example.com", domain="second.example")
+    connect(client, store_id)
+    connect(client, second, phone_number_id=second_number)
+    post(client, store_id, "catalog/connect", catalog_id="new")
+    shared = business.waba_catalog[WABA]
+    post(client, second, "catalog/connect", catalog_id=shared)
+    assert "Another StoreChat store already syncs into this catalog" in page(client, second)
+    assert account(wa_app, second).catalog_id is None  # type: ignore[union-attr]
+    assert syncs(wa_app, second) == []
