@@ -41,8 +41,10 @@ from plugin.domain.catalog_batches import (
 from plugin.domain.catalog_items import CatalogItem, currency_digits
 from plugin.domain.errors import CatalogError, CatalogThrottled, RetryableError
 
-# Graph codes Meta answers when it throttles catalog calls (app, user, page, BUC, catalog).
-THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80004, 80014})
+# Graph codes Meta answers when it throttles catalog calls: app (4), user (17), page (32),
+# custom (613), business use cases (80001, 80004), catalog management (80009, listed for
+# owned_product_catalogs: "too many calls to this Catalog account") and batch (80014).
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80004, 80009, 80014})
 # How long to wait when Meta throttles without saying for how long (seconds).
 THROTTLE_FALLBACK_SECONDS = 300.0
 # Meta's code for an expired, revoked or unknown access token.

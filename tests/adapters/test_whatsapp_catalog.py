@@ -189,7 +189,7 @@ def test_throttling_waits_as_long_as_meta_says(fake: FakeGraph, api: CatalogApi)
     assert fake.calls["POST items_batch"] == 2
 
 
-@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001, 80004, 80014])
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001, 80004, 80009, 80014])
 def test_every_throttling_code_without_a_header_waits_the_fallback(code: int) -> None:
     def meta(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"error": {"code": code, "message": "slow down"}})
