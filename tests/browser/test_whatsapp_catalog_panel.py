@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from plugin.infra import db
 from plugin.models import WhatsAppAccount
 from tests.admin.test_journeys import make_store
+from tests.browser import axe
 from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
 from tests.conftest import PASSWORD, create_owner, make_app
 from tests.fakes.graph import FakeGraph
@@ -105,3 +106,45 @@ def test_an_owner_connects_a_catalog_and_sets_its_cart(
         expect(page.locator("#catalog-sandbox-note")).to_be_visible()
         _shots(page, "whatsapp-catalog-sandbox")
         assert browsing.outside == [] and browsing.console_errors == []
+
+
+@pytest.mark.browser
+def test_each_state_of_the_catalog_panel_passes_axe(
+        served_app: tuple[Flask, str, FakeGraph, int, int], chromium_path: str) -> None:
+    script = axe.axe_script()
+    _app, url, fake, store_id, sandbox_id = served_app
+    with chromium(chromium_path, "whatsapp-catalog-axe-failure") as browsing:
+        page = browsing.page
+        page.goto(f"{url}/signin")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        browser = page.context.browser
+        assert browser is not None
+        # axe is injected as an inline script, which the admin's CSP forbids.
+        audit = browser.new_context(bypass_csp=True,
+                                    storage_state=page.context.storage_state())
+        audited = audit.new_page()
+        found: list[str] = []
+        states = [(f"/stores/{store_id}/whatsapp", "closed"),
+                  (f"/stores/{store_id}/whatsapp?catalog=choose", "choose"),
+                  (f"/stores/{sandbox_id}/whatsapp", "sandbox offer")]
+        for viewport in (VIEWPORT, NARROW_VIEWPORT):
+            audited.set_viewport_size(viewport)
+            for path, name in states:
+                audited.goto(url + path)
+                expect(audited.locator("#catalog")).to_be_visible()  # signed in, on the page
+                found += [f"{name} ({viewport['width']}): {line}"
+                          for line in axe.blocking(axe.run(audited, script))]
+        page.goto(f"{url}/stores/{store_id}/whatsapp?catalog=choose")
+        page.get_by_role("radio", name="Create a new catalog").check()
+        page.get_by_role("button", name="Connect catalog").click()
+        expect(page.locator("#catalog-details")).to_be_visible()
+        for viewport in (VIEWPORT, NARROW_VIEWPORT):
+            audited.set_viewport_size(viewport)
+            audited.goto(f"{url}/stores/{store_id}/whatsapp")
+            expect(audited.locator("#catalog-details")).to_be_visible()
+            found += [f"connected ({viewport['width']}): {line}"
+                      for line in axe.blocking(axe.run(audited, script))]
+        audit.close()
+        assert found == []
