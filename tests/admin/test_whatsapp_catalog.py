@@ -193,3 +193,14 @@ def test_two_stores_never_sync_into_one_catalog(
     assert "Another StoreChat store already syncs into this catalog" in page(client, second)
     assert account(wa_app, second).catalog_id is None  # type: ignore[union-attr]
     assert syncs(wa_app, second) == []
+
+
+def test_a_throttled_choice_says_so_in_plain_words(
+        wa_app: Flask, owned: tuple[FlaskClient, int], business: FakeGraph) -> None:
+    client, store_id = owned
+    connect(client, store_id)
+    business.throttle_next(80014, minutes=2)
+    body = page(client, store_id, "?catalog=choose")
+    assert "Meta did not list your catalogs: Meta is limiting how fast" in body
+    assert 'id="catalog-connect"' not in body
+    assert 'id="catalog-connect"' in page(client, store_id, "?catalog=choose")

@@ -76,7 +76,7 @@ def options(session: Session, store: Store, catalogs: CatalogApi | None = None
         return CatalogOptions(sandbox=False,
                               available=catalogs.business_catalogs(business, token))
     except CatalogError as error:
-        raise _refusal(account, error, flag=False) from None
+        raise _refusal(account, error, flag=False, doing="list your catalogs") from None
 
 
 def connect_catalog(session: Session, store: Store, catalog_id: str = "",
@@ -115,7 +115,8 @@ def set_commerce(session: Session, store: Store, *, catalog_visible: bool, cart_
                 account.phone_number_id, str(account.access_token),
                 catalog_visible=catalog_visible, cart_enabled=cart_enabled)
         except CatalogError as error:
-            raise _refusal(account, error) from None
+            raise _refusal(account, error, doing="change the number's catalog settings") \
+                from None
     account.catalog_visible, account.cart_enabled = catalog_visible, cart_enabled
     session.flush()
     return account
@@ -190,8 +191,8 @@ def _name(store: Store) -> str:
     return (store.name or store.domain or f"Store {store.id}").strip()[:CATALOG_NAME_LIMIT]
 
 
-def _refusal(account: WhatsAppAccount, error: CatalogError,
-             flag: bool = True) -> CatalogConnectError:
+def _refusal(account: WhatsAppAccount, error: CatalogError, flag: bool = True,
+             doing: str = "connect the catalog") -> CatalogConnectError:
     """Meta's refusal in plain words; an invalid token also flags the number (`flag`: not
     when only reading, as a page view does)."""
     if error.code == INVALID_TOKEN:
@@ -199,4 +200,4 @@ def _refusal(account: WhatsAppAccount, error: CatalogError,
         return CatalogConnectError("WhatsApp no longer accepts this number's access token. "
                                    "Connect the number again with a new token, then the "
                                    "catalog.")
-    return CatalogConnectError(f"Meta did not connect the catalog: {error.reason}")
+    return CatalogConnectError(f"Meta did not {doing}: {error.reason}")
