@@ -273,7 +273,10 @@ class CatalogMixin:
 
     def _products(self, request: Request, catalog_id: str) -> Response:
         asked = [f for f in request.args.get("fields", "").split(",") if f] or DEFAULT_FIELDS
-        limit = min(max(int(request.args.get("limit", "25") or 25), 1), 5000)
+        asked_limit = request.args.get("limit", "25")
+        if not asked_limit.isdigit():
+            return _refuse(100, "(#100) Param limit must be a number")
+        limit = min(max(int(asked_limit), 1), 5000)
         start = _cursor_index(request.args.get("after", ""))
         with self._lock:
             catalog = self.catalogs[catalog_id]
