@@ -250,7 +250,9 @@ def _settings_row(store: Store) -> WidgetSettings | None:
 def _accounts(store: Store) -> list[WhatsAppAccount]:
     return list(db.session().scalars(
         tenancy.scoped(select(WhatsAppAccount), WhatsAppAccount)
-        .where(WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)))
+        # A row without a token only carries a sandbox catalog: it is no number to chat to.
+        .where(WhatsAppAccount.store_id == store.id, WhatsAppAccount.access_token.is_not(None))
+        .order_by(WhatsAppAccount.id)))
 
 
 def counts(store: Store) -> dict[str, Any]:

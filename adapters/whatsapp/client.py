@@ -170,11 +170,12 @@ class CloudClient:
             raise RetryableError("WhatsApp answered without the phone number")
         return PhoneNumberInfo.from_dict(body)
 
-    def _call(self, method: str, path: str, token: str, *, auth: str = "Bearer",
-              headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
-        """One Graph request; the JSON answer, or a SendError subclass for any failure."""
+    def exchange(self, method: str, path: str, token: str, *, auth: str = "Bearer",
+                 headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        """One Graph request on our base URL and version, whatever Meta answers (other
+        adapters read errors their own way); RetryableError when Meta cannot be reached."""
         try:
-            response = self._http.request(
+            return self._http.request(
                 method, f"{self._base}/{path}",
                 headers={**(headers or {}), "Authorization": f"{auth} {token}"},
                 timeout=self._timeout, **kwargs)
@@ -183,6 +184,11 @@ class CloudClient:
                 f"WhatsApp did not answer in time ({exc.__class__.__name__})") from exc
         except httpx.TransportError as exc:
             raise RetryableError(f"could not reach WhatsApp ({exc.__class__.__name__})") from exc
+
+    def _call(self, method: str, path: str, token: str, *, auth: str = "Bearer",
+              headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        """One Graph request; the JSON answer, or a SendError subclass for any failure."""
+        response = self.exchange(method, path, token, auth=auth, headers=headers, **kwargs)
         body = _json(response)
         if response.is_success:
             return body if isinstance(body, dict) else {}

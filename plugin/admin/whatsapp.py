@@ -2,9 +2,15 @@
 templates with their review status, sync them, submit the starter templates, and read why
 recent messages failed, in words an owner understands.
 
+Its Catalog panel connects a Meta catalog to the number (plugin.platforms.whatsapp.catalog):
+the one connected, with its visibility and cart toggles, or a choice of the business's
+catalogs and a new one; without a token, a sandbox catalog.
+
 Routes (blueprint "whatsapp_admin"): `GET /stores/<id>/whatsapp` (page) and the POST forms
-`…/connect`, `…/sync`, `…/starters`, `…/disconnect`. Every query is scoped to the caller's
-stores (plugin.auth.tenancy); another owner's store answers 404.
+`…/connect`, `…/sync`, `…/starters`, `…/disconnect`, `…/catalog/connect`,
+`…/catalog/settings`. Every query is scoped to the caller's stores (plugin.auth.tenancy);
+another owner's store answers 404. A number row without a token only carries a sandbox
+catalog: it is not a connected number.
 """
 from __future__ import annotations
 
@@ -19,11 +25,16 @@ from sqlalchemy.orm import Session
 from adapters.whatsapp.errors import explain
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
-from plugin.domain.errors import AccountError, NumberConnectError, SendError
+from plugin.domain.errors import (
+    AccountError,
+    CatalogConnectError,
+    NumberConnectError,
+    SendError,
+)
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, responses
 from plugin.models import Message, Store, Template, WhatsAppAccount
-from plugin.platforms.whatsapp import number, templates
+from plugin.platforms.whatsapp import catalog, number, templates
 
 blueprint = protect(Blueprint("whatsapp_admin", __name__))
 T = TypeVar("T")
@@ -33,10 +44,30 @@ FAILED_ROWS = 20
 FORM_FIELDS = ("phone_number_id", "waba_id", "access_token")
 
 
-def _account(store: Store) -> WhatsAppAccount | None:
-    return db.session().scalars(
-        tenancy.scoped(select(WhatsAppAccount), WhatsAppAccount)
-        .where(WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)).first()
+def _account(store: Store, *, with_token: bool = True) -> WhatsAppAccount | None:
+    query = (tenancy.scoped(select(WhatsAppAccount), WhatsAppAccount)
+             .where(WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id))
+    if with_token:
+        query = query.where(WhatsAppAccount.access_token.is_not(None))
+    return db.session().scalars(query).first()
+
+
+def _catalog_panel(store: Store) -> dict[str, Any]:
+    """The Catalog panel: the connected catalog, or what may be connected. Meta is asked
+    for the choice only when the owner opens it (`?catalog=choose`), so the page never
+    waits on Graph calls it does not need."""
+    row = _account(store, with_token=False)
+    panel: dict[str, Any] = {"account": row if row and row.catalog_id else None,
+                             "options": None, "error": "", "closed": False}
+    if panel["account"] is None:
+        if row is not None and row.access_token and request.args.get("catalog") != "choose":
+            panel["closed"] = True  # a real number: the choice opens on demand
+            return panel
+        try:
+            panel["options"] = catalog.options(db.session(), store)
+        except CatalogConnectError as error:
+            panel["error"] = error.message
+    return panel
 
 
 def _templates(store: Store) -> list[Template]:
@@ -60,7 +91,7 @@ def _page(store: Store, values: dict[str, str] | None = None,
         "whatsapp/number.html", store=store, account=account,
         default=None if account else number.installation_account(store),
         templates=_templates(store), failed=_failed(store),
-        values=values or {}, errors=errors or {},
+        values=values or {}, errors=errors or {}, catalog=_catalog_panel(store),
     )
     policy = responses.ADMIN_CSP.format(ancestors=responses.frame_ancestors())
     return body, status, {"Content-Security-Policy": policy}
@@ -137,6 +168,44 @@ def disconnect(store_id: int) -> ResponseReturnValue:
     return _back(store)
 
 
+@blueprint.post("/stores/<int:store_id>/whatsapp/catalog/connect")
+def connect_catalog(store_id: int) -> ResponseReturnValue:
+    """Connect the chosen (or a new) catalog and start its first sync; Meta's refusal is
+    shown in plain words."""
+    store = tenancy.get_or_404(Store, store_id)
+    choice = request.form.get("catalog_id", "").strip()
+    with db.transaction() as session:
+        try:
+            account = catalog.connect_catalog(session, session.get(Store, store.id),
+                                              "" if choice == "new" else choice)
+            name = account.catalog_name
+        except CatalogConnectError as error:
+            # Commits only what the refusal flagged (an invalid token), nothing of the catalog.
+            flash(error.message, "error")
+            return _back(store)
+    flash(f"Catalog connected: {name}. Your products are on their way to it; the first "
+          "sync has started.")
+    return _back(store)
+
+
+@blueprint.post("/stores/<int:store_id>/whatsapp/catalog/settings")
+def catalog_settings(store_id: int) -> ResponseReturnValue:
+    """Show or hide the catalog and the cart on the number."""
+    store = tenancy.get_or_404(Store, store_id)
+    visible, cart = request.form.get("catalog_visible") == "on", request.form.get(
+        "cart_enabled") == "on"
+    with db.transaction() as session:
+        try:
+            catalog.set_commerce(session, session.get(Store, store.id),
+                                 catalog_visible=visible, cart_enabled=cart)
+        except CatalogConnectError as error:
+            flash(error.message, "error")
+            return _back(store)
+    flash("Catalog " + ("shown" if visible else "hidden") + " on WhatsApp; cart "
+          + ("on." if cart else "off."))
+    return _back(store)
+
+
 def _sync(store: Store, announce: bool) -> None:
     def work(session: Session, account: WhatsAppAccount) -> templates.SyncResult:
         return templates.sync_templates(session, account)
@@ -152,7 +221,8 @@ def _with_account(store: Store, work: Callable[[Session, WhatsAppAccount], T]) -
     installation's default); flash why not and return None when it cannot."""
     with db.transaction() as session:
         account = session.scalars(select(WhatsAppAccount).where(
-            WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)).first()
+            WhatsAppAccount.store_id == store.id, WhatsAppAccount.access_token.is_not(None))
+            .order_by(WhatsAppAccount.id)).first()
         account = account or number.installation_account(store)
         if account is None:
             flash("Connect a WhatsApp number first.", "error")

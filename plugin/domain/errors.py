@@ -6,7 +6,8 @@
     │   └── DecryptionError         plugin.infra.crypto: a stored secret the key cannot open
     ├── ConnectError            a store or number could not be connected; says why, to the owner
     │   ├── StoreConnectError       plugin.platforms.woocommerce.sites
-    │   └── NumberConnectError      plugin.platforms.whatsapp.number
+    │   ├── NumberConnectError      plugin.platforms.whatsapp.number
+    │   └── CatalogConnectError     plugin.platforms.whatsapp.catalog
     ├── RequestRefused          a person's request cannot be honoured; says why, to them
     │   ├── SignInError             plugin.auth.accounts, .invites: an owner account, a reset
     │   │                           link, an invitation, a sign-up
@@ -25,6 +26,10 @@
         ├── WooCommerceError        adapters.woocommerce.client.WooError (Unauthorized,
         │                           Unavailable, RequestError)
         └── WhatsAppError
+            ├── CatalogError        a catalog call failed (items_batch, batch status, listing,
+            │   │                   connecting); `code` is Meta's
+            │   ├── CatalogThrottled    Meta throttled it: wait `wait_seconds`, go on
+            │   └── CatalogBatchRefused adapters.whatsapp.catalog: Meta took no item of a batch
             └── SendError           why a send did not work, as categories the pipeline acts on:
                 ├── RetryableError      try again later (throttling, pair limit, 5xx, timeouts)
                 ├── NeedsTemplateError  outside the 24-hour window: send a template instead
@@ -72,6 +77,15 @@ class NumberConnectError(ConnectError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class CatalogConnectError(ConnectError):
+    """A Meta catalog could not be connected or set up for a store; `message` is for the
+    owner, in plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class RequestRefused(StoreChatError, ValueError):

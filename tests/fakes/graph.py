@@ -18,7 +18,9 @@ It answers like Meta does, for `/<version>/…`:
 - `GET, POST /<waba id>/subscribed_apps`;
 - `POST /<app id>/uploads` and `POST /upload:<session>`: Meta's Resumable Upload API for
   template header samples (graph_uploads.py); a media header's example must be a handle
-  this fake issued.
+  this fake issued;
+- businesses, commerce catalogs, items_batch and its batch status, product listing, the
+  number's commerce settings and throttling (graph_catalog.py).
 
 A token Meta does not know is error 190 (HTTP 401); a known token on an id it cannot reach is
 error 100 (HTTP 400). Failures and delays can be queued (`fail_next`, `slow_next`), and
@@ -38,6 +40,7 @@ from typing import Any
 import httpx
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.graph_catalog import CatalogMixin
 from tests.fakes.graph_rules import Invalid, check_message
 from tests.fakes.graph_templates import TemplatesMixin, _json, sign
 from tests.fakes.graph_uploads import UploadSession, UploadsMixin
@@ -84,7 +87,7 @@ class FakeWaba:
 
 
 @dataclass
-class FakeGraph(TemplatesMixin, UploadsMixin):
+class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
     """The fake's state; the instance itself is the WSGI application."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # phone_number_id -> token
@@ -100,6 +103,9 @@ class FakeGraph(TemplatesMixin, UploadsMixin):
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self._catalog_state()
 
     # Set-up and inspection, for tests ----------------------------------------------------
 
@@ -199,6 +205,10 @@ class FakeGraph(TemplatesMixin, UploadsMixin):
         if request.method == "POST" and not edge and object_id.startswith("upload:"):
             return self._guarded(request, lambda: self._receive_upload(request, object_id))
         route = _ROUTES.get((request.method, edge))
+        if route is FakeGraph._phone and object_id in self.wabas:
+            route = CatalogMixin._waba_node
+        with self._lock:
+            self.calls[f"{request.method} {edge or 'node'}"] += 1
         if route is None:
             return _error(100, 400, NO_SUCH_OBJECT.format(method=request.method.lower(),
                                                           id=object_id))
@@ -216,6 +226,10 @@ class FakeGraph(TemplatesMixin, UploadsMixin):
             time.sleep(delay)
         if failure is not None:
             return _error(*failure)
+        if edge in _CATALOG_EDGES:
+            throttled = self._throttled(object_id)
+            if throttled is not None:
+                return throttled
         try:
             return route(self, request, object_id)
         except Invalid as exc:
@@ -232,11 +246,15 @@ class FakeGraph(TemplatesMixin, UploadsMixin):
 
     def _known_tokens(self) -> set[str]:
         with self._lock:
-            return set(self.tokens.values()) | {w.token for w in self.wabas.values()}
+            return (set(self.tokens.values()) | {w.token for w in self.wabas.values()}
+                    | {b.token for b in self.businesses.values()})
 
     def _owner_token(self, object_id: str, edge: str) -> str | None:
         """The token that may act on this id: a number's for its edges, a WABA's for its."""
         with self._lock:
+            catalog_owner = self._catalog_owner(object_id, edge)
+            if catalog_owner is not False:
+                return catalog_owner  # type: ignore[return-value]
             if edge in ("message_templates", "subscribed_apps"):
                 waba = self.wabas.get(object_id)
                 return waba.token if waba else None
@@ -307,7 +325,19 @@ _ROUTES = {
     ("POST", ""): TemplatesMixin._edit_template,
     ("POST", "subscribed_apps"): FakeGraph._subscribe,
     ("GET", "subscribed_apps"): FakeGraph._subscriptions,
+    ("GET", "owned_product_catalogs"): CatalogMixin._owned_catalogs,
+    ("POST", "owned_product_catalogs"): CatalogMixin._create_catalog,
+    ("GET", "product_catalogs"): CatalogMixin._waba_catalogs,
+    ("POST", "product_catalogs"): CatalogMixin._connect_catalog,
+    ("GET", "whatsapp_commerce_settings"): CatalogMixin._commerce_settings,
+    ("POST", "whatsapp_commerce_settings"): CatalogMixin._set_commerce_settings,
+    ("POST", "items_batch"): CatalogMixin._items_batch,
+    ("GET", "check_batch_request_status"): CatalogMixin._batch_status,
+    ("GET", "products"): CatalogMixin._products,
 }
+# Catalog calls `throttle_next` applies to (Meta throttles catalogs by business use case).
+_CATALOG_EDGES = frozenset({"items_batch", "check_batch_request_status", "products",
+                            "owned_product_catalogs", "product_catalogs"})
 
 
 

@@ -26,6 +26,8 @@ THROUGHPUT_MPS = {"STANDARD": 80, "HIGH": 1000}
 # Graph object ids are digits; anything else never reaches a URL path.
 _GRAPH_ID = re.compile(r"[0-9]{5,32}")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.|]{20,2048}")
+# A store without a token gets a sandbox catalog with this id prefix (whatsapp.catalog).
+SANDBOX_CATALOG_PREFIX = "sandbox-"
 
 
 def client() -> CloudClient:
@@ -68,6 +70,10 @@ def connect_number(session: Session, store: Store, phone_number_id: str, waba_id
         session.add(account)
     if account.phone_number_id != phone_number_id or account.waba_id != waba_id:
         account.templates_synced_at = None  # another number's templates: sync afresh
+    if (account.catalog_id or "").startswith(SANDBOX_CATALOG_PREFIX):
+        # The sandbox catalog was never Meta's: the real WABA's catalog is connected anew.
+        account.catalog_id, account.catalog_name, account.catalog_connected_at = None, "", None
+        account.catalog_visible = account.cart_enabled = False
     account.phone_number_id = phone_number_id
     account.waba_id = waba_id
     account.access_token = token
