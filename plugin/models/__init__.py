@@ -10,6 +10,7 @@ from plugin.models.catalog import (
     SyncKind,
     SyncState,
 )
+from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -41,6 +42,8 @@ __all__ = [
     "Order",
     "RateLimitCounter",
     "Owner",
+    "SandboxCatalogBatch",
+    "SandboxCatalogItem",
     "Store",
     "StoreStatus",
     "SyncKind",

@@ -54,7 +54,12 @@ class CatalogItem(Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)  # Meta's warnings, plain words
     due_at: Mapped[datetime | None]  # a pending change is batched no earlier (debounce)
     batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("catalog_batches.id", ondelete="SET NULL"))
+        ForeignKey("catalog_batches.id", ondelete="SET NULL"))  # the batch it is in, if any
+    # What the batch `batch_id` carries for it: the content hash of an UPDATE, "" for a
+    # DELETE. The batch's verdict applies to that, even if the row changed meanwhile.
+    batch_hash: Mapped[str | None] = mapped_column(String(64))
+    # Available quantity per location from stock webhooks (Shopify inventory_levels/update).
+    stock_levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
     seen_by_sync_id: Mapped[int | None]  # the last full sync that read it from the store
     deleted_at: Mapped[datetime | None]  # the store deleted the product (a tombstone)
     synced_at: Mapped[datetime | None]
