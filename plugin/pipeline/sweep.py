@@ -103,7 +103,9 @@ def housekeep() -> None:
     templates.enqueue_due_syncs(now)
     # Processed webhook bodies (personal data) are emptied after the retention period.
     retention.purge_bodies(now, settings.webhook_retention_days)
-    # Each connected catalog is compared with Meta's copy once a day (orphans, drift).
+    # A connected catalog gets its first full sync (the demo store's within a minute of
+    # its creation), then is compared with Meta's copy once a day (orphans, drift).
+    catalog_upkeep.request_first_syncs()
     catalog_upkeep.request_reconciles(now)
 
 

@@ -69,7 +69,7 @@ def _send_one(store_id: int, now: datetime) -> bool:
             return False
         if _still_throttled(session, store, now, Job.CATALOG_SEND, store.id):
             return False
-        batch, requests = _claim(session, store, catalog.catalog_id, now)
+        batch, requests = claim_due(session, store, catalog.catalog_id, now)
         if batch is None:
             return False
         batch_id = batch.id
@@ -95,8 +95,10 @@ def _send_one(store_id: int, now: datetime) -> bool:
     return True
 
 
-def _claim(session: Session, store: Store, catalog_id: str,
-           now: datetime) -> tuple[CatalogBatch | None, list[ItemRequest]]:
+def claim_due(session: Session, store: Store, catalog_id: str,
+              now: datetime) -> tuple[CatalogBatch | None, list[ItemRequest]]:
+    """Claim up to MAX_BATCH_REQUESTS due rows into a new batch (rows another worker holds
+    are skipped); returns it with its requests, or (None, []) when nothing is due."""
     due = (CatalogItem.store_id == store.id, CatalogItem.state.in_(_WAITING),
            CatalogItem.due_at <= now, CatalogItem.batch_id.is_(None))
     ids = list(session.scalars(select(CatalogItem.id).where(*due)

@@ -107,6 +107,19 @@ def _stores_with_catalog():  # type: ignore[no-untyped-def]
             WhatsAppAccount.catalog_id.is_not(None)))))
 
 
+def request_first_syncs() -> int:
+    """Request a full sync for each connected catalog that never had one (the demo store's
+    sandbox catalog, a catalog connected while its first sync was lost); returns how many."""
+    ever = select(CatalogSync.store_id).where(CatalogSync.kind == SyncKind.FULL)
+    with db.transaction() as session:
+        stores = list(session.scalars(select(Store).where(
+            Store.id.in_(_stores_with_catalog()), Store.id.not_in(ever))
+            .order_by(Store.id).limit(RECOVER_BATCH)))
+        for store in stores:
+            request_sync(session, store, kind=SyncKind.FULL, trigger="connect")
+    return len(stores)
+
+
 def request_reconciles(now: datetime) -> int:
     """Request a scheduled reconciliation for each catalog not reconciled in the last
     RECONCILE_EVERY; returns how many were requested."""
