@@ -35,6 +35,8 @@ class CatalogItem(Base):
         Index("ix_catalog_items_store_id_state_due_at", "store_id", "state", "due_at"),
         Index("ix_catalog_items_store_id_product_id", "store_id", "product_id"),
         Index("ix_catalog_items_store_id_inventory_item_id", "store_id", "inventory_item_id"),
+        # The sweeper's look for changes whose send job was lost, across stores.
+        Index("ix_catalog_items_state_due_at", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

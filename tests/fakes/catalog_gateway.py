@@ -46,7 +46,7 @@ class MetaLikeCatalog:
     throttle: dict[str, float] = field(default_factory=dict)
     batches: dict[str, _Batch] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
-    _handles: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _handles: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def items_batch(self, catalog_id: str, requests: Sequence[ItemRequest]) -> str:
         """Take a batch: refused items are not stored, the rest are applied."""

@@ -9,9 +9,10 @@ sends only what changed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain.errors import StoreChatError
@@ -41,7 +42,10 @@ def claim(sync_id: int, now: datetime) -> str | None:
                 or_(CatalogSync.state == SyncState.QUEUED,
                     (CatalogSync.state.in_((SyncState.READING, SyncState.SENDING))
                      & (CatalogSync.lease_until < now))))
-            .values(state=SyncState.READING, started_at=now, error=None,
+            # The first start stays: it is when the store was read from (a resumed or
+            # exported sync reads the store as it was then).
+            .values(state=SyncState.READING, error=None,
+                    started_at=func.coalesce(CatalogSync.started_at, now),
                     lease_until=now + timedelta(seconds=SYNC_LEASE_SECONDS))
             .execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
@@ -60,7 +64,7 @@ def run(sync_id: int, now: datetime | None = None) -> None:
             finish(session, sync, SyncState.FAILED,
                    f"Products of {store.platform} stores cannot be read yet.")
             return
-        store_id, export_id = store.id, sync.export_id
+        store_id, export_id, read_at = store.id, sync.export_id, sync.started_at or now
         sync.products = sync.variants = sync.changed = sync.kept_out = sync.deleted = 0
     try:
         if isinstance(source, sources.ExportFirst) and export_id is None:
@@ -69,7 +73,7 @@ def run(sync_id: int, now: datetime | None = None) -> None:
                 sync = session.get(CatalogSync, sync_id)
                 sync.state, sync.export_id, sync.lease_until = SyncState.EXPORTING, export_id, None
             return
-        _read(sync_id, store_id, source.products(export_id), now)
+        _read(sync_id, store_id, source.products(export_id), now, read_at)
     except StoreChatError as exc:
         with db.transaction() as session:
             finish(session, session.get(CatalogSync, sync_id), SyncState.FAILED, str(exc))
@@ -101,17 +105,19 @@ def finish(session: Session, sync: CatalogSync, state: str, error: str | None) -
     sync.finished_at = db.utcnow()
 
 
-def _read(sync_id: int, store_id: int, products: object, now: datetime) -> None:
+def _read(sync_id: int, store_id: int, products: Iterator[ProductEvent], now: datetime,
+          read_at: datetime) -> None:
     chunk: list[ProductEvent] = []
-    for product in products:  # type: ignore[attr-defined]
+    for product in products:
         chunk.append(product)
         if len(chunk) >= PROGRESS_EVERY:
-            _write(sync_id, store_id, chunk, now)
+            _write(sync_id, store_id, chunk, now, read_at)
             chunk = []
-    _write(sync_id, store_id, chunk, now)
+    _write(sync_id, store_id, chunk, now, read_at)
 
 
-def _write(sync_id: int, store_id: int, chunk: list[ProductEvent], now: datetime) -> None:
+def _write(sync_id: int, store_id: int, chunk: list[ProductEvent], now: datetime,
+           read_at: datetime) -> None:
     """Upsert one chunk of products and add it to the sync's counts, in one transaction."""
     tally = Tally()
     with db.transaction() as session:
@@ -120,7 +126,8 @@ def _write(sync_id: int, store_id: int, chunk: list[ProductEvent], now: datetime
             if product.kind == EventKind.PRODUCT_DELETED:
                 tally.add(delete_product(session, store, product.product_id, now))
             else:
-                tally.add(upsert_product(session, store, product, now, sync_id, wait=0))
+                tally.add(upsert_product(session, store, product, now, sync_id, wait=0,
+                                         read_at=read_at))
         session.execute(update(CatalogSync).where(CatalogSync.id == sync_id).values(
             products=CatalogSync.products + len(chunk),
             variants=CatalogSync.variants + tally.variants,

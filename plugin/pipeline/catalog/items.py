@@ -96,16 +96,24 @@ def apply_stock_event(session: Session, store: Store, event: StockEvent) -> list
 
 
 def upsert_product(session: Session, store: Store, event: ProductEvent, now: datetime,
-                   sync_id: int | None = None, wait: int = DEBOUNCE_SECONDS) -> Tally:
+                   sync_id: int | None = None, wait: int = DEBOUNCE_SECONDS,
+                   read_at: datetime | None = None) -> Tally:
     """Write the product's variants as rows (created with their retailer id, once), mark
     the changed ones pending, the kept-out ones kept out and the vanished ones deleting.
     A tombstoned product stays deleted: its ids are never reused by the platform. Changes
-    are due after `wait` seconds (a full sync sends at once: 0)."""
+    are due after `wait` seconds (a full sync sends at once: 0). A full sync (`sync_id`,
+    reading the store as it was at `read_at`) leaves a product a webhook changed since."""
     rows = {r.variant_id: r for r in session.scalars(select(CatalogItem).where(
         CatalogItem.store_id == store.id, CatalogItem.product_id == event.product_id))}
     tally = Tally()
     if any(r.deleted_at is not None for r in rows.values()):
         return tally  # a late update of a deleted product
+    if sync_id is not None and read_at is not None and any(
+            r.updated_at > read_at and r.seen_by_sync_id != sync_id for r in rows.values()):
+        for row in rows.values():  # the webhook's version is fresher than this read
+            row.seen_by_sync_id = sync_id
+        tally.variants = len(event.variants)
+        return tally
     if not event.currency:  # webhooks name no currency: prices are in the store's
         event = replace(event, currency=store.currency or "")
     for variant in event.variants:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 
 from plugin.infra import db
 from plugin.infra.queue import Job, enqueue_after_commit
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # A batch with no handle this long after its send began lost its worker mid-call: its
 # items are batched again (UPDATE and DELETE are idempotent at Meta, so a resend is safe).
 SEND_STUCK_SECONDS = 300
+# A platform export (Shopify bulk operation) not finished after this long is given up.
+EXPORT_TIMEOUT_SECONDS = 6 * 3600
 # Rows per recovery step per sweep; a larger backlog drains over following sweeps.
 RECOVER_BATCH = 500
 # Each catalog is reconciled once in this period (the "nightly" reconciliation).
@@ -61,15 +63,7 @@ def recover(now: datetime, stale: datetime) -> int:
         for batch_id in lost_checks:
             enqueue_after_commit(session, Job.CATALOG_CHECK, batch_id)
         touched += len(lost_checks)
-        # Rows left "sending" by a batch that is over (or gone) wait again.
-        session.execute(
-            update(CatalogItem).where(
-                CatalogItem.state == ItemState.SENDING,
-                or_(CatalogItem.batch_id.is_(None), CatalogItem.batch_id.in_(
-                    select(CatalogBatch.id).where(CatalogBatch.state != BatchState.SENT))))
-            .values(state=ItemState.PENDING, batch_id=None, batch_hash=None, due_at=now)
-            .execution_options(synchronize_session=False))
-    touched += _requeue_sends(stale) + _requeue_syncs(now, stale)
+    touched += _requeue_sends(stale) + _requeue_syncs(now, stale) + _end_lost_exports(now)
     return touched
 
 
@@ -99,7 +93,20 @@ def _requeue_syncs(now: datetime, stale: datetime) -> int:
     return len(sync_ids)
 
 
-def _stores_with_catalog():  # type: ignore[no-untyped-def]
+def _end_lost_exports(now: datetime) -> int:
+    """Syncs whose platform export never finished (its webhook lost, the operation failed)
+    end as failed, so the owner can sync again."""
+    with db.transaction() as session:
+        return session.execute(
+            update(CatalogSync).where(
+                CatalogSync.state == SyncState.EXPORTING,
+                CatalogSync.started_at < now - timedelta(seconds=EXPORT_TIMEOUT_SECONDS))
+            .values(state=SyncState.FAILED, finished_at=now, lease_until=None,
+                    error="The store did not finish exporting its products; sync again.")
+            .execution_options(synchronize_session=False)).rowcount
+
+
+def _stores_with_catalog() -> Select[tuple[int]]:
     """Ids of stores with a connected catalog (a number's catalog id, or the demo's)."""
     return select(Store.id).where(Store.status == StoreStatus.ACTIVE.value, or_(
         Store.platform == "demo",

@@ -181,3 +181,25 @@ def test_an_export_first_source_waits_for_the_export(app: Flask, shop: Shop,
         with db.transaction() as session:
             assert session.get(CatalogSync, sync.id).state == SyncState.DONE
             assert session.scalar(select(func.count(CatalogItem.id))) == 1
+
+
+def test_a_webhook_fresher_than_the_sync_read_is_not_overwritten(
+        app: Flask, cloud_shop: Shop, meta: MetaLikeCatalog,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cloud_shop.source.products_list = [product("p1")]
+    _sync(app, cloud_shop)
+    _check_all(app)
+
+    class StaleExport:
+        """The price changes in the store (webhook) after the read began."""
+
+        def products(self, export_id: str | None):  # type: ignore[no-untyped-def]
+            with db.transaction() as session:
+                items.apply_product_event(session, session.get(Store, cloud_shop.id),
+                                          product("p1", price="20.00"))
+            yield product("p1", price="12.50")  # as the store was when the read began
+
+    monkeypatch.setitem(sources.SOURCES, "shopify", lambda session, store: StaleExport())
+    sync = _sync(app, cloud_shop)
+    assert sync.variants == 1 and sync.deleted == 0
+    assert cloud_shop.row("p1-v1").data["price"] == "20.00 EUR"
