@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
 
@@ -106,7 +107,7 @@ def _end_lost_exports(now: datetime) -> int:
             .execution_options(synchronize_session=False)).rowcount
 
 
-def _stores_with_catalog() -> Select[tuple[int]]:
+def _stores_with_catalog() -> Select[Any]:
     """Ids of stores with a connected catalog (a number's catalog id, or the demo's)."""
     return select(Store.id).where(Store.status == StoreStatus.ACTIVE.value, or_(
         Store.platform == "demo",
