@@ -73,9 +73,11 @@ class SandboxCatalog:
                 select(SandboxCatalogItem)
                 .where(SandboxCatalogItem.catalog_id == catalog_id,
                        SandboxCatalogItem.id > int(after or 0))
-                .order_by(SandboxCatalogItem.id).limit(LIST_PAGE_SIZE)))
+                .order_by(SandboxCatalogItem.id).limit(LIST_PAGE_SIZE + 1)))
+            # One row past the page tells whether another page follows.
+            rows, more = rows[:LIST_PAGE_SIZE], len(rows) > LIST_PAGE_SIZE
             items = [_remote(row) for row in rows]
-            cursor = str(rows[-1].id) if len(rows) == LIST_PAGE_SIZE else None
+            cursor = str(rows[-1].id) if more else None
         return items, cursor
 
 
