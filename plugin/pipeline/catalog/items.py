@@ -31,6 +31,8 @@ DEBOUNCE_SECONDS = 20
 # Meta's retailer_id limit: our ids are "<store id>-<variant id>", far below it.
 RETAILER_ID_LIMIT = 100
 
+# variant_id of the row that stands for a product deleted before we saw it (never sent).
+TOMBSTONE = "tombstone:"
 # Product statuses (Shopify, WooCommerce) that are not for sale: their variants stay out.
 UNLISTED_STATUSES = frozenset({"draft", "archived", "pending", "private", "trash"})
 
@@ -154,13 +156,37 @@ def upsert_product(session: Session, store: Store, event: ProductEvent, now: dat
 
 
 def delete_product(session: Session, store: Store, product_id: str, now: datetime) -> Tally:
-    """Tombstone every row of the product (deleted_at) and mark them for a DELETE."""
+    """Tombstone every row of the product (deleted_at) and mark them for a DELETE. A product
+    we never saw gets a tombstone row of its own, so its late create cannot list it."""
     tally = Tally()
-    for row in session.scalars(select(CatalogItem).where(
-            CatalogItem.store_id == store.id, CatalogItem.product_id == product_id)):
+    rows = list(session.scalars(select(CatalogItem).where(
+        CatalogItem.store_id == store.id, CatalogItem.product_id == product_id)))
+    if not rows:
+        session.add(CatalogItem(
+            store_id=store.id, product_id=product_id, variant_id=TOMBSTONE + product_id,
+            retailer_id=f"{store.id}-{TOMBSTONE}{product_id}"[:RETAILER_ID_LIMIT], data=None,
+            content_hash="", state=ItemState.DELETED, deleted_at=now, warnings=[],
+            stock_levels={}))
+    for row in rows:
         row.deleted_at = row.deleted_at or now
         if row.state not in _GONE:
             tally.deleted += mark_deleting(row, now)
+    return tally
+
+
+def restore_product(session: Session, store: Store, event: ProductEvent) -> Tally:
+    """Lift a product's tombstone and list it again: only for a platform that restores a
+    deleted product under its old id (WooCommerce's product.restored, out of the trash)."""
+    now = db.utcnow()
+    for row in session.scalars(select(CatalogItem).where(
+            CatalogItem.store_id == store.id, CatalogItem.product_id == event.product_id)):
+        if row.variant_id.startswith(TOMBSTONE):
+            session.delete(row)
+        row.deleted_at = None
+    session.flush()
+    tally = upsert_product(session, store, event, now)
+    if tally.changed:
+        queue_send(session, store)
     return tally
 
 

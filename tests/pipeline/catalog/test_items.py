@@ -159,3 +159,25 @@ def test_a_stock_webhook_goes_through_the_process_job(app: Flask, cloud_shop: Sh
     _apply(app, cloud_shop, StockEvent(kind=EventKind.STOCK_CHANGED, inventory_item_id="p1-i1",
                                        location_id="8", available=3))
     assert cloud_shop.row("p1-v1").data["availability"] == "in stock"
+
+
+def test_a_delete_that_arrives_before_the_create_keeps_the_product_out(
+        app: Flask, cloud_shop: Shop, meta: MetaLikeCatalog) -> None:
+    _apply(app, cloud_shop, product("p9", deleted=True, variants=0))
+    _apply(app, cloud_shop, product("p9"))  # the create, delivered late
+    _send(app, cloud_shop)
+    assert [r.variant_id for r in cloud_shop.rows()] == ["tombstone:p9"]
+    assert cloud_shop.rows()[0].state == ItemState.DELETED
+    assert meta.calls == []
+
+
+def test_a_product_restored_from_the_trash_is_listed_again(
+        app: Flask, cloud_shop: Shop, meta: MetaLikeCatalog) -> None:
+    _listed(app, cloud_shop, meta, product("p1"))
+    _apply(app, cloud_shop, product("p1", deleted=True, variants=0))
+    _send(app, cloud_shop)
+    with app.app_context(), db.transaction() as session:
+        items.restore_product(session, session.get(Store, cloud_shop.id), product("p1"))
+    _send(app, cloud_shop)
+    assert cloud_shop.row("p1-v1").state == ItemState.SYNCED
+    assert [r.method for r in meta.sent()] == [Method.UPDATE, Method.DELETE, Method.UPDATE]
