@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.domain.catalog_batches import (
@@ -26,6 +26,8 @@ from plugin.models import SandboxCatalogBatch, SandboxCatalogItem
 
 # Items per page of list_items, as Meta's default page of a catalog's products.
 LIST_PAGE_SIZE = 100
+# Requests applied per read and write (keeps each IN list short).
+_CHUNK = 500
 # Meta's retailer_id limit.
 RETAILER_ID_LIMIT = 100
 # A price as Meta takes it: "12.50 USD", "1200 JPY".
@@ -48,8 +50,8 @@ class SandboxCatalog:
         handle = f"sandbox-{uuid.uuid4().hex}"
         problems: list[ItemProblem] = []
         with db.transaction() as session:
-            for request in requests:
-                problems.extend(_apply(session, catalog_id, request))
+            for start in range(0, len(requests), _CHUNK):
+                problems.extend(_apply(session, catalog_id, requests[start:start + _CHUNK]))
             session.add(SandboxCatalogBatch(catalog_id=catalog_id, handle=handle,
                                             problems=[asdict(p) for p in problems]))
         return handle
@@ -81,33 +83,34 @@ class SandboxCatalog:
         return items, cursor
 
 
-def _apply(session: Session, catalog_id: str, request: ItemRequest) -> list[ItemProblem]:
-    if not request.retailer_id or len(request.retailer_id) > RETAILER_ID_LIMIT:
-        return [ItemProblem(request.retailer_id, "retailer_id: Invalid retailer ID.",
-                            code="1200")]
-    held = select(SandboxCatalogItem).where(SandboxCatalogItem.catalog_id == catalog_id,
-                                            SandboxCatalogItem.retailer_id == request.retailer_id)
-    if request.method == Method.DELETE:
-        session.execute(delete(SandboxCatalogItem).where(
-            SandboxCatalogItem.catalog_id == catalog_id,
-            SandboxCatalogItem.retailer_id == request.retailer_id))
-        return []
-    if request.item is None:
-        return [ItemProblem(request.retailer_id, "data: Missing item data.", code="1200")]
-    errors = check_item(request.item)
-    if errors:
-        return [ItemProblem(request.retailer_id, e, code="1200") for e in errors]
-    data = asdict(request.item)
-    data["additional_image_links"] = list(request.item.additional_image_links)
-    row = session.scalars(held).first()
-    if row is None:
-        session.add(SandboxCatalogItem(catalog_id=catalog_id, retailer_id=request.retailer_id,
-                                       data=data))
-    else:
-        row.data = data
-        row.updated_at = db.utcnow()
+def _apply(session: Session, catalog_id: str,
+           requests: Sequence[ItemRequest]) -> list[ItemProblem]:
+    """Apply some requests of a batch: one read of the items they name, one write."""
+    held = {row.retailer_id: row for row in session.scalars(select(SandboxCatalogItem).where(
+        SandboxCatalogItem.catalog_id == catalog_id,
+        SandboxCatalogItem.retailer_id.in_([r.retailer_id for r in requests])))}
+    problems: list[ItemProblem] = []
+    for request in requests:
+        rid = request.retailer_id
+        if not rid or len(rid) > RETAILER_ID_LIMIT:
+            problems.append(ItemProblem(rid, "retailer_id: Invalid retailer ID.", code="1200"))
+        elif request.method == Method.DELETE:
+            if rid in held:
+                session.delete(held.pop(rid))
+        elif request.item is None:
+            problems.append(ItemProblem(rid, "data: Missing item data.", code="1200"))
+        elif errors := check_item(request.item):
+            problems.extend(ItemProblem(rid, e, code="1200") for e in errors)
+        else:
+            data = asdict(request.item)
+            data["additional_image_links"] = list(request.item.additional_image_links)
+            if rid in held:
+                held[rid].data, held[rid].updated_at = data, db.utcnow()
+            else:
+                held[rid] = SandboxCatalogItem(catalog_id=catalog_id, retailer_id=rid, data=data)
+                session.add(held[rid])
     session.flush()
-    return []
+    return problems
 
 
 def check_item(item: CatalogItem) -> list[str]:
