@@ -22,7 +22,7 @@ from plugin.pipeline.catalog.sandbox import SandboxCatalog
 SANDBOX_PREFIX = "sandbox-"
 
 __all__ = ["SANDBOX_PREFIX", "CatalogGateway", "SandboxCatalog", "account_for", "cloud_catalog",
-           "for_store", "sandbox_catalog_id"]
+           "for_store", "has_catalog", "sandbox_catalog_id"]
 
 
 class CatalogGateway(Protocol):
@@ -68,6 +68,14 @@ def for_store(session: Session, store: Store) -> CatalogGateway | None:
     if store.platform == "demo":
         return SandboxCatalog(sandbox_catalog_id(store))
     return None
+
+
+def has_catalog(session: Session, store: Store) -> bool:
+    """Whether the store has a catalog connected (without building its gateway)."""
+    if store.platform == "demo":
+        return True
+    account = account_for(session, store)
+    return account is not None and bool(account.catalog_id)
 
 
 def cloud_catalog(account: WhatsAppAccount) -> CatalogGateway:

@@ -215,7 +215,7 @@ def keep_out(row: CatalogItem, reason: str, now: datetime, wait: int = DEBOUNCE_
 
 def queue_send(session: Session, store: Store) -> None:
     """Queue the store's send after the debounce window, when it has a catalog."""
-    if gateway.for_store(session, store) is not None:
+    if gateway.has_catalog(session, store):
         enqueue_after_commit(session, Job.CATALOG_SEND, store.id, delay=DEBOUNCE_SECONDS + 1)
 
 

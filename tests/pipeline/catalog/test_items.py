@@ -10,7 +10,7 @@ from sqlalchemy import select
 from plugin.domain.catalog_batches import Method
 from plugin.domain.events import EventKind, ProductEvent, StockEvent
 from plugin.infra import db
-from plugin.models import CatalogItem, ItemState, Store
+from plugin.models import CatalogItem, ItemState, Store, WhatsAppAccount
 from plugin.pipeline.catalog import batches, items
 from plugin.pipeline.inbound import record_event
 from tests.fakes.catalog_gateway import MetaLikeCatalog
@@ -181,3 +181,19 @@ def test_a_product_restored_from_the_trash_is_listed_again(
     _send(app, cloud_shop)
     assert cloud_shop.row("p1-v1").state == ItemState.SYNCED
     assert [r.method for r in meta.sent()] == [Method.UPDATE, Method.DELETE, Method.UPDATE]
+
+
+def test_a_product_webhook_is_applied_while_the_cloud_catalog_is_not_wired(app: Flask) -> None:
+    with app.app_context(), db.transaction() as session:
+        store = Store(platform="shopify", domain="c.myshopify.com", currency="EUR")
+        session.add(store)
+        session.flush()
+        session.add(WhatsAppAccount(store_id=store.id, phone_number_id="pn-c",
+                                    access_token="EAAtoken", catalog_id="cat-9"))
+        session.flush()
+        items.apply_product_event(session, store, product("p1"))
+        store_id = store.id
+    with app.app_context():
+        assert batches.send_due(store_id, later(DUE)) == 0  # nothing lost: it waits
+        with db.transaction() as session:
+            assert session.scalars(select(CatalogItem.state)).one() == ItemState.PENDING
