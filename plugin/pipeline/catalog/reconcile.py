@@ -4,6 +4,7 @@ title drifted from ours are sent again. Resumable: the cursor is saved after eac
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -75,7 +76,7 @@ def _compare(session: Session, store_id: int, items: list[RemoteItem],
         row = rows.get(remote.retailer_id)
         if row is None:
             row = CatalogItem(store_id=store_id, retailer_id=remote.retailer_id,
-                              variant_id=(ORPHAN_PREFIX + remote.retailer_id)[:64],
+                              variant_id=_orphan_variant_id(remote.retailer_id),
                               product_id="", title=remote.title[:255], data=None,
                               content_hash="", state=ItemState.DELETING, due_at=now,
                               deleted_at=now, warnings=[], stock_levels={})
@@ -90,6 +91,14 @@ def _compare(session: Session, store_id: int, items: list[RemoteItem],
             row.state, row.due_at, row.updated_at = ItemState.PENDING, now, now
             drifted += 1
     return deleted, drifted
+
+
+def _orphan_variant_id(retailer_id: str) -> str:
+    """A variant id for an item only Meta has: readable, or hashed when too long to fit."""
+    name = ORPHAN_PREFIX + retailer_id
+    if len(name) <= 64:
+        return name
+    return ORPHAN_PREFIX + hashlib.sha256(retailer_id.encode()).hexdigest()[:48]
 
 
 def _drifted(data: dict[str, object], remote: RemoteItem) -> bool:
