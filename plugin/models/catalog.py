@@ -65,6 +65,7 @@ class CatalogItem(Base):
     seen_by_sync_id: Mapped[int | None]  # the last full sync that read it from the store
     deleted_at: Mapped[datetime | None]  # the store deleted the product (a tombstone)
     synced_at: Mapped[datetime | None]
+    listed_at: Mapped[datetime | None]  # a reconciliation last found it in Meta's catalog
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

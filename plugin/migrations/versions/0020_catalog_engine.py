@@ -5,7 +5,7 @@ Revises: 0017
 Create Date: 2026-12-05
 
 An index lets the sweeper find changes whose send was lost across stores. An item remembers the hash its batch carries (the verdict applies to what was sent, not to
-a later change) and the stock each location reported. The sandbox catalog (a number with no
+a later change) the stock each location reported, and when a reconciliation last found it at Meta. The sandbox catalog (a number with no
 WhatsApp token) keeps the items and batch verdicts Meta would keep.
 """
 from alembic import op
@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('batch_hash', sa.String(length=64), nullable=True))
         batch.add_column(sa.Column('stock_levels', sa.JSON(), nullable=False,
                                    server_default='{}'))
+        batch.add_column(sa.Column('listed_at', sa.DateTime(), nullable=True))
     op.create_index('ix_catalog_items_state_due_at', 'catalog_items', ['state', 'due_at'])
     op.create_table(
         'sandbox_catalog_items',
@@ -52,5 +53,6 @@ def downgrade() -> None:
     op.drop_table('sandbox_catalog_items')
     op.drop_index('ix_catalog_items_state_due_at', 'catalog_items')
     with op.batch_alter_table('catalog_items') as batch:
+        batch.drop_column('listed_at')
         batch.drop_column('stock_levels')
         batch.drop_column('batch_hash')

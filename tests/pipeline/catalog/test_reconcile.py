@@ -106,3 +106,16 @@ def test_the_housekeeping_requests_one_reconciliation_per_catalog_per_day(
         with db.transaction() as session:
             syncs = session.scalars(select(CatalogSync)).all()
             assert {(s.kind, s.trigger) for s in syncs} == {(SyncKind.RECONCILE, "schedule")}
+
+
+def test_an_item_meta_lost_is_sent_again(app: Flask, cloud_shop: Shop,
+                                         meta: MetaLikeCatalog) -> None:
+    cloud_shop.source.products_list = [product(f"p{n}") for n in range(30)]
+    _run(app, cloud_shop, SyncKind.FULL)
+    lost = f"{cloud_shop.id}-p3-v1"
+    del meta.items[lost]  # removed by hand in Commerce Manager
+    sent = len(meta.sent())
+    sync = _run(app, cloud_shop, SyncKind.RECONCILE)
+    assert (sync.deleted, sync.changed) == (0, 1)
+    assert [(r.method, r.retailer_id) for r in meta.sent()[sent:]] == [(Method.UPDATE, lost)]
+    assert lost in meta.items and cloud_shop.row("p3-v1").state == ItemState.SYNCED
