@@ -153,7 +153,10 @@ def check_batch(batch_id: int, now: datetime | None = None) -> bool:
         status = catalog.batch_status(catalog_id, handle)
     except CatalogThrottled as exc:
         with db.transaction() as session:
-            _throttle(session, store_id, exc, now)
+            until = _throttle(session, store_id, exc, now)
+            # The next poll is due then (the sweeper leaves the batch alone until it is).
+            session.execute(update(CatalogBatch).where(CatalogBatch.id == batch_id)
+                            .values(check_at=until))
             enqueue_after_commit(session, Job.CATALOG_CHECK, batch_id, delay=exc.wait_seconds)
         return False
     except CatalogError as exc:
