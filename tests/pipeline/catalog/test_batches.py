@@ -193,3 +193,25 @@ def test_more_than_one_batch_worth_goes_in_several_calls(
     assert [len(b.requests) for b in meta.batches.values()] == [4, 4, 2]
     with app.app_context(), db.transaction() as session:
         assert session.scalars(select(CatalogItem.batch_id).distinct()).all().__len__() == 3
+
+
+def test_workers_sending_at_once_share_the_rows_without_overlap(
+        app: Flask, cloud_shop: Shop, meta: MetaLikeCatalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    monkeypatch.setattr(batches, "MAX_BATCH_REQUESTS", 3)
+    monkeypatch.setattr(batches, "BATCHES_PER_JOB", 100)
+    _add(app, cloud_shop, *[product(f"p{n}") for n in range(40)])
+    when = later(DUE)
+
+    def worker() -> None:
+        with app.app_context():
+            batches.send_due(cloud_shop.id, when)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = [r.retailer_id for r in meta.sent()]
+    assert len(sent) == 40 == len(set(sent))
+    assert {r.state for r in cloud_shop.rows()} == {ItemState.SENDING}
