@@ -114,8 +114,8 @@ def claim_due(session: Session, store: Store, catalog_id: str,
     session.execute(
         update(CatalogItem).where(CatalogItem.id.in_(ids), *due)
         .values(state=ItemState.SENDING, batch_id=batch.id,
-                batch_hash=case((CatalogItem.data.is_(None), ""),
-                                else_=CatalogItem.content_hash))
+                # A DELETE's row has no data and an empty hash: its batch_hash is "".
+                batch_hash=CatalogItem.content_hash)
         .execution_options(synchronize_session=False))
     requests = []
     for row in session.scalars(select(CatalogItem).where(CatalogItem.batch_id == batch.id)

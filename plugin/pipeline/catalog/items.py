@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain.catalog_items import CatalogItem as Listing
@@ -188,6 +188,29 @@ def restore_product(session: Session, store: Store, event: ProductEvent) -> Tall
     if tally.changed:
         queue_send(session, store)
     return tally
+
+
+def catalog_changed(session: Session, store: Store) -> int:
+    """The store's number now has another catalog (connected, replaced): nothing is in it
+    yet, so every listable row is pending again and nothing waits to be deleted from it.
+    Returns how many rows will be sent. Call with the new catalog id saved."""
+    now = db.utcnow()
+    base = (CatalogItem.store_id == store.id, CatalogItem.batch_id.is_(None))
+    count = session.execute(
+        # In SQL a row without data is told by its empty hash (JSON keeps None as 'null').
+        update(CatalogItem).where(*base, CatalogItem.content_hash != "")
+        .values(state=ItemState.PENDING, sent_hash=None, due_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    session.execute(
+        update(CatalogItem).where(*base, CatalogItem.content_hash == "",
+                                  CatalogItem.state == ItemState.DELETING)
+        .values(state=case((CatalogItem.reason.is_not(None) & CatalogItem.deleted_at.is_(None),
+                            ItemState.KEPT_OUT), else_=ItemState.DELETED),
+                sent_hash=None, due_at=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if count:
+        queue_send(session, store)
+    return count
 
 
 def mark_deleting(row: CatalogItem, now: datetime, wait: int = DEBOUNCE_SECONDS) -> int:

@@ -197,3 +197,14 @@ def test_a_product_webhook_is_applied_while_the_cloud_catalog_is_not_wired(app: 
         assert batches.send_due(store_id, later(DUE)) == 0  # nothing lost: it waits
         with db.transaction() as session:
             assert session.scalars(select(CatalogItem.state)).one() == ItemState.PENDING
+
+
+def test_a_new_catalog_gets_every_listable_item_again(
+        app: Flask, cloud_shop: Shop, meta: MetaLikeCatalog) -> None:
+    _listed(app, cloud_shop, meta, product("p1"), product("p2"), product("p3", image=False))
+    _apply(app, cloud_shop, product("p2", deleted=True, variants=0))  # a DELETE waits
+    with app.app_context(), db.transaction() as session:
+        assert items.catalog_changed(session, session.get(Store, cloud_shop.id)) == 1
+    states = {r.variant_id: (r.state, r.sent_hash) for r in cloud_shop.rows()}
+    assert states == {"p1-v1": (ItemState.PENDING, None), "p2-v1": (ItemState.DELETED, None),
+                      "p3-v1": (ItemState.KEPT_OUT, None)}
