@@ -201,7 +201,10 @@ def product_event(product: Raw, children: Iterable[Raw], *, currency: str) -> Pr
         variants=tuple(variants),
         description_html=text(product.get("descriptionHtml")),
         vendor=text(product.get("vendor")),
-        url=store_url,
+        # No url: the sync builds /products/<handle> on the store's domain, as it does for
+        # the products/* webhooks (which carry no page address), so the two never disagree
+        # and a webhook never re-sends an unchanged item for a different link.
+        url="",
         image_urls=tuple(images),
         currency=currency,
     )

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.fields import money, optional_money, text
+from adapters.fields import money, text
 from adapters.json_body import load_object
 from adapters.shopify import payloads
 from plugin.domain.errors import PayloadError
@@ -38,7 +38,6 @@ from plugin.domain.events import (
     ProductEvent,
     StockEvent,
     StoreEvent,
-    Variant,
 )
 from plugin.domain.journeys import is_cash_on_delivery  # noqa: F401  (public: COD names)
 from plugin.domain.phones import to_e164
@@ -214,27 +213,11 @@ def _checkout(topic: str, data: payloads.Raw) -> CheckoutEvent:
 
 
 def _product(topic: str, data: payloads.Raw) -> ProductEvent:
-    kind = EventKind.PRODUCT_DELETED if topic == "products/delete" else EventKind.PRODUCT_CHANGED
-    return ProductEvent(
-        kind=kind,
-        product_id=payloads.ident(data.get("id"), "product id"),
-        title=text(data.get("title")),
-        status=text(data.get("status")),
-        handle=text(data.get("handle")),
-        variants=tuple(
-            Variant(
-                variant_id=payloads.ident(v.get("id"), "variant id"),
-                title=text(v.get("title")),
-                sku=text(v.get("sku")),
-                price=optional_money(v.get("price"), "variant price"),
-                inventory_item_id=payloads.optional_ident(v.get("inventory_item_id"),
-                                                          "inventory item"),
-                inventory_quantity=payloads.count(v.get("inventory_quantity"),
-                                                  "inventory_quantity"),
-            )
-            for v in payloads.objects(data.get("variants"), "variants")
-        ),
-    )
+    if topic == "products/delete":  # the body names only the id
+        return ProductEvent(kind=EventKind.PRODUCT_DELETED,
+                            product_id=payloads.ident(data.get("id"), "product id"))
+    # Everything the catalog maps; the currency is the store's (the sync fills it in).
+    return payloads.catalog_product(data, currency="")
 
 
 def _stock(topic: str, data: payloads.Raw) -> StockEvent:

@@ -42,6 +42,15 @@ class ItemProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class SentBatch:
+    """What Meta answered an items_batch call: the handle to poll ("" when it took none of
+    the requests) and the items it refused or warned about at once, before any poll."""
+
+    handle: str
+    problems: tuple[ItemProblem, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
 class BatchStatus:
     """Meta's verdict on a batch: `finished` once every request was handled, with the
     problems it found (an item with no error among them was accepted)."""

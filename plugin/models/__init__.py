@@ -11,6 +11,7 @@ from plugin.models.catalog import (
     SyncKind,
     SyncState,
 )
+from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -44,6 +45,8 @@ __all__ = [
     "Order",
     "RateLimitCounter",
     "Owner",
+    "SandboxCatalogBatch",
+    "SandboxCatalogItem",
     "Store",
     "StoreStatus",
     "SyncKind",

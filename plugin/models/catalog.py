@@ -38,6 +38,8 @@ class CatalogItem(Base):
         # The catalog page and API: a store's items newest first, all or in one state.
         Index("ix_catalog_items_store_id_id", "store_id", "id"),
         Index("ix_catalog_items_store_id_state_id", "store_id", "state", "id"),
+        # The sweeper's look for changes whose send job was lost, across stores.
+        Index("ix_catalog_items_state_due_at", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,10 +59,16 @@ class CatalogItem(Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)  # Meta's warnings, plain words
     due_at: Mapped[datetime | None]  # a pending change is batched no earlier (debounce)
     batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("catalog_batches.id", ondelete="SET NULL"))
+        ForeignKey("catalog_batches.id", ondelete="SET NULL"))  # the batch it is in, if any
+    # What the batch `batch_id` carries for it: the content hash of an UPDATE, "" for a
+    # DELETE. The batch's verdict applies to that, even if the row changed meanwhile.
+    batch_hash: Mapped[str | None] = mapped_column(String(64))
+    # Available quantity per location from stock webhooks (Shopify inventory_levels/update).
+    stock_levels: Mapped[dict[str, Any]] = mapped_column(default=dict)
     seen_by_sync_id: Mapped[int | None]  # the last full sync that read it from the store
     deleted_at: Mapped[datetime | None]  # the store deleted the product (a tombstone)
     synced_at: Mapped[datetime | None]
+    listed_at: Mapped[datetime | None]  # a reconciliation last found it in Meta's catalog
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -19,12 +19,16 @@ from plugin.domain.events import (
     CustomerEvent,
     DomainEvent,
     OrderEvent,
+    ProductEvent,
+    StockEvent,
     StoreEvent,
 )
 from plugin.infra import db
 from plugin.infra.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
 from plugin.pipeline import consent_log
+from plugin.pipeline.catalog import full_sync as catalog_full_sync
+from plugin.pipeline.catalog import items as catalog_items
 from plugin.pipeline.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.pipeline.conversations import apply_notification
 from plugin.pipeline.orders import apply_order_event
@@ -43,6 +47,9 @@ APPLIERS: dict[type, Applier] = {
     OrderEvent: apply_order_event,
     StoreEvent: apply_store_event,
     CustomerEvent: consent_log.apply_customer_event,
+    ProductEvent: catalog_items.apply_product_event,
+    StockEvent: catalog_items.apply_stock_event,
+    ExportFinished: catalog_full_sync.apply_export_finished,
 }
 
 # source → the adapter function that reads its payloads. Each platform issue adds its own.

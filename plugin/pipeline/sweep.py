@@ -19,6 +19,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 from plugin.pipeline import carts, cod_answers, retention
+from plugin.pipeline.catalog import upkeep as catalog_upkeep
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
 
@@ -85,6 +86,8 @@ def recover() -> SweepReport:
     carts.enqueue_lost(now)
     # A template the sandbox was to approve, whose delayed review job was lost.
     authoring.enqueue_lost_reviews(stale - timedelta(seconds=authoring.SANDBOX_REVIEW_SECONDS))
+    # Catalog batches whose send or check was lost, and syncs whose worker stopped.
+    catalog_upkeep.recover(now, stale)
     return SweepReport(events, messages)
 
 
@@ -92,7 +95,7 @@ def housekeep() -> None:
     """The scheduled upkeep, run by the queue's periodic task `housekeeping` (every
     HOUSEKEEPING_MINUTES on each worker; every step is idempotent and only enqueues what is
     due): reconcile WooCommerce stores, resync WhatsApp templates, forget expired sessions
-    and tokens, empty old webhook bodies."""
+    and tokens, empty old webhook bodies, reconcile each catalog once a day."""
     settings = current_app.config["STORECHAT"]
     now = db.utcnow()
     _forget_expired(now)
@@ -102,6 +105,10 @@ def housekeep() -> None:
     templates.enqueue_due_syncs(now)
     # Processed webhook bodies (personal data) are emptied after the retention period.
     retention.purge_bodies(now, settings.webhook_retention_days)
+    # A connected catalog gets its first full sync (the demo store's within a minute of
+    # its creation), then is compared with Meta's copy once a day (orphans, drift).
+    catalog_upkeep.request_first_syncs()
+    catalog_upkeep.request_reconciles(now)
 
 
 def relay() -> int:

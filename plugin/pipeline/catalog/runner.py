@@ -1,21 +1,27 @@
-"""SCAFFOLD, replaced by the catalog engine: the jobs the catalog sync runs."""
+"""The catalog sync's jobs (bound in plugin.pipeline.jobs): each takes a row id and is safe
+to run twice, from several workers at once."""
 from __future__ import annotations
 
-import logging
-
-log = logging.getLogger(__name__)
+from plugin.infra import db
+from plugin.models import SyncKind
+from plugin.pipeline.catalog import batches, full_sync, reconcile
 
 
 def run_sync(sync_id: int) -> None:
-    """Run a full sync or reconciliation (scaffold: logs only)."""
-    log.warning("catalog sync %s: the engine is not built yet", sync_id)
+    """Run a full sync or a reconciliation, if it is queued (or its worker stopped)."""
+    now = db.utcnow()
+    kind = full_sync.claim(sync_id, now)
+    if kind == SyncKind.FULL:
+        full_sync.run(sync_id, now)
+    elif kind == SyncKind.RECONCILE:
+        reconcile.run(sync_id, now)
 
 
 def send_due(store_id: int) -> None:
-    """Batch a store's due catalog changes (scaffold: logs only)."""
-    log.warning("catalog send %s: the engine is not built yet", store_id)
+    """Batch a store's due catalog changes to its catalog."""
+    batches.send_due(store_id)
 
 
 def check_batch(batch_id: int) -> None:
-    """Poll a batch's status (scaffold: logs only)."""
-    log.warning("catalog check %s: the engine is not built yet", batch_id)
+    """Poll a batch's status and apply Meta's verdict once it is finished."""
+    batches.check_batch(batch_id)

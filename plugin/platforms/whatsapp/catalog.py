@@ -24,6 +24,7 @@ from plugin.domain.errors import CatalogConnectError, CatalogError
 from plugin.infra import db
 from plugin.models import Store, WhatsAppAccount
 from plugin.pipeline import sandbox
+from plugin.pipeline.catalog.items import catalog_changed
 from plugin.pipeline.catalog.requests import request_sync
 from plugin.pipeline.transports import cloud_client, default_number_serves
 from plugin.platforms.whatsapp.number import SANDBOX_CATALOG_PREFIX
@@ -85,6 +86,7 @@ def connect_catalog(session: Session, store: Store, catalog_id: str = "",
     named after the store; show it and the cart on the number; record it and queue a first
     full sync. CatalogConnectError (nothing saved) when Meta or the choice says no."""
     account = _cloud_account(session, store)
+    before = _connected_catalog_id(session, store)
     if account is None:
         account = _sandbox_catalog(session, store)
     else:
@@ -99,8 +101,18 @@ def connect_catalog(session: Session, store: Store, catalog_id: str = "",
         account.catalog_visible = account.cart_enabled = True
     account.catalog_connected_at = db.utcnow()
     session.flush()
+    if account.catalog_id != before:
+        # Nothing of ours is in the new catalog yet: every listable item goes to it.
+        catalog_changed(session, store)
     request_sync(session, store, trigger="connect")
     return account
+
+
+def _connected_catalog_id(session: Session, store: Store) -> str | None:
+    """The catalog the store's items were last sent to, if any."""
+    return session.scalars(select(WhatsAppAccount.catalog_id).where(
+        WhatsAppAccount.store_id == store.id, WhatsAppAccount.catalog_id.is_not(None))
+        .order_by(WhatsAppAccount.id).limit(1)).first()
 
 
 def set_commerce(session: Session, store: Store, *, catalog_visible: bool, cart_enabled: bool,

@@ -1,7 +1,7 @@
 """cart checkouts: carts sent from the WhatsApp catalog, each a checkout once
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-05
 
 One row per inbound `order` message (unique on store and wamid): the items mapped through
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0021'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """catalog item pages: indexes that list a store's items newest first
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-05
 
 The catalog page and the API list a store's items newest first, all of them or those in one
@@ -12,8 +12,8 @@ mostly-synced store); with these a page reads only its own rows.
 from alembic import op
 
 
-revision = '0022'
-down_revision = '0021'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
