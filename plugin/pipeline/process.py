@@ -18,6 +18,7 @@ from plugin.domain.events import (
     ComplianceEvent,
     CustomerEvent,
     DomainEvent,
+    ExportFinished,
     OrderEvent,
     ProductEvent,
     StockEvent,
