@@ -51,13 +51,13 @@ def index(store_id: int) -> ResponseReturnValue:
                                   after, PAGE_SIZE)
     sync = views.current_sync(session, store.id)
     account = views.account(session, store.id)
+    catalog = views.connection(session, store)
     now = db.utcnow()
-    throttled = (account.catalog_throttled_until if account is not None
-                 and account.catalog_throttled_until is not None
-                 and account.catalog_throttled_until > now else None)
+    throttled = (catalog.throttled_until if catalog.throttled_until is not None
+                 and catalog.throttled_until > now else None)
     return render_template(
-        "catalog/index.html", store=store, account=account,
-        connected=bool(account and account.catalog_id), counts=views.counts(session, store.id),
+        "catalog/index.html", store=store, account=account, catalog=catalog,
+        connected=catalog.connected, counts=views.counts(session, store.id),
         sync=sync, running=views.is_running(sync), batches=views.recent_batches(session,
                                                                                 store.id),
         rows=rows, following=following, after=after, shown=shown, search=search,
@@ -73,8 +73,7 @@ def sync(store_id: int) -> ResponseReturnValue:
     if kind not in views.KIND_WORDS:
         abort(400, description="Choose a full sync or a check against Meta.")
     with db.transaction() as session:
-        account = views.account(session, store.id)
-        if account is None or not account.catalog_id:
+        if not views.connection(session, store).connected:
             flash("Connect a catalog in the WhatsApp settings first: there is nothing to "
                   "sync to yet.", "error")
             return _back(store)

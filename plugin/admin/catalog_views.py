@@ -23,10 +23,12 @@ from plugin.models import (
     CatalogItem,
     CatalogSync,
     ItemState,
+    Store,
     SyncKind,
     SyncState,
     WhatsAppAccount,
 )
+from plugin.pipeline.catalog import gateway
 from plugin.pipeline.catalog.requests import UNFINISHED
 
 # The filters the owner picks from, each a group of item states (in the order shown).
@@ -112,6 +114,40 @@ class ItemView:
     image_link: str
     updated_at: datetime
     synced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The catalog a store's items go to, as the page and the API show it."""
+
+    catalog_id: str | None
+    name: str
+    sandbox: bool  # StoreChat's stand-in for Meta: nothing is sent to Meta
+    visible: bool
+    cart_enabled: bool
+    connected_at: datetime | None
+    throttled_until: datetime | None
+
+    @property
+    def connected(self) -> bool:
+        """Whether items are sent anywhere."""
+        return bool(self.catalog_id)
+
+
+def connection(session: Session, store: Store) -> Connection:
+    """The store's catalog: its number's (Meta's or a sandbox one), or for the demo store
+    its built-in sandbox catalog (plugin.pipeline.catalog.gateway decides the same way)."""
+    found = account(session, store.id)
+    if found is not None and found.catalog_id:
+        return Connection(found.catalog_id, found.catalog_name,
+                          found.catalog_id.startswith(gateway.SANDBOX_PREFIX),
+                          found.catalog_visible, found.cart_enabled,
+                          found.catalog_connected_at, found.catalog_throttled_until)
+    if gateway.has_catalog(session, store):
+        return Connection(gateway.sandbox_catalog_id(store), "Demo store's sandbox catalog",
+                          True, False, False, None, None)
+    return Connection(None, "", False, False, False, None,
+                      found.catalog_throttled_until if found is not None else None)
 
 
 def account(session: Session, store_id: int) -> WhatsAppAccount | None:

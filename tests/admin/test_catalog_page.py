@@ -15,11 +15,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from plugin.admin.catalog import PAGE_SIZE
+from plugin.demo import store as demo_store
 from plugin.infra import db
 from plugin.models import (
     CatalogItem,
     CatalogSync,
     ItemState,
+    Owner,
     SyncKind,
     SyncState,
     WhatsAppAccount,
@@ -66,7 +68,7 @@ def rows_in(page: str) -> list[str]:
 def test_a_store_without_a_number_or_catalog_is_told_where_to_connect_one(
         app: Flask, owner: FlaskClient, store_id: int) -> None:
     page = page_of(owner, f"/stores/{store_id}/catalog")
-    assert 'id="no-catalog"' in page and "Connect the number first" in page
+    assert 'id="no-catalog"' in page and "try a sandbox catalog first" in page
     assert f'href="/stores/{store_id}/whatsapp"' in page
     assert 'id="sync-now"' not in page  # nothing to sync to
     assert "No items yet" in page and "Connect a catalog first" in page
@@ -285,3 +287,18 @@ def test_another_owners_catalog_answers_404_and_is_never_changed(
     owner.post(f"/stores/{store_id}/catalog/retry",
                data={"csrf_token": token, "item_id": other_ids[0]})
     assert states(app) == [ItemState.FAILED] * 3
+
+
+def test_the_demo_store_shows_its_built_in_sandbox_catalog(app: Flask,
+                                                          owner: FlaskClient) -> None:
+    """The demo store syncs to a sandbox catalog without any number: the page says so and
+    offers the sync, instead of asking for a number first."""
+    with app.app_context(), db.transaction() as session:
+        owner_id = session.scalars(select(Owner.id)).one()
+        demo_id = demo_store.get_or_create(session, owner_id).id
+    page = page_of(owner, f"/stores/{demo_id}/catalog")
+    assert 'id="sandbox-catalog"' in page and f"(ID sandbox-{demo_id})" in page
+    assert 'id="no-catalog"' not in page and 'id="sync-now"' in page
+    status = owner.get(f"/api/v1/catalog?store={demo_id}").get_json()
+    assert (status["connected"], status["sandbox"], status["catalog_id"]) == (
+        True, True, f"sandbox-{demo_id}")

@@ -62,6 +62,7 @@ class CatalogOut(BaseModel):
     connected: bool
     catalog_id: str | None
     catalog_name: str | None
+    sandbox: bool = Field(description="StoreChat's stand-in catalog: nothing goes to Meta.")
     visible: bool = Field(description="Shown on the WhatsApp number's profile.")
     cart_enabled: bool
     throttled_until: datetime | None = Field(
@@ -170,16 +171,17 @@ def get_catalog() -> CatalogOut:
     Its connection, its items counted by state, the sync under way (or the last one) with
     its progress, and until when Meta asked StoreChat to slow down."""
     session, store_id = db.session(), access.store_id()
-    account = views.account(session, store_id)
+    catalog = views.connection(session, _store())
     counts = views.counts(session, store_id)
     sync = views.current_sync(session, store_id)
-    throttled = account.catalog_throttled_until if account is not None else None
+    throttled = catalog.throttled_until
     return CatalogOut(
-        connected=bool(account and account.catalog_id),
-        catalog_id=account.catalog_id if account else None,
-        catalog_name=(account.catalog_name or None) if account else None,
-        visible=bool(account and account.catalog_visible),
-        cart_enabled=bool(account and account.cart_enabled),
+        connected=catalog.connected,
+        catalog_id=catalog.catalog_id,
+        catalog_name=catalog.name or None,
+        sandbox=catalog.sandbox,
+        visible=catalog.visible,
+        cart_enabled=catalog.cart_enabled,
         throttled_until=utc(throttled) if throttled and throttled > db.utcnow() else None,
         counts=CountsOut(synced=counts.synced, pending=counts.pending,
                          kept_out=counts.kept_out, failed=counts.failed,
@@ -215,8 +217,7 @@ def start_catalog_sync(json: SyncIn) -> tuple[SyncOut, int]:
     Answers 202 with the sync, queued; if one of that kind is already under way, that one.
     409 (`catalog_not_connected`) when the store has no catalog yet."""
     session, store = db.session(), _store()
-    account = views.account(session, store.id)
-    if account is None or not account.catalog_id:
+    if not views.connection(session, store).connected:
         raise ApiError(ProblemCode.CATALOG_NOT_CONNECTED)
     sync = request_sync(session, store, SyncKind.FULL if json.kind == "full"
                         else SyncKind.RECONCILE, "owner")
