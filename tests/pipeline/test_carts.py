@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from tests.conftest import make_app, shared_fixture
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer
 from tests.fakes.shopify import FakeShopify
+from tests.pipeline.test_cod_answers import run_scheduled
 from tests.worlds import shopify as shopify_world
 from tests.worlds.shopify import SHOP, id_token
 from tests.worlds.woocommerce import PUBLIC_URL, connect
@@ -110,21 +111,6 @@ def send_cart(app: Flask, items: list[tuple[str, int]], times: int = 2) -> str:
         if n == 0:
             deliver(app, data)  # the very same bytes again
     return wamid
-
-
-def run_scheduled(app: Flask) -> int:
-    """Run the jobs the queue put off (retries with backoff) as if their time had come."""
-    huey = app.extensions["storechat.huey"]
-    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
-    ran = 0
-    for _ in range(20):
-        tasks = huey.read_schedule(later)
-        if not tasks:
-            return ran
-        for task in tasks:
-            huey.execute(task, timestamp=later)
-            ran += 1
-    raise AssertionError("the queue kept rescheduling")
 
 
 def answers(app: Flask) -> list[Message]:
