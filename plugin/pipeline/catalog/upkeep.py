@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
 
+from plugin.domain.errors import StoreChatError
 from plugin.infra import db
 from plugin.infra.queue import Job, enqueue_after_commit
 from plugin.models import (
@@ -26,7 +27,7 @@ from plugin.models import (
     SyncState,
     WhatsAppAccount,
 )
-from plugin.pipeline.catalog import batches
+from plugin.pipeline.catalog import batches, full_sync, sources
 from plugin.pipeline.catalog.requests import request_sync
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 SEND_STUCK_SECONDS = 300
 # A platform export (Shopify bulk operation) not finished after this long is given up.
 EXPORT_TIMEOUT_SECONDS = 6 * 3600
+# An export whose finish webhook has not come this long after it began is asked about,
+# then again at this interval (the sweeper runs every few seconds, in every worker).
+EXPORT_POLL_SECONDS = 300
+# Exports asked about per sweep (each is one call to the platform).
+EXPORTS_POLLED_PER_SWEEP = 20
 # Rows per recovery step per sweep; a larger backlog drains over following sweeps.
 RECOVER_BATCH = 500
 # Each catalog is reconciled once in this period (the "nightly" reconciliation).
@@ -64,7 +70,8 @@ def recover(now: datetime, stale: datetime) -> int:
         for batch_id in lost_checks:
             enqueue_after_commit(session, Job.CATALOG_CHECK, batch_id)
         touched += len(lost_checks)
-    touched += _requeue_sends(stale) + _requeue_syncs(now, stale) + _end_lost_exports(now)
+    touched += _requeue_sends(stale) + _requeue_syncs(now, stale)
+    touched += _poll_exports(now) + _end_lost_exports(now)
     return touched
 
 
@@ -92,6 +99,43 @@ def _requeue_syncs(now: datetime, stale: datetime) -> int:
         for sync_id in sync_ids:
             enqueue_after_commit(session, Job.CATALOG_SYNC, sync_id)
     return len(sync_ids)
+
+
+def _poll_exports(now: datetime) -> int:
+    """Ask the platform about exports waiting longer than EXPORT_POLL_SECONDS: a finished
+    one's webhook was lost (or is late), so its sync goes on as the webhook would make it.
+    Each poll is claimed through the sync's lease (free while EXPORTING), so one worker
+    asks per EXPORT_POLL_SECONDS; the platform is called outside any transaction."""
+    with db.transaction() as session:
+        waiting = list(session.execute(select(
+            CatalogSync.id, CatalogSync.store_id, CatalogSync.export_id).where(
+                CatalogSync.state == SyncState.EXPORTING, CatalogSync.export_id.is_not(None),
+                CatalogSync.started_at < now - timedelta(seconds=EXPORT_POLL_SECONDS),
+                or_(CatalogSync.lease_until.is_(None), CatalogSync.lease_until < now))
+            .order_by(CatalogSync.id).limit(EXPORTS_POLLED_PER_SWEEP)))
+    continued = 0
+    for sync_id, store_id, export_id in waiting:
+        with db.transaction() as session:
+            claimed = session.execute(update(CatalogSync).where(
+                CatalogSync.id == sync_id, CatalogSync.state == SyncState.EXPORTING,
+                or_(CatalogSync.lease_until.is_(None), CatalogSync.lease_until < now))
+                .values(lease_until=now + timedelta(seconds=EXPORT_POLL_SECONDS))
+                .execution_options(synchronize_session=False)).rowcount
+            store = session.get(Store, store_id)
+            source = sources.for_store(session, store) if claimed and store else None
+        if not isinstance(source, sources.ExportPolled):
+            continue
+        try:
+            done = source.export_done(export_id)
+        except StoreChatError as exc:  # asked again at the next interval
+            log.warning("export %s of store %s could not be checked: %s", export_id,
+                        store_id, exc)
+            continue
+        if done:
+            with db.transaction() as session:
+                continued += full_sync.export_finished(
+                    session, session.get(Store, store_id), export_id) is not None
+    return continued
 
 
 def _end_lost_exports(now: datetime) -> int:

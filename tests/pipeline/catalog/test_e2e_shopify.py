@@ -338,8 +338,11 @@ def test_an_export_still_running_is_left_waiting_and_a_failed_one_ends_the_sync(
         upkeep.recover(poll_at, world.later(0))
     assert world.syncs()[0].state == SyncState.EXPORTING
     world.shopify.bulk.fail(SHOP, "TIMEOUT")
-    with world.app.app_context():
+    with world.app.app_context():  # asked again one interval later
         upkeep.recover(poll_at, world.later(0))
+        assert world.syncs()[0].state == SyncState.EXPORTING
+        upkeep.recover(poll_at + timedelta(seconds=upkeep.EXPORT_POLL_SECONDS + 1),
+                       world.later(0))
     [sync] = world.syncs()
     assert sync.state == SyncState.FAILED
     assert "timeout" in (sync.error or "").lower()
