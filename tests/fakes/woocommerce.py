@@ -301,8 +301,9 @@ class FakeWooCommerce:
         if match and method == "GET":
             rows = self.orders if match[1] == "orders" else self.products
             row = rows.get(int(match[2]))
-            return _json(row) if row else _error("woocommerce_rest_shop_order_invalid_id",
-                                                 "Invalid ID.", 404)
+            code = ("woocommerce_rest_shop_order_invalid_id" if match[1] == "orders"
+                    else "woocommerce_rest_product_invalid_id")
+            return _json(row) if row else _error(code, "Invalid ID.", 404)
         if path == "/orders" and method == "POST":
             return self._create_order(_body(request))
         match = re.fullmatch(r"/orders/(\d+)", path)
