@@ -110,7 +110,8 @@ class FakeWooCommerce:
             self.keys.clear()
 
     def fail_next(self, *statuses: int) -> None:
-        """Answer the next REST calls with these statuses (429, 500, 503…)."""
+        """Answer the next REST calls with these statuses (429, 500, 503…); a 0 lets its
+        call through, so a later call can be the one that fails."""
         with self._lock:
             self._failures.extend(statuses)
 

@@ -235,7 +235,11 @@ def test_throttling_waits_as_long_as_meta_says_then_completes_once(world: Shopif
         assert batches.send_due(world.store_id, world.later(60)) == 0
         assert world.items_batch_calls() == 1
         assert batches.send_due(world.store_id, until + timedelta(seconds=1)) == 1
+    polls = world.graph.calls["GET check_batch_request_status"]
+    world.graph.throttle_next(4, minutes=1)  # the status poll is throttled too
     world.check_batches()
+    assert world.account().catalog_throttled_until > until  # type: ignore[operator]
+    assert world.graph.calls["GET check_batch_request_status"] == polls + 3
     assert set(world.states().values()) == {ItemState.SYNCED}
     assert world.items_batch_calls() == 2
     assert set(world.remote()) == {row.retailer_id for row in world.rows().values()}

@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import CatalogBatch, ItemState, Store, SyncState
+from plugin.pipeline.catalog import full_sync
 from plugin.pipeline.catalog.requests import request_sync
+from plugin.platforms.woocommerce import catalog_export as woocommerce_export
 from tests.conftest import create_owner, make_app, sign_in
 from tests.fakes import woocommerce_catalog as catalog
 from tests.fakes.graph import FakeGraph
@@ -158,8 +160,40 @@ def test_product_webhooks_reach_meta_as_one_entry_each(world: WooWorld) -> None:
     assert {f"{sid}-{v}" for v in _variation_ids(boots)} <= set(remote)
     assert set(world.states().values()) == {ItemState.SYNCED}
 
+    world.edit(shirt, manage_stock=True, stock_quantity=0, stock_status="outofstock")
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert world.remote()[shirt_rid]["availability"] == "out of stock"
+
     catalog.delete_product(world.site, boots["id"])
     world.site.dispatch("product.deleted", boots)
     assert world.send_debounced() == 1
     world.check_batches()
+    assert world.batches()[-1] == (0, 2)
     assert set(world.remote()) == {shirt_rid}
+    world.site.dispatch("product.updated", {**boots, "date_modified_gmt": "2030-01-01T00:00:00"})
+    assert world.send_debounced() == 0  # a late update does not bring it back
+    assert set(world.remote()) == {shirt_rid}
+
+
+def test_a_sync_broken_midway_and_run_again_leaves_one_item_per_variant(
+        world: WooWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(5):
+        world.simple(f"shirt-{n}")
+    world.variable("boots", 2)
+    monkeypatch.setattr(woocommerce_export, "PER_PAGE", 2)
+    monkeypatch.setattr(full_sync, "PROGRESS_EVERY", 2)
+    world.site.fail_next(0, 400)  # the first page is read, the second refused
+    world.connect_catalog()
+    [failed] = world.syncs()
+    assert failed.state == SyncState.FAILED and failed.products == 2, failed.error
+    assert world.remote() == {}
+    world.full_sync()
+    world.check_batches()
+    world.full_sync()
+    world.check_batches()
+    rows = world.rows()
+    assert len(rows) == 7 and set(world.states().values()) == {ItemState.SYNCED}
+    assert set(world.remote()) == {row.retailer_id for row in rows.values()}
+    assert [s.state for s in world.syncs()] == [SyncState.FAILED, SyncState.DONE,
+                                                SyncState.DONE]
