@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 from sqlalchemy.orm import Session
 
 from adapters.shopify.admin import QueryError
+from adapters.shopify.bulk import IN_PROGRESS_CODE
 from plugin.demo.catalog import DemoCatalogSource
 from plugin.domain.errors import ShopifyError
 from plugin.domain.events import ProductEvent
@@ -59,8 +60,16 @@ class ShopifyExport:
         self._store = store
 
     def start_export(self) -> str:
-        """Start the bulk operation; its gid."""
-        return shopify_export.start_export(db.session(), self._store)
+        """Start the bulk operation; its gid. While one of ours still runs (an earlier
+        sync's, given up on or left waiting), that one is the export this sync waits for."""
+        try:
+            return shopify_export.start_export(db.session(), self._store)
+        except shopify_export.ExportRefused as refused:
+            # Shopify runs one bulk query per app and shop, and the catalog export is the
+            # only one StoreChat runs: the running one reads the same products.
+            if refused.code == IN_PROGRESS_CODE and refused.running_id:
+                return refused.running_id
+            raise
 
     def export_done(self, export_id: str) -> bool:
         """Whether Shopify finished the bulk operation (one it no longer knows counts as

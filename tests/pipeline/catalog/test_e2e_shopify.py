@@ -354,3 +354,76 @@ def test_an_export_still_running_is_left_waiting_and_a_failed_one_ends_the_sync(
     [sync] = world.syncs()
     assert sync.state == SyncState.FAILED
     assert "timeout" in (sync.error or "").lower()
+
+
+def test_reconciling_a_catalog_in_step_sends_nothing(world: ShopifyWorld) -> None:
+    bulk = world.shopify.bulk
+    bulk.add_product(SHOP, 1, title="Café “crème” – 1 kg ☕")
+    variants = [{"id": f"gid://shopify/ProductVariant/{2000 + n}", "title": f"Size {n}",
+                 "sku": f"S-{n}", "price": price, "compareAtPrice": was,
+                 "inventoryQuantity": stock, "inventoryPolicy": "DENY",
+                 "inventoryItem": {"id": f"gid://shopify/InventoryItem/{2000 + n}",
+                                   "tracked": True}, "image": None}
+                for n, (price, was, stock) in enumerate(
+                    [("1234.50", None, 3), ("19.99", "25.00", 0), ("0.50", None, 8)], 1)]
+    bulk.add_product(SHOP, 2, variants_data=variants)
+    _synced(world)
+    assert len(world.remote()) == 4
+    calls = world.items_batch_calls()
+    with world.app.app_context(), db.transaction() as session:
+        request_sync(session, session.get(Store, world.store_id), kind=SyncKind.RECONCILE)
+    reconcile = world.syncs()[-1]
+    assert reconcile.state == SyncState.DONE, reconcile.error
+    assert (reconcile.variants, reconcile.deleted, reconcile.changed) == (4, 0, 0)
+    assert world.items_batch_calls() == calls
+
+
+def test_variants_removed_or_unpublished_leave_the_catalog_and_come_back(
+        world: ShopifyWorld) -> None:
+    world.shopify.bulk.add_product(SHOP, 2, variants=3)
+    _synced(world)
+    sid = world.store_id
+    body = rest_product(2, variants=3)
+    body["variants"] = [body["variants"][0], body["variants"][2],
+                        {**body["variants"][0], "id": 2004, "inventory_item_id": 2004,
+                         "title": "Size 4"}]
+    world.webhook("products/update", body)
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert world.batches()[-1] == (1, 1)  # size 4 added, size 2 removed
+    assert set(world.remote()) == {f"{sid}-2001", f"{sid}-2003", f"{sid}-2004"}
+
+    world.webhook("products/update", {**body, "status": "draft"})
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert world.remote() == {}
+    assert {world.states()[v] for v in ("2001", "2003", "2004")} == {ItemState.KEPT_OUT}
+    assert "not published" in (world.rows()["2001"].reason or "")
+
+    world.webhook("products/update", body)
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert set(world.remote()) == {f"{sid}-2001", f"{sid}-2003", f"{sid}-2004"}
+    assert world.states()["2002"] == ItemState.DELETED
+
+
+def test_a_sync_asked_while_an_earlier_export_still_runs_waits_for_that_export(
+        world: ShopifyWorld) -> None:
+    world.shopify.bulk.add_product(SHOP, 1, variants=2)
+    sender = world.shopify.bulk.senders.pop(SHOP)
+    world.connect_catalog()
+    world.shopify.bulk.hold(SHOP)  # a long export, its webhook lost
+    with world.app.app_context():
+        upkeep.recover(world.later(upkeep.EXPORT_TIMEOUT_SECONDS + 1), world.later(0))
+    [given_up] = world.syncs()
+    assert given_up.state == SyncState.FAILED
+    world.shopify.bulk.deliver_to(SHOP, sender)
+    with world.app.app_context(), db.transaction() as session:
+        request_sync(session, session.get(Store, world.store_id))
+    waiting = world.syncs()[-1]
+    assert waiting.state == SyncState.EXPORTING, waiting.error
+    assert waiting.export_id == given_up.export_id  # Shopify's running operation
+    world.export_done()
+    assert world.syncs()[-1].state == SyncState.DONE
+    world.check_batches()
+    assert len(world.remote()) == 2
