@@ -53,6 +53,7 @@ def read_back(event_id: int) -> None:
         if not isinstance(parsed, ProductEvent):
             return
         session.expunge(store)
+    read_at = db.utcnow()  # a delete recorded before this moment is older than the read
     try:
         product = woocommerce_export.read_product(store, parsed.product_id)
     except store_gateway.RETRYABLE_ERRORS:
@@ -65,6 +66,6 @@ def read_back(event_id: int) -> None:
         return
     with db.transaction() as session:
         store = session.get(Store, store.id)
-        tally = upsert_product(session, store, product, db.utcnow())
+        tally = upsert_product(session, store, product, db.utcnow(), read_at=read_at)
         if tally.changed or tally.deleted:
             queue_send(session, store)

@@ -197,3 +197,26 @@ def test_a_sync_broken_midway_and_run_again_leaves_one_item_per_variant(
     assert set(world.remote()) == {row.retailer_id for row in rows.values()}
     assert [s.state for s in world.syncs()] == [SyncState.FAILED, SyncState.DONE,
                                                 SyncState.DONE]
+
+
+def test_a_product_trashed_then_restored_and_published_is_listed_again(
+        world: WooWorld) -> None:
+    shirt = world.simple("shirt")
+    world.connect_catalog()
+    world.check_batches()
+    rid = f"{world.store_id}-{shirt['id']}"
+    assert set(world.remote()) == {rid}
+    shirt["status"] = "trash"  # WooCommerce's product.deleted when a product is trashed
+    world.site.dispatch("product.deleted", shirt)
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert world.remote() == {}
+    # Restored from the trash (as a draft, under its old id), then published again.
+    world.edit(shirt, status="draft")
+    assert world.send_debounced() == 0
+    assert world.states()[str(shirt["id"])] == ItemState.KEPT_OUT
+    world.edit(shirt, status="publish")
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert set(world.remote()) == {rid}
+    assert world.states()[str(shirt["id"])] == ItemState.SYNCED
