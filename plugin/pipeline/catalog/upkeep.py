@@ -152,11 +152,13 @@ def _end_lost_exports(now: datetime) -> int:
 
 
 def _stores_with_catalog() -> Select[Any]:
-    """Ids of stores with a connected catalog (a number's catalog id, or the demo's)."""
+    """Ids of stores with a connected catalog (a number's catalog id, or the demo's) whose
+    token Meta has not refused (such a store waits for its number to be connected again)."""
     return select(Store.id).where(Store.status == StoreStatus.ACTIVE.value, or_(
         Store.platform == "demo",
         Store.id.in_(select(WhatsAppAccount.store_id).where(
-            WhatsAppAccount.catalog_id.is_not(None)))))
+            WhatsAppAccount.catalog_id.is_not(None),
+            WhatsAppAccount.needs_reauth.is_(False)))))
 
 
 def request_first_syncs() -> int:

@@ -15,7 +15,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from plugin.infra import db
-from plugin.models import BatchState, CatalogBatch, ItemState, Store, SyncKind, SyncState
+from plugin.models import (
+    BatchState,
+    CatalogBatch,
+    ItemState,
+    Store,
+    SyncKind,
+    SyncState,
+    WhatsAppAccount,
+)
 from plugin.pipeline.catalog import batches, full_sync, upkeep
 from plugin.pipeline.catalog.requests import request_sync, retry_items
 from plugin.platforms.shopify import catalog_export
@@ -427,3 +435,21 @@ def test_a_sync_asked_while_an_earlier_export_still_runs_waits_for_that_export(
     assert world.syncs()[-1].state == SyncState.DONE
     world.check_batches()
     assert len(world.remote()) == 2
+
+
+def test_a_refused_token_pauses_the_sends_until_the_number_is_connected_again(
+        world: ShopifyWorld) -> None:
+    world.shopify.bulk.add_product(SHOP, 1, variants=2)
+    world.connect_catalog()
+    world.graph.fail_next(190, 401, "Error validating access token: Session has expired")
+    world.export_done()
+    assert world.items_batch_calls() == 1
+    assert world.account().needs_reauth
+    assert set(world.states().values()) == {ItemState.PENDING}
+    assert world.send_debounced() == 0 and world.items_batch_calls() == 1  # paused
+    with world.app.app_context(), db.transaction() as session:  # a new token is connected
+        account = session.get(WhatsAppAccount, world.account().id)
+        account.needs_reauth = False
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert set(world.states().values()) == {ItemState.SYNCED} and len(world.remote()) == 2
