@@ -25,7 +25,7 @@ from plugin.models import (
     WhatsAppAccount,
 )
 from plugin.pipeline.catalog import batches, full_sync, upkeep
-from plugin.pipeline.catalog.requests import request_sync, retry_items
+from plugin.pipeline.catalog.requests import request_sync
 from plugin.platforms.shopify import catalog_export
 from tests.conftest import make_app
 from tests.fakes.graph import FakeGraph
@@ -210,9 +210,19 @@ def test_a_rejected_item_shows_meta_s_reason_and_is_retried(world: ShopifyWorld)
     assert row.reason and "https" in row.reason and "WhatsApp said" in row.reason
     assert f"{world.store_id}-4001" not in world.remote()
 
+    # The owner's API shows the row with Meta's reason, and sends it again on request.
+    api = world.app.test_client()
+    auth = {"Authorization": f"Bearer {id_token()}"}
+    listed = api.get("/api/v1/catalog/items?state=failed", headers=auth)
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    [shown] = listed.get_json()["data"]
+    assert (shown["variant_id"], shown["state"], shown["reason"]) == ("4001", "failed",
+                                                                      row.reason)
     calls = world.items_batch_calls()
-    with world.app.app_context(), db.transaction() as session:
-        assert retry_items(session, session.get(Store, world.store_id), [row.id]) == 1
+    retried = api.post("/api/v1/catalog/items/retry", json={"item_ids": [row.id]},
+                       headers=auth)
+    assert retried.status_code == 200, retried.get_data(as_text=True)
+    assert retried.get_json() == {"retried": 1}
     assert world.items_batch_calls() == calls + 1  # sent at once, no debounce
     world.check_batches()
     assert world.rows()["4001"].state == ItemState.FAILED  # the same data fails the same way
