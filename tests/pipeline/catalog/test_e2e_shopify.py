@@ -463,3 +463,16 @@ def test_a_refused_token_pauses_the_sends_until_the_number_is_connected_again(
     assert world.send_debounced() == 1
     world.check_batches()
     assert set(world.states().values()) == {ItemState.SYNCED} and len(world.remote()) == 2
+
+
+def test_an_export_shopify_fails_ends_the_sync_with_its_reason(world: ShopifyWorld) -> None:
+    world.shopify.bulk.add_product(SHOP, 1)
+    world.connect_catalog()
+    world.shopify.bulk.fail(SHOP, "ACCESS_DENIED")  # its finish webhook says failed
+    assert world.sender.statuses == [200]
+    [sync] = world.syncs()
+    assert sync.state == SyncState.FAILED
+    assert "access_denied" in (sync.error or "")
+    assert world.items_batch_calls() == 0 and world.rows() == {}
+    world.full_sync()  # asked again, the next export goes through
+    assert world.syncs()[-1].state == SyncState.DONE
