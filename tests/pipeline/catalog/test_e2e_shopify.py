@@ -1,17 +1,13 @@
 """The catalog sync of a Shopify store end to end, over HTTP: the owner connects a catalog,
 the fake Shopify runs the bulk export and signs its bulk_operations/finish, the sync reads
 the file and the fake Graph receives items_batch calls and is polled for their verdicts;
-product and stock webhooks, throttling, rejections, reconciliation and a lost webhook."""
+product and stock webhooks, rejections, throttling, a refused token and reconciliation."""
+# ruff: noqa: F811  (the world fixture imported from e2e_shopify is a parameter here)
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from plugin.infra import db
@@ -24,100 +20,17 @@ from plugin.models import (
     SyncState,
     WhatsAppAccount,
 )
-from plugin.pipeline.catalog import batches, full_sync, upkeep
+from plugin.pipeline.catalog import batches
 from plugin.pipeline.catalog.requests import request_sync
-from plugin.platforms.shopify import catalog_export
-from tests.conftest import make_app
-from tests.fakes.graph import FakeGraph
-from tests.fakes.server import LoopbackServer
-from tests.fakes.shopify import FakeShopify
-from tests.fakes.shopify_webhooks import WebhookSender
-from tests.pipeline.catalog.e2e_world import TOKEN, CatalogWorld, graph_with_business
-from tests.worlds.shopify import API_KEY, API_SECRET, SHOP, id_token
-
-
-class ShopifyWorld(CatalogWorld):
-    """A Shopify store installed from the fake Shopify, its webhooks signed over HTTP."""
-
-    def __init__(self, app: Flask, graph: FakeGraph, shopify: FakeShopify, shop_url: str,
-                 sender: WebhookSender, store_id: int) -> None:
-        super().__init__(app, graph, store_id)
-        self.shopify, self.shop_url, self.sender = shopify, shop_url, sender
-
-    def export_done(self) -> None:
-        """Shopify finishes the running bulk operation and sends bulk_operations/finish."""
-        self.shopify.bulk.complete(SHOP, self.shop_url)
-
-    def full_sync(self) -> None:
-        """The owner asks for a full sync; Shopify exports and says so."""
-        with self.app.app_context(), db.transaction() as session:
-            request_sync(session, session.get(Store, self.store_id))
-        self.export_done()
-
-    def webhook(self, topic: str, payload: dict[str, Any]) -> None:
-        """Shopify delivers one signed webhook to the app over HTTP."""
-        assert self.sender.send(topic, payload) == 200
-
-    def batches(self) -> list[tuple[int, int]]:
-        """(updates, deletes) of each of the store's batches, oldest first."""
-        with self.app.app_context(), db.transaction() as session:
-            return [(b.updates, b.deletes) for b in session.scalars(
-                select(CatalogBatch).where(CatalogBatch.store_id == self.store_id)
-                .order_by(CatalogBatch.id))]
-
-
-def rest_product(product_id: int, variants: int = 1, *, price: str = "12.50",
-                 image: str | None = None, stock: int = 5, **fields: Any) -> dict[str, Any]:
-    """A products/update body (REST shape) for a product of the fake's bulk catalog."""
-    src = image if image is not None else f"https://cdn.shopify.com/s/files/p{product_id}.jpg"
-    return {"id": product_id, "title": f"Product {product_id}",
-            "handle": f"product-{product_id}", "status": "active",
-            "published_at": "2026-01-01T00:00:00Z", "body_html": "<p>Soft linen.</p>",
-            "vendor": "Acme", "images": [{"id": product_id, "src": src}] if src else [],
-            "variants": [{"id": product_id * 1000 + n,
-                          "title": f"Size {n}" if variants > 1 else "Default Title",
-                          "sku": f"SKU-{product_id}-{n}", "price": price,
-                          "compare_at_price": None,
-                          "inventory_item_id": product_id * 1000 + n,
-                          "inventory_quantity": stock, "inventory_management": "shopify",
-                          "inventory_policy": "deny", "image_id": None}
-                         for n in range(1, variants + 1)], **fields}
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[ShopifyWorld]:
-    shopify = FakeShopify(api_key=API_KEY, api_secret=API_SECRET)
-    shopify.add_shop(SHOP, name="Acme Linen", currency="EUR")
-    graph = graph_with_business()
-    with LoopbackServer(shopify) as shop_server, LoopbackServer(graph) as graph_server:
-        app = make_app(tmp_path / "instance", shopify_api_key=API_KEY,
-                       shopify_api_secret=API_SECRET,
-                       shopify_admin_url=f"{shop_server.url}/{{shop}}",
-                       whatsapp_graph_url=graph_server.url, public_url="http://127.0.0.1:8000")
-        try:
-            with LoopbackServer(app) as app_server:
-                sender = WebhookSender(url=f"{app_server.url}/webhooks/shopify",
-                                       secret=API_SECRET, shop=SHOP, retries=0)
-                shopify.bulk.deliver_to(SHOP, sender.send)
-                response = app.test_client().get(f"/shopify/app?shop={SHOP}"
-                                                 f"&id_token={id_token()}")
-                assert response.status_code == 200
-                with app.app_context():
-                    store_id = db.session().scalars(select(Store.id).where(
-                        Store.domain == SHOP)).one()
-                yield ShopifyWorld(app, graph, shopify, shop_server.url, sender, store_id)
-        finally:
-            app.extensions["storechat.engine"].dispose()
-            http = app.extensions.get("storechat.shopify_http")
-            if http is not None:
-                http.close()
-
-
-def _synced(world: ShopifyWorld) -> None:
-    """Connect the catalog, let Shopify export and Meta finish the first batches."""
-    world.connect_catalog()
-    world.export_done()
-    world.check_batches()
+from tests.pipeline.catalog.e2e_shopify import (  # noqa: F401  (the world fixture)
+    SHOP,
+    ShopifyWorld,
+    rest_product,
+    synced,
+    world,
+)
+from tests.pipeline.catalog.e2e_world import TOKEN
+from tests.worlds.shopify import id_token
 
 
 def test_connecting_a_catalog_exports_the_shop_and_lists_every_variant(
@@ -161,7 +74,7 @@ def test_connecting_a_catalog_exports_the_shop_and_lists_every_variant(
 def test_product_webhooks_reach_meta_as_one_entry_each(world: ShopifyWorld) -> None:
     world.shopify.bulk.add_product(SHOP, 1)
     world.shopify.bulk.add_product(SHOP, 2, variants=2)
-    _synced(world)
+    synced(world)
     sid = world.store_id
     sent = len(world.batches())
     # Shopify sends products/update for edits the catalog does not show (tags, SEO…): the
@@ -204,7 +117,7 @@ def test_a_rejected_item_shows_meta_s_reason_and_is_retried(world: ShopifyWorld)
     world.shopify.bulk.add_product(SHOP, 1)
     world.shopify.bulk.add_product(SHOP, 4, media=[{"id": "gid://shopify/MediaImage/4",
                                                     "image": {"url": "http://cdn.example/4.jpg"}}])
-    _synced(world)
+    synced(world)
     row = world.rows()["4001"]
     assert row.state == ItemState.FAILED
     assert row.reason and "https" in row.reason and "WhatsApp said" in row.reason
@@ -271,7 +184,7 @@ def test_reconciliation_deletes_an_orphan_and_resends_a_drifted_price(
         world: ShopifyWorld) -> None:
     world.shopify.bulk.add_product(SHOP, 1)
     world.shopify.bulk.add_product(SHOP, 2)
-    _synced(world)
+    synced(world)
     sid, catalog_id = world.store_id, world.catalog_id()
     # Someone edits the catalog in Commerce Manager: a stray item, a changed price.
     graph_url = world.app.config["STORECHAT"].whatsapp_graph_url
@@ -300,80 +213,6 @@ def test_reconciliation_deletes_an_orphan_and_resends_a_drifted_price(
     assert remote[f"{sid}-2001"]["price"] == "12.50 EUR"
 
 
-def test_a_sync_broken_midway_and_run_again_leaves_one_item_per_variant(
-        world: ShopifyWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    for n in range(1, 8):
-        world.shopify.bulk.add_product(SHOP, n, variants=2)
-    monkeypatch.setattr(full_sync, "PROGRESS_EVERY", 2)
-    real_read = catalog_export.read_export
-
-    def broken(store: Store, url: str) -> Iterator[Any]:
-        """The file's download breaks after five products."""
-        for count, product in enumerate(real_read(store, url)):
-            if count == 5:
-                raise catalog_export.ExportFileError("the export's file could not be read "
-                                                     "to its end (ReadError)")
-            yield product
-
-    monkeypatch.setattr(catalog_export, "read_export", broken)
-    world.connect_catalog()
-    world.export_done()
-    [failed] = world.syncs()
-    assert failed.state == SyncState.FAILED and "to its end" in (failed.error or "")
-    assert failed.products == 4  # two chunks were written before the break
-    monkeypatch.setattr(catalog_export, "read_export", real_read)
-    world.full_sync()
-    assert world.syncs()[-1].state == SyncState.DONE
-    world.check_batches()
-    world.full_sync()  # and once more, with nothing changed
-    world.check_batches()
-    rows = world.rows()
-    assert len(rows) == 14 and set(world.states().values()) == {ItemState.SYNCED}
-    remote = world.remote()
-    assert set(remote) == {rows[v].retailer_id for v in rows}
-    assert len(remote) == 14
-
-
-def test_a_lost_finish_webhook_is_made_up_for_by_polling_shopify(world: ShopifyWorld) -> None:
-    world.shopify.bulk.add_product(SHOP, 1, variants=2)
-    world.shopify.bulk.senders.pop(SHOP)  # bulk_operations/finish never arrives
-    world.connect_catalog()
-    world.export_done()
-    [sync] = world.syncs()
-    assert sync.state == SyncState.EXPORTING
-    with world.app.app_context():
-        upkeep.recover(world.later(60), world.later(0))
-    assert world.syncs()[0].state == SyncState.EXPORTING  # too soon to ask Shopify
-    with world.app.app_context():
-        upkeep.recover(world.later(upkeep.EXPORT_POLL_SECONDS + 1), world.later(0))
-    [sync] = world.syncs()
-    assert sync.state == SyncState.DONE, sync.error
-    assert sync.variants == 2
-    world.check_batches()
-    assert len(world.remote()) == 2
-
-
-def test_an_export_still_running_is_left_waiting_and_a_failed_one_ends_the_sync(
-        world: ShopifyWorld) -> None:
-    world.shopify.bulk.add_product(SHOP, 1)
-    world.shopify.bulk.senders.pop(SHOP)
-    world.connect_catalog()
-    world.shopify.bulk.hold(SHOP)
-    poll_at = world.later(upkeep.EXPORT_POLL_SECONDS + 1)
-    with world.app.app_context():
-        upkeep.recover(poll_at, world.later(0))
-    assert world.syncs()[0].state == SyncState.EXPORTING
-    world.shopify.bulk.fail(SHOP, "TIMEOUT")
-    with world.app.app_context():  # asked again one interval later
-        upkeep.recover(poll_at, world.later(0))
-        assert world.syncs()[0].state == SyncState.EXPORTING
-        upkeep.recover(poll_at + timedelta(seconds=upkeep.EXPORT_POLL_SECONDS + 1),
-                       world.later(0))
-    [sync] = world.syncs()
-    assert sync.state == SyncState.FAILED
-    assert "timeout" in (sync.error or "").lower()
-
-
 def test_reconciling_a_catalog_in_step_sends_nothing(world: ShopifyWorld) -> None:
     bulk = world.shopify.bulk
     bulk.add_product(SHOP, 1, title="Café “crème” – 1 kg ☕")
@@ -385,7 +224,7 @@ def test_reconciling_a_catalog_in_step_sends_nothing(world: ShopifyWorld) -> Non
                 for n, (price, was, stock) in enumerate(
                     [("1234.50", None, 3), ("19.99", "25.00", 0), ("0.50", None, 8)], 1)]
     bulk.add_product(SHOP, 2, variants_data=variants)
-    _synced(world)
+    synced(world)
     assert len(world.remote()) == 4
     calls = world.items_batch_calls()
     with world.app.app_context(), db.transaction() as session:
@@ -399,7 +238,7 @@ def test_reconciling_a_catalog_in_step_sends_nothing(world: ShopifyWorld) -> Non
 def test_variants_removed_or_unpublished_leave_the_catalog_and_come_back(
         world: ShopifyWorld) -> None:
     world.shopify.bulk.add_product(SHOP, 2, variants=3)
-    _synced(world)
+    synced(world)
     sid = world.store_id
     body = rest_product(2, variants=3)
     body["variants"] = [body["variants"][0], body["variants"][2],
@@ -425,28 +264,6 @@ def test_variants_removed_or_unpublished_leave_the_catalog_and_come_back(
     assert world.states()["2002"] == ItemState.DELETED
 
 
-def test_a_sync_asked_while_an_earlier_export_still_runs_waits_for_that_export(
-        world: ShopifyWorld) -> None:
-    world.shopify.bulk.add_product(SHOP, 1, variants=2)
-    sender = world.shopify.bulk.senders.pop(SHOP)
-    world.connect_catalog()
-    world.shopify.bulk.hold(SHOP)  # a long export, its webhook lost
-    with world.app.app_context():
-        upkeep.recover(world.later(upkeep.EXPORT_TIMEOUT_SECONDS + 1), world.later(0))
-    [given_up] = world.syncs()
-    assert given_up.state == SyncState.FAILED
-    world.shopify.bulk.deliver_to(SHOP, sender)
-    with world.app.app_context(), db.transaction() as session:
-        request_sync(session, session.get(Store, world.store_id))
-    waiting = world.syncs()[-1]
-    assert waiting.state == SyncState.EXPORTING, waiting.error
-    assert waiting.export_id == given_up.export_id  # Shopify's running operation
-    world.export_done()
-    assert world.syncs()[-1].state == SyncState.DONE
-    world.check_batches()
-    assert len(world.remote()) == 2
-
-
 def test_a_refused_token_pauses_the_sends_until_the_number_is_connected_again(
         world: ShopifyWorld) -> None:
     world.shopify.bulk.add_product(SHOP, 1, variants=2)
@@ -463,16 +280,3 @@ def test_a_refused_token_pauses_the_sends_until_the_number_is_connected_again(
     assert world.send_debounced() == 1
     world.check_batches()
     assert set(world.states().values()) == {ItemState.SYNCED} and len(world.remote()) == 2
-
-
-def test_an_export_shopify_fails_ends_the_sync_with_its_reason(world: ShopifyWorld) -> None:
-    world.shopify.bulk.add_product(SHOP, 1)
-    world.connect_catalog()
-    world.shopify.bulk.fail(SHOP, "ACCESS_DENIED")  # its finish webhook says failed
-    assert world.sender.statuses == [200]
-    [sync] = world.syncs()
-    assert sync.state == SyncState.FAILED
-    assert "access_denied" in (sync.error or "")
-    assert world.items_batch_calls() == 0 and world.rows() == {}
-    world.full_sync()  # asked again, the next export goes through
-    assert world.syncs()[-1].state == SyncState.DONE

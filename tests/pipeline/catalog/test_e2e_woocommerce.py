@@ -76,6 +76,7 @@ class WooWorld(CatalogWorld):
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[WooWorld]:
+    """StoreChat and the fake Graph; the fake site on loopback, connected by WC-Auth."""
     graph = graph_with_business()
     with LoopbackServer(graph) as graph_server:
         app = make_app(tmp_path / "instance", allow_http_stores=True, public_url=PUBLIC_URL,
