@@ -20,7 +20,7 @@ from plugin.models import (
     SyncState,
     WhatsAppAccount,
 )
-from plugin.pipeline.catalog import batches
+from plugin.pipeline.catalog import batches, runner
 from plugin.pipeline.catalog.requests import request_sync
 from tests.pipeline.catalog.e2e_shopify import (  # noqa: F401  (the world fixture)
     SHOP,
@@ -280,3 +280,38 @@ def test_a_refused_token_pauses_the_sends_until_the_number_is_connected_again(
     assert world.send_debounced() == 1
     world.check_batches()
     assert set(world.states().values()) == {ItemState.SYNCED} and len(world.remote()) == 2
+
+
+def test_a_reconciliation_throttled_by_meta_resumes_and_pages_the_whole_catalog(
+        world: ShopifyWorld) -> None:
+    world.shopify.bulk.generated(SHOP, products=251, variants_each=2)  # two listing pages
+    synced(world)
+    assert len(world.remote()) == 502
+    catalog_id, sid = world.catalog_id(), world.store_id
+    graph_url = world.app.config["STORECHAT"].whatsapp_graph_url
+    stray = {"id": "stray-9", "title": "Stray", "description": "x", "availability": "in stock",
+             "condition": "new", "price": "5.00 EUR", "link": "https://acme.example/s",
+             "image_link": "https://acme.example/s.jpg", "brand": "X"}
+    assert httpx.post(f"{graph_url}/v23.0/{catalog_id}/items_batch",
+                      headers={"Authorization": f"Bearer {TOKEN}"},
+                      json={"item_type": "PRODUCT_ITEM", "requests": [
+                          {"method": "UPDATE", "data": stray}]}).status_code == 200
+    world.graph.throttle_next(80004, minutes=3)
+    with world.app.app_context(), db.transaction() as session:
+        request_sync(session, session.get(Store, sid), kind=SyncKind.RECONCILE)
+    waiting = world.syncs()[-1]
+    assert waiting.state == SyncState.QUEUED  # queued again for when Meta allows it
+    until = world.account().catalog_throttled_until
+    assert until is not None and 150 < (until - world.later(0)).total_seconds() <= 180
+    lists = world.graph.calls["GET products"]
+    with world.app.app_context():
+        runner.run_sync(waiting.id)
+    done = world.syncs()[-1]
+    assert done.state == SyncState.DONE, done.error
+    assert world.graph.calls["GET products"] == lists + 2  # both pages, over the cursor
+    assert (done.variants, done.deleted, done.changed) == (503, 1, 0)
+    assert "stray-9" in world.remote()  # its DELETE waits for the end of the throttling
+    with world.app.app_context():
+        assert batches.send_due(sid, until + timedelta(seconds=1)) == 1
+    world.check_batches()
+    assert "stray-9" not in world.remote() and len(world.remote()) == 502
