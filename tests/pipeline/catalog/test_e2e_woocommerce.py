@@ -161,6 +161,17 @@ def test_product_webhooks_reach_meta_as_one_entry_each(world: WooWorld) -> None:
     assert {f"{sid}-{v}" for v in _variation_ids(boots)} <= set(remote)
     assert set(world.states().values()) == {ItemState.SYNCED}
 
+    # A variation's own delivery names only itself: its siblings stay listed.
+    second = world.site.variations[boots["id"]][1]
+    second.update(price="88.00", regular_price="88.00")
+    world.site.dispatch("product.updated", {**second, "type": "variation",
+                                            "date_modified_gmt": "2025-03-02T10:00:00"})
+    assert world.send_debounced() == 1
+    world.check_batches()
+    assert world.batches()[-1] == (1, 0)
+    assert world.remote()[f"{sid}-{second['id']}"]["price"] == "88.00 EUR"
+    assert {f"{sid}-{v}" for v in _variation_ids(boots)} <= set(world.remote())
+
     world.edit(shirt, manage_stock=True, stock_quantity=0, stock_status="outofstock")
     assert world.send_debounced() == 1
     world.check_batches()
