@@ -16,6 +16,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from adapters.woocommerce import webhooks as woocommerce_webhooks
+from plugin.domain.errors import PayloadError
 from plugin.domain.events import EventKind, ProductEvent
 from plugin.infra import db
 from plugin.infra.queue import Job, enqueue_after_commit
@@ -49,7 +50,10 @@ def read_back(event_id: int) -> None:
         store = session.get(Store, event.store_id) if event and event.store_id else None
         if event is None or store is None or store.status != StoreStatus.ACTIVE.value:
             return
-        parsed = woocommerce_webhooks.parse_event(event.topic, event.body)
+        try:
+            parsed = woocommerce_webhooks.parse_event(event.topic, event.body)
+        except PayloadError:  # the body was emptied (retention) or never parsed
+            return
         if not isinstance(parsed, ProductEvent):
             return
         session.expunge(store)
