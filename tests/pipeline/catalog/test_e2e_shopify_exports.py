@@ -128,3 +128,23 @@ def test_an_export_shopify_fails_ends_the_sync_with_its_reason(world: ShopifyWor
     assert world.items_batch_calls() == 0 and world.rows() == {}
     world.full_sync()  # asked again, the next export goes through
     assert world.syncs()[-1].state == SyncState.DONE
+
+
+def test_a_product_deleted_after_shopify_wrote_the_file_stays_deleted(
+        world: ShopifyWorld) -> None:
+    world.shopify.bulk.add_product(SHOP, 1)
+    world.shopify.bulk.add_product(SHOP, 2, variants=2)
+    world.shopify.bulk.senders.pop(SHOP)  # the finish webhook comes late (below)
+    world.connect_catalog()
+    operation = world.shopify.bulk.complete(SHOP, world.shop_url)  # the file has product 2
+    world.webhook("products/delete", {"id": 2})  # deleted after the file was written
+    world.webhook("bulk_operations/finish", {
+        "admin_graphql_api_id": operation.id, "completed_at": None, "created_at": None,
+        "error_code": None, "status": "completed", "type": "query"})
+    [sync] = world.syncs()
+    assert sync.state == SyncState.DONE and sync.products == 2, sync.error
+    world.send_debounced()
+    world.check_batches()
+    assert set(world.remote()) == {f"{world.store_id}-1001"}
+    # Never listed, product 2 is only its tombstone, which keeps the stale file's copy out.
+    assert world.states() == {"1001": ItemState.SYNCED, "tombstone:2": ItemState.DELETED}
