@@ -70,9 +70,9 @@ def recover(now: datetime, stale: datetime) -> int:
         for batch_id in lost_checks:
             enqueue_after_commit(session, Job.CATALOG_CHECK, batch_id)
         touched += len(lost_checks)
-    touched += _requeue_sends(stale) + _requeue_syncs(now, stale)
-    touched += _poll_exports(now) + _end_lost_exports(now)
-    return touched
+    touched += _requeue_sends(stale) + _requeue_syncs(now, stale) + _end_lost_exports(now)
+    # Last: it calls the platforms, and whatever they do cannot hold up the steps above.
+    return touched + _poll_exports(now)
 
 
 def _requeue_sends(stale: datetime) -> int:
