@@ -36,6 +36,7 @@ class Job(enum.StrEnum):
     CATALOG_SYNC = "catalog_sync"  # a catalog sync's id (full sync or reconciliation)
     CATALOG_SEND = "catalog_send"  # a store's id: batch its due catalog changes to Meta
     CATALOG_CHECK = "catalog_check"  # a catalog batch's id: poll Meta's verdict on it
+    CATALOG_PRODUCT = "catalog_product"  # an inbound event's id: read its product again
     CART_CHECKOUT = "cart_checkout"  # a cart's id: make its checkout at the store, answer
 
 

@@ -59,4 +59,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         Job.CATALOG_SYNC: bind(Job.CATALOG_SYNC, catalog.run_sync),
         Job.CATALOG_SEND: bind(Job.CATALOG_SEND, catalog.send_due),
         Job.CATALOG_CHECK: bind(Job.CATALOG_CHECK, catalog.check_batch),
+        # Calls the store's REST API; a passing failure raises and Huey retries with backoff.
+        Job.CATALOG_PRODUCT: bind(Job.CATALOG_PRODUCT, catalog.read_product,
+                                  **store_gateway.JOB_RETRY),
     }

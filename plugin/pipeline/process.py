@@ -30,6 +30,7 @@ from plugin.models import EventState, InboundEvent, Store
 from plugin.pipeline import consent_log
 from plugin.pipeline.catalog import full_sync as catalog_full_sync
 from plugin.pipeline.catalog import items as catalog_items
+from plugin.pipeline.catalog import product_reads
 from plugin.pipeline.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.pipeline.conversations import apply_notification
 from plugin.pipeline.orders import apply_order_event
@@ -99,6 +100,11 @@ def _apply(session: Session, event_id: int) -> list[tuple[int, int]]:
     if domain_event is None or store is None:
         # Unknown topics are stored and ignored, as promised to the platforms.
         _mark(session, event_id, EventState.IGNORED, None)
+        return []
+    if isinstance(domain_event, ProductEvent) and product_reads.reads_back(store, domain_event):
+        # The body does not hold the whole product: its own job reads it from the store.
+        product_reads.read_back_later(session, event_id)
+        _mark(session, event_id, EventState.PROCESSED, None)
         return []
     applier = APPLIERS.get(type(domain_event))
     new_messages = applier(session, store, domain_event) if applier else []

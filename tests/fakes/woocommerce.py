@@ -110,7 +110,8 @@ class FakeWooCommerce:
             self.keys.clear()
 
     def fail_next(self, *statuses: int) -> None:
-        """Answer the next REST calls with these statuses (429, 500, 503…)."""
+        """Answer the next REST calls with these statuses (429, 500, 503…); a 0 lets its
+        call through, so a later call can be the one that fails."""
         with self._lock:
             self._failures.extend(statuses)
 
@@ -301,8 +302,9 @@ class FakeWooCommerce:
         if match and method == "GET":
             rows = self.orders if match[1] == "orders" else self.products
             row = rows.get(int(match[2]))
-            return _json(row) if row else _error("woocommerce_rest_shop_order_invalid_id",
-                                                 "Invalid ID.", 404)
+            code = ("woocommerce_rest_shop_order_invalid_id" if match[1] == "orders"
+                    else "woocommerce_rest_product_invalid_id")
+            return _json(row) if row else _error(code, "Invalid ID.", 404)
         if path == "/orders" and method == "POST":
             return self._create_order(_body(request))
         match = re.fullmatch(r"/orders/(\d+)", path)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, exists, select, update
 from sqlalchemy.orm import Session
 
+from adapters.whatsapp.catalog import INVALID_TOKEN
 from plugin.domain.catalog_batches import (
     MAX_BATCH_REQUESTS,
     BatchStatus,
@@ -70,6 +71,9 @@ def _send_one(store_id: int, now: datetime) -> bool:
             return False
         if _still_throttled(session, store, now, Job.CATALOG_SEND, store.id):
             return False
+        account = gateway.account_for(session, store)
+        if account is not None and account.needs_reauth:
+            return False  # the token is refused; nothing can be sent with it
         batch, requests = claim_due(session, store, catalog.catalog_id, now)
         if batch is None:
             return False
@@ -85,6 +89,12 @@ def _send_one(store_id: int, now: datetime) -> bool:
     except CatalogError as exc:
         log.warning("catalog batch %s for store %s refused: %s", batch_id, store_id, exc.reason)
         with db.transaction() as session:
+            if exc.code == INVALID_TOKEN:
+                # A dead token fails every call: sends wait for the number to be connected
+                # again (the sweeper re-queues them then), and the owner is told.
+                _flag_token(session, store_id)
+                release(session, batch_id, now, exc.reason)
+                return False
             release(session, batch_id, now + timedelta(seconds=SEND_RETRY_SECONDS), exc.reason)
             enqueue_after_commit(session, Job.CATALOG_SEND, store_id,
                                  delay=SEND_RETRY_SECONDS + 1)
@@ -302,6 +312,14 @@ def _still_throttled(session: Session, store: Store, now: datetime, job: Job,
         return False
     enqueue_after_commit(session, job, row_id, delay=(until - now).total_seconds() + 1)
     return True
+
+
+def _flag_token(session: Session, store_id: int) -> None:
+    """Mark the store's number as needing a new token, as a refused message send does."""
+    store = session.get(Store, store_id)
+    account = gateway.account_for(session, store) if store is not None else None
+    if account is not None:
+        account.needs_reauth = True
 
 
 def _throttle(session: Session, store_id: int, exc: CatalogThrottled,

@@ -102,14 +102,19 @@ def upsert_product(session: Session, store: Store, event: ProductEvent, now: dat
                    read_at: datetime | None = None) -> Tally:
     """Write the product's variants as rows (created with their retailer id, once), mark
     the changed ones pending, the kept-out ones kept out and the vanished ones deleting.
-    A tombstoned product stays deleted: its ids are never reused by the platform. Changes
-    are due after `wait` seconds (a full sync sends at once: 0). A full sync (`sync_id`,
-    reading the store as it was at `read_at`) leaves a product a webhook changed since."""
+    A tombstoned product stays deleted against a webhook's body (a late update), but a
+    read of the store begun after the delete (`read_at`) finds it back: WooCommerce
+    restores a trashed product under its old id. Changes are due after `wait` seconds (a
+    full sync sends at once: 0). A full sync (`sync_id`, reading the store as it was at
+    `read_at`) leaves a product a webhook changed since."""
     rows = {r.variant_id: r for r in session.scalars(select(CatalogItem).where(
         CatalogItem.store_id == store.id, CatalogItem.product_id == event.product_id))}
     tally = Tally()
-    if any(r.deleted_at is not None for r in rows.values()):
-        return tally  # a late update of a deleted product
+    deleted = [r.deleted_at for r in rows.values() if r.deleted_at is not None]
+    if deleted and (read_at is None or max(deleted) >= read_at):
+        return tally  # a late update of a deleted product, or a read older than its delete
+    if deleted:
+        rows = _lift_tombstones(session, rows)
     if sync_id is not None and read_at is not None and any(
             r.updated_at > read_at and r.seen_by_sync_id != sync_id for r in rows.values()):
         for row in rows.values():  # the webhook's version is fresher than this read
@@ -153,6 +158,19 @@ def upsert_product(session: Session, store: Store, event: ProductEvent, now: dat
             tally.deleted += mark_deleting(row, now, wait)
     session.flush()
     return tally
+
+
+def _lift_tombstones(session: Session,
+                     rows: dict[str, CatalogItem]) -> dict[str, CatalogItem]:
+    """The product is in the store again: its rows lose their deleted mark (a tombstone
+    row, standing for no variant, goes); the upsert then lists them as new."""
+    for variant_id, row in list(rows.items()):
+        if variant_id.startswith(TOMBSTONE):
+            session.delete(row)
+            del rows[variant_id]
+        row.deleted_at = None
+    session.flush()
+    return rows
 
 
 def delete_product(session: Session, store: Store, product_id: str, now: datetime) -> Tally:

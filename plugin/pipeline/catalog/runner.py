@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plugin.infra import db
 from plugin.models import SyncKind
-from plugin.pipeline.catalog import batches, full_sync, reconcile
+from plugin.pipeline.catalog import batches, full_sync, product_reads, reconcile
 
 
 def run_sync(sync_id: int) -> None:
@@ -25,3 +25,8 @@ def send_due(store_id: int) -> None:
 def check_batch(batch_id: int) -> None:
     """Poll a batch's status and apply Meta's verdict once it is finished."""
     batches.check_batch(batch_id)
+
+
+def read_product(event_id: int) -> None:
+    """Read the product an inbound product webhook names again from its store."""
+    product_reads.read_back(event_id)

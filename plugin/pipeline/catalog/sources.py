@@ -3,7 +3,9 @@
 A source streams ProductEvents (one product with all its variants at a time), so a sync
 never holds the store in memory. A source that must first ask the platform to prepare an
 export (Shopify's bulk operation) also has `start_export`: the sync then waits in
-EXPORTING until the platform says the file is ready (sync.export_finished).
+EXPORTING until the platform says the file is ready (sync.export_finished), or until the
+housekeeping, asking the platform itself (`export_done`), finds it ready when that word
+was lost.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
+from adapters.shopify.admin import QueryError
+from adapters.shopify.bulk import IN_PROGRESS_CODE
 from plugin.demo.catalog import DemoCatalogSource
 from plugin.domain.errors import ShopifyError
 from plugin.domain.events import ProductEvent
@@ -40,6 +44,15 @@ class ExportFirst(Protocol):
         """As ProductSource.products."""
 
 
+@runtime_checkable
+class ExportPolled(Protocol):
+    """A source whose platform can be asked whether an export has finished."""
+
+    def export_done(self, export_id: str) -> bool:
+        """Whether the export can no longer change (completed, failed, canceled or gone).
+        Raises a StoreChatError when the platform cannot be asked."""
+
+
 class ShopifyExport:
     """A Shopify store's products: a bulk operation run by Shopify, then its file streamed."""
 
@@ -47,8 +60,24 @@ class ShopifyExport:
         self._store = store
 
     def start_export(self) -> str:
-        """Start the bulk operation; its gid."""
-        return shopify_export.start_export(db.session(), self._store)
+        """Start the bulk operation; its gid. While one of ours still runs (an earlier
+        sync's, given up on or left waiting), that one is the export this sync waits for."""
+        try:
+            return shopify_export.start_export(db.session(), self._store)
+        except shopify_export.ExportRefused as refused:
+            # Shopify runs one bulk query per app and shop, and the catalog export is the
+            # only one StoreChat runs: the running one reads the same products.
+            if refused.code == IN_PROGRESS_CODE and refused.running_id:
+                return refused.running_id
+            raise
+
+    def export_done(self, export_id: str) -> bool:
+        """Whether Shopify finished the bulk operation (one it no longer knows counts as
+        finished: reading it then fails the sync with Shopify's word)."""
+        try:
+            return shopify_export.export_state(db.session(), self._store, export_id).finished
+        except QueryError:
+            return True
 
     def products(self, export_id: str | None) -> Iterator[ProductEvent]:
         """The finished export's products; a ShopifyError when it did not complete."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
 
+from plugin.domain.errors import StoreChatError
 from plugin.infra import db
 from plugin.infra.queue import Job, enqueue_after_commit
 from plugin.models import (
@@ -26,7 +27,7 @@ from plugin.models import (
     SyncState,
     WhatsAppAccount,
 )
-from plugin.pipeline.catalog import batches
+from plugin.pipeline.catalog import batches, full_sync, sources
 from plugin.pipeline.catalog.requests import request_sync
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 SEND_STUCK_SECONDS = 300
 # A platform export (Shopify bulk operation) not finished after this long is given up.
 EXPORT_TIMEOUT_SECONDS = 6 * 3600
+# An export whose finish webhook has not come this long after it began is asked about,
+# then again at this interval (the sweeper runs every few seconds, in every worker).
+EXPORT_POLL_SECONDS = 300
+# Exports asked about per sweep (each is one call to the platform).
+EXPORTS_POLLED_PER_SWEEP = 20
 # Rows per recovery step per sweep; a larger backlog drains over following sweeps.
 RECOVER_BATCH = 500
 # Each catalog is reconciled once in this period (the "nightly" reconciliation).
@@ -65,7 +71,8 @@ def recover(now: datetime, stale: datetime) -> int:
             enqueue_after_commit(session, Job.CATALOG_CHECK, batch_id)
         touched += len(lost_checks)
     touched += _requeue_sends(stale) + _requeue_syncs(now, stale) + _end_lost_exports(now)
-    return touched
+    # Last: it calls the platforms, and whatever they do cannot hold up the steps above.
+    return touched + _poll_exports(now)
 
 
 def _requeue_sends(stale: datetime) -> int:
@@ -94,6 +101,43 @@ def _requeue_syncs(now: datetime, stale: datetime) -> int:
     return len(sync_ids)
 
 
+def _poll_exports(now: datetime) -> int:
+    """Ask the platform about exports waiting longer than EXPORT_POLL_SECONDS: a finished
+    one's webhook was lost (or is late), so its sync goes on as the webhook would make it.
+    Each poll is claimed through the sync's lease (free while EXPORTING), so one worker
+    asks per EXPORT_POLL_SECONDS; the platform is called outside any transaction."""
+    with db.transaction() as session:
+        waiting = list(session.execute(select(
+            CatalogSync.id, CatalogSync.store_id, CatalogSync.export_id).where(
+                CatalogSync.state == SyncState.EXPORTING, CatalogSync.export_id.is_not(None),
+                CatalogSync.started_at < now - timedelta(seconds=EXPORT_POLL_SECONDS),
+                or_(CatalogSync.lease_until.is_(None), CatalogSync.lease_until < now))
+            .order_by(CatalogSync.id).limit(EXPORTS_POLLED_PER_SWEEP)))
+    continued = 0
+    for sync_id, store_id, export_id in waiting:
+        with db.transaction() as session:
+            claimed = session.execute(update(CatalogSync).where(
+                CatalogSync.id == sync_id, CatalogSync.state == SyncState.EXPORTING,
+                or_(CatalogSync.lease_until.is_(None), CatalogSync.lease_until < now))
+                .values(lease_until=now + timedelta(seconds=EXPORT_POLL_SECONDS))
+                .execution_options(synchronize_session=False)).rowcount
+            store = session.get(Store, store_id)
+            source = sources.for_store(session, store) if claimed and store else None
+        if not isinstance(source, sources.ExportPolled):
+            continue
+        try:
+            done = source.export_done(export_id)
+        except StoreChatError as exc:  # asked again at the next interval
+            log.warning("export %s of store %s could not be checked: %s", export_id,
+                        store_id, exc)
+            continue
+        if done:
+            with db.transaction() as session:
+                continued += full_sync.export_finished(
+                    session, session.get(Store, store_id), export_id) is not None
+    return continued
+
+
 def _end_lost_exports(now: datetime) -> int:
     """Syncs whose platform export never finished (its webhook lost, the operation failed)
     end as failed, so the owner can sync again."""
@@ -108,11 +152,13 @@ def _end_lost_exports(now: datetime) -> int:
 
 
 def _stores_with_catalog() -> Select[Any]:
-    """Ids of stores with a connected catalog (a number's catalog id, or the demo's)."""
+    """Ids of stores with a connected catalog (a number's catalog id, or the demo's) whose
+    token Meta has not refused (such a store waits for its number to be connected again)."""
     return select(Store.id).where(Store.status == StoreStatus.ACTIVE.value, or_(
         Store.platform == "demo",
         Store.id.in_(select(WhatsAppAccount.store_id).where(
-            WhatsAppAccount.catalog_id.is_not(None)))))
+            WhatsAppAccount.catalog_id.is_not(None),
+            WhatsAppAccount.needs_reauth.is_(False)))))
 
 
 def request_first_syncs() -> int:

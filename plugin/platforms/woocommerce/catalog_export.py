@@ -62,6 +62,28 @@ def read_products(store: Store) -> Iterator[ProductEvent]:
             sites.update_credentials(store.id, lambda v: v.update(query_string_auth=True))
 
 
+def read_product(store: Store, product_id: str) -> ProductEvent | None:
+    """One product of `store` with its variations, read as `read_products` reads each (so
+    a webhook's product is mapped the same way as the full sync's); None when the store no
+    longer has it. Errors as `read_products`."""
+    api = sites.client(store)
+    try:
+        response = api.request("GET", f"products/{product_id}")
+        product = _json(response)
+        if not isinstance(product, dict):
+            raise RequestError("products/<id> did not answer an object")
+        return _event(api, product, (store.currency or "").strip().upper())
+    except RequestError as error:
+        if error.status == GONE_STATUS:
+            return None
+        raise
+    except Unauthorized:
+        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
+        raise
+    finally:
+        api.close()
+
+
 def _products(api: WooClient) -> Iterator[dict[str, Any]]:
     """Every product object once, in id order, across pages that may shift under us."""
     page, last_id, known_total = 1, 0, None

@@ -183,6 +183,28 @@ def test_a_product_restored_from_the_trash_is_listed_again(
     assert [r.method for r in meta.sent()] == [Method.UPDATE, Method.DELETE, Method.UPDATE]
 
 
+def test_a_read_of_the_store_revives_a_deleted_product_only_when_begun_after_the_delete(
+        app: Flask, cloud_shop: Shop, meta: MetaLikeCatalog) -> None:
+    _listed(app, cloud_shop, meta, product("p1"))
+    before_delete = db.utcnow()
+    _apply(app, cloud_shop, product("p1", deleted=True, variants=0))
+    _send(app, cloud_shop)
+    with app.app_context(), db.transaction() as session:
+        store = session.get(Store, cloud_shop.id)
+        stale = items.upsert_product(session, store, product("p1"), db.utcnow(),
+                                     read_at=before_delete)
+    assert stale.changed == 0 and cloud_shop.row("p1-v1").state == ItemState.DELETED
+    with app.app_context(), db.transaction() as session:
+        store = session.get(Store, cloud_shop.id)
+        fresh = items.upsert_product(session, store, product("p1"), db.utcnow(),
+                                     read_at=db.utcnow())
+    assert fresh.changed == 1
+    _send(app, cloud_shop)
+    row = cloud_shop.row("p1-v1")
+    assert (row.state, row.deleted_at) == (ItemState.SYNCED, None)
+    assert [r.method for r in meta.sent()] == [Method.UPDATE, Method.DELETE, Method.UPDATE]
+
+
 def test_a_product_webhook_is_applied_while_the_cloud_catalog_is_not_wired(app: Flask) -> None:
     with app.app_context(), db.transaction() as session:
         store = Store(platform="shopify", domain="c.myshopify.com", currency="EUR")
