@@ -67,6 +67,8 @@ BASELINE_BATCH = 5000
 AIM_SECOND_SYNC_S = 60
 # Cores when pinned: StoreChat and this driver on one, the fakes on the other.
 STORECHAT_CORE, FAKES_CORE = 0, 1
+# Above this share of the machine's CPU used by other processes, the run is called noisy.
+NOISY_SHARE = 0.1
 
 Report = dict[str, Any]
 
@@ -255,8 +257,11 @@ def _summary(main: Report, report: Report) -> Report:
     sent_again = sum(v for k, v in second["graph_calls"].items() if "items_batch" in k)
     return {
         "variants": first["sync"]["variants"],
-        "sync_s": first["sync_s"], "variants_per_s": first["variants_per_s"],
+        "export_s": first["export_s"], "sync_s": first["sync_s"],
+        "total_s": first["total_s"], "variants_per_s": first["variants_per_s"],
         "storechat_cpu_ms_per_variant": first["storechat_cpu_ms_per_variant"],
+        "cpu_s": {"storechat": first["storechat_cpu_s"], "fakes": first["fakes_cpu_s"],
+                  "other_processes": first["other_processes_cpu_s"]},
         "peak_rss_mb": main["peak_rss_mb_first"],
         "peak_rss_mb_by_size": {str(line["variants"]): line["peak_rss_mb"] for line in sizes},
         "rss_growth_mb_smallest_to_largest": round(rss[-1] - rss[0], 1) if rss else None,
@@ -302,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"catalog: {summary['variants']} variants in {summary['sync_s']} s "
           f"({summary['variants_per_s']}/s), second sync {summary['second_sync_s']} s",
           file=sys.stderr)
+    capacity = summary["total_s"] * (os.cpu_count() or 1)
+    if summary["cpu_s"]["other_processes"] > NOISY_SHARE * capacity:
+        print(f"WARNING other processes used {summary['cpu_s']['other_processes']} of "
+              f"{capacity:.0f} CPU seconds: the numbers are noisy", file=sys.stderr)
     for problem in summary["errors"]:
         print(f"ERROR {problem}", file=sys.stderr)
     return 1 if summary["errors"] else 0
