@@ -14,7 +14,7 @@ import os
 import resource
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +42,7 @@ class Jobs:
         self._order = itertools.count()
         self.ignored: Counter[str] = Counter()  # jobs outside the catalog sync (install's)
         self.runs: Counter[str] = Counter()
-        self.seconds: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
         self.idle_s = 0.0
 
     def put(self, job: Any, row_id: int, delay: float = 0) -> bool:
@@ -69,9 +69,9 @@ class Jobs:
             self.runs[str(job)] += 1
             self.seconds[str(job)] += time.monotonic() - started
 
-    def snapshot(self) -> tuple[Counter[str], Counter[str], float]:
+    def snapshot(self) -> tuple[Counter[str], dict[str, float], float]:
         """Copies of the counters, to take differences per sync."""
-        return Counter(self.runs), Counter(self.seconds), self.idle_s
+        return Counter(self.runs), dict(self.seconds), self.idle_s
 
 
 def id_token(shop: str) -> str:
@@ -125,19 +125,19 @@ def full_sync(app: Flask, store_id: int, jobs: Jobs, control: str, fakes_pid: in
     cpu0 = time.process_time()
     t0 = time.monotonic()
     with app.app_context(), db.transaction() as session:
-        sync_id = request_sync(session, session.get(Store, store_id)).id
+        sync_id = request_sync(session, _get(session, Store, store_id)).id
     jobs.run(app)  # the sync job starts Shopify's bulk export and waits for it
     with app.app_context():
-        export_id = db.session().get(CatalogSync, sync_id).export_id
+        export_id = _get(db.session(), CatalogSync, sync_id).export_id
         if export_id is None:
             raise RuntimeError("the sync did not start an export")
         # No webhook reaches this process: poll as a worker would, then do what the
         # bulk_operations/finish applier does (full_sync.export_finished).
-        while not export_state(db.session(), db.session().get(Store, store_id),
+        while not export_state(db.session(), _get(db.session(), Store, store_id),
                                export_id).finished:
             time.sleep(EXPORT_POLL_SECONDS)
         with db.transaction() as session:
-            engine.export_finished(session, session.get(Store, store_id), export_id)
+            engine.export_finished(session, _get(session, Store, store_id), export_id)
     t_exported = time.monotonic()
     cpu_exported = time.process_time()
     jobs.run(app)  # read the file, send every batch, check every batch
@@ -167,12 +167,21 @@ def full_sync(app: Flask, store_id: int, jobs: Jobs, control: str, fakes_pid: in
         "other_processes_cpu_s": round(max(0.0, machine_end - machine0
                                            - (cpu_end - cpu0) - fake_s), 2),
         "jobs": {job: {"runs": runs1[job] - runs0[job],
-                       "seconds": round(seconds1[job] - seconds0[job], 2)} for job in runs1},
+                       "seconds": round(seconds1[job] - seconds0.get(job, 0.0), 2)}
+                 for job in runs1},
         "scheduler_idle_s": round(idle1 - idle0, 2),
         "graph_calls": _difference(calls1["graph"], calls0["graph"]),
         "shopify_graphql_calls": calls1["shopify_graphql"] - calls0["shopify_graphql"],
         "shopify_file_downloads": calls1["shopify_downloads"] - calls0["shopify_downloads"],
     }
+
+
+def _get(session: Any, model: type[Any], row_id: int) -> Any:
+    """A row that must exist (the bench made it)."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise RuntimeError(f"no {model.__name__} {row_id}")
+    return row
 
 
 def _fake_cpu(pid: int) -> float:
@@ -193,7 +202,7 @@ def _rows(app: Flask, store_id: int, sync_id: int) -> dict[str, Any]:
 
     with app.app_context():
         session = db.session()
-        sync = session.get(CatalogSync, sync_id)
+        sync = _get(session, CatalogSync, sync_id)
         states = dict(session.execute(select(CatalogItem.state, func.count()).where(
             CatalogItem.store_id == store_id).group_by(CatalogItem.state)).all())
         batches = dict(session.execute(select(CatalogBatch.state, func.count()).where(
@@ -228,7 +237,7 @@ def run(environ: dict[str, str], setup: dict[str, Any], control: str, fakes_pid:
     app = create_app()
     jobs = Jobs({Job.CATALOG_SYNC: runner.run_sync, Job.CATALOG_SEND: runner.send_due,
                  Job.CATALOG_CHECK: runner.check_batch}, Job.CATALOG_CHECK)
-    queue.enqueue = jobs.put  # type: ignore[assignment]
+    queue.enqueue = jobs.put
     store_id = install(app, setup)
     report: Report = {"peak_rss_mb_before_sync": peak_rss_mb()}
     report["first"] = full_sync(app, store_id, jobs, control, fakes_pid)
