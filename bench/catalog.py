@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="storechat-bench-catalog-") as folder:
         try:
             report = run(args, Path(folder))
-        except (RuntimeError, httpx.HTTPError, OSError) as error:
+        except (RuntimeError, httpx.HTTPError, OSError, ValueError) as error:
             print(json.dumps({"benchmark": "catalog", "failed": str(error)}))
             return 1
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
