@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp.errors import explain
+from plugin.admin import catalog_views
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.errors import (
@@ -58,7 +59,13 @@ def _catalog_panel(store: Store) -> dict[str, Any]:
     waits on Graph calls it does not need."""
     row = _account(store, with_token=False)
     panel: dict[str, Any] = {"account": row if row and row.catalog_id else None,
-                             "options": None, "error": "", "closed": False}
+                             "options": None, "error": "", "closed": False, "builtin": None}
+    if panel["account"] is None and row is None:
+        # The demo store has a sandbox catalog of its own: nothing to connect.
+        built_in = catalog_views.connection(db.session(), store)
+        if built_in.connected:
+            panel["builtin"] = built_in
+            return panel
     if panel["account"] is None:
         if row is not None and row.access_token and request.args.get("catalog") != "choose":
             panel["closed"] = True  # a real number: the choice opens on demand

@@ -302,3 +302,13 @@ def test_the_demo_store_shows_its_built_in_sandbox_catalog(app: Flask,
     status = owner.get(f"/api/v1/catalog?store={demo_id}").get_json()
     assert (status["connected"], status["sandbox"], status["catalog_id"]) == (
         True, True, f"sandbox-{demo_id}")
+
+
+def test_the_demo_stores_whatsapp_page_shows_its_catalog_instead_of_offering_one(
+        app: Flask, owner: FlaskClient) -> None:
+    with app.app_context(), db.transaction() as session:
+        owner_id = session.scalars(select(Owner.id)).one()
+        demo_id = demo_store.get_or_create(session, owner_id).id
+    page = page_of(owner, f"/stores/{demo_id}/whatsapp")
+    assert 'id="catalog-builtin"' in page and f"sandbox-{demo_id}" in page
+    assert 'id="catalog-sandbox-offer"' not in page

@@ -177,8 +177,11 @@ def request_first_syncs() -> int:
 def request_reconciles(now: datetime) -> int:
     """Request a scheduled reconciliation for each catalog not reconciled in the last
     RECONCILE_EVERY; returns how many were requested."""
-    recent = select(CatalogSync.store_id).where(CatalogSync.kind == SyncKind.RECONCILE,
-                                                CatalogSync.created_at > now - RECONCILE_EVERY)
+    # A catalog connected within the period is not due yet: its first full sync has just
+    # sent everything (a newcomer's demo store would otherwise show a "nightly" check at once).
+    recent = select(CatalogSync.store_id).where(
+        or_(CatalogSync.kind == SyncKind.RECONCILE, CatalogSync.trigger == "connect"),
+        CatalogSync.created_at > now - RECONCILE_EVERY)
     with db.transaction() as session:
         stores = list(session.scalars(select(Store).where(
             Store.id.in_(_stores_with_catalog()), Store.id.not_in(recent))

@@ -119,3 +119,14 @@ def test_an_item_meta_lost_is_sent_again(app: Flask, cloud_shop: Shop,
     assert (sync.deleted, sync.changed) == (0, 1)
     assert [(r.method, r.retailer_id) for r in meta.sent()[sent:]] == [(Method.UPDATE, lost)]
     assert lost in meta.items and cloud_shop.row("p3-v1").state == ItemState.SYNCED
+
+
+def test_a_catalog_connected_today_is_first_reconciled_a_day_later(app: Flask,
+                                                                    shop: Shop) -> None:
+    """Its first full sync has just sent everything: a check against Meta at once would
+    only read it all back (and show the owner a "nightly" check minutes after connecting)."""
+    with app.app_context():
+        with db.transaction() as session:
+            request_sync(session, session.get(Store, shop.id), SyncKind.FULL, "connect")
+        assert upkeep.request_reconciles(db.utcnow()) == 0
+        assert upkeep.request_reconciles(later(25 * 3600)) == 1
