@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 
 from plugin.domain.errors import StoreChatError
 from plugin.infra import db
@@ -177,11 +177,16 @@ def request_first_syncs() -> int:
 def request_reconciles(now: datetime) -> int:
     """Request a scheduled reconciliation for each catalog not reconciled in the last
     RECONCILE_EVERY; returns how many were requested."""
-    # A catalog connected within the period is not due yet: its first full sync has just
-    # sent everything (a newcomer's demo store would otherwise show a "nightly" check at once).
-    recent = select(CatalogSync.store_id).where(
-        or_(CatalogSync.kind == SyncKind.RECONCILE, CatalogSync.trigger == "connect"),
-        CatalogSync.created_at > now - RECONCILE_EVERY)
+    # A catalog whose first full sync is within the period is not due yet: that sync has
+    # just sent everything (a newcomer's demo store would otherwise show a "nightly" check
+    # minutes after it opened).
+    since = now - RECONCILE_EVERY
+    reconciled = select(CatalogSync.store_id).where(CatalogSync.kind == SyncKind.RECONCILE,
+                                                    CatalogSync.created_at > since)
+    first_synced = (select(CatalogSync.store_id).where(CatalogSync.kind == SyncKind.FULL)
+                    .group_by(CatalogSync.store_id)
+                    .having(func.min(CatalogSync.created_at) > since))
+    recent = reconciled.union(first_synced)
     with db.transaction() as session:
         stores = list(session.scalars(select(Store).where(
             Store.id.in_(_stores_with_catalog()), Store.id.not_in(recent))
