@@ -343,3 +343,14 @@ def test_a_checkout_links_the_customer_we_already_know(world: World) -> None:
         known = db.session().scalars(select(Customer.id).where(
             Customer.platform_id == "115310627314723954")).one()
     assert checkout.customer_id == known
+
+
+def test_erasing_a_customer_erases_their_checkouts(world: World) -> None:
+    world.shopify("checkouts/create", _checkout())
+    world.shopify("checkouts/create", _checkout(id=2, token="t-2", phone="+351912345678",
+                                                customer=None, email="other@example.com",
+                                                billing_address=None, shipping_address=None))
+    world.shopify("customers/redact", {"shop_domain": SHOP, "customer": {
+        "id": 1, "email": "nobody@example.com", "phone": "+34612345678"},
+        "orders_to_redact": []})
+    assert [c.phone_e164 for c in world.checkouts()] == ["+351912345678"]
