@@ -94,7 +94,8 @@ listed key with the wrong type makes the whole event a PayloadError:
     }
 
 An order's `_storechat_cart_token` meta names the cart it came from
-(OrderEvent.checkout_id), so the order completes that cart's checkout.
+(OrderEvent.checkout_id), so the order completes that cart's checkout; a block checkout's
+draft (`checkout-draft`) carries it too but names no cart until it is placed.
 
 Marketing consent has no place in CheckoutEvent or OrderEvent: `cart_consent` reads it from a
 cart event, `order_consent` from the meta the companion plugin puts on orders
@@ -245,8 +246,10 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent | None:
         awaiting_payment=None if deleted else (
             status in UNPAID_STATUSES and not text(data.get("date_paid")).strip()),
         shipment_status=payloads.shipment_status(meta),
-        # The companion plugin's cart this order came from (completes that checkout).
-        checkout_id=text(meta.get(ORDER_CART_TOKEN_KEY)).strip(),
+        # The companion plugin's cart this order came from (completes that checkout). The
+        # block checkout's draft carries it too, before anything is placed: not yet.
+        checkout_id=("" if deleted or status in UNPLACED_STATUSES
+                     else text(meta.get(ORDER_CART_TOKEN_KEY)).strip()),
     )
 
 

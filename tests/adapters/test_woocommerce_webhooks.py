@@ -429,6 +429,9 @@ def test_an_order_names_the_cart_it_came_from() -> None:
                           {"id": 99, "key": "_storechat_cart_token", "value": "c0ffee"}]
     event = parse_event("order.created", _body(order))
     assert isinstance(event, OrderEvent) and event.checkout_id == "c0ffee"
+    # The block checkout's draft is no order yet: the cart may still be abandoned.
+    draft = parse_event("order.created", _body(dict(order, status="checkout-draft")))
+    assert isinstance(draft, OrderEvent) and draft.checkout_id == ""
 
 
 def test_a_consent_box_never_shown_is_no_statement() -> None:

@@ -354,3 +354,18 @@ def test_erasing_a_customer_erases_their_checkouts(world: World) -> None:
         "id": 1, "email": "nobody@example.com", "phone": "+34612345678"},
         "orders_to_redact": []})
     assert [c.phone_e164 for c in world.checkouts()] == ["+351912345678"]
+
+
+def test_a_block_checkout_draft_does_not_complete_its_cart_until_placed(world: World) -> None:
+    world.woo_cart(_cart())
+    order = {"id": 728, "number": "728", "status": "checkout-draft", "currency": "EUR",
+             "total": "59.90", "billing": {"first_name": "Rui", "country": "PT"},
+             "meta_data": [{"id": 1, "key": "_storechat_cart_token",
+                            "value": "9f86d081884c7d659a2feaa0c55ad015"}]}
+    world.woo_order(order)
+    [cart] = world.checkouts()
+    assert cart.completed_at is None  # the shopper may still walk away from the payment
+    world.woo_order(dict(order, status="processing"))
+    [cart] = world.checkouts()
+    assert cart.completed_at is not None and cart.order_id == world.order_row_id("728")
+    _processed(world)
