@@ -92,6 +92,23 @@ def line_items(value: Any) -> tuple[LineItem, ...]:
     )
 
 
+def checkout_items(value: Any) -> tuple[LineItem, ...]:
+    """Checkout line items with what a cart reminder shows: ids, variant title and image."""
+    return tuple(
+        LineItem(
+            title=text(item.get("title")) or text(item.get("presentment_title")),
+            quantity=count(item.get("quantity"), "line item quantity") or 0,
+            price=money(item.get("price"), "line item price", Decimal("0")),
+            variant_id=optional_ident(item.get("variant_id"), "variant_id"),
+            product_id=optional_ident(item.get("product_id"), "product_id"),
+            variant_title=text(item.get("variant_title")),
+            image_url=(text(item.get("image_url"))
+                       or text(obj(item.get("image"), "image").get("src"))),
+        )
+        for item in objects(value, "line_items")
+    )
+
+
 def tracking(fulfillment: Raw) -> Tracking | None:
     """Where a fulfillment can be followed; None when it carries no tracking at all."""
     numbers = [text(n) for n in _array(fulfillment.get("tracking_numbers"))]

@@ -115,6 +115,8 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent:
         status_url=text(data.get("order_status_url")),
         awaiting_payment=financial == "pending" and not data.get("cancelled_at"),
         shipment_status=text(sent[-1].get("shipment_status")) if sent else "",
+        checkout_id=payloads.optional_ident(data.get("checkout_id"), "checkout_id"),
+        checkout_token=payloads.optional_ident(data.get("checkout_token"), "checkout_token"),
     )
 
 
@@ -191,10 +193,13 @@ def _checkout(topic: str, data: payloads.Raw) -> CheckoutEvent:
     shipping = payloads.obj(data.get("shipping_address"), "shipping_address")
     default = payloads.obj(customer.get("default_address"), "address")
     country = payloads.country_of(shipping, billing, default)
-    phone = payloads.first_e164([(data.get("phone"), country),
-                                 *payloads.address_phones(shipping, billing),
-                                 (data.get("sms_marketing_phone"), country),
-                                 (customer.get("phone"), country)])
+    candidates = [(data.get("phone"), country), *payloads.address_phones(shipping, billing),
+                  (data.get("sms_marketing_phone"), country), (customer.get("phone"), country)]
+    phone = payloads.first_e164(candidates)
+    # The phone as typed, kept when none reads as E.164 (so the owner can see why).
+    typed = next(((text(raw), text(where)) for raw, where in candidates if text(raw).strip()),
+                 ("", ""))
+    token = payloads.optional_ident(data.get("token"), "checkout token")
     checkout_id = (payloads.optional_ident(data.get("id"), "checkout id")
                    or payloads.ident(data.get("token"), "checkout token"))
     return CheckoutEvent(
@@ -208,7 +213,11 @@ def _checkout(topic: str, data: payloads.Raw) -> CheckoutEvent:
                   if customer or phone or data.get("email") else None),
         recovery_url=text(data.get("abandoned_checkout_url")),
         completed=bool(data.get("completed_at")),
-        line_items=payloads.line_items(data.get("line_items")),
+        line_items=payloads.checkout_items(data.get("line_items")),
+        token=token,
+        updated_at=text(data.get("updated_at")) or text(data.get("created_at")),
+        phone_raw="" if phone else typed[0].strip(),
+        phone_country="" if phone else typed[1],
     )
 
 

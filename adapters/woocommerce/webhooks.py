@@ -88,9 +88,14 @@ listed key with the wrong type makes the whole event a PayloadError:
                      "text": string, the exact consent wording shown to the shopper}; leave it
                      out when the shopper was not shown the box: {"marketing": false,
                      "text": ""} is read the same way, as no statement (not an opt-out);
-      "updated_at":  string, optional: ISO 8601 UTC time of this state; ignored by the
-                     parser, but it keeps two identical states apart for dedupe.
+      "updated_at":  string, optional: ISO 8601 UTC time of this state; it keeps two
+                     identical states apart for dedupe, and a late older state from
+                     overwriting a newer one (CheckoutEvent.updated_at; not validated).
     }
+
+An order's `_storechat_cart_token` meta names the cart it came from
+(OrderEvent.checkout_id), so the order completes that cart's checkout; a block checkout's
+draft (`checkout-draft`) carries it too but names no cart until it is placed.
 
 Marketing consent has no place in CheckoutEvent or OrderEvent: `cart_consent` reads it from a
 cart event, `order_consent` from the meta the companion plugin puts on orders
@@ -138,6 +143,7 @@ DELETED_STATUS = "deleted"
 # Order meta the companion plugin writes at checkout (widget/wordpress, checkout.php).
 ORDER_CONSENT_KEY = "_storechat_marketing_consent"
 ORDER_CONSENT_TEXT_KEY = "_storechat_consent_text"
+ORDER_CART_TOKEN_KEY = "_storechat_cart_token"  # the companion plugin's cart of this order
 # WooCommerce's gateway id for its built-in Cash on Delivery method.
 COD_GATEWAY = "cod"
 _TOTAL_ZERO = Decimal("0")
@@ -240,6 +246,10 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent | None:
         awaiting_payment=None if deleted else (
             status in UNPAID_STATUSES and not text(data.get("date_paid")).strip()),
         shipment_status=payloads.shipment_status(meta),
+        # The companion plugin's cart this order came from (completes that checkout). The
+        # block checkout's draft carries it too, before anything is placed: not yet.
+        checkout_id=("" if deleted or status in UNPLACED_STATUSES
+                     else text(meta.get(ORDER_CART_TOKEN_KEY)).strip()),
     )
 
 
@@ -331,6 +341,9 @@ def _cart(topic: str, data: payloads.Raw) -> CheckoutEvent:
         recovery_url=fields["restore_url"],
         completed=completed,
         line_items=payloads.line_items(data.get("items"), "items"),
+        updated_at=text(data.get("updated_at")).strip(),
+        phone_raw="" if phone else fields["phone"].strip(),
+        phone_country="" if phone else fields["country"].strip(),
     )
 
 

@@ -58,6 +58,11 @@ class LineItem:
     title: str
     quantity: int
     price: Decimal
+    # What a checkout line says beyond the order summary ('' when the platform does not say).
+    variant_id: str = ""
+    product_id: str = ""
+    variant_title: str = ""
+    image_url: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +106,10 @@ class OrderEvent:
     # The carrier's latest word on the shipment: in_transit, out_for_delivery, delivered,
     # failure, attempted_delivery… ('' when unknown).
     shipment_status: str = ""
+    # The checkout (abandoned cart) this order completes: Shopify's checkout_id and
+    # checkout_token, the companion plugin's cart token for WooCommerce ('' when none).
+    checkout_id: str = ""
+    checkout_token: str = ""
 
     def to_snapshot(self) -> dict[str, Any]:
         """The event as JSON-safe data, as an order row keeps it (Order.snapshot)."""
@@ -184,6 +193,12 @@ class CheckoutEvent:
     recovery_url: str = ""  # Shopify's abandoned_checkout_url
     completed: bool = False
     line_items: tuple[LineItem, ...] = field(default_factory=tuple)
+    token: str = ""  # Shopify's checkout token (orders name it checkout_token); '' elsewhere
+    updated_at: str = ""  # ISO 8601 time of this state, as the platform stamps it
+    # The phone as the shopper typed it, kept when it could not be read as E.164, and the
+    # country it was read against ('' when none was known).
+    phone_raw: str = ""
+    phone_country: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

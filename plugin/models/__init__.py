@@ -12,6 +12,7 @@ from plugin.models.catalog import (
     SyncState,
 )
 from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
+from plugin.models.checkouts import Checkout
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -33,6 +34,7 @@ __all__ = [
     "CatalogBatch",
     "CatalogItem",
     "CatalogSync",
+    "Checkout",
     "ConsentEntry",
     "Customer",
     "DataExport",

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 
 from plugin.domain.events import ComplianceEvent, EventKind
 from plugin.domain.phones import to_e164
-from plugin.models import ConsentEntry, Customer, DataExport, InboundEvent, Message, Order, Store
+from plugin.models import (
+    Checkout,
+    ConsentEntry,
+    Customer,
+    DataExport,
+    InboundEvent,
+    Message,
+    Order,
+    Store,
+)
 
 # What a redacted inbound event keeps as its body.
 REDACTED_BODY = b'{"redacted": true}'
@@ -83,7 +92,20 @@ def redact_customer(session: Session, store: Store, event: ComplianceEvent) -> N
         session.execute(delete(Message).where(Message.customer_id.in_(customer_ids)))
         session.execute(delete(ConsentEntry).where(ConsentEntry.customer_id.in_(customer_ids)))
         session.execute(delete(Customer).where(Customer.id.in_(customer_ids)))
+    _erase_checkouts(session, store, event, customer_ids, phones)
     _redact_payloads(session, store.id, identifiers)
+
+
+def _erase_checkouts(session: Session, store: Store, event: ComplianceEvent,
+                     customer_ids: list[int], phones: list[str]) -> None:
+    """Checkouts hold the shopper's phone, email, name and cart: they go with the person."""
+    phone = to_e164(event.phone, store.country)
+    matches = [Checkout.phone_e164.in_([*phones, *([phone] if phone else [])])]
+    if customer_ids:
+        matches.append(Checkout.customer_id.in_(customer_ids))
+    if event.email:
+        matches.append(Checkout.email == event.email)
+    session.execute(delete(Checkout).where(Checkout.store_id == store.id, or_(*matches)))
 
 
 def _redact_payloads(session: Session, store_id: int, identifiers: set[str]) -> None:

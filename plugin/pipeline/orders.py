@@ -26,7 +26,7 @@ from plugin.domain.template_drafts import variables_in
 from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Order, Store, Template
-from plugin.pipeline import outbox
+from plugin.pipeline import checkouts, outbox
 
 # Snapshot keys that outlive the event that wrote the snapshot.
 TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
@@ -59,6 +59,7 @@ def apply_order_event(session: Session, store: Store,
     customer = _upsert_customer(session, store, event)
     order = _upsert_order(session, store, event, customer, previous, stored,
                           max(reached, stage(event.kind)))
+    checkouts.complete_from_order(session, store, event, order)
     if is_stale(event.kind, reached):
         return []
     phone = customer.phone_e164 if customer else None

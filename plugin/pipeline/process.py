@@ -15,6 +15,7 @@ from adapters.whatsapp import notifications as whatsapp_webhook
 from adapters.woocommerce import webhooks as woocommerce
 from plugin.domain.errors import PayloadError
 from plugin.domain.events import (
+    CheckoutEvent,
     ComplianceEvent,
     CustomerEvent,
     DomainEvent,
@@ -27,7 +28,7 @@ from plugin.domain.events import (
 from plugin.infra import db
 from plugin.infra.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
-from plugin.pipeline import consent_log
+from plugin.pipeline import checkouts, consent_log
 from plugin.pipeline.catalog import full_sync as catalog_full_sync
 from plugin.pipeline.catalog import items as catalog_items
 from plugin.pipeline.catalog import product_reads
@@ -47,6 +48,7 @@ Parser = Callable[[str, bytes], DomainEvent | None]
 Applier = Callable[[Session, Store, Any], list[tuple[int, int]]]
 APPLIERS: dict[type, Applier] = {
     OrderEvent: apply_order_event,
+    CheckoutEvent: checkouts.apply_checkout_event,
     StoreEvent: apply_store_event,
     CustomerEvent: consent_log.apply_customer_event,
     ProductEvent: catalog_items.apply_product_event,

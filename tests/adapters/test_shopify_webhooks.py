@@ -446,6 +446,36 @@ def test_a_checkout_has_its_recovery_url_and_phone() -> None:
     assert event.customer.phone == "+351912345678" and event.completed
 
 
+def test_a_checkout_carries_what_cart_recovery_keeps() -> None:
+    checkout = json.loads(_trigger("CheckoutsCreate.json"))
+    checkout["line_items"][0].update(variant_id=39072856, variant_title="Blue",
+                                     image_url="https://cdn.example.com/a.jpg")
+    checkout.update(phone="612 345 678", billing_address=None, shipping_address=None,
+                    customer=None, sms_marketing_phone=None)
+    event = parse_event("checkouts/update", _body(checkout))
+    assert isinstance(event, CheckoutEvent)
+    assert (event.checkout_id, event.token, event.updated_at) == (
+        str(checkout["id"]), "123123123", "2021-12-31T19:00:00-05:00")
+    line = event.line_items[0]
+    assert (line.variant_id, line.product_id, line.variant_title, line.image_url) == (
+        "39072856", "632910392", "Blue", "https://cdn.example.com/a.jpg")
+    # No country to read the national number by: kept as typed for the owner to see.
+    assert event.customer is not None and event.customer.phone is None
+    assert (event.phone_raw, event.phone_country) == (
+        "612 345 678", "")
+
+
+def test_an_order_names_the_checkout_it_completes() -> None:
+    order = json.loads(_trigger("Order.json"))
+    order.update(checkout_id=901414060, checkout_token="bd5a8aa1ecd019dd3520ff791ee3a24c")
+    event = parse_event("orders/create", _body(order))
+    assert isinstance(event, OrderEvent)
+    assert (event.checkout_id, event.checkout_token) == (
+        "901414060", "bd5a8aa1ecd019dd3520ff791ee3a24c")
+    bare = parse_event("orders/create", _trigger("Order.json"))
+    assert isinstance(bare, OrderEvent) and (bare.checkout_id, bare.checkout_token) == ("", "")
+
+
 def test_a_checkout_without_id_uses_its_token_and_delete_is_ignored() -> None:
     event = parse_event("checkouts/create", _body({"token": "abc123", "total_price": "1.00"}))
     assert isinstance(event, CheckoutEvent) and event.checkout_id == "abc123"

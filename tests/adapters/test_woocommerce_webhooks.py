@@ -412,6 +412,28 @@ def test_a_minimal_cart_and_a_registered_shopper() -> None:
     assert cart_consent(refused).granted is False
 
 
+def test_a_cart_keeps_its_time_and_an_unreadable_phone() -> None:
+    event = parse_event("cart.updated", _body({"cart_token": "t1", "phone": "912 345 678",
+                                               "updated_at": "2026-11-20T10:00:00Z"}))
+    assert isinstance(event, CheckoutEvent)
+    assert (event.updated_at, event.phone_raw, event.phone_country) == (
+        "2026-11-20T10:00:00Z", "912 345 678", "")
+    read = parse_event("cart.updated", _body({"cart_token": "t1", "phone": "912 345 678",
+                                              "country": "PT"}))
+    assert read.customer.phone == "+351912345678" and read.phone_raw == ""
+
+
+def test_an_order_names_the_cart_it_came_from() -> None:
+    order = json.loads(_own("order_cod_guest.json"))
+    order["meta_data"] = [*order.get("meta_data", []),
+                          {"id": 99, "key": "_storechat_cart_token", "value": "c0ffee"}]
+    event = parse_event("order.created", _body(order))
+    assert isinstance(event, OrderEvent) and event.checkout_id == "c0ffee"
+    # The block checkout's draft is no order yet: the cart may still be abandoned.
+    draft = parse_event("order.created", _body(dict(order, status="checkout-draft")))
+    assert isinstance(draft, OrderEvent) and draft.checkout_id == ""
+
+
 def test_a_consent_box_never_shown_is_no_statement() -> None:
     unshown = _body({"cart_token": "t", "consent": {"marketing": False, "text": ""}})
     assert cart_consent(unshown) is None
