@@ -11,7 +11,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, cast, exists, literal, or_, select, update
+from sqlalchemy import String, Table, and_, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.infra import db
@@ -29,7 +29,7 @@ EMPTIED = "the cart was emptied"
 NO_PHONE = "no phone"
 RECOVERED_BEFORE = "recovered before step "
 
-_TABLE = RecoveryStep.__table__
+_TABLE: Table = RecoveryStep.__table__  # type: ignore[assignment]  # a Table, typed wider
 _SCHEDULED, _CLAIMED = StepState.SCHEDULED.value, StepState.CLAIMED.value
 
 
@@ -134,9 +134,9 @@ def _follow_activity(checkout: Checkout, pending: list[RecoveryStep], fingerprin
     due_times = _due_times(checkout, now)
     for row in pending:
         due_at = due_times[row.step - 1] if row.step <= len(due_times) else row.due_at
-        changes = {"cart_hash": fingerprint}
+        changes: dict[str, object] = {"cart_hash": fingerprint}
         if row.due_at > now and due_at > row.due_at:
-            changes["due_at"] = due_at  # type: ignore[assignment]
+            changes["due_at"] = due_at
         _assign(row, changes, now)
 
 

@@ -4,7 +4,9 @@ a material change, and claimed by exactly one worker. Nothing is sent yet."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,19 +14,28 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep
 from plugin.pipeline import recovery_timers
+from plugin.pipeline.checkouts import NO_PHONE
 from plugin.pipeline.recovery_timers import EMPTIED, claim_due
-from tests.pipeline.test_checkouts import (  # noqa: F401  (world is a fixture)
-    NO_PHONE,
+from tests.conftest import make_app
+from tests.pipeline.test_checkouts import (
+    SHOPIFY_SECRET,
     World,
     _cart,
     _checkout,
     _order,
-    world,
 )
 
 # The checkout's last activity in these tests: a whole minute, so times compare exactly.
 T = datetime(2026, 11, 20, 9, 0)
 Row = tuple[int, int, str, str | None, datetime]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    app = make_app(tmp_path / "instance", shopify_api_key="key",
+                   shopify_api_secret=SHOPIFY_SECRET, allow_http_stores=True)
+    yield World(app)
+    app.extensions["storechat.engine"].dispose()
 
 
 def _iso(moment: datetime) -> str:
