@@ -68,7 +68,7 @@ def schedule(session: Session, checkout: Checkout, now: datetime | None = None) 
     fingerprint = cart_hash(checkout)
     if pending:
         _follow_activity(checkout, pending, fingerprint, now)
-    elif not rows or rows[0].cart_hash != fingerprint:
+    elif not rows or rows[0].cart_hash != fingerprint or _stopped_unsent(rows):
         _start_cycle(session, checkout, (rows[0].cycle + 1) if rows else 1, fingerprint, now)
 
 
@@ -111,6 +111,12 @@ def _latest_cycle(session: Session, checkout_id: int) -> list[RecoveryStep]:
     rows = list(session.scalars(select(RecoveryStep).where(RecoveryStep.checkout_id == checkout_id)
                                 .order_by(RecoveryStep.cycle.desc(), RecoveryStep.step)))
     return [row for row in rows if row.cycle == rows[0].cycle] if rows else []
+
+
+def _stopped_unsent(rows: list[RecoveryStep]) -> bool:
+    """True when the cycle was stopped before any step was claimed (emptied, phone lost):
+    once the cause is gone, the cart deserves a sequence again even if it looks the same."""
+    return all(row.state == StepState.STOPPED.value for row in rows)
 
 
 def _due_times(checkout: Checkout, now: datetime) -> list[datetime]:

@@ -121,6 +121,15 @@ def test_an_emptied_cart_stops_its_steps(world: World) -> None:
     assert _claim(world, T + timedelta(days=5)) == []
 
 
+def test_a_cart_refilled_after_being_emptied_starts_again(world: World) -> None:
+    world.woo_cart(_cart(updated_at=_iso(T)))
+    world.woo_cart(_cart(items=[], total="0", updated_at=_iso(T + timedelta(minutes=5))))
+    refilled = T + timedelta(minutes=10)
+    world.woo_cart(_cart(updated_at=_iso(refilled)))
+    world.woo_cart(_cart(updated_at=_iso(refilled)))  # the same state again adds nothing
+    assert _steps(world)[3:] == _scheduled(refilled, cycle=2)
+
+
 def test_a_checkout_without_phone_gets_no_steps_and_says_why(world: World) -> None:
     world.shopify("checkouts/create", _checkout(
         updated_at=_iso(T), phone=None, billing_address=None, shipping_address=None,
