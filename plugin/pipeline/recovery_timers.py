@@ -76,19 +76,18 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     """Claim up to `limit` due steps (scheduled and due, or claimed with a lapsed lease) for
     this worker with one conditional UPDATE; a row goes to one claimer only. Due steps whose
     checkout completed meanwhile are first marked skipped ("recovered before step N")."""
-    completed = select(Checkout.id).where(Checkout.completed_at.is_not(None))
+    completed = exists().where(Checkout.id == _TABLE.c.checkout_id,
+                               Checkout.completed_at.is_not(None))
     session.execute(
         update(_TABLE)
         .where(_TABLE.c.state == _SCHEDULED, _TABLE.c.due_at <= now,
-               _TABLE.c.checkout_id.in_(completed))
+               completed)
         .values(state=StepState.SKIPPED.value, updated_at=now,
                 reason=literal(RECOVERED_BEFORE) + cast(_TABLE.c.step, String))
         .execution_options(synchronize_session=False))
     # A lapsed claim of a completed checkout is left alone, not taken again: its worker may
     # have sent it, and a recovered cart gets nothing more.
-    open_checkout = ~exists().where(Checkout.id == _TABLE.c.checkout_id,
-                                    Checkout.completed_at.is_not(None))
-    claimable = and_(open_checkout, or_(
+    claimable = and_(~completed, or_(
         and_(_TABLE.c.state == _SCHEDULED, _TABLE.c.due_at <= now),
         and_(_TABLE.c.state == _CLAIMED, _TABLE.c.lease_until < now)))
     candidates = list(session.scalars(
