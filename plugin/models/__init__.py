@@ -20,6 +20,7 @@ from plugin.models.messages import Message
 from plugin.models.operations import Heartbeat, RateLimitCounter
 from plugin.models.orders import Order
 from plugin.models.owners import OneTimeToken, Owner, WebSession
+from plugin.models.recoveries import RecoveryStep, StepState
 from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
 from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
@@ -46,11 +47,13 @@ __all__ = [
     "OneTimeToken",
     "Order",
     "RateLimitCounter",
+    "RecoveryStep",
     "Owner",
     "SandboxCatalogBatch",
     "SandboxCatalogItem",
     "Store",
     "StoreStatus",
+    "StepState",
     "SyncKind",
     "SyncState",
     "Template",

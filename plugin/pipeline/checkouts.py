@@ -4,7 +4,8 @@ when an order names it.
 A checkout here is the store's own checkout or cart (Shopify `checkouts/create|update`, the
 WooCommerce companion plugin's `cart.updated` / `checkout.updated`), the state cart recovery
 will work on. It is not `plugin/pipeline/carts.py`, which turns a cart sent FROM the WhatsApp
-catalog into a store checkout. Nothing is sent to shoppers from here yet.
+catalog into a store checkout. Each change reschedules the
+checkout's recovery timers (recovery_timers); nothing is sent to shoppers from here yet.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Checkout, Customer, Order, Store
+from plugin.pipeline import recovery_timers
 
 # Lines kept per checkout; the item count and total still cover every line. A cart of
 # thousands of lines is a bot or a wholesale order, and the message shows only the first.
@@ -52,6 +54,7 @@ def apply_checkout_event(session: Session, store: Store,
     if event.completed and checkout.completed_at is None:
         values["completed_at"] = stamp
     _assign(checkout, values)
+    recovery_timers.schedule(session, checkout)
     return []
 
 
@@ -76,6 +79,7 @@ def complete_from_order(session: Session, store: Store, event: OrderEvent, order
     if checkout.order_id is None:
         values["order_id"] = order.id
     _assign(checkout, values)
+    recovery_timers.schedule(session, checkout)
 
 
 def _find(session: Session, store: Store, platform_id: str, token: str) -> Checkout | None:
