@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.shopify.admin import QueryError
-from adapters.woocommerce.client import RequestError
-from plugin.models import Store
+from adapters.woocommerce.client import AddressRefused, RequestError, Unauthorized
+from plugin.models import Store, StoreStatus
 from plugin.platforms.shopify import shops
 from plugin.platforms.woocommerce import sites
 
@@ -110,5 +110,16 @@ def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime) ->
             "description": "StoreChat cart recovery"})
     except ValueError:
         raise RequestError("the store answered something that is not JSON") from None
+    except Unauthorized:
+        # As every other call to the store: revoked keys need the owner to reconnect.
+        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
+        raise
+    except AddressRefused as error:
+        reason = str(error)  # kept for the owner, as sites.with_client keeps it
+        sites.update_credentials(store.id, lambda values: values.update(problem=reason))
+        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
+        raise
     finally:
         api.close()
+        if api.auth_mode_changed:
+            sites.update_credentials(store.id, lambda v: v.update(query_string_auth=True))

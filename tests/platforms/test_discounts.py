@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from plugin.domain.errors import ShopifyError, WooCommerceError
 from plugin.infra import db
-from plugin.models import Store
+from plugin.models import Store, StoreStatus
 from plugin.platforms.discounts import ALPHABET, discount_code, recovery_discount
 from tests.fakes.shopify import FakeShopify
 from tests.fakes.woocommerce import FakeWooCommerce
@@ -47,8 +47,10 @@ def test_shopify_creates_the_code_once_and_a_retry_finds_it(
         store = _shopify_store(shop_app)
         code = recovery_discount(store, "tok-abc", 15, ends)
         again = recovery_discount(store, "tok-abc", 15, ends)  # the retry after a crash
-    assert again == code
-    assert shopify.discounts.creates == 1
+        assert shopify.discounts.creates == 1
+        other = recovery_discount(store, "tok-def", 15, ends)  # another cart: its own code
+    assert again == code != other
+    assert shopify.discounts.creates == 2
     stored = shopify.discounts.codes[SHOP][code]
     assert (stored["usageLimit"], stored["appliesOncePerCustomer"]) == (1, True)
     assert datetime.fromisoformat(stored["endsAt"]) == ends
@@ -128,3 +130,18 @@ def test_an_expiry_in_the_past_or_without_zone_is_refused(
         with pytest.raises(ValueError, match="time zone"):
             recovery_discount(store, "tok-t", 10, datetime(2099, 1, 1))
     assert fake[0].discounts.creates == 0
+
+
+def test_revoked_woocommerce_keys_mark_the_store_for_reconnecting(
+        woo_app: Flask, owner_client: FlaskClient, site: FakeWooCommerce) -> None:
+    connect(owner_client, site)
+    site.revoke_keys()
+    store_id = woo_store(woo_app).id
+    with woo_app.app_context():
+        store = db.session().get(Store, store_id)
+        assert store is not None
+        with pytest.raises(WooCommerceError, match="refused StoreChat's API keys"):
+            recovery_discount(store, "cart-1", 10, _deadline())
+        after = db.session().get(Store, store_id, populate_existing=True)
+        assert after is not None and after.status == StoreStatus.RECONNECT_NEEDED.value
+    assert site.coupon_creates == 0
