@@ -84,7 +84,7 @@ class Settings:
     shopify_old_api_secret: str = ""
     # The same list as shopify.app.toml (see its comments and the README for why each).
     shopify_scopes: str = ("write_orders,read_fulfillments,read_customers,read_products,"
-                           "read_inventory,read_locales,write_draft_orders")
+                           "read_inventory,read_locales,write_draft_orders,write_discounts")
     shopify_api_version: str = "2025-10"
     shopify_admin_url: str = "https://{shop}"
     whatsapp_app_secret: str = ""

@@ -11,7 +11,8 @@ It behaves like Shopify where StoreChat depends on it:
 - an authorization code works once;
 - GraphQL answers carry `extensions.cost`; a spent bucket answers THROTTLED with HTTP 200;
   an unknown or expired access token answers 401.
-- products and bulk query operations live in `bulk` (tests/fakes/shopify_bulk.py);
+- products and bulk query operations live in `bulk` (tests/fakes/shopify_bulk.py), code
+  discounts in `discounts` (tests/fakes/shopify_discounts.py);
 - orders take tagsAdd / tagsRemove / orderUpdate (note) / orderCancel (refused with code
   INVALID once cancelled) and answer `order(id:) { cancelledAt }`;
 - draftOrderCreate makes a draft order of known variants (`add_variant`) and answers its
@@ -38,6 +39,7 @@ import jwt
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.shopify_bulk import FakeBulk
+from tests.fakes.shopify_discounts import FakeDiscounts
 
 # Shopify's published lifetimes for expiring offline tokens: one hour and 90 days.
 ACCESS_TTL = 3600
@@ -103,6 +105,8 @@ class FakeShopify:
     app_metafields: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
     # Products and bulk query operations (tests/fakes/shopify_bulk.py).
     bulk: FakeBulk = field(default_factory=FakeBulk)
+    # Code discounts (tests/fakes/shopify_discounts.py).
+    discounts: FakeDiscounts = field(default_factory=FakeDiscounts)
     # Variants draft orders may hold, per shop (GraphQL ids), and the drafts made.
     variants: dict[str, set[str]] = field(default_factory=dict)
     draft_orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -293,6 +297,7 @@ class FakeShopify:
                           "extensions": _cost(cost, None, available=5.0)})
         data = self._resolve(shop, query, variables)
         data.update(self.bulk.resolve(shop, query, variables, request.host_url))
+        data.update(self.discounts.resolve(shop, query, variables))
         return _json({"data": data, "extensions": _cost(cost, cost, BUCKET_SIZE - cost)})
 
     def _resolve(self, shop: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:

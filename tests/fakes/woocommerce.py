@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import httpx
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes import woocommerce_catalog
+from tests.fakes import woocommerce_catalog, woocommerce_coupons
 
 WC_VERSION = "9.4.2"
 WP_VERSION = "6.7.1"
@@ -82,6 +82,9 @@ class FakeWooCommerce:
         # Variations of variable products by product id (tests/fakes/woocommerce_catalog.py).
         self.variations: dict[int, list[dict[str, Any]]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}  # order id -> notes, oldest first
+        # Coupons by id, and every POST coupons (tests/fakes/woocommerce_coupons.py).
+        self.coupons: dict[int, dict[str, Any]] = {}
+        self.coupon_creates = 0
         # Store API carts by Cart-Token: {product id: quantity}.
         self.carts: dict[str, dict[int, int]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, auth mode)
@@ -295,6 +298,8 @@ class FakeWooCommerce:
         if path in ("/orders", "/products") and method == "GET":
             rows = self.orders if path == "/orders" else self.products
             return self._list(request, _filter(list(rows.values()), request.args))
+        if path == "/coupons" and method in ("GET", "POST"):
+            return woocommerce_coupons.coupons_route(self, request)
         match = re.fullmatch(r"/products/(\d+)/variations", path)
         if match and method == "GET":
             return woocommerce_catalog.variations_route(self, request, int(match[1]))

@@ -66,7 +66,8 @@ def test_urls_point_at_the_app_home_and_the_callback(config: dict[str, Any], app
 def test_scopes_are_the_small_set_the_code_needs(config: dict[str, Any]) -> None:
     scopes = set(config["access_scopes"]["scopes"].split(","))
     assert scopes == {"write_orders", "read_fulfillments", "read_customers", "read_products",
-                      "read_inventory", "read_locales", "write_draft_orders"}
+                      "read_inventory", "read_locales", "write_draft_orders",
+                      "write_discounts"}
     assert not any(s.endswith("all_orders") or s.startswith("write_customers") for s in scopes)
     assert config["access_scopes"]["use_legacy_install_flow"] is False
     assert config["webhooks"]["api_version"] == Settings().shopify_api_version

@@ -1,0 +1,125 @@
+"""A cart's recovery discount code at its store: one code per checkout, single use, ending
+with the step's deadline (issue 15, item 3). Groundwork: the recovery sequence calls it when
+the step is really sent.
+
+The code is derived from the checkout key, so a retry after a crash looks the code up and
+finds the one the first try made instead of creating a second.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.shopify.admin import QueryError
+from adapters.woocommerce.client import AddressRefused, RequestError, Unauthorized
+from plugin.models import Store, StoreStatus
+from plugin.platforms.shopify import shops
+from plugin.platforms.woocommerce import sites
+
+# Letters and digits a shopper cannot misread (no 0/O, 1/I/L).
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# "SC-" and 10 symbols of the key's hash: 31**10 codes, no collision between a store's carts.
+CODE_PREFIX = "SC-"
+CODE_LENGTH = 10
+# A percentage discount is between these, inclusive.
+MIN_PERCENT, MAX_PERCENT = 1, 100
+
+LOOKUP_QUERY = """
+query discountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) { id }
+}"""
+
+CREATE_MUTATION = """
+mutation recoveryDiscount($basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode { id }
+    userErrors { field code message }
+  }
+}"""
+
+
+def discount_code(checkout_key: str) -> str:
+    """The code of the checkout `checkout_key`: the same key always gives the same code."""
+    number = int.from_bytes(hashlib.sha256(checkout_key.encode()).digest(), "big")
+    symbols = []
+    for _ in range(CODE_LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        symbols.append(ALPHABET[index])
+    return CODE_PREFIX + "".join(symbols)
+
+
+def recovery_discount(store: Store, checkout_key: str, percent: int,
+                      expires_at: datetime) -> str:
+    """The code of `percent`% off for the cart `checkout_key` at `store`, single use and
+    ending at `expires_at`; created at the store unless it is already there. ValueError for
+    a percent outside 1–100, an expiry not in the future or an empty key; the platform's
+    error (ShopifyError, WooCommerceError) when the store refuses."""
+    if not checkout_key:
+        raise ValueError("a discount needs the checkout's key")
+    if isinstance(percent, bool) or not MIN_PERCENT <= percent <= MAX_PERCENT:
+        raise ValueError(f"a discount is {MIN_PERCENT} to {MAX_PERCENT} percent, not {percent}")
+    if expires_at.tzinfo is None:
+        raise ValueError("a discount's expiry needs a time zone")
+    if expires_at <= datetime.now(UTC):
+        raise ValueError(f"a discount cannot expire in the past ({expires_at.isoformat()})")
+    code = discount_code(checkout_key)
+    if store.platform == "shopify":
+        _shopify(store, code, percent, expires_at)
+    elif store.platform == "woocommerce":
+        _woocommerce(store, code, percent, expires_at)
+    else:
+        raise ValueError(f"no discounts for platform {store.platform!r}")
+    return code
+
+
+def _shopify(store: Store, code: str, percent: int, expires_at: datetime) -> None:
+    """Create the code at the shop unless it already has it."""
+    api = shops.admin_client(store.id, store.domain)
+    if api.execute(LOOKUP_QUERY, {"code": code}).get("codeDiscountNodeByCode"):
+        return
+    data = api.execute(CREATE_MUTATION, {"basicCodeDiscount": {
+        "title": f"Cart recovery {code}", "code": code,
+        "startsAt": datetime.now(UTC).isoformat(), "endsAt": expires_at.isoformat(),
+        "usageLimit": 1, "appliesOncePerCustomer": True,
+        "context": {"all": "ALL"},
+        "customerGets": {"value": {"percentage": percent / 100}, "items": {"all": True}},
+    }})
+    result: dict[str, Any] = data.get("discountCodeBasicCreate") or {}
+    errors = result.get("userErrors") or []
+    if errors:
+        reasons = "; ".join(str(e.get("message", "")) for e in errors if isinstance(e, dict))
+        raise QueryError(f"Shopify refused the discount {code}: {reasons}")
+    if not (result.get("codeDiscountNode") or {}).get("id"):
+        raise QueryError(f"Shopify created no discount {code}")
+
+
+def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime) -> None:
+    """Create the coupon at the store unless it already has it."""
+    api = sites.client(store)
+    try:
+        found = api.request("GET", "coupons", params={"code": code}).json()
+        if isinstance(found, list) and any(
+                isinstance(c, dict) and str(c.get("code", "")).upper() == code for c in found):
+            return
+        # date_expires_gmt: the store's own time zone must not move the deadline.
+        api.request("POST", "coupons", data={
+            "code": code, "discount_type": "percent", "amount": str(percent),
+            "usage_limit": 1, "usage_limit_per_user": 1, "individual_use": True,
+            "date_expires_gmt": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "description": "StoreChat cart recovery"})
+    except ValueError:
+        raise RequestError("the store answered something that is not JSON") from None
+    except Unauthorized:
+        # As every other call to the store: revoked keys need the owner to reconnect.
+        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
+        raise
+    except AddressRefused as error:
+        reason = str(error)  # kept for the owner, as sites.with_client keeps it
+        sites.update_credentials(store.id, lambda values: values.update(problem=reason))
+        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
+        raise
+    finally:
+        api.close()
+        if api.auth_mode_changed:
+            sites.update_credentials(store.id, lambda v: v.update(query_string_auth=True))
