@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.shopify.admin import QueryError
-from adapters.woocommerce.client import AddressRefused, RequestError, Unauthorized
-from plugin.models import Store, StoreStatus
+from adapters.woocommerce.client import RequestError
+from plugin.models import Store
 from plugin.platforms.shopify import shops
 from plugin.platforms.woocommerce import sites
 
@@ -96,30 +96,18 @@ def _shopify(store: Store, code: str, percent: int, expires_at: datetime) -> Non
 
 def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime) -> None:
     """Create the coupon at the store unless it already has it."""
-    api = sites.client(store)
-    try:
-        found = api.request("GET", "coupons", params={"code": code}).json()
-        if isinstance(found, list) and any(
-                isinstance(c, dict) and str(c.get("code", "")).upper() == code for c in found):
-            return
-        # date_expires_gmt: the store's own time zone must not move the deadline.
-        api.request("POST", "coupons", data={
-            "code": code, "discount_type": "percent", "amount": str(percent),
-            "usage_limit": 1, "usage_limit_per_user": 1, "individual_use": True,
-            "date_expires_gmt": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-            "description": "StoreChat cart recovery"})
-    except ValueError:
-        raise RequestError("the store answered something that is not JSON") from None
-    except Unauthorized:
-        # As every other call to the store: revoked keys need the owner to reconnect.
-        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
-        raise
-    except AddressRefused as error:
-        reason = str(error)  # kept for the owner, as sites.with_client keeps it
-        sites.update_credentials(store.id, lambda values: values.update(problem=reason))
-        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
-        raise
-    finally:
-        api.close()
-        if api.auth_mode_changed:
-            sites.update_credentials(store.id, lambda v: v.update(query_string_auth=True))
+    with sites.calling(store) as api:
+        try:
+            found = api.request("GET", "coupons", params={"code": code}).json()
+            if isinstance(found, list) and any(
+                    isinstance(c, dict) and str(c.get("code", "")).upper() == code
+                    for c in found):
+                return
+            # date_expires_gmt: the store's own time zone must not move the deadline.
+            api.request("POST", "coupons", data={
+                "code": code, "discount_type": "percent", "amount": str(percent),
+                "usage_limit": 1, "usage_limit_per_user": 1, "individual_use": True,
+                "date_expires_gmt": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                "description": "StoreChat cart recovery"})
+        except ValueError:
+            raise RequestError("the store answered something that is not JSON") from None

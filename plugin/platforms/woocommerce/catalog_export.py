@@ -18,14 +18,12 @@ from typing import Any
 from adapters.woocommerce import payloads
 from adapters.woocommerce.client import (
     PER_PAGE,
-    AddressRefused,
     RequestError,
-    Unauthorized,
     WooClient,
 )
 from plugin.domain.errors import PayloadError
 from plugin.domain.events import ProductEvent
-from plugin.models import Store, StoreStatus
+from plugin.models import Store
 from plugin.platforms.woocommerce import sites
 
 log = logging.getLogger(__name__)
@@ -41,47 +39,28 @@ def read_products(store: Store) -> Iterator[ProductEvent]:
     status, so the sync can keep them out) with its variations, one at a time, priced in
     the store's currency. WooError when the store fails; refused keys or a refused address
     also mark the store, as every other call to it does."""
-    api = sites.client(store)
     currency = (store.currency or "").strip().upper()
-    try:
+    with sites.calling(store) as api:
         for product in _products(api):
             event = _event(api, product, currency)
             if event is not None:
                 yield event
-    except Unauthorized:
-        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
-        raise
-    except AddressRefused as error:
-        reason = str(error)  # kept for the owner, as sites.with_client keeps it
-        sites.update_credentials(store.id, lambda values: values.update(problem=reason))
-        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
-        raise
-    finally:
-        api.close()
-        if api.auth_mode_changed:
-            sites.update_credentials(store.id, lambda v: v.update(query_string_auth=True))
 
 
 def read_product(store: Store, product_id: str) -> ProductEvent | None:
     """One product of `store` with its variations, read as `read_products` reads each (so
     a webhook's product is mapped the same way as the full sync's); None when the store no
     longer has it. Errors as `read_products`."""
-    api = sites.client(store)
-    try:
-        response = api.request("GET", f"products/{product_id}")
-        product = _json(response)
-        if not isinstance(product, dict):
-            raise RequestError("products/<id> did not answer an object")
-        return _event(api, product, (store.currency or "").strip().upper())
-    except RequestError as error:
-        if error.status == GONE_STATUS:
-            return None
-        raise
-    except Unauthorized:
-        sites.set_status(store.id, StoreStatus.RECONNECT_NEEDED)
-        raise
-    finally:
-        api.close()
+    with sites.calling(store) as api:
+        try:
+            product = _json(api.request("GET", f"products/{product_id}"))
+            if not isinstance(product, dict):
+                raise RequestError("products/<id> did not answer an object")
+            return _event(api, product, (store.currency or "").strip().upper())
+        except RequestError as error:
+            if error.status == GONE_STATUS:
+                return None
+            raise
 
 
 def _products(api: WooClient) -> Iterator[dict[str, Any]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -101,10 +102,33 @@ def problem(store: Store) -> str:
     return str(credentials(store).get("problem") or "")
 
 
+def calling(store: Store) -> AbstractContextManager[WooClient]:
+    """The store's client for a block of calls: closed after it; a switch to query-string
+    auth remembered; the store marked reconnect-needed when its keys are refused or its
+    address is (the reason kept for the owner), the error raised on to the caller."""
+    return _guarded(store, client(store))
+
+
+@contextmanager
+def _guarded(store: Store, api: WooClient) -> Iterator[WooClient]:
+    try:
+        yield api
+    except Unauthorized:
+        set_status(store.id, StoreStatus.RECONNECT_NEEDED)
+        raise
+    except AddressRefused as error:
+        _stop(store.id, str(error))
+        raise
+    finally:
+        api.close()
+        if api.auth_mode_changed:
+            log.info("woocommerce: store %s needs query-string auth; remembered", store.id)
+            update_credentials(store.id, lambda v: v.update(query_string_auth=True))
+
+
 def with_client(store_id: int, work: Callable[[Store, WooClient], T]) -> T | None:
-    """Run `work` with the store's client; remember a switch to query-string auth, and
-    mark the store reconnect-needed when its keys are refused or its address is (a private
-    address, a redirect; the reason is kept for the owner). None when it cannot run."""
+    """Run `work` with the store's client (see `calling`); None when it cannot run: the
+    store is not active, its address does not resolve now, or the store refused us."""
     store = db.session().get(Store, store_id, populate_existing=True)
     if store is None or store.platform != PLATFORM or store.status != StoreStatus.ACTIVE.value:
         return None
@@ -114,20 +138,14 @@ def with_client(store_id: int, work: Callable[[Store, WooClient], T]) -> T | Non
         log.warning("woocommerce: store %s not called: %s", store_id, error)
         return None  # perhaps a passing DNS failure: try again next time
     try:
-        return work(store, api)
+        with _guarded(store, api):
+            return work(store, api)
     except Unauthorized as error:
         log.warning("woocommerce: store %s refused its keys: %s", store_id, error)
-        set_status(store_id, StoreStatus.RECONNECT_NEEDED)
         return None
     except AddressRefused as error:
         log.warning("woocommerce: store %s not called: %s", store_id, error)
-        _stop(store_id, str(error))
         return None
-    finally:
-        api.close()
-        if api.auth_mode_changed:
-            log.info("woocommerce: store %s needs query-string auth; remembered", store_id)
-            update_credentials(store_id, lambda v: v.update(query_string_auth=True))
 
 
 def _stop(store_id: int, reason: str) -> None:
