@@ -165,13 +165,7 @@ def request_first_syncs() -> int:
     """Request a full sync for each connected catalog that never had one (the demo store's
     sandbox catalog, a catalog connected while its first sync was lost); returns how many."""
     ever = select(CatalogSync.store_id).where(CatalogSync.kind == SyncKind.FULL)
-    with db.transaction() as session:
-        stores = list(session.scalars(select(Store).where(
-            Store.id.in_(_stores_with_catalog()), Store.id.not_in(ever))
-            .order_by(Store.id).limit(RECOVER_BATCH)))
-        for store in stores:
-            request_sync(session, store, kind=SyncKind.FULL, trigger="connect")
-    return len(stores)
+    return _request_for_catalogs_except(ever, SyncKind.FULL, "connect")
 
 
 def request_reconciles(now: datetime) -> int:
@@ -186,11 +180,17 @@ def request_reconciles(now: datetime) -> int:
     first_synced = (select(CatalogSync.store_id).where(CatalogSync.kind == SyncKind.FULL)
                     .group_by(CatalogSync.store_id)
                     .having(func.min(CatalogSync.created_at) > since))
-    recent = reconciled.union(first_synced)
+    return _request_for_catalogs_except(reconciled.union(first_synced), SyncKind.RECONCILE,
+                                        "schedule")
+
+
+def _request_for_catalogs_except(excluded: Any, kind: str, trigger: str) -> int:
+    """Request a sync of `kind` for up to RECOVER_BATCH stores with a catalog whose id is
+    not among `excluded` (a select of store ids); returns how many."""
     with db.transaction() as session:
         stores = list(session.scalars(select(Store).where(
-            Store.id.in_(_stores_with_catalog()), Store.id.not_in(recent))
+            Store.id.in_(_stores_with_catalog()), Store.id.not_in(excluded))
             .order_by(Store.id).limit(RECOVER_BATCH)))
         for store in stores:
-            request_sync(session, store, kind=SyncKind.RECONCILE, trigger="schedule")
+            request_sync(session, store, kind=kind, trigger=trigger)
     return len(stores)
