@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -27,6 +27,11 @@ class Checkout(Base):
     typed and `phone_problem` says why. `activity_at` is the platform's time of the state we
     hold (naive UTC): an older state arriving later does not replace it. `completed_at` is set
     once (by the checkout itself or by the order that names it) and never cleared.
+
+    `recovered_at` is set when the order that completed it came within the store's
+    attribution window (Store.recovery_attribution_days) after one of our recovery messages
+    was sent: the cart counts as recovered, with that order's total and currency, the last
+    step sent before it, and whether any of our links for it was clicked.
     """
 
     __tablename__ = "checkouts"
@@ -52,5 +57,10 @@ class Checkout(Base):
     activity_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    recovered_at: Mapped[datetime | None]
+    recovered_total: Mapped[str | None] = mapped_column(String(32))
+    recovered_currency: Mapped[str | None] = mapped_column(String(3))
+    recovered_step: Mapped[int | None]
+    recovered_clicked: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

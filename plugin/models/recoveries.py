@@ -21,6 +21,7 @@ class StepState(enum.StrEnum):
 
     SCHEDULED = "scheduled"      # waiting for due_at
     CLAIMED = "due-claimed"      # a worker holds it until lease_until
+    SENT = "sent"                # its message is in the outbox (message_id); the outbox sends it
     SKIPPED = "skipped"          # not sent, and the reason says why (e.g. recovered before it)
     STOPPED = "stopped"          # the sequence stopped before this step (emptied, no phone)
 
@@ -29,6 +30,10 @@ class RecoveryStep(Base):
     """One timer: step `step` (1..n) of cycle `cycle` for a checkout, due at `due_at`.
 
     `reason` is in the owner's words when skipped or stopped ("recovered before step 2").
+    A sent step names its outbox message (`message_id`) and has its own `link_token`, the
+    opaque id of the /t/<token> link its button opens: a click is counted on the step
+    (`clicked_at`, first click) and redirected to the checkout's recovery URL. When the step
+    carried a discount, `discount_code` is the code created at the store for this cart.
     `cart_hash` is the fingerprint of the items and total the step was scheduled for, so a
     material change after the sequence ended can be told from a mere repeat.
     """
@@ -49,5 +54,10 @@ class RecoveryStep(Base):
     reason: Mapped[str | None] = mapped_column(String(120))
     cart_hash: Mapped[str] = mapped_column(String(64), default="")
     lease_until: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    link_token: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
+    discount_code: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,6 +55,8 @@ class Store(Base):
     token_lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     uninstalled_at: Mapped[datetime | None]
+    # An order within this many days after a cart recovery message counts as recovered.
+    recovery_attribution_days: Mapped[int] = mapped_column(default=7, server_default="7")
 
     whatsapp_accounts: Mapped[list[WhatsAppAccount]] = relationship(back_populates="store")
 
