@@ -51,7 +51,7 @@ class StarterDefinition:
 
     name: str
     language: str
-    category: str  # UTILITY (transactional) | MARKETING (abandoned cart, back in stock)
+    category: str  # UTILITY (transactional) | MARKETING (cart recovery, back in stock)
     journey: str
     body: str
     variables: tuple[str, ...]  # order fields, in {{n}} order
@@ -111,7 +111,7 @@ def _marketing(text: dict[str, str]) -> dict[str, _Copy]:
 # The cart recovery button: back to the platform's own recovery link (through /t/<token>).
 _FINISH = {"en": "Complete my order", "es": "Finalizar compra", "pt_BR": "Finalizar compra",
            "hi": "ऑर्डर पूरा करें", "id": "Selesaikan pesanan", "ar": "إكمال الطلب"}
-# The last step's button: the same link, the discount code already in it.
+# The last step's button: the same link, for the cart its discount code was made for.
 _CLAIM = {"en": "Use my discount", "es": "Usar mi descuento", "pt_BR": "Usar meu desconto",
           "hi": "छूट के साथ खरीदें", "id": "Pakai diskon saya", "ar": "استخدم الخصم"}
 
@@ -325,7 +325,7 @@ _STARTERS: tuple[_Starter, ...] = (
                  "es": "¡Hola, {{1}}! Guardamos tu carrito con {{2}} para que no lo pierdas."
                        "\n\nProductos: {{3}}\nTotal: {{4}}\n\nToca el botón para terminar "
                        "tu compra cuando quieras. ¿Tienes dudas? Respóndenos por aquí.",
-                 "pt_BR": "Oi, {{1}}! Seu carrinho com {{2}} ficou guardadinho aqui para "
+                 "pt_BR": "Oi, {{1}}! Seu carrinho com {{2}} ficou guardado aqui para "
                           "você.\n\nItens no carrinho: {{3}}\nTotal: {{4}}\n\nToque no botão "
                           "para finalizar quando quiser. Ficou com alguma dúvida? É só "
                           "responder.",
