@@ -124,6 +124,29 @@ def line_items(value: Any, name: str = "line_items") -> tuple[LineItem, ...]:
     )
 
 
+def cart_items(value: Any, name: str = "items") -> tuple[LineItem, ...]:
+    """The companion plugin's cart lines: `line_items` plus, from plugin 1.1 on, the product
+    and variation ids, the variation as a shopper reads it, and the main image (http(s) only;
+    anything else reads as none). Older plugins send none of these: they read as ''."""
+    return tuple(
+        LineItem(
+            title=text(item.get("name")),
+            quantity=count(item.get("quantity"), "line item quantity") or 0,
+            price=money(item.get("price"), "line item price", Decimal("0")),
+            product_id=optional_ident(item.get("product_id"), "product_id"),
+            variant_id=optional_ident(item.get("variation_id"), "variation_id"),
+            variant_title=text(item.get("variant_title")).strip(),
+            image_url=_web_url(item.get("image_url")),
+        )
+        for item in objects(value, name)
+    )
+
+
+def _web_url(value: Any) -> str:
+    url = text(value).strip()
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
 def e164(phone: Any, *countries: Any) -> str | None:
     """The phone in E.164, read as a national number of the first country that makes it valid."""
     for country in [*countries, None]:

@@ -80,7 +80,11 @@ listed key with the wrong type makes the whole event a PayloadError:
       "total":       string or number, optional: the cart total as shown, taxes and shipping
                      included, as a decimal ("59.90"); absent or "" means 0;
       "items":       array, optional: [{"name": string, "quantity": integer,
-                     "price": string or number (unit price, decimal)}];
+                     "price": string or number (unit price, decimal),
+                     and from plugin 1.1 on, each optional: "product_id": integer,
+                     "variation_id": integer (0 for a simple product), "variant_title":
+                     string (the chosen attributes, "Blue, M"), "image_url": string (the
+                     main image; not http(s) reads as none)}];
       "restore_url": string, optional: an absolute http(s) URL that restores this cart;
                      "" when none; any other scheme is a PayloadError;
       "completed":   boolean, optional: true once the cart became an order (default false);
@@ -340,7 +344,7 @@ def _cart(topic: str, data: payloads.Raw) -> CheckoutEvent:
                                 locale=fields["locale"]),
         recovery_url=fields["restore_url"],
         completed=completed,
-        line_items=payloads.line_items(data.get("items"), "items"),
+        line_items=payloads.cart_items(data.get("items"), "items"),
         updated_at=text(data.get("updated_at")).strip(),
         phone_raw="" if phone else fields["phone"].strip(),
         phone_country="" if phone else fields["country"].strip(),

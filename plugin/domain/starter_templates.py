@@ -18,7 +18,8 @@ LANGUAGES = ("en", "es", "pt_BR", "hi", "id", "ar")
 UTILITY = "UTILITY"
 MARKETING = "MARKETING"
 
-# The tracking button opens <public_url>/t/<token>; {{1}} is the order's opaque token.
+# A URL button (tracking, cart recovery) opens <public_url>/t/<token>; {{1}} is the opaque
+# token of the order or the cart, so StoreChat counts the click before redirecting.
 TRACKING_PATH = "/t/"
 # Sample values Meta's reviewers see for each variable (`example.body_text`).
 EXAMPLES: dict[str, str] = {
@@ -35,6 +36,11 @@ EXAMPLES: dict[str, str] = {
     "cart_url": "https://shop.example.com/cart/recover/abc123",
     "product_title": "Linen shirt (blue, M)",
     "product_url": "https://shop.example.com/products/linen-shirt",
+    "first_item": "Linen shirt (Blue / M)",
+    "item_count": "3",
+    "cart_total": "€89.70",
+    "discount_percent": "10%",
+    "discount_code": "BACK-7KQ2XM",
 }
 _TOKEN_EXAMPLE = "q8Zr3kLmN2vXw7Yt"
 
@@ -45,7 +51,7 @@ class StarterDefinition:
 
     name: str
     language: str
-    category: str  # UTILITY (transactional) | MARKETING (abandoned cart, back in stock)
+    category: str  # UTILITY (transactional) | MARKETING (cart recovery, back in stock)
     journey: str
     body: str
     variables: tuple[str, ...]  # order fields, in {{n}} order
@@ -83,7 +89,8 @@ class _Starter:
     category: str
     variables: tuple[str, ...]
     copy: dict[str, _Copy]
-    button_kind: str = ""  # "" | "cod" (two quick replies) | "tracking" (one URL button)
+    # "" | "cod" (two quick replies) | "tracking" or "cart" (one URL button to /t/{{1}})
+    button_kind: str = ""
 
 
 _TRACK = {"en": "Track package", "es": "Seguir mi paquete", "pt_BR": "Rastrear pedido",
@@ -99,6 +106,18 @@ def _tracking(text: dict[str, str]) -> dict[str, _Copy]:
 
 def _marketing(text: dict[str, str]) -> dict[str, _Copy]:
     return {lang: _Copy(body, footer=_STOP[lang]) for lang, body in text.items()}
+
+
+# The cart recovery button: back to the platform's own recovery link (through /t/<token>).
+_FINISH = {"en": "Complete my order", "es": "Finalizar compra", "pt_BR": "Finalizar compra",
+           "hi": "ऑर्डर पूरा करें", "id": "Selesaikan pesanan", "ar": "إكمال الطلب"}
+# The last step's button: the same link, for the cart its discount code was made for.
+_CLAIM = {"en": "Use my discount", "es": "Usar mi descuento", "pt_BR": "Usar meu desconto",
+          "hi": "छूट के साथ खरीदें", "id": "Pakai diskon saya", "ar": "استخدم الخصم"}
+
+
+def _cart(text: dict[str, str], labels: dict[str, str] = _FINISH) -> dict[str, _Copy]:
+    return {lang: _Copy(body, (labels[lang],), _STOP[lang]) for lang, body in text.items()}
 
 
 def _plain(text: dict[str, str]) -> dict[str, _Copy]:
@@ -296,16 +315,86 @@ _STARTERS: tuple[_Starter, ...] = (
                  "ar": "أخبار سارة يا {{1}}! المنتج الذي كنت تنتظره متوفر من جديد: {{2}}.\n\n"
                        "احصل عليه قبل أن ينفد مرة أخرى: {{3}}\n\nنراك قريبًا!",
              })),
+    # Cart recovery, one template per step of recovery.DEFAULT_STEPS (same name, same
+    # variables). Not a word about how long the discount lasts: the owner sets that per store.
+    _Starter("cart_recovery_1", MARKETING,
+             ("first_name", "first_item", "item_count", "cart_total"), _cart({
+                 "en": "Hi {{1}}, you left {{2}} in your cart, and we've kept it for you.\n\n"
+                       "Items in your cart: {{3}}\nTotal: {{4}}\n\nTap below to finish your "
+                       "order whenever you're ready. Questions? Just reply here.",
+                 "es": "¡Hola, {{1}}! Guardamos tu carrito con {{2}} para que no lo pierdas."
+                       "\n\nProductos: {{3}}\nTotal: {{4}}\n\nToca el botón para terminar "
+                       "tu compra cuando quieras. ¿Tienes dudas? Respóndenos por aquí.",
+                 "pt_BR": "Oi, {{1}}! Seu carrinho com {{2}} ficou guardado aqui para "
+                          "você.\n\nItens no carrinho: {{3}}\nTotal: {{4}}\n\nToque no botão "
+                          "para finalizar quando quiser. Ficou com alguma dúvida? É só "
+                          "responder.",
+                 "hi": "नमस्ते {{1}}, आपकी कार्ट में {{2}} अब भी आपका इंतज़ार कर रहा है।\n\n"
+                       "कार्ट में सामान: {{3}}\nकुल राशि: {{4}}\n\nजब चाहें, नीचे दिए गए बटन से "
+                       "ऑर्डर पूरा करें। कोई सवाल हो तो यहीं जवाब दें।",
+                 "id": "Halo {{1}}, keranjang Anda masih menyimpan {{2}} dan sudah kami "
+                       "amankan untuk Anda.\n\nJumlah barang: {{3}}\nTotal: {{4}}\n\nKetuk "
+                       "tombol di bawah untuk menyelesaikan pesanan kapan saja. Ada "
+                       "pertanyaan? Balas saja pesan ini.",
+                 "ar": "مرحبًا {{1}}، ما زالت سلتك بانتظارك وفيها {{2}}.\n\n"
+                       "عدد المنتجات: {{3}}\nالإجمالي: {{4}}\n\nاضغط على الزر أدناه لإكمال "
+                       "طلبك متى شئت. لديك سؤال؟ رد على هذه الرسالة.",
+             }), button_kind="cart"),
+    _Starter("cart_recovery_2", MARKETING, ("first_name", "first_item", "cart_total"), _cart({
+        "en": "Hi {{1}}, just a friendly reminder: {{2}} is still in your cart, but we can't "
+              "hold it forever.\n\nYour total is {{3}}. Tap below to complete your order "
+              "before it sells out.",
+        "es": "Hola, {{1}}: solo queríamos recordarte que {{2}} sigue en tu carrito, pero no "
+              "podemos reservarlo para siempre.\n\nEl total es de {{3}}. Toca el botón para "
+              "completar tu compra antes de que se agote.",
+        "pt_BR": "Oi, {{1}}! Passando para lembrar que {{2}} ainda está no seu carrinho, mas "
+                 "o estoque é limitado.\n\nO total fica em {{3}}. Toque no botão para "
+                 "garantir o seu antes que acabe.",
+        "hi": "नमस्ते {{1}}, बस याद दिला रहे हैं: {{2}} अब भी आपकी कार्ट में है, लेकिन स्टॉक "
+              "सीमित है।\n\nकुल राशि {{3}} है। खत्म होने से पहले नीचे दिए गए बटन से ऑर्डर पूरा "
+              "करें।",
+        "id": "Halo {{1}}, sekadar mengingatkan: {{2}} masih ada di keranjang Anda, tapi "
+              "stoknya terbatas.\n\nTotal belanja Anda {{3}}. Ketuk tombol di bawah untuk "
+              "menyelesaikan pesanan sebelum kehabisan.",
+        "ar": "مرحبًا {{1}}، نذكّرك فقط بأن {{2}} ما زال في سلتك، لكن الكمية محدودة.\n\n"
+              "إجمالي طلبك {{3}}. اضغط على الزر أدناه لإتمام الشراء قبل نفاد المخزون.",
+    }), button_kind="cart"),
+    _Starter("cart_recovery_3", MARKETING,
+             ("first_name", "first_item", "discount_percent", "discount_code"), _cart({
+                 "en": "Hi {{1}}, still thinking about {{2}}? Here's {{3}} off to help you "
+                       "decide.\n\nUse the code {{4}} at checkout. It's yours alone and "
+                       "expires soon.\n\nTap below to complete your order with the discount.",
+                 "es": "Hola, {{1}}: ¿sigues pensando en {{2}}? Te regalamos un {{3}} de "
+                       "descuento para que te decidas.\n\nUsa el código {{4}} al pagar. Es "
+                       "solo para ti y vence pronto.\n\nToca el botón para terminar tu compra "
+                       "con el descuento.",
+                 "pt_BR": "Oi, {{1}}! Ainda pensando em {{2}}? Preparamos {{3}} de desconto "
+                          "só para você.\n\nUse o cupom {{4}} ao finalizar a compra. Ele é "
+                          "exclusivo e vale por pouco tempo.\n\nToque no botão para "
+                          "aproveitar.",
+                 "hi": "नमस्ते {{1}}, क्या आप अब भी {{2}} के बारे में सोच रहे हैं? आपके लिए खास "
+                       "{{3}} की छूट है।\n\nचेकआउट पर कोड {{4}} इस्तेमाल करें। यह सिर्फ़ आपके "
+                       "लिए है और जल्द ही खत्म हो जाएगा।\n\nछूट के साथ ऑर्डर पूरा करने के लिए "
+                       "नीचे दिया गया बटन दबाएँ।",
+                 "id": "Halo {{1}}, masih memikirkan {{2}}? Ini diskon {{3}} khusus untuk "
+                       "Anda.\n\nPakai kode {{4}} saat checkout. Kode ini hanya untuk Anda "
+                       "dan segera berakhir.\n\nKetuk tombol di bawah untuk menyelesaikan "
+                       "pesanan dengan diskon.",
+                 "ar": "مرحبًا {{1}}، هل ما زلت تفكر في {{2}}؟ إليك خصمًا بنسبة {{3}} خاصًا "
+                       "بك.\n\nاستخدم الرمز {{4}} عند الدفع، فهو لك وحدك وصالح لفترة "
+                       "محدودة.\n\nاضغط على الزر أدناه لإكمال طلبك بالخصم.",
+             }, _CLAIM), button_kind="cart"),
 )
 
 NAMES: tuple[str, ...] = tuple(s.name for s in _STARTERS)
-"""Every starter template name; each is also the journey it serves."""
+"""Every starter template name; each is also the journey it serves (cart_recovery_<n> is
+recovery step n's journey, see plugin.domain.recovery)."""
 
 
 def _buttons(starter: _Starter, copy: _Copy, public_url: str) -> tuple[dict[str, Any], ...]:
     if starter.button_kind == "cod":
         return tuple({"type": "QUICK_REPLY", "text": label} for label in copy.buttons)
-    if starter.button_kind == "tracking":
+    if starter.button_kind in ("tracking", "cart"):
         base = public_url.rstrip("/") + TRACKING_PATH
         return ({"type": "URL", "text": copy.buttons[0], "url": base + "{{1}}",
                  "example": [base + _TOKEN_EXAMPLE]},)
@@ -313,8 +402,8 @@ def _buttons(starter: _Starter, copy: _Copy, public_url: str) -> tuple[dict[str,
 
 
 def definitions(public_url: str, language: str | None = None) -> list[StarterDefinition]:
-    """Every starter template in every language (or only `language`), its tracking button
-    pointing at `public_url`."""
+    """Every starter template in every language (or only `language`), its URL button (tracking,
+    cart recovery) pointing at `public_url`."""
     return [
         StarterDefinition(name=starter.name, language=lang, category=starter.category,
                           journey=starter.name, body=copy.body, variables=starter.variables,

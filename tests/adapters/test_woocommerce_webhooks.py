@@ -26,6 +26,7 @@ from plugin.domain.events import (
     CheckoutEvent,
     ConsentChange,
     EventKind,
+    LineItem,
     OrderEvent,
     ProductEvent,
     Tracking,
@@ -410,6 +411,52 @@ def test_a_minimal_cart_and_a_registered_shopper() -> None:
     assert event.total == Decimal("12.5")
     refused = _body({"cart_token": "t3", "consent": {"marketing": False, "text": "Opt in"}})
     assert cart_consent(refused).granted is False
+
+
+def test_a_cart_from_plugin_1_1_names_each_items_variant_and_image() -> None:
+    event = parse_event("cart.updated", _own("cart_updated_1_1.json"))
+    assert isinstance(event, CheckoutEvent)
+    shirt, tote = event.line_items
+    assert shirt == LineItem(
+        title="Camisa de linho", quantity=2, price=Decimal("119.90"), variant_id="41",
+        product_id="40", variant_title="Azul, M",
+        image_url="https://loja.example/wp-content/uploads/2025/09/camisa-azul-600x600.jpg")
+    # A simple product: variation 0 is no variant, and nothing names one.
+    assert (tote.product_id, tote.variant_id, tote.variant_title) == ("52", "", "")
+    assert tote.image_url.endswith("/bolsa-600x600.jpg")
+    assert event.customer is not None and event.customer.phone == "+5511912345678"
+
+
+def test_a_cart_from_plugin_1_0_reads_without_ids_variant_or_image() -> None:
+    event = parse_event("cart.updated", _own("cart_updated.json"))
+    [item] = event.line_items
+    assert (item.product_id, item.variant_id, item.variant_title, item.image_url) == (
+        "", "", "", "")
+    legacy = parse_event("cart.updated", _body({"cart_token": "t", "items": [
+        {"name": "Tee", "quantity": 1, "price": 9.5, "product_id": None, "variation_id": None,
+         "variant_title": None, "image_url": None}]}))
+    assert legacy.line_items == (LineItem(title="Tee", quantity=1, price=Decimal("9.5")),)
+
+
+@pytest.mark.parametrize(("image_url", "read"), [
+    ("ftp://loja.example/a.jpg", ""), ("javascript:alert(1)", ""), ("/uploads/a.jpg", ""),
+    ("", ""), (" https://loja.example/a.jpg ", "https://loja.example/a.jpg"),
+    ("http://loja.example/a.jpg", "http://loja.example/a.jpg"),  # the sender keeps https only
+])
+def test_a_cart_items_image_is_a_web_address_or_none(image_url: str, read: str) -> None:
+    event = parse_event("cart.updated", _body({"cart_token": "t", "items": [
+        {"name": "Tee", "quantity": 1, "price": "1", "image_url": image_url}]}))
+    assert event.line_items[0].image_url == read
+
+
+@pytest.mark.parametrize("item", [
+    {"name": "Tee", "quantity": 1, "product_id": True},
+    {"name": "Tee", "quantity": 1, "variation_id": -3},
+    {"name": "Tee", "quantity": 1, "variation_id": {"id": 4}},
+])
+def test_a_cart_item_with_an_id_of_the_wrong_type_is_refused(item: dict[str, Any]) -> None:
+    with pytest.raises(PayloadError):
+        parse_event("cart.updated", _body({"cart_token": "t", "items": [item]}))
 
 
 def test_a_cart_keeps_its_time_and_an_unreadable_phone() -> None:

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from plugin.demo import store as demo_store
 from plugin.domain import cod
-from plugin.domain.journeys import JourneyName
+from plugin.domain.journeys import JourneyName, button_kinds
 from plugin.infra import db
-from plugin.models import InboundEvent, Message, Order
+from plugin.models import InboundEvent, Message, Order, Template
 from plugin.pipeline import sandbox
 from tests.conftest import csrf_token
 
@@ -234,6 +234,19 @@ def test_receipts_are_pretended_for_the_demo_store_only(app: Flask) -> None:
         store.platform = "shopify"
         session.flush()
         assert sandbox.store_for_number(session, sandbox.number_for(store)) is None
+
+
+def test_the_sandbox_has_the_cart_recovery_templates_approved(app: Flask) -> None:
+    with app.app_context(), db.transaction() as session:
+        store = demo_store.get_or_create(session)
+        rows = list(session.scalars(select(Template).where(
+            Template.store_id == store.id, Template.name.startswith("cart_recovery_"))))
+        assert sorted((t.name, t.language, t.category, t.status) for t in rows) == [
+            (f"cart_recovery_{n}", "en", "MARKETING", "APPROVED") for n in (1, 2, 3)]
+        for row in rows:  # the link a step sends carries the cart's token, through /t/
+            assert button_kinds(row.components) == ("url_dynamic",)
+            [buttons] = [c for c in row.components if c["type"] == "BUTTONS"]
+            assert buttons["buttons"][0]["url"] == "http://127.0.0.1:8000/t/{{1}}"
 
 
 def test_a_test_send_shows_in_the_log_not_on_the_shoppers_phone(app: Flask,

@@ -321,7 +321,7 @@ function plugin_basename($file) { return 'storechat/storechat.php'; }
 function get_option($name, $default = false) { return $GLOBALS['options'][$name] ?? $default; }
 function update_option($name, $value) { $GLOBALS['options'][$name] = $value; return true; }
 function delete_option($name) { unset($GLOBALS['options'][$name]); return true; }
-function get_transient($name) { return false; }
+function get_transient($name) { return $GLOBALS['transients'][$name] ?? false; }
 function set_transient($name, $value) { storechat_test_call('set_transient', array($name, $value)); }
 function delete_transient($name) {}
 function get_current_user_id() { return 1; }
@@ -453,13 +453,13 @@ def test_cart_events_are_signed_and_non_blocking(php: str) -> None:
 
 @pytest.mark.parametrize("wp_version", ["6.2", "6.5"])
 def test_widget_is_deferred_and_tagged_with_the_store(php: str, wp_version: str) -> None:
-    tag = "<script src='http://127.0.0.1:8000/widget.js?ver=1.0.0' id='storechat-widget-js'></script>"
+    tag = "<script src='http://127.0.0.1:8000/widget.js?ver=1.1.0' id='storechat-widget-js'></script>"
     code = (f"$GLOBALS['wp_version'] = '{wp_version}'; storechat_enqueue_widget();"
             f"echo storechat_widget_tag({json.dumps(tag)}, 'storechat-widget');")
     tag, calls = _wordpress(php, code, CONNECTED)
     handle, src, deps, version, args = next(a for name, a in calls if name == "wp_enqueue_script")
     assert (handle, src, deps) == ("storechat-widget", "http://127.0.0.1:8000/widget.js", [])
-    assert version == "1.0.0"  # becomes ?ver=1.0.0
+    assert version == "1.1.0"  # becomes ?ver=1.1.0
     if wp_version == "6.5":
         assert args == {"strategy": "defer", "in_footer": True} and " defer" not in tag
     else:
@@ -474,26 +474,60 @@ def test_no_widget_until_connected(php: str) -> None:
 
 # A shopper's session, cart and customer, as WooCommerce hands them to the plugin.
 WOOCOMMERCE_STUBS = r"""
-class WC_Product { public $name; function __construct($name) { $this->name = $name; } function get_name() { return $this->name; } }
+class WC_Product {
+    public $name; public $title; public $image_id;
+    function __construct($name, $title = '', $image_id = 0) { $this->name = $name; $this->title = $title ?: $name; $this->image_id = $image_id; }
+    function get_name() { return $this->name; }
+    function get_title() { return $this->title; }  // a variation's is its parent's name
+    function get_image_id() { return $this->image_id; }  // a variation without one has its parent's
+}
 class StubSession {
     public $data = array();
     function get($key, $default = null) { return $this->data[$key] ?? $default; }
     function set($key, $value) { $this->data[$key] = $value; }
     function __unset($key) { unset($this->data[$key]); }
+    function set_customer_session_cookie($set) {}
 }
 class StubCart {
-    public $items = array();
+    public $items = array(); public $coupons = array();
     function get_cart() { return $this->items; }
     function is_empty() { return !$this->items; }
     function display_prices_including_tax() { return true; }
     function get_total($context) { return array_sum(array_map(function ($i) { return $i['line_subtotal'] + $i['line_subtotal_tax']; }, $this->items)); }
+    function empty_cart() { $this->items = array(); }
+    function add_to_cart($product_id, $quantity, $variation_id, $variation) { storechat_test_call('add_to_cart', array($product_id, $quantity, $variation_id, $variation)); return 'key'; }
+    function has_discount($code) { return in_array($code, $this->coupons, true); }
+    function apply_coupon($code) { storechat_test_call('apply_coupon', array($code)); $this->coupons[] = $code; return true; }
 }
 class WC_Customer {}
 class StubCustomer extends WC_Customer {
     function get_billing_phone() { return ''; } function get_billing_email() { return 'known@example.com'; }
     function get_billing_first_name() { return ''; } function get_billing_last_name() { return ''; }
     function get_billing_country() { return 'ES'; }
+    function __call($name, $args) { storechat_test_call('customer', array($name, $args)); }
 }
+class WP_Error {}
+// The store's coupons by code: {"id": int, "valid": bool} (expired, used up... is not valid).
+$GLOBALS['coupons'] = array();
+class WC_Coupon {
+    public $code; function __construct($code) { $this->code = $code; }
+    function get_id() { return $GLOBALS['coupons'][$this->code]['id'] ?? 0; }
+}
+class WC_Discounts {
+    function __construct($cart) {}
+    function is_coupon_valid($coupon) { return ($GLOBALS['coupons'][$coupon->code]['valid'] ?? false) ? true : new WP_Error(); }
+}
+function wc_format_coupon_code($code) { return strtolower(trim(html_entity_decode($code))); }
+function sanitize_key($key) { return preg_replace('/[^a-z0-9_\-]/', '', strtolower($key)); }
+function wc_get_checkout_url() { return 'http://shop.test/checkout/'; }
+function wc_get_cart_url() { return 'http://shop.test/cart/'; }
+// WooCommerce's own formatter, flat and without names: term slugs read as their names.
+function wc_get_formatted_variation($variation, $flat, $include_names) {
+    $terms = array('blue' => 'Blue', 'm' => 'M');
+    return implode(', ', array_filter(array_map(function ($v) use ($terms) { return $terms[$v] ?? rawurldecode($v); }, $variation), 'strlen'));
+}
+$GLOBALS['images'] = array(31 => 'https://shop.test/wp-content/uploads/tee-blue-600x600.jpg', 32 => 'http://shop.test/wp-content/uploads/cap.jpg');
+function wp_get_attachment_image_url($id, $size) { storechat_test_call('image_size', array($size)); return $GLOBALS['images'][$id] ?? false; }
 $GLOBALS['wc'] = (object) array(
     'session' => new StubSession(), 'cart' => new StubCart(), 'customer' => new StubCustomer());
 function WC() { return $GLOBALS['wc']; }
@@ -510,6 +544,11 @@ function storechat_test_add_item($name, $quantity, $line) {
     WC()->cart->items[] = array(
         'data' => new WC_Product($name), 'quantity' => $quantity, 'product_id' => 7,
         'variation_id' => 0, 'variation' => array(), 'line_subtotal' => $line, 'line_subtotal_tax' => 0);
+}
+function storechat_test_add_variation($name, $title, $attributes, $image_id) {
+    WC()->cart->items[] = array(
+        'data' => new WC_Product($name, $title, $image_id), 'quantity' => 1, 'product_id' => 40,
+        'variation_id' => 41, 'variation' => $attributes, 'line_subtotal' => 25, 'line_subtotal_tax' => 0);
 }
 """
 
@@ -550,7 +589,8 @@ def test_checkout_details_send_one_signed_event_per_change(php: str) -> None:
         "cart_token": token, "customer_id": 1, "phone": "+34600000000",
         "email": "known@example.com", "first_name": "Ana", "last_name": "", "country": "ES",
         "locale": "es_ES", "currency": "EUR", "total": "19.00",
-        "items": [{"name": "Tee XL", "quantity": 2, "price": "9.50"}],
+        "items": [{"name": "Tee XL", "quantity": 2, "price": "9.50", "product_id": 7,
+                   "variation_id": 0}],
         "restore_url": f"http://shop.test/?storechat_restore={token}", "completed": False,
         "consent": {"marketing": True, "text": first["consent"]["text"]},
     }
@@ -560,7 +600,8 @@ def test_checkout_details_send_one_signed_event_per_change(php: str) -> None:
     assert (placed["cart_token"], placed["completed"]) == (token, True)
     following = events[3][1]
     assert following["cart_token"] != token and following["completed"] is False
-    assert following["items"] == [{"name": "Cap", "quantity": 1, "price": "5.00"}]
+    assert following["items"] == [{"name": "Cap", "quantity": 1, "price": "5.00",
+                                   "product_id": 7, "variation_id": 0}]
     restorable = [args for name, args in calls if name == "set_transient"]
     assert restorable[0][0] == f"storechat_cart_{token}"
     for topic, payload in events:  # the adapter reads every event the plugin sends
@@ -594,3 +635,88 @@ def test_no_events_when_not_connected(php: str) -> None:
         "storechat_flush_event();")
     _, calls = _wordpress(php, code)
     assert _sent_events(calls) == []
+
+
+def test_cart_lines_name_the_product_variation_and_image(php: str) -> None:
+    code = WOOCOMMERCE_STUBS + (
+        "storechat_test_add_variation('Linen shirt - Blue, M', 'Linen shirt',"
+        " array('attribute_pa_color' => 'blue', 'attribute_pa_size' => 'm'), 31);"
+        "storechat_test_add_variation('Cap - Red', 'Cap', array('attribute_colour' => 'Red'), 32);"
+        "storechat_test_add_item('Tote', 1, 9);"
+        "storechat_classic_order_review('billing_phone=%2B34600000000');"
+        "storechat_flush_event();")
+    _, calls = _wordpress(php, code, CONNECTED)
+    [(topic, payload)] = _sent_events(calls)
+    shirt, cap, tote = payload["items"]
+    assert shirt == {"name": "Linen shirt", "quantity": 1, "price": "25.00", "product_id": 40,
+                     "variation_id": 41, "variant_title": "Blue, M",
+                     "image_url": "https://shop.test/wp-content/uploads/tee-blue-600x600.jpg"}
+    # An image WhatsApp could not fetch (not https) is left out, not sent half-usable.
+    assert cap == {"name": "Cap", "quantity": 1, "price": "25.00", "product_id": 40,
+                   "variation_id": 41, "variant_title": "Red"}
+    assert tote == {"name": "Tote", "quantity": 1, "price": "9.00", "product_id": 7,
+                    "variation_id": 0}
+    assert {args[0] for name, args in calls if name == "image_size"} == {"woocommerce_single"}
+    # What StoreChat reads of it: the variant named apart from the product, and its image.
+    event = webhooks.parse_event(topic, json.dumps(payload).encode())
+    assert event is not None
+    first = event.line_items[0]
+    assert (first.title, first.variant_title, first.product_id, first.variant_id) == (
+        "Linen shirt", "Blue, M", "40", "41")
+    assert first.image_url.endswith("tee-blue-600x600.jpg")
+    assert (event.line_items[2].variant_id, event.line_items[2].image_url) == ("", "")
+
+
+RESTORE_TOKEN = "cd" * 16
+SAVED_CART = {"items": [{"product_id": 40, "variation_id": 41,
+                         "variation": {"attribute_pa_size": "m"}, "quantity": 2}],
+              "contact": {"phone": "+34600000000", "first_name": "Ana"}}
+
+
+def _restore(php: str, query: dict[str, str], coupons: dict[str, dict[str, object]],
+             applied: tuple[str, ...] = ()) -> list:
+    """Opens the restore link with `query` on a store with `coupons`; returns the calls."""
+    code = WOOCOMMERCE_STUBS + (
+        f"$GLOBALS['transients'] = array('storechat_cart_{RESTORE_TOKEN}' =>"
+        f" json_decode({json.dumps(json.dumps(SAVED_CART))}, true));"
+        f"$GLOBALS['coupons'] = json_decode({json.dumps(json.dumps(coupons))}, true);"
+        f"WC()->cart->coupons = json_decode({json.dumps(json.dumps(list(applied)))}, true);"
+        f"$_GET = json_decode({json.dumps(json.dumps(query))}, true);"
+        "storechat_restore_cart();")
+    return _wordpress(php, code, CONNECTED)[1]
+
+
+def _called(calls: list, name: str) -> list:
+    return [args for call, args in calls if call == name]
+
+
+def test_restore_link_refills_the_cart_and_applies_a_valid_coupon(php: str) -> None:
+    calls = _restore(php, {"storechat_restore": RESTORE_TOKEN, "coupon": " SC-7KQ2XM4PZT "},
+                     {"sc-7kq2xm4pzt": {"id": 12, "valid": True}})
+    assert _called(calls, "add_to_cart") == [[40, 2, 41, {"attribute_pa_size": "m"}]]
+    assert _called(calls, "apply_coupon") == [["sc-7kq2xm4pzt"]]
+    assert _called(calls, "wp_safe_redirect") == [["http://shop.test/checkout/"]]
+
+
+@pytest.mark.parametrize(("query", "coupons", "applied"), [
+    ({}, {"sc-1": {"id": 12, "valid": True}}, ()),  # a step without a discount
+    ({"coupon": "SC-UNKNOWN"}, {"sc-1": {"id": 12, "valid": True}}, ()),
+    ({"coupon": "SC-1"}, {"sc-1": {"id": 12, "valid": False}}, ()),  # expired or used up
+    ({"coupon": "SC-1"}, {"sc-1": {"id": 12, "valid": True}}, ("sc-1",)),  # applied already
+    ({"coupon": ""}, {"": {"id": 12, "valid": True}}, ()),
+    ({"coupon": "SC-" + "X" * 80}, {"sc-" + "x" * 80: {"id": 12, "valid": True}}, ()),
+], ids=["none", "unknown", "invalid", "already", "empty", "too-long"])
+def test_restore_link_leaves_the_cart_alone_for_any_other_coupon(
+        php: str, query: dict[str, str], coupons: dict[str, dict[str, object]],
+        applied: tuple[str, ...]) -> None:
+    calls = _restore(php, {"storechat_restore": RESTORE_TOKEN, **query}, coupons, applied)
+    assert _called(calls, "add_to_cart")  # the cart itself is restored
+    assert _called(calls, "apply_coupon") == []
+    assert _called(calls, "wp_safe_redirect") == [["http://shop.test/checkout/"]]
+
+
+def test_a_coupon_on_a_forgotten_cart_is_not_applied(php: str) -> None:
+    calls = _restore(php, {"storechat_restore": "ef" * 16, "coupon": "SC-1"},
+                     {"sc-1": {"id": 12, "valid": True}})
+    assert _called(calls, "add_to_cart") == [] and _called(calls, "apply_coupon") == []
+    assert _called(calls, "wp_safe_redirect") == [["http://shop.test/cart/"]]

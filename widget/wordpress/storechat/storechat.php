@@ -2,7 +2,7 @@
 /**
  * Plugin Name:          StoreChat for WooCommerce
  * Description:          Connects your WooCommerce store to StoreChat: the WhatsApp chat widget, WhatsApp marketing consent at checkout, and signed cart events for abandoned-cart reminders.
- * Version:              1.0.0
+ * Version:              1.1.0
  * Requires at least:    6.0
  * Requires PHP:         7.4
  * Author:               StoreChat
@@ -16,7 +16,7 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'STORECHAT_VERSION', '1.0.0' );
+define( 'STORECHAT_VERSION', '1.1.0' );
 define( 'STORECHAT_FILE', __FILE__ );
 
 require_once __DIR__ . '/includes/signing.php';

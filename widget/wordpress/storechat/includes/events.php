@@ -11,9 +11,11 @@
 
 defined( 'ABSPATH' ) || exit;
 
-const STORECHAT_CART_TTL      = 14 * DAY_IN_SECONDS; // Longest abandoned-cart sequence, with room.
-const STORECHAT_SEND_TIMEOUT  = 2; // Seconds; the post is non-blocking, this bounds the connect.
-const STORECHAT_RESTORE_PARAM = 'storechat_restore';
+const STORECHAT_CART_TTL          = 14 * DAY_IN_SECONDS; // Longest abandoned-cart sequence, with room.
+const STORECHAT_SEND_TIMEOUT      = 2; // Seconds; the post is non-blocking, this bounds the connect.
+const STORECHAT_RESTORE_PARAM     = 'storechat_restore';
+const STORECHAT_COUPON_PARAM      = 'coupon'; // Added to the restore link when a message carries a code.
+const STORECHAT_COUPON_MAX_LENGTH = 64; // Longer than any code StoreChat makes; a longer one is junk.
 
 add_action( 'woocommerce_after_calculate_totals', 'storechat_cart_changed' );
 add_action( 'woocommerce_cart_emptied', 'storechat_cart_changed' );
@@ -156,13 +158,26 @@ function storechat_cart_payload( string $token, array $contact ): array {
 		if ( ! $product instanceof WC_Product ) {
 			continue;
 		}
-		$quantity = max( 1, (int) $item['quantity'] );
-		$line     = (float) $item['line_subtotal'] + ( $cart->display_prices_including_tax() ? (float) $item['line_subtotal_tax'] : 0.0 );
-		$items[]  = array(
-			'name'     => wp_strip_all_tags( $product->get_name() ),
-			'quantity' => $quantity,
-			'price'    => wc_format_decimal( $line / $quantity, $decimals ),
+		$quantity     = max( 1, (int) $item['quantity'] );
+		$line         = (float) $item['line_subtotal'] + ( $cart->display_prices_including_tax() ? (float) $item['line_subtotal_tax'] : 0.0 );
+		$variation_id = isset( $item['variation_id'] ) ? (int) $item['variation_id'] : 0;
+		$variant      = $variation_id ? storechat_variant_title( $item ) : '';
+		$entry        = array(
+			// A variation's own name repeats its attributes ("Tee - Blue, M"): send the product's.
+			'name'         => wp_strip_all_tags( '' !== $variant ? $product->get_title() : $product->get_name() ),
+			'quantity'     => $quantity,
+			'price'        => wc_format_decimal( $line / $quantity, $decimals ),
+			'product_id'   => isset( $item['product_id'] ) ? (int) $item['product_id'] : 0,
+			'variation_id' => $variation_id,
 		);
+		if ( '' !== $variant ) {
+			$entry['variant_title'] = $variant;
+		}
+		$image = storechat_product_image_url( $product );
+		if ( '' !== $image ) {
+			$entry['image_url'] = $image;
+		}
+		$items[] = $entry;
 	}
 	$payload = array(
 		'cart_token'  => $token,
@@ -186,6 +201,37 @@ function storechat_cart_payload( string $token, array $contact ): array {
 		);
 	}
 	return $payload;
+}
+
+/**
+ * A cart line's variation as a shopper reads it ("Blue, M"): the attributes chosen in the cart,
+ * so an "any colour" variation names the colour picked; '' for none.
+ *
+ * @param array $item A line of WC()->cart->get_cart().
+ * @return string
+ */
+function storechat_variant_title( array $item ): string {
+	$attributes = isset( $item['variation'] ) && is_array( $item['variation'] ) ? $item['variation'] : array();
+	if ( empty( $attributes ) || ! function_exists( 'wc_get_formatted_variation' ) ) {
+		return '';
+	}
+	// Flat, values only: taxonomy slugs become their term names ("blue" is "Blue").
+	return trim( wp_strip_all_tags( wc_get_formatted_variation( $attributes, true, false ) ) );
+}
+
+/**
+ * The product's main image (a variation without one has its parent's) as a full https URL, or ''.
+ *
+ * WhatsApp fetches a header image itself and only over https, at most 5 MB: the shop's single
+ * product size is well under that where the original upload may not be.
+ *
+ * @param WC_Product $product The cart line's product or variation.
+ * @return string
+ */
+function storechat_product_image_url( WC_Product $product ): string {
+	$image_id = (int) $product->get_image_id();
+	$url      = $image_id ? wp_get_attachment_image_url( $image_id, 'woocommerce_single' ) : false;
+	return is_string( $url ) && 0 === strpos( $url, 'https://' ) ? $url : '';
 }
 
 /**
@@ -320,9 +366,35 @@ function storechat_restore_cart(): void {
 		}
 		WC()->session->set( 'storechat_cart_token', $token );
 		storechat_prefill_customer( (array) $saved['contact'] );
+		storechat_apply_restore_coupon();
 	}
 	wp_safe_redirect( $found ? wc_get_checkout_url() : wc_get_cart_url() );
 	exit;
+}
+
+/**
+ * Applies the restore link's ?coupon=CODE (the code of StoreChat's last recovery message) when it
+ * names a coupon that exists and is valid for this cart; anything else leaves the cart as it is.
+ *
+ * Like the token, the code is a credential the shopper was sent; WooCommerce still checks it
+ * (expiry, usage limit, restrictions) before it applies, and says why on the checkout page.
+ */
+function storechat_apply_restore_coupon(): void {
+	if ( ! isset( $_GET[ STORECHAT_COUPON_PARAM ] ) || ! is_string( $_GET[ STORECHAT_COUPON_PARAM ] ) ) { // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- part of the restore link, see storechat_restore_cart().
+		return;
+	}
+	$code = wc_format_coupon_code( sanitize_text_field( wp_unslash( $_GET[ STORECHAT_COUPON_PARAM ] ) ) ); // phpcs:ignore WordPress.Security.NonceVerification.Recommended -- see above.
+	if ( '' === $code || strlen( $code ) > STORECHAT_COUPON_MAX_LENGTH || WC()->cart->has_discount( $code ) ) {
+		return;
+	}
+	$coupon = new WC_Coupon( $code );
+	if ( ! $coupon->get_id() ) {
+		return;
+	}
+	$discounts = new WC_Discounts( WC()->cart );
+	if ( true === $discounts->is_coupon_valid( $coupon ) ) {
+		WC()->cart->apply_coupon( $code );
+	}
 }
 
 /**
