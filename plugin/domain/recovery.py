@@ -10,6 +10,7 @@ is ever due sooner than MIN_DELAY_MINUTES after the cart's last activity.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,6 +178,9 @@ CART_FIELDS: dict[str, Callable[[CartView, str], str]] = {
 DISCOUNT_FIELDS = frozenset({"discount_code", "discount_percent", "discount_expires"})
 """Fields that need the step to carry a discount."""
 
+# Runs of white space except the no-break space money formatting puts between amount and
+# symbol (it keeps "49,90 €" on one line); WhatsApp refuses new lines and tabs in parameters.
+_SPACES = re.compile(r"[^\S\u00a0]+")
 # Words that stand in for a missing value (WhatsApp refuses empty parameters).
 _FALLBACKS: dict[str, str] = {"first_name": "there", "first_item": "your items"}
 
@@ -188,7 +192,7 @@ def render_cart_parameters(cart: CartView, variables: Iterable[str],
     values = []
     for name in variables:
         getter = CART_FIELDS.get(name)
-        value = " ".join((getter(cart, language) if getter else "").split())
+        value = _SPACES.sub(" ", getter(cart, language) if getter else "").strip()
         value = value or _FALLBACKS.get(name, "-")
         if len(value) > MAX_PARAMETER_CHARS:
             value = value[:MAX_PARAMETER_CHARS - 1].rstrip() + "…"
