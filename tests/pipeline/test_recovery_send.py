@@ -499,3 +499,22 @@ def test_two_workers_at_once_send_each_due_step_once(world: Recovery) -> None:
         f"3461234560{n}" for n in range(4)]
     assert len(world.messages()) == 4
     assert [state for _, state, _ in world.steps()].count("sent") == 4
+
+
+def test_a_cart_consent_box_counts_once_the_shopper_has_written_to_us(world: Recovery) -> None:
+    """The companion plugin's cart event carries the checkout box; it is logged as the cart's
+    consent (source woocommerce_cart), a form opt-in that counts once its number wrote."""
+    world.woo_cart(_cart(updated_at=_iso(T), consent={"marketing": True,
+                                                      "text": "Send me offers on WhatsApp"}))
+    with world.app.app_context():
+        [entry] = db.session().scalars(select(ConsentEntry))
+        assert (entry.purpose, entry.granted, entry.source) == (
+            "marketing", True, "woocommerce_cart")
+    world.at(T + timedelta(hours=2))
+    assert world.steps()[0] == (
+        1, "skipped", "the widget opt-in awaits the shopper's first WhatsApp message")
+    world.change(Customer, last_inbound_at=T + timedelta(hours=3))  # "hi, is it in stock?"
+    world.at(T + timedelta(days=1, minutes=1))
+    assert world.steps()[1] == (2, "sent", None)
+    [message] = world.messages()
+    assert message.customer_id == entry.customer_id
