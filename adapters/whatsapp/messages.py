@@ -56,6 +56,9 @@ PRODUCT_BUTTONS = frozenset({"catalog", "mpm"})
 CAPTION_MAX = 1024
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 CAPTIONED_KINDS = frozenset({"image", "video", "document"})
+# A media header's link: Meta documents no limit; a URL longer than browsers keep is a
+# mistake, not an image.
+MEDIA_LINK_MAX = 2048
 # Messages API: biz_opaque_callback_data "Maximum 512 characters."
 CALLBACK_DATA_MAX = 512
 # Templates: names are lowercase letters, digits and underscores, at most 512 characters;
@@ -161,6 +164,18 @@ def media_parameter(kind: str, media_id: str) -> Body:
         raise MessageLimitError("a template header parameter is image, video or document, "
                                 f"not {kind!r}")
     return {"type": kind, kind: {"id": _required(media_id, "media id")}}
+
+
+def media_link_parameter(kind: str, url: str) -> Body:
+    """An image, video or document header parameter by link: Meta fetches the file from
+    `url`, which must be https (an http link is refused at send time, after a request)."""
+    if kind not in ("image", "video", "document"):
+        raise MessageLimitError("a template header parameter is image, video or document, "
+                                f"not {kind!r}")
+    link = _required(url, "media link").strip()
+    if not link.lower().startswith("https://") or any(c.isspace() for c in link):
+        raise MessageLimitError(f"a media link must be an https URL, not {link[:60]!r}")
+    return {"type": kind, kind: {"link": _limited(link, MEDIA_LINK_MAX, "media link")}}
 
 
 # Builders -----------------------------------------------------------------------------------

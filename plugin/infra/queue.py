@@ -38,6 +38,7 @@ class Job(enum.StrEnum):
     CATALOG_CHECK = "catalog_check"  # a catalog batch's id: poll Meta's verdict on it
     CATALOG_PRODUCT = "catalog_product"  # an inbound event's id: read its product again
     CART_CHECKOUT = "cart_checkout"  # a cart's id: make its checkout at the store, answer
+    RECOVERY_STEP = "recovery_step"  # a claimed cart recovery step's id: send or skip it
 
 
 class Periodic(enum.StrEnum):

@@ -13,6 +13,7 @@ from plugin.pipeline import (
     cod_answers,
     order_notes,
     process,
+    recovery_send,
     sandbox,
     send,
     store_gateway,
@@ -56,6 +57,8 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # The demo shopper's phone reporting back (plugin.pipeline.sandbox).
         Job.SANDBOX_DELIVERED: bind(Job.SANDBOX_DELIVERED, sandbox.report_delivered),
         Job.SANDBOX_READ: bind(Job.SANDBOX_READ, sandbox.report_read),
+        # A claimed recovery step; a lost or failed job comes back when its claim lapses.
+        Job.RECOVERY_STEP: bind(Job.RECOVERY_STEP, recovery_send.send_step),
         Job.CATALOG_SYNC: bind(Job.CATALOG_SYNC, catalog.run_sync),
         Job.CATALOG_SEND: bind(Job.CATALOG_SEND, catalog.send_due),
         Job.CATALOG_CHECK: bind(Job.CATALOG_CHECK, catalog.check_batch),

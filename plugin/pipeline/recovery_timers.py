@@ -1,9 +1,10 @@
 """Cart recovery timers: schedule each open checkout's recovery steps, and let workers claim
 the due ones.
 
-Groundwork only: nothing is sent from here (the send, its template and its policy come next).
-A step is a row with a due time (models.RecoveryStep), so timers survive restarts. The delays
-live in DEFAULT_STEP_DELAYS alone, the one place the per-store sequence editor will replace.
+A step is a row with a due time (models.RecoveryStep), so timers survive restarts. Which steps
+a checkout gets, and their delays, are the store's enabled recovery steps
+(recovery_steps.store_steps); a store with the sequence off gets no new rows. Sending a
+claimed step is plugin/pipeline/recovery_send.py.
 """
 from __future__ import annotations
 
@@ -14,28 +15,44 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, Table, and_, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from plugin.domain import recovery
+from plugin.domain.recovery_messages import (  # noqa: F401 - the owner's reasons, one place
+    EMPTIED,
+    MEDIA_HEADER,
+    NO_DISCOUNT,
+    NO_IMAGE,
+    NO_PHONE,
+    NO_STEP_DISCOUNT,
+    NOT_APPROVED,
+    ORDERED_SINCE,
+    OVERTAKEN,
+    QUIET_HOURS,
+    RECOVERED_BEFORE,
+    REPLIED,
+    STORE_RECONNECT,
+    STORE_UNINSTALLED,
+    TEXT_HEADER,
+    TURNED_OFF,
+)
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep, StepState
+from plugin.pipeline import recovery_steps
 
-# Default delay of each step after the checkout's last activity: 1 hour, 1 day, 3 days.
-DEFAULT_STEP_DELAYS = (timedelta(minutes=60), timedelta(days=1), timedelta(days=3))
-# No step is due sooner than this after the last activity: Shopify's recovery link works only
-# some minutes after the checkout is created.
-MIN_DELAY = timedelta(minutes=15)
 # How long a claimed step is held by its worker before another may take it.
 CLAIM_LEASE = timedelta(minutes=5)
-# Why steps were not sent, as the owner reads them.
-EMPTIED = "the cart was emptied"
-NO_PHONE = "no phone"
-RECOVERED_BEFORE = "recovered before step "
+# Why a step was not sent, as the owner reads it: the reasons above come from the domain
+# (plugin/domain/recovery_messages.py), which decides most of them; these are the timers'.
+DISCOUNT_FAILED = "the discount code could not be created yet (try {attempt} of {tries}): "
 
 _TABLE: Table = RecoveryStep.__table__  # type: ignore[assignment]  # a Table, typed wider
 _SCHEDULED, _CLAIMED = StepState.SCHEDULED.value, StepState.CLAIMED.value
 
 
-def step_delays() -> tuple[timedelta, ...]:
-    """The delay of each step after the last activity, never below MIN_DELAY."""
-    return tuple(max(delay, MIN_DELAY) for delay in DEFAULT_STEP_DELAYS)
+def step_delays(session: Session, store_id: int) -> dict[int, timedelta]:
+    """The store's enabled steps and the delay each waits after the last activity (never
+    below recovery.MIN_DELAY_MINUTES); empty when the sequence is off."""
+    return {rule.step: timedelta(minutes=recovery.effective_delay_minutes(rule.delay_minutes))
+            for rule in recovery_steps.store_steps(session, store_id)}
 
 
 def cart_hash(checkout: Checkout) -> str:
@@ -46,10 +63,11 @@ def cart_hash(checkout: Checkout) -> str:
 
 
 def schedule(session: Session, checkout: Checkout, now: datetime | None = None) -> None:
-    """Bring the checkout's recovery steps in line with its state: create them for an open
-    checkout with a phone and items, push not-yet-due steps after new activity, skip or stop
-    them when it completes, empties or loses its phone, and start a new cycle when the cart
-    changes materially after the sequence ended. Idempotent for a repeated state."""
+    """Bring the checkout's recovery steps in line with its state: create the store's enabled
+    steps for an open checkout with a phone and items, push not-yet-due steps after new
+    activity, skip or stop them when it completes, empties or loses its phone, and start a
+    new cycle when the cart changes materially after the sequence ended. Idempotent for a
+    repeated state."""
     now = now or db.utcnow()
     rows = _latest_cycle(session, checkout.id)
     pending = [row for row in rows if row.state == _SCHEDULED]
@@ -66,10 +84,13 @@ def schedule(session: Session, checkout: Checkout, now: datetime | None = None) 
         _end(pending, StepState.STOPPED, checkout.phone_problem or NO_PHONE, now)
         return
     fingerprint = cart_hash(checkout)
+    due_times = _due_times(checkout, step_delays(session, checkout.store_id), now)
     if pending:
-        _follow_activity(checkout, pending, fingerprint, now)
-    elif not rows or rows[0].cart_hash != fingerprint or _stopped_unsent(rows):
-        _start_cycle(session, checkout, (rows[0].cycle + 1) if rows else 1, fingerprint, now)
+        _follow_activity(pending, due_times, fingerprint, now)
+    elif due_times and (not rows or rows[0].cart_hash != fingerprint
+                        or _stopped_unsent(rows)):
+        _start_cycle(session, checkout, (rows[0].cycle + 1) if rows else 1, due_times,
+                     fingerprint, now)
 
 
 def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
@@ -105,6 +126,18 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     return sorted(claimed.scalars())
 
 
+def end_rest(session: Session, checkout_id: int, cycle: int, state: StepState, reason: str,
+             now: datetime) -> None:
+    """End the steps of the checkout's `cycle` still waiting (scheduled) with `reason`: a
+    sequence that stopped, or a checkout an order completed."""
+    session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.checkout_id == checkout_id, _TABLE.c.cycle == cycle,
+               _TABLE.c.state == _SCHEDULED)
+        .values(state=state.value, reason=reason[:120], lease_until=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+
+
 def _latest_cycle(session: Session, checkout_id: int) -> list[RecoveryStep]:
     """The rows of the checkout's latest cycle, by step (empty when it has none)."""
     rows = list(session.scalars(select(RecoveryStep).where(RecoveryStep.checkout_id == checkout_id)
@@ -118,27 +151,29 @@ def _stopped_unsent(rows: list[RecoveryStep]) -> bool:
     return all(row.state == StepState.STOPPED.value for row in rows)
 
 
-def _due_times(checkout: Checkout, now: datetime) -> list[datetime]:
+def _due_times(checkout: Checkout, delays: dict[int, timedelta],
+               now: datetime) -> dict[int, datetime]:
+    """When each enabled step is due after the checkout's last activity."""
     base = checkout.activity_at or now
-    return [base + delay for delay in step_delays()]
+    return {step: base + delay for step, delay in delays.items()}
 
 
-def _start_cycle(session: Session, checkout: Checkout, cycle: int, fingerprint: str,
-                 now: datetime) -> None:
-    for step, due_at in enumerate(_due_times(checkout, now), start=1):
+def _start_cycle(session: Session, checkout: Checkout, cycle: int,
+                 due_times: dict[int, datetime], fingerprint: str, now: datetime) -> None:
+    for step, due_at in sorted(due_times.items()):
         session.add(RecoveryStep(checkout_id=checkout.id, step=step, cycle=cycle, due_at=due_at,
                                  state=_SCHEDULED, cart_hash=fingerprint, created_at=now,
                                  updated_at=now))
     session.flush()
 
 
-def _follow_activity(checkout: Checkout, pending: list[RecoveryStep], fingerprint: str,
-                     now: datetime) -> None:
+def _follow_activity(pending: list[RecoveryStep], due_times: dict[int, datetime],
+                     fingerprint: str, now: datetime) -> None:
     """Move steps that are not yet due to the new activity's due times (a due step stays,
-    so a worker that is behind still sends it); keep the fingerprint current."""
-    due_times = _due_times(checkout, now)
+    so a worker that is behind still sends it; a step turned off keeps its time and is
+    skipped when due); keep the fingerprint current."""
     for row in pending:
-        due_at = due_times[row.step - 1] if row.step <= len(due_times) else row.due_at
+        due_at = due_times.get(row.step, row.due_at)
         changes: dict[str, object] = {"cart_hash": fingerprint}
         if row.due_at > now and due_at > row.due_at:
             changes["due_at"] = due_at

@@ -21,20 +21,34 @@ _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
 def load(session: Session, message: Message, store: Store, now: datetime) -> SendContext:
     """The SendContext for `message` at `now` (naive UTC)."""
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
-    marketing = _is_marketing(session, message)
+    return for_recipient(session, store=store, customer=customer, template=message.template,
+                         recipient=message.to or None, now=now, message_id=message.id,
+                         awaiting_payment=_awaiting_payment(session, message))
+
+
+def for_recipient(session: Session, *, store: Store, customer: Customer | None,
+                  template: str | None, recipient: str | None, now: datetime,
+                  message_id: int | None = None,
+                  awaiting_payment: bool | None = None) -> SendContext:
+    """The SendContext of sending `template` (None: free-form) to `recipient`, the store's
+    `customer` (None when unknown: no consent, no window), at `now` (naive UTC), before
+    any message is written; `message_id` is left out of the weekly marketing count."""
+    marketing = _is_marketing(session, store.id, template)
     consent, unconfirmed = _marketing_consent(session, customer) if marketing else (None, False)
+    sent = (_marketing_sent(session, store.id, customer.id, message_id, now)
+            if marketing and customer is not None else 0)
     return SendContext(
         store_active=store.active,
-        recipient=message.to or None,
-        is_template=message.template is not None,
+        recipient=recipient,
+        is_template=template is not None,
         marketing=marketing,
         marketing_consent=consent,
         consent_unconfirmed=unconfirmed,
         last_inbound_at=customer.last_inbound_at if customer else None,
         now=now,
         local_now=_local(now, store.timezone),
-        marketing_sent_this_week=_marketing_sent(session, message, now) if marketing else 0,
-        awaiting_payment=_awaiting_payment(session, message),
+        marketing_sent_this_week=sent,
+        awaiting_payment=awaiting_payment,
     )
 
 
@@ -52,16 +66,16 @@ def _awaiting_payment(session: Session, message: Message) -> bool | None:
                 and OrderEvent.from_snapshot(order.snapshot or {}).awaiting_payment is True)
 
 
-def _marketing_templates(message: Message):  # type: ignore[no-untyped-def]
-    return select(Template.name).where(Template.store_id == message.store_id,
+def _marketing_templates(store_id: int):  # type: ignore[no-untyped-def]
+    return select(Template.name).where(Template.store_id == store_id,
                                        Template.category == "MARKETING")
 
 
-def _is_marketing(session: Session, message: Message) -> bool:
-    if message.template is None:
+def _is_marketing(session: Session, store_id: int, template: str | None) -> bool:
+    if template is None:
         return False
-    return session.scalar(_marketing_templates(message).where(
-        Template.name == message.template).limit(1)) is not None
+    return session.scalar(_marketing_templates(store_id).where(
+        Template.name == template).limit(1)) is not None
 
 
 def _marketing_consent(session: Session, customer: Customer | None) -> tuple[bool | None, bool]:
@@ -78,14 +92,15 @@ def _marketing_consent(session: Session, customer: Customer | None) -> tuple[boo
     return entry.granted, False
 
 
-def _marketing_sent(session: Session, message: Message, now: datetime) -> int:
-    if message.customer_id is None:
-        return 0
-    return int(session.scalar(
-        select(func.count(Message.id)).where(
-            Message.customer_id == message.customer_id, Message.id != message.id,
-            Message.state.in_(_DELIVERED_STATES), Message.sent_at >= now - timedelta(days=7),
-            Message.template.in_(_marketing_templates(message)))) or 0)
+def _marketing_sent(session: Session, store_id: int, customer_id: int, message_id: int | None,
+                    now: datetime) -> int:
+    query = select(func.count(Message.id)).where(
+        Message.customer_id == customer_id, Message.state.in_(_DELIVERED_STATES),
+        Message.sent_at >= now - timedelta(days=7),
+        Message.template.in_(_marketing_templates(store_id)))
+    if message_id is not None:
+        query = query.where(Message.id != message_id)
+    return int(session.scalar(query) or 0)
 
 
 def _local(now: datetime, zone: str | None) -> datetime | None:

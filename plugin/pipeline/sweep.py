@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import carts, cod_answers, retention
+from plugin.pipeline import carts, cod_answers, recovery_send, retention
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
@@ -52,7 +52,8 @@ def sweep() -> SweepReport:
 
 def recover() -> SweepReport:
     """Re-enqueue events and messages that were queued long ago or whose lease ran out, and
-    COD answers and catalog carts whose job to the store was lost. Every worker's sweeper
+    COD answers and catalog carts whose job to the store was lost, and claim the cart
+    recovery steps that came due. Every worker's sweeper
     thread runs this every sweep_interval_seconds (seconds, not minutes: it is how a killed
     worker's work comes back, so it does not wait on the queue's minute-grained scheduler)."""
     settings = current_app.config["STORECHAT"]
@@ -88,6 +89,9 @@ def recover() -> SweepReport:
     authoring.enqueue_lost_reviews(stale - timedelta(seconds=authoring.SANDBOX_REVIEW_SECONDS))
     # Catalog batches whose send or check was lost, and syncs whose worker stopped.
     catalog_upkeep.recover(now, stale)
+    # Cart recovery steps that came due, and claimed ones whose job was lost (lapsed claim):
+    # timers are rows claimed here like any job, never a sleeping thread.
+    recovery_send.enqueue_due(now)
     return SweepReport(events, messages)
 
 

@@ -348,3 +348,14 @@ def test_multi_product_template_buttons_keep_whatsapps_limits() -> None:
                                                  for n in range(31)]}]}}]}]}}
     with pytest.raises(Invalid):
         check_message(over)
+
+
+def test_a_media_header_by_link_is_https_only() -> None:
+    assert messages.media_link_parameter("image", "https://cdn.example.com/a.jpg") == {
+        "type": "image", "image": {"link": "https://cdn.example.com/a.jpg"}}
+    for bad in ("http://cdn.example.com/a.jpg", "", "https://cdn.example.com/a b.jpg",
+                "javascript:alert(1)", "https://x/" + "a" * messages.MEDIA_LINK_MAX):
+        with pytest.raises(MessageLimitError):
+            messages.media_link_parameter("image", bad)
+    with pytest.raises(MessageLimitError):
+        messages.media_link_parameter("sticker", "https://cdn.example.com/a.webp")

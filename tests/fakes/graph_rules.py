@@ -200,7 +200,8 @@ def _parameter(parameter: dict[str, Any]) -> None:
     elif kind == "payload":
         _text(parameter.get("payload"), "payload", 1000)
     elif kind in ("image", "video", "document"):
-        _obj(parameter.get(kind), kind)
+        # A media header parameter names an uploaded media id or a link, as a media message.
+        _media(kind, _obj(parameter.get(kind), kind))
     elif kind == "action":  # a catalog or multi-product template's button
         _product_action(_obj(parameter.get("action"), "action"))
     else:

@@ -1,6 +1,7 @@
 """Cart recovery timers: signed checkout webhooks in, one row per recovery step out, due at
 the right time, moved by activity, skipped or stopped with the owner's reason, restarted after
-a material change, and claimed by exactly one worker. Nothing is sent yet."""
+a material change, and claimed by exactly one worker. Which steps and delays: the store's
+enabled recovery steps; a store with the sequence off gets none."""
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from plugin.infra import db
-from plugin.models import Checkout, RecoveryStep
-from plugin.pipeline import recovery_timers
+from plugin.models import Automation, Checkout, RecoveryStep, Store
+from plugin.pipeline import recovery_steps, recovery_timers
 from plugin.pipeline.checkouts import NO_PHONE
 from plugin.pipeline.recovery_timers import EMPTIED, claim_due
 from tests.conftest import make_app
@@ -30,11 +31,30 @@ T = datetime(2026, 11, 20, 9, 0)
 Row = tuple[int, int, str, str | None, datetime]
 
 
+def _sequence(world: World, on: bool) -> None:
+    """Turn both stores' recovery sequence on (the defaults) or off, in one click each."""
+    with world.app.app_context(), db.transaction() as session:
+        for store in session.scalars(select(Store)):
+            recovery_steps.set_enabled(session, store, on)
+
+
+def _delays(world: World, minutes: dict[str, int | None]) -> None:
+    """Set the stored delay of each named step; None switches that step off."""
+    with world.app.app_context(), db.transaction() as session:
+        for row in session.scalars(select(Automation)):
+            if row.journey in minutes:
+                delay = minutes[row.journey]
+                row.enabled = delay is not None
+                row.delay_seconds = (delay or 0) * 60
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     app = make_app(tmp_path / "instance", shopify_api_key="key",
                    shopify_api_secret=SHOPIFY_SECRET, allow_http_stores=True)
-    yield World(app)
+    world = World(app)
+    _sequence(world, True)
+    yield world
     app.extensions["storechat.engine"].dispose()
 
 
@@ -66,13 +86,26 @@ def test_a_new_checkout_with_a_phone_gets_three_steps_after_its_activity(world: 
     assert _steps(world) == _scheduled(T)
 
 
-def test_no_step_is_due_sooner_than_fifteen_minutes(world: World,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recovery_timers, "DEFAULT_STEP_DELAYS",
-                        (timedelta(0), timedelta(minutes=20)))
+def test_no_step_is_due_sooner_than_fifteen_minutes(world: World) -> None:
+    _delays(world, {"cart_recovery_1": 0, "cart_recovery_2": 20, "cart_recovery_3": None})
     world.woo_cart(_cart(updated_at=_iso(T)))
-    assert [due for *_, due in _steps(world)] == [T + timedelta(minutes=15),
-                                                  T + timedelta(minutes=20)]
+    assert [(step, due) for _, step, _, _, due in _steps(world)] == [
+        (1, T + timedelta(minutes=15)), (2, T + timedelta(minutes=20))]
+
+
+def test_a_store_with_the_sequence_off_gets_no_steps(world: World) -> None:
+    _sequence(world, False)
+    world.woo_cart(_cart(updated_at=_iso(T)))
+    world.shopify("checkouts/create", _checkout(updated_at=_iso(T)))
+    assert len(world.checkouts()) == 2
+    assert _steps(world) == []
+
+
+def test_only_the_enabled_steps_are_scheduled_with_their_own_delays(world: World) -> None:
+    _delays(world, {"cart_recovery_1": 30, "cart_recovery_2": None, "cart_recovery_3": 600})
+    world.shopify("checkouts/create", _checkout(updated_at=_iso(T)))
+    assert _steps(world) == [(1, 1, "scheduled", None, T + timedelta(minutes=30)),
+                             (1, 3, "scheduled", None, T + timedelta(minutes=600))]
 
 
 def test_activity_pushes_the_steps_not_yet_due(world: World) -> None:
