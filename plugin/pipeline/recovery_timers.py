@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep, StepState
+from plugin.pipeline import recovery_stops
 
 # Default delay of each step after the checkout's last activity: 1 hour, 1 day, 3 days.
 DEFAULT_STEP_DELAYS = (timedelta(minutes=60), timedelta(days=1), timedelta(days=3))
@@ -114,8 +115,10 @@ def _latest_cycle(session: Session, checkout_id: int) -> list[RecoveryStep]:
 
 def _stopped_unsent(rows: list[RecoveryStep]) -> bool:
     """True when the cycle was stopped before any step was claimed (emptied, phone lost):
-    once the cause is gone, the cart deserves a sequence again even if it looks the same."""
-    return all(row.state == StepState.STOPPED.value for row in rows)
+    once the cause is gone, the cart deserves a sequence again even if it looks the same.
+    Not after a stop the cart cannot undo (the shopper opted out, the store uninstalled)."""
+    return all(row.state == StepState.STOPPED.value
+               and row.reason not in recovery_stops.LASTING_REASONS for row in rows)
 
 
 def _due_times(checkout: Checkout, now: datetime) -> list[datetime]:
