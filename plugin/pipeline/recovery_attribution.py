@@ -1,0 +1,114 @@
+"""Which orders cart recovery brought back: an order that completes a checkout within the
+store's attribution window after one of our recovery messages went out makes it *recovered*.
+
+Called for every applied order event (checkouts.complete_from_order), after the checkout the
+order names was completed:
+
+- The customer's other open checkouts, started before the order, are completed by it too
+  ("any order from that customer since the cart counts"), so no more steps go out for them.
+- Of the checkouts this order completed, at most one is recovered: an order's revenue is
+  counted once. The one the order names wins when it qualifies, else the one messaged last.
+- A checkout qualifies when a recovery message of it went out (the outbox sent it, not
+  merely queued or skipped it) at or before the order and at most the window before it.
+  The order's time is when it completed the checkout (`completed_at`: the platform's time
+  when the checkout said so, else when StoreChat first saw the order as a purchase).
+- Idempotent: once an order recovered a checkout nothing changes, and re-reading an order
+  that did not gives the same answer, since the facts it reads are fixed by then.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from plugin.domain.events import EventKind, OrderEvent
+from plugin.domain.outbox import MessageState
+from plugin.domain.recovery import DEFAULT_ATTRIBUTION_DAYS
+from plugin.infra import db
+from plugin.models import Checkout, Customer, Message, Order, RecoveryStep, StepState, Store
+from plugin.pipeline import recovery_timers
+
+# Order states that are no purchase (yet): a WooCommerce block checkout's draft, a failed or
+# voided payment, a cancelled, refunded or deleted order. They recover nothing; a later
+# update that turns the order into a purchase still can.
+NOT_PURCHASED = frozenset({"checkout-draft", "failed", "cancelled", "refunded", "voided",
+                           "expired", "trash", "deleted"})
+_NOT_PURCHASE_KINDS = (EventKind.ORDER_CANCELLED, EventKind.ORDER_REFUNDED)
+# Outbox states of a message that really went out to the shopper.
+_WENT_OUT = (MessageState.SENT.value, MessageState.DELIVERED.value, MessageState.READ.value)
+
+
+def settle(session: Session, store: Store, event: OrderEvent, order: Order) -> None:
+    """Complete the customer's other open checkouts with this order, then mark recovered
+    the one checkout it completed that qualifies (see the module's rules)."""
+    if event.kind in _NOT_PURCHASE_KINDS or event.status.lower() in NOT_PURCHASED:
+        return
+    _complete_others(session, store, order)
+    completed = list(session.scalars(select(Checkout).where(Checkout.store_id == store.id,
+                                                            Checkout.order_id == order.id)))
+    if not completed or any(c.recovered_at is not None for c in completed):
+        return
+    days = store.recovery_attribution_days or DEFAULT_ATTRIBUTION_DAYS
+    named = {event.checkout_id, event.checkout_token} - {""}
+    best: tuple[bool, datetime, Checkout, int] | None = None
+    for checkout in completed:
+        found = _last_send(session, checkout, timedelta(days=days))
+        if found is None:
+            continue
+        key = (checkout.platform_id in named or checkout.token in named, found[0], checkout,
+               found[1])
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is not None:
+        _mark_recovered(session, best[2], order, step=best[3])
+
+
+def _complete_others(session: Session, store: Store, order: Order) -> None:
+    """Complete the open checkouts of the order's customer (by customer, else by phone)
+    that were started before StoreChat first saw the order."""
+    if order.customer_id is None:
+        return
+    customer = session.get(Customer, order.customer_id)
+    matches = [Checkout.customer_id == order.customer_id]
+    if customer is not None and customer.phone_e164:
+        matches.append(Checkout.phone_e164 == customer.phone_e164)
+    now = db.utcnow()
+    for checkout in session.scalars(select(Checkout).where(
+            Checkout.store_id == store.id, Checkout.completed_at.is_(None),
+            Checkout.created_at <= order.created_at, or_(*matches))):
+        checkout.completed_at = now
+        checkout.order_id = order.id
+        checkout.updated_at = now
+        recovery_timers.schedule(session, checkout, now)
+
+
+def _last_send(session: Session, checkout: Checkout,
+               window: timedelta) -> tuple[datetime, int] | None:
+    """(time, step) of the checkout's last recovery message that went out at or before its
+    completion and within `window` of it; None when there is none."""
+    ordered_at = checkout.completed_at
+    if ordered_at is None:
+        return None
+    went_out = func.coalesce(Message.sent_at, RecoveryStep.sent_at)
+    row = session.execute(
+        select(went_out.label("at"), RecoveryStep.step)
+        .join(Message, Message.id == RecoveryStep.message_id)
+        .where(RecoveryStep.checkout_id == checkout.id,
+               RecoveryStep.state == StepState.SENT.value, Message.state.in_(_WENT_OUT),
+               went_out <= ordered_at, went_out >= ordered_at - window)
+        .order_by(went_out.desc(), RecoveryStep.step.desc()).limit(1)).first()
+    return (row.at, row.step) if row is not None else None
+
+
+def _mark_recovered(session: Session, checkout: Checkout, order: Order, *, step: int) -> None:
+    ordered_at = checkout.completed_at
+    clicked = session.scalars(select(RecoveryStep.id).where(
+        RecoveryStep.checkout_id == checkout.id, RecoveryStep.clicked_at.is_not(None),
+        RecoveryStep.clicked_at <= ordered_at).limit(1)).first()
+    checkout.recovered_at = ordered_at
+    checkout.recovered_total = order.total
+    checkout.recovered_currency = (order.currency or checkout.currency or "")[:3].upper()
+    checkout.recovered_step = step
+    checkout.recovered_clicked = clicked is not None
+    checkout.updated_at = db.utcnow()
