@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.domain.events import EventKind, OrderEvent
@@ -27,7 +27,7 @@ from plugin.domain.outbox import MessageState
 from plugin.domain.recovery import DEFAULT_ATTRIBUTION_DAYS
 from plugin.infra import db
 from plugin.models import Checkout, Customer, Message, Order, RecoveryStep, StepState, Store
-from plugin.pipeline import recovery_timers
+from plugin.pipeline import recovery_stops, recovery_timers
 
 # Order states that are no purchase (yet): a WooCommerce block checkout's draft, a failed or
 # voided payment, a cancelled, refunded or deleted order. They recover nothing; a later
@@ -65,18 +65,18 @@ def settle(session: Session, store: Store, event: OrderEvent, order: Order) -> N
 
 
 def _complete_others(session: Session, store: Store, order: Order) -> None:
-    """Complete the open checkouts of the order's customer (by customer, else by phone)
-    that were started before StoreChat first saw the order."""
-    if order.customer_id is None:
+    """Complete the open checkouts of the order's customer (by customer or by phone, as
+    their reply would find them) that were started before StoreChat first saw the order."""
+    customer = session.get(Customer, order.customer_id) if order.customer_id else None
+    if customer is None:
         return
-    customer = session.get(Customer, order.customer_id)
-    matches = [Checkout.customer_id == order.customer_id]
-    if customer is not None and customer.phone_e164:
-        matches.append(Checkout.phone_e164 == customer.phone_e164)
+    ids = recovery_stops.customer_checkout_ids(session, store.id, customer)
+    if not ids:
+        return
     now = db.utcnow()
     for checkout in session.scalars(select(Checkout).where(
-            Checkout.store_id == store.id, Checkout.completed_at.is_(None),
-            Checkout.created_at <= order.created_at, or_(*matches))):
+            Checkout.id.in_(ids), Checkout.completed_at.is_(None),
+            Checkout.created_at <= order.created_at)):
         checkout.completed_at = now
         checkout.order_id = order.id
         checkout.updated_at = now
@@ -90,15 +90,22 @@ def _last_send(session: Session, checkout: Checkout,
     ordered_at = checkout.completed_at
     if ordered_at is None:
         return None
-    went_out = func.coalesce(Message.sent_at, RecoveryStep.sent_at)
-    row = session.execute(
-        select(went_out.label("at"), RecoveryStep.step)
+    # Read by checkout only (a few rows per cart) and sorted out here, so the lookup goes
+    # by the checkout's index rather than through every sent step of every store.
+    rows = session.execute(
+        select(RecoveryStep.step, RecoveryStep.state, RecoveryStep.sent_at,
+               Message.state.label("message_state"), Message.sent_at.label("went_out_at"))
         .join(Message, Message.id == RecoveryStep.message_id)
-        .where(RecoveryStep.checkout_id == checkout.id,
-               RecoveryStep.state == StepState.SENT.value, Message.state.in_(_WENT_OUT),
-               went_out <= ordered_at, went_out >= ordered_at - window)
-        .order_by(went_out.desc(), RecoveryStep.step.desc()).limit(1)).first()
-    return (row.at, row.step) if row is not None else None
+        .where(RecoveryStep.checkout_id == checkout.id)).all()
+    last: tuple[datetime, int] | None = None
+    for row in rows:
+        at = row.went_out_at or row.sent_at
+        if (row.state != StepState.SENT.value or row.message_state not in _WENT_OUT
+                or at is None or not ordered_at - window <= at <= ordered_at):
+            continue
+        if last is None or (at, row.step) > last:
+            last = (at, row.step)
+    return last
 
 
 def _mark_recovered(session: Session, checkout: Checkout, order: Order, *, step: int) -> None:
