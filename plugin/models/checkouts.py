@@ -40,6 +40,8 @@ class Checkout(Base):
         # A shopper's reply, opt-out or order finds their carts by phone (recovery_stops,
         # recovery_attribution) without reading every cart of the store.
         Index("ix_checkouts_store_id_phone_e164", "store_id", "phone_e164"),
+        # Every order event looks up the checkouts it completed (recovery_attribution).
+        Index("ix_checkouts_order_id", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -49,19 +49,15 @@ def settle(session: Session, store: Store, event: OrderEvent, order: Order) -> N
                                                             Checkout.order_id == order.id)))
     if not completed or any(c.recovered_at is not None for c in completed):
         return
-    days = store.recovery_attribution_days or DEFAULT_ATTRIBUTION_DAYS
+    window = timedelta(days=store.recovery_attribution_days or DEFAULT_ATTRIBUTION_DAYS)
+    sends = [(checkout, send) for checkout in completed
+             if (send := _last_send(session, checkout, window)) is not None]
+    if not sends:
+        return
     named = {event.checkout_id, event.checkout_token} - {""}
-    best: tuple[bool, datetime, Checkout, int] | None = None
-    for checkout in completed:
-        found = _last_send(session, checkout, timedelta(days=days))
-        if found is None:
-            continue
-        key = (checkout.platform_id in named or checkout.token in named, found[0], checkout,
-               found[1])
-        if best is None or key[:2] > best[:2]:
-            best = key
-    if best is not None:
-        _mark_recovered(session, best[2], order, step=best[3])
+    checkout, (_at, step) = max(sends, key=lambda pair: (
+        pair[0].platform_id in named or pair[0].token in named, pair[1][0]))
+    _mark_recovered(session, checkout, order, step=step)
 
 
 def _complete_others(session: Session, store: Store, order: Order) -> None:
