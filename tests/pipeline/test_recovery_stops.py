@@ -3,6 +3,7 @@ replies to a cart message, opts out, or the store uninstalls StoreChat; erasing 
 erases their carts, steps and cart messages."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,13 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from plugin.domain.messaging import MarketingPreference, Notification, Sender
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, StepState, StoreStatus
 from plugin.pipeline import consent_log
+from plugin.pipeline.conversations import apply_notification
 from plugin.pipeline.recovery_stops import OPTED_OUT, REPLIED, UNINSTALLED
 from plugin.platforms.woocommerce import sites
 from tests.worlds.recovery_rows import (
+    PHONE_NUMBER_ID,
     SHOP,
+    SHOPPER_WA,
     RecoveryWorld,
     running_world,
     shopify_checkout,
@@ -83,6 +88,15 @@ def test_an_opt_out_before_any_message_is_not_undone_by_the_same_cart_again(
         updated_at="2026-11-20T10:30:00+01:00")) == 200
     assert [(c, s) for c, s, _state, _r in _states(world, checkout_id)] == [
         (1, 1), (1, 2), (1, 3)]
+
+
+def test_stopping_marketing_in_whatsapp_itself_stops_them_too(world: RecoveryWorld) -> None:
+    checkout_id = _shopify_cart(world)
+    with world.app.app_context(), db.transaction() as session:
+        apply_notification(session, Notification(updates=(MarketingPreference(
+            phone_number_id=PHONE_NUMBER_ID, sender=Sender(wa_id=SHOPPER_WA), granted=False,
+            timestamp=int(time.time())),)))
+    assert _states(world, checkout_id) == [(1, step, STOPPED, OPTED_OUT) for step in (1, 2, 3)]
 
 
 def test_an_opt_out_recorded_through_the_consent_log_stops_them_too(
