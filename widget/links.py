@@ -1,4 +1,6 @@
-"""GET /t/<token>: the tracking button of shipping messages, redirected to the carrier.
+"""GET /t/<token>: the tracking button of shipping messages, redirected to the carrier, and
+the button of cart recovery messages, counted and redirected to the cart
+(plugin.pipeline.recovery_links).
 
 The token is random, minted once per order (plugin.pipeline.orders keeps it in the order snapshot),
 so the URL in a shopper's chat names no store, order or id and cannot be guessed; the
@@ -8,12 +10,13 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, abort, redirect
+from flask import Blueprint, Flask, abort, redirect, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import Order
+from plugin.pipeline import recovery_links
 from plugin.pipeline.orders import TOKEN_KEY
 
 blueprint = Blueprint("tracking_link", __name__)
@@ -41,9 +44,14 @@ def destination(order: Order) -> str:
 
 @blueprint.get("/t/<token>")
 def follow(token: str) -> ResponseReturnValue:
-    """302 to the order's tracking page; 404 for an unknown token or an order without one."""
-    order = find_order(token)
-    url = destination(order) if order is not None else ""
+    """302 to the cart of a recovery step (a GET counts the click) or to the order's
+    tracking page; 404 for an unknown token or one that leads nowhere."""
+    if not _TOKEN.match(token):
+        abort(404)
+    url = recovery_links.follow(token, count=request.method == "GET")
+    if url is None:
+        order = find_order(token)
+        url = destination(order) if order is not None else ""
     if not url:
         abort(404)
     response = redirect(url, code=302)

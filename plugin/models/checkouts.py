@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -35,7 +35,14 @@ class Checkout(Base):
     """
 
     __tablename__ = "checkouts"
-    __table_args__ = (UniqueConstraint("store_id", "platform_id"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "platform_id"),
+        # A shopper's reply, opt-out or order finds their carts by phone (recovery_stops,
+        # recovery_attribution) without reading every cart of the store.
+        Index("ix_checkouts_store_id_phone_e164", "store_id", "phone_e164"),
+        # Every order event looks up the checkouts it completed (recovery_attribution).
+        Index("ix_checkouts_order_id", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))

@@ -20,7 +20,7 @@ from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Checkout, Customer, Order, Store
-from plugin.pipeline import recovery_timers
+from plugin.pipeline import recovery_attribution, recovery_timers
 
 # Lines kept per checkout; the item count and total still cover every line. A cart of
 # thousands of lines is a bot or a wholesale order, and the message shows only the first.
@@ -61,10 +61,16 @@ def apply_checkout_event(session: Session, store: Store,
 def complete_from_order(session: Session, store: Store, event: OrderEvent, order: Order) -> None:
     """Mark the checkout the order names (Shopify checkout id/token, WooCommerce cart token)
     completed by that order; when it has not arrived yet, keep a completed placeholder that
-    the checkout fills in when it comes. An order naming no checkout changes nothing."""
+    the checkout fills in when it comes. Then the customer's other open checkouts complete
+    too, and a checkout our messages brought back is marked recovered (recovery_attribution)."""
     platform_id = event.checkout_id or event.checkout_token
-    if not platform_id:
-        return
+    if platform_id:
+        _complete_named(session, store, event, order, platform_id)
+    recovery_attribution.settle(session, store, event, order)
+
+
+def _complete_named(session: Session, store: Store, event: OrderEvent, order: Order,
+                    platform_id: str) -> None:
     checkout = _find(session, store, platform_id, event.checkout_token)
     if checkout is None:
         insert_ignore(session, Checkout,

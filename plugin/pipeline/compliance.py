@@ -21,6 +21,7 @@ from plugin.models import (
     InboundEvent,
     Message,
     Order,
+    RecoveryStep,
     Store,
 )
 
@@ -98,14 +99,25 @@ def redact_customer(session: Session, store: Store, event: ComplianceEvent) -> N
 
 def _erase_checkouts(session: Session, store: Store, event: ComplianceEvent,
                      customer_ids: list[int], phones: list[str]) -> None:
-    """Checkouts hold the shopper's phone, email, name and cart: they go with the person."""
+    """Checkouts hold the shopper's phone, email, name and cart: they go with the person,
+    with their recovery steps and the recovery messages those steps wrote (which may name no
+    customer, when the cart's phone was never one)."""
     phone = to_e164(event.phone, store.country)
     matches = [Checkout.phone_e164.in_([*phones, *([phone] if phone else [])])]
     if customer_ids:
         matches.append(Checkout.customer_id.in_(customer_ids))
     if event.email:
         matches.append(Checkout.email == event.email)
-    session.execute(delete(Checkout).where(Checkout.store_id == store.id, or_(*matches)))
+    ids = list(session.scalars(select(Checkout.id).where(Checkout.store_id == store.id,
+                                                         or_(*matches))))
+    if not ids:
+        return
+    # Explicit rather than by cascade, as above: foreign keys may not be enforced.
+    session.execute(delete(Message).where(Message.id.in_(
+        select(RecoveryStep.message_id).where(RecoveryStep.checkout_id.in_(ids),
+                                              RecoveryStep.message_id.is_not(None)))))
+    session.execute(delete(RecoveryStep).where(RecoveryStep.checkout_id.in_(ids)))
+    session.execute(delete(Checkout).where(Checkout.id.in_(ids)))
 
 
 def _redact_payloads(session: Session, store_id: int, identifiers: set[str]) -> None:

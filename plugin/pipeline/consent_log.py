@@ -23,6 +23,7 @@ from plugin.domain.events import ConsentChange, CustomerEvent, CustomerRef, Doma
 from plugin.domain.phones import to_e164
 from plugin.infra.sql import insert_ignore
 from plugin.models import ConsentEntry, Customer, InboundEvent, Store
+from plugin.pipeline import recovery_stops
 
 MARKETING = "marketing"
 SMS_MARKETING = "sms_marketing"
@@ -125,6 +126,8 @@ def record(session: Session, store_id: int, customer: Customer, *, purpose: str,
     if at is not None:
         entry.created_at = at
     session.add(entry)
+    if purpose == MARKETING and not granted:
+        recovery_stops.shopper_opted_out(session, store_id, customer)
     return True
 
 

@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import carts, cod_answers, opt_out, sandbox
+from plugin.pipeline import carts, cod_answers, opt_out, recovery_stops, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +146,19 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         customer.last_inbound_at = at
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
+    _answer(session, store_id, customer, message)
+    # After the answer: a STOP has already stopped the carts' steps as an opt-out.
+    recovery_stops.shopper_replied(session, store_id, customer, at)
+    return customer
+
+
+def _answer(session: Session, store_id: int, customer: Customer,
+            message: InboundMessage) -> None:
+    """What the message asks of us: an order answer, a catalog cart, or a consent change."""
     if cod_answers.handle_button(session, store_id, customer, message):
-        return customer  # a Confirm/Cancel tap answers an order; it says nothing on consent
+        return  # a Confirm/Cancel tap answers an order; it says nothing on consent
     if carts.handle_order(session, store_id, customer, message):
-        return customer  # a cart from the catalog becomes a checkout with its pay link
+        return  # a cart from the catalog becomes a checkout with its pay link
     reading = read_message(message.text, message.payload)
     if reading is OptReading.ASK:
         # A sentence that names STOP is not obeyed silently: the shopper confirms with a tap.
@@ -159,7 +168,6 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
         _record_consent(session, store_id, customer, granted=granted,
                         source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
-    return customer
 
 
 def _record_consent(session: Session, store_id: int, customer: Customer, *, granted: bool,
@@ -167,6 +175,8 @@ def _record_consent(session: Session, store_id: int, customer: Customer, *, gran
     session.add(ConsentEntry(store_id=store_id, customer_id=customer.id, purpose="marketing",
                              granted=granted, source=source, text_shown=text[:1000],
                              created_at=db.utcnow()))
+    if not granted:
+        recovery_stops.shopper_opted_out(session, store_id, customer)
 
 
 def apply_template_update(session: Session, update_: TemplateUpdate) -> None:

@@ -24,6 +24,7 @@ from plugin.domain.recovery_messages import (  # noqa: F401 - the owner's reason
     NO_PHONE,
     NO_STEP_DISCOUNT,
     NOT_APPROVED,
+    ORDERED_BEFORE,
     ORDERED_SINCE,
     OVERTAKEN,
     QUIET_HOURS,
@@ -36,7 +37,7 @@ from plugin.domain.recovery_messages import (  # noqa: F401 - the owner's reason
 )
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep, StepState
-from plugin.pipeline import recovery_steps
+from plugin.pipeline import recovery_steps, recovery_stops
 
 # How long a claimed step is held by its worker before another may take it.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -73,7 +74,11 @@ def schedule(session: Session, checkout: Checkout, now: datetime | None = None) 
     pending = [row for row in rows if row.state == _SCHEDULED]
     if checkout.completed_at is not None:
         if pending:
-            reason = RECOVERED_BEFORE + str(min(row.step for row in pending))
+            # "Recovered" only once one of our messages went out (or is going out); a cart
+            # completed before the first one was simply ordered.
+            sent = any(row.state in (StepState.SENT.value, _CLAIMED) for row in rows)
+            reason = (RECOVERED_BEFORE if sent else ORDERED_BEFORE) + str(
+                min(row.step for row in pending))
             _end(pending, StepState.SKIPPED, reason, now)
         return
     if checkout.item_count <= 0 or not checkout.items:
@@ -147,8 +152,10 @@ def _latest_cycle(session: Session, checkout_id: int) -> list[RecoveryStep]:
 
 def _stopped_unsent(rows: list[RecoveryStep]) -> bool:
     """True when the cycle was stopped before any step was claimed (emptied, phone lost):
-    once the cause is gone, the cart deserves a sequence again even if it looks the same."""
-    return all(row.state == StepState.STOPPED.value for row in rows)
+    once the cause is gone, the cart deserves a sequence again even if it looks the same.
+    Not after a stop the cart cannot undo (the shopper opted out, the store uninstalled)."""
+    return all(row.state == StepState.STOPPED.value
+               and row.reason not in recovery_stops.LASTING_REASONS for row in rows)
 
 
 def _due_times(checkout: Checkout, delays: dict[int, timedelta],

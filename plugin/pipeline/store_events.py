@@ -8,6 +8,7 @@ from plugin.domain.events import EventKind, StoreEvent
 from plugin.domain.outbox import MessageState
 from plugin.infra import db
 from plugin.models import Message, Store, StoreStatus
+from plugin.pipeline import recovery_stops
 from plugin.platforms.stores import set_credentials
 
 UNINSTALLED_REASON = "the store uninstalled StoreChat"
@@ -26,6 +27,7 @@ def apply_store_event(session: Session, store: Store, event: StoreEvent) -> list
             .where(Message.store_id == store.id, Message.state == MessageState.PENDING.value)
             .values(state=MessageState.SKIPPED.value, reason=UNINSTALLED_REASON)
         )
+        recovery_stops.store_uninstalled(session, store.id)
     elif event.kind is EventKind.SHOP_UPDATED:
         store.name = event.name or store.name
         store.currency = event.currency or store.currency

@@ -290,10 +290,11 @@ def test_an_order_since_the_cart_not_naming_it_completes_it_and_skips_the_rest(
     # An order from the same phone that names no checkout (placed another way).
     world.shopify("orders/create", _order(checkout_id=None, checkout_token=None))
     world.at(T + timedelta(hours=2))
-    assert world.steps() == [(1, "skipped", "ordered since the cart"),
-                             (2, "skipped", "ordered since the cart"),
-                             (3, "skipped", "ordered since the cart")]
-    assert world.checkouts()[0].completed_at == T + timedelta(hours=2)
+    # The order completes the cart at once (attribution finds it by phone), before step 1.
+    assert world.steps() == [(1, "skipped", "ordered before step 1"),
+                             (2, "skipped", "ordered before step 1"),
+                             (3, "skipped", "ordered before step 1")]
+    assert world.checkouts()[0].completed_at == T
     assert world.graph.sent == []
 
 

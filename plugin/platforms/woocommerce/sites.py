@@ -21,6 +21,7 @@ from adapters.woocommerce.client import AddressRefused, Unauthorized, WooClient
 from plugin.domain.errors import StoreConnectError
 from plugin.infra import db
 from plugin.models import Store, StoreStatus
+from plugin.pipeline import recovery_stops
 from plugin.platforms import starters
 from plugin.platforms.stores import credentials, set_credentials
 from plugin.platforms.woocommerce import egress, urls
@@ -162,3 +163,4 @@ def set_status(store_id: int, status: StoreStatus) -> None:
             store.status = status.value
             if status is StoreStatus.UNINSTALLED:
                 store.uninstalled_at = db.utcnow()
+                recovery_stops.store_uninstalled(tx, store_id)
