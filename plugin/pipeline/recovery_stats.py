@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.outbox import MessageState
@@ -124,15 +124,20 @@ def figures(session: Session, store_id: int, period: Period,
         row.sent, row.delivered, row.read = int(count), int(delivered), int(read)
         row.clicked, row.failed = int(clicked), int(failed)
 
+    # Steps that ended unsent, and steps still waiting for a reason (quiet hours: deferred).
     reasons: dict[str, int] = defaultdict(int)
+    held = or_(RecoveryStep.state.in_(_NOT_SENT),
+               and_(RecoveryStep.state == StepState.SCHEDULED.value,
+                    RecoveryStep.reason.is_not(None)))
     ended = session.execute(
-        select(RecoveryStep.step, RecoveryStep.reason, func.count(RecoveryStep.id))
+        select(RecoveryStep.step, RecoveryStep.state, RecoveryStep.reason,
+               func.count(RecoveryStep.id))
         .join(Checkout, Checkout.id == RecoveryStep.checkout_id)
-        .where(Checkout.store_id == store_id, RecoveryStep.state.in_(_NOT_SENT),
-               _in(RecoveryStep.updated_at, period))
-        .group_by(RecoveryStep.step, RecoveryStep.reason))
-    for step, reason, count in ended:
-        line(int(step)).not_sent += int(count)
+        .where(Checkout.store_id == store_id, held, _in(RecoveryStep.updated_at, period))
+        .group_by(RecoveryStep.step, RecoveryStep.state, RecoveryStep.reason))
+    for step, state, reason, count in ended:
+        if state in _NOT_SENT:
+            line(int(step)).not_sent += int(count)
         reasons[reason_kind(reason)] += int(count)
     # A cart without a phone gets no step rows at all: its own problem says why.
     phoneless = session.execute(
