@@ -20,7 +20,7 @@ SCHEDULED, CLAIMED = "scheduled", "due-claimed"
 STEP_BODY = "Hi {{1}}, you left {{2}} in your cart ({{3}} items, {{4}}). Tap to finish."
 STEP_BUTTON = {"type": "BUTTONS", "buttons": [
     {"type": "URL", "text": "Back to my cart", "url": "https://shop.example/t/{{1}}"}]}
-DISCOUNT_BODY = "Hi {{1}}, {{2}} is still waiting: use {{3}} for {{4}} off."
+DISCOUNT_BODY = "Hi {{1}}, {{2}} is still waiting: {{3}} off with the code {{4}}."
 NO_PHONE_PROBLEM = "national number without a country"
 # The figures the rows below make over the last 30 days, counted by hand.
 EXPECTED: dict[str, Any] = {

@@ -252,9 +252,9 @@ def test_the_preview_uses_a_sample_cart_without_carts_and_shows_errors(
 def test_the_preview_shows_the_discount_a_step_carries(
         app: Flask, owner: FlaskClient, steps: int) -> None:
     answer = owner.post(f"/stores/{steps}/automations/cart_recovery_3/preview", data=step_data(
-        owner, steps, "cart_recovery_3", template="cart_recovery_3", var_3="discount_code",
-        var_4="discount_percent", discount_percent="20", discount_hours="24")).json
-    assert "use SAVE-7Q2K for 20% off" in answer["html"]
+        owner, steps, "cart_recovery_3", template="cart_recovery_3", var_3="discount_percent",
+        var_4="discount_code", discount_percent="20", discount_hours="24")).json
+    assert "20% off with the code SAVE-7Q2K" in answer["html"]
 
 
 def test_signed_in_as_another_owner_the_step_editor_answers_404(
