@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from plugin.domain.outbox import MessageState
 from plugin.models import Checkout, Message, RecoveryStep, StepState
@@ -87,8 +89,8 @@ class Figures:
         return total
 
 
-def _in(column: object, period: Period) -> object:
-    return column.between(period.since, period.until)  # type: ignore[attr-defined]
+def _in(column: SQLCoreOperations[Any], period: Period) -> ColumnElement[bool]:
+    return column.between(period.since, period.until)
 
 
 def figures(session: Session, store_id: int, period: Period,
@@ -105,8 +107,8 @@ def figures(session: Session, store_id: int, period: Period,
     def line(step: int) -> StepFigures:
         return lines.setdefault(step, StepFigures(step=step))
 
-    def count_if(condition: object) -> object:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # type: ignore[arg-type]
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     sent = session.execute(
         select(RecoveryStep.step, func.count(RecoveryStep.id),
@@ -151,12 +153,12 @@ def figures(session: Session, store_id: int, period: Period,
     recovered = session.execute(
         select(Checkout.recovered_step, Checkout.recovered_currency, Checkout.recovered_total)
         .where(Checkout.store_id == store_id, _in(Checkout.recovered_at, period)))
-    for step, currency, total in recovered:
-        row = line(int(step or 0))
+    for recovered_step, currency, total in recovered:
+        row = line(int(recovered_step or 0))
         row.recovered += 1
         code = currency or ""
         row.revenue[code] = row.revenue.get(code, Decimal(0)) + amount(total)
-    result.steps = [lines[step] for step in sorted(lines)]
+    result.steps = [lines[number] for number in sorted(lines)]
     result.reasons = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     return result
 
