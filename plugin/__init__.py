@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         journeys,
         messages,
         nav,
+        recovery,
         templates,
         whatsapp,
     )
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     demo.init_app(app)
     links.init_app(app)
     journeys.init_app(app)
+    recovery.init_app(app)
     messages.init_app(app)
     customers.init_app(app)
     whatsapp.init_app(app)

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from plugin.admin.journeys import journey_name
+from plugin.admin.journey_form import journey_name
 from plugin.admin.message_views import MessageRow, message_rows_where
 from plugin.auth import tenancy
 from plugin.auth.guard import protect

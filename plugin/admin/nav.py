@@ -46,8 +46,10 @@ SECTIONS: tuple[Entry, ...] = (
     )),
     Entry("customers", "Customers", "customers_admin.page"),
     Entry("campaigns", "Campaigns", "campaigns_admin.index"),
-    # Order journeys now; cart recovery and alerts join them here.
-    Entry("automations", "Automations", "journeys_admin.index"),
+    # Order journeys, and cart recovery with its figures; alerts join them here.
+    Entry("automations", "Automations", "journeys_admin.index", children=(
+        Entry("recovery", "Cart recovery", "recovery_admin.page"),
+    )),
     Entry("templates", "Templates", "templates_admin.index"),
     Entry("catalog", "Catalog", "catalog_admin.index"),
     Entry("widget", "Widget", "widget_designer.page"),

@@ -119,6 +119,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Messages", f"/stores/{linen}/messages"),
         ("Customers", f"/stores/{linen}/customers"),
         ("Automations", f"/stores/{linen}/automations"),
+        ("Cart recovery", f"/stores/{linen}/recovery"),
         ("Templates", url(app, "templates_admin.index", store_id=linen)),  # appears once built
         ("Catalog", f"/stores/{linen}/catalog"),
         ("Widget", f"/stores/{linen}/widget"),

@@ -172,7 +172,7 @@ def start_demo(page: Page, url: str) -> int:
         page.locator(f'button[data-action="{action}"]').first.click()
         expect(page.locator(f'button[data-action="{action}"]')).to_have_count(0)
     expect(page.locator("#chat .bubble")).to_have_count(2, timeout=WAIT_MS)
-    automations = page.locator("#site-nav .nav-automations a").get_attribute("href") or ""
+    automations = page.locator("#site-nav .nav-automations > a").get_attribute("href") or ""
     match = re.search(r"/stores/(\d+)/", automations)
     assert match, automations
     return int(match.group(1))

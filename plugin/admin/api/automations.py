@@ -13,7 +13,7 @@ from sqlalchemy import select
 from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, page
-from plugin.admin.journeys import MAX_DELAY_SECONDS, journey_name
+from plugin.admin.journey_form import MAX_DELAY_SECONDS, journey_name
 from plugin.infra import db
 from plugin.models import Automation
 

@@ -39,7 +39,8 @@ def _no_store(response: FlaskResponse) -> FlaskResponse:
 
 
 DESCRIPTION = """StoreChat's public API: one store's customers (with their consent history),
-orders, messages, automations, templates and catalog.
+orders, messages, automations, templates, catalog, and cart recovery with the carts it works
+on.
 
 Authenticate with `Authorization: Bearer <token>`, a token the store's owner makes in
 Settings → API tokens. A token belongs to one store; a `read` token may only GET, a `write`

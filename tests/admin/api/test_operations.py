@@ -30,6 +30,7 @@ GOOD_BODIES: dict[str, Any] = {
     "sendProductMessage": {"retailer_ids": ["shirt-1"], "body": "The shirt you asked about"},
     "startCatalogSync": {"kind": "reconcile"},
     "retryCatalogItems": {"all": True},
+    "updateRecovery": {"enabled": True, "attribution_days": 14},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -40,6 +41,8 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "startCatalogSync": ({"kind": "everything", "when": "now"}, {"kind", "when"}),
     "retryCatalogItems": ({"item_ids": ["7"], "all": "yes", "also": 1},
                           {"item_ids.0", "all", "also"}),
+    "updateRecovery": ({"enabled": "on", "attribution_days": 31, "colour": "red"},
+                       {"enabled", "attribution_days", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
