@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugin.domain import alerts
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
 from plugin.domain.policy import SendContext
 from plugin.models import Automation, Customer, Message, Order, Store, Template
 from plugin.pipeline import consent_log
+from plugin.pipeline.alerts import release
 
 _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
                      MessageState.READ.value)
@@ -22,7 +24,8 @@ def load(session: Session, message: Message, store: Store, now: datetime) -> Sen
     """The SendContext for `message` at `now` (naive UTC)."""
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
     marketing = _is_marketing(session, message)
-    consent, unconfirmed = _marketing_consent(session, customer) if marketing else (None, False)
+    consent, unconfirmed = (_marketing_consent(session, customer, _purposes(message))
+                            if marketing else (None, False))
     return SendContext(
         store_active=store.active,
         recipient=message.to or None,
@@ -35,6 +38,7 @@ def load(session: Session, message: Message, store: Store, now: datetime) -> Sen
         local_now=_local(now, store.timezone),
         marketing_sent_this_week=_marketing_sent(session, message, now) if marketing else 0,
         awaiting_payment=_awaiting_payment(session, message),
+        in_stock=release.still_in_stock(session, message),
     )
 
 
@@ -64,12 +68,22 @@ def _is_marketing(session: Session, message: Message) -> bool:
         Template.name == message.template).limit(1)) is not None
 
 
-def _marketing_consent(session: Session, customer: Customer | None) -> tuple[bool | None, bool]:
-    """The newest marketing consent entry's answer (the log is append-only), and whether it
-    is a form opt-in its number has not confirmed yet (then it does not count)."""
+def _purposes(message: Message) -> tuple[str, ...]:
+    # A back-in-stock alert is covered by the shopper's "notify me" opt-in as by a marketing
+    # one; a STOP (a marketing opt-out) newer than both stops it.
+    if alerts.subscription_of(message.cause or "") is not None:
+        return ("marketing", "back_in_stock")
+    return ("marketing",)
+
+
+def _marketing_consent(session: Session, customer: Customer | None,
+                       purposes: tuple[str, ...] = ("marketing",)) -> tuple[bool | None, bool]:
+    """The newest consent entry's answer for `purposes` (the log is append-only), and
+    whether it is a form opt-in its number has not confirmed yet (then it does not count)."""
     if customer is None:
         return None, False
-    entry = consent_log.newest(session, customer.id, "marketing")
+    entries = [e for e in (consent_log.newest(session, customer.id, p) for p in purposes) if e]
+    entry = max(entries, key=lambda e: e.created_at) if entries else None
     if entry is None:
         return None, False
     if needs_confirmation(entry.granted, entry.source, entry.created_at,

@@ -1,0 +1,120 @@
+"""Subscribing to a variant, and confirming it from WhatsApp.
+
+A subscription given on the storefront ("Notify me on WhatsApp") is a form opt-in: anyone
+can type anyone's number. It is recorded as the widget's opt-ins are (a consent entry,
+purpose back_in_stock, source "widget", the text shown, page and IP) and starts *pending*.
+It is confirmed the way the widget confirms every opt-in (plugin.domain.consent
+.needs_confirmation): the shopper sends us the prefilled WhatsApp message the form opens,
+which also opens their 24-hour window; then it waits for a restock. No template is spent
+on the confirmation, and none had to be created at Meta for it.
+
+Asking again is harmless: (store, customer, variant, kind) is unique, so the same number
+subscribing a hundred times is stored once (the endpoint also rate-limits it).
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from plugin.domain.alerts import DEFAULT_EXPIRY_DAYS
+from plugin.domain.errors import RequestRefused
+from plugin.infra import db
+from plugin.infra.sql import insert_ignore
+from plugin.models import (
+    AlertKind,
+    AlertState,
+    AlertSubscription,
+    CatalogItem,
+    ConsentEntry,
+    Customer,
+    Store,
+)
+from plugin.pipeline.catalog.items import TOMBSTONE
+
+CONSENT_PURPOSE = "back_in_stock"
+CONSENT_SOURCE = "widget"  # a form opt-in: counts once the number writes to us
+
+
+class UnknownVariant(RequestRefused):
+    """The variant is not one of the store's (never seen, or deleted)."""
+
+
+def find_variant(session: Session, store: Store, variant_id: str) -> CatalogItem | None:
+    """The store's live catalog row for `variant_id`, or None when unknown or deleted."""
+    if not variant_id or variant_id.startswith(TOMBSTONE):
+        return None
+    row = session.scalars(select(CatalogItem).where(
+        CatalogItem.store_id == store.id, CatalogItem.variant_id == variant_id)).first()
+    return row if row is not None and row.deleted_at is None else None
+
+
+def subscribe(session: Session, store: Store, phone: str, variant_id: str, *, text: str,
+              ip: str | None, page: str | None,
+              kind: AlertKind = AlertKind.BACK_IN_STOCK) -> AlertSubscription:
+    """Record the consent and the subscription of `phone` (E.164) to the variant; the
+    existing row when this number already asked. Raises UnknownVariant."""
+    item = find_variant(session, store, variant_id)
+    if item is None:
+        raise UnknownVariant(f"no variant {variant_id[:64]!r} in this store")
+    customer = _customer(session, store, phone)
+    now = db.utcnow()
+    session.add(ConsentEntry(store_id=store.id, customer_id=customer.id,
+                             purpose=CONSENT_PURPOSE, granted=True, source=CONSENT_SOURCE,
+                             text_shown=text[:1000], ip=ip, page=page, created_at=now))
+    days = store.alert_expiry_days or DEFAULT_EXPIRY_DAYS
+    insert_ignore(session, AlertSubscription, {
+        "store_id": store.id, "customer_id": customer.id, "variant_id": item.variant_id,
+        "product_id": item.product_id, "kind": kind.value, "state": AlertState.PENDING.value,
+        "link_token": secrets.token_urlsafe(16), "page": page, "created_at": now,
+        "expires_at": now + timedelta(days=days),
+    }, ("store_id", "customer_id", "variant_id", "kind"))
+    row = session.scalars(select(AlertSubscription).where(
+        AlertSubscription.store_id == store.id, AlertSubscription.customer_id == customer.id,
+        AlertSubscription.variant_id == item.variant_id,
+        AlertSubscription.kind == kind.value)).one()
+    if row.state in (AlertState.EXPIRED, AlertState.CANCELLED):
+        # Asking again after it lapsed starts it over, at the back of the queue.
+        row.state, row.created_at, row.confirmed_at = AlertState.PENDING.value, now, None
+        row.expires_at = now + timedelta(days=days)
+    return row
+
+
+def confirm(session: Session, customer: Customer, at: datetime) -> int:
+    """The shopper wrote to us from this number: their pending subscriptions given before
+    `at` wait for a restock now. Returns how many were confirmed."""
+    return session.execute(
+        update(AlertSubscription)
+        .where(AlertSubscription.customer_id == customer.id,
+               AlertSubscription.state == AlertState.PENDING.value,
+               # Meta stamps messages in whole seconds (as needs_confirmation allows).
+               AlertSubscription.created_at < at.replace(microsecond=0) + timedelta(seconds=1))
+        .values(state=AlertState.WAITING.value, confirmed_at=at)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def cancel_deleted(session: Session, store: Store, product_id: str) -> int:
+    """The product was deleted: its waiting and pending subscriptions end (cancelled)."""
+    return session.execute(
+        update(AlertSubscription)
+        .where(AlertSubscription.store_id == store.id,
+               AlertSubscription.product_id == product_id,
+               AlertSubscription.state.in_((AlertState.PENDING.value,
+                                            AlertState.WAITING.value)))
+        .values(state=AlertState.CANCELLED.value)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def _customer(session: Session, store: Store, phone: str) -> Customer:
+    customer = session.scalars(select(Customer).where(
+        Customer.store_id == store.id, Customer.phone_e164 == phone)).first()
+    if customer is None:
+        insert_ignore(session, Customer, {
+            "store_id": store.id, "platform_id": f"widget:{phone}", "phone_e164": phone,
+            "tags": [], "first_name": "", "last_name": "", "created_at": db.utcnow()},
+            ("store_id", "platform_id"))
+        customer = session.scalars(select(Customer).where(
+            Customer.store_id == store.id, Customer.phone_e164 == phone)).one()
+    return customer
