@@ -199,7 +199,7 @@ def _write_alert(session: Session, store: Store, row: CatalogItem,
     # A later release (after a sell-out stopped the first) is its own step.
     return outbox.write(session, store_id=store.id, customer_id=customer_id,
                         cause=alerts.cause(subscription_id),
-                        step=f"{alerts.STEP}@{now:%Y%m%d%H%M%S}", to=phone,
+                        step=f"{alerts.STEP}@{now:%Y%m%d%H%M%S%f}", to=phone,
                         template=alerts.TEMPLATE, payload=payload, skipped=skipped)
 
 

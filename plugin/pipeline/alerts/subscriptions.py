@@ -32,6 +32,7 @@ from plugin.models import (
     Customer,
     Store,
 )
+from plugin.pipeline import consent_log
 from plugin.pipeline.catalog.items import TOMBSTONE
 
 CONSENT_PURPOSE = "back_in_stock"
@@ -61,9 +62,14 @@ def subscribe(session: Session, store: Store, phone: str, variant_id: str, *, te
         raise UnknownVariant(f"no variant {variant_id[:64]!r} in this store")
     customer = _customer(session, store, phone)
     now = db.utcnow()
-    session.add(ConsentEntry(store_id=store.id, customer_id=customer.id,
-                             purpose=CONSENT_PURPOSE, granted=True, source=CONSENT_SOURCE,
-                             text_shown=text[:1000], ip=ip, page=page, created_at=now))
+    current = consent_log.newest(session, customer.id, CONSENT_PURPOSE)
+    if current is None or (current.granted, current.source, current.text_shown) != (
+            True, CONSENT_SOURCE, text[:1000]):
+        # The same words ticked again add nothing: a newer unconfirmed entry would only hold
+        # back alerts the shopper has already confirmed.
+        session.add(ConsentEntry(store_id=store.id, customer_id=customer.id,
+                                 purpose=CONSENT_PURPOSE, granted=True, source=CONSENT_SOURCE,
+                                 text_shown=text[:1000], ip=ip, page=page, created_at=now))
     days = store.alert_expiry_days or DEFAULT_EXPIRY_DAYS
     insert_ignore(session, AlertSubscription, {
         "store_id": store.id, "customer_id": customer.id, "variant_id": item.variant_id,
