@@ -82,8 +82,8 @@ def first_name_or_fallback(first_name: str, language: str) -> str:
     return name or NAME_FALLBACKS.get(language.split("_")[0].lower(), NAME_FALLBACKS["en"])
 
 
-def product_label(title: str, variant_title: str) -> str:
-    """"Linen shirt – M" (the variant only when it is not Shopify's "Default Title")."""
-    if not variant_title or variant_title == "Default Title" or variant_title in title:
-        return title
-    return f"{title} – {variant_title}"
+def product_label(catalog_title: str) -> str:
+    """The product and variant as the alert names them, from the catalog's "Product –
+    Variant" title; a variant named like its product (WooCommerce's simple products) once."""
+    product, sep, variant = catalog_title.partition(" – ")
+    return product if sep and variant.strip() == product.strip() else catalog_title

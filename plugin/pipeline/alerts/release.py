@@ -187,8 +187,8 @@ def _write_alert(session: Session, store: Store, row: CatalogItem,
     header = []
     if _header_format(template) == "IMAGE" and data.get("image_link"):
         header = [{"type": "image", "image": {"link": data["image_link"]}}]
-    body = [alerts.first_name_or_fallback(first_name, language), row.title or row.variant_id,
-            url]
+    body = [alerts.first_name_or_fallback(first_name, language),
+            alerts.product_label(row.title) or row.variant_id, url]
     names = alerts.VARIABLES if template.parameter_format == "NAMED" else ()
     skipped = None
     try:

@@ -204,3 +204,14 @@ def test_wrong_fields_are_named(sold_out: ShopifyAlerts) -> None:
     unknown = sold_out.app.test_client().post("/widget/nope/notify", data={})
     assert unknown.status_code == 404
     assert sold_out.subscriptions() == []
+
+
+def test_a_subscription_expires_after_the_stores_days(sold_out: ShopifyAlerts) -> None:
+    sold_out.subscribe_and_confirm([shopper(1)], VARIANT)
+    [subscription] = sold_out.subscriptions()
+    assert (subscription.expires_at - subscription.created_at).days == 90
+    with sold_out.app.app_context():
+        release.sweep(db.utcnow() + timedelta(days=91))
+    assert list(sold_out.states().values()) == ["expired"]
+    stock(sold_out, 5)
+    assert sold_out.alerted() == []
