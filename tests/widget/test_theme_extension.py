@@ -4,8 +4,9 @@ block's schema, the size of its JavaScript, and how product values reach JavaScr
 Shopify's theme-check runs too: `@shopify/theme-check-node`, pinned in
 tests/theme/node/package-lock.json, installed by `make test` (`npm ci --prefix
 tests/theme/node`); without npm the check skips, and fails under STORECHAT_REQUIRE_SERVICES=1
-(STORECHAT_THEME_CHECK_MODULES may point at another node_modules folder). It runs with a preload that refuses any connection beyond loopback (theme-check would
-otherwise try to download Shopify's Liquid docs from GitHub; it falls back to its own copy).
+(STORECHAT_THEME_CHECK_MODULES may point at another node_modules folder). It runs with a
+preload that refuses any connection beyond loopback (theme-check would otherwise try to
+download Shopify's Liquid docs from GitHub; it falls back to its own copy).
 """
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.conftest import ROOT, need
 
