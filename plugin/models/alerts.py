@@ -48,8 +48,9 @@ class AlertSubscription(Base):
               "created_at"),
         # The hourly quota: rows of a variant released since an hour ago.
         Index("ix_alert_subscriptions_released", "store_id", "variant_id", "released_at"),
-        # The sweep: expired rows, and variants with waiting rows.
-        Index("ix_alert_subscriptions_state_expires_at", "state", "expires_at"),
+        # The sweep's expiry. Led by expires_at, so that a restock's selection (equalities on
+        # store, variant, kind and state) never looks like a better match for it.
+        Index("ix_alert_subscriptions_expires_at_state", "expires_at", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,8 +53,8 @@ def upgrade() -> None:
                     ['store_id', 'variant_id', 'kind', 'state', 'created_at'])
     op.create_index('ix_alert_subscriptions_released', 'alert_subscriptions',
                     ['store_id', 'variant_id', 'released_at'])
-    op.create_index('ix_alert_subscriptions_state_expires_at', 'alert_subscriptions',
-                    ['state', 'expires_at'])
+    op.create_index('ix_alert_subscriptions_expires_at_state', 'alert_subscriptions',
+                    ['expires_at', 'state'])
     op.create_index(op.f('ix_alert_subscriptions_customer_id'), 'alert_subscriptions',
                     ['customer_id'])
     op.add_column('stores', sa.Column('alert_expiry_days', sa.Integer(), nullable=False,
@@ -64,7 +64,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column('stores', 'alert_expiry_days')
     op.drop_index(op.f('ix_alert_subscriptions_customer_id'), table_name='alert_subscriptions')
-    op.drop_index('ix_alert_subscriptions_state_expires_at', table_name='alert_subscriptions')
+    op.drop_index('ix_alert_subscriptions_expires_at_state', table_name='alert_subscriptions')
     op.drop_index('ix_alert_subscriptions_released', table_name='alert_subscriptions')
     op.drop_index('ix_alert_subscriptions_selection', table_name='alert_subscriptions')
     op.drop_table('alert_subscriptions')

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 STORE_LEVEL = "store"
 _SENT = (MessageState.SENT.value, MessageState.DELIVERED.value, MessageState.READ.value)
 _STOPPED = (MessageState.SKIPPED.value, MessageState.FAILED.value)
+# Subscriptions released per batch of statements (well under SQLite's bound-variable limit).
+BATCH = 500
+# The table, not the mapped class: a release updates thousands of rows, no objects needed.
+_SUBSCRIPTIONS = AlertSubscription.__table__
 
 
 # Process appliers: the catalog's, then the alerts -------------------------------------------
@@ -115,10 +119,10 @@ def release_variant(session: Session, store: Store, row: CatalogItem, now: datet
         stock = fallback
     if stock.in_stock is not True:
         return 0
-    released = session.scalar(select(func.count(AlertSubscription.id)).where(
+    in_window = session.scalar(select(func.count(AlertSubscription.id)).where(
         AlertSubscription.store_id == store.id, AlertSubscription.variant_id == row.variant_id,
         AlertSubscription.released_at >= now - alerts.RELEASE_WINDOW)) or 0
-    quota = alerts.release_quota(stock, released)
+    quota = alerts.release_quota(stock, in_window)
     if quota <= 0:
         return 0
     templates = _templates(session, store)
@@ -127,46 +131,68 @@ def release_variant(session: Session, store: Store, row: CatalogItem, now: datet
                  alerts.TEMPLATE)
         return 0
     chosen = select_waiting(session, store.id, row.variant_id, now, quota)
-    sent = 0
     base = current_app.config["STORECHAT"].public_url.rstrip("/")
-    for subscription_id, token, customer_id, phone, first_name, locale in chosen:
-        # Conditional on the state we read, so a concurrent release cannot take it twice.
-        if session.execute(update(AlertSubscription).where(
-                AlertSubscription.id == subscription_id,
-                AlertSubscription.state == AlertState.WAITING.value)
-                .values(state=AlertState.RELEASED.value, released_at=now)
-                .execution_options(synchronize_session=False)).rowcount != 1:
-            continue
-        message_id = _write_alert(session, store, row, templates, now, subscription_id=
-                                  subscription_id, url=f"{base}/t/{token}",
-                                  customer_id=customer_id, phone=phone or "",
-                                  first_name=first_name or "", locale=locale)
-        session.execute(update(AlertSubscription).where(AlertSubscription.id == subscription_id)
-                        .values(message_id=message_id)
-                        .execution_options(synchronize_session=False))
-        if message_id is not None:
-            enqueue_after_commit(session, Job.SEND_MESSAGE, message_id)
-        sent += 1
-    return sent
+    released = 0
+    for first in range(0, len(chosen), BATCH):
+        released += _release_batch(session, store, row, templates, now, base,
+                                   chosen[first:first + BATCH])
+    return released
+
+
+def _release_batch(session: Session, store: Store, row: CatalogItem,
+                   templates: dict[str, Template], now: datetime, base: str,
+                   chosen: list[Any]) -> int:
+    """Mark a batch of selected subscriptions released, write their alerts and queue their
+    sends: a few statements per batch, not per shopper."""
+    # Conditional on the state we read, so a concurrent release cannot take one twice.
+    taken = set(session.execute(
+        update(_SUBSCRIPTIONS)
+        .where(_SUBSCRIPTIONS.c.id.in_([c[0] for c in chosen]),
+               _SUBSCRIPTIONS.c.state == AlertState.WAITING.value)
+        .values(state=AlertState.RELEASED.value, released_at=now)
+        .returning(_SUBSCRIPTIONS.c.id)).scalars())
+    step = f"{alerts.STEP}@{now:%Y%m%d%H%M%S%f}"  # a later release (after a sell-out) is new
+    messages = [_alert(store, row, templates, subscription_id=subscription_id, step=step,
+                       url=f"{base}/t/{token}", customer_id=customer_id, phone=phone or "",
+                       first_name=first_name or "", locale=locale)
+                for subscription_id, token, customer_id, phone, first_name, locale in chosen
+                if subscription_id in taken]
+    ids = outbox.write_many(session, messages)
+    by_subscription = {alerts.subscription_of(cause): message_id
+                       for cause, message_id in ids.items()}
+    if by_subscription:
+        session.execute(update(_SUBSCRIPTIONS)
+                        .where(_SUBSCRIPTIONS.c.id == bindparam("subscription"))
+                        .values(message_id=bindparam("message")),
+                        [{"subscription": s, "message": m} for s, m in by_subscription.items()])
+    for message in messages:
+        if message["state"] == MessageState.PENDING.value:
+            enqueue_after_commit(session, Job.SEND_MESSAGE, ids[message["cause"]])
+    return len(taken)
 
 
 def select_waiting(session: Session, store_id: int, variant_id: str, now: datetime,
                    limit: int) -> list[Any]:
     """The first `limit` waiting, unexpired subscriptions to a variant, in the order they were
     made (a range of ix_alert_subscriptions_selection), with their shopper's details."""
-    query = (select(AlertSubscription.id, AlertSubscription.link_token, Customer.id,
-                    Customer.phone_e164, Customer.first_name, Customer.locale)
-             .join(Customer, Customer.id == AlertSubscription.customer_id)
-             .where(AlertSubscription.store_id == store_id,
-                    AlertSubscription.variant_id == variant_id,
-                    AlertSubscription.kind == AlertKind.BACK_IN_STOCK.value,
-                    AlertSubscription.state == AlertState.WAITING.value,
-                    AlertSubscription.expires_at > now)
-             .order_by(AlertSubscription.created_at, AlertSubscription.id).limit(limit))
+    query = waiting_query(store_id, variant_id, now, limit)
     if session.get_bind().dialect.name == "postgresql":
         # Another worker releasing the same variant takes the next rows, not these.
         query = query.with_for_update(of=AlertSubscription, skip_locked=True)
     return list(session.execute(query))
+
+
+def waiting_query(store_id: int, variant_id: str, now: datetime, limit: int) -> Select[Any]:
+    """The selection `select_waiting` runs (bench/alerts.py explains its plan)."""
+    return (select(AlertSubscription.id, AlertSubscription.link_token, Customer.id,
+                   Customer.phone_e164, Customer.first_name, Customer.locale)
+            .join(Customer, Customer.id == AlertSubscription.customer_id)
+            .where(AlertSubscription.store_id == store_id,
+                   AlertSubscription.variant_id == variant_id,
+                   AlertSubscription.kind == AlertKind.BACK_IN_STOCK.value,
+                   AlertSubscription.state == AlertState.WAITING.value,
+                   AlertSubscription.expires_at > now)
+            .order_by(AlertSubscription.created_at, AlertSubscription.id).limit(limit))
 
 
 def _templates(session: Session, store: Store) -> dict[str, Template]:
@@ -175,10 +201,11 @@ def _templates(session: Session, store: Store) -> dict[str, Template]:
         Template.status == "APPROVED"))}
 
 
-def _write_alert(session: Session, store: Store, row: CatalogItem,
-                 templates: dict[str, Template], now: datetime, *, subscription_id: int,
-                 url: str, customer_id: int, phone: str, first_name: str,
-                 locale: str | None) -> int | None:
+def _alert(store: Store, row: CatalogItem, templates: dict[str, Template], *,
+           subscription_id: int, step: str, url: str, customer_id: int, phone: str,
+           first_name: str, locale: str | None) -> dict[str, Any]:
+    """One alert as an outbox row (outbox.write_many): the back_in_stock template in the
+    shopper's language, with the variant's image when the template has an image header."""
     language = choose_language(alerts.TEMPLATE, [locale, store.locale],
                                {(alerts.TEMPLATE, lang) for lang in templates},
                                starter_language(store.locale))
@@ -190,17 +217,16 @@ def _write_alert(session: Session, store: Store, row: CatalogItem,
     body = [alerts.first_name_or_fallback(first_name, language),
             alerts.product_label(row.title) or row.variant_id, url]
     names = alerts.VARIABLES if template.parameter_format == "NAMED" else ()
-    skipped = None
+    state, reason = MessageState.PENDING.value, None
     try:
         payload = messages.template(wa_recipient(phone) if phone else None, alerts.TEMPLATE,
                                     language, header=header, body=body, parameter_names=names)
     except messages.MessageLimitError as error:
-        payload, skipped = {}, f"not sent: the message breaks a WhatsApp limit ({error})"
-    # A later release (after a sell-out stopped the first) is its own step.
-    return outbox.write(session, store_id=store.id, customer_id=customer_id,
-                        cause=alerts.cause(subscription_id),
-                        step=f"{alerts.STEP}@{now:%Y%m%d%H%M%S%f}", to=phone,
-                        template=alerts.TEMPLATE, payload=payload, skipped=skipped)
+        payload, state = {}, MessageState.SKIPPED.value
+        reason = f"not sent: the message breaks a WhatsApp limit ({error})"[:255]
+    return {"store_id": store.id, "customer_id": customer_id,
+            "cause": alerts.cause(subscription_id), "step": step, "to": phone,
+            "template": alerts.TEMPLATE, "payload": payload, "state": state, "reason": reason}
 
 
 def _header_format(template: Template) -> str:
