@@ -115,8 +115,9 @@ def release_variant(session: Session, store: Store, row: CatalogItem, now: datet
     writing each one's alert to the outbox; how many were released. `fallback` is the
     stock an event reported, used when the row itself cannot tell (no listing)."""
     stock = stock_of(row)
-    if stock.in_stock is None and fallback is not None:
-        stock = fallback
+    if fallback is not None and (stock.in_stock is None or (
+            stock.units is None and fallback.in_stock == stock.in_stock)):
+        stock = fallback  # the row cannot tell, or the event also knows how many
     if stock.in_stock is not True:
         return 0
     in_window = session.scalar(select(func.count(AlertSubscription.id)).where(
@@ -273,9 +274,16 @@ def sweep(now: datetime) -> int:
     for store_id, variant_id in pairs:
         with db.transaction() as session:
             store = session.get(Store, store_id)
-            row = subscriptions.find_variant(session, store, variant_id) if store else None
-            if store is not None and store.active and row is not None:
-                released += release_variant(session, store, row, now)
+            if store is None or not store.active:
+                continue
+            row = subscriptions.find_variant(session, store, variant_id)
+            if row is None:  # the variant is gone from the store: nobody will be told
+                product = session.scalar(select(AlertSubscription.product_id).where(
+                    AlertSubscription.store_id == store_id,
+                    AlertSubscription.variant_id == variant_id).limit(1))
+                subscriptions.cancel_deleted(session, store, product or "", variant_id)
+                continue
+            released += release_variant(session, store, row, now)
     return released
 
 

@@ -30,11 +30,14 @@ from plugin.models import (
     CatalogItem,
     ConsentEntry,
     Customer,
+    ItemState,
     Store,
 )
 from plugin.pipeline import consent_log
 from plugin.pipeline.catalog.items import TOMBSTONE
 
+# Catalog rows of a variant the store no longer has (plugin.pipeline.catalog.items).
+_GONE = (ItemState.DELETING, ItemState.DELETED)
 CONSENT_PURPOSE = "back_in_stock"
 CONSENT_SOURCE = "widget"  # a form opt-in: counts once the number writes to us
 
@@ -44,12 +47,15 @@ class UnknownVariant(RequestRefused):
 
 
 def find_variant(session: Session, store: Store, variant_id: str) -> CatalogItem | None:
-    """The store's live catalog row for `variant_id`, or None when unknown or deleted."""
+    """The store's live catalog row for `variant_id`, or None when unknown or deleted (the
+    product deleted, or the variant gone from it)."""
     if not variant_id or variant_id.startswith(TOMBSTONE):
         return None
     row = session.scalars(select(CatalogItem).where(
         CatalogItem.store_id == store.id, CatalogItem.variant_id == variant_id)).first()
-    return row if row is not None and row.deleted_at is None else None
+    if row is None or row.deleted_at is not None or row.state in _GONE:
+        return None
+    return row
 
 
 def subscribe(session: Session, store: Store, phone: str, variant_id: str, *, text: str,
@@ -101,12 +107,15 @@ def confirm(session: Session, customer: Customer, at: datetime) -> int:
         .execution_options(synchronize_session=False)).rowcount
 
 
-def cancel_deleted(session: Session, store: Store, product_id: str) -> int:
-    """The product was deleted: its waiting and pending subscriptions end (cancelled)."""
+def cancel_deleted(session: Session, store: Store, product_id: str,
+                   variant_id: str | None = None) -> int:
+    """The product (or only its variant `variant_id`) was deleted: its waiting and pending
+    subscriptions end (cancelled)."""
+    which = (AlertSubscription.product_id == product_id if variant_id is None
+             else AlertSubscription.variant_id == variant_id)
     return session.execute(
         update(AlertSubscription)
-        .where(AlertSubscription.store_id == store.id,
-               AlertSubscription.product_id == product_id,
+        .where(AlertSubscription.store_id == store.id, which,
                AlertSubscription.state.in_((AlertState.PENDING.value,
                                             AlertState.WAITING.value)))
         .values(state=AlertState.CANCELLED.value)

@@ -215,3 +215,15 @@ def test_a_subscription_expires_after_the_stores_days(sold_out: ShopifyAlerts) -
     assert list(sold_out.states().values()) == ["expired"]
     stock(sold_out, 5)
     assert sold_out.alerted() == []
+
+
+def test_a_variant_removed_from_its_product_ends_its_subscriptions(
+        shopify: ShopifyAlerts) -> None:
+    shopify.webhook("products/create", rest_product(PRODUCT, variants=2, stock=0))
+    shopify.subscribe_and_confirm([shopper(1)], "7002")
+    shopify.webhook("products/update", rest_product(PRODUCT, variants=1, stock=0))
+    assert shopify.subscribe(shopper(2), "7002").get_json()["fields"] == {
+        "variant": "variant_unknown"}
+    with shopify.app.app_context():
+        release.sweep(db.utcnow())
+    assert list(shopify.states().values()) == ["cancelled"]
