@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from plugin.domain.policy import SOLD_OUT_AGAIN
 from plugin.infra import db
-from plugin.models import Customer, EventState, InboundEvent, Message
+from plugin.models import AlertSubscription, Customer, EventState, InboundEvent, Message
 from plugin.pipeline import send
 from plugin.pipeline.alerts import release
 from plugin.pipeline.alerts.links import resolve_alert_link
@@ -227,3 +227,14 @@ def test_a_variant_removed_from_its_product_ends_its_subscriptions(
     with shopify.app.app_context():
         release.sweep(db.utcnow())
     assert list(shopify.states().values()) == ["cancelled"]
+
+
+def test_customers_redact_erases_the_shoppers_subscriptions(sold_out: ShopifyAlerts) -> None:
+    sold_out.subscribe_and_confirm([shopper(1), shopper(2)], VARIANT)
+    sold_out.webhook("customers/redact", {
+        "shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [],
+        "customer": {"id": 991, "email": "ana@example.com", "phone": shopper(1)}})
+    with sold_out.app.app_context():
+        phones = set(db.session().scalars(select(Customer.phone_e164).join(
+            AlertSubscription, AlertSubscription.customer_id == Customer.id)))
+    assert phones == {shopper(2)}
