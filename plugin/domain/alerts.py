@@ -31,6 +31,22 @@ VARIABLES = ("first_name", "product_title", "product_url")
 # Words for a shopper whose first name we do not know (WhatsApp refuses empty parameters).
 NAME_FALLBACKS = {"en": "there", "es": "cliente", "pt": "cliente", "hi": "ग्राहक",
                   "id": "Kak", "ar": "عميلنا العزيز"}
+# The answer to the shopper's confirming message (free-form: their window is open), in the
+# starter languages; {products} lists what they asked for.
+CONFIRMED_TEXTS = {
+    "en": "You're on the list: we'll send you one message here when {products} is back in "
+          "stock. Reply STOP if you change your mind.",
+    "es": "¡Listo! Te enviaremos un mensaje aquí cuando {products} vuelva a estar disponible. "
+          "Responde STOP si cambias de opinión.",
+    "pt": "Pronto! Vamos enviar uma mensagem aqui quando {products} voltar ao estoque. "
+          "Responda PARAR se mudar de ideia.",
+    "hi": "हो गया! {products} वापस स्टॉक में आने पर हम आपको यहाँ एक संदेश भेजेंगे। "
+          "मन बदलने पर STOP लिखें।",
+    "id": "Siap! Kami akan mengirim satu pesan di sini saat {products} tersedia lagi. "
+          "Balas STOP jika berubah pikiran.",
+    "ar": "تم! سنرسل لك رسالة واحدة هنا عندما يتوفر {products} من جديد. "
+          "أرسل STOP إذا غيرت رأيك.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +103,10 @@ def product_label(catalog_title: str) -> str:
     Variant" title; a variant named like its product (WooCommerce's simple products) once."""
     product, sep, variant = catalog_title.partition(" – ")
     return product if sep and variant.strip() == product.strip() else catalog_title
+
+
+def confirmed_text(products: list[str], language: str | None) -> str:
+    """The answer to a shopper who confirmed subscriptions to `products`, in `language`
+    ("pt_BR" reads as "pt") or else English."""
+    code = (language or "en").replace("-", "_").split("_")[0].lower()
+    return CONFIRMED_TEXTS.get(code, CONFIRMED_TEXTS["en"]).format(products=", ".join(products))

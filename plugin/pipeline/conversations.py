@@ -146,7 +146,7 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     if customer.last_inbound_at is None or at > customer.last_inbound_at:
         customer.last_inbound_at = at
     # Their number wrote: "Notify me" subscriptions given on a form before now count.
-    alert_subscriptions.confirm(session, customer, at)
+    alert_subscriptions.confirm(session, store_id, customer, message)
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
     if cod_answers.handle_button(session, store_id, customer, message):

@@ -5,8 +5,9 @@ can type anyone's number. It is recorded as the widget's opt-ins are (a consent 
 purpose back_in_stock, source "widget", the text shown, page and IP) and starts *pending*.
 It is confirmed the way the widget confirms every opt-in (plugin.domain.consent
 .needs_confirmation): the shopper sends us the prefilled WhatsApp message the form opens,
-which also opens their 24-hour window; then it waits for a restock. No template is spent
-on the confirmation, and none had to be created at Meta for it.
+which also opens their 24-hour window; then it waits for a restock, and a free-form reply
+in that window tells them so. No template is spent on the confirmation, and none had to be
+created at Meta for it.
 
 Asking again is harmless: (store, customer, variant, kind) is unique, so the same number
 subscribing a hundred times is stored once (the endpoint also rate-limits it).
@@ -14,14 +15,20 @@ subscribing a hundred times is stored once (the endpoint also rate-limits it).
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plugin.domain.alerts import DEFAULT_EXPIRY_DAYS
+from adapters.whatsapp import messages
+from plugin.domain.alerts import DEFAULT_EXPIRY_DAYS, confirmed_text, product_label
+from plugin.domain.consent import OptReading, read_message
 from plugin.domain.errors import RequestRefused
+from plugin.domain.messaging import InboundMessage
+from plugin.domain.phones import wa_recipient
 from plugin.infra import db
+from plugin.infra.queue import Job, enqueue_after_commit
 from plugin.infra.sql import insert_ignore
 from plugin.models import (
     AlertKind,
@@ -33,13 +40,16 @@ from plugin.models import (
     ItemState,
     Store,
 )
-from plugin.pipeline import consent_log
+from plugin.pipeline import consent_log, outbox
 from plugin.pipeline.catalog.items import TOMBSTONE
 
 # Catalog rows of a variant the store no longer has (plugin.pipeline.catalog.items).
 _GONE = (ItemState.DELETING, ItemState.DELETED)
 CONSENT_PURPOSE = "back_in_stock"
 CONSENT_SOURCE = "widget"  # a form opt-in: counts once the number writes to us
+# The outbox cause (with the first confirmed subscription's id) and step of the reply.
+CONFIRMED_CAUSE = "stock_alert_confirmed:"
+CONFIRMED_STEP = "back_in_stock_confirmed"
 
 
 class UnknownVariant(RequestRefused):
@@ -94,17 +104,43 @@ def subscribe(session: Session, store: Store, phone: str, variant_id: str, *, te
     return row
 
 
-def confirm(session: Session, customer: Customer, at: datetime) -> int:
+def confirm(session: Session, store_id: int, customer: Customer,
+            message: InboundMessage) -> list[int]:
     """The shopper wrote to us from this number: their pending subscriptions given before
-    `at` wait for a restock now. Returns how many were confirmed."""
-    return session.execute(
+    the message wait for a restock now, and (unless the message opts out) a reply in the
+    open window says so, once. The confirmed subscriptions' ids."""
+    at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
+    confirmed = list(session.execute(
         update(AlertSubscription)
         .where(AlertSubscription.customer_id == customer.id,
                AlertSubscription.state == AlertState.PENDING.value,
                # Meta stamps messages in whole seconds (as needs_confirmation allows).
-               AlertSubscription.created_at < at.replace(microsecond=0) + timedelta(seconds=1))
+               AlertSubscription.created_at < at + timedelta(seconds=1))
         .values(state=AlertState.WAITING.value, confirmed_at=at)
-        .execution_options(synchronize_session=False)).rowcount
+        .returning(AlertSubscription.id, AlertSubscription.variant_id)
+        .execution_options(synchronize_session=False)))
+    if confirmed and read_message(message.text, message.payload) is OptReading.NONE:
+        _acknowledge(session, store_id, customer, message, confirmed)
+    return [subscription_id for subscription_id, _ in confirmed]
+
+
+def _acknowledge(session: Session, store_id: int, customer: Customer, message: InboundMessage,
+                 confirmed: list[Any]) -> None:
+    phone = f"+{message.sender.wa_id}" if message.sender.wa_id else customer.phone_e164
+    store = session.get(Store, store_id)
+    if not phone or store is None:
+        return
+    titles = session.scalars(select(CatalogItem.title).where(
+        CatalogItem.store_id == store_id,
+        CatalogItem.variant_id.in_([variant for _, variant in confirmed]))).all()
+    text = confirmed_text([product_label(t) for t in titles if t] or ["the product"],
+                          customer.locale or store.locale)
+    message_id = outbox.write(
+        session, store_id=store_id, customer_id=customer.id,
+        cause=f"{CONFIRMED_CAUSE}{min(i for i, _ in confirmed)}", step=CONFIRMED_STEP,
+        to=phone, payload=messages.text(wa_recipient(phone), text))
+    if message_id is not None:
+        enqueue_after_commit(session, Job.SEND_MESSAGE, message_id)
 
 
 def cancel_deleted(session: Session, store: Store, product_id: str,

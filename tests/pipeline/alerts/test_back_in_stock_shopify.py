@@ -87,6 +87,11 @@ def test_an_unconfirmed_subscription_is_not_released(sold_out: ShopifyAlerts) ->
     assert sold_out.alerted() == []
     assert list(sold_out.states().values()) == ["pending"]
     sold_out.writes(shopper(1), "Notify me")  # confirmed; the next restock tells them
+    sold_out.writes(shopper(1), "Thanks!")  # nothing more to confirm: no second answer
+    replies = [s.payload["text"]["body"] for s in sold_out.graph.sent
+               if s.payload.get("type") == "text" and s.payload["to"] == shopper(1)[1:]]
+    assert replies == ["You're on the list: we'll send you one message here when "
+                       f"Product {PRODUCT} is back in stock. Reply STOP if you change your mind."]
     stock(sold_out, 5)
     assert sold_out.alerted() == [shopper(1)]
 
