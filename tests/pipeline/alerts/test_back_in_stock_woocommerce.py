@@ -97,3 +97,22 @@ def test_stock_that_is_not_managed_releases_a_default_batch(
     woo.subscribe_and_confirm(phones, str(shirt["id"]))
     restock(woo, shirt, None)
     assert woo.alerted() == phones[:UNKNOWN_UNITS_BATCH]
+
+
+def test_a_negative_stock_on_backorder_is_not_back_in_stock(
+        woo: WooAlerts, shirt: dict[str, Any]) -> None:
+    woo.subscribe_and_confirm([shopper(1)], str(shirt["id"]))
+    edit(woo, shirt, stock_quantity=-2, manage_stock=True, stock_status="onbackorder")
+    assert woo.alerted() == []
+    assert [s.state for s in woo.subscriptions()] == ["waiting"]
+    restock(woo, shirt, 1)
+    assert woo.alerted() == [shopper(1)]
+
+
+def test_a_deleted_product_ends_its_subscriptions(woo: WooAlerts, shirt: dict[str, Any]) -> None:
+    woo.subscribe_and_confirm([shopper(1)], str(shirt["id"]))
+    catalog.delete_product(woo.site, shirt["id"])
+    woo.site.dispatch("product.deleted", shirt)
+    assert [s.state for s in woo.subscriptions()] == ["cancelled"]
+    assert woo.subscribe(shopper(2), str(shirt["id"])).get_json()["fields"] == {
+        "variant": "variant_unknown"}
