@@ -85,7 +85,8 @@ def arrange(app: Any, subscribers: int) -> int:
     for first in range(0, subscribers, CHUNK):
         numbers = range(first, min(first + CHUNK, subscribers))
         with app.app_context(), db.transaction() as session:
-            ids = session.execute(insert(Customer).returning(Customer.id), [
+            new = insert(Customer).returning(Customer.id, sort_by_parameter_order=True)
+            ids = session.execute(new, [
                 {"store_id": store_id, "platform_id": f"widget:+3519{n:08d}",
                  "phone_e164": f"+3519{n:08d}", "first_name": "", "last_name": "",
                  "tags": [], "created_at": now} for n in numbers]).scalars().all()
