@@ -248,10 +248,9 @@ def still_in_stock(session: Session, message: Message) -> bool | None:
     subscription = session.get(AlertSubscription, subscription_id)
     if subscription is None:
         return None
-    row = session.scalars(select(CatalogItem).where(
-        CatalogItem.store_id == subscription.store_id,
-        CatalogItem.variant_id == subscription.variant_id)).first()
-    if row is None or row.deleted_at is not None:
+    store = session.get(Store, subscription.store_id)
+    row = subscriptions.find_variant(session, store, subscription.variant_id) if store else None
+    if row is None:  # deleted, or gone from its product
         return False
     return stock_of(row).in_stock
 
