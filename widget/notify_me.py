@@ -91,12 +91,3 @@ def subscribe(key: str) -> Response:
         WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)))
     return _answer(201, ok=True, wa=settings.confirm_number(store, accounts, {}),
                    text=CONFIRM_MESSAGE.format(product=product or "this product"))
-
-
-@blueprint.route("/widget/<key>/notify", methods=["OPTIONS"])
-def preflight(key: str) -> Response:
-    """CORS preflight (a form post needs none, but a fetch with headers may)."""
-    response = _public(Response(status=204))
-    response.headers["Access-Control-Allow-Methods"] = "POST"
-    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-    return response
