@@ -6,7 +6,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check bench clean axe
+.PHONY: install run test check bench clean axe theme-check
 
 install: $(STAMP)
 
@@ -20,7 +20,7 @@ run: install
 	$(BIN)/storechat db upgrade
 	$(BIN)/storechat serve --port $(PORT)
 
-test: install axe
+test: install axe theme-check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # axe-core, pinned in tests/browser/node/package-lock.json, for the accessibility checks of
@@ -37,6 +37,19 @@ axe:
 
 $(AXE): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Shopify's theme-check, pinned in tests/theme/node/package-lock.json, for the theme app
+# extension's blocks (tests/widget/test_theme_extension.py); skips without npm, like axe.
+THEME_DIR := tests/theme/node
+THEME_CHECK := $(THEME_DIR)/node_modules/.package-lock.json
+
+theme-check:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(THEME_CHECK); \
+	else echo "npm not found: Shopify's theme-check will skip"; fi
+
+$(THEME_CHECK): $(THEME_DIR)/package.json $(THEME_DIR)/package-lock.json
+	npm ci --prefix $(THEME_DIR) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Lint and types: ruff over the tree, mypy (strict on plugin/domain and adapters; setup.cfg).

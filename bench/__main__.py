@@ -2,13 +2,14 @@
 
 Arguments go to the ingest benchmark (see bench/README.md); the others run with their
 defaults and can be run alone: `python -m bench.send`, `python -m bench.journey`,
-`python -m bench.api`, `python -m bench.widget`, `python -m bench.catalog`.
+`python -m bench.api`, `python -m bench.widget`, `python -m bench.catalog`,
+`python -m bench.alerts`.
 """
 import sys
 
-from bench import api, catalog, ingest, journey, send, widget
+from bench import alerts, api, catalog, ingest, journey, send, widget
 
 codes = [ingest.main(sys.argv[1:])]
-for bench in (send, journey, api, widget, catalog):
+for bench in (send, journey, api, widget, catalog, alerts):
     codes.append(bench.main([]))
 raise SystemExit(max(codes))

@@ -1,6 +1,7 @@
 """GET /t/<token>: the tracking button of shipping messages, redirected to the carrier, and
 the button of cart recovery messages, counted and redirected to the cart
-(plugin.pipeline.recovery_links).
+(plugin.pipeline.recovery_links), and the button of back-in-stock alerts, counted and
+redirected to the product (plugin.pipeline.alerts.links).
 
 The token is random, minted once per order (plugin.pipeline.orders keeps it in the order snapshot),
 so the URL in a shopper's chat names no store, order or id and cannot be guessed; the
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import Order
 from plugin.pipeline import recovery_links
+from plugin.pipeline.alerts.links import resolve_alert_link
 from plugin.pipeline.orders import TOKEN_KEY
 
 blueprint = Blueprint("tracking_link", __name__)
@@ -44,11 +46,14 @@ def destination(order: Order) -> str:
 
 @blueprint.get("/t/<token>")
 def follow(token: str) -> ResponseReturnValue:
-    """302 to the cart of a recovery step (a GET counts the click) or to the order's
-    tracking page; 404 for an unknown token or one that leads nowhere."""
+    """302 to the cart of a recovery step or the product of a stock alert (a GET counts the
+    click), or to the order's tracking page; 404 for an unknown token or one that leads nowhere."""
     if not _TOKEN.match(token):
         abort(404)
-    url = recovery_links.follow(token, count=request.method == "GET")
+    counted = request.method == "GET"
+    url = recovery_links.follow(token, count=counted)
+    if url is None:
+        url = resolve_alert_link(token, count=counted)
     if url is None:
         order = find_order(token)
         url = destination(order) if order is not None else ""

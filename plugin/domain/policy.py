@@ -39,6 +39,9 @@ class SendContext:
     # For a message sent only while its order awaits payment: whether it still does.
     # None when the message has no such condition.
     awaiting_payment: bool | None = None
+    # For a back-in-stock alert: whether its variant is still in stock (None: not an alert,
+    # or the stock is unknown).
+    in_stock: bool | None = None
     weekly_cap: int = DEFAULT_WEEKLY_MARKETING_CAP
     quiet_hours: tuple[int, int] = DEFAULT_QUIET_HOURS
 
@@ -53,6 +56,9 @@ class Decision:
 
 
 SEND = Decision(True)
+# The skip reason of a back-in-stock alert whose variant sold out again before it went out
+# (the alerts sweep puts its subscription back in the queue on reading it).
+SOLD_OUT_AGAIN = "the product sold out again before the alert went out"
 
 
 def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -81,6 +87,8 @@ def decide(context: SendContext) -> Decision:
         return Decision(False, "the customer has no WhatsApp number")
     if context.awaiting_payment is False:
         return Decision(False, "the order no longer awaits payment (paid or cancelled)")
+    if context.in_stock is False:
+        return Decision(False, SOLD_OUT_AGAIN)
     if not context.is_template:
         if context.now is None or not window_open(context.last_inbound_at, context.now):
             return Decision(False, "free-form messages need an open 24-hour window; "

@@ -1,4 +1,5 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
+from plugin.models.alerts import AlertKind, AlertState, AlertSubscription
 from plugin.models.api_tokens import ApiToken
 from plugin.models.base import Base
 from plugin.models.carts import CartCheckout, CartState
@@ -26,6 +27,9 @@ from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
 
 __all__ = [
+    "AlertKind",
+    "AlertState",
+    "AlertSubscription",
     "ApiToken",
     "Automation",
     "Base",

@@ -57,6 +57,8 @@ class Store(Base):
     uninstalled_at: Mapped[datetime | None]
     # An order within this many days after a cart recovery message counts as recovered.
     recovery_attribution_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    # A back-in-stock or price-drop subscription lapses this many days after it was made.
+    alert_expiry_days: Mapped[int] = mapped_column(default=90, server_default="90")
 
     whatsapp_accounts: Mapped[list[WhatsAppAccount]] = relationship(back_populates="store")
 

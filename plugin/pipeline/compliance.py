@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from plugin.domain.events import ComplianceEvent, EventKind
 from plugin.domain.phones import to_e164
 from plugin.models import (
+    AlertSubscription,
     Checkout,
     ConsentEntry,
     Customer,
@@ -92,6 +93,8 @@ def redact_customer(session: Session, store: Store, event: ComplianceEvent) -> N
         # so the erasure does not depend on the database enforcing foreign keys.
         session.execute(delete(Message).where(Message.customer_id.in_(customer_ids)))
         session.execute(delete(ConsentEntry).where(ConsentEntry.customer_id.in_(customer_ids)))
+        session.execute(delete(AlertSubscription).where(
+            AlertSubscription.customer_id.in_(customer_ids)))
         session.execute(delete(Customer).where(Customer.id.in_(customer_ids)))
     _erase_checkouts(session, store, event, customer_ids, phones)
     _redact_payloads(session, store.id, identifiers)

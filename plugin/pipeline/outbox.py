@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plugin.domain.outbox import MessageState
@@ -46,6 +47,31 @@ def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
         "not_before": now + timedelta(seconds=delay_seconds) if delay_seconds else None,
         "created_at": now, "enqueued_at": now,
     }, ("store_id", "cause", "step"))
+
+
+def write_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Add many template messages of one store and step at once, each once per (store,
+    cause, step) as `write` does; cause → id of each row now in the outbox (new or not).
+
+    Each row holds store_id, customer_id, cause, step, to, template and payload (and may
+    set state and reason, for one recorded as skipped); all rows share store_id and step.
+    For a release of thousands of alerts, where one statement per message would cost more
+    than the messages themselves.
+    """
+    if not rows:
+        return {}
+    now = db.utcnow()
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    session.execute(module.insert(_MESSAGES).on_conflict_do_nothing(
+        index_elements=["store_id", "cause", "step"]), [
+        {"order_id": None, "fallback": None, "state": MessageState.PENDING.value,
+         "reason": None, "attempts": 0, "not_before": None, "created_at": now,
+         "enqueued_at": now, **row, "payload": dict(row["payload"])} for row in rows])
+    found = session.execute(select(_MESSAGES.c.cause, _MESSAGES.c.id).where(
+        _MESSAGES.c.store_id == rows[0]["store_id"], _MESSAGES.c.step == rows[0]["step"],
+        _MESSAGES.c.cause.in_([row["cause"] for row in rows])))
+    return {cause: message_id for cause, message_id in found}
 
 
 def _while_sending(session: Session, message_id: int, **values: Any) -> bool:

@@ -29,8 +29,8 @@ from plugin.infra import db
 from plugin.infra.leases import claim_event
 from plugin.models import EventState, InboundEvent, Store
 from plugin.pipeline import checkouts, consent_log
+from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.catalog import full_sync as catalog_full_sync
-from plugin.pipeline.catalog import items as catalog_items
 from plugin.pipeline.catalog import product_reads
 from plugin.pipeline.compliance import REDACTED_BODY, apply_compliance_event
 from plugin.pipeline.conversations import apply_notification
@@ -51,8 +51,9 @@ APPLIERS: dict[type, Applier] = {
     CheckoutEvent: checkouts.apply_checkout_event,
     StoreEvent: apply_store_event,
     CustomerEvent: consent_log.apply_customer_event,
-    ProductEvent: catalog_items.apply_product_event,
-    StockEvent: catalog_items.apply_stock_event,
+    # The catalog's appliers, then the back-in-stock alerts they may release.
+    ProductEvent: alert_release.apply_product_event,
+    StockEvent: alert_release.apply_stock_event,
     ExportFinished: catalog_full_sync.apply_export_finished,
 }
 

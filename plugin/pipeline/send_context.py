@@ -7,12 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugin.domain import alerts
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
 from plugin.domain.policy import SendContext
 from plugin.models import Automation, Customer, Message, Order, Store, Template
 from plugin.pipeline import consent_log
+from plugin.pipeline.alerts import release
 
 _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
                      MessageState.READ.value)
@@ -23,19 +25,25 @@ def load(session: Session, message: Message, store: Store, now: datetime) -> Sen
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
     return for_recipient(session, store=store, customer=customer, template=message.template,
                          recipient=message.to or None, now=now, message_id=message.id,
-                         awaiting_payment=_awaiting_payment(session, message))
+                         cause=message.cause,
+                         awaiting_payment=_awaiting_payment(session, message),
+                         in_stock=release.still_in_stock(session, message))
 
 
 def for_recipient(session: Session, *, store: Store, customer: Customer | None,
                   template: str | None, recipient: str | None, now: datetime,
-                  message_id: int | None = None,
-                  awaiting_payment: bool | None = None) -> SendContext:
+                  message_id: int | None = None, cause: str | None = None,
+                  awaiting_payment: bool | None = None,
+                  in_stock: bool | None = None) -> SendContext:
     """The SendContext of sending `template` (None: free-form) to `recipient`, the store's
     `customer` (None when unknown: no consent, no window), at `now` (naive UTC), before
-    any message is written; `message_id` is left out of the weekly marketing count."""
+    any message is written. The weekly marketing count leaves out `message_id` and the other
+    messages of the same `cause`: one cart's recovery sequence is one marketing touch, bounded
+    by its own steps, so its third step is not capped by its first two."""
     marketing = _is_marketing(session, store.id, template)
-    consent, unconfirmed = _marketing_consent(session, customer) if marketing else (None, False)
-    sent = (_marketing_sent(session, store.id, customer.id, message_id, now)
+    consent, unconfirmed = (_marketing_consent(session, customer, _purposes(cause))
+                            if marketing else (None, False))
+    sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now)
             if marketing and customer is not None else 0)
     return SendContext(
         store_active=store.active,
@@ -49,6 +57,7 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
         local_now=_local(now, store.timezone),
         marketing_sent_this_week=sent,
         awaiting_payment=awaiting_payment,
+        in_stock=in_stock,
     )
 
 
@@ -78,12 +87,22 @@ def _is_marketing(session: Session, store_id: int, template: str | None) -> bool
         Template.name == template).limit(1)) is not None
 
 
-def _marketing_consent(session: Session, customer: Customer | None) -> tuple[bool | None, bool]:
-    """The newest marketing consent entry's answer (the log is append-only), and whether it
-    is a form opt-in its number has not confirmed yet (then it does not count)."""
+def _purposes(cause: str | None) -> tuple[str, ...]:
+    # A back-in-stock alert is covered by the shopper's "notify me" opt-in as by a marketing
+    # one; a STOP (a marketing opt-out) newer than both stops it.
+    if alerts.subscription_of(cause or "") is not None:
+        return ("marketing", "back_in_stock")
+    return ("marketing",)
+
+
+def _marketing_consent(session: Session, customer: Customer | None,
+                       purposes: tuple[str, ...] = ("marketing",)) -> tuple[bool | None, bool]:
+    """The newest consent entry's answer for `purposes` (the log is append-only), and
+    whether it is a form opt-in its number has not confirmed yet (then it does not count)."""
     if customer is None:
         return None, False
-    entry = consent_log.newest(session, customer.id, "marketing")
+    entries = [e for e in (consent_log.newest(session, customer.id, p) for p in purposes) if e]
+    entry = max(entries, key=lambda e: e.created_at) if entries else None
     if entry is None:
         return None, False
     if needs_confirmation(entry.granted, entry.source, entry.created_at,
@@ -93,13 +112,15 @@ def _marketing_consent(session: Session, customer: Customer | None) -> tuple[boo
 
 
 def _marketing_sent(session: Session, store_id: int, customer_id: int, message_id: int | None,
-                    now: datetime) -> int:
+                    cause: str | None, now: datetime) -> int:
     query = select(func.count(Message.id)).where(
         Message.customer_id == customer_id, Message.state.in_(_DELIVERED_STATES),
         Message.sent_at >= now - timedelta(days=7),
         Message.template.in_(_marketing_templates(store_id)))
     if message_id is not None:
         query = query.where(Message.id != message_id)
+    if cause:
+        query = query.where(Message.cause != cause)
     return int(session.scalar(query) or 0)
 
 

@@ -19,6 +19,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 from plugin.pipeline import carts, cod_answers, recovery_send, retention
+from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
@@ -113,6 +114,9 @@ def housekeep() -> None:
     # its creation), then is compared with Meta's copy once a day (orphans, drift).
     catalog_upkeep.request_first_syncs()
     catalog_upkeep.request_reconciles(now)
+    # Back-in-stock alerts: settle sent ones, expire lapsed subscriptions, and release what
+    # a restock's hourly quota held back once the hour has passed.
+    alert_release.sweep(now)
 
 
 def relay() -> int:

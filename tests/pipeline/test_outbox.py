@@ -30,6 +30,26 @@ def test_write_adds_a_message_once_per_store_cause_and_step(app: Flask,
     assert message.not_before == message.created_at + timedelta(seconds=60)
 
 
+def test_write_many_adds_each_message_once_and_names_every_row(app: Flask,
+                                                               demo: DemoPlatform) -> None:
+    def row(n: int, **extra: object) -> dict[str, object]:
+        return {"store_id": demo.store_id, "customer_id": None, "cause": f"case:{n}",
+                "step": "many", "to": f"+35191234567{n}", "template": "t",
+                "payload": {"n": n}, **extra}
+
+    with app.app_context():
+        with db.transaction() as session:
+            first = outbox.write_many(session, [row(1), row(2, state="skipped", reason="why")])
+        with db.transaction() as session:
+            again = outbox.write_many(session, [row(2, payload={"other": 1}), row(3)])
+        messages = {m.cause: m for m in db.session().scalars(select(Message))}
+    assert set(first) == {"case:1", "case:2"} and again["case:2"] == first["case:2"]
+    assert set(messages) == {"case:1", "case:2", "case:3"}
+    assert (messages["case:2"].state, messages["case:2"].reason,
+            messages["case:2"].payload) == ("skipped", "why", {"n": 2})
+    assert (messages["case:3"].state, messages["case:3"].id) == ("pending", again["case:3"])
+
+
 def test_a_planned_message_over_a_whatsapp_limit_is_skipped_with_its_reason(
         app: Flask, demo: DemoPlatform) -> None:
     # A template name Meta refuses (capitals, spaces): the checked builder names the limit

@@ -1,11 +1,12 @@
 """The Shopify theme app extension (extensions/storechat-widget/): its TOML, its app embed
 block's schema, the size of its JavaScript, and how product values reach JavaScript.
 
-Shopify's theme-check runs too when `@shopify/theme-check-node` is installed (it is not a
-CI requirement): `npm install --prefix ~/.cache/storechat-theme-check --no-save
-@shopify/theme-check-node`, or point STORECHAT_THEME_CHECK_MODULES at a node_modules folder.
-It runs with a preload that refuses any connection beyond loopback (theme-check would
-otherwise try to download Shopify's Liquid docs from GitHub; it falls back to its own copy).
+Shopify's theme-check runs too: `@shopify/theme-check-node`, pinned in
+tests/theme/node/package-lock.json, installed by `make test` (`npm ci --prefix
+tests/theme/node`); without npm the check skips, and fails under STORECHAT_REQUIRE_SERVICES=1
+(STORECHAT_THEME_CHECK_MODULES may point at another node_modules folder). It runs with a
+preload that refuses any connection beyond loopback (theme-check would otherwise try to
+download Shopify's Liquid docs from GitHub; it falls back to its own copy).
 """
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need
 
 EXTENSION = ROOT / "extensions" / "storechat-widget"
-BLOCKS = sorted((EXTENSION / "blocks").glob("*.liquid"))
+BLOCKS = [EXTENSION / "blocks" / "app-embed.liquid"]  # the app embed (the widget loader)
+# Every block: the embed, and the product page's "Notify me on WhatsApp" app block.
+ALL_BLOCKS = sorted((EXTENSION / "blocks").glob("*.liquid"))
+TARGETS = {"app-embed.liquid": "body", "notify_me.liquid": "section"}
 # Shopify's suggestion for an app block's JavaScript, compressed (theme-check enforces it).
 JS_LIMIT_GZIP = 10_000
 SETTING_TYPES = {"checkbox", "text", "textarea", "url", "select", "radio", "range", "number",
@@ -33,7 +35,7 @@ SETTING_TYPES = {"checkbox", "text", "textarea", "url", "select", "radio", "rang
 SCHEMA = re.compile(r"{%-?\s*schema\s*-?%}(.*?){%-?\s*endschema\s*-?%}", re.S)
 THEME_CHECK_MODULES = Path(os.environ.get(
     "STORECHAT_THEME_CHECK_MODULES",
-    Path.home() / ".cache" / "storechat-theme-check" / "node_modules"))
+    ROOT / "tests" / "theme" / "node" / "node_modules"))
 
 
 def schema_of(block: Path) -> dict[str, Any]:
@@ -61,14 +63,15 @@ def test_the_toml_names_a_theme_extension() -> None:
     assert config["name"].strip()
 
 
-def test_every_block_has_a_valid_app_embed_schema() -> None:
-    assert [b.name for b in BLOCKS] == ["app-embed.liquid"]
+def test_every_block_has_a_valid_schema() -> None:
+    assert [b.name for b in ALL_BLOCKS] == sorted(TARGETS)
     locale = json.loads((EXTENSION / "locales" / "en.default.schema.json").read_text())
-    for block in BLOCKS:
+    for block in ALL_BLOCKS:
         schema = schema_of(block)
         assert translated(schema["name"], locale)
         assert len(translated(schema["name"], locale)) <= 25  # the theme editor's limit
-        assert schema["target"] == "body"  # an app embed block, not a section block
+        # The embed is an app embed block (body); notify_me is a block themes place (section).
+        assert schema["target"] == TARGETS[block.name]
         ids = [s["id"] for s in schema["settings"]]
         assert len(ids) == len(set(ids)), "setting ids must be unique"
         for setting in schema["settings"]:
@@ -80,7 +83,7 @@ def test_every_block_has_a_valid_app_embed_schema() -> None:
         for key in ("javascript", "stylesheet"):
             if key in schema:
                 assert (EXTENSION / "assets" / schema[key]).is_file(), schema[key]
-        assert {"enabled", "store_key", "widget_url"} <= set(ids)
+        assert {"store_key", "widget_url"} <= set(ids)
 
 
 def test_assets_are_small() -> None:
@@ -124,14 +127,12 @@ def test_the_embed_script_follows_variant_changes() -> None:
     assert "storechat-variants" in js and "?variant=" in js
 
 
-def theme_check_ready() -> str:
-    if shutil.which("node") is None:
-        return "node is not installed"
-    if not (THEME_CHECK_MODULES / "@shopify" / "theme-check-node").is_dir():
-        return (f"@shopify/theme-check-node is not installed in {THEME_CHECK_MODULES} "
-                "(npm install --prefix ~/.cache/storechat-theme-check --no-save "
-                "@shopify/theme-check-node); not required in CI")
-    return ""
+def theme_check_ready() -> None:
+    """Skips (fails with STORECHAT_REQUIRE_SERVICES=1) without node or theme-check."""
+    need(shutil.which("node") is not None, "node is not installed")
+    need((THEME_CHECK_MODULES / "@shopify" / "theme-check-node").is_dir(),
+         f"@shopify/theme-check-node is not installed in {THEME_CHECK_MODULES}: run "
+         "`make theme-check` (npm ci --prefix tests/theme/node)")
 
 
 LOOPBACK_ONLY = r"""
@@ -165,18 +166,35 @@ tc.check(path.resolve(process.argv[2]), config).then((offenses) => {
 """
 
 
-@pytest.mark.skipif(bool(theme_check_ready()), reason=theme_check_ready() or "ready")
-def test_shopify_theme_check_finds_nothing(tmp_path: Path) -> None:
+def theme_check(extension: Path, tmp_path: Path) -> list[dict[str, Any]]:
+    """Shopify's theme-check over an extension folder: its offenses."""
+    theme_check_ready()
     (tmp_path / "loopback-only.js").write_text(LOOPBACK_ONLY)
     (tmp_path / "run.js").write_text(RUN_THEME_CHECK)
     environ = {**os.environ, "NODE_PATH": str(THEME_CHECK_MODULES),
                "XDG_CACHE_HOME": str(tmp_path / "cache")}
     result = subprocess.run(["node", "-r", str(tmp_path / "loopback-only.js"),
-                             str(tmp_path / "run.js"), str(EXTENSION)],
+                             str(tmp_path / "run.js"), str(extension)],
                             capture_output=True, text=True, timeout=120, env=environ)
     assert result.returncode == 0, result.stderr[-3000:]
-    offenses = json.loads(result.stdout.strip().splitlines()[-1])
+    offenses: list[dict[str, Any]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return offenses
+
+
+def test_shopify_theme_check_finds_nothing(tmp_path: Path) -> None:
+    offenses = theme_check(EXTENSION, tmp_path)
     assert offenses == [], json.dumps(offenses, indent=1)
+
+
+def test_shopify_theme_check_would_find_a_broken_block(tmp_path: Path) -> None:
+    broken = tmp_path / "extension"
+    shutil.copytree(EXTENSION, broken)
+    block = broken / "blocks" / "notify_me.liquid"
+    # A filter Liquid does not have, and a schema naming a script that is not there.
+    block.write_text(block.read_text().replace("| escape -}}", "| no_such_filter -}}", 1)
+                     .replace('"storechat-notify-me.js"', '"missing.js"'))
+    checks = {o["check"] for o in theme_check(broken, tmp_path)}
+    assert {"UnknownFilter", "AssetSizeAppBlockJavaScript"} <= checks, checks
 
 
 def test_the_designer_deep_link_names_this_block() -> None:

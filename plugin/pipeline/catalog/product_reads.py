@@ -22,6 +22,7 @@ from plugin.infra import db
 from plugin.infra.queue import Job, enqueue_after_commit
 from plugin.models import InboundEvent, Store, StoreStatus
 from plugin.pipeline import store_gateway
+from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.catalog.items import queue_send, upsert_product
 from plugin.platforms.woocommerce import catalog_export as woocommerce_export
 
@@ -71,5 +72,7 @@ def read_back(event_id: int) -> None:
     with db.transaction() as session:
         store = session.get(Store, store.id)
         tally = upsert_product(session, store, product, db.utcnow(), read_at=read_at)
+        # The read product carries the variations' stock: back-in-stock alerts may go.
+        alert_release.note_product(session, store, product)
         if tally.changed or tally.deleted:
             queue_send(session, store)

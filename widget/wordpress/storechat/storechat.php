@@ -26,6 +26,7 @@ require_once __DIR__ . '/includes/settings.php';
 require_once __DIR__ . '/includes/widget.php';
 require_once __DIR__ . '/includes/events.php';
 require_once __DIR__ . '/includes/checkout.php';
+require_once __DIR__ . '/includes/notify-me.php';
 
 add_action(
 	'before_woocommerce_init',

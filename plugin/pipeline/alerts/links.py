@@ -1,0 +1,43 @@
+"""The back-in-stock alert's button: /t/<token> resolved to the variant's product page.
+
+The token is the subscription's random `link_token` (secrets.token_urlsafe(16)), so the
+URL in a shopper's chat names no store, product or shopper. The first click is recorded on
+the subscription (`clicked_at`) for the alert's figures. The /t/ route itself belongs to the
+widget's links module, which tries each resolver in turn.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+
+from plugin.infra import db
+from plugin.models import AlertSubscription, CatalogItem, Store
+from plugin.pipeline.catalog.items import base_url
+
+# What secrets.token_urlsafe(16) produces; anything else is refused before a query.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+
+def resolve_alert_link(token: str, *, count: bool = True) -> str | None:
+    """The product page an alert's /t/<token> leads to (the first click recorded when
+    `count`: a HEAD from a link preview is no click), or None when the token is no alert's."""
+    if not _TOKEN.match(token):
+        return None
+    with db.transaction() as session:
+        subscription = session.scalars(select(AlertSubscription).where(
+            AlertSubscription.link_token == token)).first()
+        if subscription is None:
+            return None
+        if count and subscription.clicked_at is None:
+            session.execute(update(AlertSubscription).where(
+                AlertSubscription.id == subscription.id,
+                AlertSubscription.clicked_at.is_(None)).values(clicked_at=db.utcnow()))
+        row = session.scalars(select(CatalogItem).where(
+            CatalogItem.store_id == subscription.store_id,
+            CatalogItem.variant_id == subscription.variant_id)).first()
+        link = str((row.data or {}).get("link") or "") if row is not None else ""
+        if not link.lower().startswith(("https://", "http://")):
+            store = session.get(Store, subscription.store_id)
+            link = base_url(store) if store is not None else ""
+        return link or None
