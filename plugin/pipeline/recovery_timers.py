@@ -12,7 +12,20 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, Table, and_, cast, exists, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Select,
+    String,
+    Table,
+    and_,
+    cast,
+    exists,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from plugin.domain import recovery
@@ -102,33 +115,43 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
     """Claim up to `limit` due steps (scheduled and due, or claimed with a lapsed lease) for
     this worker with one conditional UPDATE; a row goes to one claimer only. Due steps whose
     checkout completed meanwhile are first marked skipped ("recovered before step N")."""
-    completed = exists().where(Checkout.id == _TABLE.c.checkout_id,
-                               Checkout.completed_at.is_not(None))
     session.execute(
         update(_TABLE)
-        .where(_TABLE.c.state == _SCHEDULED, _TABLE.c.due_at <= now,
-               completed)
+        .where(_TABLE.c.state == _SCHEDULED, _TABLE.c.due_at <= now, _completed())
         .values(state=StepState.SKIPPED.value, updated_at=now,
                 reason=literal(RECOVERED_BEFORE) + cast(_TABLE.c.step, String))
         .execution_options(synchronize_session=False))
-    # A lapsed claim of a completed checkout is left alone, not taken again: its worker may
-    # have sent it, and a recovered cart gets nothing more.
-    claimable = and_(~completed, or_(
-        and_(_TABLE.c.state == _SCHEDULED, _TABLE.c.due_at <= now),
-        and_(_TABLE.c.state == _CLAIMED, _TABLE.c.lease_until < now)))
-    candidates = list(session.scalars(
-        select(_TABLE.c.id).where(claimable).order_by(_TABLE.c.due_at, _TABLE.c.id).limit(limit)))
+    candidates = list(session.scalars(due_query(now, limit)))
     if not candidates:
         return []
     # The condition is checked again by the UPDATE itself: a row another worker claimed
     # between our SELECT and this UPDATE no longer matches, so it is not returned to us.
     claimed = session.execute(
         update(_TABLE)
-        .where(_TABLE.c.id.in_(candidates), claimable)
+        .where(_TABLE.c.id.in_(candidates), _claimable(now))
         .values(state=_CLAIMED, lease_until=now + CLAIM_LEASE, updated_at=now)
         .returning(_TABLE.c.id)
         .execution_options(synchronize_session=False))
     return sorted(claimed.scalars())
+
+
+def due_query(now: datetime, limit: int) -> Select[tuple[int]]:
+    """The ids of up to `limit` claimable steps, oldest due first: what a worker's claim
+    reads (the benchmark explains this statement; it must be an index range)."""
+    return (select(_TABLE.c.id).where(_claimable(now))
+            .order_by(_TABLE.c.due_at, _TABLE.c.id).limit(limit))
+
+
+def _completed() -> Exists:
+    return exists().where(Checkout.id == _TABLE.c.checkout_id, Checkout.completed_at.is_not(None))
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    # A lapsed claim of a completed checkout is left alone, not taken again: its worker may
+    # have sent it, and a recovered cart gets nothing more.
+    return and_(~_completed(), or_(
+        and_(_TABLE.c.state == _SCHEDULED, _TABLE.c.due_at <= now),
+        and_(_TABLE.c.state == _CLAIMED, _TABLE.c.lease_until < now)))
 
 
 def end_rest(session: Session, checkout_id: int, cycle: int, state: StepState, reason: str,
