@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import carts, cod_answers, retention
+from plugin.pipeline import carts, cod_answers, customer_tags, retention
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
@@ -109,6 +109,9 @@ def housekeep() -> None:
     # its creation), then is compared with Meta's copy once a day (orphans, drift).
     catalog_upkeep.request_first_syncs()
     catalog_upkeep.request_reconciles(now)
+    # Customer tags that change with time alone (`new`, `at_risk`) and the stores'
+    # high_value thresholds are recomputed once a day, a bounded batch per run.
+    customer_tags.run_daily(now)
 
 
 def relay() -> int:
