@@ -1,8 +1,10 @@
-"""Customers in the admin: look a shopper up by phone number and read every consent change
-on record, with its time, where it came from and the words the shopper was shown.
+"""Customers in the admin: the store's customer list (search, filters by tag, consent,
+country, language, last order and spend, paged by cursor), and the consent lookup: a phone
+number's every consent change, with its time, source and the words the shopper was shown.
 
-`GET /stores/<id>/customers` (the store's newest consent changes) and
+`GET /stores/<id>/customers` (the list, then the store's newest consent changes) and
 `GET /stores/<id>/customers?phone=…` (one number's customers and their whole history).
+One customer's page is plugin.admin.customer_page; segments are plugin.admin.segments.
 Everything goes through plugin.auth.tenancy: another owner's store answers 404.
 """
 from __future__ import annotations
@@ -14,13 +16,14 @@ from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import or_, select
 
+from plugin.admin import customer_list
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.countries import country_name
-from plugin.domain.phones import to_e164
+from plugin.domain.phones import masked, to_e164
 from plugin.infra import db
-from plugin.models import ConsentEntry, Customer, Store
+from plugin.models import ConsentEntry, Customer, CustomerTag, Store
 
 blueprint = protect(Blueprint("customers_admin", __name__))
 
@@ -85,9 +88,33 @@ def page(store_id: int) -> ResponseReturnValue:
     phone = to_e164(asked, store.country) if asked else None
     shoppers = _shoppers(store, phone) if phone else []
     recent = [] if asked else _changes(store, RECENT)
+    filters = customer_list.Filters.read(request.args)
+    before = request.args.get("before", type=int)
+    rows, cursor = ([], None) if asked else customer_list.search(
+        db.session(), store.id, filters, before, country=store.country)
     return render_template("customers/consent.html", store=store, asked=asked, phone=phone,
                            country=country_name(store.country),
-                           shoppers=shoppers, recent=recent, unreadable=bool(asked and not phone))
+                           shoppers=shoppers, recent=recent, unreadable=bool(asked and not phone),
+                           filters=filters, rows=rows, cursor=cursor, paged=before is not None,
+                           tags=_store_tags(store), windows=customer_list.LAST_ORDER_WINDOWS,
+                           masked=masked, country_name=country_name,
+                           language_of=customer_list.language_of,
+                           consent_words=CONSENT_WORDS)
+
+
+def _store_tags(store: Store) -> list[str]:
+    """Every tag in use in the store, for the filter's choices."""
+    return list(db.session().scalars(select(CustomerTag.tag).where(
+        CustomerTag.store_id == store.id).distinct().order_by(CustomerTag.tag)))
+
+
+# The list's consent states in the owner's words.
+CONSENT_WORDS = {
+    "opted_in": "Opted in",
+    "unconfirmed": "Opted in on a form, not confirmed",
+    "opted_out": "Opted out",
+    "none": "No answer",
+}
 
 
 def _shoppers(store: Store, phone: str) -> list[Shopper]:
@@ -139,5 +166,9 @@ def _name(customer: Customer) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the customers pages."""
+    """Register the customers pages: the list and lookup, one customer, segments."""
+    from plugin.admin import customer_page, segments
+
     app.register_blueprint(blueprint)
+    customer_page.init_app(app)
+    segments.init_app(app)

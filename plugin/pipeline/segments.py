@@ -93,6 +93,20 @@ def _reason(entry: Any) -> ColumnElement[str]:
         else_=domain.REACHABLE)
 
 
+# The marketing consent states the customer list filters on, as the API names them.
+CONSENT_STATES = ("opted_in", "opted_out", "unconfirmed", "none")
+
+
+def with_consent_state(statement: Select[Any]) -> tuple[Select[Any], ColumnElement[str]]:
+    """`statement` (over Customer) joined to each customer's newest marketing entry, and
+    that entry's state as the send policy reads it (one of CONSENT_STATES)."""
+    entry, newest_id = _newest("marketing")
+    reason = _reason(entry)
+    state = case((entry.id.is_(None), "none"), (entry.granted.is_(False), "opted_out"),
+                 (reason == domain.UNCONFIRMED, "unconfirmed"), else_="opted_in")
+    return statement.outerjoin(entry, entry.id == newest_id), state
+
+
 def _has_tag(store_id: int, tag: str) -> ColumnElement[bool]:
     return exists().where(CustomerTag.customer_id == Customer.id,
                           CustomerTag.store_id == store_id, CustomerTag.tag == tag)

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         orders,
         problems,
         product_messages,
+        segments,
         stores,
         templates,
     )

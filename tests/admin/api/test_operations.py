@@ -30,6 +30,8 @@ GOOD_BODIES: dict[str, Any] = {
     "sendProductMessage": {"retailer_ids": ["shirt-1"], "body": "The shirt you asked about"},
     "startCatalogSync": {"kind": "reconcile"},
     "retryCatalogItems": {"all": True},
+    "createSegment": {"name": "Lapsed regulars", "definition": {
+        "match": "all", "tags_include": ["frequent"], "last_order_before_days": 60}},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -40,6 +42,9 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "startCatalogSync": ({"kind": "everything", "when": "now"}, {"kind", "when"}),
     "retryCatalogItems": ({"item_ids": ["7"], "all": "yes", "also": 1},
                           {"item_ids.0", "all", "also"}),
+    "createSegment": ({"name": "", "definition": {"match": "some", "orders_min": "1"},
+                       "colour": "red"},
+                      {"name", "definition.match", "definition.orders_min", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
