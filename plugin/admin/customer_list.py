@@ -82,12 +82,14 @@ class Row:
 
 
 def search(session: Session, store_id: int, filters: Filters, before: int | None = None,
-           limit: int = PAGE, country: str | None = None) -> tuple[list[Row], int | None]:
+           limit: int | None = None,
+           country: str | None = None) -> tuple[list[Row], int | None]:
     """A page of the store's customers, newest first, and the cursor of the next (None at
     the end); `country` reads a phone search without its country code."""
     statement, state = segments.with_consent_state(
         select(Customer).where(Customer.store_id == store_id))
     statement = narrowed(statement.add_columns(state), state, filters, country)
+    limit = limit or PAGE
     if before is not None:
         statement = statement.where(Customer.id < before)
     found = session.execute(statement.order_by(Customer.id.desc()).limit(limit + 1)).all()
