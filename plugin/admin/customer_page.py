@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from plugin.admin import customer_list, customers
+from plugin.admin import consent_views, customer_list
 from plugin.admin.message_views import message_rows_where
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
@@ -43,16 +43,16 @@ def show(store_id: int, customer_id: int) -> ResponseReturnValue:
     session = db.session()
     orders = list(session.scalars(select(Order).where(Order.customer_id == customer.id)
                                   .order_by(Order.id.desc()).limit(ORDERS)))
-    history = customers._changes(store, customers.HISTORY,
+    history = consent_views.changes(store, consent_views.HISTORY,
                                  ConsentEntry.customer_id == customer.id)
     statement, state = segments.with_consent_state(
         select(Customer.id).where(Customer.id == customer.id))
     consent = session.execute(statement.add_columns(state)).one()[1]
     return render_template(
         "customers/customer.html", store=store, customer=customer, orders=orders,
-        history=history, name=customers._name(customer),
-        consent=customers.CONSENT_WORDS[consent],
-        marketing=customers._marketing_state(customer, history),
+        history=history, name=consent_views.display_name(customer),
+        consent=consent_views.CONSENT_WORDS[consent],
+        marketing=consent_views.marketing_state(customer, history),
         tags=customer_tags.tags_by_customer(session, [customer.id]).get(customer.id, []),
         spent=customer_list.spent_by_currency(session, [customer.id]).get(customer.id, {}),
         messages=message_rows_where(session, store.id, MESSAGES,

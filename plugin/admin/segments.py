@@ -127,12 +127,14 @@ def _editor(store: Store, segment: Segment | None) -> ResponseReturnValue:
 
 @blueprint.get("/stores/<int:store_id>/segments/count")
 def count(store_id: int) -> ResponseReturnValue:
-    """The audience of the definition in the query string (the editor's live count)."""
+    """The audience of the definition in the query string (the editor's live count); a
+    definition with mistakes answers its field errors instead (200: while the owner is
+    typing, a half-written field is an answer to show, not a failed request)."""
     store = tenancy.get_or_404(Store, store_id)
     try:
         definition = domain.parse(_definition_form(request.args))
     except domain.DefinitionError as error:
-        return jsonify(errors={p.field: p.message for p in error.problems}), 422
+        return jsonify(errors={p.field: p.message for p in error.problems})
     return jsonify(audience_json(segments.count(db.session(), store.id, definition)))
 
 

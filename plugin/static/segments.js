@@ -61,8 +61,9 @@
       .then(function (answer) {
         if (mine !== asked) { return; } // an older answer arriving late
         box.removeAttribute("aria-busy");
-        if (answer[0] === 200) { showErrors({}); render(answer[1]); }
-        else if (answer[1].errors) { showErrors(answer[1].errors); }
+        if (answer[0] !== 200) { return; }
+        if (answer[1].errors) { showErrors(answer[1].errors); }
+        else { showErrors({}); render(answer[1]); }
       })
       .catch(function () { box.removeAttribute("aria-busy"); });
   }
