@@ -95,8 +95,9 @@ def _shoppers(store: Store, phone: str) -> list[Shopper]:
 
 def init_app(app: Flask) -> None:
     """Register the customers pages: the list and lookup, one customer, segments."""
-    from plugin.admin import customer_page, segments
+    from plugin.admin import customer_page, segments, tag_rules
 
     app.register_blueprint(blueprint)
     customer_page.init_app(app)
     segments.init_app(app)
+    tag_rules.init_app(app)

@@ -192,3 +192,39 @@ def test_another_owners_customers_and_segments_answer_404(app: Flask,
                           data={"tag": "mine", "csrf_token": csrf})
     assert response.status_code == 404
     assert "Ana Silva" not in page_of(owner, f"/stores/{mine}/customers?q=ana")
+
+
+def test_the_owner_adjusts_the_tag_rules(app: Flask, owner: FlaskClient) -> None:
+    from plugin.models import TagSettings
+    from plugin.pipeline import customer_tags
+
+    store_id = make_store(app)
+    ids = people(app, store_id)
+    url = f"/stores/{store_id}/customers/tag-rules"
+    page = page_of(owner, url)
+    assert 'value="7"' in page and 'value="50"' in page and "Default: 20%" in page
+    csrf = csrf_token(owner, url)
+    form = {"csrf_token": csrf, "new_days": "14", "frequent_orders": "3",
+            "frequent_days": "90", "at_risk_days": "45", "deal_share": "75",
+            "high_value_top_share": "20", "write_back": "on"}
+    bad = owner.post(url, data={**form, "new_days": "0", "deal_share": "150"})
+    assert bad.status_code == 422
+    assert "A whole number from 1 to 3650." in bad.get_data(as_text=True)
+    with app.app_context(), db.transaction() as session:
+        # Ana: one of her two orders discounted, a half (deal_seeker by the default rule).
+        session.add(Order(store_id=store_id, platform_id="ana-2", number="5002",
+                          customer_id=ids["Ana"], status="processing", currency="EUR",
+                          total="10.00", placed_at=db.utcnow() - timedelta(days=2)))
+        session.flush()
+        customer_tags.recompute(session, store_id, [ids["Ana"]])
+        assert "deal_seeker" in session.get(Customer, ids["Ana"]).tags  # type: ignore[union-attr]
+    assert owner.post(url, data=form).status_code == 302
+    with app.app_context():
+        settings = db.session().get(TagSettings, store_id)
+        assert settings is not None and settings.write_back
+        assert settings.rules["new_days"] == 14 and settings.rules["deal_share"] == 0.75
+        assert db.session().get(Customer, ids["Ana"]).tags_computed_at is None  # type: ignore[union-attr]
+        # The next daily pass recomputes with the new rules: a half is below 75 %.
+        customer_tags.run_daily()
+        assert "deal_seeker" not in db.session().get(Customer, ids["Ana"]).tags  # type: ignore[union-attr]
+    assert 'value="14"' in page_of(owner, url)
