@@ -38,6 +38,7 @@ class Job(enum.StrEnum):
     CATALOG_CHECK = "catalog_check"  # a catalog batch's id: poll Meta's verdict on it
     CATALOG_PRODUCT = "catalog_product"  # an inbound event's id: read its product again
     CART_CHECKOUT = "cart_checkout"  # a cart's id: make its checkout at the store, answer
+    CUSTOMER_TAGS = "customer_tags"  # a customer's id: copy their tags to the store platform
 
 
 class Periodic(enum.StrEnum):

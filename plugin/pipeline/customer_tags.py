@@ -21,6 +21,7 @@ from plugin.domain.customer_tags import CustomerFacts, TagRules
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Customer, CustomerTag, Order, Store, TagSettings
+from plugin.pipeline import tag_write_back
 
 # Order statuses (Shopify's as StoreChat names them, WooCommerce's own) of orders that did
 # not happen: they count towards no tag, spend or order count.
@@ -83,6 +84,7 @@ def recompute(session: Session, store_id: int, customer_ids: list[int],
         customer.tags_computed_at = now
         if had != wanted:
             changed.append(customer.id)
+    tag_write_back.enqueue(session, store_id, changed)
     return changed
 
 
@@ -155,6 +157,8 @@ def set_manual(session: Session, customer: Customer, tag: str, present: bool) ->
             CustomerTag.customer_id == customer.id, CustomerTag.tag == tag,
             CustomerTag.source == rules_.SOURCE_MANUAL)).rowcount > 0  # type: ignore[attr-defined]
     customer.tags = sorted({t for t, _ in _tags(session, [customer.id])[customer.id]})
+    if written:
+        tag_write_back.enqueue(session, customer.store_id, [customer.id])
     return written
 
 
