@@ -59,6 +59,20 @@ def test_an_owner_builds_a_segment_with_the_live_count(served_app: tuple[Flask, 
         shot(page, "customers-list-phone")
         page.set_viewport_size(VIEWPORT)
 
+        # One customer's page: a manual tag added by the owner shows as a removable chip.
+        customers.get_by_role("link", name="Ana Silva").click()
+        expect(page.get_by_role("heading", name="Ana Silva")).to_be_visible()
+        page.get_by_label("New tag").fill("Wholesale")
+        page.get_by_role("button", name="Add tag").click()
+        expect(page.get_by_role("button", name="Remove tag wholesale")).to_be_visible()
+        expect(page.get_by_role("table", name="Orders of Ana Silva")).to_contain_text("#5001")
+        shot(page, "customer-page-wide")
+        page.set_viewport_size(NARROW_VIEWPORT)
+        assert _overflow(page) == 0
+        shot(page, "customer-page-phone")
+        page.set_viewport_size(VIEWPORT)
+        page.get_by_role("link", name="All customers").click()
+
         page.get_by_role("link", name="Segments").first.click()
         page.get_by_role("link", name="New segment").click()
         reachable = page.locator("#reachable")
