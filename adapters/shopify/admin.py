@@ -128,6 +128,9 @@ ORDER_BY_NAME_QUERY = """query StoreChatOrder($query: String!) {
 TAGS_ADD_MUTATION = """mutation StoreChatTagsAdd($id: ID!, $tags: [String!]!) {
   tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } }
 }"""
+TAGS_REMOVE_MUTATION = """mutation StoreChatTagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}"""
 ORDER_CANCELLED_QUERY = """query StoreChatOrderCancelled($id: ID!) {
   order(id: $id) { id cancelledAt }
 }"""
@@ -188,6 +191,10 @@ class AdminClient:
     def add_tags(self, gid: str, tags: list[str]) -> None:
         """Add tags to an order, customer or product (by GraphQL id)."""
         self._mutate("tagsAdd", TAGS_ADD_MUTATION, {"id": gid, "tags": tags})
+
+    def remove_tags(self, gid: str, tags: list[str]) -> None:
+        """Remove tags from an order, customer or product (by GraphQL id)."""
+        self._mutate("tagsRemove", TAGS_REMOVE_MUTATION, {"id": gid, "tags": tags})
 
     def set_app_metafields(self, namespace: str, values: dict[str, str]) -> None:
         """Write text metafields on this app's installation: the shop's theme (an app embed)

@@ -117,6 +117,9 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent:
         shipment_status=text(sent[-1].get("shipment_status")) if sent else "",
         checkout_id=payloads.optional_ident(data.get("checkout_id"), "checkout_id"),
         checkout_token=payloads.optional_ident(data.get("checkout_token"), "checkout_token"),
+        placed_at=text(data.get("processed_at") or data.get("created_at")),
+        discounted=bool(_list(data.get("discount_codes"))),
+        country=country or "",
     )
 
 

@@ -254,7 +254,25 @@ def _order(topic: str, data: payloads.Raw) -> OrderEvent | None:
         # block checkout's draft carries it too, before anything is placed: not yet.
         checkout_id=("" if deleted or status in UNPLACED_STATUSES
                      else text(meta.get(ORDER_CART_TOKEN_KEY)).strip()),
+        # WooCommerce's own clock is the site's; the _gmt field is UTC (no offset written).
+        placed_at=_gmt(data.get("date_created_gmt")),
+        discounted=None if deleted else bool(_coupons(data.get("coupon_lines"))),
+        country=(text(shipping.get("country")) or text(billing.get("country"))).strip().upper(),
     )
+
+
+def _gmt(value: object) -> str:
+    """A `_gmt` time as ISO 8601 in UTC ('' when absent)."""
+    moment = text(value).strip()
+    return f"{moment}+00:00" if moment and "+" not in moment and "Z" not in moment else moment
+
+
+def _coupons(lines: object) -> list[str]:
+    """The codes of an order's coupon lines."""
+    if not isinstance(lines, list):
+        return []
+    return [text(line.get("code")) for line in lines
+            if isinstance(line, dict) and text(line.get("code")).strip()]
 
 
 # Products ------------------------------------------------------------------------------------

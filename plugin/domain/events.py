@@ -110,6 +110,12 @@ class OrderEvent:
     # checkout_token, the companion plugin's cart token for WooCommerce ('' when none).
     checkout_id: str = ""
     checkout_token: str = ""
+    # When the shopper placed the order (ISO 8601, '' when the body does not say), whether
+    # a discount code was used (None when the body does not say: a fulfillment), and the
+    # country it ships to (ISO 3166 alpha-2, '' when unknown): what customer tags read.
+    placed_at: str = ""
+    discounted: bool | None = None
+    country: str = ""
 
     def to_snapshot(self) -> dict[str, Any]:
         """The event as JSON-safe data, as an order row keeps it (Order.snapshot)."""
@@ -139,6 +145,10 @@ class OrderEvent:
             payment_url=_text(data.get("payment_url")),
             awaiting_payment=awaiting if isinstance(awaiting, bool) else None,
             shipment_status=_text(data.get("shipment_status")),
+            placed_at=_text(data.get("placed_at")),
+            discounted=discounted if isinstance(discounted := data.get("discounted"), bool)
+            else None,
+            country=_text(data.get("country")),
         )
 
 

@@ -39,6 +39,7 @@ class Job(enum.StrEnum):
     CATALOG_PRODUCT = "catalog_product"  # an inbound event's id: read its product again
     CART_CHECKOUT = "cart_checkout"  # a cart's id: make its checkout at the store, answer
     RECOVERY_STEP = "recovery_step"  # a claimed cart recovery step's id: send or skip it
+    CUSTOMER_TAGS = "customer_tags"  # a customer's id: copy their tags to the store platform
 
 
 class Periodic(enum.StrEnum):

@@ -22,6 +22,7 @@ from plugin.models.operations import Heartbeat, RateLimitCounter
 from plugin.models.orders import Order
 from plugin.models.owners import OneTimeToken, Owner, WebSession
 from plugin.models.recoveries import RecoveryStep, StepState
+from plugin.models.segments import CustomerTag, Segment, TagSettings
 from plugin.models.stores import Store, StoreStatus, WhatsAppAccount
 from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
@@ -42,6 +43,7 @@ __all__ = [
     "Checkout",
     "ConsentEntry",
     "Customer",
+    "CustomerTag",
     "DataExport",
     "EventState",
     "Heartbeat",
@@ -55,11 +57,13 @@ __all__ = [
     "Owner",
     "SandboxCatalogBatch",
     "SandboxCatalogItem",
+    "Segment",
     "Store",
     "StoreStatus",
     "StepState",
     "SyncKind",
     "SyncState",
+    "TagSettings",
     "Template",
     "TemplateSource",
     "WebSession",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -31,6 +31,17 @@ class Customer(Base):
     ad_source: Mapped[dict[str, Any] | None]
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept by plugin.pipeline.customer_tags from the customer's orders, so that segments and
+    # the customer list filter on plain columns. Spend counts orders in the store's currency
+    # (hundredths of it); cancelled, refunded and deleted orders do not count.
+    country: Mapped[str | None] = mapped_column(String(2))
+    order_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    spent_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    avg_order_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    first_order_at: Mapped[datetime | None]
+    last_order_at: Mapped[datetime | None]
+    # When the automatic tags were last computed: the nightly pass takes the oldest first.
+    tags_computed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __table_args__ = (UniqueConstraint("store_id", "platform_id"),)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -35,9 +35,15 @@ class Order(Base):
     cod_applied_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the shopper placed it, as the platform says (else when we first saw it), and
+    # whether it used a discount code: what the customer tags are computed from.
+    placed_at: Mapped[datetime | None]
+    discounted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("store_id", "platform_id"),
+        # A customer's tags are computed from their orders.
+        Index("ix_orders_customer_id", "customer_id"),
         # The sweeper looks every few seconds for COD answers not yet applied: only those
         # few rows are indexed, not every order.
         Index("ix_orders_cod_unapplied", "updated_at",

@@ -22,7 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import carts, cod_answers, opt_out, recovery_stops, sandbox
+from plugin.pipeline import carts, cod_answers, customer_tags, opt_out, recovery_stops, sandbox
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
     if customer.last_inbound_at is None or at > customer.last_inbound_at:
         customer.last_inbound_at = at
+        # A message ends the silence `at_risk` counts.
+        customer_tags.recompute(session, store_id, [customer.id])
     # Their number wrote: "Notify me" subscriptions given on a form before now count.
     alert_subscriptions.confirm(session, store_id, customer, message)
     if message.referral and not customer.ad_source:

@@ -18,6 +18,7 @@ from plugin.pipeline import (
     send,
     store_gateway,
     sweep,
+    tag_write_back,
 )
 from plugin.pipeline.catalog import runner as catalog
 from plugin.platforms.whatsapp import authoring, templates
@@ -65,4 +66,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # Calls the store's REST API; a passing failure raises and Huey retries with backoff.
         Job.CATALOG_PRODUCT: bind(Job.CATALOG_PRODUCT, catalog.read_product,
                                   **store_gateway.JOB_RETRY),
+        # Calls the store's admin; a passing failure raises and Huey retries with backoff.
+        Job.CUSTOMER_TAGS: bind(Job.CUSTOMER_TAGS, tag_write_back.write_back,
+                                **store_gateway.JOB_RETRY),
     }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
 from plugin.domain import cod
+from plugin.domain.customer_tags import placed_time
 from plugin.domain.events import CustomerRef, EventKind, OrderEvent, Tracking
 from plugin.domain.journeys import (
     COD_JOURNEY,
@@ -26,7 +27,7 @@ from plugin.domain.template_drafts import variables_in
 from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Order, Store, Template
-from plugin.pipeline import checkouts, outbox
+from plugin.pipeline import checkouts, customer_tags, outbox
 
 # Snapshot keys that outlive the event that wrote the snapshot.
 TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
@@ -60,6 +61,10 @@ def apply_order_event(session: Session, store: Store,
     order = _upsert_order(session, store, event, customer, previous, stored,
                           max(reached, stage(event.kind)))
     checkouts.complete_from_order(session, store, event, order)
+    if customer is not None:
+        # Every order event may change the customer's tags (a first order, a cancellation).
+        session.flush()
+        customer_tags.recompute(session, store.id, [customer.id])
     if is_stale(event.kind, reached):
         return []
     phone = customer.phone_e164 if customer else None
@@ -134,6 +139,7 @@ def _upsert_customer(session: Session, store: Store, event: OrderEvent) -> Custo
     phone = to_e164(ref.phone, store.country)
     if phone:
         customer.phone_e164 = phone
+    customer.country = event.country[:2] or customer.country
     return customer
 
 
@@ -153,6 +159,9 @@ def _upsert_order(session: Session, store: Store, event: OrderEvent,
     order.currency = event.currency
     order.total = str(event.total)
     order.payment_gateway = event.payment_gateway
+    order.placed_at = order.placed_at or placed_time(event.placed_at) or db.utcnow()
+    if event.discounted is not None:
+        order.discounted = event.discounted
     order.customer_id = customer.id if customer else order.customer_id
     if event.tracking:
         order.tracking = asdict(event.tracking)

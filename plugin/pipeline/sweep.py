@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import carts, cod_answers, recovery_send, retention
+from plugin.pipeline import carts, cod_answers, customer_tags, recovery_send, retention
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
 from plugin.platforms.whatsapp import authoring, templates
@@ -117,6 +117,9 @@ def housekeep() -> None:
     # Back-in-stock alerts: settle sent ones, expire lapsed subscriptions, and release what
     # a restock's hourly quota held back once the hour has passed.
     alert_release.sweep(now)
+    # Customer tags that change with time alone (`new`, `at_risk`) and the stores'
+    # high_value thresholds are recomputed once a day, a bounded batch per run.
+    customer_tags.run_daily(now)
 
 
 def relay() -> int:

@@ -25,11 +25,12 @@ from tests.conftest import create_owner, csrf_token, make_app, sign_in
 
 # Endpoints anyone may call: they authenticate by other means (signatures, one-time
 # tokens), are the way in, serve the storefront widget (public by design: script, public
-# config, click beacons, opt-in form; tested in test_widget_endpoints.py), or describe the
-# public API (its OpenAPI document and error codes; no store data). The auth blueprint's
-# Team pages (auth.owners*) are admin pages and are walked.
+# config, click beacons, opt-in form; tested in test_widget_endpoints.py; the product page's
+# "Notify me" form, tested in its own tests), or describe the public API (its OpenAPI
+# document and error codes; no store data). The auth blueprint's Team pages (auth.owners*)
+# are admin pages and are walked.
 PUBLIC = re.compile(r"^(static|health\..*|auth\.(?!owners).*|webhooks_.*|widget\..*"
-                    r"|tracking_link\..*|api_v1\.(openapi|problems))$")
+                    r"|tracking_link\..*|notify_me\..*|api_v1\.(openapi|problems))$")
 B_NUMBER = "7777777"
 B_NAME = "Bartholomew"
 API_KEY = "test-api-key"

@@ -14,7 +14,8 @@ It behaves like Shopify where StoreChat depends on it:
 - products and bulk query operations live in `bulk` (tests/fakes/shopify_bulk.py), code
   discounts in `discounts` (tests/fakes/shopify_discounts.py);
 - orders take tagsAdd / tagsRemove / orderUpdate (note) / orderCancel (refused with code
-  INVALID once cancelled) and answer `order(id:) { cancelledAt }`;
+  INVALID once cancelled) and answer `order(id:) { cancelledAt }`; customers known in
+  `customer_tags` take tagsAdd / tagsRemove too (an unknown customer is a userError);
 - draftOrderCreate makes a draft order of known variants (`add_variant`) and answers its
   invoiceUrl under `invoice_base` (127.0.0.1); an unknown variant or a quantity below 1 is
   a userError, as Shopify's.
@@ -101,6 +102,8 @@ class FakeShopify:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     # Every mutation that reached an order: (name, variables), in order.
     mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Customers by shop and GraphQL id, with their tags (tagsAdd / tagsRemove on customers).
+    customer_tags: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # Metafields on our app's installation, per shop: {(namespace, key): value}.
     app_metafields: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
     # Products and bulk query operations (tests/fakes/shopify_bulk.py).
@@ -300,6 +303,20 @@ class FakeShopify:
         data.update(self.discounts.resolve(shop, query, variables))
         return _json({"data": data, "extensions": _cost(cost, cost, BUCKET_SIZE - cost)})
 
+    def _customer_tags(self, shop: str, op: str, add: bool,
+                       variables: dict[str, Any]) -> dict[str, Any]:
+        """tagsAdd / tagsRemove on a customer: known customers are those given tags (an
+        empty set) in `customer_tags`; any other id is Shopify's userError."""
+        gid = str(variables.get("id", ""))
+        tags = self.customer_tags.get(shop, {}).get(gid)
+        if tags is None:
+            return {"node": None, "userErrors": [
+                {"field": ["id"], "message": "Customer does not exist"}]}
+        self.mutations.append((op, dict(variables)))
+        wanted = {str(t) for t in variables.get("tags", [])}
+        self.customer_tags[shop][gid] = (tags | wanted) if add else (tags - wanted)
+        return {"node": {"id": gid}, "userErrors": []}
+
     def _resolve(self, shop: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
         if re.search(r"\bshop\s*\{", query):
@@ -312,6 +329,10 @@ class FakeShopify:
             found = [o for o in self.orders.get(shop, []) if _order_matches(o, wanted)]
             data["orders"] = {"nodes": [_order_json(o) for o in found[:1]]}
         for op, add in (("tagsAdd", True), ("tagsRemove", False)):
+            if re.search(rf"\b{op}\s*\(", query) \
+                    and "/Customer/" in str(variables.get("id", "")):
+                data[op] = self._customer_tags(shop, op, add, variables)
+                continue
             if re.search(rf"\b{op}\s*\(", query):
                 order = self._order(shop, str(variables.get("id", "")))
                 if order is None:

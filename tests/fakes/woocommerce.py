@@ -78,6 +78,8 @@ class FakeWooCommerce:
         self.keys: dict[str, dict[str, Any]] = {}  # consumer_key -> key row
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
+        # Registered customers by id; PUT customers/<id> replaces meta_data by key.
+        self.customers: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         # Variations of variable products by product id (tests/fakes/woocommerce_catalog.py).
         self.variations: dict[int, list[dict[str, Any]]] = {}
@@ -318,6 +320,9 @@ class FakeWooCommerce:
         match = re.fullmatch(r"/orders/(\d+)/notes", path)
         if match:
             return self._notes(request, int(match[1]))
+        match = re.fullmatch(r"/customers/(\d+)", path)
+        if match and method in ("PUT", "POST"):
+            return self._edit_customer(int(match[1]), _body(request))
         if path == "/webhooks":
             if method == "GET":
                 return self._list(request, [_public(h) for h in sorted(
@@ -342,6 +347,19 @@ class FakeWooCommerce:
         chunk = rows[(page - 1) * per_page: page * per_page]
         return _json(chunk, headers={"X-WP-Total": str(len(rows)),
                                      "X-WP-TotalPages": str(total_pages)})
+
+    def _edit_customer(self, customer_id: int, body: dict[str, Any]) -> Response:
+        """PUT customers/<id>: meta_data entries replace those of the same key (as
+        WooCommerce's update_meta_data does); an unknown id is its 400 invalid id."""
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            return _error("woocommerce_rest_invalid_id", "Invalid resource ID.", 400)
+        meta = {m["key"]: m for m in customer.setdefault("meta_data", [])}
+        for entry in body.get("meta_data") or []:
+            meta[str(entry.get("key"))] = {"id": len(meta) + 1, "key": str(entry.get("key")),
+                                           "value": entry.get("value")}
+        customer["meta_data"] = list(meta.values())
+        return _json(customer)
 
     def _edit_order(self, order_id: int, body: dict[str, Any]) -> Response:
         """PUT orders/<id>: change fields; a new status is noted and fires order.updated."""

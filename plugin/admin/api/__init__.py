@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         problems,
         product_messages,
         recovery,
+        segments,
         stores,
         templates,
     )

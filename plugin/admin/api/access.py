@@ -38,6 +38,7 @@ from plugin.models import (
     Message,
     Order,
     Owner,
+    Segment,
     Template,
 )
 
@@ -51,7 +52,7 @@ ACROSS_STORES = frozenset({"api_v1.list_stores"})
 PATH_ROWS: dict[str, Any] = {
     "customer_id": Customer, "order_id": Order, "message_id": Message,
     "automation_id": Automation, "template_id": Template, "export_id": DataExport,
-    "sync_id": CatalogSync,
+    "sync_id": CatalogSync, "segment_id": Segment,
 }
 # Deeper JSON than this is no body our operations take; refusing it early also keeps the
 # validator's own parse far from the interpreter's recursion limit.

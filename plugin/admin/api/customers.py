@@ -10,21 +10,24 @@ as anyone can type anyone's number into a form or a script.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from spectree import Tag
 from sqlalchemy import func, or_, select
 
+from plugin.admin import customer_list
 from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, page, utc
 from plugin.admin.api.problems import ApiError, FieldError, ProblemCode
 from plugin.domain.consent import needs_confirmation
+from plugin.domain.customer_tags import clean_tag
 from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store
-from plugin.pipeline import consent_log
+from plugin.pipeline import consent_log, segments
 
 TAG = Tag(name="customers", description="Shoppers and the consent log.")
 # The source consent answers recorded through the API are logged with.
@@ -41,6 +44,17 @@ class CustomerQuery(ListQuery):
                               "E.164 or national (read with the store's country).")
     email: str | None = Field(default=None, max_length=255,
                               description="An email address, any case.")
+    q: str | None = Field(default=None, max_length=100,
+                          description="Search names, emails and phone numbers.")
+    tag: str | None = Field(default=None, max_length=40, description="Has this tag.")
+    consent: Marketing | None = Field(default=None, description="WhatsApp marketing state.")
+    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}$")
+    last_order: Literal["7", "30", "90", "365", "never"] | None = Field(
+        default=None, description="Ordered within this many days, or never.")
+    spent_min: Decimal | None = Field(default=None, ge=0, description="In the store's "
+                                      "currency.")
+    spent_max: Decimal | None = Field(default=None, ge=0)
 
 
 class ConsentOut(BaseModel):
@@ -68,7 +82,12 @@ class CustomerOut(BaseModel):
     wa_id: str | None
     email: str | None
     locale: str | None
-    tags: list[str]
+    tags: list[str] = Field(description="Automatic (new, frequent, at_risk, deal_seeker, "
+                            "high_value), manual and keyword tags.")
+    country: str | None
+    order_count: int
+    spent: str = Field(description="Decimal: orders in the store's currency.")
+    last_order_at: datetime | None
     last_inbound_at: datetime | None = Field(description="When they last wrote on WhatsApp "
                                              "(their 24-hour window starts there).")
     created_at: datetime | None
@@ -137,6 +156,9 @@ def _out(customer: Customer, marketing: Marketing) -> dict[str, object]:
                 first_name=customer.first_name, last_name=customer.last_name,
                 phone=customer.phone_e164, wa_id=customer.wa_id, email=customer.email,
                 locale=customer.locale, tags=[str(t) for t in customer.tags or []],
+                country=customer.country, order_count=customer.order_count,
+                spent=str(Decimal(customer.spent_cents) / 100),
+                last_order_at=utc(customer.last_order_at),
                 last_inbound_at=utc(customer.last_inbound_at),
                 created_at=utc(customer.created_at), marketing=marketing)
 
@@ -159,7 +181,8 @@ def detail(customer: Customer) -> CustomerDetail:
 def list_customers(query: CustomerQuery) -> CustomerList:
     """List or search customers
 
-    Newest first; `phone` and `email` narrow the list to that shopper."""
+    Newest first; `phone` and `email` narrow the list to that shopper, the other filters
+    as the admin's customer list does."""
     statement = select(Customer)
     if query.phone:
         store = db.session().get(Store, access.store_id())
@@ -171,6 +194,16 @@ def list_customers(query: CustomerQuery) -> CustomerList:
                                         Customer.wa_id == phone.lstrip("+")))
     if query.email:
         statement = statement.where(func.lower(Customer.email) == query.email.lower())
+    filters = customer_list.Filters(
+        q=query.q or "", tag=clean_tag(query.tag or ""), consent=query.consent,
+        country=query.country.upper() if query.country else None,
+        language=query.language.lower() if query.language else None,
+        last_order=query.last_order, spent_min=query.spent_min, spent_max=query.spent_max)
+    if filters.any():
+        store = db.session().get(Store, access.store_id())
+        statement, state = segments.with_consent_state(statement)
+        statement = customer_list.narrowed(statement, state, filters,
+                                           store.country if store else None)
     rows, cursor = page(statement, Customer, query)
     newest = _newest_marketing([c.id for c in rows])
     return CustomerList(data=[CustomerOut(**_out(c, _marketing(c, newest.get(c.id))))

@@ -31,6 +31,8 @@ GOOD_BODIES: dict[str, Any] = {
     "startCatalogSync": {"kind": "reconcile"},
     "retryCatalogItems": {"all": True},
     "updateRecovery": {"enabled": True, "attribution_days": 14},
+    "createSegment": {"name": "Lapsed regulars", "definition": {
+        "match": "all", "tags_include": ["frequent"], "last_order_before_days": 60}},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -43,6 +45,9 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
                           {"item_ids.0", "all", "also"}),
     "updateRecovery": ({"enabled": "on", "attribution_days": 31, "colour": "red"},
                        {"enabled", "attribution_days", "colour"}),
+    "createSegment": ({"name": "", "definition": {"match": "some", "orders_min": "1"},
+                       "colour": "red"},
+                      {"name", "definition.match", "definition.orders_min", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

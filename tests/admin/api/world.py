@@ -22,6 +22,7 @@ from plugin.models import (
     Customer,
     DataExport,
     ItemState,
+    Segment,
     SyncState,
     WhatsAppAccount,
 )
@@ -71,6 +72,8 @@ class ApiWorld:
                                             state=ItemState.FAILED, reason="Image missing."))
                     session.add(CatalogSync(store_id=store_id, state=SyncState.DONE,
                                             products=1, variants=1))
+                    session.add(Segment(store_id=store_id, name=f"{name} regulars",
+                                        definition={"match": "all", "orders_min": 1}))
                 self.write_a = self._issue(session, self.store_a, Scope.WRITE)
                 self.read_a = self._issue(session, self.store_a, Scope.READ)
                 self.revoked_a = self._issue(session, self.store_a, Scope.WRITE)
