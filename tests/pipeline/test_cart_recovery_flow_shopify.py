@@ -16,16 +16,15 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
-from plugin.infra import db
-from plugin.models import Store
 from tests.conftest import make_app
 from tests.fakes.graph import FakeGraph
 from tests.fakes.shopify import FakeShopify
 from tests.pipeline.test_recovery_send import Clock
 from tests.worlds.recovery_flow import (
     APP_SECRET,
-    T,
     Flow,
+    RecoveryScenarios,
+    T,
     body_texts,
     template_request,
 )
@@ -197,3 +196,30 @@ def test_a_shopify_step_body_reads_as_the_store_wrote_it(flow: Flow) -> None:
     [payload] = flow.sent()
     assert body_texts(payload)[3] == "¥12,800"
 
+
+
+class ShopifyShop:
+    """Lucía's checkout and order, as Shopify delivers them."""
+
+    phone = PHONE
+
+    def __init__(self, flow: Flow, shopify: FakeShopify) -> None:
+        self.flow, self.shopify = flow, shopify
+
+    def open_cart(self, at: datetime) -> None:
+        post(self.flow, "checkouts/create", checkout(updated_at=_iso(at)))
+
+    def order(self) -> None:
+        post(self.flow, "orders/create", order())
+
+    def codes_made(self) -> int:
+        return self.shopify.discounts.creates
+
+
+@pytest.fixture
+def shop(flow: Flow, fake: tuple[FakeShopify, str]) -> ShopifyShop:
+    return ShopifyShop(flow, fake[0])
+
+
+class TestScenarios(RecoveryScenarios):
+    """The issue's scenarios on Shopify."""

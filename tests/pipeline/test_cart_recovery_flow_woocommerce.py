@@ -20,7 +20,13 @@ from tests.conftest import make_app
 from tests.fakes.graph import FakeGraph
 from tests.fakes.woocommerce import FakeWooCommerce
 from tests.pipeline.test_recovery_send import Clock
-from tests.worlds.recovery_flow import APP_SECRET, T, Flow, template_request
+from tests.worlds.recovery_flow import (
+    APP_SECRET,
+    Flow,
+    RecoveryScenarios,
+    T,
+    template_request,
+)
 from tests.worlds.recovery_flow import clock as clock  # noqa: F401 - the test clock fixture
 from tests.worlds.recovery_flow import graph as graph  # noqa: F401 - the fake Graph fixture
 from tests.worlds.woocommerce import PUBLIC_URL, connect, creds, woo_store
@@ -159,3 +165,31 @@ def test_a_woocommerce_cart_from_cart_event_to_recovered_revenue(
     [listed] = flow.api("/api/v1/checkouts")["data"]
     assert listed["recovered"] == {"currency": "EUR", "amount": "48.51"}
     assert (listed["recovered_step"], listed["recovered_clicked"]) == (3, True)
+
+
+class WooShop:
+    """Rui's cart and order, as the companion plugin and the site deliver them."""
+
+    phone = PHONE
+
+    def __init__(self, flow: Flow, site: FakeWooCommerce) -> None:
+        self.flow, self.site = flow, site
+
+    def open_cart(self, at: datetime) -> None:
+        post_cart(self.flow, cart(self.site, updated_at=at.isoformat() + "Z"))
+
+    def order(self) -> None:
+        place_order(self.site)
+        assert self.site.deliveries[-1]["status"] == 200
+
+    def codes_made(self) -> int:
+        return self.site.coupon_creates
+
+
+@pytest.fixture
+def shop(flow: Flow, site: FakeWooCommerce) -> WooShop:
+    return WooShop(flow, site)
+
+
+class TestScenarios(RecoveryScenarios):
+    """The issue's scenarios on WooCommerce."""

@@ -9,7 +9,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from flask import Flask
@@ -29,7 +29,7 @@ from plugin.models import (
     Template,
     WhatsAppAccount,
 )
-from plugin.pipeline import recovery_send, recovery_steps
+from plugin.pipeline import recovery_send, recovery_steps, recovery_timers, sweep
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer
 from tests.pipeline.test_recovery_send import Clock
@@ -170,8 +170,10 @@ def body_texts(payload: dict[str, Any]) -> list[str]:
 
 
 def template_request(name: str, to: str, message_id: int, body: list[str],
-                     token: str) -> dict[str, Any]:
-    """The exact Graph request of a cart starter: English, its body, its /t/ link token."""
+                     token: str | None) -> dict[str, Any]:
+    """The exact Graph request of a cart starter: English, its body, its /t/ link token
+    (the step's own: a step sent without one fails here)."""
+    assert token and len(token) >= 20, token
     return {
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": to.lstrip("+"),
         "type": "template", "biz_opaque_callback_data": f"storechat:{message_id}",
@@ -179,3 +181,121 @@ def template_request(name: str, to: str, message_id: int, body: list[str],
             {"type": "body", "parameters": [{"type": "text", "text": t} for t in body]},
             {"type": "button", "sub_type": "url", "index": "0",
              "parameters": [{"type": "text", "text": token}]}]}}
+
+
+class Shop(Protocol):
+    """What a scenario needs of a platform: the shopper's cart and its order, as webhooks."""
+
+    phone: str
+
+    def open_cart(self, at: datetime) -> None:
+        """The platform's signed checkout (or cart) event, last touched `at`."""
+
+    def order(self) -> None:
+        """The platform's signed order webhook naming that cart."""
+
+    def codes_made(self) -> int:
+        """Every discount code creation the platform's fake received."""
+
+
+class RecoveryScenarios:
+    """The issue's scenarios, run by each platform's module as `class TestScenarios(...)`
+    with its own `flow` and `shop` fixtures."""
+
+    def test_a_purchase_between_step_1_and_2_skips_the_rest(self, flow: Flow,
+                                                              shop: Shop) -> None:
+        flow.opt_in(shop.phone)
+        shop.open_cart(T)
+        flow.at(T + timedelta(minutes=61))
+        flow.clock.now = T + timedelta(hours=5)
+        shop.order()
+        assert flow.at(T + timedelta(days=4)) == 0
+        assert flow.steps() == [(1, "sent", None),
+                                (2, "skipped", "recovered before step 2"),
+                                (3, "skipped", "recovered before step 2")]
+        assert [p["template"]["name"] for p in flow.recovery_sent()] == ["cart_recovery_1"]
+        assert flow.checkout().recovered_step == 1
+        assert shop.codes_made() == 0
+
+    def test_a_whatsapp_reply_after_step_1_stops_the_rest(self, flow: Flow,
+                                                          shop: Shop) -> None:
+        flow.opt_in(shop.phone)
+        shop.open_cart(T)
+        flow.at(T + timedelta(minutes=61))
+        flow.clock.now = T + timedelta(hours=3)
+        flow.shopper_writes(shop.phone, "Does the shirt come in L?")
+        assert flow.at(T + timedelta(days=4)) == 0
+        assert flow.steps() == [(1, "sent", None), (2, "stopped", "the shopper replied"),
+                                (3, "stopped", "the shopper replied")]
+        assert len(flow.recovery_sent()) == 1 and shop.codes_made() == 0
+
+    def test_stop_after_step_1_stops_the_rest(self, flow: Flow, shop: Shop) -> None:
+        flow.opt_in(shop.phone)
+        shop.open_cart(T)
+        flow.at(T + timedelta(minutes=61))
+        flow.clock.now = T + timedelta(hours=3)
+        flow.shopper_writes(shop.phone, "STOP")
+        assert flow.at(T + timedelta(days=4)) == 0
+        assert flow.steps() == [(1, "sent", None), (2, "stopped", "the shopper opted out"),
+                                (3, "stopped", "the shopper opted out")]
+        assert len(flow.recovery_sent()) == 1 and shop.codes_made() == 0
+
+    def test_without_marketing_consent_every_step_is_skipped_and_no_code_made(
+            self, flow: Flow, shop: Shop) -> None:
+        shop.open_cart(T)
+        for moment in (timedelta(minutes=61), timedelta(days=1, minutes=1),
+                       timedelta(days=3, minutes=1)):
+            flow.at(T + moment)
+        assert flow.steps() == [(step, "skipped", "no marketing opt-in") for step in (1, 2, 3)]
+        assert flow.recovery_sent() == [] and shop.codes_made() == 0
+
+    def test_other_marketing_this_week_still_counts_against_the_cap(self, flow: Flow,
+                                                                    shop: Shop) -> None:
+        """A campaign and another cart's message this week: two touches, so this cart's
+        first step is capped (its own steps are left out, the others' are not)."""
+        customer_id = flow.opt_in(shop.phone)
+        with flow.app.app_context(), db.transaction() as session:
+            for n, cause in ((1, "campaign:1"), (2, "checkout:999999:1")):
+                session.add(Message(store_id=flow.store_id, customer_id=customer_id,
+                                    cause=cause, step="cart_recovery_2", to=shop.phone,
+                                    template="cart_recovery_2", payload={},
+                                    state="delivered", sent_at=T - timedelta(days=n)))
+        shop.open_cart(T)
+        flow.at(T + timedelta(minutes=61))
+        assert flow.steps()[0] == (1, "skipped", "marketing cap reached (2 a week)")
+        assert flow.recovery_sent() == []
+
+    def test_quiet_hours_defer_the_step_and_it_is_sent_in_the_morning(
+            self, flow: Flow, shop: Shop) -> None:
+        """The store's time zone is the shopper's here (StoreChat reads no shopper zone)."""
+        flow.opt_in(shop.phone)
+        with flow.app.app_context(), db.transaction() as session:
+            session.get_one(Store, flow.store_id).timezone = "Asia/Kolkata"  # UTC+5:30
+        evening = T.replace(hour=14)  # 19:30 in Kolkata: step 1 falls due at 20:30...
+        shop.open_cart(evening)
+        flow.at(evening + timedelta(hours=1, minutes=40))  # ...and is claimed at 21:10
+        [first, *_] = flow.rows()
+        assert (first.state, first.reason) == ("scheduled", "quiet hours until 09:00")
+        morning = T.replace(hour=3, minute=30) + timedelta(days=1)  # 09:00 in Kolkata
+        assert first.due_at == morning
+        assert flow.at(morning - timedelta(minutes=1)) == 0
+        assert flow.at(morning + timedelta(minutes=1)) == 1
+        assert flow.steps()[0] == (1, "sent", None)
+        assert len(flow.recovery_sent()) == 1
+
+    def test_a_worker_killed_holding_a_due_step_sends_it_once_after_restart(
+            self, flow: Flow, shop: Shop) -> None:
+        flow.opt_in(shop.phone)
+        shop.open_cart(T)
+        flow.clock.now = T + timedelta(minutes=61)
+        with flow.app.app_context(), db.transaction() as session:
+            # A worker claimed the step, then was killed before its job ran.
+            assert len(recovery_timers.claim_due(session, flow.clock.now, 10)) == 1
+        assert flow.at(T + timedelta(minutes=62)) == 0  # its claim still holds
+        flow.clock.now = T + timedelta(minutes=61) + recovery_timers.CLAIM_LEASE \
+            + timedelta(seconds=1)
+        with flow.app.app_context():
+            sweep.recover()  # the restarted worker's sweeper
+            recovery_send.send_step(flow.rows()[0].id)  # the killed worker's job, late
+        assert flow.steps()[0] == (1, "sent", None)
+        assert len(flow.recovery_sent()) == 1 and len(flow.messages()) == 1
