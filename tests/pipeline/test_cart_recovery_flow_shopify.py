@@ -188,15 +188,27 @@ def test_a_shopify_cart_from_checkout_to_recovered_revenue(
     assert (cart["recovered_step"], cart["recovered_clicked"]) == (3, True)
 
 
-def test_a_shopify_step_body_reads_as_the_store_wrote_it(flow: Flow) -> None:
-    """The first item's name keeps the variant, and the total the cart's currency."""
+@pytest.mark.parametrize(("currency", "total", "shown"), [
+    ("JPY", "12800", "¥12,800"), ("KWD", "12.345", "KWD\u00a012.345"), ("EUR", "0.50", "€0.50")])
+def test_a_shopify_step_shows_the_total_in_the_carts_currency(
+        flow: Flow, currency: str, total: str, shown: str) -> None:
     flow.opt_in(PHONE)
-    post(flow, "checkouts/create", checkout(currency="JPY", total_price="12800"))
+    post(flow, "checkouts/create", checkout(currency=currency, total_price=total))
     flow.at(T + timedelta(minutes=61))
     [payload] = flow.sent()
-    assert body_texts(payload)[3] == "¥12,800"
+    assert body_texts(payload)[3] == shown
 
 
+def test_a_shopify_product_name_full_of_markup_and_emoji_reaches_graph_as_text(
+        flow: Flow) -> None:
+    flow.opt_in(PHONE)
+    hostile = "Caf\u00e9 & <b>\"Tea\"</b> 'n' #1 100% \U0001F375"
+    items = [{"title": hostile, "variant_title": None, "quantity": 1, "price": "9.00",
+              "variant_id": 5, "product_id": 4}]
+    post(flow, "checkouts/create", checkout(line_items=items, total_price="9.00"))
+    flow.at(T + timedelta(minutes=61))
+    [payload] = flow.sent()
+    assert body_texts(payload)[1] == hostile
 
 class ShopifyShop:
     """Lucía's checkout and order, as Shopify delivers them."""

@@ -167,6 +167,17 @@ def test_a_woocommerce_cart_from_cart_event_to_recovered_revenue(
     assert (listed["recovered_step"], listed["recovered_clicked"]) == (3, True)
 
 
+def test_a_national_number_with_the_cart_country_reaches_the_shopper(
+        flow: Flow, site: FakeWooCommerce) -> None:
+    """The plugin sends the number as typed; the billing country makes it international."""
+    flow.opt_in(PHONE)
+    post_cart(flow, cart(site, phone="912 345 678", country="PT"))
+    flow.at(T + timedelta(minutes=61))
+    [payload] = flow.recovery_sent()
+    assert payload["to"] == PHONE.lstrip("+")
+    assert flow.checkout().phone_e164 == PHONE
+
+
 class WooShop:
     """Rui's cart and order, as the companion plugin and the site deliver them."""
 
