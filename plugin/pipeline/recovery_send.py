@@ -106,7 +106,7 @@ def _attempt(step_id: int, now: datetime, code: str | None) -> _CodeNeeded | Non
         approved = _approved(session, store.id, rule.template) if rule else {}
         context = send_context.for_recipient(
             session, store=store, customer=customer, template=rule.template if rule else None,
-            recipient=checkout.phone_e164, now=now)
+            recipient=checkout.phone_e164, now=now, cause=_cause(checkout, row))
         verdict = recovery_messages.verdict(StepFacts(
             step=row.step, store_status=store.status, enabled=rule is not None,
             completed=checkout.completed_at is not None,
@@ -136,6 +136,12 @@ def _hold(session: Session, step_id: int, now: datetime) -> bool:
         .values(lease_until=now + recovery_timers.CLAIM_LEASE)
         .execution_options(synchronize_session=False))
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def _cause(checkout: Checkout, row: RecoveryStep) -> str:
+    """The outbox cause of every step of one sequence (cart and cycle): the weekly marketing
+    cap leaves the sequence's own earlier steps out by it."""
+    return f"checkout:{checkout.id}:{row.cycle}"
 
 
 def _customer(session: Session, store: Store, checkout: Checkout) -> Customer | None:
@@ -271,7 +277,7 @@ def _send(session: Session, row: RecoveryStep, checkout: Checkout, store: Store,
         checkout.customer_id = customer.id
     message_id = outbox.write(
         session, store_id=store.id, customer_id=customer.id if customer else None,
-        cause=f"checkout:{checkout.id}:{row.cycle}", step=rule.journey, to=phone,
+        cause=_cause(checkout, row), step=rule.journey, to=phone,
         template=planned.template, payload=payload)
     if message_id is None:
         # Its message exists: written by a run that then lost this step (cannot commit one
