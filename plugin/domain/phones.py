@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import phonenumbers
+from phonenumbers import timezone
 
 from plugin.domain.countries import country_name
 
 # The number shown as an example when a store's country has none of its own.
 _EXAMPLE_REGION = "PT"
+# What phonenumbers answers for a number whose zone it does not know.
+_UNKNOWN_ZONE = "Etc/Unknown"
 
 
 def to_e164(raw: str | None, default_country: str | None = None) -> str | None:
@@ -73,3 +76,19 @@ def country_code_hint(region: str | None) -> str:
     where = (f" (a number without one is read as a number in {country_name(region)})"
              if region else "")
     return f"with its country code, e.g. {example_number(region)}{where}"
+
+
+def time_zone_for(e164: str | None, store_zone: str | None) -> str | None:
+    """The time zone to read a shopper's local time in: their number's, when it names one
+    (or several that include the store's, then the store's), else the store's. None when the
+    store has no zone: quiet hours hold only for stores that say where they are."""
+    if not store_zone or not e164:
+        return store_zone
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return store_zone
+    zones = [z for z in timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE]
+    # A number of several zones (Spain's mobiles: Madrid and the Canaries) says no more
+    # than its country: then the store's zone is the better guess.
+    return zones[0] if len(zones) == 1 else store_zone

@@ -11,6 +11,7 @@ from plugin.domain import alerts
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
+from plugin.domain.phones import time_zone_for
 from plugin.domain.policy import SendContext
 from plugin.models import Automation, Customer, Message, Order, Store, Template
 from plugin.pipeline import consent_log
@@ -54,7 +55,8 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
         consent_unconfirmed=unconfirmed,
         last_inbound_at=customer.last_inbound_at if customer else None,
         now=now,
-        local_now=_local(now, store.timezone),
+        # Quiet hours are the shopper's: their number's zone when it has one.
+        local_now=_local(now, time_zone_for(recipient, store.timezone)),
         marketing_sent_this_week=sent,
         awaiting_payment=awaiting_payment,
         in_stock=in_stock,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.domain.phones import masked, stored_e164, to_e164, wa_recipient
+from plugin.domain.phones import masked, stored_e164, time_zone_for, to_e164, wa_recipient
 
 
 def test_a_national_number_takes_the_store_country() -> None:
@@ -41,3 +41,16 @@ def test_the_cloud_api_recipient_has_no_plus() -> None:
 def test_a_masked_number_keeps_the_country_code_and_the_last_digits(e164: str,
                                                                      shown: str) -> None:
     assert masked(e164) == shown
+
+
+def test_quiet_hours_are_read_in_the_shoppers_zone_when_their_number_names_one() -> None:
+    # An Indian mobile is in India's one zone, whatever the store's.
+    assert time_zone_for("+919876543210", "Europe/Lisbon") == "Asia/Calcutta"
+    # Spain's mobiles may be in Madrid or the Canaries: the store's zone when it is one.
+    assert time_zone_for("+34612345678", "Europe/Madrid") == "Europe/Madrid"
+    # Several zones, none the store's: no better guess than the store's.
+    assert time_zone_for("+34612345678", "Asia/Kolkata") == "Asia/Kolkata"
+    assert time_zone_for(None, "UTC") == "UTC"
+    # A store that has not said where it is keeps no quiet hours.
+    assert time_zone_for("+919876543210", None) is None
+    assert time_zone_for("not a number", "UTC") == "UTC"
