@@ -199,3 +199,16 @@ def test_a_new_store_uses_the_domains_default_threshold(shopify: ShopifyAlerts) 
     with shopify.app.app_context():
         assert db.session().get(Store, shopify.store_id).price_drop_percent == \
             DEFAULT_DROP_PERCENT
+
+
+def test_customers_redact_erases_the_shoppers_price_alerts(priced: ShopifyAlerts) -> None:
+    subscribe_to_price(priced, [shopper(1), shopper(2)], VARIANT)
+    price(priced, "18.50")
+    assert len(alerts_rows(priced)) == 2
+    priced.webhook("customers/redact", {
+        "shop_id": 1, "shop_domain": SHOP, "orders_to_redact": [],
+        "customer": {"id": 991, "email": "ana@example.com", "phone": shopper(1)}})
+    with priced.app.app_context():
+        left = set(db.session().scalars(select(Customer.phone_e164).where(
+            Customer.id.in_([a.customer_id for a in alerts_rows(priced)]))))
+    assert left == {shopper(2)} and len(alerts_rows(priced)) == 1
