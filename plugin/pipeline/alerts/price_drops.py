@@ -19,9 +19,9 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 # A cart untouched for longer than this is no longer "open" to us: its shopper has moved on.
 OPEN_CART_AGE = timedelta(days=30)
-_ALERTS = PriceDropAlert.__table__
+_ALERTS = cast(Table, PriceDropAlert.__table__)  # rows updated by id, no objects
 
 
 def prices_before(session: Session, store: Store, event: ProductEvent) -> dict[str, Decimal]:
@@ -147,9 +147,9 @@ def _recipients(session: Session, store: Store, variant_id: str,
             .order_by(AlertSubscription.created_at, AlertSubscription.id)).all():
         chosen.setdefault(customer.id, (customer, subscription_id))
     for checkout in _open_carts(session, store.id, variant_id, now):
-        customer = _cart_customer(session, store, checkout)
-        if customer is not None:
-            chosen.setdefault(customer.id, (customer, None))
+        shopper = _cart_customer(session, store, checkout)
+        if shopper is not None:
+            chosen.setdefault(shopper.id, (shopper, None))
     return list(chosen.values())
 
 
@@ -174,11 +174,11 @@ def _cart_customer(session: Session, store: Store, checkout: Checkout) -> Custom
         found = session.get(Customer, checkout.customer_id)
         if found is not None:
             return found
-    found = session.scalars(select(Customer).where(
+    by_phone = session.scalars(select(Customer).where(
         Customer.store_id == store.id, Customer.phone_e164 == checkout.phone_e164)
         .order_by(Customer.id)).first()
-    if found is not None:
-        return found
+    if by_phone is not None:
+        return by_phone
     return consent_log.upsert_customer(session, store, CustomerRef(
         platform_id="", first_name=checkout.first_name, phone=checkout.phone_e164,
         email=checkout.email, locale=checkout.locale))
