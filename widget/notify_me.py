@@ -1,6 +1,7 @@
 """POST /widget/<store key>/notify: the "Notify me on WhatsApp" form of a sold-out product.
 
-The shopper gives a number and ticks consent for one variant; the subscription is recorded
+The shopper gives a number and ticks consent for one variant (`kind` back_in_stock, the
+default, or price_drop: "Tell me if the price drops"); the subscription is recorded
 pending (plugin.pipeline.alerts.subscriptions) and the answer names the store's WhatsApp
 number and a prefilled message. Sending that message confirms the subscription and opens
 the shopper's window, as the widget's own opt-in is confirmed: no template is spent on it.
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from plugin.domain.phones import to_e164
 from plugin.infra import db, ratelimit
-from plugin.models import WhatsAppAccount
+from plugin.models import AlertKind, WhatsAppAccount
 from plugin.pipeline.alerts import subscriptions
 from plugin.platforms import stores
 from widget import optin, settings
@@ -35,8 +36,14 @@ TEXT_MAX_LENGTH = 500
 # What the form's consent box says when the page sends no text of its own.
 DEFAULT_TEXT = ("Send me a WhatsApp message when this product is back in stock. "
                 "I can reply STOP at any time.")
-# The message the shopper sends to confirm (prefilled in the wa.me link).
+# The same for a price-drop subscription ("Tell me if the price drops").
+DEFAULT_PRICE_TEXT = ("Send me a WhatsApp message when the price of this product drops. "
+                      "I can reply STOP at any time.")
+# The message the shopper sends to confirm (prefilled in the wa.me link), per kind.
 CONFIRM_MESSAGE = "Notify me when {product} is back in stock"
+CONFIRM_PRICE_MESSAGE = "Tell me if the price of {product} drops"
+# The form's `kind`: back in stock unless it asks for price drops.
+KINDS = {"back_in_stock": AlertKind.BACK_IN_STOCK, "price_drop": AlertKind.PRICE_DROP}
 
 
 def _public(response: Response) -> Response:
@@ -72,17 +79,22 @@ def subscribe(key: str) -> Response:
     variant_id = form.get("variant", "").strip()[:VARIANT_MAX_LENGTH + 1]
     if not variant_id or len(variant_id) > VARIANT_MAX_LENGTH:
         wrong["variant"] = "variant_missing"
+    kind = KINDS.get(form.get("kind", "back_in_stock")[:20])
+    if kind is None:
+        wrong["kind"] = "kind_unknown"
     phone = to_e164(typed[:optin.PHONE_MAX_LENGTH], store.country)
-    if wrong or phone is None:
+    if wrong or phone is None or kind is None:
         return _answer(400, error="Bad Request", fields=wrong or {"phone": "phone_invalid"})
     if _over(RateLimitItemPerHour(SUBSCRIBES_PER_PHONE_PER_HOUR), key, phone):
         return _answer(429, error="Too Many Requests")
-    text = form.get("text", "").strip()[:TEXT_MAX_LENGTH] or DEFAULT_TEXT
+    price = kind is AlertKind.PRICE_DROP
+    text = form.get("text", "").strip()[:TEXT_MAX_LENGTH] or (
+        DEFAULT_PRICE_TEXT if price else DEFAULT_TEXT)
     try:
         with db.transaction() as session:
             row = subscriptions.subscribe(session, store, phone, variant_id, text=text,
                                           ip=request.remote_addr,
-                                          page=clean_path(form.get("page")))
+                                          page=clean_path(form.get("page")), kind=kind)
             item = subscriptions.find_variant(session, store, row.variant_id)
             product = item.title if item is not None else ""
     except subscriptions.UnknownVariant:
@@ -90,4 +102,5 @@ def subscribe(key: str) -> Response:
     accounts = list(db.session().scalars(select(WhatsAppAccount).where(
         WhatsAppAccount.store_id == store.id).order_by(WhatsAppAccount.id)))
     return _answer(201, ok=True, wa=settings.confirm_number(store, accounts, {}),
-                   text=CONFIRM_MESSAGE.format(product=product or "this product"))
+                   text=(CONFIRM_PRICE_MESSAGE if price else CONFIRM_MESSAGE).format(
+                       product=product or "this product"))

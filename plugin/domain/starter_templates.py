@@ -18,8 +18,9 @@ LANGUAGES = ("en", "es", "pt_BR", "hi", "id", "ar")
 UTILITY = "UTILITY"
 MARKETING = "MARKETING"
 
-# A URL button (tracking, cart recovery) opens <public_url>/t/<token>; {{1}} is the opaque
-# token of the order or the cart, so StoreChat counts the click before redirecting.
+# A URL button (tracking, cart recovery, price drop) opens <public_url>/t/<token>; {{1}} is
+# the opaque token of the order, the cart or the alert, so StoreChat counts the click before
+# redirecting.
 TRACKING_PATH = "/t/"
 # Sample values Meta's reviewers see for each variable (`example.body_text`).
 EXAMPLES: dict[str, str] = {
@@ -41,6 +42,8 @@ EXAMPLES: dict[str, str] = {
     "cart_total": "€89.70",
     "discount_percent": "10%",
     "discount_code": "BACK-7KQ2XM",
+    "old_price": "€20.00",
+    "new_price": "€18.50",
 }
 _TOKEN_EXAMPLE = "q8Zr3kLmN2vXw7Yt"
 
@@ -89,7 +92,8 @@ class _Starter:
     category: str
     variables: tuple[str, ...]
     copy: dict[str, _Copy]
-    # "" | "cod" (two quick replies) | "tracking" or "cart" (one URL button to /t/{{1}})
+    # "" | "cod" (two quick replies) | "tracking", "cart" or "product" (one URL button to
+    # /t/{{1}})
     button_kind: str = ""
 
 
@@ -118,6 +122,15 @@ _CLAIM = {"en": "Use my discount", "es": "Usar mi descuento", "pt_BR": "Usar meu
 
 def _cart(text: dict[str, str], labels: dict[str, str] = _FINISH) -> dict[str, _Copy]:
     return {lang: _Copy(body, (labels[lang],), _STOP[lang]) for lang, body in text.items()}
+
+
+# The price-drop alert's button: to the product page (through /t/<token>).
+_SEE = {"en": "See the new price", "es": "Ver el nuevo precio", "pt_BR": "Ver o novo preço",
+        "hi": "नई कीमत देखें", "id": "Lihat harga baru", "ar": "شاهد السعر الجديد"}
+
+
+def _product(text: dict[str, str]) -> dict[str, _Copy]:
+    return {lang: _Copy(body, (_SEE[lang],), _STOP[lang]) for lang, body in text.items()}
 
 
 def _plain(text: dict[str, str]) -> dict[str, _Copy]:
@@ -315,6 +328,25 @@ _STARTERS: tuple[_Starter, ...] = (
                  "ar": "أخبار سارة يا {{1}}! المنتج الذي كنت تنتظره متوفر من جديد: {{2}}.\n\n"
                        "احصل عليه قبل أن ينفد مرة أخرى: {{3}}\n\nنراك قريبًا!",
              })),
+    # A price drop: to shoppers who asked, and to those with the variant in an open cart.
+    _Starter("price_drop", MARKETING, ("first_name", "product_title", "old_price", "new_price"),
+             _product({
+                 "en": "Hi {{1}}, good news: {{2}} just got cheaper. It was {{3}} and is now "
+                       "{{4}}.\n\nTap below to take a look before the price changes again.",
+                 "es": "¡Hola, {{1}}! Buenas noticias: {{2}} ha bajado de precio. Antes "
+                       "costaba {{3}} y ahora cuesta {{4}}.\n\nToca el botón para verlo "
+                       "antes de que el precio vuelva a cambiar.",
+                 "pt_BR": "Oi, {{1}}! O preço de {{2}} baixou: era {{3}} e agora está por "
+                          "{{4}}.\n\nToque no botão para conferir antes que o preço mude de "
+                          "novo.",
+                 "hi": "नमस्ते {{1}}, खुशखबरी! {{2}} अब सस्ता हो गया है। पहले इसकी कीमत {{3}} थी, "
+                       "अब सिर्फ़ {{4}} है।\n\nकीमत फिर बदलने से पहले नीचे दिए गए बटन से देखें।",
+                 "id": "Halo {{1}}, kabar baik: harga {{2}} baru saja turun. Sebelumnya {{3}}, "
+                       "sekarang hanya {{4}}.\n\nKetuk tombol di bawah untuk melihatnya "
+                       "sebelum harganya berubah lagi.",
+                 "ar": "مرحبًا {{1}}، لدينا خبر سار: انخفض سعر {{2}}. كان {{3}} وأصبح الآن "
+                       "{{4}}.\n\nاضغط على الزر أدناه لتراه قبل أن يتغير السعر مرة أخرى.",
+             }), button_kind="product"),
     # Cart recovery, one template per step of recovery.DEFAULT_STEPS (same name, same
     # variables). Not a word about how long the discount lasts: the owner sets that per store.
     _Starter("cart_recovery_1", MARKETING,
@@ -394,7 +426,7 @@ recovery step n's journey, see plugin.domain.recovery)."""
 def _buttons(starter: _Starter, copy: _Copy, public_url: str) -> tuple[dict[str, Any], ...]:
     if starter.button_kind == "cod":
         return tuple({"type": "QUICK_REPLY", "text": label} for label in copy.buttons)
-    if starter.button_kind in ("tracking", "cart"):
+    if starter.button_kind in ("tracking", "cart", "product"):
         base = public_url.rstrip("/") + TRACKING_PATH
         return ({"type": "URL", "text": copy.buttons[0], "url": base + "{{1}}",
                  "example": [base + _TOKEN_EXAMPLE]},)

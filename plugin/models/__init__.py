@@ -1,5 +1,5 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
-from plugin.models.alerts import AlertKind, AlertState, AlertSubscription
+from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, PriceDropAlert
 from plugin.models.api_tokens import ApiToken
 from plugin.models.base import Base
 from plugin.models.carts import CartCheckout, CartState
@@ -31,6 +31,7 @@ __all__ = [
     "AlertKind",
     "AlertState",
     "AlertSubscription",
+    "PriceDropAlert",
     "ApiToken",
     "Automation",
     "Base",

@@ -69,3 +69,35 @@ class AlertSubscription(Base):
     released_at: Mapped[datetime | None]
     clicked_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]
+
+
+class PriceDropAlert(Base):
+    """One price-drop alert to one shopper about one variant: its /t/<token> link, the
+    prices it named, and its outbox message. Unique per (store, customer, variant, window)
+    so that two events racing for one shopper write one alert (plugin.domain.price_drops
+    .window_of); the 30-day rule itself reads `created_at`."""
+
+    __tablename__ = "price_drop_alerts"
+    __table_args__ = (
+        UniqueConstraint("store_id", "customer_id", "variant_id", "repeat_window"),
+        # "Told about this variant within 30 days?": equalities, then a range on created_at.
+        Index("ix_price_drop_alerts_recent", "store_id", "variant_id", "customer_id",
+              "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"),
+                                             index=True)
+    variant_id: Mapped[str] = mapped_column(String(64))
+    repeat_window: Mapped[int]  # plugin.domain.price_drops.window_of(created_at)
+    # The shopper's subscription it answers; None for a shopper with the variant in a cart.
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_subscriptions.id", ondelete="SET NULL"))
+    link_token: Mapped[str] = mapped_column(String(32), unique=True)
+    old_price: Mapped[str] = mapped_column(String(32))  # as Decimal text, store currency
+    new_price: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    clicked_at: Mapped[datetime | None]

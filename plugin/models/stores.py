@@ -59,6 +59,8 @@ class Store(Base):
     recovery_attribution_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # A back-in-stock or price-drop subscription lapses this many days after it was made.
     alert_expiry_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    # The smallest price fall, in percent, that alerts (plugin.domain.price_drops).
+    price_drop_percent: Mapped[int] = mapped_column(default=5, server_default="5")
 
     whatsapp_accounts: Mapped[list[WhatsAppAccount]] = relationship(back_populates="store")
 

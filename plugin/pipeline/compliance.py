@@ -22,6 +22,7 @@ from plugin.models import (
     InboundEvent,
     Message,
     Order,
+    PriceDropAlert,
     RecoveryStep,
     Store,
 )
@@ -93,6 +94,8 @@ def redact_customer(session: Session, store: Store, event: ComplianceEvent) -> N
         # so the erasure does not depend on the database enforcing foreign keys.
         session.execute(delete(Message).where(Message.customer_id.in_(customer_ids)))
         session.execute(delete(ConsentEntry).where(ConsentEntry.customer_id.in_(customer_ids)))
+        session.execute(delete(PriceDropAlert).where(
+            PriceDropAlert.customer_id.in_(customer_ids)))
         session.execute(delete(AlertSubscription).where(
             AlertSubscription.customer_id.in_(customer_ids)))
         session.execute(delete(Customer).where(Customer.id.in_(customer_ids)))

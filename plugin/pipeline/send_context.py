@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.domain import alerts
+from plugin.domain import alerts, price_drops
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
@@ -90,9 +90,10 @@ def _is_marketing(session: Session, store_id: int, template: str | None) -> bool
 
 
 def _purposes(cause: str | None) -> tuple[str, ...]:
-    # A back-in-stock alert is covered by the shopper's "notify me" opt-in as by a marketing
-    # one; a STOP (a marketing opt-out) newer than both stops it.
-    if alerts.subscription_of(cause or "") is not None:
+    # A back-in-stock alert (or a price drop the shopper subscribed to on the same form) is
+    # covered by the shopper's "notify me" opt-in as by a marketing one; a STOP (a marketing
+    # opt-out) newer than both stops it. A price drop for a cart needs a marketing opt-in.
+    if alerts.subscription_of(cause or "") is not None or price_drops.subscribed(cause or ""):
         return ("marketing", "back_in_stock")
     return ("marketing",)
 

@@ -40,7 +40,7 @@ from plugin.models import (
     Template,
 )
 from plugin.pipeline import outbox
-from plugin.pipeline.alerts import subscriptions
+from plugin.pipeline.alerts import price_drops, subscriptions
 from plugin.pipeline.catalog import items as catalog_items
 from plugin.platforms.starters import starter_language
 
@@ -61,9 +61,12 @@ _SUBSCRIPTIONS = AlertSubscription.__table__
 def apply_product_event(session: Session, store: Store,
                         event: ProductEvent) -> list[tuple[int, int]]:
     """The catalog's product applier, then: a deleted product's subscriptions end; a
-    variant back in stock releases its waiting shoppers."""
+    variant back in stock releases its waiting shoppers; a price fallen far enough is
+    announced (its old price read before the catalog overwrites it)."""
+    before = price_drops.prices_before(session, store, event)
     new = catalog_items.apply_product_event(session, store, event)
     note_product(session, store, event)
+    price_drops.note_prices(session, store, event, before)
     return new
 
 

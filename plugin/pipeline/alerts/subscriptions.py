@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
+from plugin.domain import price_drops
 from plugin.domain.alerts import DEFAULT_EXPIRY_DAYS, confirmed_text, product_label
 from plugin.domain.consent import OptReading, read_message
 from plugin.domain.errors import RequestRefused
@@ -117,11 +118,11 @@ def confirm(session: Session, store_id: int, customer: Customer,
                # Meta stamps messages in whole seconds (as needs_confirmation allows).
                AlertSubscription.created_at < at + timedelta(seconds=1))
         .values(state=AlertState.WAITING.value, confirmed_at=at)
-        .returning(AlertSubscription.id, AlertSubscription.variant_id)
+        .returning(AlertSubscription.id, AlertSubscription.variant_id, AlertSubscription.kind)
         .execution_options(synchronize_session=False)))
     if confirmed and read_message(message.text, message.payload) is OptReading.NONE:
         _acknowledge(session, store_id, customer, message, confirmed)
-    return [subscription_id for subscription_id, _ in confirmed]
+    return [subscription_id for subscription_id, _, _ in confirmed]
 
 
 def _acknowledge(session: Session, store_id: int, customer: Customer, message: InboundMessage,
@@ -130,14 +131,18 @@ def _acknowledge(session: Session, store_id: int, customer: Customer, message: I
     store = session.get(Store, store_id)
     if not phone or store is None:
         return
+    # Price drops only: say so; otherwise the back-in-stock words, for those products.
+    price_only = all(kind == AlertKind.PRICE_DROP.value for _, _, kind in confirmed)
     titles = session.scalars(select(CatalogItem.title).where(
         CatalogItem.store_id == store_id,
-        CatalogItem.variant_id.in_([variant for _, variant in confirmed]))).all()
-    text = confirmed_text([product_label(t) for t in titles if t] or ["the product"],
-                          customer.locale or store.locale)
+        CatalogItem.variant_id.in_([variant for _, variant, kind in confirmed
+                                    if price_only or kind != AlertKind.PRICE_DROP.value]))).all()
+    words = price_drops.confirmed_text if price_only else confirmed_text
+    text = words([product_label(t) for t in titles if t] or ["the product"],
+                 customer.locale or store.locale)
     message_id = outbox.write(
         session, store_id=store_id, customer_id=customer.id,
-        cause=f"{CONFIRMED_CAUSE}{min(i for i, _ in confirmed)}", step=CONFIRMED_STEP,
+        cause=f"{CONFIRMED_CAUSE}{min(i for i, _, _ in confirmed)}", step=CONFIRMED_STEP,
         to=phone, payload=messages.text(wa_recipient(phone), text))
     if message_id is not None:
         enqueue_after_commit(session, Job.SEND_MESSAGE, message_id)

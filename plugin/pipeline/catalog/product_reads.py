@@ -22,6 +22,7 @@ from plugin.infra import db
 from plugin.infra.queue import Job, enqueue_after_commit
 from plugin.models import InboundEvent, Store, StoreStatus
 from plugin.pipeline import store_gateway
+from plugin.pipeline.alerts import price_drops as alert_prices
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.catalog.items import queue_send, upsert_product
 from plugin.platforms.woocommerce import catalog_export as woocommerce_export
@@ -71,8 +72,11 @@ def read_back(event_id: int) -> None:
         return
     with db.transaction() as session:
         store = session.get(Store, store.id)
+        before = alert_prices.prices_before(session, store, product)
         tally = upsert_product(session, store, product, db.utcnow(), read_at=read_at)
-        # The read product carries the variations' stock: back-in-stock alerts may go.
+        # The read product carries the variations' stock and prices: back-in-stock and
+        # price-drop alerts may go.
         alert_release.note_product(session, store, product)
+        alert_prices.note_prices(session, store, product, before)
         if tally.changed or tally.deleted:
             queue_send(session, store)
