@@ -1,7 +1,7 @@
 """price_drop_alerts: one row per price-drop alert; stores' price_drop_percent
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-06
 
 A price-drop alert is written once per (store, customer, variant, 30-day window), its
@@ -11,8 +11,8 @@ A price-drop alert is written once per (store, customer, variant, 30-day window)
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
