@@ -7,18 +7,18 @@ import random
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from adapters.demo import CHECKOUT_TOPIC
 from plugin.demo import store as demo
 from plugin.demo.catalog import demo_products
-from plugin.infra import db
+from plugin.infra import db, queue
 from plugin.models import Checkout, ConsentEntry, Customer, RecoveryStep, StepState, Store
-from plugin.pipeline import consent_log, recovery_steps
+from plugin.pipeline import consent_log, recovery_steps, recovery_timers
 from plugin.pipeline.inbound import Recorded
 
 # The cart: (product handle, variant index from 1, quantity): a variant, a set and a candle.
@@ -80,15 +80,25 @@ def deliver_cart(store: Store) -> Recorded:
 
 
 def send_step_now(session: Session, store: Store, step_id: int) -> bool:
-    """Skip a demo cart step's wait: due now, so the sweeper claims and sends it within
-    seconds. False when it is not the store's or not waiting any more."""
+    """Skip a demo cart step's wait: it is due now and claimed for a send job queued after
+    this commits, as the sweeper would claim it (a lost job's claim lapses and the sweeper
+    takes it again). False when it is not the store's or not waiting any more."""
     step = session.get(RecoveryStep, step_id)
     if step is None or step.state != StepState.SCHEDULED.value:
         return False
     checkout = session.get(Checkout, step.checkout_id)
-    if checkout is None or checkout.store_id != store.id:
+    if checkout is None or checkout.store_id != store.id or checkout.completed_at is not None:
         return False
-    step.due_at = db.utcnow()
+    now = db.utcnow()
+    claimed = session.execute(
+        update(RecoveryStep)
+        .where(RecoveryStep.id == step.id, RecoveryStep.state == StepState.SCHEDULED.value)
+        .values(state=StepState.CLAIMED.value, due_at=now,
+                lease_until=now + recovery_timers.CLAIM_LEASE, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        return False  # the sweeper took it meanwhile
+    queue.enqueue_after_commit(session, queue.Job.RECOVERY_STEP, step.id)
     return True
 
 
