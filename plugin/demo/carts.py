@@ -58,7 +58,7 @@ def leave_cart(session: Session, store: Store) -> None:
 def deliver_cart(store: Store) -> Recorded:
     """The demo platform reports the shopper's cart (checkouts/update), left just now."""
     products = {p.handle: p for p in demo_products(store.currency or "EUR")}
-    lines = []
+    lines: list[dict[str, Any]] = []
     for handle, index, quantity in CART:
         product = products[handle]
         variant = product.variants[index - 1]

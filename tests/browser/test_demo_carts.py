@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from plugin.domain.policy import DEFAULT_QUIET_HOURS
 from tests.browser.served import (
     NARROW_VIEWPORT,
+    VIEWPORT,
     WAIT_MS,
     assert_stopped_cleanly,
     chromium,
@@ -55,7 +56,7 @@ def test_a_demo_cart_is_left_reminded_and_completed(tmp_path: Path, chromium_pat
             shot(page, "demo-cart-sent")
             page.set_viewport_size(NARROW_VIEWPORT)
             shot(page, "demo-cart-sent-390")
-            page.set_viewport_size({"width": 1280, "height": 900})
+            page.set_viewport_size(VIEWPORT)
             cart.get_by_role("button", name="Complete the order").click()
             expect(cart.locator("td[data-label='Next step']")).to_contain_text(
                 "completed" if _quiet_in_lisbon() else "recovered", timeout=WAIT_MS)
