@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from plugin.domain.customer_tags import clean_tag
+from plugin.domain.errors import RequestRefused
 
 MATCH_ALL = "all"
 MATCH_ANY = "any"
@@ -94,7 +95,7 @@ class FieldProblem:
     message: str
 
 
-class DefinitionError(ValueError):
+class DefinitionError(RequestRefused):
     """A definition that cannot be saved; `problems` names each mistake."""
 
     def __init__(self, problems: list[FieldProblem]) -> None:

@@ -188,9 +188,14 @@ def _request_for_catalogs_except(excluded: Any, kind: str, trigger: str) -> int:
     """Request a sync of `kind` for up to RECOVER_BATCH stores with a catalog whose id is
     not among `excluded` (a select of store ids); returns how many."""
     with db.transaction() as session:
+        # Every worker's housekeeping runs this each minute: the stores are locked (skipping
+        # those another worker holds) so that two workers never both request a sync for one
+        # store, whose two runs would then write the same catalog rows (PostgreSQL; SQLite
+        # has one writer at a time).
         stores = list(session.scalars(select(Store).where(
             Store.id.in_(_stores_with_catalog()), Store.id.not_in(excluded))
-            .order_by(Store.id).limit(RECOVER_BATCH)))
+            .order_by(Store.id).limit(RECOVER_BATCH)
+            .with_for_update(skip_locked=True, of=Store)))
         for store in stores:
             request_sync(session, store, kind=kind, trigger=trigger)
     return len(stores)
