@@ -37,7 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import cpu
+from bench import cpu, plans
 from bench.report import publish
 from bench.server import ROOT
 from bench.storechat import environ_for, postgres_url, reset_postgres, run_python, sqlite_url
@@ -140,28 +140,13 @@ def restock(app: Any, store_id: int, units: int) -> Report:
 
 def explain(app: Any, store_id: int) -> Report:
     """The selection's query plan on this database, and whether it uses the index."""
-    from sqlalchemy import text
-
     from plugin.infra import db
     from plugin.pipeline.alerts import release
 
     with app.app_context(), db.transaction() as session:
-        dialect = session.get_bind().dialect
         query = release.waiting_query(store_id, VARIANT, db.utcnow(), 100)
-        sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-        if dialect.name == "postgresql":
-            session.execute(text("ANALYZE alert_subscriptions"))
-            session.execute(text("ANALYZE customers"))
-            plan = [r[0] for r in session.execute(text("EXPLAIN " + sql))]
-            scans = [line for line in plan if "Seq Scan on alert_subscriptions" in line]
-        else:
-            plan = [r[3] for r in session.execute(text("EXPLAIN QUERY PLAN " + sql))]
-            scans = [line for line in plan if line.startswith("SCAN alert_subscriptions")
-                     and "INDEX" not in line]
-    uses = any(INDEX in line for line in plan)
-    return {"dialect": dialect.name, "plan": plan, "uses_index": uses,
-            "errors": ([] if uses else [f"the selection does not use {INDEX}"])
-            + [f"the selection scans the table: {line}" for line in scans]}
+        return plans.explain(session, query, table="alert_subscriptions", index=INDEX,
+                             analyze=("alert_subscriptions", "customers"))
 
 
 def child(environ: dict[str, str], subscribers: int, out: Any) -> None:

@@ -44,7 +44,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import cpu
+from bench import cpu, plans
 from bench.graph_app import PHONE_NUMBER_ID, TOKEN
 from bench.load import Load, LoadError
 from bench.report import publish
@@ -136,28 +136,13 @@ def arrange(app: Any, carts: int, due: int) -> int:
 
 def explain(app: Any) -> Report:
     """The claim's query plan on this database, and whether it reads the index by range."""
-    from sqlalchemy import text
-
     from plugin.infra import db
     from plugin.pipeline import recovery_timers
 
     with app.app_context(), db.transaction() as session:
-        dialect = session.get_bind().dialect
         query = recovery_timers.due_query(db.utcnow(), recovery_timers_batch())
-        sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-        if dialect.name == "postgresql":
-            for table in ("checkout_recoveries", "checkouts"):
-                session.execute(text(f"ANALYZE {table}"))
-            plan = [r[0] for r in session.execute(text("EXPLAIN " + sql))]
-            scans = [line for line in plan if "Seq Scan on checkout_recoveries" in line]
-        else:
-            plan = [r[3] for r in session.execute(text("EXPLAIN QUERY PLAN " + sql))]
-            scans = [line for line in plan if line.startswith("SCAN checkout_recoveries")
-                     and "INDEX" not in line]
-    uses = any(INDEX in line for line in plan)
-    return {"dialect": dialect.name, "plan": plan, "uses_index": uses,
-            "errors": ([] if uses else [f"the claim does not use {INDEX}"])
-            + [f"the claim scans the table: {line}" for line in scans]}
+        return plans.explain(session, query, table="checkout_recoveries", index=INDEX,
+                             analyze=("checkout_recoveries", "checkouts"))
 
 
 def recovery_timers_batch() -> int:
