@@ -27,7 +27,6 @@ from plugin.models import (
     Template,
     TemplateSource,
 )
-from plugin.pipeline import recovery_steps
 from plugin.pipeline.inbound import Recorded, record_event
 from plugin.platforms.starters import install_starters, starter_language
 from plugin.platforms.stores import new_secret, set_credentials
@@ -42,8 +41,6 @@ DEMO_CUSTOMER = {
     "locale": "en",
 }
 CONSENT_TEXT = "Send me order updates on WhatsApp."
-# The demo shopper also ticked the offers box, so cart recovery (marketing) may write to her.
-MARKETING_TEXT = "Send me offers and cart reminders on WhatsApp."
 PRODUCTS = (
     ("Linen shirt", Decimal("49.90")),
     ("Espresso cups (set of 2)", Decimal("18.50")),
@@ -123,9 +120,6 @@ def get_or_create(session: Session, owner_id: int | None = None) -> Store:
     session.flush()
     session.add(ConsentEntry(store_id=store.id, customer_id=customer.id, purpose="order_updates",
                              granted=True, source="demo", text_shown=CONSENT_TEXT))
-    session.add(ConsentEntry(store_id=store.id, customer_id=customer.id, purpose="marketing",
-                             granted=True, source="demo", text_shown=MARKETING_TEXT))
-    recovery_steps.set_enabled(session, store, True)
     return store
 
 
@@ -151,7 +145,7 @@ def place_order(store: Store, payment: str = "card") -> Recorded:
     if payment == "bank_transfer":
         payload["awaiting_payment"] = True
         payload["payment_url"] = f"https://{DEMO_DOMAIN}/orders/{number}/pay"
-    return deliver(store, "orders/create", payload)
+    return _deliver(store, "orders/create", payload)
 
 
 def advance_order(store: Store, order: Order, action: str) -> Recorded:
@@ -169,7 +163,7 @@ def advance_order(store: Store, order: Order, action: str) -> Recorded:
             "url": f"https://{DEMO_DOMAIN}/track/{order.number}",
             "company": "DemoPost",
         }
-    return deliver(store, topic, payload)
+    return _deliver(store, topic, payload)
 
 
 def allowed_actions(status: str, payment_gateway: str = "") -> list[str]:
@@ -208,8 +202,7 @@ def _payload_from_snapshot(order: Order, status: str) -> dict[str, Any]:
     }
 
 
-def deliver(store: Store, topic: str, payload: dict[str, Any]) -> Recorded:
-    """The demo platform sends one webhook: stored and processed as a real store's is."""
+def _deliver(store: Store, topic: str, payload: dict[str, Any]) -> Recorded:
     body = json.dumps(payload, ensure_ascii=False).encode()
     delivery_id = uuid.uuid4().hex
     return record_event(source="demo", dedupe_key=f"{store.key}:{delivery_id}", topic=topic,
