@@ -5,6 +5,8 @@ import json
 import os
 import re
 import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,8 +72,47 @@ def make_app(instance: Path, migrate_db: bool = True, **overrides: Any) -> Flask
     app = create_app(settings)
     if migrate_db:
         with app.app_context():
-            migrate.upgrade()
+            _migrate(str(app.config["STORECHAT"].database_url))
     return app
+
+
+# The schema at head, migrated once per test run into this SQLite file and copied into each
+# new SQLite database: running every migration for every test's app cost about half a second
+# each, minutes over the suite. tests/infra/test_migrations.py still runs them from scratch.
+_SCHEMA: list[Path] = []
+_SQLITE = "sqlite:///"
+
+
+def _migrate(url: str) -> None:
+    target = Path(url[len(_SQLITE):]) if url.startswith(_SQLITE) else None
+    if target is None or str(target) == ":memory:" or _has_tables(target):
+        migrate.upgrade()  # another database, or one in use: migrate it as it is
+        return
+    if not _SCHEMA:
+        migrate.upgrade()
+        schema = Path(tempfile.mkdtemp(prefix="storechat-schema-")) / "schema.db"
+        _copy_database(target, schema)
+        _SCHEMA.append(schema)
+        return
+    _copy_database(_SCHEMA[0], target)
+
+
+def _has_tables(path: Path) -> bool:
+    if not path.exists():
+        return False
+    with sqlite3.connect(path) as connection:
+        found = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        tables = int(found.fetchone()[0])
+    connection.close()
+    return tables > 0
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Copy a SQLite database page by page (its write-ahead log included)."""
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+    origin.close()
+    copy.close()
 
 
 @pytest.fixture
