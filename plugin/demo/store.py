@@ -41,6 +41,9 @@ DEMO_CUSTOMER = {
     "locale": "en",
 }
 CONSENT_TEXT = "Send me order updates on WhatsApp."
+# What the demo shopper agrees to when she first leaves a cart (plugin.demo.carts): cart
+# recovery is marketing, so it may write to her only after this.
+MARKETING_TEXT = "Send me offers and cart reminders on WhatsApp."
 PRODUCTS = (
     ("Linen shirt", Decimal("49.90")),
     ("Espresso cups (set of 2)", Decimal("18.50")),
@@ -145,7 +148,7 @@ def place_order(store: Store, payment: str = "card") -> Recorded:
     if payment == "bank_transfer":
         payload["awaiting_payment"] = True
         payload["payment_url"] = f"https://{DEMO_DOMAIN}/orders/{number}/pay"
-    return _deliver(store, "orders/create", payload)
+    return deliver(store, "orders/create", payload)
 
 
 def advance_order(store: Store, order: Order, action: str) -> Recorded:
@@ -163,7 +166,7 @@ def advance_order(store: Store, order: Order, action: str) -> Recorded:
             "url": f"https://{DEMO_DOMAIN}/track/{order.number}",
             "company": "DemoPost",
         }
-    return _deliver(store, topic, payload)
+    return deliver(store, topic, payload)
 
 
 def allowed_actions(status: str, payment_gateway: str = "") -> list[str]:
@@ -202,7 +205,8 @@ def _payload_from_snapshot(order: Order, status: str) -> dict[str, Any]:
     }
 
 
-def _deliver(store: Store, topic: str, payload: dict[str, Any]) -> Recorded:
+def deliver(store: Store, topic: str, payload: dict[str, Any]) -> Recorded:
+    """The demo platform sends one webhook: stored and processed as a real store's is."""
     body = json.dumps(payload, ensure_ascii=False).encode()
     delivery_id = uuid.uuid4().hex
     return record_event(source="demo", dedupe_key=f"{store.key}:{delivery_id}", topic=topic,

@@ -8,11 +8,12 @@ from sqlalchemy import select
 from plugin.admin.message_views import message_rows
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.demo import carts
 from plugin.demo import store as demo
 from plugin.domain import cod
 from plugin.domain.journeys import JourneyName
 from plugin.infra import db
-from plugin.models import Message, Order, Store
+from plugin.models import Checkout, Message, Order, Store
 from plugin.pipeline import sandbox
 
 blueprint = protect(Blueprint("demo", __name__, url_prefix="/demo"))
@@ -98,6 +99,49 @@ def send_now(message_id: int) -> ResponseReturnValue:
     return redirect(url_for("demo.page"))
 
 
+@blueprint.post("/carts")
+def leave_cart() -> ResponseReturnValue:
+    """The demo shopper leaves a cart: its recovery steps are scheduled from now."""
+    store = current_demo_store()
+    if store is None:
+        abort(404)
+    with db.transaction() as session:
+        carts.leave_cart(session, session.get_one(Store, store.id))
+    carts.deliver_cart(store)
+    flash("Ana left a cart. Its first reminder is due in an hour: “Send now” sends it.")
+    return redirect(url_for("demo.page"))
+
+
+@blueprint.post("/carts/steps/<int:step_id>/send-now")
+def send_cart_step_now(step_id: int) -> ResponseReturnValue:
+    """Skip a demo cart step's wait: the sweeper sends it within seconds."""
+    store = current_demo_store()
+    if store is None:
+        abort(404)
+    with db.transaction() as session:
+        sent = carts.send_step_now(session, session.get_one(Store, store.id), step_id)
+    if sent is None:
+        abort(404)  # another store's step, like any id that is not yours
+    if not sent:
+        flash("That reminder is not waiting any more.", "error")
+    return redirect(url_for("demo.page"))
+
+
+@blueprint.post("/carts/<int:checkout_id>/complete")
+def complete_cart(checkout_id: int) -> ResponseReturnValue:
+    """The demo shopper completes her cart: an order naming it, as a real checkout's does."""
+    store = current_demo_store()
+    checkout = tenancy.get_or_404(Checkout, checkout_id)
+    if store is None or checkout.store_id != store.id:
+        abort(404)
+    if checkout.completed_at is not None:
+        flash("That cart is already completed.", "error")
+        return redirect(url_for("demo.page"))
+    carts.complete(store, checkout)
+    flash("Ana completed her cart. Cart recovery counts the order if a reminder brought her back.")
+    return redirect(url_for("demo.page"))
+
+
 @blueprint.post("/orders/<int:order_id>/<action>")
 def advance(order_id: int, action: str) -> ResponseReturnValue:
     """Move a demo order on: one of demo.ACTIONS (pay, ship, deliver, cancel, refund, …)."""
@@ -127,6 +171,7 @@ def _feed(store_id: int) -> dict[str, object]:
             Order.id.in_({m.order_id for m in messages if m.order_id}),
             Order.cod_state.in_((cod.CONFIRMED, cod.CANCELLED))))}
     return {
+        "carts": carts.cart_rows(session, store_id),
         "orders": orders,
         "actions": {order.id: demo.allowed_actions(order.status, order.payment_gateway or "")
                     for order in orders},

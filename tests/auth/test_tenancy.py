@@ -19,7 +19,17 @@ from sqlalchemy import select
 
 from plugin.demo import store as demo_store
 from plugin.infra import db
-from plugin.models import Automation, Checkout, Customer, Message, Order, Store, Template
+from plugin.models import (
+    Automation,
+    Checkout,
+    Customer,
+    Message,
+    Order,
+    RecoveryStep,
+    StepState,
+    Store,
+    Template,
+)
 from plugin.pipeline.inbound import record_event
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
 
@@ -47,16 +57,23 @@ def _order(store_id: int, order_id: str, number: str, name: str) -> None:
                  body=json.dumps(body).encode(), store_id=store_id)
 
 
-def _recovered_cart(store_id: int) -> None:
-    """A cart of the store, recovered by an order: the cart recovery pages must not show it
-    to another owner."""
+def _recovered_cart(store_id: int) -> dict[str, int]:
+    """A cart of the store, recovered by an order, and its first step: the cart recovery
+    pages and the demo's cart buttons must not reach them for another owner."""
     with db.transaction() as session:
         now = db.utcnow()
-        session.add(Checkout(store_id=store_id, platform_id="cart-b", first_name=B_NAME,
-                             phone_e164="+35191" + B_NUMBER, items=[{"title": B_NAME}],
-                             item_count=1, total="9.99", currency="EUR", activity_at=now,
-                             completed_at=now, recovered_at=now, recovered_total="9.99",
-                             recovered_currency="EUR", recovered_step=1))
+        checkout = Checkout(store_id=store_id, platform_id="cart-b", first_name=B_NAME,
+                            phone_e164="+35191" + B_NUMBER, items=[{"title": B_NAME}],
+                            item_count=1, total="9.99", currency="EUR", activity_at=now,
+                            completed_at=now, recovered_at=now, recovered_total="9.99",
+                            recovered_currency="EUR", recovered_step=1)
+        session.add(checkout)
+        session.flush()
+        step = RecoveryStep(checkout_id=checkout.id, step=1, due_at=now,
+                            state=StepState.SCHEDULED.value)
+        session.add(step)
+        session.flush()
+        return {"checkout_id": checkout.id, "step_id": step.id}
 
 
 def _admin_rules(app: Flask) -> list:  # type: ignore[type-arg]
@@ -77,7 +94,7 @@ class World:
             self.store_a, self.store_b, self.key_b = store_a.id, store_b.id, store_b.key
             _order(store_a.id, "a-1", "1001", "Alice")
             _order(store_b.id, "b-1", B_NUMBER, B_NAME)
-            _recovered_cart(store_b.id)
+            self.cart_b = _recovered_cart(store_b.id)
             session = db.session()
             self.order_b = session.scalars(
                 select(Order.id).where(Order.store_id == self.store_b)).one()
@@ -92,7 +109,7 @@ class World:
         """What to put in a URL argument to aim at B's data."""
         return {"store_id": self.store_b, "order_id": self.order_b,
                 "message_id": self.message_b, "store_key": self.key_b,
-                "action": "pay", **self.rows_b}.get(argument, self.store_b)
+                "action": "pay", **self.cart_b, **self.rows_b}.get(argument, self.store_b)
 
     def markers(self) -> list[str]:
         """Strings that appear only in B's data."""

@@ -272,6 +272,20 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(conftest.ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
+    return int(page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def sign_in(page: Page, url: str, email: str, password: str = conftest.PASSWORD) -> None:
+    """Sign in through the sign-in form, as an owner types it."""
+    page.goto(f"{url}/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 @contextmanager
 def chromium(chromium_path: str, failure_shot: str) -> Iterator[Browsing]:
     """A headless Chromium page; requests beyond 127.0.0.1 are refused and recorded.

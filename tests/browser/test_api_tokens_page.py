@@ -11,8 +11,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.admin.test_journeys import make_store
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
-from tests.conftest import PASSWORD, create_owner, make_app
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
+from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "owner@example.com"
@@ -26,12 +26,6 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
     with LoopbackServer(app) as server:
         yield app, server.url, store_id
     app.extensions["storechat.engine"].dispose()
-
-
-def _overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
 def _status(page: Page, url: str, token: str) -> int:
@@ -48,17 +42,14 @@ def test_an_owner_makes_uses_and_revokes_a_token(served_app: tuple[Flask, str, i
     with chromium(chromium_path, "api-tokens-failure") as browsing:
         page = browsing.page
         page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         page.goto(f"{url}/stores/{store_id}/settings/api-tokens")
         expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
         expect(page.locator("#no-tokens")).to_be_visible()
         for viewport, name in ((VIEWPORT, "api-tokens-empty-wide"),
                                (NARROW_VIEWPORT, "api-tokens-empty-phone")):
             page.set_viewport_size(viewport)
-            assert _overflow(page) == 0, name
+            assert overflow(page) == 0, name
             shot(page, name)
         page.set_viewport_size(VIEWPORT)
 
@@ -75,7 +66,7 @@ def test_an_owner_makes_uses_and_revokes_a_token(served_app: tuple[Flask, str, i
         for viewport, name in ((VIEWPORT, "api-tokens-new-wide"),
                                (NARROW_VIEWPORT, "api-tokens-new-phone")):
             page.set_viewport_size(viewport)
-            assert _overflow(page) == 0, name
+            assert overflow(page) == 0, name
             shot(page, name)
 
         # Shown once: the list names the token by its visible part only.
@@ -91,7 +82,7 @@ def test_an_owner_makes_uses_and_revokes_a_token(served_app: tuple[Flask, str, i
         expect(page.get_by_role("status")).to_contain_text("revoked")
         expect(page.locator("#tokens tbody tr").first).to_contain_text("Revoked")
         assert _status(page, url, token) == 401
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "api-tokens-revoked-phone")
         page.set_viewport_size(VIEWPORT)
         shot(page, "api-tokens-revoked-wide")

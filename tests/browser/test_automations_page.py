@@ -14,8 +14,8 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import Automation, Message
 from tests.admin.test_journeys import make_store, money
-from tests.browser.served import chromium, shot
-from tests.conftest import PASSWORD, create_owner, make_app
+from tests.browser.served import chromium, shot, sign_in
+from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "owner@example.com"
@@ -45,10 +45,7 @@ def test_editing_a_journey_previews_then_saves(served_app: tuple[Flask, str, int
                   for amount in ("54.80", "12.00"))
     with chromium(chromium_path, "automations-failure") as browsing:
         page = browsing.page
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         expect(page.locator("header.topbar")).to_contain_text(EMAIL)
 
         page.goto(f"{url}/stores/{store_id}/automations")

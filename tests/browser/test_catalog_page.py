@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugin.infra import db
@@ -26,7 +26,15 @@ from tests.admin.catalog_rows import (
 )
 from tests.admin.test_journeys import make_store
 from tests.browser import axe
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, WAIT_MS, chromium, shot
+from tests.browser.served import (
+    NARROW_VIEWPORT,
+    VIEWPORT,
+    WAIT_MS,
+    chromium,
+    overflow,
+    shot,
+    sign_in,
+)
 from tests.browser.test_admin_shell import Findings, browser, new_context
 from tests.conftest import PASSWORD, create_owner, make_app
 from tests.fakes.server import LoopbackServer
@@ -58,12 +66,6 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int, int]]:
     app.extensions["storechat.engine"].dispose()
 
 
-def _overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
-
-
 def _finish(app: Flask, sync_id: int) -> None:
     with app.app_context(), db.transaction() as session:
         sync = session.get(CatalogSync, sync_id)
@@ -78,10 +80,7 @@ def test_an_owner_reads_the_catalog_and_retries_a_refused_item(
     script = axe.axe_script()
     with chromium(chromium_path, "catalog-failure") as browsing:
         page = browsing.page
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         page.locator("#site-nav").get_by_role("link", name="Catalog").click()
         expect(page.get_by_role("heading", name="Catalog", exact=True)).to_be_visible()
         expect(page.locator("#catalog-name")).to_contain_text("Linen & Co catalog")
@@ -90,10 +89,10 @@ def test_an_owner_reads_the_catalog_and_retries_a_refused_item(
         table = page.get_by_role("table", name="Catalog items, newest first")
         expect(table).to_contain_text(NO_IMAGE)
         expect(table).to_contain_text(META_REFUSED)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "catalog-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "catalog-phone")
         page.set_viewport_size(VIEWPORT)
 
@@ -113,7 +112,7 @@ def test_an_owner_reads_the_catalog_and_retries_a_refused_item(
         expect(table.locator("tbody tr")).to_have_count(2)
         shot(page, "catalog-failed-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "catalog-failed-phone")
 
         page.get_by_label("Title or retailer ID").fill("nothing like this")

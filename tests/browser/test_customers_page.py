@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.admin.test_customers import BOX, add_history
 from tests.admin.test_journeys import make_store
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
-from tests.conftest import PASSWORD, create_owner, make_app
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
+from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "owner@example.com"
@@ -30,22 +30,13 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
     app.extensions["storechat.engine"].dispose()
 
 
-def _overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
-
-
 @pytest.mark.browser
 def test_an_owner_reads_a_numbers_consent_history(served_app: tuple[Flask, str, int],
                                                   chromium_path: str) -> None:
     _app, url, store_id = served_app
     with chromium(chromium_path, "customers-failure") as browsing:
         page = browsing.page
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         page.get_by_role("link", name="Customers for Linen & Co").click()
         expect(page.get_by_role("heading", name="Customers", exact=True)).to_be_visible()
         expect(page.get_by_role("table", name="Newest consent changes")).to_contain_text(BOX)
@@ -59,14 +50,14 @@ def test_an_owner_reads_a_numbers_consent_history(served_app: tuple[Flask, str, 
         expect(history.locator("tbody tr").first).to_contain_text("Withdrawn")
         expect(history.locator("tbody tr").first).to_contain_text("STOP🙏")
         expect(page.locator(".consent-now")).to_contain_text("Opted out")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "customers-history-wide")
 
         for viewport, name in ((NARROW_VIEWPORT, "customers-history-phone"),
                                (VIEWPORT, "customers-recent-wide")):
             page.set_viewport_size(viewport)
             expect(history).to_contain_text(BOX)
-            assert _overflow(page) == 0, name
+            assert overflow(page) == 0, name
             shot(page, name)
         page.goto(f"{url}/stores/{store_id}/customers")
         page.set_viewport_size(NARROW_VIEWPORT)
@@ -74,6 +65,6 @@ def test_an_owner_reads_a_numbers_consent_history(served_app: tuple[Flask, str, 
         page.get_by_role("link", name="Rui Costa").first.click()
         expect(page.get_by_role("table", name="Consent history of Rui Costa")).to_be_visible()
         page.go_back()
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "customers-recent-phone")
         assert browsing.console_errors == [] and browsing.outside == []

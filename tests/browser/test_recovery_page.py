@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from plugin.infra import db
 from plugin.models import Automation
 from tests.admin import recovery_rows
 from tests.admin.test_journeys import make_store
 from tests.browser import axe
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
 from tests.browser.test_admin_shell import Findings, browser, new_context
-from tests.conftest import PASSWORD, create_owner, make_app
+from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "owner@example.com"
@@ -37,19 +37,6 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
     app.extensions["storechat.engine"].dispose()
 
 
-def _overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
-
-
-def _sign_in(page: Page, url: str) -> None:
-    page.goto(f"{url}/signin")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 @pytest.mark.browser
 def test_an_owner_reads_what_cart_recovery_brought_back(
         served_app: tuple[Flask, str, int], chromium_path: str) -> None:
@@ -57,7 +44,7 @@ def test_an_owner_reads_what_cart_recovery_brought_back(
     script = axe.axe_script()
     with chromium(chromium_path, "recovery-failure") as browsing:
         page = browsing.page
-        _sign_in(page, url)
+        sign_in(page, url, EMAIL)
         page.locator("#site-nav").get_by_role("link", name="Cart recovery").click()
         expect(page.get_by_role("heading", name="Cart recovery", exact=True)).to_be_visible()
         expect(page.locator("#recovery-state")).to_have_text("on")
@@ -75,10 +62,10 @@ def test_an_owner_reads_what_cart_recovery_brought_back(
         expect(reasons).to_contain_text(recovery_rows.NO_PHONE_PROBLEM)
         carts = page.get_by_role("table", name="Recent carts, latest activity first")
         expect(carts.locator("tr", has_text="Marta")).to_contain_text("Recovered ¥12,800")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "recovery-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "recovery-phone")
         page.set_viewport_size(VIEWPORT)
 
@@ -91,10 +78,10 @@ def test_an_owner_reads_what_cart_recovery_brought_back(
         page.get_by_label("Percent off the cart").fill("25")
         expect(page.locator("#preview-text")).to_contain_text("25% off with the code")
         expect(page.locator("#preview-source")).to_contain_text("With the cart")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "recovery-step-editor-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "recovery-step-editor-phone")
         assert browsing.console_errors == [] and browsing.outside == []
     with app.app_context():
@@ -107,7 +94,7 @@ def test_an_owner_reads_what_cart_recovery_brought_back(
         for viewport, name in ((VIEWPORT, "wide"), (NARROW_VIEWPORT, "phone")):
             context = new_context(chrome, findings, viewport, bypass_csp=True)
             audit = context.new_page()
-            _sign_in(audit, url)
+            sign_in(audit, url, EMAIL)
             for path in (f"/stores/{store_id}/recovery",
                          f"/stores/{store_id}/automations/cart_recovery_3"):
                 audit.goto(f"{url}{path}")

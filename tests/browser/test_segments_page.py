@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.admin.test_customer_list import people
 from tests.admin.test_journeys import make_store
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
-from tests.conftest import PASSWORD, create_owner, make_app
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
+from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "owner@example.com"
@@ -30,21 +30,13 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
     app.extensions["storechat.engine"].dispose()
 
 
-def _overflow(page: Page) -> int:
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
-
-
 @pytest.mark.browser
 def test_an_owner_builds_a_segment_with_the_live_count(served_app: tuple[Flask, str, int],
                                                        chromium_path: str) -> None:
     _app, url, store_id = served_app
     with chromium(chromium_path, "segments-failure") as browsing:
         page = browsing.page
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         page.goto(f"{url}/stores/{store_id}/customers")
         customers = page.get_by_role("table", name="Customers")
         expect(customers.locator("tbody tr")).to_have_count(4)
@@ -55,7 +47,7 @@ def test_an_owner_builds_a_segment_with_the_live_count(served_app: tuple[Flask, 
         page.get_by_role("link", name="Clear filters").click()
         shot(page, "customers-list-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "customers-list-phone")
         page.set_viewport_size(VIEWPORT)
 
@@ -68,7 +60,7 @@ def test_an_owner_builds_a_segment_with_the_live_count(served_app: tuple[Flask, 
         expect(page.get_by_role("table", name="Orders of Ana Silva")).to_contain_text("#5001")
         shot(page, "customer-page-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "customer-page-phone")
         page.set_viewport_size(VIEWPORT)
         page.get_by_role("link", name="All customers").click()
@@ -98,13 +90,13 @@ def test_an_owner_builds_a_segment_with_the_live_count(served_app: tuple[Flask, 
         expect(reachable).to_have_text("1")
         shot(page, "segment-editor-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "segment-editor-phone")
         page.get_by_role("button", name="Save segment").click()
         expect(page.get_by_text("Segment “Buyers abroad” saved.")).to_be_visible()
         page.get_by_role("link", name="All segments").click()
         segments = page.get_by_role("table", name="Segments")
         expect(segments).to_contain_text("Buyers abroad")
-        assert _overflow(page) == 0
+        assert overflow(page) == 0
         shot(page, "segments-list-phone")
         assert browsing.console_errors == [] and browsing.outside == []

@@ -15,8 +15,8 @@ from plugin.infra import db
 from plugin.models import WhatsAppAccount
 from tests.admin.test_journeys import make_store
 from tests.browser import axe
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
-from tests.conftest import PASSWORD, create_owner, make_app
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
+from tests.conftest import create_owner, make_app
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer
 
@@ -44,16 +44,10 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, FakeGraph, int, int
         app.extensions["storechat.engine"].dispose()
 
 
-def _overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
-    return int(page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"))
-
-
 def _shots(page: Page, name: str) -> None:
     for viewport, suffix in ((VIEWPORT, "wide"), (NARROW_VIEWPORT, "phone")):
         page.set_viewport_size(viewport)
-        assert _overflow(page) == 0, f"{name}-{suffix}"
+        assert overflow(page) == 0, f"{name}-{suffix}"
         page.locator("#catalog").scroll_into_view_if_needed()
         shot(page, f"{name}-{suffix}")
     page.set_viewport_size(VIEWPORT)
@@ -66,10 +60,7 @@ def test_an_owner_connects_a_catalog_and_sets_its_cart(
     with chromium(chromium_path, "whatsapp-catalog-failure") as browsing:
         page = browsing.page
         page.set_viewport_size(VIEWPORT)
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         page.goto(f"{url}/stores/{store_id}/whatsapp")
         panel = page.locator("#catalog")
         expect(panel.get_by_role("heading", name="Catalog")).to_be_visible()
@@ -115,10 +106,7 @@ def test_each_state_of_the_catalog_panel_passes_axe(
     _app, url, fake, store_id, sandbox_id = served_app
     with chromium(chromium_path, "whatsapp-catalog-axe-failure") as browsing:
         page = browsing.page
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         browser = page.context.browser
         assert browser is not None
         # axe is injected as an inline script, which the admin's CSP forbids.

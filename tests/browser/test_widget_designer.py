@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store, WidgetCounter, WidgetSettings
-from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot
-from tests.conftest import ARTIFACTS, PASSWORD, create_owner, make_app
+from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, shot, sign_in
+from tests.conftest import ARTIFACTS, create_owner, make_app
 from tests.fakes.server import LoopbackServer
 
 EMAIL = "designer@example.com"
@@ -52,10 +52,7 @@ def test_the_live_preview_renders_the_forms_values(served_app: tuple[Flask, str,
     app, url, store_id = served_app
     with chromium(chromium_path, "widget-designer-failure") as browsing:
         page = browsing.page
-        page.goto(f"{url}/signin")
-        page.get_by_label("Email").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, EMAIL)
         expect(page.get_by_role("link", name="Widget for Linen & Co")).to_be_visible()
         page.get_by_role("link", name="Widget for Linen & Co").click()
         expect(page.get_by_role("heading", name="Chat widget for Linen & Co")).to_be_visible()
