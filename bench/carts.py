@@ -11,7 +11,7 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
    opt-in) and its three timer rows. `--due` of them were last active 61 minutes ago, so their
    step 1 is due now; the rest 10 minutes ago (step 1 due in 50 minutes). Steps 2 and 3 of
    every cart are days away: 3 × carts rows, of which `--due` are due.
-3. **Finding due work**: the claim a worker's sweeper runs (plugin.pipeline.recovery_timers
+3. **Finding due work**: the claim a worker's sweeper runs (plugin.pipeline.recovery.timers
    .claim_due, 500 rows), timed on the loaded database and rolled back, several times; the
    same on a control database holding only the due carts (`--due` carts, all due). The cost of
    finding due work must not grow with the carts that are not due: the ratio of the two is
@@ -78,7 +78,7 @@ def arrange(app: Any, carts: int, due: int) -> int:
         Template,
         WhatsAppAccount,
     )
-    from plugin.pipeline import recovery_steps
+    from plugin.pipeline.recovery import steps as recovery_steps
 
     now = db.utcnow()
     with app.app_context(), db.transaction() as session:
@@ -137,7 +137,7 @@ def arrange(app: Any, carts: int, due: int) -> int:
 def explain(app: Any) -> Report:
     """The claim's query plan on this database, and whether it reads the index by range."""
     from plugin.infra import db
-    from plugin.pipeline import recovery_timers
+    from plugin.pipeline.recovery import timers as recovery_timers
 
     with app.app_context(), db.transaction() as session:
         query = recovery_timers.due_query(db.utcnow(), recovery_timers_batch())
@@ -147,7 +147,7 @@ def explain(app: Any) -> Report:
 
 def recovery_timers_batch() -> int:
     """The batch a worker's sweeper claims."""
-    from plugin.pipeline import recovery_send
+    from plugin.pipeline.recovery import send as recovery_send
 
     return recovery_send.DUE_BATCH
 
@@ -155,7 +155,7 @@ def recovery_timers_batch() -> int:
 def time_claims(app: Any) -> Report:
     """A worker's claim of one batch, timed CLAIM_REPEATS times, each rolled back."""
     from plugin.infra import db
-    from plugin.pipeline import recovery_timers
+    from plugin.pipeline.recovery import timers as recovery_timers
 
     walls, cpus, claimed = [], [], 0
     with app.app_context():
@@ -178,7 +178,8 @@ def find_and_send(app: Any, due: int, threads: int, graph_pid: int) -> Report:
 
     from plugin.infra import db, queue
     from plugin.models import Message, RecoveryStep
-    from plugin.pipeline import recovery_send, send
+    from plugin.pipeline import send
+    from plugin.pipeline.recovery import send as recovery_send
 
     scheduler = Scheduler([], None)
     handlers = {queue.Job.RECOVERY_STEP: recovery_send.send_step,

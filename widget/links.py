@@ -1,6 +1,6 @@
 """GET /t/<token>: the tracking button of shipping messages, redirected to the carrier, and
 the button of cart recovery messages, counted and redirected to the cart
-(plugin.pipeline.recovery_links), and the button of back-in-stock alerts, counted and
+(plugin.pipeline.recovery.links), and the button of back-in-stock alerts, counted and
 redirected to the product (plugin.pipeline.alerts.links).
 
 The token is random, minted once per order (plugin.pipeline.orders keeps it in the order snapshot),
@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import Order
-from plugin.pipeline import recovery_links
 from plugin.pipeline.alerts.links import resolve_alert_link
 from plugin.pipeline.orders import TOKEN_KEY
+from plugin.pipeline.recovery import links as recovery_links
 
 blueprint = Blueprint("tracking_link", __name__)
 

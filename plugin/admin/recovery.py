@@ -25,7 +25,9 @@ from plugin.domain import recovery
 from plugin.domain.money import format_money
 from plugin.infra import db
 from plugin.models import Automation, Store, Template
-from plugin.pipeline import recovery_carts, recovery_stats, recovery_steps
+from plugin.pipeline.recovery import carts as recovery_carts
+from plugin.pipeline.recovery import stats as recovery_stats
+from plugin.pipeline.recovery import steps as recovery_steps
 
 blueprint = protect(Blueprint("recovery_admin", __name__))
 

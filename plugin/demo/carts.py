@@ -18,8 +18,10 @@ from plugin.demo import store as demo
 from plugin.demo.catalog import demo_products
 from plugin.infra import db, queue
 from plugin.models import Checkout, ConsentEntry, Customer, RecoveryStep, StepState, Store
-from plugin.pipeline import consent_log, recovery_steps, recovery_timers
+from plugin.pipeline import consent_log
 from plugin.pipeline.inbound import Recorded
+from plugin.pipeline.recovery import steps as recovery_steps
+from plugin.pipeline.recovery import timers as recovery_timers
 
 # The cart: (product handle, variant index from 1, quantity): a variant, a set and a candle.
 CART = (("linen-shirt", 2, 1), ("espresso-cups", 1, 2), ("candle", 1, 1))

@@ -20,7 +20,8 @@ from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Checkout, Customer, Order, Store
-from plugin.pipeline import recovery_attribution, recovery_timers
+from plugin.pipeline.recovery import attribution as recovery_attribution
+from plugin.pipeline.recovery import timers as recovery_timers
 
 # Lines kept per checkout; the item count and total still cover every line. A cart of
 # thousands of lines is a bot or a wholesale order, and the message shows only the first.

@@ -23,7 +23,7 @@ from plugin.domain.events import ConsentChange, CustomerEvent, CustomerRef, Doma
 from plugin.domain.phones import to_e164
 from plugin.infra.sql import insert_ignore
 from plugin.models import ConsentEntry, Customer, InboundEvent, Store
-from plugin.pipeline import recovery_stops
+from plugin.pipeline.recovery import stops as recovery_stops
 
 MARKETING = "marketing"
 SMS_MARKETING = "sms_marketing"

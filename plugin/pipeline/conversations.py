@@ -22,8 +22,9 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import carts, cod_answers, customer_tags, opt_out, recovery_stops, sandbox
+from plugin.pipeline import carts, cod_answers, customer_tags, opt_out, sandbox
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
+from plugin.pipeline.recovery import stops as recovery_stops
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from plugin.pipeline import (
     cod_answers,
     order_notes,
     process,
-    recovery_send,
     sandbox,
     send,
     store_gateway,
@@ -21,6 +20,7 @@ from plugin.pipeline import (
     tag_write_back,
 )
 from plugin.pipeline.catalog import runner as catalog
+from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
 
 

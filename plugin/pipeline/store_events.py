@@ -8,7 +8,7 @@ from plugin.domain.events import EventKind, StoreEvent
 from plugin.domain.outbox import MessageState
 from plugin.infra import db
 from plugin.models import Message, Store, StoreStatus
-from plugin.pipeline import recovery_stops
+from plugin.pipeline.recovery import stops as recovery_stops
 from plugin.platforms.stores import set_credentials
 
 UNINSTALLED_REASON = "the store uninstalled StoreChat"

@@ -18,9 +18,10 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import carts, cod_answers, customer_tags, recovery_send, retention
+from plugin.pipeline import carts, cod_answers, customer_tags, retention
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
+from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from plugin.domain import recovery
 from plugin.infra import db
 from plugin.models import Automation, Store
-from tests.admin import recovery_rows
 from tests.admin.test_journeys import automation, make_store, text_of
 from tests.conftest import create_owner, csrf_token, sign_in
+from tests.worlds import recovery_figures
 
 
 def _steps(app: Flask, store_id: int) -> dict[str, bool]:
@@ -52,7 +52,7 @@ def test_one_click_sets_up_and_switches_the_whole_sequence(
 
 def test_one_step_switches_alone(app: Flask, owner: FlaskClient) -> None:
     store_id = make_store(app)
-    recovery_rows.install(app, store_id, enabled=True)
+    recovery_figures.install(app, store_id, enabled=True)
     assert _post(owner, store_id, "/step", step="2", on="0").status_code == 303
     assert _steps(app, store_id) == {"cart_recovery_1": True, "cart_recovery_2": False,
                                      "cart_recovery_3": True}
@@ -80,8 +80,8 @@ def test_the_attribution_window_takes_1_to_30_days(
 def test_the_page_shows_figures_revenue_reasons_and_recent_carts(
         app: Flask, owner: FlaskClient) -> None:
     store_id = make_store(app)
-    recovery_rows.install(app, store_id)
-    recovery_rows.build(app, store_id)
+    recovery_figures.install(app, store_id)
+    recovery_figures.build(app, store_id)
     page = text_of(owner.get(f"/stores/{store_id}/recovery"))
     revenue = page.split('id="recovered-revenue"')[1].split("</p>")[0]
     assert re.findall(r"<strong>([^<]+)</strong>", revenue) == ["¥12,800", "KWD\xa020.000"]
@@ -93,7 +93,7 @@ def test_the_page_shows_figures_revenue_reasons_and_recent_carts(
         ("Step", "Step 2"), ("Sent", "2"), ("Delivered", "2"), ("Read", "1"), ("Clicked", "1"),
         ("Not sent", "2"), ("Recovered orders", "2"), ("Recovered revenue", "KWD\xa020.000")]
     reasons = page.split('id="reasons-table"')[1].split("</table>")[0]
-    assert "quiet hours" in reasons and f"no phone: {recovery_rows.NO_PHONE_PROBLEM}" in reasons
+    assert "quiet hours" in reasons and f"no phone: {recovery_figures.NO_PHONE_PROBLEM}" in reasons
     carts = page.split('id="carts-table"')[1].split("</table>")[0]
     assert "Recovered ¥12,800" in carts and "skipped: recovered before step 2" in carts
     assert "(quiet hours until 09:00)" in carts
@@ -109,7 +109,7 @@ def test_a_period_that_is_not_offered_is_refused(app: Flask, owner: FlaskClient)
 def test_the_automations_list_links_to_recovery_instead_of_listing_its_steps(
         app: Flask, owner: FlaskClient) -> None:
     store_id = make_store(app)
-    recovery_rows.install(app, store_id)
+    recovery_figures.install(app, store_id)
     page = text_of(owner.get(f"/stores/{store_id}/automations"))
     assert f'href="/stores/{store_id}/recovery"' in page
     assert 'data-journey="cart_recovery_1"' not in page
@@ -119,8 +119,8 @@ def test_the_automations_list_links_to_recovery_instead_of_listing_its_steps(
 def test_another_owners_recovery_answers_404(app: Flask, owner: FlaskClient) -> None:
     create_owner(app, "other@example.com")
     theirs = make_store(app, email="other@example.com", name="Other")
-    recovery_rows.install(app, theirs)
-    recovery_rows.build(app, theirs)
+    recovery_figures.install(app, theirs)
+    recovery_figures.build(app, theirs)
     assert owner.get(f"/stores/{theirs}/recovery").status_code == 404
     mine = make_store(app)
     token = csrf_token(owner, f"/stores/{mine}/recovery")
@@ -149,7 +149,7 @@ def step_data(client: FlaskClient, store_id: int, journey: str = "cart_recovery_
 @pytest.fixture
 def steps(app: Flask, owner: FlaskClient) -> int:
     store_id = make_store(app)
-    recovery_rows.install(app, store_id)
+    recovery_figures.install(app, store_id)
     return store_id
 
 
@@ -227,7 +227,7 @@ def _preview(owner: FlaskClient, store_id: int, **changes: Any) -> Any:
 
 def test_the_preview_renders_the_latest_cart_in_its_currency(
         app: Flask, owner: FlaskClient, steps: int) -> None:
-    recovery_rows.build(app, steps)
+    recovery_figures.build(app, steps)
     answer = _preview(owner, steps)
     html = unescape(answer["html"])
     # Nuno's cart is the latest with items (the last made of those a day old): his name, the
@@ -262,6 +262,6 @@ def test_signed_in_as_another_owner_the_step_editor_answers_404(
     create_owner(app, "owner@example.com")
     create_owner(app, "other@example.com")
     theirs = make_store(app, email="other@example.com", name="Other")
-    recovery_rows.install(app, theirs)
+    recovery_figures.install(app, theirs)
     sign_in(client, "owner@example.com")
     assert client.get(f"/stores/{theirs}/automations/cart_recovery_1").status_code == 404

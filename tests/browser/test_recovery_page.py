@@ -13,25 +13,25 @@ from playwright.sync_api import expect
 
 from plugin.infra import db
 from plugin.models import Automation
-from tests.admin import recovery_rows
 from tests.admin.test_journeys import make_store
 from tests.browser import axe
 from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
 from tests.browser.test_admin_shell import Findings, browser, new_context
 from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
+from tests.worlds import recovery_figures
 
 EMAIL = "owner@example.com"
 
 
 @pytest.fixture
 def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
-    """A store with the three steps on and the hand-made carts of recovery_rows."""
+    """A store with the three steps on and the hand-made carts of recovery_figures."""
     app = make_app(tmp_path / "instance", queue_immediate=False)
     create_owner(app, EMAIL)
     store_id = make_store(app, email=EMAIL)
-    recovery_rows.install(app, store_id)
-    recovery_rows.build(app, store_id)
+    recovery_figures.install(app, store_id)
+    recovery_figures.build(app, store_id)
     with LoopbackServer(app) as server:
         yield app, server.url, store_id
     app.extensions["storechat.engine"].dispose()
@@ -59,7 +59,7 @@ def test_an_owner_reads_what_cart_recovery_brought_back(
         expect(step_two).to_have_text(["2", "2", "1", "1", "2", "2", "KWD\xa020.000"])
         reasons = page.get_by_role("table", name="Why carts got no message")
         expect(reasons).to_contain_text("quiet hours")
-        expect(reasons).to_contain_text(recovery_rows.NO_PHONE_PROBLEM)
+        expect(reasons).to_contain_text(recovery_figures.NO_PHONE_PROBLEM)
         carts = page.get_by_role("table", name="Recent carts, latest activity first")
         expect(carts.locator("tr", has_text="Marta")).to_contain_text("Recovered ¥12,800")
         assert overflow(page) == 0

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from plugin.demo import store as demo_store
 from plugin.infra import db
 from plugin.models import Checkout, ConsentEntry, Message, Order, RecoveryStep, Store
-from plugin.pipeline import recovery_send
+from plugin.pipeline.recovery import send as recovery_send
 from tests.conftest import csrf_token
 from tests.demo.test_journeys import _feed, _phone, _post, _start
 

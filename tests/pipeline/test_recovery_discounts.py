@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from plugin.infra import db
 from plugin.models import Automation, ConsentEntry, Customer, Message, RecoveryStep, Store
 from plugin.models import Template as TemplateRow
-from plugin.pipeline import recovery_send, recovery_steps
+from plugin.pipeline.recovery import send as recovery_send
+from plugin.pipeline.recovery import steps as recovery_steps
 from plugin.platforms.discounts import discount_code, recovery_discount
 from tests.fakes.shopify import FakeShopify
 from tests.fakes.woocommerce import FakeWooCommerce

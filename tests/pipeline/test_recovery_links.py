@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from plugin.infra import db
-from plugin.pipeline.recovery_links import destination
+from plugin.pipeline.recovery.links import destination
 from tests.pipeline.test_checkouts import CHECKOUT_TOKEN
 from tests.worlds.recovery_rows import RecoveryWorld, running_world, shopify_checkout, woo_cart
 

@@ -25,7 +25,10 @@ from plugin.models import (
     Template,
     WhatsAppAccount,
 )
-from plugin.pipeline import outbox, recovery_send, recovery_steps, recovery_timers, sweep
+from plugin.pipeline import outbox, sweep
+from plugin.pipeline.recovery import send as recovery_send
+from plugin.pipeline.recovery import steps as recovery_steps
+from plugin.pipeline.recovery import timers as recovery_timers
 from tests.conftest import make_app
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer

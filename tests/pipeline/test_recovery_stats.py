@@ -12,11 +12,12 @@ from sqlalchemy import event
 
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep
-from plugin.pipeline import recovery_carts, recovery_stats
-from tests.admin import recovery_rows
-from tests.admin.recovery_rows import EXPECTED
+from plugin.pipeline.recovery import carts as recovery_carts
+from plugin.pipeline.recovery import stats as recovery_stats
 from tests.admin.test_journeys import make_store
 from tests.conftest import create_owner
+from tests.worlds import recovery_figures
+from tests.worlds.recovery_figures import EXPECTED
 
 FIGURE_NAMES = ("sent", "delivered", "read", "clicked", "failed", "not_sent", "recovered")
 
@@ -27,8 +28,8 @@ def stores(app: Flask) -> tuple[int, int]:
     create_owner(app, "other@example.com")
     mine = make_store(app)
     theirs = make_store(app, email="other@example.com", name="Other shop")
-    recovery_rows.install(app, mine)
-    recovery_rows.build(app, mine, theirs)
+    recovery_figures.install(app, mine)
+    recovery_figures.build(app, mine, theirs)
     return mine, theirs
 
 
@@ -136,7 +137,7 @@ def test_recent_carts_show_each_step_in_words(app: Flask, stores: tuple[int, int
     assert rows["Rui"].steps[0].words == "stopped: no consent"
     nuno = rows["Nuno"]
     assert not nuno.has_phone and nuno.steps == ()
-    assert nuno.phone == f"no phone: {recovery_rows.NO_PHONE_PROBLEM}"
+    assert nuno.phone == f"no phone: {recovery_figures.NO_PHONE_PROBLEM}"
 
 
 def test_only_the_latest_cycle_of_a_cart_is_shown(app: Flask, stores: tuple[int, int]) -> None:

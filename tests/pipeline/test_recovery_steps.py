@@ -4,7 +4,7 @@ from __future__ import annotations
 from plugin.domain import recovery
 from plugin.infra import db
 from plugin.models import Automation, Store
-from plugin.pipeline import recovery_steps
+from plugin.pipeline.recovery import steps as recovery_steps
 
 
 def _store(session) -> Store:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, StepState, StoreStatus
 from plugin.pipeline import consent_log
 from plugin.pipeline.conversations import apply_notification
-from plugin.pipeline.recovery_stops import OPTED_OUT, REPLIED, UNINSTALLED
+from plugin.pipeline.recovery.stops import OPTED_OUT, REPLIED, UNINSTALLED
 from plugin.platforms.woocommerce import sites
 from tests.worlds.recovery_rows import (
     PHONE_NUMBER_ID,

@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import Automation, Checkout, RecoveryStep, Store
-from plugin.pipeline import recovery_steps, recovery_timers
 from plugin.pipeline.checkouts import NO_PHONE
-from plugin.pipeline.recovery_timers import EMPTIED, claim_due
+from plugin.pipeline.recovery import steps as recovery_steps
+from plugin.pipeline.recovery import timers as recovery_timers
+from plugin.pipeline.recovery.timers import EMPTIED, claim_due
 from tests.conftest import make_app
 from tests.pipeline.test_checkouts import (
     SHOPIFY_SECRET,

@@ -23,7 +23,8 @@ from plugin.models import (
     Template,
     WhatsAppAccount,
 )
-from plugin.pipeline import recovery_steps, recovery_timers
+from plugin.pipeline.recovery import steps as recovery_steps
+from plugin.pipeline.recovery import timers as recovery_timers
 from tests.conftest import make_app
 from tests.pipeline.test_recovery_send import components
 from tests.services.workers import (

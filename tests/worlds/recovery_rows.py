@@ -29,7 +29,7 @@ from plugin.models import (
     Store,
     WhatsAppAccount,
 )
-from plugin.pipeline import recovery_steps
+from plugin.pipeline.recovery import steps as recovery_steps
 from plugin.platforms.stores import set_credentials
 from tests.conftest import make_app
 from tests.pipeline.test_checkouts import _cart, _checkout, _order

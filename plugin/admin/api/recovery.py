@@ -17,7 +17,9 @@ from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, page, utc
 from plugin.admin.recovery import MAX_ATTRIBUTION_DAYS, MIN_ATTRIBUTION_DAYS
 from plugin.infra import db
 from plugin.models import Automation, Checkout, Store
-from plugin.pipeline import recovery_carts, recovery_stats, recovery_steps
+from plugin.pipeline.recovery import carts as recovery_carts
+from plugin.pipeline.recovery import stats as recovery_stats
+from plugin.pipeline.recovery import steps as recovery_steps
 
 TAG = Tag(name="recovery", description="Cart recovery: the sequence, its figures and the "
           "carts it works on.")

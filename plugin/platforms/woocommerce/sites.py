@@ -21,7 +21,7 @@ from adapters.woocommerce.client import AddressRefused, Unauthorized, WooClient
 from plugin.domain.errors import StoreConnectError
 from plugin.infra import db
 from plugin.models import Store, StoreStatus
-from plugin.pipeline import recovery_stops
+from plugin.pipeline.recovery import stops as recovery_stops
 from plugin.platforms import starters
 from plugin.platforms.stores import credentials, set_credentials
 from plugin.platforms.woocommerce import egress, urls

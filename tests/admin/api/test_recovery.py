@@ -14,11 +14,11 @@ from plugin.auth import api_tokens
 from plugin.auth.api_tokens import Scope
 from plugin.infra import db
 from plugin.models import Automation, Store
-from tests.admin import recovery_rows
 from tests.admin.api.world import call
-from tests.admin.recovery_rows import EXPECTED
 from tests.admin.test_journeys import make_store
 from tests.conftest import create_owner
+from tests.worlds import recovery_figures
+from tests.worlds.recovery_figures import EXPECTED
 
 
 class Shops:
@@ -29,8 +29,8 @@ class Shops:
         create_owner(app, "other@example.com")
         self.a = make_store(app)
         self.b = make_store(app, email="other@example.com", name="Other shop")
-        recovery_rows.install(app, self.a)
-        recovery_rows.build(app, self.a, self.b)
+        recovery_figures.install(app, self.a)
+        recovery_figures.build(app, self.a, self.b)
         with app.app_context(), db.transaction() as session:
             _row, self.write = api_tokens.issue(session, self.a, "w", Scope.WRITE, "test")
             _row, self.read = api_tokens.issue(session, self.a, "r", Scope.READ, "test")

@@ -50,7 +50,8 @@ from plugin.domain.recovery_messages import (  # noqa: F401 - the owner's reason
 )
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep, StepState
-from plugin.pipeline import recovery_steps, recovery_stops
+from plugin.pipeline.recovery import steps as recovery_steps
+from plugin.pipeline.recovery import stops as recovery_stops
 
 # How long a claimed step is held by its worker before another may take it.
 CLAIM_LEASE = timedelta(minutes=5)

@@ -27,7 +27,8 @@ from plugin.domain.outbox import MessageState
 from plugin.domain.recovery import DEFAULT_ATTRIBUTION_DAYS
 from plugin.infra import db
 from plugin.models import Checkout, Customer, Message, Order, RecoveryStep, StepState, Store
-from plugin.pipeline import recovery_stops, recovery_timers
+from plugin.pipeline.recovery import stops as recovery_stops
+from plugin.pipeline.recovery import timers as recovery_timers
 
 # Order states that are no purchase (yet): a WooCommerce block checkout's draft, a failed or
 # voided payment, a cancelled, refunded or deleted order. They recover nothing; a later

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from plugin.domain.money import format_money
 from plugin.domain.phones import masked
 from plugin.models import Checkout, Message, RecoveryStep, StepState
-from plugin.pipeline.recovery_stats import amount
+from plugin.pipeline.recovery.stats import amount
 
 # How the outbox state of a sent step's message reads, after "sent".
 _MESSAGE_WORDS = {"pending": "waiting to go out", "sending": "going out", "sent": "sent",

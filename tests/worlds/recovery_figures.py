@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plugin.infra import db
 from plugin.models import Checkout, Message, RecoveryStep, Store, Template
-from plugin.pipeline import recovery_steps
+from plugin.pipeline.recovery import steps as recovery_steps
 
 SENT, SKIPPED, STOPPED = "sent", "skipped", "stopped"
 SCHEDULED, CLAIMED = "scheduled", "due-claimed"

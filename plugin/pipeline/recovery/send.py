@@ -27,8 +27,10 @@ from plugin.domain.phones import wa_recipient
 from plugin.domain.recovery_messages import ApprovedTemplate, Outcome, StepFacts, Verdict
 from plugin.infra import db, queue
 from plugin.models import Checkout, Customer, Order, RecoveryStep, StepState, Store, Template
-from plugin.pipeline import consent_log, outbox, recovery_steps, recovery_timers, send_context
-from plugin.pipeline.recovery_steps import StepRule
+from plugin.pipeline import consent_log, outbox, send_context
+from plugin.pipeline.recovery import steps as recovery_steps
+from plugin.pipeline.recovery import timers as recovery_timers
+from plugin.pipeline.recovery.steps import StepRule
 from plugin.platforms import discounts
 
 # Steps claimed per sweep; a larger backlog drains over the following sweeps (seconds apart).
