@@ -14,7 +14,6 @@ widget script through its preview hook (see widget/static/widget.js, `data-previ
 """
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +37,7 @@ from werkzeug.datastructures import MultiDict
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.domain import business_hours
 from plugin.domain.phones import country_code_hint, to_e164
 from plugin.infra import db, responses
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
@@ -58,7 +58,6 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "pt": "Português", "fr": "
                   "id": "Bahasa Indonesia", "pl": "Polski"}
 PURPOSE_NAMES = {"order_updates": "Order updates", "back_in_stock": "Back in stock",
                  "marketing": "Offers and news (marketing)"}
-_SPAN = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +88,7 @@ def _form_from_settings(cleaned: dict[str, Any], enabled: bool, timezone: str) -
         "lang": cleaned["lang"], "greeting": cleaned["greeting"], "cta": cleaned["cta"],
         "away": cleaned["away"], "timezone": timezone,
         "hours_mode": "set" if cleaned["hours"] else "always",
+        "holidays": "\n".join(cleaned["holidays"]),
         "show_on": "\n".join(cleaned["show_on"]), "hide_on": "\n".join(cleaned["hide_on"]),
         "devices": cleaned["devices"], "delay": str(cleaned["delay"]),
         "scroll": str(cleaned["scroll"]), "message": cleaned["message"],
@@ -163,21 +163,20 @@ def _hours(form: Form) -> dict[str, list[list[str]]]:
         return {}
     hours: dict[str, list[list[str]]] = {}
     for day in DAY_NAMES:
-        text = form.hours[day].strip()
-        spans = []
-        for part in (p for p in text.split(",") if p.strip()) if text else []:
-            match = _SPAN.match(part)
-            start, end = (m.zfill(5) for m in match.groups()) if match else ("", "")
-            if not match or settings.TIME_PATTERN.match(start) is None \
-                    or settings.TIME_PATTERN.match(end) is None or start >= end:
-                form.errors[f"hours-{day}"] = (f"{DAY_NAMES[day]}: write spans like 09:00-13:00, "
-                                               "14:00-18:00 (24-hour clock, start before end).")
-                break
-            spans.append([start, end])
-        if len(spans) > 4:
-            form.errors[f"hours-{day}"] = f"{DAY_NAMES[day]}: at most 4 spans."
-        hours[day] = spans
+        try:
+            hours[day] = [list(span) for span in business_hours.parse_spans(form.hours[day])]
+        except ValueError as problem:
+            form.errors[f"hours-{day}"] = f"{DAY_NAMES[day]}: {problem}"
+            hours[day] = []
     return hours
+
+
+def _holidays(form: Form) -> list[str]:
+    try:
+        return [day.isoformat() for day in business_hours.parse_holidays(form.values["holidays"])]
+    except ValueError as problem:
+        form.errors["holidays"] = f"Holidays: {problem}"
+        return []
 
 
 def _patterns(form: Form, name: str) -> list[str]:
@@ -197,8 +196,8 @@ def read_form(data: MultiDict[str, str],
 
     form.errors is empty when clean() keeps every value exactly as typed."""
     names = ("position", "color", "lang", "greeting", "cta", "away", "timezone", "hours_mode",
-             "show_on", "hide_on", "devices", "delay", "scroll", "message", "optin_purpose",
-             "optin_text")
+             "holidays", "show_on", "hide_on", "devices", "delay", "scroll", "message",
+             "optin_purpose", "optin_text")
     values = {name: data.get(name, "") for name in names}
     values["enabled"] = "1" if data.get("enabled") == "1" else ""
     values["optin_enabled"] = "1" if data.get("optin_enabled") == "1" else ""
@@ -224,6 +223,7 @@ def read_form(data: MultiDict[str, str],
         "away": _text(form, "away", settings.TEXT_LIMIT),
         "agents": _agents(form, country),
         "hours": _hours(form),
+        "holidays": _holidays(form),
         "show_on": _patterns(form, "show_on"),
         "hide_on": _patterns(form, "hide_on"),
         "devices": _choice(form, "devices", ("all", "mobile", "desktop"), "Choose devices."),

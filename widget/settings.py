@@ -8,9 +8,11 @@ numbers, positions) are checked against strict patterns instead.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from plugin.domain import business_hours
 from plugin.domain.phones import stored_e164, to_e164, wa_recipient
 from plugin.models import Store, WhatsAppAccount, WidgetSettings
 from widget.i18n import LANGUAGES, RTL, language, strings
@@ -18,7 +20,6 @@ from widget.i18n import LANGUAGES, RTL, language, strings
 # Version of the config document the script understands.
 CONFIG_VERSION = 1
 DEFAULT_COLOR = "#0B7A5C"  # WhatsApp-like green with 5.3:1 contrast against white
-DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 OPTIN_PURPOSES = ("order_updates", "back_in_stock", "marketing")
 MAX_AGENTS = 10
 MAX_PATTERNS = 20
@@ -28,7 +29,6 @@ MESSAGE_LIMIT = 1000
 OFF: dict[str, Any] = {"v": CONFIG_VERSION, "enabled": False}
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
-TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DEFAULTS: dict[str, Any] = {
@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "away": "",  # "" = the away note in the shopper's language
     "agents": [],  # [{"name", "role", "phone": E.164}]; none = the store's WhatsApp number
     "hours": {},  # {"mon": [["09:00", "18:00"]], ...} in the store's timezone; {} = always
+    "holidays": [],  # ["2026-12-25", ...]: closed all day, whatever "hours" says
     "show_on": [],  # URL path patterns (* wildcard); [] = everywhere
     "hide_on": [],
     "devices": "all",  # all | mobile | desktop
@@ -85,18 +86,13 @@ def _agents(value: Any, country: str | None) -> list[dict[str, str]]:
 
 
 def _hours(value: Any) -> dict[str, list[list[str]]]:
-    hours: dict[str, list[list[str]]] = {}
-    if not isinstance(value, dict):
-        return hours
-    for day in DAYS:
-        spans = value.get(day)
-        if not isinstance(spans, list):
-            continue
-        good = [[a, b] for a, b in (s for s in spans if isinstance(s, list) and len(s) == 2)
-                if isinstance(a, str) and isinstance(b, str) and TIME_PATTERN.match(a)
-                and TIME_PATTERN.match(b) and a < b]
-        hours[day] = good[:4]
-    return hours
+    week = business_hours.read(value, None, None).week
+    return {day: [[f"{start:%H:%M}", f"{end:%H:%M}"] for start, end in spans]
+            for day, spans in week.items()}
+
+
+def _holidays(value: Any) -> list[str]:
+    return [day.isoformat() for day in sorted(business_hours.read(None, value, None).holidays)]
 
 
 def clean(raw: Any, country: str | None = None) -> dict[str, Any]:
@@ -114,6 +110,7 @@ def clean(raw: Any, country: str | None = None) -> dict[str, Any]:
         "away": _text(raw.get("away"), ""),
         "agents": _agents(raw.get("agents"), country),
         "hours": _hours(raw.get("hours")),
+        "holidays": _holidays(raw.get("holidays"))[:business_hours.MAX_HOLIDAYS],
         "show_on": _patterns(raw.get("show_on")),
         "hide_on": _patterns(raw.get("hide_on")),
         "devices": raw.get("devices") if raw.get("devices") in ("all", "mobile", "desktop")
@@ -183,6 +180,10 @@ def public_config(store: Store, row: WidgetSettings | None, accounts: list[Whats
         "agents": agents,
         "tz": _timezone(store),
         "hours": settings["hours"],
+        # Past holidays are of no use to a shopper's browser (a day's slack for zones
+        # behind the server's clock).
+        "holidays": [day for day in settings["holidays"]
+                     if day >= (date.today() - timedelta(days=1)).isoformat()],
         "show": settings["show_on"],
         "hide": settings["hide_on"],
         "devices": settings["devices"],

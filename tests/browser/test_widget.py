@@ -10,9 +10,11 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -352,3 +354,26 @@ def test_widget_rtl_away_and_shopify_product(world: tuple[Flask, str, Storefront
         assert page.evaluate("window.cls") == 0
     assert browsing.console_errors == []
     assert browsing.outside == []
+
+
+@pytest.mark.browser
+def test_widget_is_away_all_day_on_a_holiday(world: tuple[Flask, str, Storefront, str],
+                                            chromium_path: str) -> None:
+    app, widget_url, storefront, shop_url = world
+    # Always open, except today in the store's zone (and tomorrow, lest the test runs at
+    # midnight there): the away note shows; a holiday past does nothing.
+    today = datetime.now(ZoneInfo("Europe/Lisbon")).date()
+    closed = add_store(app, {"agents": AGENTS[:1],
+                             "holidays": [str(today), str(today + timedelta(days=1))]})
+    open_ = add_store(app, {"agents": AGENTS[:1], "holidays": ["2020-12-25"]})
+    storefront.pages["/closed"] = storefront_page(widget_url, closed)
+    storefront.pages["/open"] = storefront_page(widget_url, open_)
+    with chromium(chromium_path, "widget-holiday-failure") as browsing:
+        page = browsing.page
+        for path, away in (("/closed", 1), ("/open", 0)):
+            page.goto(f"{shop_url}{path}")
+            page.locator("storechat-widget button.l").click()
+            panel = page.locator("storechat-widget [role=dialog]")
+            expect(panel).to_be_visible()
+            expect(panel.locator(".w")).to_have_count(away)
+        assert browsing.console_errors == []

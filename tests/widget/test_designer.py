@@ -53,6 +53,7 @@ def form_data(client: FlaskClient, store_id: int, **changes: Any) -> dict[str, A
         "timezone": "Europe/Lisbon", "hours_mode": "set",
         "hours_mon": "09:00-13:00, 14:00-18:00", "hours_tue": "9:00-17:30", "hours_wed": "",
         "hours_thu": "", "hours_fri": "", "hours_sat": "", "hours_sun": "",
+        "holidays": "2026-12-25\n\n2026-01-01\n2026-12-25",
         "show_on": "/products/*\n\n/collections/*", "hide_on": "/checkout*",
         "devices": "mobile", "delay": "5", "scroll": "40",
         "message": "Hello about {product} ({sku})\n{url}",
@@ -117,6 +118,7 @@ def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> N
     assert row.settings["hours"] == {
         "mon": [["09:00", "13:00"], ["14:00", "18:00"]], "tue": [["09:00", "17:30"]],
         "wed": [], "thu": [], "fri": [], "sat": [], "sun": []}
+    assert row.settings["holidays"] == ["2026-01-01", "2026-12-25"]  # sorted, once each
     assert row.settings["show_on"] == ["/products/*", "/collections/*"]
     assert row.settings["hide_on"] == ["/checkout*"]
     assert (row.settings["position"], row.settings["color"], row.settings["lang"]) == (
@@ -150,6 +152,10 @@ def test_saving_stores_the_cleaned_settings(app: Flask, owner: FlaskClient) -> N
     ({"agent_phone": ["", "+351 913 000 111", ""]}, "agent-0", "add a phone number"),
     ({"hours_mon": "9-5"}, "hours-mon", "Monday: write spans like"),
     ({"hours_tue": "18:00-09:00"}, "hours-tue", "start before end"),
+    ({"hours_wed": "08:00-09:00, 10:00-11:00, 12:00-13:00, 14:00-15:00, 16:00-17:00"},
+     "hours-wed", "Wednesday: at most 4 spans"),
+    ({"holidays": "2026-12-25\nChristmas"}, "holidays", "“Christmas” is not a date"),
+    ({"holidays": "2026-02-30"}, "holidays", "one date per line, like 2026-12-25"),
     ({"delay": "soon"}, "delay", "whole number"),
     ({"scroll": "150"}, "scroll", "from 0 to 100"),
     ({"position": "middle"}, "position", "Choose a side"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -157,6 +158,7 @@ def test_owner_settings_are_cleaned(app: Flask, client: FlaskClient) -> None:
         "agents": [{"name": "Ana", "role": "Sales", "phone": "912 345 678"},
                    {"name": "Bad", "phone": "not a number"}, "junk"],
         "hours": {"mon": [["09:00", "18:00"], ["25:00", "26:00"]], "xyz": []},
+        "holidays": ["2020-12-25", "tomorrow", str(date.today() + timedelta(days=30))],
         "delay": "5", "scroll": 500, "devices": "tv", "message": "Hello\x00 {product}",
         "optin": {"enabled": True, "purpose": "back_in_stock", "text": "Tell me when back"},
     })
@@ -165,6 +167,8 @@ def test_owner_settings_are_cleaned(app: Flask, client: FlaskClient) -> None:
     assert config["lang"] == "ar" and config["dir"] == "rtl"  # the owner's choice wins
     assert config["agents"] == [{"name": "Ana", "role": "Sales", "phone": "351912345678"}]
     assert config["hours"] == {"mon": [["09:00", "18:00"]]}
+    # A date that is not one is dropped; a past holiday is of no use to a browser.
+    assert config["holidays"] == [str(date.today() + timedelta(days=30))]
     assert (config["delay"], config["scroll"], config["devices"]) == (0, 100, "all")
     assert config["message"] == "Hello {product}"
     assert config["optin"] == {"purpose": "back_in_stock", "text": "Tell me when back"}

@@ -49,13 +49,15 @@
   }
 
   function isOpen(c) {
-    var days = Object.keys(c.hours), p = {};
-    if (!days.length) return true;
+    var days = Object.keys(c.hours), off = c.holidays || [], p = {};
+    if (!days.length && !off.length) return true;
     try {
-      new Intl.DateTimeFormat('en-US', {timeZone: c.tz, weekday: 'short', hour: '2-digit',
-        minute: '2-digit', hourCycle: 'h23'}).formatToParts(new Date())
-        .forEach(function (x) { p[x.type] = x.value; });
+      new Intl.DateTimeFormat('en-US', {timeZone: c.tz, weekday: 'short', year: 'numeric',
+        month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'})
+        .formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
     } catch (e) { return true; }
+    if (off.indexOf(p.year + '-' + p.month + '-' + p.day) >= 0) return false;
+    if (!days.length) return true;
     var now = p.hour + ':' + p.minute;
     return (c.hours[p.weekday.toLowerCase()] || []).some(function (s) { return s[0] <= now && now < s[1]; });
   }
