@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin import auth, cli, demo
     from plugin.admin import (
         api_tokens,
+        auto_answers,
         catalog,
         customers,
         home,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     demo.init_app(app)
     links.init_app(app)
     journeys.init_app(app)
+    auto_answers.init_app(app)
     recovery.init_app(app)
     messages.init_app(app)
     customers.init_app(app)

@@ -49,6 +49,7 @@ SECTIONS: tuple[Entry, ...] = (
     # Order journeys, and cart recovery with its figures; alerts join them here.
     Entry("automations", "Automations", "journeys_admin.index", children=(
         Entry("recovery", "Cart recovery", "recovery_admin.page"),
+        Entry("answers", "Greeting and away", "auto_answers.page"),
     )),
     Entry("templates", "Templates", "templates_admin.index"),
     Entry("catalog", "Catalog", "catalog_admin.index"),

@@ -1,6 +1,7 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
 from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, PriceDropAlert
 from plugin.models.api_tokens import ApiToken
+from plugin.models.auto_answers import AnswerSettings
 from plugin.models.base import Base
 from plugin.models.carts import CartCheckout, CartState
 from plugin.models.catalog import (
@@ -32,6 +33,7 @@ __all__ = [
     "AlertState",
     "AlertSubscription",
     "PriceDropAlert",
+    "AnswerSettings",
     "ApiToken",
     "Automation",
     "Base",

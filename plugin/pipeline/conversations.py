@@ -21,8 +21,8 @@ from plugin.domain.messaging import (
 )
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
-from plugin.models import ConsentEntry, Customer, Message, Template, WhatsAppAccount
-from plugin.pipeline import carts, cod_answers, customer_tags, opt_out, sandbox
+from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
+from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.recovery import stops as recovery_stops
 
@@ -144,6 +144,7 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     """An inbound message: the sender's window opens, ads are remembered, STOP/START count."""
     customer = _customer(session, store_id, message.sender)
     at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
+    previous_inbound_at = customer.last_inbound_at
     if customer.last_inbound_at is None or at > customer.last_inbound_at:
         customer.last_inbound_at = at
         # A message ends the silence `at_risk` counts.
@@ -152,15 +153,16 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     alert_subscriptions.confirm(session, store_id, customer, message)
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
-    _answer(session, store_id, customer, message)
+    _answer(session, store_id, customer, message, previous_inbound_at)
     # After the answer: a STOP has already stopped the carts' steps as an opt-out.
     recovery_stops.shopper_replied(session, store_id, customer, at)
     return customer
 
 
-def _answer(session: Session, store_id: int, customer: Customer,
-            message: InboundMessage) -> None:
-    """What the message asks of us: an order answer, a catalog cart, or a consent change."""
+def _answer(session: Session, store_id: int, customer: Customer, message: InboundMessage,
+            previous_inbound_at: datetime | None) -> None:
+    """What the message asks of us: an order answer, a catalog cart, a consent change, or
+    else the store's greeting or away message."""
     if cod_answers.handle_button(session, store_id, customer, message):
         return  # a Confirm/Cancel tap answers an order; it says nothing on consent
     if carts.handle_order(session, store_id, customer, message):
@@ -174,6 +176,11 @@ def _answer(session: Session, store_id: int, customer: Customer,
         _record_consent(session, store_id, customer, granted=granted,
                         source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
+    store = session.get(Store, store_id)
+    if store is not None:
+        auto_answers.answer(session, store, customer, message,
+                            previous_inbound_at=previous_inbound_at,
+                            asks_about_consent=reading is not OptReading.NONE)
 
 
 def _record_consent(session: Session, store_id: int, customer: Customer, *, granted: bool,

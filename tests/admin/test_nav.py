@@ -120,6 +120,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Customers", f"/stores/{linen}/customers"),
         ("Automations", f"/stores/{linen}/automations"),
         ("Cart recovery", f"/stores/{linen}/recovery"),
+        ("Greeting and away", f"/stores/{linen}/automations/answers"),
         ("Templates", url(app, "templates_admin.index", store_id=linen)),  # appears once built
         ("Catalog", f"/stores/{linen}/catalog"),
         ("Widget", f"/stores/{linen}/widget"),
