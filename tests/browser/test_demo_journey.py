@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from plugin.demo.store import PRODUCTS
@@ -131,7 +132,7 @@ def _journey(page: Page, url: str) -> None:
     page.set_viewport_size(NARROW_VIEWPORT)
     shot(page, "demo-delivered-narrow")
     _look(page, "all-nine-390")
-    page.locator(f'#chat .bubble[data-order="{cod_number}"]').first.scroll_into_view_if_needed()
+    _scroll_to(page.locator(f'#chat .bubble[data-order="{cod_number}"]').first)
     page.locator("aside.phone").screenshot(path=str(SHOTS / "phone-cod-390.png"))
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / "top-390.png"))
@@ -220,3 +221,15 @@ def test_demo_store_journey_through_storechat_serve(tmp_path: Path, chromium_pat
     assert browsing.console_errors == []
     assert browsing.outside == [], "the pages asked for something beyond 127.0.0.1"
     assert_stopped_cleanly(served)
+
+
+def _scroll_to(bubble: Locator) -> None:
+    """Scroll a bubble into view; the feed may redraw it (a late status) in between."""
+    for attempt in range(3):
+        try:
+            bubble.scroll_into_view_if_needed()
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+
