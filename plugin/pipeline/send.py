@@ -65,6 +65,7 @@ def send_message(message_id: int) -> None:
         throughput = account.throughput_mps if account else 80
         recipient = message.to
         about_an_order = message.order_id is not None
+        marketing = context.marketing
 
     if decision.defer is not None:
         _retry_later(message_id, decision.defer.total_seconds(), decision.reason, None)
@@ -80,7 +81,7 @@ def send_message(message_id: int) -> None:
                      None)
         return
     try:
-        wamid = transport.send(payload)
+        wamid = (transport.send_marketing(payload) if marketing else transport.send(payload))
     except SendError as error:
         _handle_failure(message_id, error, attempts)
         return
@@ -121,6 +122,12 @@ def _fell_back(message_id: int) -> bool:
         if released:
             queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
     return released
+
+
+def handle_failure(message_id: int, error: SendError, attempts: int) -> None:
+    """After a failed send of a leased message: retry it later, fall back to its template,
+    hold its customer (131049), or end it as failed, as the error's class says."""
+    _handle_failure(message_id, error, attempts)
 
 
 def _handle_failure(message_id: int, error: SendError, attempts: int) -> None:
