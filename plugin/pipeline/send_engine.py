@@ -7,7 +7,7 @@ the policy context of all of them (send_context.load_many), the skipped and defe
 written back in two executemany statements, the rest take their share of the number's
 per-second throughput from the shared limiter (one count per chunk, not per message) and
 go out over one pooled client (HTTP/2 where Meta offers it) on `CONCURRENCY` threads, and
-the accepted sends are recorded in one executemany. Failures take the single send path's
+the accepted sends are recorded in one executemany per `CONCURRENCY` sends. Failures take the single send path's
 handling (send._handle_failure: retry later, fall back to the template, hold on 131049).
 
 Several engines (threads, processes, machines) may run on the same cause at once: a row
@@ -153,9 +153,13 @@ def _send(batch: _Batch) -> int:
             if not granted:
                 time.sleep(wait or 0.01)
                 continue
-        chunk, waiting = waiting[:granted], waiting[granted:]
-        results = list(pool.map(lambda item: _post(batch.transport, item), chunk))
-        sent += _record(batch, results)
+        taken, waiting = waiting[:granted], waiting[granted:]
+        # Recorded every CONCURRENCY sends: an engine killed mid-batch can leave at most
+        # that many sent-but-unrecorded rows, which the next engine would send again.
+        for start in range(0, len(taken), CONCURRENCY):
+            chunk = taken[start:start + CONCURRENCY]
+            results = list(pool.map(lambda item: _post(batch.transport, item), chunk))
+            sent += _record(batch, results)
     return sent
 
 
