@@ -117,16 +117,26 @@ def finish(session: Session, message_id: int, state: MessageState, *, reason: st
                           error_code=code)
 
 
-def mark_sent_many(session: Session, sent: list[tuple[int, str, dict[str, Any]]], *,
-                   transport: str, now: datetime) -> int:
-    """Record many accepted sends (id, wamid, payload) in one executemany; how many were
-    still ours (leased) to record."""
+def mark_sent_many(session: Session, sent: list[tuple[int, str, datetime]], *,
+                   transport: str) -> int:
+    """Record many accepted sends (id, wamid, when sent) in one executemany; how many were
+    still ours (leased) to record. The body stays as written: its callback data is
+    `storechat:<id>`, known without storing it again."""
     if not sent:
         return 0
-    result = session.execute(_MARK_SENT, [
+    result = session.execute(_MARK_SENT_MANY, [
         {"message_id": message_id, "sent_wamid": wamid, "sent_transport": transport,
-         "sent_payload": payload, "sent_at_time": now} for message_id, wamid, payload in sent])
+         "sent_at_time": at} for message_id, wamid, at in sent])
     return int(result.rowcount)
+
+
+_MARK_SENT_MANY = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("message_id"), _MESSAGES.c.state == _SENDING)
+    .values(state=MessageState.SENT.value, lease_until=None, reason=None, error_code=None,
+            wamid=bindparam("sent_wamid"), transport=bindparam("sent_transport"),
+            sent_at=bindparam("sent_at_time"))
+)
 
 
 # A batch's skips and deferrals, each with its own reason (and time): built once.

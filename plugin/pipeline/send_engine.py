@@ -7,8 +7,9 @@ the policy context of all of them (send_context.load_many), the skipped and defe
 written back in two executemany statements, the rest take their share of the number's
 per-second throughput from the shared limiter (one count per chunk, not per message) and
 go out over one pooled client (HTTP/2 where Meta offers it) on `CONCURRENCY` threads, and
-the accepted sends are recorded in one executemany per `CONCURRENCY` sends. Failures take the single send path's
-handling (send._handle_failure: retry later, fall back to the template, hold on 131049).
+the accepted sends are recorded in one executemany per `CONCURRENCY` sends. Failures take
+the single send path's handling (send.handle_failure: retry later, fall back to the
+template, hold on 131049).
 
 Several engines (threads, processes, machines) may run on the same cause at once: a row
 is leased to one of them, and an engine that dies leaves leases that run out, after which
@@ -41,9 +42,11 @@ log = logging.getLogger(__name__)
 # Rows leased per statement: big enough that the per-batch queries cost little per
 # message, small enough that a batch is sent well within its lease.
 BATCH_SIZE = 200
-# Sends in flight at once per engine: Meta answers in ~100-300 ms, so 1,000 msg/s needs
-# a few hundred ms × 1,000/s ≈ 100-300 concurrent requests across all engines.
-CONCURRENCY = 64
+# Sends in flight at once per engine process. More threads wait on Meta's answers in
+# parallel, but past ~16 they mostly fight over the GIL: bench/send measured httpx at
+# 0.5 ms CPU per request on 8 threads, 0.7 on 16 and 1.8 on 64. For Meta's ~100-300 ms
+# answers at 1,000 msg/s, run several engine processes (campaign workers) per number.
+CONCURRENCY = 16
 # A batch never holds more than this many seconds of the number's throughput, so a slow
 # (80 msg/s) number still sends a batch well inside the lease.
 MAX_BATCH_SECONDS = 5
@@ -163,33 +166,34 @@ def _send(batch: _Batch) -> int:
     return sent
 
 
-def _post(transport: transports.Transport,
-          item: _Outgoing) -> tuple[_Outgoing, str | None, SendError | None]:
+_Result = tuple[_Outgoing, str | None, SendError | None, datetime]
+
+
+def _post(transport: transports.Transport, item: _Outgoing) -> _Result:
+    at = db.utcnow()  # sent_at: when it went, not when its chunk was recorded
     try:
         wamid = (transport.send_marketing(item.payload) if item.marketing
                  else transport.send(item.payload))
     except SendError as error:
-        return item, None, error
-    return item, wamid, None
+        return item, None, error, at
+    return item, wamid, None, at
 
 
-def _record(batch: _Batch,
-            results: list[tuple[_Outgoing, str | None, SendError | None]]) -> int:
-    accepted = [(item.id, wamid, item.payload) for item, wamid, _ in results if wamid]
+def _record(batch: _Batch, results: list[_Result]) -> int:
+    accepted = [(item.id, wamid, at) for item, wamid, _, at in results if wamid]
     with db.transaction() as session:
-        recorded = outbox.mark_sent_many(session, accepted, transport=batch.transport.name,
-                                         now=db.utcnow())
+        recorded = outbox.mark_sent_many(session, accepted, transport=batch.transport.name)
         if recorded != len(accepted):
             # Some leases ran out mid-send and another engine took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
             log.warning("%d of %d sends were recorded after their lease expired",
                         len(accepted) - recorded, len(accepted))
-        for item, wamid, _ in results:
+        for item, wamid, _, _ in results:
             if wamid and item.order_id is not None:
                 queue.enqueue_after_commit(session, queue.Job.AUDIT_MESSAGE, item.id)
             if wamid and batch.receipts:
                 sandbox.queue_receipts(session, item.id)
-    for item, _, error in results:
+    for item, _, error, _ in results:
         if error is not None:
             send.handle_failure(item.id, error, item.attempts)
     return len(accepted)
