@@ -17,7 +17,13 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
      the database, or Redis at scale). More messages wait than the window can take, and the rate is
      counted over `--seconds` from the first send. Aim: within ±5% of 80.
 The queue is replaced by an in-process scheduler that honours each delay the job asks for, so
-the numbers are the send path, not Huey. Prints JSON and writes bench/results/send.json.
+the numbers are the send path, not Huey.
+4. The batch send engine (plugin.pipeline.send_engine.send_pending, bench/send_engine.py)
+   drains a campaign of `--engine-messages` rows, limiter off, then at 80 msg/s shared by two
+   processes: the old path above is its baseline, measured in the same run.
+On two or more cores, processes are pinned (taskset): the fake Graph on the last core, the
+senders and wrk on the others; the report names the split. Prints JSON and writes
+bench/results/send.json.
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cpu
+from bench import cpu, send_engine
 from bench.graph_app import PHONE_NUMBER_ID, TOKEN
 from bench.load import Load, LoadError, Signed, run_wrk, wrk_path
 from bench.server import Gunicorn, ServerError, serving
@@ -276,7 +282,13 @@ def graph_baseline(graph_url: str, work: Path, load: Load) -> Report:
 
 
 def run(args: argparse.Namespace, work: Path) -> Report:
-    """The fake Graph under gunicorn, its baseline, then both drains against it."""
+    """The fake Graph under gunicorn, its baseline, then the old path's and the engine's
+    drains against it."""
+    split = send_engine.cores() if args.pin else None
+    if split is not None:
+        # Everything this process starts from here (wrk, senders) runs on the sender cores;
+        # the fake Graph's tree is moved to its own core once it runs.
+        os.sched_setaffinity(0, split[0])
     settings = Gunicorn(workers=args.graph_workers, worker_class="gthread", threads=8)
     load = Load(connections=16, duration_s=5, warmup_s=1)
     report: Report = {
@@ -285,10 +297,31 @@ def run(args: argparse.Namespace, work: Path) -> Report:
                 "on 127.0.0.1 (SQLite, in-process scheduler instead of Huey)",
         "fake_graph": f"gunicorn {settings.describe()}", "cpus": os.cpu_count(),
     }
+    report["cores"] = ({"senders_and_wrk": sorted(split[0]), "fake_graph": sorted(split[1])}
+                       if split else "not pinned")
     with serving(GRAPH_APP, settings, dict(os.environ), work / "graph.log") as graph:
+        if split is not None:
+            send_engine.pin_tree(graph.pid, split[1])
         report["baseline_fake_graph"] = graph_baseline(graph.url, work, load)
-        report["limiter_off"] = limiter_off(work, graph.url, graph.pid, args)
-        report["limiter_on"] = limiter_on(work, graph.url, args)
+        if not args.engine_only:
+            report["limiter_off"] = limiter_off(work, graph.url, graph.pid, args)
+            report["limiter_on"] = limiter_on(work, graph.url, args)
+        report["engine_limiter_off"] = send_engine.limiter_off(
+            work, graph.url, graph.pid, args, split[0] if split else None)
+        report["engine_limiter_on"] = send_engine.limiter_on(
+            work, graph.url, args, split[0] if split else None)
+    engine = report["engine_limiter_off"]
+    old = report.get("limiter_off")
+    if old and old["messages_per_s"]:
+        engine["speedup_over_old_path"] = round(engine["messages_per_s"]
+                                                / old["messages_per_s"], 2)
+        engine["cpu_ratio_to_old_path"] = round(engine["sender_cpu_ms_per_message"]
+                                                / old["sender_cpu_ms_per_message"], 3)
+    ceiling = report["baseline_fake_graph"].get("requests_per_s")
+    if ceiling:
+        engine["ratio_to_fake_graph"] = round(engine["messages_per_s"] / ceiling, 3)
+    if args.engine_only:
+        return report
     off = report["limiter_off"]["messages_per_s"]
     ceiling = report["baseline_fake_graph"].get("requests_per_s")
     if ceiling:
@@ -309,6 +342,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per sender process")
     parser.add_argument("--seconds", type=float, default=10.0, help="limiter-on window")
     parser.add_argument("--graph-workers", type=int, default=2, help="fake Graph gunicorn workers")
+    parser.add_argument("--engine-messages", type=int, default=10000,
+                        help="rows for the engine's limiter-off run")
+    parser.add_argument("--engine-processes", type=int, default=1,
+                        help="engine processes, limiter off")
+    parser.add_argument("--engine-only", action="store_true",
+                        help="skip the old path's drains (no baseline)")
+    parser.add_argument("--no-pin", dest="pin", action="store_false",
+                        help="do not pin the fake Graph and the senders to separate cores")
     return parser.parse_args(argv)
 
 

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         customers,
         home,
         journeys,
+        marketing_limits,
         messages,
         nav,
         recovery,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     catalog.init_app(app)
     settings_pages.init_app(app)
     api_tokens.init_app(app)
+    marketing_limits.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

@@ -60,6 +60,7 @@ SECTIONS: tuple[Entry, ...] = (
         Entry("connection", "Store connection", "settings_admin.connection"),
         Entry("team", "Team", "auth.owners", owners_only=True),
         Entry("api_tokens", "API tokens", "api_tokens.page"),
+        Entry("marketing_limits", "Marketing limits", "marketing_limits.page"),
     )),
 )
 SECTION_KEYS = tuple(entry.key for entry in SECTIONS)

@@ -6,13 +6,20 @@ The rules, in the order they are checked:
 - a message that waits for an unpaid order (the payment reminder) only while it still is;
 - free-form messages only inside the 24-hour service window (templates any time);
 - marketing only with an opt-in and no opt-out since, never to +1 (US) numbers (Meta blocks
-  marketing templates there), at most `weekly_cap` a week, and not in quiet hours (then it
-  waits until they end rather than being dropped).
+  marketing templates there), at most `weekly_cap` a week (for customers tagged at_risk
+  also at most `at_risk_cap` per `at_risk_cap_days`), not while Meta holds marketing to the
+  customer (131049: it waits until the hold ends), and not in quiet hours (then it waits
+  until they end rather than being dropped);
+- nothing past the message's deadline (`send_by`), and no waiting that would end past it.
+
+Caps, quiet hours and the deadline are the store's settings (columns on stores); the
+constants below are their defaults.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # WhatsApp's customer service window.
 SERVICE_WINDOW = timedelta(hours=24)
@@ -20,6 +27,12 @@ SERVICE_WINDOW = timedelta(hours=24)
 DEFAULT_WEEKLY_MARKETING_CAP = 2
 # Default quiet hours for marketing, in the customer's (else the store's) local time.
 DEFAULT_QUIET_HOURS = (21, 9)  # from 21:00 to 09:00
+# Default stricter cap for customers tagged at_risk: this many marketing messages ...
+DEFAULT_AT_RISK_CAP = 1
+# ... per this many days (a lapsing customer is one unwelcome message from opting out).
+DEFAULT_AT_RISK_CAP_DAYS = 10
+# The skip reason of a message whose deadline (send_by) passed before it could go out.
+DEADLINE_PASSED = "deadline passed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +57,18 @@ class SendContext:
     in_stock: bool | None = None
     weekly_cap: int = DEFAULT_WEEKLY_MARKETING_CAP
     quiet_hours: tuple[int, int] = DEFAULT_QUIET_HOURS
+    # The zone `local_now` was read in: with it, quiet hours end at the right instant on a
+    # day the clocks change (a naive local time is an hour off across a DST change).
+    local_zone: str | None = None
+    # Customers tagged at_risk get the stricter cap; counted over at_risk_cap_days.
+    at_risk: bool = False
+    at_risk_cap: int = DEFAULT_AT_RISK_CAP
+    at_risk_cap_days: int = DEFAULT_AT_RISK_CAP_DAYS
+    marketing_sent_at_risk_period: int = 0
+    # Meta held a marketing message to this customer (131049): no marketing before (UTC).
+    held_until: datetime | None = None
+    # The message's deadline (UTC): past it, skipped; a wait that would pass it, too.
+    send_by: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +104,33 @@ def quiet_wait(local_now: datetime, quiet_hours: tuple[int, int]) -> timedelta |
     return ends - local_now
 
 
+def quiet_wait_in_zone(now: datetime, zone: str, quiet_hours: tuple[int, int]) -> timedelta | None:
+    """How long from `now` (naive UTC) until quiet hours end in `zone`, or None outside
+    them; exact on the days the clocks change."""
+    tz = ZoneInfo(zone)
+    local = now.replace(tzinfo=UTC).astimezone(tz)
+    naive_wait = quiet_wait(local.replace(tzinfo=None), quiet_hours)
+    if naive_wait is None:
+        return None
+    # The wall-clock end (end hour, that day or the next), as an instant: subtracting in
+    # UTC counts the hour a DST change adds or removes overnight.
+    ends = (local.replace(tzinfo=None) + naive_wait).replace(tzinfo=tz)
+    return ends.astimezone(UTC).replace(tzinfo=None) - now
+
+
 def decide(context: SendContext) -> Decision:
-    """Whether to send now; a skip names why, a deferral says how long to wait."""
+    """Whether to send now; a skip names why, a deferral says how long to wait. A
+    deferral that would end past the message's deadline is a skip instead."""
+    decision = _decide(context)
+    if (decision.defer is not None and context.send_by is not None and context.now is not None
+            and context.now + decision.defer > context.send_by):
+        return Decision(False, f"{DEADLINE_PASSED} while waiting ({decision.reason})")
+    return decision
+
+
+def _decide(context: SendContext) -> Decision:
+    if context.send_by is not None and context.now is not None and context.now >= context.send_by:
+        return Decision(False, DEADLINE_PASSED)
     if not context.store_active:
         return Decision(False, "store is not active (uninstalled or needs reconnecting)")
     if not context.recipient:
@@ -108,8 +158,18 @@ def _marketing(context: SendContext) -> Decision:
         return Decision(False, "Meta does not deliver marketing templates to +1 (US) numbers")
     if context.marketing_sent_this_week >= context.weekly_cap:
         return Decision(False, f"marketing cap reached ({context.weekly_cap} a week)")
-    if context.local_now is not None:
+    if context.at_risk and context.marketing_sent_at_risk_period >= context.at_risk_cap:
+        return Decision(False, f"marketing cap reached ({context.at_risk_cap} per "
+                               f"{context.at_risk_cap_days} days for at-risk customers)")
+    if (context.held_until is not None and context.now is not None
+            and context.now < context.held_until):
+        return Decision(False, "Meta is holding marketing to this customer (131049)",
+                        defer=context.held_until - context.now)
+    wait: timedelta | None = None
+    if context.local_zone is not None and context.now is not None:
+        wait = quiet_wait_in_zone(context.now, context.local_zone, context.quiet_hours)
+    elif context.local_now is not None:
         wait = quiet_wait(context.local_now, context.quiet_hours)
-        if wait is not None:
-            return Decision(False, "quiet hours", defer=wait)
+    if wait is not None:
+        return Decision(False, "quiet hours", defer=wait)
     return SEND

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain.outbox import MessageState
@@ -61,3 +61,34 @@ def claim_message(session: Session, message_id: int, now: datetime, lease_second
     return session.execute(_CLAIM_MESSAGE, {
         "message_id": message_id, "now": now,
         "lease_end": now + timedelta(seconds=lease_seconds)}).rowcount == 1
+
+
+def claim_batch(session: Session, *, store_id: int, cause: str, now: datetime,
+                lease_seconds: int, limit: int) -> list[int]:
+    """Lease up to `limit` due messages of one store and cause (pending and due, or leased
+    with a lease that ran out), oldest first, in one statement; the ids we got.
+
+    PostgreSQL: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, so
+    concurrent engines take disjoint rows without waiting on each other. SQLite has one
+    writer at a time, so the same UPDATE … RETURNING without the locking clause is as
+    exclusive: a second engine's statement runs after the first committed and sees the
+    rows leased.
+    """
+    due = or_(
+        and_(_MESSAGES.c.state == _PENDING,
+             or_(_MESSAGES.c.not_before.is_(None), _MESSAGES.c.not_before <= now)),
+        and_(_MESSAGES.c.state == _LEASED, _MESSAGES.c.lease_until < now),
+    )
+    chosen = (select(_MESSAGES.c.id)
+              .where(_MESSAGES.c.store_id == store_id, _MESSAGES.c.cause == cause, due)
+              .order_by(_MESSAGES.c.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id.in_(chosen.scalar_subquery()), due)
+        .values(state=_LEASED, lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=_MESSAGES.c.attempts + 1)
+        .returning(_MESSAGES.c.id)
+    )
+    return sorted(session.scalars(statement))

@@ -155,3 +155,16 @@ def allow_recipient(sender_id: str, recipient: str) -> bool:
 def allow_send(sender_id: str, per_second: int) -> bool:
     """Count one send for a WhatsApp number; False when its per-second throughput is used up."""
     return bool(limiter().hit(RateLimitItemPerSecond(per_second), "wa-send", sender_id))
+
+
+def take_sends(sender_id: str, per_second: int, wanted: int) -> tuple[int, float]:
+    """Take up to `wanted` sends of a number's per-second throughput at once (one count for
+    a whole batch, shared with every other worker and with `allow_send`): how many were
+    granted, and when none were, how many seconds until the window frees some."""
+    item = RateLimitItemPerSecond(per_second)
+    stats = limiter().get_window_stats(item, "wa-send", sender_id)
+    take = min(wanted, int(stats.remaining))
+    if take > 0 and limiter().hit(item, "wa-send", sender_id, cost=take):
+        return take, 0.0
+    # Used up, or another worker took the rest first: wait for the window to move.
+    return 0, max(0.0, min(1.0, float(stats.reset_time) - time.time()))

@@ -42,6 +42,8 @@ class Customer(Base):
     last_order_at: Mapped[datetime | None]
     # When the automatic tags were last computed: the nightly pass takes the oldest first.
     tags_computed_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Meta held a marketing message to this customer (131049): none before this time.
+    marketing_held_until: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("store_id", "platform_id"),)
 

@@ -43,6 +43,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[datetime | None]
     not_before: Mapped[datetime | None]
+    # A deadline: past it the message is skipped ("deadline passed"), never sent late.
+    send_by: Mapped[datetime | None]
     transport: Mapped[str | None] = mapped_column(String(20))
     wamid: Mapped[str | None] = mapped_column(String(128), unique=True)
     error_code: Mapped[int | None]

@@ -5,7 +5,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plugin.infra.crypto import EncryptedText
@@ -61,6 +61,13 @@ class Store(Base):
     alert_expiry_days: Mapped[int] = mapped_column(default=90, server_default="90")
     # The smallest price fall, in percent, that alerts (plugin.domain.price_drops).
     price_drop_percent: Mapped[int] = mapped_column(default=5, server_default="5")
+    # Marketing limits (plugin.domain.policy): per customer and rolling week; for customers
+    # tagged at_risk, `at_risk_cap` per `at_risk_cap_days`; quiet hours [start, end) local.
+    marketing_weekly_cap: Mapped[int] = mapped_column(default=2, server_default="2")
+    at_risk_cap: Mapped[int] = mapped_column(default=1, server_default="1")
+    at_risk_cap_days: Mapped[int] = mapped_column(default=10, server_default="10")
+    quiet_start_hour: Mapped[int] = mapped_column(default=21, server_default="21")
+    quiet_end_hour: Mapped[int] = mapped_column(default=9, server_default="9")
 
     whatsapp_accounts: Mapped[list[WhatsAppAccount]] = relationship(back_populates="store")
 
@@ -99,6 +106,8 @@ class WhatsAppAccount(Base):
     # Messages per second Meta allows this number (80 by default, up to 1,000 when upgraded).
     throughput_mps: Mapped[int] = mapped_column(default=80)
     needs_reauth: Mapped[bool] = mapped_column(default=False)
+    # Onboarded to Meta's Marketing Messages API: marketing templates go to its endpoint.
+    marketing_messages_api: Mapped[bool] = mapped_column(default=False, server_default=false())
     # What Meta told us when the number was connected and verified.
     verified_name: Mapped[str] = mapped_column(String(255), default="")
     quality_rating: Mapped[str] = mapped_column(String(20), default="")

@@ -115,3 +115,52 @@ def finish(session: Session, message_id: int, state: MessageState, *, reason: st
     assert state in (MessageState.FAILED, MessageState.SKIPPED)
     return _while_sending(session, message_id, state=state.value, reason=reason[:255],
                           error_code=code)
+
+
+def mark_sent_many(session: Session, sent: list[tuple[int, str, datetime]], *,
+                   transport: str) -> int:
+    """Record many accepted sends (id, wamid, when sent) in one executemany; how many were
+    still ours (leased) to record. The body stays as written: its callback data is
+    `storechat:<id>`, known without storing it again."""
+    if not sent:
+        return 0
+    result = session.execute(_MARK_SENT_MANY, [
+        {"message_id": message_id, "sent_wamid": wamid, "sent_transport": transport,
+         "sent_at_time": at} for message_id, wamid, at in sent])
+    return int(result.rowcount)
+
+
+_MARK_SENT_MANY = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("message_id"), _MESSAGES.c.state == _SENDING)
+    .values(state=MessageState.SENT.value, lease_until=None, reason=None, error_code=None,
+            wamid=bindparam("sent_wamid"), transport=bindparam("sent_transport"),
+            sent_at=bindparam("sent_at_time"))
+)
+
+
+# A batch's skips and deferrals, each with its own reason (and time): built once.
+_FINISH_MANY = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("message_id"), _MESSAGES.c.state == _SENDING)
+    .values(state=bindparam("new_state"), lease_until=None, reason=bindparam("new_reason"),
+            not_before=bindparam("new_not_before"))
+)
+
+
+def skip_many(session: Session, skipped: list[tuple[int, str]]) -> None:
+    """End many leased messages as skipped, each with the reason the owner reads."""
+    if skipped:
+        session.execute(_FINISH_MANY, [
+            {"message_id": message_id, "new_state": MessageState.SKIPPED.value,
+             "new_reason": reason[:255], "new_not_before": None}
+            for message_id, reason in skipped])
+
+
+def defer_many(session: Session, deferred: list[tuple[int, str, datetime]]) -> None:
+    """Give many leased messages back to pending, each due again at its own time."""
+    if deferred:
+        session.execute(_FINISH_MANY, [
+            {"message_id": message_id, "new_state": MessageState.PENDING.value,
+             "new_reason": reason[:255], "new_not_before": not_before}
+            for message_id, reason, not_before in deferred])

@@ -20,7 +20,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue, ratelimit
 from plugin.infra.leases import claim_message
 from plugin.models import Message, Store, WhatsAppAccount
-from plugin.pipeline import outbox, sandbox, send_context, transports
+from plugin.pipeline import marketing_holds, outbox, sandbox, send_context, transports
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ THROTTLE_PAUSE_SECONDS = 1
 # At least this long between two messages to the same shopper from one number.
 RECIPIENT_SPACING_SECONDS = ratelimit.RECIPIENT_SPACING_SECONDS
 # Meta asks to wait a day after holding a message (131049).
-HOLD_SECONDS = 24 * 3600
+HOLD_SECONDS = marketing_holds.HOLD_SECONDS
 
 
 def send_message(message_id: int) -> None:
@@ -65,6 +65,7 @@ def send_message(message_id: int) -> None:
         throughput = account.throughput_mps if account else 80
         recipient = message.to
         about_an_order = message.order_id is not None
+        marketing = context.marketing
 
     if decision.defer is not None:
         _retry_later(message_id, decision.defer.total_seconds(), decision.reason, None)
@@ -80,7 +81,7 @@ def send_message(message_id: int) -> None:
                      None)
         return
     try:
-        wamid = transport.send(payload)
+        wamid = (transport.send_marketing(payload) if marketing else transport.send(payload))
     except SendError as error:
         _handle_failure(message_id, error, attempts)
         return
@@ -123,6 +124,12 @@ def _fell_back(message_id: int) -> bool:
     return released
 
 
+def handle_failure(message_id: int, error: SendError, attempts: int) -> None:
+    """After a failed send of a leased message: retry it later, fall back to its template,
+    hold its customer (131049), or end it as failed, as the error's class says."""
+    _handle_failure(message_id, error, attempts)
+
+
 def _handle_failure(message_id: int, error: SendError, attempts: int) -> None:
     if isinstance(error, NeedsTemplateError) and _fell_back(message_id):
         return
@@ -130,8 +137,7 @@ def _handle_failure(message_id: int, error: SendError, attempts: int) -> None:
         delay = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
         _retry_later(message_id, delay, error.reason, error.code)
         return
-    if isinstance(error, HeldError):
-        _retry_later(message_id, HOLD_SECONDS, error.reason, error.code)
+    if isinstance(error, HeldError) and _held(message_id, error):
         return
     reason = error.reason
     if isinstance(error, RetryableError):
@@ -146,6 +152,26 @@ def _handle_failure(message_id: int, error: SendError, attempts: int) -> None:
         outbox.finish(session, message_id, MessageState.FAILED, reason=reason, code=error.code)
         if isinstance(error, AccountError):
             _flag_account(session, message_id)
+
+
+def _held(message_id: int, error: SendError) -> bool:
+    """After a 131049: hold the customer's marketing, and let the message wait once for the
+    hold's end, or skip it when its deadline comes first. False when it is gone."""
+    now = db.utcnow()
+    until = marketing_holds.hold_until(now)
+    with db.transaction() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            return False
+        if message.customer_id is not None:
+            marketing_holds.hold(session, [message.customer_id], until)
+        if message.send_by is not None and message.send_by <= until:
+            outbox.finish(session, message_id, MessageState.SKIPPED,
+                          reason=f"{policy.DEADLINE_PASSED} while Meta held it: {error.reason}",
+                          code=error.code)
+            return True
+    _retry_later(message_id, HOLD_SECONDS, error.reason, error.code)
+    return True
 
 
 def _flag_account(session, message_id: int) -> None:  # type: ignore[no-untyped-def]

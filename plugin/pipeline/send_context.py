@@ -1,7 +1,9 @@
 """Loading what the send policy needs about one message: consent, window, caps, local time."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -9,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from plugin.domain import alerts, price_drops
 from plugin.domain.consent import needs_confirmation
+from plugin.domain.customer_tags import AT_RISK
 from plugin.domain.events import OrderEvent
 from plugin.domain.outbox import MessageState
 from plugin.domain.phones import time_zone_for
 from plugin.domain.policy import SendContext
-from plugin.models import Automation, Customer, Message, Order, Store, Template
+from plugin.models import Automation, ConsentEntry, Customer, Message, Order, Store, Template
 from plugin.pipeline import consent_log
 from plugin.pipeline.alerts import release
 
@@ -24,11 +27,12 @@ _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
 def load(session: Session, message: Message, store: Store, now: datetime) -> SendContext:
     """The SendContext for `message` at `now` (naive UTC)."""
     customer = session.get(Customer, message.customer_id) if message.customer_id else None
-    return for_recipient(session, store=store, customer=customer, template=message.template,
-                         recipient=message.to or None, now=now, message_id=message.id,
-                         cause=message.cause,
-                         awaiting_payment=_awaiting_payment(session, message),
-                         in_stock=release.still_in_stock(session, message))
+    context = for_recipient(session, store=store, customer=customer, template=message.template,
+                            recipient=message.to or None, now=now, message_id=message.id,
+                            cause=message.cause,
+                            awaiting_payment=_awaiting_payment(session, message),
+                            in_stock=release.still_in_stock(session, message))
+    return replace(context, send_by=message.send_by) if message.send_by else context
 
 
 def for_recipient(session: Session, *, store: Store, customer: Customer | None,
@@ -46,6 +50,12 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
                             if marketing else (None, False))
     sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now)
             if marketing and customer is not None else 0)
+    at_risk = marketing and customer is not None and AT_RISK in (customer.tags or [])
+    at_risk_sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now,
+                                    days=store.at_risk_cap_days)
+                    if at_risk and customer is not None else 0)
+    zone = time_zone_for(recipient, store.timezone)
+    local_now = _local(now, zone)
     return SendContext(
         store_active=store.active,
         recipient=recipient,
@@ -56,11 +66,23 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
         last_inbound_at=customer.last_inbound_at if customer else None,
         now=now,
         # Quiet hours are the shopper's: their number's zone when it has one.
-        local_now=_local(now, time_zone_for(recipient, store.timezone)),
+        local_now=local_now,
         marketing_sent_this_week=sent,
         awaiting_payment=awaiting_payment,
         in_stock=in_stock,
+        **limits(store),
+        local_zone=zone if local_now is not None else None,
+        at_risk=at_risk,
+        marketing_sent_at_risk_period=at_risk_sent,
+        held_until=customer.marketing_held_until if customer is not None else None,
     )
+
+
+def limits(store: Store) -> dict[str, Any]:
+    """The store's marketing limits, as SendContext fields."""
+    return {"weekly_cap": store.marketing_weekly_cap, "at_risk_cap": store.at_risk_cap,
+            "at_risk_cap_days": store.at_risk_cap_days,
+            "quiet_hours": (store.quiet_start_hour, store.quiet_end_hour)}
 
 
 def _awaiting_payment(session: Session, message: Message) -> bool | None:
@@ -115,10 +137,10 @@ def _marketing_consent(session: Session, customer: Customer | None,
 
 
 def _marketing_sent(session: Session, store_id: int, customer_id: int, message_id: int | None,
-                    cause: str | None, now: datetime) -> int:
+                    cause: str | None, now: datetime, days: int = 7) -> int:
     query = select(func.count(Message.id)).where(
         Message.customer_id == customer_id, Message.state.in_(_DELIVERED_STATES),
-        Message.sent_at >= now - timedelta(days=7),
+        Message.sent_at >= now - timedelta(days=days),
         Message.template.in_(_marketing_templates(store_id)))
     if message_id is not None:
         query = query.where(Message.id != message_id)
@@ -134,3 +156,101 @@ def _local(now: datetime, zone: str | None) -> datetime | None:
         return now.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def load_many(session: Session, messages: list[Message], store: Store,
+              now: datetime) -> dict[int, SendContext]:
+    """message id → the SendContext `load` gives for it, for many messages of one `store`
+    in a handful of queries (customers, marketing templates, consent, recent marketing
+    sends) instead of several per message: the batch send engine's policy check."""
+    customer_ids = {m.customer_id for m in messages if m.customer_id is not None}
+    customers = ({c.id: c for c in session.scalars(
+        select(Customer).where(Customer.id.in_(customer_ids)))} if customer_ids else {})
+    marketing_names = set(session.scalars(_marketing_templates(store.id)))
+    marketing = [m for m in messages if m.template is not None and m.template in marketing_names]
+    consent = _newest_consents(session, {m.customer_id for m in marketing
+                                         if m.customer_id is not None})
+    recent = _recent_marketing(session, store, {m.customer_id for m in marketing
+                                                if m.customer_id is not None}, now)
+    found: dict[int, SendContext] = {}
+    for message in messages:
+        customer = customers.get(message.customer_id) if message.customer_id else None
+        is_marketing = message in marketing
+        granted, unconfirmed = ((_consent_of(consent, customer, _purposes(message.cause)))
+                                if is_marketing else (None, False))
+        sent_times = ([at for (mid, cause, at) in recent.get(customer.id, ())
+                       if mid != message.id and cause != message.cause]
+                      if is_marketing and customer is not None else [])
+        at_risk = is_marketing and customer is not None and AT_RISK in (customer.tags or [])
+        recipient = message.to or None
+        zone = time_zone_for(recipient, store.timezone)
+        local_now = _local(now, zone)
+        context = SendContext(
+            store_active=store.active, recipient=recipient,
+            is_template=message.template is not None, marketing=is_marketing,
+            marketing_consent=granted, consent_unconfirmed=unconfirmed,
+            last_inbound_at=customer.last_inbound_at if customer else None,
+            now=now, local_now=local_now,
+            marketing_sent_this_week=sum(at >= now - timedelta(days=7) for at in sent_times),
+            awaiting_payment=_awaiting_payment(session, message),
+            in_stock=release.still_in_stock(session, message),
+            **limits(store),
+            local_zone=zone if local_now is not None else None,
+            at_risk=at_risk,
+            marketing_sent_at_risk_period=(
+                sum(at >= now - timedelta(days=store.at_risk_cap_days) for at in sent_times)
+                if at_risk else 0),
+            held_until=customer.marketing_held_until if customer is not None else None)
+        found[message.id] = (replace(context, send_by=message.send_by) if message.send_by
+                             else context)
+    return found
+
+
+_Consent = dict[tuple[int, str], Any]
+
+
+def _newest_consents(session: Session, customer_ids: set[Any]) -> _Consent:
+    """(customer id, purpose) → the newest consent entry, in one query."""
+    if not customer_ids:
+        return {}
+    newest: _Consent = {}
+    # Oldest first, so the last one written for each key is the newest (ties: by id).
+    for entry in session.execute(
+            select(ConsentEntry.customer_id, ConsentEntry.purpose, ConsentEntry.granted,
+                   ConsentEntry.source, ConsentEntry.created_at)
+            .where(ConsentEntry.customer_id.in_(customer_ids))
+            .order_by(ConsentEntry.created_at, ConsentEntry.id)):
+        newest[(entry.customer_id, entry.purpose)] = entry
+    return newest
+
+
+def _consent_of(consent: _Consent, customer: Customer | None,
+                purposes: tuple[str, ...]) -> tuple[bool | None, bool]:
+    """As _marketing_consent, from entries loaded beforehand."""
+    if customer is None:
+        return None, False
+    entries = [e for e in (consent.get((customer.id, p)) for p in purposes) if e]
+    entry = max(entries, key=lambda e: e.created_at) if entries else None
+    if entry is None:
+        return None, False
+    if needs_confirmation(entry.granted, entry.source, entry.created_at,
+                          customer.last_inbound_at):
+        return None, True
+    return entry.granted, False
+
+
+def _recent_marketing(session: Session, store: Store, customer_ids: set[Any],
+                      now: datetime) -> dict[int, list[tuple[int, str, datetime]]]:
+    """customer id → (message id, cause, sent_at) of their marketing sends over the longest
+    cap period, in one query; each message's counts leave out itself and its own cause."""
+    if not customer_ids:
+        return {}
+    days = max(7, store.at_risk_cap_days)
+    found: dict[int, list[tuple[int, str, datetime]]] = {}
+    for customer_id, message_id, cause, sent_at in session.execute(
+            select(Message.customer_id, Message.id, Message.cause, Message.sent_at).where(
+                Message.customer_id.in_(customer_ids), Message.state.in_(_DELIVERED_STATES),
+                Message.sent_at >= now - timedelta(days=days),
+                Message.template.in_(_marketing_templates(store.id)))):
+        found.setdefault(customer_id, []).append((message_id, cause, sent_at))
+    return found

@@ -22,6 +22,10 @@ class Transport(Protocol):
     def send(self, payload: dict[str, Any]) -> str:
         """Send `payload`; return the wamid or raise a plugin.domain.errors.SendError."""
 
+    def send_marketing(self, payload: dict[str, Any]) -> str:
+        """Send a marketing template: through the Marketing Messages API where the number
+        is onboarded, else as `send` does."""
+
 
 class SandboxTransport:
     """Accepts every message without sending it: the body stays on the message row, and
@@ -34,20 +38,33 @@ class SandboxTransport:
         """Record nothing more than a fresh wamid; the caller stores the body."""
         return f"wamid.sandbox.{uuid.uuid4().hex}"
 
+    def send_marketing(self, payload: dict[str, Any]) -> str:
+        """As `send`: the sandbox has one way in."""
+        return self.send(payload)
+
 
 class CloudTransport:
     """Sends through the Cloud API from one phone number."""
 
     name = "cloud"
 
-    def __init__(self, client: CloudClient, phone_number_id: str, token: str) -> None:
+    def __init__(self, client: CloudClient, phone_number_id: str, token: str, *,
+                 marketing_api: bool = False) -> None:
         self._client = client
         self._token = token
         self.sender_id = phone_number_id
+        self.marketing_api = marketing_api
 
     def send(self, payload: dict[str, Any]) -> str:
         """POST the body to /<phone number id>/messages."""
         return self._client.send_message(self.sender_id, self._token, payload)
+
+    def send_marketing(self, payload: dict[str, Any]) -> str:
+        """POST a marketing template to /<phone number id>/marketing_messages when the
+        number is onboarded to the Marketing Messages API, else to /messages."""
+        if self.marketing_api:
+            return self._client.send_marketing_message(self.sender_id, self._token, payload)
+        return self.send(payload)
 
 
 def cloud_client() -> CloudClient:
@@ -62,14 +79,18 @@ def cloud_client() -> CloudClient:
     return extensions["storechat.cloud"]
 
 
-def for_account(session: Session, account: WhatsAppAccount | None, store: Store) -> Transport:
+def for_account(session: Session, account: WhatsAppAccount | None, store: Store,
+                client: CloudClient | None = None) -> Transport:
     """The transport for a store's number: the Cloud API when it has a token, else the
-    installation's default number where it serves the store, else the sandbox."""
+    installation's default number where it serves the store, else the sandbox. `client`
+    replaces this process's shared Cloud API client (the batch engine's HTTP/2 one)."""
     if account is not None and account.access_token:
-        return CloudTransport(cloud_client(), account.phone_number_id, account.access_token)
+        return CloudTransport(client or cloud_client(), account.phone_number_id,
+                              account.access_token,
+                              marketing_api=account.marketing_messages_api)
     settings = current_app.config["STORECHAT"]
     if default_number_serves(session, store):
-        return CloudTransport(cloud_client(), settings.whatsapp_phone_number_id,
+        return CloudTransport(client or cloud_client(), settings.whatsapp_phone_number_id,
                               settings.whatsapp_access_token)
     return SandboxTransport()
 

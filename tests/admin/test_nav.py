@@ -106,7 +106,7 @@ def test_the_registry_lists_every_section_in_order() -> None:
                                 "settings")
     settings = next(entry for entry in nav.SECTIONS if entry.key == "settings")
     assert [child.label for child in settings.children] == [
-        "WhatsApp number", "Store connection", "Team", "API tokens"]
+        "WhatsApp number", "Store connection", "Team", "API tokens", "Marketing limits"]
 
 
 def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> None:  # type: ignore[no-untyped-def]
@@ -128,6 +128,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Store connection", f"/stores/{linen}/settings/connection"),
         ("Team", "/settings/owners"),  # instance-wide: no store in its address
         ("API tokens", f"/stores/{linen}/settings/api-tokens"),
+        ("Marketing limits", f"/stores/{linen}/settings/marketing-limits"),
     ]
     assert page.groups == ["Conversations", "Settings"]
     # Sections not built yet (campaigns, analytics) are hidden.

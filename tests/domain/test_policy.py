@@ -1,13 +1,21 @@
 """The sending policy, as pure decisions."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin.domain.policy import SendContext, decide, quiet_wait, window_open
+from plugin.domain.policy import (
+    DEADLINE_PASSED,
+    SendContext,
+    decide,
+    quiet_wait,
+    quiet_wait_in_zone,
+    window_open,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0)
 PT = "+351912345678"
@@ -67,3 +75,64 @@ def test_quiet_wait_always_lands_on_the_end_hour(hour: int, minute: int, start: 
     if wait is not None:
         assert timedelta(0) < wait <= timedelta(days=1)
         assert (local + wait).hour == end and (local + wait).minute == 0
+
+
+LISBON = "Europe/Lisbon"
+
+
+@pytest.mark.parametrize(("now", "wait"), [
+    # Autumn: clocks go back at 02:00 on 25 October 2026; the night is an hour longer.
+    (datetime(2026, 10, 24, 21, 30), timedelta(hours=11, minutes=30)),
+    # Spring: clocks go forward at 01:00 on 29 March 2026; the night is an hour shorter.
+    (datetime(2026, 3, 28, 22, 30), timedelta(hours=9, minutes=30)),
+    # An ordinary night, for comparison.
+    (datetime(2026, 11, 21, 22, 30), timedelta(hours=10, minutes=30)),
+])
+def test_quiet_hours_end_at_nine_local_across_a_dst_change(now: datetime,
+                                                           wait: timedelta) -> None:
+    decision = decide(_marketing(now=now, local_now=None, local_zone=LISBON))
+    assert not decision.send and decision.defer == wait
+    assert quiet_wait_in_zone(now + wait, LISBON, (21, 9)) is None  # 09:00 sharp: over
+
+
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+       st.sampled_from([LISBON, "America/New_York", "Australia/Sydney", "Asia/Kolkata"]))
+def test_a_deferral_always_lands_on_the_end_hour_in_the_zone(now: datetime, zone: str) -> None:
+    wait = quiet_wait_in_zone(now, zone, (21, 9))
+    if wait is not None:
+        local = (now + wait).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+        assert (local.hour, local.minute) == (9, 0) and timedelta(0) < wait <= timedelta(1, 3600)
+
+
+def test_the_stricter_cap_for_at_risk_customers() -> None:
+    assert decide(_marketing(at_risk=False, marketing_sent_at_risk_period=1)).send
+    capped = decide(_marketing(at_risk=True, marketing_sent_at_risk_period=1))
+    assert not capped.send and "1 per 10 days for at-risk" in capped.reason
+    assert decide(_marketing(at_risk=True, at_risk_cap=2, marketing_sent_at_risk_period=1)).send
+
+
+def test_a_store_cap_replaces_the_default() -> None:
+    assert decide(_marketing(weekly_cap=3, marketing_sent_this_week=2)).send
+    capped = decide(_marketing(weekly_cap=1, marketing_sent_this_week=1))
+    assert not capped.send and capped.reason == "marketing cap reached (1 a week)"
+
+
+def test_a_held_customer_waits_for_the_hold_to_end() -> None:
+    decision = decide(_marketing(held_until=NOW + timedelta(hours=5)))
+    assert not decision.send and decision.defer == timedelta(hours=5)
+    assert decide(_marketing(held_until=NOW - timedelta(seconds=1))).send
+    # Order updates are never held, capped or kept quiet.
+    assert decide(_marketing(marketing=False, held_until=NOW + timedelta(hours=5),
+                             marketing_sent_this_week=9, local_now=NOW.replace(hour=23))).send
+
+
+def test_deadlines_skip_rather_than_send_late() -> None:
+    assert decide(_marketing(send_by=NOW)).reason == DEADLINE_PASSED
+    assert decide(_marketing(marketing=False, send_by=NOW - timedelta(1))).reason == \
+        DEADLINE_PASSED
+    # Quiet until 09:00 (10.5 h), but due by 08:00: skipped now rather than sent late.
+    night = NOW.replace(hour=22, minute=30)
+    late = decide(_marketing(now=night, local_now=night, send_by=night + timedelta(hours=9)))
+    assert not late.send and late.defer is None and late.reason.startswith(DEADLINE_PASSED)
+    kept = decide(_marketing(now=night, local_now=night, send_by=night + timedelta(hours=12)))
+    assert kept.defer == timedelta(hours=10, minutes=30)

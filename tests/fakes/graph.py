@@ -6,6 +6,10 @@ It answers like Meta does, for `/<version>/…`:
   "contacts", "messages": [{"id": "wamid…"}]}`; a body over one of WhatsApp's documented
   limits is refused with 131009 / 100 / 132018 and Meta's `error_data.details`
   (see graph_rules.py);
+- `POST /<phone number id>/marketing_messages` (Meta's Marketing Messages API) takes the same
+  body for a marketing template and answers the same, with `message_status: accepted`;
+  only for numbers set `marketing_api` (`onboard_marketing`), else error 100 as for an
+  object Meta does not know there; anything but a template is refused (131009);
 - `POST /<phone number id>/media` (multipart) returns a media id;
 - `GET /<phone number id>?fields=…` returns only the fields asked for;
 - `GET /<waba id>/message_templates?limit=&after=` pages with `paging.cursors.after` and
@@ -62,6 +66,7 @@ class Sent:
     phone_number_id: str
     payload: dict[str, Any]
     wamid: str
+    endpoint: str = "messages"  # or "marketing_messages"
 
 
 @dataclass
@@ -99,6 +104,7 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
     app_id: str = "1029384756"  # the Meta app whose uploads edge takes template samples
     upload_sessions: dict[str, UploadSession] = field(default_factory=dict)
     handles: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # handle -> file
+    marketing_api: set[str] = field(default_factory=set)  # onboarded phone number ids
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,6 +123,11 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
             self.tokens[phone_number_id] = token
             self.numbers[phone_number_id] = FakeNumber(phone_number_id, waba_id, **number)
             return waba
+
+    def onboard_marketing(self, phone_number_id: str) -> None:
+        """Onboard the number's business to the Marketing Messages API."""
+        with self._lock:
+            self.marketing_api.add(phone_number_id)
 
     def fail_next(self, code: int, http_status: int = 400, message: str = "fake failure") -> None:
         """Make the next request (a send, or any other call) fail with this Graph error."""
@@ -263,7 +274,8 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
                     return waba.token
             return self.tokens.get(object_id)
 
-    def _messages(self, request: Request, phone_number_id: str) -> Response:
+    def _messages(self, request: Request, phone_number_id: str,
+                  endpoint: str = "messages") -> Response:
         try:
             payload = json.loads(request.get_data())
         except ValueError:
@@ -273,11 +285,27 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
             # Unique across processes too (gunicorn runs the fake in several workers), as
             # Meta's are: the process id keeps two workers' counters apart.
             wamid = f"wamid.FAKE{os.getpid()}.{next(self._ids):08d}"
-            self.sent.append(Sent(phone_number_id, payload, wamid))
+            self.sent.append(Sent(phone_number_id, payload, wamid, endpoint))
         to = str(payload["to"])
+        accepted: dict[str, Any] = {"id": wamid}
+        if endpoint == "marketing_messages":
+            accepted["message_status"] = "accepted"
         return _json({"messaging_product": "whatsapp",
                       "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
-                      "messages": [{"id": wamid}]})
+                      "messages": [accepted]})
+
+    def _marketing_messages(self, request: Request, phone_number_id: str) -> Response:
+        with self._lock:
+            onboarded = phone_number_id in self.marketing_api
+        if not onboarded:
+            return _error(100, 400, NO_SUCH_OBJECT.format(method="post", id=phone_number_id))
+        try:
+            kind = json.loads(request.get_data()).get("type")
+        except (ValueError, AttributeError):
+            kind = None
+        if kind != "template":
+            raise Invalid(131009, "the Marketing Messages API sends marketing templates only")
+        return self._messages(request, phone_number_id, "marketing_messages")
 
     def _upload(self, request: Request, phone_number_id: str) -> Response:
         upload = request.files.get("file")
@@ -318,6 +346,7 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
 
 _ROUTES = {
     ("POST", "messages"): FakeGraph._messages,
+    ("POST", "marketing_messages"): FakeGraph._marketing_messages,
     ("POST", "media"): FakeGraph._upload,
     ("GET", ""): FakeGraph._phone,
     ("GET", "message_templates"): TemplatesMixin._list_templates,

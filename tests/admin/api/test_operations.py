@@ -33,6 +33,7 @@ GOOD_BODIES: dict[str, Any] = {
     "updateRecovery": {"enabled": True, "attribution_days": 14},
     "createSegment": {"name": "Lapsed regulars", "definition": {
         "match": "all", "tags_include": ["frequent"], "last_order_before_days": 60}},
+    "updateSending": {"weekly_cap": 3, "quiet_start_hour": 22},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -48,6 +49,8 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "createSegment": ({"name": "", "definition": {"match": "some", "orders_min": "1"},
                        "colour": "red"},
                       {"name", "definition.match", "definition.orders_min", "colour"}),
+    "updateSending": ({"weekly_cap": "2", "quiet_end_hour": 1.5, "colour": "red"},
+                      {"weekly_cap", "quiet_end_hour", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
