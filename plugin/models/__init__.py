@@ -2,6 +2,7 @@
 from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, PriceDropAlert
 from plugin.models.api_tokens import ApiToken
 from plugin.models.base import Base
+from plugin.models.campaigns import Campaign, CampaignClick, CampaignCode
 from plugin.models.carts import CartCheckout, CartState
 from plugin.models.catalog import (
     BatchState,
@@ -71,4 +72,7 @@ __all__ = [
     "WhatsAppAccount",
     "WidgetCounter",
     "WidgetSettings",
+    "Campaign",
+    "CampaignClick",
+    "CampaignCode",
 ]
