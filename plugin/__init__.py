@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin import auth, cli, demo
     from plugin.admin import (
         api_tokens,
+        campaigns,
         catalog,
         customers,
         home,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     catalog.init_app(app)
     settings_pages.init_app(app)
     api_tokens.init_app(app)
+    campaigns.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

@@ -10,10 +10,19 @@ from datetime import datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from plugin.infra import db
-from plugin.models import Campaign, ConsentEntry, Customer, CustomerTag, Segment, Store, Template
+from plugin.models import (
+    Campaign,
+    ConsentEntry,
+    Customer,
+    CustomerTag,
+    Owner,
+    Segment,
+    Store,
+    Template,
+)
 from plugin.pipeline.campaigns import controls, runner
 
 TEMPLATE = "spring_sale"
@@ -40,11 +49,16 @@ class World:
 
 def build(app: Flask, *, reachable: int = 30, unreachable: int = 3, platform: str = "demo",
           domain: str = "camp.example", first_name: str = "Ana",
-          store_id: int | None = None) -> World:
-    """The store (or `store_id`'s), its template, customers and a "VIP" segment."""
+          store_id: int | None = None, owner_email: str | None = None,
+          timezone: str | None = None) -> World:
+    """The store (or `store_id`'s), its template, customers and a "VIP" segment; the store
+    belongs to the owner `owner_email` when given."""
     with app.app_context(), db.transaction() as session:
         if store_id is None:
-            store = Store(platform=platform, domain=domain, name="Camp store", currency="EUR")
+            owner_id = (session.scalars(select(Owner.id).where(Owner.email == owner_email))
+                        .one() if owner_email else None)
+            store = Store(platform=platform, domain=domain, name="Camp store", currency="EUR",
+                          owner_id=owner_id, timezone=timezone)
             session.add(store)
             session.flush()
         else:
