@@ -75,9 +75,10 @@ def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft
             discount.mode == domain.DISCOUNT_NONE:
         problems.append(FieldProblem("discount_mode", "a variable sends the discount code: "
                                                       "choose a shared or unique code"))
+    # A draft may wait for its segment (start asks for one); a segment named must be here.
     segment = session.get(Segment, draft.segment_id) if draft.segment_id else None
-    if segment is None or segment.store_id != store.id:
-        problems.append(FieldProblem("segment", "choose a segment"))
+    if draft.segment_id is not None and (segment is None or segment.store_id != store.id):
+        problems.append(FieldProblem("segment", "choose one of this store's segments"))
     if not 1 <= draft.attribution_days <= domain.ATTRIBUTION_DAYS_MAX:
         problems.append(FieldProblem("attribution_days",
                                      f"1 to {domain.ATTRIBUTION_DAYS_MAX} days"))

@@ -33,6 +33,12 @@ GOOD_BODIES: dict[str, Any] = {
     "updateRecovery": {"enabled": True, "attribution_days": 14},
     "createSegment": {"name": "Lapsed regulars", "definition": {
         "match": "all", "tags_include": ["frequent"], "last_order_before_days": 60}},
+    "createCampaign": {"name": "Sale", "template": "back_in_stock", "language": "en",
+                       "variables": [{"source": "field", "value": "first_name",
+                                      "fallback": "there"},
+                                     {"source": "text", "value": "our summer range"},
+                                     {"source": "text", "value": "https://shop.example/sale"}]},
+    "actOnCampaign": {"action": "cancel"},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -48,6 +54,9 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "createSegment": ({"name": "", "definition": {"match": "some", "orders_min": "1"},
                        "colour": "red"},
                       {"name", "definition.match", "definition.orders_min", "colour"}),
+    "createCampaign": ({"name": "", "template": "t", "language": "en", "segment_id": "1",
+                        "colour": "red"}, {"name", "segment_id", "colour"}),
+    "actOnCampaign": ({"action": "explode", "colour": "red"}, {"action", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
