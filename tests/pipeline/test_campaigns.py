@@ -4,6 +4,7 @@ run comes back through the sweeper; bad input is refused with nothing written.""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -12,9 +13,17 @@ from sqlalchemy import func, select
 from plugin.domain.campaigns import DEADLINE_PASSED, CampaignRefused
 from plugin.domain.outbox import MessageState
 from plugin.infra import db
-from plugin.models import Campaign, Customer, Message, Store
+from plugin.models import Campaign, ConsentEntry, Customer, Message, Order, Store
 from plugin.pipeline import send, sweep, transports
-from plugin.pipeline.campaigns import codes, controls, delivery, links, materialise, runner
+from plugin.pipeline.campaigns import (
+    codes,
+    controls,
+    delivery,
+    links,
+    materialise,
+    results,
+    runner,
+)
 from tests.worlds import campaigns as world
 
 T0 = datetime(2026, 12, 1, 10, 0, 0)
@@ -266,3 +275,63 @@ def test_a_sending_campaign_cannot_be_edited(app: Flask, monkeypatch: pytest.Mon
         assert materialise.written(session, session.get_one(Campaign, campaign_id)) == 30
         assert session.scalar(select(func.count(Customer.id))) == 33
 
+
+
+def test_results_count_each_figure_within_the_window(app: Flask,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     sends: list[str]) -> None:
+    clock = world.Clock(monkeypatch, T0)
+    w = world.build(app, reachable=4)
+    campaign_id = world.create(app, w, link_url="https://camp.example/sale")
+    _start(app, campaign_id)
+    a, b, c, d = w.reachable
+    clock.now = T0 + timedelta(hours=1)
+    with app.app_context():
+        with db.transaction() as session:
+            rows = {m.customer_id: m for m in session.scalars(select(Message).where(
+                Message.cause == links.cause(campaign_id)))}
+            rows[a].delivered_at = rows[a].read_at = T0 + timedelta(minutes=1)
+            rows[b].delivered_at = T0 + timedelta(minutes=2)
+            session.get_one(Customer, a).last_inbound_at = T0 + timedelta(hours=1)
+            session.get_one(Customer, b).last_inbound_at = T0 - timedelta(days=1)  # before
+            session.add(ConsentEntry(store_id=w.store_id, customer_id=c, purpose="marketing",
+                                     granted=False, source="whatsapp_stop", text_shown="STOP"))
+            for customer_id, number, total, at in (
+                    (a, "1", "50.00", T0 + timedelta(days=1)),
+                    (b, "2", "99.00", T0 + timedelta(days=6)),  # after the 5-day window
+                    (c, "3", "10.00", T0 - timedelta(hours=1)),  # before the message
+                    (d, "4", "20.50", T0 + timedelta(days=4, hours=23))):
+                session.add(Order(store_id=w.store_id, platform_id=f"o{number}",
+                                  number=number, customer_id=customer_id, status="placed",
+                                  currency="EUR", total=total, created_at=at))
+        token = links.token(campaign_id, a)
+        first = links.follow(token, count=True)
+        assert first == f"https://camp.example/sale?coupon={codes.code_for(campaign_id, None)}"
+        links.follow(token, count=True)  # a double tap counts once
+        links.follow(links.token(campaign_id, b), count=False)  # a HEAD: a link preview
+        assert links.follow(token[:-2] + "00", count=True) is None  # a forged signature
+        with db.transaction() as session:
+            figures = results.results(session, session.get_one(Campaign, campaign_id))
+    assert (figures.sent, figures.delivered, figures.read, figures.replied, figures.clicked,
+            figures.opted_out, figures.orders) == (4, 2, 1, 1, 1, 1, 2)
+    assert figures.revenue == {"EUR": Decimal("70.50")}
+
+
+def test_the_t_link_counts_a_click_and_leads_to_the_sale(app: Flask,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         sends: list[str]) -> None:
+    world.Clock(monkeypatch, T0)
+    w = world.build(app, reachable=2)
+    campaign_id = world.create(app, w, link_url="https://camp.example/sale")
+    _start(app, campaign_id)
+    client = app.test_client()
+    with app.app_context():
+        token = links.token(campaign_id, w.reachable[0])
+    assert client.head(f"/t/{token}").status_code == 302  # counted only on a GET
+    response = client.get(f"/t/{token}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://camp.example/sale?coupon=SC-")
+    assert client.get(f"/t/{token[:-1]}x").status_code == 404
+    with app.app_context(), db.transaction() as session:
+        figures = results.results(session, session.get_one(Campaign, campaign_id))
+    assert figures.clicked == 1
