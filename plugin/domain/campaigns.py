@@ -230,4 +230,4 @@ def customer_fields(first_name: str | None, last_name: str | None, email: str | 
 
 def progress_percent(done: int, total: int) -> int:
     """How far along, 0–100, for the progress bar."""
-    return 100 if total <= 0 else min(100, done * 100 // total)
+    return 0 if total <= 0 else min(100, done * 100 // total)

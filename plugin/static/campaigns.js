@@ -15,6 +15,17 @@
     };
     template.addEventListener("change", show);
     show();
+    // A row shows the field list only for a customer field, and no text for the code.
+    document.querySelectorAll(".variable").forEach(function (row) {
+      var i = row.getAttribute("data-index");
+      var source = document.getElementById("var" + i + "_source");
+      var sync = function () {
+        document.getElementById("var" + i + "_field").hidden = source.value !== "field";
+        document.getElementById("var" + i + "_text").hidden = source.value === "discount";
+      };
+      source.addEventListener("change", sync);
+      sync();
+    });
   }
   var panel = document.getElementById("progress-panel");
   if (!panel) { return; }
