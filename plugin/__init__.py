@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin.admin import (
         api_tokens,
         auto_answers,
+        campaigns,
         catalog,
         customers,
         home,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     settings_pages.init_app(app)
     api_tokens.init_app(app)
     marketing_limits.init_app(app)
+    campaigns.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

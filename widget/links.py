@@ -1,7 +1,8 @@
 """GET /t/<token>: the tracking button of shipping messages, redirected to the carrier, and
 the button of cart recovery messages, counted and redirected to the cart
 (plugin.pipeline.recovery.links), and the button of back-in-stock alerts, counted and
-redirected to the product (plugin.pipeline.alerts.links).
+redirected to the product (plugin.pipeline.alerts.links), and the button of campaign
+messages, counted and redirected to the campaign's page (plugin.pipeline.campaigns.links).
 
 The token is random, minted once per order (plugin.pipeline.orders keeps it in the order snapshot),
 so the URL in a shopper's chat names no store, order or id and cannot be guessed; the
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import Order
 from plugin.pipeline.alerts.links import resolve_alert_link
+from plugin.pipeline.campaigns import links as campaign_links
 from plugin.pipeline.orders import TOKEN_KEY
 from plugin.pipeline.recovery import links as recovery_links
 
@@ -54,6 +56,8 @@ def follow(token: str) -> ResponseReturnValue:
     url = recovery_links.follow(token, count=counted)
     if url is None:
         url = resolve_alert_link(token, count=counted)
+    if url is None:
+        url = campaign_links.follow(token, count=counted)
     if url is None:
         order = find_order(token)
         url = destination(order) if order is not None else ""

@@ -17,6 +17,8 @@
     │   ├── ActionNotAllowed        plugin.demo.store: a demo order action out of turn
     │   ├── TokenRefused            plugin.auth.api_tokens: an API token cannot be made
     │   ├── DefinitionError         plugin.domain.segments: a segment definition, by field
+    │   ├── CampaignRefused         plugin.domain.campaigns: a campaign that cannot be saved,
+    │   │                           started or changed now, by field
     │   └── ApiError                plugin.admin.api.problems: a public API call, answered
     │                               as a problem with a stable code
     └── ProviderError           an outside service failed or refused a request

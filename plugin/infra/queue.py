@@ -40,6 +40,8 @@ class Job(enum.StrEnum):
     CART_CHECKOUT = "cart_checkout"  # a cart's id: make its checkout at the store, answer
     RECOVERY_STEP = "recovery_step"  # a claimed cart recovery step's id: send or skip it
     CUSTOMER_TAGS = "customer_tags"  # a customer's id: copy their tags to the store platform
+    CAMPAIGN_RUN = "campaign_run"  # a campaign's id: one tick of its run (write, release)
+    CAMPAIGN_SEND = "campaign_send"  # a campaign's id: send its released rows in batches
 
 
 class Periodic(enum.StrEnum):

@@ -3,6 +3,7 @@ from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, Price
 from plugin.models.api_tokens import ApiToken
 from plugin.models.auto_answers import AnswerSettings
 from plugin.models.base import Base
+from plugin.models.campaigns import Campaign, CampaignClick, CampaignCode
 from plugin.models.carts import CartCheckout, CartState
 from plugin.models.catalog import (
     BatchState,
@@ -73,4 +74,7 @@ __all__ = [
     "WhatsAppAccount",
     "WidgetCounter",
     "WidgetSettings",
+    "Campaign",
+    "CampaignClick",
+    "CampaignCode",
 ]

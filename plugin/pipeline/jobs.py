@@ -19,6 +19,8 @@ from plugin.pipeline import (
     sweep,
     tag_write_back,
 )
+from plugin.pipeline.campaigns import delivery as campaign_delivery
+from plugin.pipeline.campaigns import runner as campaign_runner
 from plugin.pipeline.catalog import runner as catalog
 from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
@@ -69,4 +71,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # Calls the store's admin; a passing failure raises and Huey retries with backoff.
         Job.CUSTOMER_TAGS: bind(Job.CUSTOMER_TAGS, tag_write_back.write_back,
                                 **store_gateway.JOB_RETRY),
+        # One tick of a campaign's run; a lost or failed tick comes back when its lease lapses.
+        Job.CAMPAIGN_RUN: bind(Job.CAMPAIGN_RUN, campaign_runner.run),
+        Job.CAMPAIGN_SEND: bind(Job.CAMPAIGN_SEND, campaign_delivery.send_due),
     }

@@ -204,6 +204,13 @@ def reachable_batches(session: Session, store_id: int, definition: Definition,
         after = ids[-1]
 
 
+def reachable_select(store_id: int, definition: Definition,
+                     now: datetime | None = None) -> Select[Any]:
+    """A SELECT of every reachable customer id (to count or filter by, in one query)."""
+    inner = _audience(store_id, definition, now).subquery()
+    return select(inner.c.id).where(inner.c.reason == domain.REACHABLE)
+
+
 def matched_ids(session: Session, store_id: int, definition: Definition,
                 limit: int, now: datetime | None = None) -> list[int]:
     """The first `limit` matched customer ids (any reachability), newest first."""
@@ -212,4 +219,4 @@ def matched_ids(session: Session, store_id: int, definition: Definition,
 
 
 __all__ = ["Audience", "count", "matched_ids", "matching", "reachable_batches",
-           "reachable_ids"]
+           "reachable_ids", "reachable_select"]

@@ -20,6 +20,7 @@ from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 from plugin.pipeline import carts, cod_answers, customer_tags, retention
 from plugin.pipeline.alerts import release as alert_release
+from plugin.pipeline.campaigns import runner as campaign_runner
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
 from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
@@ -94,6 +95,8 @@ def recover() -> SweepReport:
     # Cart recovery steps that came due, and claimed ones whose job was lost (lapsed claim):
     # timers are rows claimed here like any job, never a sleeping thread.
     recovery_send.enqueue_due(now)
+    # Campaigns whose start time came, or whose next tick's job was lost (lapsed lease).
+    campaign_runner.enqueue_lost(now)
     return SweepReport(events, messages)
 
 

@@ -21,6 +21,7 @@ from plugin.demo import store as demo_store
 from plugin.infra import db
 from plugin.models import (
     Automation,
+    Campaign,
     Checkout,
     Customer,
     Message,
@@ -95,6 +96,10 @@ class World:
             _order(store_a.id, "a-1", "1001", "Alice")
             _order(store_b.id, "b-1", B_NUMBER, B_NAME)
             self.cart_b = _recovered_cart(store_b.id)
+            with db.transaction() as session:
+                # B's campaign, named after B: its pages and API must not reach A.
+                session.add(Campaign(store_id=store_b.id, name=B_NAME, template="b_sale",
+                                     language="en"))
             session = db.session()
             self.order_b = session.scalars(
                 select(Order.id).where(Order.store_id == self.store_b)).one()
@@ -103,7 +108,7 @@ class World:
             self.rows_b = {name: session.scalars(select(model.id).where(
                 model.store_id == self.store_b).order_by(model.id)).first()
                 for name, model in (("customer_id", Customer), ("automation_id", Automation),
-                                    ("template_id", Template))}
+                                    ("template_id", Template), ("campaign_id", Campaign))}
 
     def ids_for(self, argument: str) -> object:
         """What to put in a URL argument to aim at B's data."""

@@ -32,6 +32,7 @@ from plugin.domain.errors import PayloadError
 from plugin.infra import db, ids, ratelimit
 from plugin.models import (
     Automation,
+    Campaign,
     CatalogSync,
     Customer,
     DataExport,
@@ -52,7 +53,7 @@ ACROSS_STORES = frozenset({"api_v1.list_stores"})
 PATH_ROWS: dict[str, Any] = {
     "customer_id": Customer, "order_id": Order, "message_id": Message,
     "automation_id": Automation, "template_id": Template, "export_id": DataExport,
-    "sync_id": CatalogSync, "segment_id": Segment,
+    "sync_id": CatalogSync, "segment_id": Segment, "campaign_id": Campaign,
 }
 # Deeper JSON than this is no body our operations take; refusing it early also keeps the
 # validator's own parse far from the interpreter's recursion limit.

@@ -42,6 +42,7 @@ class ProblemCode(str, enum.Enum):
     CATALOG_NOT_CONNECTED = "catalog_not_connected"
     INTERNAL_ERROR = "internal_error"
     UNAVAILABLE = "unavailable"
+    CAMPAIGN_STATE = "campaign_state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ MEANINGS: dict[ProblemCode, Meaning] = {
                               "logged."),
     C.UNAVAILABLE: Meaning(503, "Service unavailable", "The database is not answering; "
                            "retry after `Retry-After` seconds."),
+    C.CAMPAIGN_STATE: Meaning(409, "Not in this campaign state", "The campaign cannot do "
+                              "this now (it is sending, paused or finished); `detail` "
+                              "says why. Cancel it and make a new one to change it."),
 }
 # The code an HTTP error of each status gets when nothing more specific was said.
 BY_STATUS = {401: C.UNAUTHORIZED, 403: C.FORBIDDEN, 404: C.NOT_FOUND,

@@ -1,7 +1,7 @@
 """send caps and the batch send engine: per-store marketing limits, holds, deadlines
 
-Revision ID: 0028_send_caps
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-06
 
 Stores gain their marketing limits (weekly cap, the stricter cap for `at_risk` customers
@@ -14,8 +14,8 @@ stores, customers and messages are referenced by other tables with ON DELETE CAS
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0028_send_caps'
-down_revision = '0027'
+revision = '0029'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 

@@ -34,6 +34,12 @@ GOOD_BODIES: dict[str, Any] = {
     "createSegment": {"name": "Lapsed regulars", "definition": {
         "match": "all", "tags_include": ["frequent"], "last_order_before_days": 60}},
     "updateSending": {"weekly_cap": 3, "quiet_start_hour": 22},
+    "createCampaign": {"name": "Sale", "template": "back_in_stock", "language": "en",
+                       "variables": [{"source": "field", "value": "first_name",
+                                      "fallback": "there"},
+                                     {"source": "text", "value": "our summer range"},
+                                     {"source": "text", "value": "https://shop.example/sale"}]},
+    "actOnCampaign": {"action": "cancel"},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -51,6 +57,9 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
                       {"name", "definition.match", "definition.orders_min", "colour"}),
     "updateSending": ({"weekly_cap": "2", "quiet_end_hour": 1.5, "colour": "red"},
                       {"weekly_cap", "quiet_end_hour", "colour"}),
+    "createCampaign": ({"name": "", "template": "t", "language": "en", "segment_id": "1",
+                        "colour": "red"}, {"name", "segment_id", "colour"}),
+    "actOnCampaign": ({"action": "explode", "colour": "red"}, {"action", "colour"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

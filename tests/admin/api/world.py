@@ -17,6 +17,7 @@ from plugin.demo import store as demo_store
 from plugin.infra import db
 from plugin.models import (
     ApiToken,
+    Campaign,
     CatalogItem,
     CatalogSync,
     Customer,
@@ -72,8 +73,14 @@ class ApiWorld:
                                             state=ItemState.FAILED, reason="Image missing."))
                     session.add(CatalogSync(store_id=store_id, state=SyncState.DONE,
                                             products=1, variants=1))
-                    session.add(Segment(store_id=store_id, name=f"{name} regulars",
-                                        definition={"match": "all", "orders_min": 1}))
+                    segment = Segment(store_id=store_id, name=f"{name} regulars",
+                                      definition={"match": "all", "orders_min": 1})
+                    session.add(segment)
+                    session.flush()
+                    # A draft campaign to the regulars (the demo's back_in_stock template).
+                    session.add(Campaign(store_id=store_id, name=f"{name} sale",
+                                         template="back_in_stock", language="en",
+                                         segment_id=segment.id))
                 self.write_a = self._issue(session, self.store_a, Scope.WRITE)
                 self.read_a = self._issue(session, self.store_a, Scope.READ)
                 self.revoked_a = self._issue(session, self.store_a, Scope.WRITE)

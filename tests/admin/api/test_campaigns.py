@@ -1,0 +1,49 @@
+"""Campaigns through the API: create, refuse bad timing with nothing written, start, read
+progress and results, a cancelled campaign cannot pause (409), another store's is 404."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+
+from tests.admin.api.world import ApiWorld, call
+from tests.worlds import campaigns as campaign_world
+
+
+def test_a_campaign_is_created_started_and_read(app: Flask) -> None:
+    world = ApiWorld(app)
+    client = app.test_client()
+    w = campaign_world.build(app, store_id=world.store_a, reachable=4, unreachable=1)
+    body = {"name": "Spring", "template": campaign_world.TEMPLATE, "language": "en",
+            "segment_id": w.segment_id, "variables": campaign_world.VARIABLES,
+            "discount": {"mode": "unique", "percent": 10, "hours": 24}}
+    empty = call(client, "POST", "/api/v1/campaigns", world.write_a,
+                 {**body, "variables": [{"source": "text", "value": ""}]})
+    assert empty.status_code == 422
+    assert "var1" in {e["field"] for e in empty.json["errors"]}
+    created = call(client, "POST", "/api/v1/campaigns", world.write_a, body)
+    assert created.status_code == 201, created.json
+    campaign = created.json
+    assert campaign["state"] == "draft" and campaign["progress"]["total"] == 0
+    url = f"/api/v1/campaigns/{campaign['id']}"
+    soon = datetime.now(UTC) + timedelta(hours=2)
+    late = call(client, "POST", f"{url}/actions", world.write_a,
+                {"action": "start", "scheduled_at": soon.isoformat(),
+                 "deadline_at": (soon - timedelta(minutes=5)).isoformat()})
+    assert late.status_code == 422
+    assert {e["field"] for e in late.json["errors"]} == {"deadline_at"}
+    assert call(client, "GET", url, world.read_a).json["progress"]["total"] == 0
+    started = call(client, "POST", f"{url}/actions", world.write_a, {"action": "start"})
+    assert started.status_code == 200, started.json
+    read = call(client, "GET", url, world.read_a).json
+    assert read["progress"]["total"] == 4 and read["progress"]["sent"] == 4
+    assert read["results"]["sent"] == 4 and read["results"]["attribution_days"] == 5
+    assert call(client, "POST", f"{url}/actions", world.write_a,
+                {"action": "cancel"}).json["state"] == "cancelled"
+    paused = call(client, "POST", f"{url}/actions", world.write_a, {"action": "pause"})
+    assert paused.status_code == 409 and paused.json["code"] == "campaign_state"
+    listed = call(client, "GET", "/api/v1/campaigns", world.read_a).json["data"]
+    assert [c["name"] for c in listed] == ["Spring", "Alice sale"]  # newest first
+    assert call(client, "GET", url, world.write_b).status_code == 404
+    other = call(client, "POST", f"{url}/actions", world.write_b, {"action": "cancel"})
+    assert other.status_code == 404

@@ -1,0 +1,130 @@
+"""A store ready for a campaign: an approved marketing template with three body variables
+and a link button, customers tagged "vip" (some reachable, some not), and a segment of
+them; plus helpers to move the clock and drive the campaign's run tick by tick."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from plugin.infra import db
+from plugin.models import (
+    Campaign,
+    ConsentEntry,
+    Customer,
+    CustomerTag,
+    Owner,
+    Segment,
+    Store,
+    Template,
+)
+from plugin.pipeline.campaigns import controls, runner
+
+TEMPLATE = "spring_sale"
+BODY = "Hi {{1}}, {{2}} off with code {{3}}"
+COMPONENTS = [
+    {"type": "BODY", "text": BODY},
+    {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Shop now",
+                                     "url": "https://storechat.example/t/{{1}}"}]},
+]
+VARIABLES = [{"source": "field", "value": "first_name"},
+             {"source": "text", "value": "20%"},
+             {"source": "discount"}]
+
+
+@dataclass(frozen=True)
+class World:
+    """What the campaign tests need to know of the store they built."""
+
+    store_id: int
+    segment_id: int
+    reachable: list[int]  # customer ids a campaign to the segment reaches
+    unreachable: list[int]  # tagged vip, but without a marketing opt-in
+
+
+def build(app: Flask, *, reachable: int = 30, unreachable: int = 3, platform: str = "demo",
+          domain: str = "camp.example", first_name: str = "Ana",
+          store_id: int | None = None, owner_email: str | None = None,
+          timezone: str | None = None) -> World:
+    """The store (or `store_id`'s), its template, customers and a "VIP" segment; the store
+    belongs to the owner `owner_email` when given."""
+    with app.app_context(), db.transaction() as session:
+        if store_id is None:
+            owner_id = (session.scalars(select(Owner.id).where(Owner.email == owner_email))
+                        .one() if owner_email else None)
+            store = Store(platform=platform, domain=domain, name="Camp store", currency="EUR",
+                          owner_id=owner_id, timezone=timezone)
+            session.add(store)
+            session.flush()
+        else:
+            store = session.get_one(Store, store_id)
+        session.add(Template(store_id=store.id, name=TEMPLATE, language="en",
+                             category="MARKETING", status="APPROVED",
+                             parameter_format="POSITIONAL", components=COMPONENTS))
+        ids: dict[bool, list[int]] = {True: [], False: []}
+        for n in range(reachable + unreachable):
+            ok = n < reachable
+            customer = Customer(store_id=store.id, platform_id=f"c{n}", tags=[],
+                                phone_e164=f"+3519123{n:05d}", first_name=first_name,
+                                last_name=f"N{n}", country="PT")
+            session.add(customer)
+            session.flush()
+            session.add(CustomerTag(store_id=store.id, customer_id=customer.id, tag="vip",
+                                    source="manual"))
+            if ok:
+                session.add(ConsentEntry(store_id=store.id, customer_id=customer.id,
+                                         purpose="marketing", granted=True, source="checkout",
+                                         text_shown="Offers on WhatsApp"))
+            ids[ok].append(customer.id)
+        segment = Segment(store_id=store.id, name="VIP",
+                          definition={"match": "all", "tags_include": ["vip"]})
+        session.add(segment)
+        session.flush()
+        return World(store.id, segment.id, ids[True], ids[False])
+
+
+def draft(world: World, **changes: object) -> controls.Draft:
+    """A valid campaign draft to the world's segment (a shared 20 % code by default)."""
+    values: dict[str, object] = {
+        "name": "Spring sale", "template": TEMPLATE, "language": "en",
+        "segment_id": world.segment_id, "variables": VARIABLES,
+        "discount": {"mode": "shared", "percent": 20, "hours": 48}}
+    values.update(changes)
+    return controls.Draft(**values)  # type: ignore[arg-type]
+
+
+def create(app: Flask, world: World, **changes: object) -> int:
+    """A saved draft campaign's id."""
+    with app.app_context(), db.transaction() as session:
+        store = session.get_one(Store, world.store_id)
+        return controls.save(session, store, None, draft(world, **changes)).id
+
+
+class Clock:
+    """db.utcnow under the test's control."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+        self.now = now
+        monkeypatch.setattr(db, "utcnow", lambda: self.now)
+
+
+@contextmanager
+def small_slices(monkeypatch: pytest.MonkeyPatch, size: int = 10) -> Iterator[None]:
+    """Release `size` rows per tick (80 msg/s × the tick), at most 2 × size in flight."""
+    monkeypatch.setattr(runner, "TICK_SECONDS", size / 80)
+    monkeypatch.setattr(runner, "IN_FLIGHT_SECONDS", 2 * size / 80)
+    yield
+
+
+def tick(app: Flask, campaign_id: int) -> None:
+    """Run the campaign's next tick now, whatever its lease says (as a late job would)."""
+    with app.app_context():
+        with db.transaction() as session:
+            session.execute(update(Campaign).where(Campaign.id == campaign_id)
+                            .values(run_until=None))
+        runner.run(campaign_id)
