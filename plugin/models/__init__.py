@@ -14,6 +14,7 @@ from plugin.models.catalog import (
 )
 from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.checkouts import Checkout
+from plugin.models.cross_sell import CrossSellOffer, CrossSellPair, OfferState
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -71,4 +72,7 @@ __all__ = [
     "WhatsAppAccount",
     "WidgetCounter",
     "WidgetSettings",
+    "CrossSellOffer",
+    "CrossSellPair",
+    "OfferState",
 ]
