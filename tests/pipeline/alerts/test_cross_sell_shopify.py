@@ -3,15 +3,26 @@ fulfillments/update webhooks: each order's products are counted into the bought-
 pairs once (a redelivery under a new event id counts nothing), a delivered order's
 suggestion goes the flow's days later with the products bought together most, then the
 same product type, never one the shopper bought or one out of stock; off by default;
-STOP stops it; its link is counted as a click."""
+STOP and the weekly cap stop it; its link is counted as a click; with a catalog it is one
+multi-product message."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from plugin.domain.outbox import MessageState
-from plugin.models import OfferState
+from plugin.infra import db
+from plugin.models import (
+    CatalogItem,
+    Customer,
+    ItemState,
+    Message,
+    OfferState,
+    Template,
+    WhatsAppAccount,
+)
 from plugin.pipeline.alerts.links import resolve_alert_link
 from tests.pipeline.alerts.conftest import ShopifyAlerts
 from tests.pipeline.alerts.cross_sell_world import (
@@ -163,3 +174,55 @@ def test_switched_off_before_due_sends_nothing(store: ShopifyAlerts) -> None:
     assert suggestions(store) == []
     [offer] = [o for o in offers(store) if o.delivered_at is not None]
     assert offer.reason == "cross-sell was switched off before it was due"
+
+
+def test_with_a_catalog_the_suggestion_is_one_multi_product_message(
+        store: ShopifyAlerts) -> None:
+    # The catalog is connected and Meta holds the items (the catalog's own tests cover the
+    # sync); the store has an approved marketing template with a multi-product button.
+    with store.app.app_context(), db.transaction() as session:
+        session.execute(update(WhatsAppAccount).where(
+            WhatsAppAccount.store_id == store.store_id).values(catalog_id="CAT-1"))
+        session.execute(update(CatalogItem).where(CatalogItem.store_id == store.store_id)
+                        .values(state=ItemState.SYNCED))
+        session.add(Template(store_id=store.store_id, name="cross_sell_products",
+                             language="en", category="MARKETING", status="APPROVED",
+                             parameter_format="POSITIONAL", components=[
+                                 {"type": "HEADER", "format": "TEXT", "text": "For you"},
+                                 {"type": "BODY", "text": "Hi {{1}}, these go with it: {{2}}"},
+                                 {"type": "BUTTONS", "buttons": [
+                                     {"type": "MPM", "text": "View items"}]}]))
+    switch(store, on=True)
+    ana_buys(store, 1000, [9])
+    ana_buys(store, 1001, [7])
+    store.webhook("fulfillments/update", delivered(1001))
+    assert days_pass(store, 8) == 1
+    assert suggestions(store) == []  # not the link template: the products themselves
+    [payload] = [s.payload for s in store.graph.sent if s.payload.get("type") == "template"
+                 and s.payload["template"]["name"] == "cross_sell_products"]
+    assert body_of(payload) == ["Ana", "Product 8 and Product 11"]
+    [button] = [c for c in payload["template"]["components"] if c["type"] == "button"]
+    [section] = button["parameters"][0]["action"]["sections"]
+    retailer = {row.variant_id: row.retailer_id for row in store.rows().values()}
+    assert section["product_items"] == [{"product_retailer_id": retailer["8001"]},
+                                        {"product_retailer_id": retailer["11001"]}]
+
+
+def test_the_weekly_marketing_cap_holds_it_back(store: ShopifyAlerts) -> None:
+    switch(store, on=True)
+    ana_buys(store, 1001, [7])
+    store.webhook("fulfillments/update", delivered(1001))
+    # Ana had two marketing messages this week already (the default cap is two).
+    with store.app.app_context(), db.transaction() as session:
+        customer_id = session.scalars(select(Customer.id).where(
+            Customer.store_id == store.store_id, Customer.phone_e164 == ANA)).one()
+        for n in range(2):
+            session.add(Message(store_id=store.store_id, customer_id=customer_id,
+                                cause=f"campaign:{n}", step="campaign", to=ANA,
+                                template="cross_sell", payload={}, state="delivered",
+                                attempts=1, sent_at=db.utcnow()))
+    assert days_pass(store, 8) == 1
+    assert suggestions(store) == []
+    [message] = messages(store)
+    assert (message.state, message.reason) == (MessageState.SKIPPED.value,
+                                               "marketing cap reached (2 a week)")
