@@ -157,7 +157,7 @@ def _flow_rows(store: Store, automations: list[Automation],
     figures = flow_stats.figures(db.session(), store, period)
     by_journey = {a.journey: a for a in automations}
     return [{"automation": by_journey[journey], "name": journey_name(journey),
-             "delay": delay_words(by_journey[journey].delay_seconds),
+             "delay": _flow_delay(journey, by_journey[journey].delay_seconds),
              "warning": template_warning(by_journey[journey].template,
                                          by_journey[journey].language, templates),
              "figures": figures[journey],
@@ -179,6 +179,15 @@ def install(store_id: int) -> ResponseReturnValue:
         install_starters(session, session.get(Store, store.id))
     flash("Starter journeys set up. Check each one's template before switching it on.")
     return redirect(url_for(".index", store_id=store.id), 303)
+
+
+def _flow_delay(journey: str, seconds: int) -> str:
+    """'right away', or for cross-sell '7 days after delivery'."""
+    if journey != "cross_sell":
+        return delay_words(seconds)
+    if seconds <= 0:
+        return "right after delivery"
+    return delay_words(seconds).removeprefix("after ") + " after delivery"
 
 
 def _page(store: Store, automation: Automation, form: Form, draft: Draft | None,
@@ -211,6 +220,8 @@ def _page(store: Store, automation: Automation, form: Form, draft: Draft | None,
         fields=field_choices(automation.journey), on_cancel=ON_CANCEL,
         orders=[] if recovering or flow else recent_orders(store), recovering=recovering,
         noun=noun(automation.journey), flow_lead=FLOW_LEADS.get(automation.journey, ""),
+        flow=flow, max_delay=delay_words(flows.MAX_DELAY_SECONDS.get(
+            automation.journey, MAX_DELAY_SECONDS)).removeprefix("after "),
         bubble=shown, draft=draft, **_subject(subject),
         body=body_text(draft.template.components) if draft.template else "",
         warning=template_warning(draft.name, draft.language, templates),
@@ -256,7 +267,8 @@ def preview(store_id: int, journey: str) -> ResponseReturnValue:
     shown, subject, _ = _bubble(store, journey, draft)
     form.errors.pop("test_phone", None)
     html = render_template("journeys/_phone.html", store=store, bubble=shown, draft=draft,
-                           recovering=is_recovery(journey), **_subject(subject))
+                           recovering=is_recovery(journey), flow=flows.is_flow(journey),
+                           **_subject(subject))
     body = body_text(draft.template.components) if draft.template else ""
     return jsonify(html=html, errors=form.errors, body=body,
                    placeholders=placeholder_count(body),
