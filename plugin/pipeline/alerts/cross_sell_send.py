@@ -18,9 +18,10 @@ import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
@@ -144,11 +145,7 @@ def suggestions(session: Session, store_id: int, ordered: list[str], *,
     if not ordered:
         return []
     together = [(str(p), int(n)) for p, n in session.execute(
-        select(CrossSellPair.other_id, func.sum(CrossSellPair.orders).label("n"))
-        .where(CrossSellPair.store_id == store_id, CrossSellPair.product_id.in_(ordered))
-        .group_by(CrossSellPair.other_id).order_by(func.sum(CrossSellPair.orders).desc(),
-                                                   CrossSellPair.other_id)
-        .limit(CANDIDATES))]
+        together_query(store_id, ordered))]
     categories = set(session.scalars(select(CatalogItem.category).where(
         CatalogItem.store_id == store_id, CatalogItem.product_id.in_(ordered),
         CatalogItem.category != "")))
@@ -161,6 +158,16 @@ def suggestions(session: Session, store_id: int, ordered: list[str], *,
     chosen = cross_sell.choose(together=together, same_category=same, bought=bought,
                                in_stock={p: True for p in sellable}, limit=limit)
     return [sellable[p] for p in chosen]
+
+
+def together_query(store_id: int, ordered: list[str]) -> Select[Any]:
+    """The products bought together with `ordered` most often (a range of the pairs'
+    unique index per ordered product; bench/cross_sell.py explains its plan)."""
+    total = func.sum(CrossSellPair.orders)
+    return (select(CrossSellPair.other_id, total.label("n"))
+            .where(CrossSellPair.store_id == store_id, CrossSellPair.product_id.in_(ordered))
+            .group_by(CrossSellPair.other_id).order_by(total.desc(), CrossSellPair.other_id)
+            .limit(CANDIDATES))
 
 
 def _sellable_rows(session: Session, store_id: int,
