@@ -3,13 +3,14 @@
 Arguments go to the ingest benchmark (see bench/README.md); the others run with their
 defaults and can be run alone: `python -m bench.send`, `python -m bench.journey`,
 `python -m bench.api`, `python -m bench.widget`, `python -m bench.catalog`,
-`python -m bench.alerts`, `python -m bench.carts`, `python -m bench.campaign`.
+`python -m bench.alerts`, `python -m bench.carts`, `python -m bench.campaign`,
+`python -m bench.cross_sell`.
 """
 import sys
 
-from bench import alerts, api, campaign, carts, catalog, ingest, journey, send, widget
+from bench import alerts, api, campaign, carts, catalog, cross_sell, ingest, journey, send, widget
 
 codes = [ingest.main(sys.argv[1:])]
-for bench in (send, journey, api, widget, catalog, alerts, carts, campaign):
+for bench in (send, journey, api, widget, catalog, alerts, carts, campaign, cross_sell):
     codes.append(bench.main([]))
 raise SystemExit(max(codes))

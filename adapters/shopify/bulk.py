@@ -37,7 +37,7 @@ IN_PROGRESS_CODE = "OPERATION_IN_PROGRESS"
 PRODUCTS_QUERY = """{
   products {
     edges { node {
-      id title handle status vendor descriptionHtml onlineStoreUrl
+      id title handle status vendor productType descriptionHtml onlineStoreUrl
       variants { edges { node {
         id title sku price compareAtPrice inventoryQuantity inventoryPolicy
         inventoryItem { id tracked }
@@ -201,6 +201,7 @@ def product_event(product: Raw, children: Iterable[Raw], *, currency: str) -> Pr
         variants=tuple(variants),
         description_html=text(product.get("descriptionHtml")),
         vendor=text(product.get("vendor")),
+        category=text(product.get("productType")).strip(),
         # No url: the sync builds /products/<handle> on the store's domain, as it does for
         # the products/* webhooks (which carry no page address), so the two never disagree
         # and a webhook never re-sends an unchanged item for a different link.

@@ -81,12 +81,15 @@ def count(value: Any, name: str) -> int | None:
 
 
 def line_items(value: Any) -> tuple[LineItem, ...]:
-    """Order, checkout or fulfillment line items: title, quantity, unit price."""
+    """Order, checkout or fulfillment line items: title, quantity, unit price, and the
+    product and variant ids ('' for a custom line, whose ids are null)."""
     return tuple(
         LineItem(
             title=text(item.get("title")) or text(item.get("name")),
             quantity=count(item.get("quantity"), "line item quantity") or 0,
             price=money(item.get("price"), "line item price", Decimal("0")),
+            variant_id=optional_ident(item.get("variant_id"), "variant_id"),
+            product_id=optional_ident(item.get("product_id"), "product_id"),
         )
         for item in objects(value, "line_items")
     )
@@ -180,6 +183,7 @@ def catalog_product(data: Raw, *, currency: str, store_base_url: str = "") -> Pr
         handle=handle,
         description_html=text(data.get("body_html")),
         vendor=text(data.get("vendor")),
+        category=text(data.get("product_type")).strip(),
         url=f"{base}/products/{handle}" if base and handle else "",
         image_urls=tuple(s for s in (text(i.get("src")) for i in images) if s),
         currency=currency,

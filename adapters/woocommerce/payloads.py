@@ -113,15 +113,25 @@ def count(value: Any, name: str) -> int | None:
 
 
 def line_items(value: Any, name: str = "line_items") -> tuple[LineItem, ...]:
-    """Order or cart lines: name, quantity and unit price (`price`, 0 when absent)."""
+    """Order or cart lines: name, quantity and unit price (`price`, 0 when absent), and
+    the product and variation ids (a simple product's line has variation_id 0: its variant
+    is the product itself, as the catalog lists it)."""
     return tuple(
         LineItem(
             title=text(item.get("name")),
             quantity=count(item.get("quantity"), "line item quantity") or 0,
             price=money(item.get("price"), "line item price", Decimal("0")),
+            product_id=_nonzero(optional_ident(item.get("product_id"), "product_id")),
+            variant_id=(_nonzero(optional_ident(item.get("variation_id"), "variation_id"))
+                        or _nonzero(optional_ident(item.get("product_id"), "product_id"))),
         )
         for item in objects(value, name)
     )
+
+
+def _nonzero(ident_: str) -> str:
+    """An id as WooCommerce writes "none": 0 reads as ''."""
+    return "" if ident_ in ("", "0") else ident_
 
 
 def cart_items(value: Any, name: str = "items") -> tuple[LineItem, ...]:
@@ -285,12 +295,22 @@ def catalog_product(data: Raw, variations: Iterable[Raw] = (), *, currency: str)
         handle=text(data.get("slug")).strip(),
         description_html=text(data.get("description")) or text(data.get("short_description")),
         vendor=text(brands[0].get("name")).strip() if brands else "",
+        category=_first_category(data.get("categories")),
         url=http_url(data.get("permalink")),
         image_urls=tuple(u for u in (http_url(i.get("src"))
                                      for i in objects(data.get("images"), "images")) if u),
         currency=currency,
         variants=variants,
     )
+
+
+def _first_category(value: Any) -> str:
+    """The product's first category by name ('' when none, or only "Uncategorized")."""
+    for category in objects(value, "categories"):
+        name = text(category.get("name")).strip()
+        if name and name.lower() not in ("uncategorized", "uncategorised"):
+            return name
+    return ""
 
 
 def _catalog_variant(data: Raw, *, title: str) -> Variant:

@@ -4,7 +4,9 @@ posted form into a draft with an error next to every value the engine could not 
 Order journeys map template blanks to order fields (domain.journeys.ORDER_FIELDS) and wait
 at most 7 days. Cart recovery steps (journeys `cart_recovery_<n>`) map them to cart fields
 (domain.recovery.CART_FIELDS), wait up to recovery.MAX_DELAY_MINUTES, and may carry a
-discount; a discount field is refused on a step without one.
+discount; a discount field is refused on a step without one. The product flows (back in
+stock, price drop, cross-sell: plugin.pipeline.alerts.flows) map them to the flow's own
+fields (FLOW_FIELD_LABELS); cross-sell waits up to 60 days after delivery, an alert a day.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from werkzeug.datastructures import MultiDict
 
 from plugin.admin.message_views import body_text, placeholder_count
 from plugin.admin.template_choice import APPROVED
-from plugin.domain import recovery
+from plugin.domain import alerts, cross_sell, price_drops, recovery
 from plugin.domain.journeys import COD_JOURNEY, ORDER_FIELDS, JourneyName
 from plugin.models import Automation, Template
+from plugin.pipeline.alerts import flows
 
 # WhatsApp follows up on an order within days, not weeks; longer delays are typing mistakes.
 MAX_DELAY_SECONDS = 7 * 24 * 3600
@@ -54,6 +57,21 @@ CART_FIELD_LABELS = {
     "discount_code": "Discount code", "discount_percent": "Discount (percent)",
     "discount_expires": "Discount valid until",
 }
+# The product flows (plugin.pipeline.alerts.flows): their names, and the fields their
+# template blanks may take.
+FLOW_NAMES = {alerts.STEP: "Back in stock", price_drops.STEP: "Price drop",
+              cross_sell.JOURNEY: "Cross-sell after delivery"}
+FLOW_FIELD_LABELS = {
+    alerts.STEP: {"first_name": "First name", "product_title": "Product (with its variant)",
+                  "product_url": "Link to the product"},
+    price_drops.STEP: {"first_name": "First name", "product_title": "Product (with its variant)",
+                       "old_price": "Price before", "new_price": "Price now"},
+    cross_sell.JOURNEY: {"first_name": "First name",
+                         "product_titles": "Suggested products (names)",
+                         "order_number": "Order delivered (number)"},
+}
+# A cross-sell waits days after delivery; an alert minutes or hours at most.
+FLOW_DELAY_UNITS = {cross_sell.JOURNEY: {"hours": 3600, "days": 86400}}
 
 
 def is_recovery(journey: str) -> bool:
@@ -66,6 +84,8 @@ def journey_name(journey: str) -> str:
     step = recovery.step_number(journey)
     if step is not None:
         return f"Cart recovery, step {step}"
+    if journey in FLOW_NAMES:
+        return FLOW_NAMES[journey]
     return JOURNEY_NAMES.get(journey, journey.replace("_", " ").capitalize())
 
 
@@ -75,13 +95,26 @@ def field_choices(journey: str = "") -> list[tuple[str, str]]:
     if is_recovery(journey):
         return [(key, CART_FIELD_LABELS.get(key, key.replace("_", " ").capitalize()))
                 for key in recovery.CART_FIELDS]
+    if flows.is_flow(journey):
+        return list(FLOW_FIELD_LABELS[journey].items())
     return [(key, FIELD_LABELS.get(key, key.replace("_", " ").capitalize()))
             for key in ORDER_FIELDS]
 
 
 def delay_units(journey: str) -> dict[str, int]:
     """The units the journey's delay may be typed in, with their seconds."""
+    if flows.is_flow(journey):
+        return FLOW_DELAY_UNITS.get(journey, DELAY_UNITS)
     return RECOVERY_DELAY_UNITS if is_recovery(journey) else DELAY_UNITS
+
+
+def noun(journey: str) -> str:
+    """What fills the journey's template blanks, as the editor names it."""
+    if is_recovery(journey):
+        return "cart"
+    if journey == cross_sell.JOURNEY:
+        return "suggestion"
+    return "alert" if flows.is_flow(journey) else "order"
 
 
 def delay_words(seconds: int) -> str:
@@ -190,12 +223,12 @@ def read_form(data: MultiDict[str, str], automation: Automation,
         conditions = _discount(form, conditions)
     count = placeholder_count(body_text(row.components)) if row else 0
     fields = dict(field_choices(automation.journey))
-    noun = "cart" if is_recovery(automation.journey) else "order"
+    what = noun(automation.journey)
     for n in range(1, count + 1):
         value = data.get(f"var_{n}", "")
         form.variables.append(value)
         if value not in fields:
-            form.errors[f"var_{n}"] = f"Choose the {noun} field that fills {{{{{n}}}}}."
+            form.errors[f"var_{n}"] = f"Choose the {what} field that fills {{{{{n}}}}}."
         elif (value in recovery.DISCOUNT_FIELDS and recovery.discount_of(conditions) is None
               and "discount_percent" not in form.errors):
             form.errors[f"var_{n}"] = ("This step gives no discount: set a discount below, "
@@ -260,7 +293,8 @@ def _discount(form: Form, conditions: dict[str, Any]) -> dict[str, Any]:
 
 def _delay(form: Form, journey: str) -> int:
     units = delay_units(journey)
-    most_seconds = RECOVERY_MAX_DELAY_SECONDS if is_recovery(journey) else MAX_DELAY_SECONDS
+    most_seconds = flows.MAX_DELAY_SECONDS.get(journey) or (
+        RECOVERY_MAX_DELAY_SECONDS if is_recovery(journey) else MAX_DELAY_SECONDS)
     unit = form.values["delay_unit"]
     if unit not in units:
         names = list(units)

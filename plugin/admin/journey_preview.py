@@ -1,6 +1,7 @@
 """What the automation editor's phone preview renders with: a recent order for an order
 journey, the store's most recent cart with items for a cart recovery step (else a sample of
-either), and the bubble the draft's template makes of it."""
+either), sample product values for a product flow, and the bubble the draft's template
+makes of it."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,6 +17,7 @@ from plugin.domain.events import LineItem, OrderEvent
 from plugin.domain.journeys import render_parameters
 from plugin.infra import db
 from plugin.models import Checkout, Order, Store
+from plugin.pipeline.alerts import flows
 
 # The preview offers this many of the store's newest orders to render with.
 RECENT_ORDERS = 10
@@ -23,6 +25,10 @@ RECENT_ORDERS = 10
 SAMPLE_CODE = "SAVE-7Q2K"
 # The link in a preview goes nowhere (a real send has its own /t/<token> link).
 SAMPLE_LINK = "https://storechat.invalid/t/preview"
+# What a product flow's blanks read in the preview (a real alert fills them per shopper).
+FLOW_SAMPLES = {"first_name": "Ana", "product_title": "Linen shirt – Blue / M",
+                "product_url": SAMPLE_LINK, "old_price": "€20.00", "new_price": "€18.50",
+                "product_titles": "Canvas tote and Linen scarf", "order_number": "#1001"}
 
 
 def recent_orders(store: Store) -> list[Order]:
@@ -80,6 +86,11 @@ def render(store: Store, journey: str, draft: Draft, choice: str
            ) -> tuple[Bubble | None, Order | Checkout | None, tuple[str, ...]]:
     """The bubble for the draft (None without a template), what it was rendered with (an
     order, a checkout, or None for a sample), and its body parameters."""
+    if flows.is_flow(journey):
+        if draft.template is None:
+            return None, None, ()
+        values = tuple(FLOW_SAMPLES.get(v) or "-" for v in draft.variables)
+        return bubble(draft.template.components, values), None, values
     if is_recovery(journey):
         cart, checkout = cart_for(store, draft, choice)
         if draft.template is None:

@@ -47,6 +47,7 @@ from plugin.admin.journey_form import (
     form_from_automation,
     is_recovery,
     journey_name,
+    noun,
     read_form,
     template_warning,
 )
@@ -61,7 +62,10 @@ from plugin.domain.phones import country_code_hint, to_e164, wa_recipient
 from plugin.infra import db, queue
 from plugin.models import Automation, Checkout, Message, Order, Store, Template
 from plugin.pipeline import outbox
+from plugin.pipeline.alerts import flows
+from plugin.pipeline.alerts import stats as flow_stats
 from plugin.pipeline.orders import TOKEN_KEY, parameter_names
+from plugin.pipeline.recovery import stats as recovery_stats
 
 __all__ = ["MAX_DELAY_SECONDS", "condition_words", "delay_words", "journey_name"]
 
@@ -72,6 +76,15 @@ blueprint = protect(Blueprint("journeys_admin", __name__))
 TEST_SENDS_PER_WINDOW = 5
 TEST_WINDOW = timedelta(minutes=10)
 TEST_CAUSE_PREFIX = "test:"
+# What starts each product flow, as its editor says it.
+FLOW_LEADS = {
+    "back_in_stock": "Sent when a variant a shopper asked about is back in stock, to the "
+                     "shoppers who asked, first come first served, in proportion to the units.",
+    "price_drop": "Sent when a variant's price falls by the store's threshold, to the "
+                  "shoppers who asked and those with it in an open cart, once in 30 days.",
+    "cross_sell": "Sent after an order is delivered, suggesting in-stock products bought "
+                  "together with it (else of the same category), never one already bought.",
+}
 
 
 # ---- Data the pages read ---------------------------------------------------------------
@@ -117,6 +130,8 @@ def _subject(subject: Order | Checkout | None) -> dict[str, Order | Checkout | N
 def index(store_id: int) -> ResponseReturnValue:
     """Every journey of the store with its template, variables, delay, conditions, status."""
     store = tenancy.get_or_404(Store, store_id)
+    with db.transaction() as session:  # the product flows, with their defaults, once
+        flows.install(session, session.get(Store, store.id))
     templates = _templates(store)
     labels = dict(field_choices())
     automations = _automations(store)
@@ -127,10 +142,28 @@ def index(store_id: int) -> ResponseReturnValue:
         "mapping": [(n, labels.get(v, v)) for n, v in enumerate(a.variables or [], 1)],
         "delay": delay_words(a.delay_seconds), "conditions": condition_words(a.conditions),
         "warning": template_warning(a.template, a.language, templates),
-    } for a in automations if not is_recovery(a.journey)]
+    } for a in automations if not is_recovery(a.journey) and not flows.is_flow(a.journey)]
     return render_template("journeys/index.html", store=store, rows=rows,
                            recovery_steps=len(steps),
-                           recovery_on=sum(a.enabled for a in steps))
+                           recovery_on=sum(a.enabled for a in steps),
+                           flow_rows=_flow_rows(store, automations, templates),
+                           flow_days=recovery_stats.DEFAULT_DAYS)
+
+
+def _flow_rows(store: Store, automations: list[Automation],
+               templates: list[Template]) -> list[dict[str, object]]:
+    """The product flows with their words, switch and figures of the last 30 days."""
+    period = recovery_stats.last_days(db.utcnow())
+    figures = flow_stats.figures(db.session(), store, period)
+    by_journey = {a.journey: a for a in automations}
+    return [{"automation": by_journey[journey], "name": journey_name(journey),
+             "delay": _flow_delay(journey, by_journey[journey].delay_seconds),
+             "warning": template_warning(by_journey[journey].template,
+                                         by_journey[journey].language, templates),
+             "figures": figures[journey],
+             "revenue": ", ".join(f"{amount} {code}".strip()
+                                  for code, amount in sorted(figures[journey].revenue.items()))}
+            for journey in flows.FLOWS if journey in by_journey]
 
 
 @blueprint.post("/stores/<int:store_id>/automations")
@@ -146,6 +179,15 @@ def install(store_id: int) -> ResponseReturnValue:
         install_starters(session, session.get(Store, store.id))
     flash("Starter journeys set up. Check each one's template before switching it on.")
     return redirect(url_for(".index", store_id=store.id), 303)
+
+
+def _flow_delay(journey: str, seconds: int) -> str:
+    """'right away', or for cross-sell '7 days after delivery'."""
+    if journey != "cross_sell":
+        return delay_words(seconds)
+    if seconds <= 0:
+        return "right after delivery"
+    return delay_words(seconds).removeprefix("after ") + " after delivery"
 
 
 def _page(store: Store, automation: Automation, form: Form, draft: Draft | None,
@@ -164,6 +206,7 @@ def _page(store: Store, automation: Automation, form: Form, draft: Draft | None,
     offered = journey_templates(templates, shopper_languages(db.session(), store),
                                 (draft.name, draft.language))
     recovering = is_recovery(automation.journey)
+    flow = flows.is_flow(automation.journey)
     return render_template(
         "journeys/edit.html", store=store, automation=automation, form=form,
         name=journey_name(automation.journey), templates=templates,
@@ -175,7 +218,10 @@ def _page(store: Store, automation: Automation, form: Form, draft: Draft | None,
         rows=max([len(form.variables), *counts.values(), 0]),
         count=counts.get((draft.name, draft.language), len(form.variables)),
         fields=field_choices(automation.journey), on_cancel=ON_CANCEL,
-        orders=[] if recovering else recent_orders(store), recovering=recovering,
+        orders=[] if recovering or flow else recent_orders(store), recovering=recovering,
+        noun=noun(automation.journey), flow_lead=FLOW_LEADS.get(automation.journey, ""),
+        flow=flow, max_delay=delay_words(flows.MAX_DELAY_SECONDS.get(
+            automation.journey, MAX_DELAY_SECONDS)).removeprefix("after "),
         bubble=shown, draft=draft, **_subject(subject),
         body=body_text(draft.template.components) if draft.template else "",
         warning=template_warning(draft.name, draft.language, templates),
@@ -221,7 +267,8 @@ def preview(store_id: int, journey: str) -> ResponseReturnValue:
     shown, subject, _ = _bubble(store, journey, draft)
     form.errors.pop("test_phone", None)
     html = render_template("journeys/_phone.html", store=store, bubble=shown, draft=draft,
-                           recovering=is_recovery(journey), **_subject(subject))
+                           recovering=is_recovery(journey), flow=flows.is_flow(journey),
+                           **_subject(subject))
     body = body_text(draft.template.components) if draft.template else ""
     return jsonify(html=html, errors=form.errors, body=body,
                    placeholders=placeholder_count(body),

@@ -122,7 +122,8 @@ class OrderEvent:
         data = asdict(self)
         data["kind"] = self.kind.value
         data["total"] = str(self.total)
-        data["line_items"] = [{"title": i.title, "quantity": i.quantity, "price": str(i.price)}
+        data["line_items"] = [{"title": i.title, "quantity": i.quantity, "price": str(i.price),
+                               "product_id": i.product_id, "variant_id": i.variant_id}
                               for i in self.line_items]
         return data
 
@@ -186,7 +187,9 @@ def _line_item(data: Any) -> LineItem | None:
     try:
         return LineItem(title=str(data.get("title", "")),
                         quantity=int(data.get("quantity") or 0),
-                        price=Decimal(str(data.get("price") or "0")))
+                        price=Decimal(str(data.get("price") or "0")),
+                        product_id=_text(data.get("product_id")),
+                        variant_id=_text(data.get("variant_id")))
     except (ArithmeticError, ValueError, TypeError):
         return None  # an old snapshot in another shape only costs the summary a line
 
@@ -238,6 +241,9 @@ class ProductEvent:
     variants: tuple[Variant, ...] = field(default_factory=tuple)
     description_html: str = ""
     vendor: str = ""  # the brand as the store names it
+    # Shopify's product type, WooCommerce's first category ('' when none): cross-sell's
+    # fallback when nothing was bought together (plugin.domain.cross_sell).
+    category: str = ""
     url: str = ""  # the product page; empty when only the handle is known
     image_urls: tuple[str, ...] = field(default_factory=tuple)  # first is the main image
     currency: str = ""  # ISO 4217 code of the variant prices

@@ -44,6 +44,7 @@ EXAMPLES: dict[str, str] = {
     "discount_code": "BACK-7KQ2XM",
     "old_price": "€20.00",
     "new_price": "€18.50",
+    "product_titles": "Canvas tote bag and Linen scarf",
 }
 _TOKEN_EXAMPLE = "q8Zr3kLmN2vXw7Yt"
 
@@ -131,6 +132,15 @@ _SEE = {"en": "See the new price", "es": "Ver el nuevo precio", "pt_BR": "Ver o 
 
 def _product(text: dict[str, str]) -> dict[str, _Copy]:
     return {lang: _Copy(body, (_SEE[lang],), _STOP[lang]) for lang, body in text.items()}
+
+
+# The cross-sell suggestion's button: to the first suggested product (through /t/<token>).
+_LOOK = {"en": "Take a look", "es": "Ver productos", "pt_BR": "Ver produtos",
+         "hi": "देखें", "id": "Lihat produk", "ar": "شاهد المنتجات"}
+
+
+def _suggestion(text: dict[str, str]) -> dict[str, _Copy]:
+    return {lang: _Copy(body, (_LOOK[lang],), _STOP[lang]) for lang, body in text.items()}
 
 
 def _plain(text: dict[str, str]) -> dict[str, _Copy]:
@@ -416,6 +426,22 @@ _STARTERS: tuple[_Starter, ...] = (
                        "بك.\n\nاستخدم الرمز {{4}} عند الدفع، فهو لك وحدك وصالح لفترة "
                        "محدودة.\n\nاضغط على الزر أدناه لإكمال طلبك بالخصم.",
              }, _CLAIM), button_kind="cart"),
+    # Cross-sell after delivery: what goes with what the shopper bought (a link to the
+    # first suggestion; a multi-product template shows them all when a catalog is there).
+    _Starter("cross_sell", MARKETING, ("first_name", "product_titles"), _suggestion({
+        "en": "Hi {{1}}, we hope you're enjoying your order! Shoppers who bought the same "
+              "also loved {{2}}.\n\nTap below to take a look.",
+        "es": "¡Hola, {{1}}! Esperamos que disfrutes tu pedido. Quienes compraron lo mismo "
+              "también eligieron {{2}}.\n\nToca el botón para verlos.",
+        "pt_BR": "Oi, {{1}}! Esperamos que esteja curtindo seu pedido. Quem comprou o mesmo "
+                 "também adorou {{2}}.\n\nToque no botão para conferir.",
+        "hi": "नमस्ते {{1}}, उम्मीद है आपको अपना ऑर्डर पसंद आ रहा है! यही खरीदने वालों को "
+              "{{2}} भी पसंद आया।\n\nदेखने के लिए नीचे दिया गया बटन दबाएँ।",
+        "id": "Halo {{1}}, semoga Anda menyukai pesanan Anda! Pembeli produk yang sama juga "
+              "menyukai {{2}}.\n\nKetuk tombol di bawah untuk melihatnya.",
+        "ar": "مرحبًا {{1}}، نتمنى أن يعجبك طلبك! من اشتروا الشيء نفسه أحبوا أيضًا {{2}}.\n\n"
+              "اضغط على الزر أدناه لتراها.",
+    }), button_kind="product"),
 )
 
 NAMES: tuple[str, ...] = tuple(s.name for s in _STARTERS)

@@ -16,6 +16,7 @@ from plugin.models.catalog import (
 )
 from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.checkouts import Checkout
+from plugin.models.cross_sell import CrossSellOffer, CrossSellPair, OfferState
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -77,4 +78,7 @@ __all__ = [
     "Campaign",
     "CampaignClick",
     "CampaignCode",
+    "CrossSellOffer",
+    "CrossSellPair",
+    "OfferState",
 ]

@@ -40,6 +40,8 @@ class CatalogItem(Base):
         Index("ix_catalog_items_store_id_state_id", "store_id", "state", "id"),
         # The sweeper's look for changes whose send job was lost, across stores.
         Index("ix_catalog_items_state_due_at", "state", "due_at"),
+        # Cross-sell's fallback: a store's products in one category.
+        Index("ix_catalog_items_store_id_category", "store_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +51,9 @@ class CatalogItem(Base):
     inventory_item_id: Mapped[str] = mapped_column(String(64), default="")
     retailer_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(255), default="")  # shown on the catalog page
+    # The product's category as cross-sell compares it (plugin.domain.cross_sell
+    # .category_key: Shopify's product type, WooCommerce's first category); '' for none.
+    category: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # The item's fields as sent to Meta (plugin.domain.catalog_items.CatalogItem as a dict);
     # None while kept out or deleted.
     data: Mapped[dict[str, Any] | None]

@@ -28,6 +28,7 @@ from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Order, Store, Template
 from plugin.pipeline import checkouts, customer_tags, outbox
+from plugin.pipeline.alerts import cross_sell
 
 # Snapshot keys that outlive the event that wrote the snapshot.
 TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
@@ -61,6 +62,8 @@ def apply_order_event(session: Session, store: Store,
     order = _upsert_order(session, store, event, customer, previous, stored,
                           max(reached, stage(event.kind)))
     checkouts.complete_from_order(session, store, event, order)
+    # Its products into the store's bought-together counts (once), its cross-sell on delivery.
+    cross_sell.note_order(session, store, event, order)
     if customer is not None:
         # Every order event may change the customer's tags (a first order, a cancellation).
         session.flush()
@@ -185,6 +188,8 @@ def _rules(session: Session, store_id: int) -> list[Rule]:
              language=row.language, variables=tuple(row.variables),
              conditions=dict(row.conditions or {}), delay_seconds=row.delay_seconds)
         for row in rows
+        # The product flows (plugin.pipeline.alerts.flows) are automations no order starts.
+        if EventKind(row.trigger) is not EventKind.UNKNOWN
     ]
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.domain import alerts, price_drops
+from plugin.domain import alerts, cross_sell, price_drops
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.customer_tags import AT_RISK
 from plugin.domain.events import OrderEvent
@@ -45,7 +45,9 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
     any message is written. The weekly marketing count leaves out `message_id` and the other
     messages of the same `cause`: one cart's recovery sequence is one marketing touch, bounded
     by its own steps, so its third step is not capped by its first two."""
-    marketing = _is_marketing(session, store.id, template)
+    marketing = (_is_marketing(session, store.id, template)
+                 # A cross-sell suggestion is marketing whatever its template's category.
+                 or (cause or "").startswith(cross_sell.CAUSE_PREFIX))
     consent, unconfirmed = (_marketing_consent(session, customer, _purposes(cause))
                             if marketing else (None, False))
     sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now)

@@ -19,6 +19,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
 from plugin.pipeline import carts, cod_answers, customer_tags, retention
+from plugin.pipeline.alerts import cross_sell_send
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.campaigns import runner as campaign_runner
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
@@ -121,6 +122,8 @@ def housekeep() -> None:
     # Back-in-stock alerts: settle sent ones, expire lapsed subscriptions, and release what
     # a restock's hourly quota held back once the hour has passed.
     alert_release.sweep(now)
+    # Cross-sell suggestions whose days after delivery have passed.
+    cross_sell_send.send_due(now)
     # Customer tags that change with time alone (`new`, `at_risk`) and the stores'
     # high_value thresholds are recomputed once a day, a bounded batch per run.
     customer_tags.run_daily(now)

@@ -649,3 +649,15 @@ def test_a_finished_bulk_operation_names_the_export_and_its_outcome() -> None:
         "type": "mutation"})) is None
     with pytest.raises(PayloadError):
         parse_event("bulk_operations/finish", _body({"status": "completed"}))
+
+
+def test_recorded_order_lines_carry_their_product_and_variant_ids() -> None:
+    """Cross-sell counts products bought together, and never suggests one bought."""
+    data = json.loads(shared_fixture("shopify", "shopify-python-api", "order.json").read_bytes())
+    event = parse_event("orders/create", _body(data["order"]))
+    assert isinstance(event, OrderEvent)
+    assert [(i.product_id, i.variant_id) for i in event.line_items][:2] == [
+        ("632910392", "39072856"), ("632910392", "49148385")]
+    product = parse_event("products/update", _body(json.loads(shared_fixture(
+        "shopify", "shopify-python-api", "product.json").read_bytes())["product"]))
+    assert isinstance(product, ProductEvent) and product.category == "Cult Products"

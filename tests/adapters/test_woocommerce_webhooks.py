@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.woocommerce.payloads import catalog_product
 from adapters.woocommerce.webhooks import (
     COMPANION_TOPICS,
     HANDLED_TOPICS,
@@ -627,3 +628,16 @@ def test_a_real_body_with_one_field_replaced_parses_or_raises_payload_error(
                   "variations": [{"id": 2, field: value}],
                   "consent": {"marketing": True, field: value}}
         _parses_or_refuses(topic, nested)
+
+
+def test_recorded_order_lines_carry_product_ids_and_a_category_is_read() -> None:
+    """A simple product's line (variation_id 0) names the product as its variant, as the
+    catalog lists it; a product's first category is cross-sell's fallback."""
+    event = parse_event("order.created", _body(_list_response("orders.json")[0]))
+    assert isinstance(event, OrderEvent)
+    assert [(i.product_id, i.variant_id) for i in event.line_items] == [("99", "99")]
+    # The catalog reads the product back from the site (the webhook's body is not whole).
+    product = catalog_product(_list_response("products.json")[0], currency="USD")
+    assert product.category == "Electronics"
+    assert catalog_product({"id": 5, "categories": [{"name": "Uncategorized"}]},
+                           currency="USD").category == ""

@@ -26,11 +26,11 @@ PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 EXPECTED_NAMES = {"order_confirmation", "cod_confirmation", "payment_reminder", "order_shipped",
                   "out_for_delivery", "order_delivered", "delivery_failed", "order_cancelled",
                   "order_refunded", "abandoned_cart", "back_in_stock", "cart_recovery_1",
-                  "cart_recovery_2", "cart_recovery_3", "price_drop"}
+                  "cart_recovery_2", "cart_recovery_3", "price_drop", "cross_sell"}
 MARKETING_NAMES = {"abandoned_cart", "back_in_stock", "cart_recovery_1", "cart_recovery_2",
-                   "cart_recovery_3", "price_drop"}
+                   "cart_recovery_3", "price_drop", "cross_sell"}
 URL_BUTTON_NAMES = {"order_shipped", "out_for_delivery", "delivery_failed", "cart_recovery_1",
-                    "cart_recovery_2", "cart_recovery_3", "price_drop"}
+                    "cart_recovery_2", "cart_recovery_3", "price_drop", "cross_sell"}
 
 
 def test_every_template_exists_in_all_six_languages() -> None:

@@ -5,8 +5,8 @@
 - problems: every error as application/problem+json with a stable code;
 - paging: the store selector and cursor paging every list shares;
 - stores, customers, orders, messages, product_messages, automations, templates, catalog,
-  recovery (cart recovery and the carts), exports, sending (marketing limits), campaigns:
-  the resources;
+  recovery (cart recovery and the carts), exports, sending (marketing limits), campaigns,
+  alerts (the product flows and their figures): the resources;
 - document: the OpenAPI 3.1 document, generated from the same decorators that validate;
 - legacy: the pre-v1 /api/... URLs, now redirects to their /api/v1 equivalents.
 """
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     """Register /api/v1 (its errors answered as problems) and the old /api/... aliases."""
     # Importing a resource module adds its operations to the blueprint.
     from plugin.admin.api import (  # noqa: F401
+        alerts,
         automations,
         base,
         campaigns,

@@ -1,4 +1,5 @@
-"""A product alert's button: /t/<token> resolved to the variant's product page.
+"""A product alert's button: /t/<token> resolved to the variant's product page (for a
+cross-sell suggestion, the first suggested variant's).
 
 The token is the subscription's (or the price-drop alert's) random `link_token`
 (secrets.token_urlsafe(16)), so the URL in a shopper's chat names no store, product or
@@ -11,9 +12,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from plugin.infra import db
-from plugin.models import AlertSubscription, CatalogItem, PriceDropAlert, Store
+from plugin.models import AlertSubscription, CatalogItem, CrossSellOffer, PriceDropAlert, Store
 from plugin.pipeline.catalog.items import base_url
 
 # What secrets.token_urlsafe(16) produces; anything else is refused before a query.
@@ -33,7 +35,7 @@ def resolve_alert_link(token: str, *, count: bool = True) -> str | None:
             found = session.scalars(select(PriceDropAlert).where(
                 PriceDropAlert.link_token == token)).first()
         if found is None:
-            return None
+            return _cross_sell_link(session, token, count)
         if count and found.clicked_at is None:
             model = type(found)
             session.execute(update(model).where(
@@ -47,3 +49,23 @@ def resolve_alert_link(token: str, *, count: bool = True) -> str | None:
             store = session.get(Store, found.store_id)
             link = base_url(store) if store is not None else ""
         return link or None
+
+
+def _cross_sell_link(session: Session, token: str, count: bool) -> str | None:
+    """A cross-sell offer's link: its first suggestion's page (the store's when gone)."""
+    offer = session.scalars(select(CrossSellOffer).where(
+        CrossSellOffer.link_token == token)).first()
+    if offer is None:
+        return None
+    if count and offer.clicked_at is None:
+        session.execute(update(CrossSellOffer).where(
+            CrossSellOffer.id == offer.id, CrossSellOffer.clicked_at.is_(None))
+            .values(clicked_at=db.utcnow()))
+    first = str((offer.suggested or [""])[0])
+    row = session.scalars(select(CatalogItem).where(
+        CatalogItem.store_id == offer.store_id, CatalogItem.variant_id == first)).first()
+    link = str((row.data or {}).get("link") or "") if row is not None else ""
+    if not link.lower().startswith(("https://", "http://")):
+        store = session.get(Store, offer.store_id)
+        link = base_url(store) if store is not None else ""
+    return link or None

@@ -39,6 +39,7 @@ from plugin.models import (
     AlertKind,
     AlertState,
     AlertSubscription,
+    Automation,
     CatalogItem,
     Checkout,
     Customer,
@@ -47,8 +48,7 @@ from plugin.models import (
     Template,
 )
 from plugin.pipeline import consent_log, outbox
-from plugin.pipeline.alerts import subscriptions
-from plugin.platforms.starters import starter_language
+from plugin.pipeline.alerts import flows, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,15 @@ def alert_variant(session: Session, store: Store, row: CatalogItem, old: Decimal
                   new: Decimal, now: datetime) -> int:
     """Write one alert to each of the variant's subscribers and open-cart shoppers not told
     about it within the repeat window; how many were written."""
+    flow = flows.rule(session, store, price_drops.STEP)
+    if not flow.enabled:
+        return 0  # switched off in the Automations section
     templates = {t.language: t for t in session.scalars(select(Template).where(
-        Template.store_id == store.id, Template.name == price_drops.TEMPLATE,
+        Template.store_id == store.id, Template.name == flow.template,
         Template.status == "APPROVED"))}
     if not templates:
         log.info("store %s has no approved %s template: its price drops go unannounced",
-                 store.id, price_drops.TEMPLATE)
+                 store.id, flow.template)
         return 0
     currency = _currency(row, store)
     rows: list[dict[str, Any]] = []
@@ -115,7 +118,7 @@ def alert_variant(session: Session, store: Store, row: CatalogItem, old: Decimal
             ("store_id", "customer_id", "variant_id", "repeat_window"))
         if alert_id is None:
             continue  # another event wrote it a moment ago
-        message = _message(store, row, templates, customer, token=token, old=old, new=new,
+        message = _message(store, row, flow, templates, customer, token=token, old=old, new=new,
                            currency=currency, cause=price_drops.cause(
                                alert_id, subscribed=subscription_id is not None))
         rows.append(message)
@@ -127,7 +130,8 @@ def alert_variant(session: Session, store: Store, row: CatalogItem, old: Decimal
                         [{"alert": alert_ids[c], "message": m} for c, m in ids.items()])
     for message in rows:
         if message["state"] == MessageState.PENDING.value:
-            enqueue_after_commit(session, Job.SEND_MESSAGE, ids[message["cause"]])
+            enqueue_after_commit(session, Job.SEND_MESSAGE, ids[message["cause"]],
+                                 int(flow.delay_seconds or 0))
     return len(rows)
 
 
@@ -198,37 +202,42 @@ def _currency(row: CatalogItem, store: Store) -> str:
     return parts[1] if len(parts) == 2 and len(parts[1]) == 3 else (store.currency or "")
 
 
-def _message(store: Store, row: CatalogItem, templates: dict[str, Template],
+def _message(store: Store, row: CatalogItem, flow: Automation, templates: dict[str, Template],
              customer: Customer, *, token: str, old: Decimal, new: Decimal, currency: str,
              cause: str) -> dict[str, Any]:
-    """One alert as an outbox row: the price_drop template in the shopper's language, the
-    prices written as that language writes money, the button's {{1}} the alert's token."""
-    language = choose_language(price_drops.TEMPLATE, [customer.locale, store.locale],
-                               {(price_drops.TEMPLATE, lang) for lang in templates},
-                               starter_language(store.locale))
+    """One alert as an outbox row: the flow's template in the shopper's language, its
+    blanks filled as the flow maps them (prices written as that language writes money),
+    the button's {{1}} the alert's token; due after the flow's delay."""
+    name = flow.template
+    language = choose_language(name, [customer.locale, store.locale],
+                               {(name, lang) for lang in templates}, flow.language)
     template = templates[language]
     data = row.data or {}
     header = []
     if _header_format(template) == "IMAGE" and data.get("image_link"):
         header = [{"type": "image", "image": {"link": data["image_link"]}}]
-    body = [first_name_or_fallback(customer.first_name or "", language),
-            product_label(row.title) or row.variant_id,
-            format_money(old, currency, language), format_money(new, currency, language)]
+    body = flows.body(flow, {
+        "first_name": first_name_or_fallback(customer.first_name or "", language),
+        "product_title": product_label(row.title) or row.variant_id,
+        "old_price": format_money(old, currency, language),
+        "new_price": format_money(new, currency, language)})
     button = {"type": "button", "sub_type": "url", "index": "0",
               "parameters": [{"type": "text", "text": token}]}
-    names = price_drops.VARIABLES if template.parameter_format == "NAMED" else ()
+    names = tuple(flow.variables or ()) if template.parameter_format == "NAMED" else ()
     phone = customer.phone_e164 or ""
     state, reason = MessageState.PENDING.value, None
     try:
-        payload = messages.template(wa_recipient(phone) if phone else None,
-                                    price_drops.TEMPLATE, language, header=header, body=body,
-                                    buttons=[button], parameter_names=names)
+        payload = messages.template(wa_recipient(phone) if phone else None, name, language,
+                                    header=header, body=body, buttons=[button],
+                                    parameter_names=names)
     except messages.MessageLimitError as error:
         payload, state = {}, MessageState.SKIPPED.value
         reason = f"not sent: the message breaks a WhatsApp limit ({error})"[:255]
+    delay = int(flow.delay_seconds or 0)
     return {"store_id": store.id, "customer_id": customer.id, "cause": cause,
-            "step": price_drops.STEP, "to": phone, "template": price_drops.TEMPLATE,
-            "payload": payload, "state": state, "reason": reason}
+            "step": price_drops.STEP, "to": phone, "template": name,
+            "payload": payload, "state": state, "reason": reason,
+            "not_before": db.utcnow() + timedelta(seconds=delay) if delay else None}
 
 
 def _header_format(template: Template) -> str:

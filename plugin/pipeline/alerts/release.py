@@ -12,7 +12,7 @@ the hour has passed or more stock arrived (`sweep`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -33,6 +33,7 @@ from plugin.models import (
     AlertKind,
     AlertState,
     AlertSubscription,
+    Automation,
     CatalogItem,
     Customer,
     Message,
@@ -40,9 +41,8 @@ from plugin.models import (
     Template,
 )
 from plugin.pipeline import outbox
-from plugin.pipeline.alerts import price_drops, subscriptions
+from plugin.pipeline.alerts import flows, price_drops, subscriptions
 from plugin.pipeline.catalog import items as catalog_items
-from plugin.platforms.starters import starter_language
 
 log = logging.getLogger(__name__)
 
@@ -129,21 +129,24 @@ def release_variant(session: Session, store: Store, row: CatalogItem, now: datet
     quota = alerts.release_quota(stock, in_window)
     if quota <= 0:
         return 0
-    templates = _templates(session, store)
+    flow = flows.rule(session, store, alerts.STEP)
+    if not flow.enabled:
+        return 0  # switched off in the Automations section: the subscribers keep waiting
+    templates = _templates(session, store, flow.template)
     if not templates:
         log.info("store %s has no approved %s template: its alerts wait", store.id,
-                 alerts.TEMPLATE)
+                 flow.template)
         return 0
     chosen = select_waiting(session, store.id, row.variant_id, now, quota)
     base = current_app.config["STORECHAT"].public_url.rstrip("/")
     released = 0
     for first in range(0, len(chosen), BATCH):
-        released += _release_batch(session, store, row, templates, now, base,
+        released += _release_batch(session, store, row, flow, templates, now, base,
                                    chosen[first:first + BATCH])
     return released
 
 
-def _release_batch(session: Session, store: Store, row: CatalogItem,
+def _release_batch(session: Session, store: Store, row: CatalogItem, flow: Automation,
                    templates: dict[str, Template], now: datetime, base: str,
                    chosen: list[Any]) -> int:
     """Mark a batch of selected subscriptions released, write their alerts and queue their
@@ -156,7 +159,7 @@ def _release_batch(session: Session, store: Store, row: CatalogItem,
         .values(state=AlertState.RELEASED.value, released_at=now)
         .returning(_SUBSCRIPTIONS.c.id)).scalars())
     step = f"{alerts.STEP}@{now:%Y%m%d%H%M%S%f}"  # a later release (after a sell-out) is new
-    messages = [_alert(store, row, templates, subscription_id=subscription_id, step=step,
+    messages = [_alert(store, row, flow, templates, subscription_id=subscription_id, step=step,
                        url=f"{base}/t/{token}", customer_id=customer_id, phone=phone or "",
                        first_name=first_name or "", locale=locale)
                 for subscription_id, token, customer_id, phone, first_name, locale in chosen
@@ -171,7 +174,8 @@ def _release_batch(session: Session, store: Store, row: CatalogItem,
                         [{"subscription": s, "message": m} for s, m in by_subscription.items()])
     for message in messages:
         if message["state"] == MessageState.PENDING.value:
-            enqueue_after_commit(session, Job.SEND_MESSAGE, ids[message["cause"]])
+            enqueue_after_commit(session, Job.SEND_MESSAGE, ids[message["cause"]],
+                                 int(flow.delay_seconds or 0))
     return len(taken)
 
 
@@ -199,38 +203,43 @@ def waiting_query(store_id: int, variant_id: str, now: datetime, limit: int) -> 
             .order_by(AlertSubscription.created_at, AlertSubscription.id).limit(limit))
 
 
-def _templates(session: Session, store: Store) -> dict[str, Template]:
+def _templates(session: Session, store: Store, name: str) -> dict[str, Template]:
     return {t.language: t for t in session.scalars(select(Template).where(
-        Template.store_id == store.id, Template.name == alerts.TEMPLATE,
+        Template.store_id == store.id, Template.name == name,
         Template.status == "APPROVED"))}
 
 
-def _alert(store: Store, row: CatalogItem, templates: dict[str, Template], *,
-           subscription_id: int, step: str, url: str, customer_id: int, phone: str,
+def _alert(store: Store, row: CatalogItem, flow: Automation, templates: dict[str, Template],
+           *, subscription_id: int, step: str, url: str, customer_id: int, phone: str,
            first_name: str, locale: str | None) -> dict[str, Any]:
-    """One alert as an outbox row (outbox.write_many): the back_in_stock template in the
-    shopper's language, with the variant's image when the template has an image header."""
-    language = choose_language(alerts.TEMPLATE, [locale, store.locale],
-                               {(alerts.TEMPLATE, lang) for lang in templates},
-                               starter_language(store.locale))
+    """One alert as an outbox row (outbox.write_many): the flow's template in the
+    shopper's language, its blanks filled as the flow maps them, with the variant's image
+    when the template has an image header; due after the flow's delay."""
+    name = flow.template
+    language = choose_language(name, [locale, store.locale],
+                               {(name, lang) for lang in templates}, flow.language)
     template = templates[language]
     data = row.data or {}
     header = []
     if _header_format(template) == "IMAGE" and data.get("image_link"):
         header = [{"type": "image", "image": {"link": data["image_link"]}}]
-    body = [alerts.first_name_or_fallback(first_name, language),
-            alerts.product_label(row.title) or row.variant_id, url]
-    names = alerts.VARIABLES if template.parameter_format == "NAMED" else ()
+    body = flows.body(flow, {
+        "first_name": alerts.first_name_or_fallback(first_name, language),
+        "product_title": alerts.product_label(row.title) or row.variant_id,
+        "product_url": url})
+    names = tuple(flow.variables or ()) if template.parameter_format == "NAMED" else ()
     state, reason = MessageState.PENDING.value, None
     try:
-        payload = messages.template(wa_recipient(phone) if phone else None, alerts.TEMPLATE,
+        payload = messages.template(wa_recipient(phone) if phone else None, name,
                                     language, header=header, body=body, parameter_names=names)
     except messages.MessageLimitError as error:
         payload, state = {}, MessageState.SKIPPED.value
         reason = f"not sent: the message breaks a WhatsApp limit ({error})"[:255]
+    delay = int(flow.delay_seconds or 0)
     return {"store_id": store.id, "customer_id": customer_id,
             "cause": alerts.cause(subscription_id), "step": step, "to": phone,
-            "template": alerts.TEMPLATE, "payload": payload, "state": state, "reason": reason}
+            "template": name, "payload": payload, "state": state, "reason": reason,
+            "not_before": db.utcnow() + timedelta(seconds=delay) if delay else None}
 
 
 def _header_format(template: Template) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
+from plugin.domain import cross_sell
 from plugin.domain.catalog_items import CatalogItem as Listing
 from plugin.domain.catalog_items import KeptOut, content_hash, map_product
 from plugin.domain.events import EventKind, ProductEvent, StockEvent
@@ -135,6 +136,7 @@ def upsert_product(session: Session, store: Store, event: ProductEvent, now: dat
         row = rows[variant.variant_id]
         row.inventory_item_id = variant.inventory_item_id
         row.title = _title(event.title, variant.title)
+        row.category = cross_sell.category_key(event.category)[:255]
         if sync_id is not None:
             row.seen_by_sync_id = sync_id
     retailer_ids = {v.variant_id: rows[v.variant_id].retailer_id for v in event.variants}
