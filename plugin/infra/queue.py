@@ -40,6 +40,8 @@ class Job(enum.StrEnum):
     CART_CHECKOUT = "cart_checkout"  # a cart's id: make its checkout at the store, answer
     RECOVERY_STEP = "recovery_step"  # a claimed cart recovery step's id: send or skip it
     CUSTOMER_TAGS = "customer_tags"  # a customer's id: copy their tags to the store platform
+    INBOX_MEDIA = "inbox_media"  # a received message's id: download its media once
+    INBOX_READ = "inbox_read"  # a received message's id: send Meta its read receipt
 
 
 class Periodic(enum.StrEnum):

@@ -20,6 +20,8 @@ from plugin.pipeline import (
     tag_write_back,
 )
 from plugin.pipeline.catalog import runner as catalog
+from plugin.pipeline.inbox import manage as inbox_manage
+from plugin.pipeline.inbox import media as inbox_media
 from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
 
@@ -69,4 +71,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # Calls the store's admin; a passing failure raises and Huey retries with backoff.
         Job.CUSTOMER_TAGS: bind(Job.CUSTOMER_TAGS, tag_write_back.write_back,
                                 **store_gateway.JOB_RETRY),
+        # Calls Meta; a passing failure raises and Huey retries (the row stays pending).
+        Job.INBOX_MEDIA: bind(Job.INBOX_MEDIA, inbox_media.fetch, **inbox_media.JOB_RETRY),
+        Job.INBOX_READ: bind(Job.INBOX_READ, inbox_manage.send_read_receipt),
     }

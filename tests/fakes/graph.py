@@ -7,6 +7,8 @@ It answers like Meta does, for `/<version>/…`:
   limits is refused with 131009 / 100 / 132018 and Meta's `error_data.details`
   (see graph_rules.py);
 - `POST /<phone number id>/media` (multipart) returns a media id;
+- inbound media (`GET /<media id>`, then the lookaside download) and read receipts
+  (graph_media.py);
 - `GET /<phone number id>?fields=…` returns only the fields asked for;
 - `GET /<waba id>/message_templates?limit=&after=` pages with `paging.cursors.after` and
   `paging.next` (present only while there is more); `POST` submits a template for review,
@@ -41,6 +43,7 @@ import httpx
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.graph_catalog import CatalogMixin
+from tests.fakes.graph_media import MediaMixin
 from tests.fakes.graph_rules import Invalid, check_message
 from tests.fakes.graph_templates import TemplatesMixin, _json, sign
 from tests.fakes.graph_uploads import UploadSession, UploadsMixin
@@ -87,7 +90,7 @@ class FakeWaba:
 
 
 @dataclass
-class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
+class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
     """The fake's state; the instance itself is the WSGI application."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # phone_number_id -> token
@@ -106,6 +109,7 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
 
     def __post_init__(self) -> None:
         self._catalog_state()
+        self._media_state()
 
     # Set-up and inspection, for tests ----------------------------------------------------
 
@@ -195,6 +199,9 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
+        media = self._media_route(request, request.host_url.rstrip("/"))
+        if media is not None:
+            return media
         parts = request.path.strip("/").split("/")[1:]  # drop the version
         if not parts or len(parts) > 2:
             return _error(100, 400, "Unknown path components")
@@ -268,6 +275,8 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
             payload = json.loads(request.get_data())
         except ValueError:
             return _error(100, 400, "(#100) Invalid parameter", details="the body is not JSON")
+        if isinstance(payload, dict) and payload.get("status") == "read":
+            return self._read_receipt(phone_number_id, payload)
         check_message(payload)
         with self._lock:
             # Unique across processes too (gunicorn runs the fake in several workers), as
