@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         catalog,
         customers,
         home,
+        inbox,
         journeys,
         messages,
         nav,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     whatsapp.init_app(app)
     templates.init_app(app)
     catalog.init_app(app)
+    inbox.init_app(app)
     settings_pages.init_app(app)
     api_tokens.init_app(app)
     nav.init_app(app)

@@ -9,6 +9,7 @@ with our token; the bytes are read up to a cap and no further.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,7 +46,8 @@ def lookup(client: CloudClient, media_id: str, token: str) -> MediaInfo:
     response = client.exchange("GET", media_id, token)
     body = _json(response)
     if not response.is_success:
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        found = body.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
         code = error.get("code") if isinstance(error.get("code"), int) else None
         reason = str(error.get("message") or f"WhatsApp answered HTTP {response.status_code}")
         if response.status_code >= 500 or response.status_code == 429:
@@ -105,7 +107,7 @@ def mark_read(client: CloudClient, phone_number_id: str, token: str, wamid: str)
                              f"(HTTP {response.status_code})")
 
 
-def _json(response: httpx.Response) -> dict[str, object]:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:

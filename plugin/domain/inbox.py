@@ -53,7 +53,7 @@ def kind_of(kind: InboundKind, media_type: str) -> str:
         return "interactive"
     if kind in (InboundKind.TEXT, InboundKind.LOCATION, InboundKind.CONTACTS,
                 InboundKind.ORDER, InboundKind.REACTION):
-        return kind.value
+        return str(kind.value)
     return "unsupported"  # system notices, unsupported and kinds Meta adds later
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from plugin.infra import db, queue
 from plugin.models import Conversation, Customer, Message, ReceivedMessage
 from plugin.pipeline.inbox import media
-from tests.worlds.inbox import SHOPPER, TOKEN, InboxWorld, inbox_world  # noqa: F401
+from tests.worlds.inbox import SHOPPER, TOKEN, InboxWorld
 
 KINDS = {
     ("message.json", "text"): "text", ("message.json", "image"): "image",
