@@ -84,8 +84,10 @@ def customer_name(customer: Customer | Any) -> str:
 
 
 def conversations(session: Session, store_id: int, filters: Filters, viewer_id: int | None,
-                  now: datetime, limit: int = LIST_LIMIT) -> list[ConversationRow]:
-    """The store's conversations matching `filters`, the most recent first."""
+                  now: datetime, limit: int = LIST_LIMIT,
+                  after: int | None = None) -> list[ConversationRow]:
+    """The store's conversations matching `filters`, the most recent first; with `after`
+    (a conversation id of the store), only those listed after that one."""
     query = (select(Conversation, Customer.first_name, Customer.last_name,
                     Customer.phone_e164, Owner.email)
              .join(Customer, Customer.id == Conversation.customer_id)
@@ -107,6 +109,12 @@ def conversations(session: Session, store_id: int, filters: Filters, viewer_id: 
         query = query.where(cast(Conversation.tags, String).like(f'%"{filters.tag}"%'))
     if filters.search:
         query = query.where(_search(store_id, filters.search))
+    if after is not None:
+        last = session.scalar(select(Conversation.last_message_at).where(
+            Conversation.id == after, Conversation.store_id == store_id))
+        if last is not None:
+            query = query.where(or_(Conversation.last_message_at < last, (
+                (Conversation.last_message_at == last) & (Conversation.id < after))))
     rows = session.execute(query.order_by(Conversation.last_message_at.desc(),
                                           Conversation.id.desc()).limit(limit))
     return [ConversationRow(

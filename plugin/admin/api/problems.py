@@ -42,6 +42,7 @@ class ProblemCode(str, enum.Enum):
     CATALOG_NOT_CONNECTED = "catalog_not_connected"
     INTERNAL_ERROR = "internal_error"
     UNAVAILABLE = "unavailable"
+    WINDOW_CLOSED = "window_closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ MEANINGS: dict[ProblemCode, Meaning] = {
                               "logged."),
     C.UNAVAILABLE: Meaning(503, "Service unavailable", "The database is not answering; "
                            "retry after `Retry-After` seconds."),
+    C.WINDOW_CLOSED: Meaning(409, "Service window closed", "The customer last wrote more "
+                             "than 24 hours ago: only an approved template can reach them. "
+                             "Send one with `type: template`."),
 }
 # The code an HTTP error of each status gets when nothing more specific was said.
 BY_STATUS = {401: C.UNAUTHORIZED, 403: C.FORBIDDEN, 404: C.NOT_FOUND,

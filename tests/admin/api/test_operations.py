@@ -33,6 +33,10 @@ GOOD_BODIES: dict[str, Any] = {
     "updateRecovery": {"enabled": True, "attribution_days": 14},
     "createSegment": {"name": "Lapsed regulars", "definition": {
         "match": "all", "tags_include": ["frequent"], "last_order_before_days": 60}},
+    "sendConversationMessage": {"type": "text", "text": "Your parcel left this morning."},
+    "assignConversation": {"assignee_id": None},
+    "setConversationStatus": {"status": "resolved"},
+    "saveQuickReply": {"shortcut": "thanks", "body": "Thank you, {{customer_name}}!"},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -48,6 +52,10 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "createSegment": ({"name": "", "definition": {"match": "some", "orders_min": "1"},
                        "colour": "red"},
                       {"name", "definition.match", "definition.orders_min", "colour"}),
+    "sendConversationMessage": ({"type": "fax", "text": 5}, {"type", "text"}),
+    "assignConversation": ({"assignee_id": "me"}, {"assignee_id"}),
+    "setConversationStatus": ({"status": "gone", "colour": 1}, {"status", "colour"}),
+    "saveQuickReply": ({"shortcut": "", "body": 1}, {"shortcut", "body"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
