@@ -36,8 +36,9 @@ from plugin.pipeline.inbox import compose, manage, people, quick_replies
 
 blueprint = protect(Blueprint("inbox_admin", __name__))
 
-# How often the open page asks for news (milliseconds): a new message shows within this.
-POLL_MS = 2000
+# How often the open page asks for news (milliseconds): a new message shows within this
+# (plus the server's time). An unchanged page costs two indexed reads and a 304.
+POLL_MS = 700
 
 
 def conversation_or_404(store: Store, conversation_id: int) -> Conversation:
@@ -87,20 +88,26 @@ def page(store_id: int) -> ResponseReturnValue:
 
 @blueprint.get("/stores/<int:store_id>/inbox/updates")
 def updates(store_id: int) -> ResponseReturnValue:
-    """The list and the open thread as HTML fragments, with an ETag: 304 when unchanged."""
+    """The list and the open thread as HTML fragments, with an ETag: 304 when unchanged.
+
+    The ETag comes from a fingerprint read with two indexed queries (inbox_views.version),
+    so an unchanged page costs no rendering; the minute the page was drawn is part of it,
+    so relative words ("snoozed until") never go stale for long."""
     store = tenancy.get_or_404(Store, store_id)
     selected_id = request.args.get("c", type=int)
     selected = conversation_or_404(store, selected_id) if selected_id else None
+    fingerprint = "|".join((inbox_views.version(db.session(), store.id, selected),
+                            request.query_string.decode(), str(tenancy.current().owner_id),
+                            db.utcnow().strftime("%Y%m%d%H%M")))
+    etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+    if request.if_none_match.contains(etag):
+        return "", 304, headers
     context = _context(store, inbox_views.Filters.read(request.args), selected)
-    context["now"] = None  # the countdown ticks in the browser: not part of the version
     listing = render_template("inbox/_list.html", **context)
     thread = render_template("inbox/_thread.html", **context) if selected else ""
-    etag = hashlib.sha256((listing + "\x00" + thread).encode()).hexdigest()[:32]
-    if request.if_none_match.contains(etag):
-        return "", 304, {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
     response = jsonify(list_html=listing, thread_html=thread)
-    response.headers["ETag"] = f'"{etag}"'
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers.update(headers)
     return response
 
 

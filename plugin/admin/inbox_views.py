@@ -257,3 +257,20 @@ def snooze_choices(now: datetime) -> list[tuple[str, datetime]]:
     """The snooze times offered: in an hour, tomorrow, next week."""
     return [("1 hour", now + timedelta(hours=1)), ("Tomorrow", now + timedelta(days=1)),
             ("Next week", now + timedelta(days=7))]
+
+
+def version(session: Session, store_id: int, conversation: Conversation | None) -> str:
+    """A cheap fingerprint of what the open inbox page shows: the store's newest
+    conversation change (every message, reply, assignment, note bumps it) and, for the open
+    conversation, its outbound messages' count and status stamps (the ticks)."""
+    newest = session.scalar(select(func.max(Conversation.updated_at)).where(
+        Conversation.store_id == store_id))
+    parts = [str(newest)]
+    if conversation is not None:
+        ticks = session.execute(select(
+            func.count(Message.id), func.max(Message.id), func.count(Message.sent_at),
+            func.count(Message.delivered_at), func.count(Message.read_at),
+            func.count(Message.failed_at), func.max(Message.state))
+            .where(Message.customer_id == conversation.customer_id)).one()
+        parts.append(repr(tuple(ticks)))
+    return "|".join(parts)

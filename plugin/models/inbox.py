@@ -38,6 +38,8 @@ class Conversation(Base):
     __table_args__ = (
         UniqueConstraint("store_id", "customer_id"),
         Index("ix_conversations_store_id_last_message_at", "store_id", "last_message_at"),
+        # The open inbox page's poll reads the store's newest change from this alone.
+        Index("ix_conversations_store_id_updated_at", "store_id", "updated_at"),
     )
 
 
