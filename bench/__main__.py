@@ -3,13 +3,13 @@
 Arguments go to the ingest benchmark (see bench/README.md); the others run with their
 defaults and can be run alone: `python -m bench.send`, `python -m bench.journey`,
 `python -m bench.api`, `python -m bench.widget`, `python -m bench.catalog`,
-`python -m bench.alerts`, `python -m bench.carts`.
+`python -m bench.alerts`, `python -m bench.carts`, `python -m bench.inbox`.
 """
 import sys
 
-from bench import alerts, api, carts, catalog, ingest, journey, send, widget
+from bench import alerts, api, carts, catalog, inbox, ingest, journey, send, widget
 
 codes = [ingest.main(sys.argv[1:])]
-for bench in (send, journey, api, widget, catalog, alerts, carts):
+for bench in (send, journey, api, widget, catalog, alerts, carts, inbox):
     codes.append(bench.main([]))
 raise SystemExit(max(codes))

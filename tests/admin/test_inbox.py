@@ -236,3 +236,31 @@ def test_media_is_served_only_to_the_stores_people(inbox_world: InboxWorld,
     sign_in(other, "other@example.com")
     assert other.get(url).status_code == 404
     assert inbox_world.graph.downloads["65463453"] == 1
+
+
+def test_another_stores_conversation_is_not_found_under_ones_own_store(
+        inbox_world: InboxWorld) -> None:
+    from plugin.models import Store
+    inbox_world.writes("private words of store one", "wamid.T1")
+    theirs = _conversation(inbox_world)
+    other_owner = create_owner(inbox_world.app, "other@example.com")
+    with inbox_world.app.app_context(), db.transaction() as session:
+        store = Store(platform="woocommerce", domain="other.example", name="Other",
+                      country="PT", owner_id=other_owner)
+        session.add(store)
+        session.flush()
+        own_store = store.id
+    other: FlaskClient = inbox_world.app.test_client()
+    sign_in(other, "other@example.com")
+    token = csrf_token(other, "/")
+    for response in (
+            other.get(f"/stores/{own_store}/inbox?c={theirs}"),
+            other.get(f"/stores/{own_store}/inbox/updates?c={theirs}"),
+            other.post(f"/stores/{own_store}/inbox/{theirs}/reply",
+                       data={"csrf_token": token, "text": "hi"}),
+            other.post(f"/stores/{own_store}/inbox/{theirs}/manage",
+                       data={"csrf_token": token, "action": "read"}),
+            other.get(f"/stores/{inbox_world.store_id}/inbox")):
+        assert response.status_code == 404
+        assert "private words" not in response.get_data(as_text=True)
+    assert inbox_world.graph.sent == []

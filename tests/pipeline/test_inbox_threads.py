@@ -129,3 +129,22 @@ def test_media_declared_as_a_type_whatsapp_does_not_carry_is_refused(
     assert row.media_state == "refused" and row.media_path is None
     assert inbox_world.graph.downloads["65463453"] == 0
     assert SHOPPER  # the recorded sender
+
+
+def test_erasing_a_customer_erases_their_conversation_and_files(
+        inbox_world: InboxWorld) -> None:
+    from plugin.domain.events import ComplianceEvent, EventKind
+    from plugin.models import Store
+    from plugin.pipeline import compliance
+
+    _image(inbox_world, b"\xff\xd8\xffpicture")
+    [row] = _rows(inbox_world)
+    with inbox_world.app.app_context():
+        assert media.media_store().get(row.media_path or "") is not None
+        with db.transaction() as session:
+            store = session.get(Store, inbox_world.store_id)
+            compliance.redact_customer(session, store, ComplianceEvent(
+                kind=EventKind.CUSTOMER_REDACT, customer_platform_id=f"wa:{SHOPPER}"))
+        assert media.media_store().get(row.media_path or "") is None
+        assert db.session().scalar(select(func.count()).select_from(Conversation)) == 0
+    assert _rows(inbox_world) == []

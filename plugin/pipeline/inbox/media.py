@@ -57,6 +57,9 @@ class MediaStore(Protocol):
     def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None when absent."""
 
+    def delete(self, key: str) -> None:
+        """Forget `key` (nothing when absent)."""
+
 
 class FolderStore:
     """Files under one folder, one sub-folder per store."""
@@ -82,6 +85,10 @@ class FolderStore:
         """The file's bytes, or None."""
         path = self._path(key)
         return path.read_bytes() if path.is_file() else None
+
+    def delete(self, key: str) -> None:
+        """Remove the file, if there."""
+        self._path(key).unlink(missing_ok=True)
 
 
 def media_store() -> MediaStore:
@@ -187,3 +194,20 @@ def requeue_stale(now: Any) -> int:
         for row_id in ids:
             queue.enqueue_after_commit(session, queue.Job.INBOX_MEDIA, row_id)
     return len(ids)
+
+
+def forget_customers(session: Any, customer_ids: list[int]) -> None:
+    """Delete the files these customers sent (their rows go with the customer)."""
+    store = media_store()
+    for path in session.scalars(select(ReceivedMessage.media_path).where(
+            ReceivedMessage.customer_id.in_(customer_ids),
+            ReceivedMessage.media_path.is_not(None))):
+        store.delete(path)
+
+
+def forget_store(session: Any, store_id: int) -> None:
+    """Delete every file the store's customers sent (its rows go with the store)."""
+    store = media_store()
+    for path in session.scalars(select(ReceivedMessage.media_path).where(
+            ReceivedMessage.store_id == store_id, ReceivedMessage.media_path.is_not(None))):
+        store.delete(path)
