@@ -31,6 +31,8 @@ from plugin.models import (
 LIST_LIMIT = 50
 THREAD_LIMIT = 100
 VIEWS = ("all", "mine", "unassigned")
+# Unread conversations are counted up to this many; the tab then says "99+".
+UNREAD_CAP = 100
 # OpenStreetMap shows a received location without a key or a script of ours.
 MAP_LINK = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
 
@@ -141,15 +143,16 @@ def _search(store_id: int, text: str) -> Any:
 
 
 def unread_counts(session: Session, store_id: int, viewer_id: int | None) -> dict[str, int]:
-    """Unread messages per view (all, mine, unassigned), for the filter tabs."""
-    total = func.coalesce(func.sum(Conversation.unread), 0)
-    base = select(total).where(Conversation.store_id == store_id)
-    return {
-        "all": int(session.scalar(base) or 0),
-        "mine": int(session.scalar(base.where(Conversation.assignee_id == (viewer_id or 0)))
-                    or 0),
-        "unassigned": int(session.scalar(base.where(Conversation.assignee_id.is_(None))) or 0),
-    }
+    """Conversations with unread messages per view (all, mine, unassigned), counted up to
+    UNREAD_CAP (shown as "99+"): an index range over the unread ones, never the store."""
+    def count(*where: Any) -> int:
+        unread = (select(Conversation.id).where(Conversation.store_id == store_id,
+                                                Conversation.unread > 0, *where)
+                  .limit(UNREAD_CAP).subquery())
+        return int(session.scalar(select(func.count()).select_from(unread)) or 0)
+
+    return {"all": count(), "mine": count(Conversation.assignee_id == (viewer_id or 0)),
+            "unassigned": count(Conversation.assignee_id.is_(None))}
 
 
 @dataclass(frozen=True, slots=True)

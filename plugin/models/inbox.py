@@ -40,6 +40,9 @@ class Conversation(Base):
         Index("ix_conversations_store_id_last_message_at", "store_id", "last_message_at"),
         # The open inbox page's poll reads the store's newest change from this alone.
         Index("ix_conversations_store_id_updated_at", "store_id", "updated_at"),
+        # The unread tabs count over this range only (the unread ones, by assignee).
+        Index("ix_conversations_store_id_unread_assignee_id", "store_id", "unread",
+              "assignee_id"),
     )
 
 

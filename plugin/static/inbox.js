@@ -64,4 +64,5 @@
   countdown();
   window.setInterval(countdown, 30000);
   window.setTimeout(poll, every);
+  root.setAttribute('data-live', 'polling');  // wired: the page updates itself from now on
 })();

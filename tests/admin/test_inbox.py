@@ -264,3 +264,21 @@ def test_another_stores_conversation_is_not_found_under_ones_own_store(
         assert response.status_code == 404
         assert "private words" not in response.get_data(as_text=True)
     assert inbox_world.graph.sent == []
+
+
+def test_unread_conversations_are_counted_per_view(inbox_world: InboxWorld) -> None:
+    inbox_world.writes("one", "wamid.U1", name="Ana")
+    inbox_world.writes("two", "wamid.U2", sender="351933333333", name="Bia")
+    page = _page(inbox_world)
+    assert 'aria-label="2 unread conversations"' in page  # All and Unassigned
+    _post(inbox_world, _conversation_of(inbox_world, "Ana"), "manage", action="read")
+    page = _page(inbox_world)
+    assert 'aria-label="1 unread conversations"' in page
+    assert 'aria-label="2 unread conversations"' not in page
+
+
+def _conversation_of(world: InboxWorld, name: str) -> int:
+    with world.app.app_context():
+        return db.session().scalars(select(Conversation.id).join(
+            Customer, Customer.id == Conversation.customer_id).where(
+            Customer.first_name == name)).one()

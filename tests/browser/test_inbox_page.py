@@ -53,6 +53,7 @@ def _open_conversation(page: Page, url: str, store_id: int) -> None:
     page.goto(f"{url}/stores/{store_id}/inbox")
     page.get_by_role("link", name="Ana").first.click()
     expect(page.get_by_role("heading", name="Ana", exact=True)).to_be_visible()
+    expect(page.locator("#inbox[data-live=polling]")).to_have_count(1)  # inbox.js has run
 
 
 @pytest.mark.browser
@@ -78,6 +79,7 @@ def test_two_people_answer_and_see_each_other_live(inbox_world: InboxWorld,
 
         first.get_by_label("Assignee").select_option(label=OWNER_EMAIL)
         first.get_by_role("button", name="Assign").click()
+        expect(first.locator("#inbox[data-live=polling]")).to_have_count(1)  # reloaded, wired
         first.get_by_role("button", name="/shipped").click()
         expect(first.locator("#reply-text")).to_have_value("/shipped")
         # The pair limit spaces two messages to one shopper by 6 s; this is the first.

@@ -49,6 +49,8 @@ def upgrade() -> None:
                     ['store_id', 'last_message_at'])
     op.create_index('ix_conversations_store_id_updated_at', 'conversations',
                     ['store_id', 'updated_at'])
+    op.create_index('ix_conversations_store_id_unread_assignee_id', 'conversations',
+                    ['store_id', 'unread', 'assignee_id'])
     op.create_index(op.f('ix_conversations_assignee_id'), 'conversations', ['assignee_id'])
     op.create_table(
         'received_messages',
