@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -32,13 +33,15 @@ from plugin.auth.guard import protect
 from plugin.domain.inbox import InboxError
 from plugin.infra import db
 from plugin.models import Conversation, Customer, Store
-from plugin.pipeline.inbox import compose, manage, people, quick_replies
+from plugin.pipeline.inbox import attachments, compose, manage, people, quick_replies
 
 blueprint = protect(Blueprint("inbox_admin", __name__))
 
 # How often the open page asks for news (milliseconds): a new message shows within this
 # (plus the server's time). An unchanged page costs two indexed reads and a 304.
 POLL_MS = 700
+# Room for the form's other fields beside an attachment at the size cap.
+ATTACHMENT_OVERHEAD = 64 * 1024
 
 
 def conversation_or_404(store: Store, conversation_id: int) -> Conversation:
@@ -125,6 +128,16 @@ def _loaded(store_id: int, conversation_id: int) -> tuple[Store, Conversation, C
     return store, conversation, customer
 
 
+@blueprint.url_value_preprocessor
+def _allow_attachments(endpoint: str | None, values: dict[str, object] | None) -> None:
+    # Before every before_request hook (they read the body): a reply may carry a file up to
+    # the inbox's media cap, above the usual request cap; a larger one is refused (413).
+    if endpoint == f"{blueprint.name}.reply":
+        request.max_content_length = max(
+            current_app.config["STORECHAT"].inbox_media_max_bytes + ATTACHMENT_OVERHEAD,
+            current_app.config["MAX_CONTENT_LENGTH"] or 0)
+
+
 @blueprint.post("/stores/<int:store_id>/inbox/<int:conversation_id>/reply")
 def reply(store_id: int, conversation_id: int) -> ResponseReturnValue:
     """Send what the composer holds: text (a /shortcut expands), buttons, a list, a
@@ -135,8 +148,13 @@ def reply(store_id: int, conversation_id: int) -> ResponseReturnValue:
     form = request.form
     mode = form.get("mode", "text")
     text = quick_replies.expand(session, customer, form.get("text", ""))
+    upload = request.files.get("attachment")
     try:
-        if mode == "buttons":
+        if upload is not None and upload.filename:
+            attachments.send_file(session, conversation, customer, author_id,
+                                  upload.read(), upload.mimetype or "",
+                                  upload.filename, text)
+        elif mode == "buttons":
             compose.send_buttons(session, conversation, customer, author_id, text,
                                  form.getlist("button"))
         elif mode == "list":

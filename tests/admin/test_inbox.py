@@ -4,6 +4,7 @@ quick replies filled in, media only for the store's people, hostile text shown a
 and the open page's updates answered 304 until something changes."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -282,3 +283,38 @@ def _conversation_of(world: InboxWorld, name: str) -> int:
         return db.session().scalars(select(Conversation.id).join(
             Customer, Customer.id == Conversation.customer_id).where(
             Customer.first_name == name)).one()
+
+
+def _attach(world: InboxWorld, data: bytes, mime: str, name: str) -> str:
+    conversation = _conversation(world)
+    token = csrf_token(world.client, f"/stores/{world.store_id}/inbox")
+    world.app.extensions["storechat.limiter"].storage.reset()
+    response = world.client.post(
+        f"/stores/{world.store_id}/inbox/{conversation}/reply", follow_redirects=True,
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "text": "Here it is", "attachment": (io.BytesIO(data), name,
+                                                                        mime)})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_an_attachment_is_uploaded_and_sent_with_its_caption(inbox_world: InboxWorld) -> None:
+    inbox_world.writes("send me the invoice photo", "wamid.F1")
+    _attach(inbox_world, b"\xff\xd8\xff\xe0invoice", "image/jpeg", "invoice.jpg")
+    [(media_id, (data, mime, _))] = inbox_world.graph.media.items()
+    assert data == b"\xff\xd8\xff\xe0invoice" and mime == "image/jpeg"
+    [sent] = inbox_world.graph.sent
+    assert sent.payload["type"] == "image"
+    assert sent.payload["image"] == {"id": media_id, "caption": "Here it is"}
+
+
+def test_an_attachment_of_a_forbidden_type_or_over_the_cap_is_refused(
+        inbox_world: InboxWorld) -> None:
+    inbox_world.writes("hi", "wamid.F2")
+    page = _attach(inbox_world, b"MZ\x90\x00", "application/x-msdownload", "tool.exe")
+    assert "WhatsApp does not carry files of type application/x-msdownload" in page
+    inbox_world.app.config["STORECHAT"] = inbox_world.app.config["STORECHAT"].with_overrides(
+        inbox_media_max_bytes=1000)
+    page = _attach(inbox_world, b"\xff\xd8\xff" + b"x" * 2000, "image/jpeg", "big.jpg")
+    assert "The file is 2,003 bytes; the inbox sends at most 1,000." in page
+    assert inbox_world.graph.media == {} and inbox_world.graph.sent == []

@@ -78,6 +78,17 @@ def _queue(session: Session, conversation: Conversation, customer: Customer, aut
     return message_id
 
 
+def queue_payload(session: Session, conversation: Conversation, customer: Customer,
+                  author_id: int, payload: dict[str, Any], preview: str) -> int:
+    """Write a checked free-form body to the outbox (plugin.pipeline.inbox.attachments)."""
+    return _queue(session, conversation, customer, author_id, payload, preview)
+
+
+def free_form_recipient(customer: Customer) -> str:
+    """The customer's WhatsApp recipient; InboxError once the window has closed."""
+    return _free_form(customer)
+
+
 def _free_form(customer: Customer) -> str:
     to = wa_recipient(_recipient(customer))
     if not _window_open(customer):
