@@ -6,7 +6,8 @@ Create Date: 2026-12-06
 
 One conversation per (store, customer); every message a customer sends is kept in
 received_messages (unique on its wamid, media downloaded once); what we send stays in the
-outbox (messages). Notes are private to the team; quick replies are a store's saved answers.
+outbox (messages), which gains an index on (customer_id, id) for the thread. Notes are private
+to the team; quick replies are a store's saved answers.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -82,6 +83,9 @@ def upgrade() -> None:
                     ['conversation_id', 'id'])
     op.create_index(op.f('ix_received_messages_customer_id'), 'received_messages',
                     ['customer_id'])
+    # The thread reads a customer's newest outbox messages: (customer_id, id) walks them
+    # newest first instead of the primary key backwards filtered by customer.
+    op.create_index('ix_messages_customer_id_id', 'messages', ['customer_id', 'id'])
     op.create_table(
         'conversation_notes',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -113,6 +117,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_messages_customer_id_id', table_name='messages')
     op.drop_table('quick_replies')
     op.drop_table('conversation_notes')
     op.drop_table('received_messages')
