@@ -4,13 +4,25 @@ Arguments go to the ingest benchmark (see bench/README.md); the others run with 
 defaults and can be run alone: `python -m bench.send`, `python -m bench.journey`,
 `python -m bench.api`, `python -m bench.widget`, `python -m bench.catalog`,
 `python -m bench.alerts`, `python -m bench.carts`, `python -m bench.campaign`,
-`python -m bench.cross_sell`.
+`python -m bench.cross_sell`, `python -m bench.inbox`.
 """
 import sys
 
-from bench import alerts, api, campaign, carts, catalog, cross_sell, ingest, journey, send, widget
+from bench import (
+    alerts,
+    api,
+    campaign,
+    carts,
+    catalog,
+    cross_sell,
+    inbox,
+    ingest,
+    journey,
+    send,
+    widget,
+)
 
 codes = [ingest.main(sys.argv[1:])]
-for bench in (send, journey, api, widget, catalog, alerts, carts, campaign, cross_sell):
+for bench in (send, journey, api, widget, catalog, alerts, carts, campaign, cross_sell, inbox):
     codes.append(bench.main([]))
 raise SystemExit(max(codes))

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         catalog,
         customers,
         home,
+        inbox,
         journeys,
         marketing_limits,
         messages,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     whatsapp.init_app(app)
     templates.init_app(app)
     catalog.init_app(app)
+    inbox.init_app(app)
     settings_pages.init_app(app)
     api_tokens.init_app(app)
     marketing_limits.init_app(app)

@@ -21,6 +21,9 @@ ENVIRONMENTS = ("development", "production", "test")
 # 1 MiB is far above any Shopify, WooCommerce or Meta webhook body we have seen (the
 # largest order payloads are ~100 KB) and small enough that a flood cannot fill memory.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# The largest inbound WhatsApp media file the inbox downloads: Meta's own cap for video and
+# audio (16 MB); a larger one (a 100 MB document) is refused and its note says so.
+DEFAULT_INBOX_MEDIA_MAX_BYTES = 16 * 1024 * 1024
 
 # A send lease must outlast one Cloud API call with its retries (httpx timeout 10 s × 2).
 DEFAULT_LEASE_SECONDS = 60
@@ -100,6 +103,10 @@ class Settings:
     # Anyone may create an owner account at /signup (each owner has their own stores);
     # off by default: owners are then only made by the set-up link and invitations.
     open_signup: bool = False
+    # The team inbox's media: the cap per downloaded file, and the folder files are kept in
+    # (empty: <instance>/inbox_media). Object storage is a seam in plugin.pipeline.inbox.
+    inbox_media_max_bytes: int = DEFAULT_INBOX_MEDIA_MAX_BYTES
+    inbox_media_dir: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -131,6 +138,7 @@ _STRING_VARS = {
     "WHATSAPP_WABA_ID": "whatsapp_waba_id",
     "WHATSAPP_ACCESS_TOKEN": "whatsapp_access_token",
     "WHATSAPP_APP_ID": "whatsapp_app_id",
+    "STORECHAT_INBOX_MEDIA_DIR": "inbox_media_dir",
 }
 
 _INT_VARS = {
@@ -143,6 +151,7 @@ _INT_VARS = {
     "STORECHAT_TRUSTED_PROXIES": "trusted_proxies",
     "STORECHAT_WEBHOOK_RETENTION_DAYS": "webhook_retention_days",
     "STORECHAT_API_RATE_LIMIT": "api_rate_limit_per_minute",
+    "STORECHAT_INBOX_MEDIA_MAX_BYTES": "inbox_media_max_bytes",
 }
 
 _BOOL_VARS = {

@@ -33,7 +33,7 @@ REQUIRE_SERVICES = os.environ.get("STORECHAT_REQUIRE_SERVICES") == "1"
 TEST_KEY = Fernet.generate_key().decode()
 # The Shopify and WooCommerce worlds (fakes, installed apps, connected sites) as fixtures
 # any test may ask for by name.
-pytest_plugins = ["tests.worlds.shopify", "tests.worlds.woocommerce"]
+pytest_plugins = ["tests.worlds.shopify", "tests.worlds.woocommerce", "tests.worlds.inbox"]
 
 
 def need(condition: bool, reason: str) -> None:

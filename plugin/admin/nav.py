@@ -40,8 +40,10 @@ class Entry:
 # word the product uses for the concept everywhere (page titles, headings, links).
 SECTIONS: tuple[Entry, ...] = (
     Entry("home", "Home", "admin.index"),
-    # The team inbox takes this endpoint; until then the section holds the message log.
-    Entry("conversations", "Conversations", None, children=(
+    # The team inbox: every customer's conversation, answered by the store's people; the
+    # message log (every message sent, by any path) and the saved answers sit under it.
+    Entry("conversations", "Inbox", "inbox_admin.page", children=(
+        Entry("quick_replies", "Quick replies", "inbox_replies.page"),
         Entry("messages", "Messages", "message_log.store_messages"),
     )),
     Entry("customers", "Customers", "customers_admin.page"),

@@ -19,8 +19,10 @@
     │   ├── DefinitionError         plugin.domain.segments: a segment definition, by field
     │   ├── CampaignRefused         plugin.domain.campaigns: a campaign that cannot be saved,
     │   │                           started or changed now, by field
-    │   └── ApiError                plugin.admin.api.problems: a public API call, answered
-    │                               as a problem with a stable code
+    │   ├── ApiError                plugin.admin.api.problems: a public API call, answered
+    │   │                           as a problem with a stable code
+    │   └── InboxError              plugin.domain.inbox: a reply, note, tag, status or quick
+    │                               reply the team inbox refuses
     └── ProviderError           an outside service failed or refused a request
         ├── ShopifyError            adapters.shopify.admin.AdminError (Unauthorized,
         │                           Throttled, Unavailable, QueryError; and
@@ -35,11 +37,13 @@
             │   └── CatalogBatchRefused adapters.whatsapp.catalog: Meta took no item of a batch
             └── SendError           why a send did not work, as categories the pipeline acts on:
                 ├── RetryableError      try again later (throttling, pair limit, 5xx, timeouts)
+                │   └── MediaExpired        adapters.whatsapp.media_download: a media URL ran out
                 ├── NeedsTemplateError  outside the 24-hour window: send a template instead
                 ├── HeldError           Meta held it for the ecosystem; wait 24 h
                 ├── AccountError        the access token is invalid; the owner must re-authorise
                 └── PermanentError      will never work as it is (undeliverable, template errors)
                     ├── MessageLimitError   adapters.whatsapp.messages: a body over a limit
+                    ├── MediaTooLarge       adapters.whatsapp.media_download: over the inbox's cap
                     └── TemplateRefused     adapters.whatsapp.errors: Meta refused a
                         │                   template submitted for review (name taken, …)
                         └── SampleRefused   …or its media header's sample file (upload)

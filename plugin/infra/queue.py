@@ -42,6 +42,8 @@ class Job(enum.StrEnum):
     CUSTOMER_TAGS = "customer_tags"  # a customer's id: copy their tags to the store platform
     CAMPAIGN_RUN = "campaign_run"  # a campaign's id: one tick of its run (write, release)
     CAMPAIGN_SEND = "campaign_send"  # a campaign's id: send its released rows in batches
+    INBOX_MEDIA = "inbox_media"  # a received message's id: download its media once
+    INBOX_READ = "inbox_read"  # a received message's id: send Meta its read receipt
 
 
 class Periodic(enum.StrEnum):

@@ -20,6 +20,7 @@ from plugin.models.cross_sell import CrossSellOffer, CrossSellPair, OfferState
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
+from plugin.models.inbox import Conversation, ConversationNote, QuickReply, ReceivedMessage
 from plugin.models.messages import Message
 from plugin.models.operations import Heartbeat, RateLimitCounter
 from plugin.models.orders import Order
@@ -81,4 +82,8 @@ __all__ = [
     "CrossSellOffer",
     "CrossSellPair",
     "OfferState",
+    "Conversation",
+    "ConversationNote",
+    "QuickReply",
+    "ReceivedMessage",
 ]

@@ -61,4 +61,6 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("store_id", "cause", "step"),
         Index("ix_messages_state_enqueued_at", "state", "enqueued_at"),
+        # A customer's newest messages (the inbox's thread): an index range, newest first.
+        Index("ix_messages_customer_id_id", "customer_id", "id"),
     )

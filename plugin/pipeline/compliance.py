@@ -17,15 +17,18 @@ from plugin.models import (
     AlertSubscription,
     Checkout,
     ConsentEntry,
+    Conversation,
     Customer,
     DataExport,
     InboundEvent,
     Message,
     Order,
     PriceDropAlert,
+    ReceivedMessage,
     RecoveryStep,
     Store,
 )
+from plugin.pipeline.inbox import media as inbox_media
 
 # What a redacted inbound event keeps as its body.
 REDACTED_BODY = b'{"redacted": true}'
@@ -39,6 +42,7 @@ def apply_compliance_event(session: Session, store: Store | None,
     if store is None:
         return []
     if event.kind is EventKind.SHOP_REDACT:
+        inbox_media.forget_store(session, store.id)  # files are not rows: deleted here
         session.delete(store)  # customers, orders, messages, events… go with it (cascade)
     elif event.kind is EventKind.CUSTOMER_REDACT:
         redact_customer(session, store, event)
@@ -98,6 +102,11 @@ def redact_customer(session: Session, store: Store, event: ComplianceEvent) -> N
             PriceDropAlert.customer_id.in_(customer_ids)))
         session.execute(delete(AlertSubscription).where(
             AlertSubscription.customer_id.in_(customer_ids)))
+        # The inbox: files they sent, their messages, notes and conversations.
+        inbox_media.forget_customers(session, customer_ids)
+        session.execute(delete(ReceivedMessage).where(
+            ReceivedMessage.customer_id.in_(customer_ids)))
+        session.execute(delete(Conversation).where(Conversation.customer_id.in_(customer_ids)))
         session.execute(delete(Customer).where(Customer.id.in_(customer_ids)))
     _erase_checkouts(session, store, event, customer_ids, phones)
     _redact_payloads(session, store.id, identifiers)

@@ -24,6 +24,7 @@ from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
 from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
+from plugin.pipeline.inbox import threads as inbox_threads
 from plugin.pipeline.recovery import stops as recovery_stops
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,8 @@ def _customer(session: Session, store_id: int, sender: Sender) -> Customer:
 def apply_message(session: Session, store_id: int, message: InboundMessage) -> Customer:
     """An inbound message: the sender's window opens, ads are remembered, STOP/START count."""
     customer = _customer(session, store_id, message.sender)
+    # Kept in the customer's conversation for the team inbox, whatever else it does.
+    inbox_threads.record(session, store_id, customer, message)
     at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
     previous_inbound_at = customer.last_inbound_at
     if customer.last_inbound_at is None or at > customer.last_inbound_at:

@@ -22,6 +22,8 @@ from plugin.pipeline import (
 from plugin.pipeline.campaigns import delivery as campaign_delivery
 from plugin.pipeline.campaigns import runner as campaign_runner
 from plugin.pipeline.catalog import runner as catalog
+from plugin.pipeline.inbox import manage as inbox_manage
+from plugin.pipeline.inbox import media as inbox_media
 from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
 
@@ -74,4 +76,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # One tick of a campaign's run; a lost or failed tick comes back when its lease lapses.
         Job.CAMPAIGN_RUN: bind(Job.CAMPAIGN_RUN, campaign_runner.run),
         Job.CAMPAIGN_SEND: bind(Job.CAMPAIGN_SEND, campaign_delivery.send_due),
+        # Calls Meta; a passing failure raises and Huey retries (the row stays pending).
+        Job.INBOX_MEDIA: bind(Job.INBOX_MEDIA, inbox_media.fetch, **inbox_media.JOB_RETRY),
+        Job.INBOX_READ: bind(Job.INBOX_READ, inbox_manage.send_read_receipt),
     }

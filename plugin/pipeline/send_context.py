@@ -45,9 +45,7 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
     any message is written. The weekly marketing count leaves out `message_id` and the other
     messages of the same `cause`: one cart's recovery sequence is one marketing touch, bounded
     by its own steps, so its third step is not capped by its first two."""
-    marketing = (_is_marketing(session, store.id, template)
-                 # A cross-sell suggestion is marketing whatever its template's category.
-                 or (cause or "").startswith(cross_sell.CAUSE_PREFIX))
+    marketing = _marketing_cause(cause) or _is_marketing(session, store.id, template)
     consent, unconfirmed = (_marketing_consent(session, customer, _purposes(cause))
                             if marketing else (None, False))
     sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now)
@@ -104,6 +102,11 @@ def _awaiting_payment(session: Session, message: Message) -> bool | None:
 def _marketing_templates(store_id: int):  # type: ignore[no-untyped-def]
     return select(Template.name).where(Template.store_id == store_id,
                                        Template.category == "MARKETING")
+
+
+def _marketing_cause(cause: str | None) -> bool:
+    # A cross-sell suggestion is marketing whatever its template's category.
+    return (cause or "").startswith(cross_sell.CAUSE_PREFIX)
 
 
 def _is_marketing(session: Session, store_id: int, template: str | None) -> bool:
@@ -169,7 +172,8 @@ def load_many(session: Session, messages: list[Message], store: Store,
     customers = ({c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_(customer_ids)))} if customer_ids else {})
     marketing_names = set(session.scalars(_marketing_templates(store.id)))
-    marketing = [m for m in messages if m.template is not None and m.template in marketing_names]
+    marketing = [m for m in messages if _marketing_cause(m.cause)
+                 or (m.template is not None and m.template in marketing_names)]
     consent = _newest_consents(session, {m.customer_id for m in marketing
                                          if m.customer_id is not None})
     recent = _recent_marketing(session, store, {m.customer_id for m in marketing

@@ -23,6 +23,7 @@ from plugin.pipeline.alerts import cross_sell_send
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.campaigns import runner as campaign_runner
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
+from plugin.pipeline.inbox import media as inbox_media
 from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
 from plugin.platforms.woocommerce import reconcile
@@ -127,6 +128,8 @@ def housekeep() -> None:
     # Customer tags that change with time alone (`new`, `at_risk`) and the stores'
     # high_value thresholds are recomputed once a day, a bounded batch per run.
     customer_tags.run_daily(now)
+    # Inbox media whose download job was lost are downloaded (still once).
+    inbox_media.requeue_stale(now)
 
 
 def relay() -> int:

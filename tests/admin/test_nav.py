@@ -116,6 +116,8 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Linen", f"/stores/{linen}/automations"),  # the switcher: same section, this store
         ("Cork", f"/stores/{world[3]}/automations"),
         ("Home", "/"),
+        ("Inbox", f"/stores/{linen}/inbox"),
+        ("Quick replies", f"/stores/{linen}/inbox/quick-replies"),
         ("Messages", f"/stores/{linen}/messages"),
         ("Customers", f"/stores/{linen}/customers"),
         ("Campaigns", f"/stores/{linen}/campaigns"),
@@ -131,7 +133,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("API tokens", f"/stores/{linen}/settings/api-tokens"),
         ("Marketing limits", f"/stores/{linen}/settings/marketing-limits"),
     ]
-    assert page.groups == ["Conversations", "Settings"]
+    assert page.groups == ["Settings"]  # the Inbox section is a page with pages under it
     # Sections not built yet (analytics) are hidden.
     assert "Analytics" not in {label for label, _, _ in page.links}
 
@@ -166,7 +168,7 @@ def test_without_a_store_in_context_the_switcher_asks_for_one(world) -> None:  #
     # Each store leads to its first page; nothing store-scoped is offered without a store,
     # only what belongs to the instance (Team).
     assert [(label, href) for label, href, _ in page.links] == [
-        ("Linen", f"/stores/{linen}/messages"), ("Cork", f"/stores/{cork}/messages"),
+        ("Linen", f"/stores/{linen}/inbox"), ("Cork", f"/stores/{cork}/inbox"),
         ("Home", "/"), ("Team", "/settings/owners")]
     assert ("Home", "/", "page") in page.links
 

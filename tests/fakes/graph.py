@@ -11,6 +11,8 @@ It answers like Meta does, for `/<version>/…`:
   only for numbers set `marketing_api` (`onboard_marketing`), else error 100 as for an
   object Meta does not know there; anything but a template is refused (131009);
 - `POST /<phone number id>/media` (multipart) returns a media id;
+- inbound media (`GET /<media id>`, then the lookaside download) and read receipts
+  (graph_media.py);
 - `GET /<phone number id>?fields=…` returns only the fields asked for;
 - `GET /<waba id>/message_templates?limit=&after=` pages with `paging.cursors.after` and
   `paging.next` (present only while there is more); `POST` submits a template for review,
@@ -45,6 +47,7 @@ import httpx
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.graph_catalog import CatalogMixin
+from tests.fakes.graph_media import MediaMixin
 from tests.fakes.graph_rules import Invalid, check_message
 from tests.fakes.graph_templates import TemplatesMixin, _json, sign
 from tests.fakes.graph_uploads import UploadSession, UploadsMixin
@@ -92,7 +95,7 @@ class FakeWaba:
 
 
 @dataclass
-class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
+class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
     """The fake's state; the instance itself is the WSGI application."""
 
     tokens: dict[str, str] = field(default_factory=dict)  # phone_number_id -> token
@@ -112,6 +115,7 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
 
     def __post_init__(self) -> None:
         self._catalog_state()
+        self._media_state()
 
     # Set-up and inspection, for tests ----------------------------------------------------
 
@@ -206,6 +210,9 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
+        media = self._media_route(request, request.host_url.rstrip("/"))
+        if media is not None:
+            return media
         parts = request.path.strip("/").split("/")[1:]  # drop the version
         if not parts or len(parts) > 2:
             return _error(100, 400, "Unknown path components")
@@ -280,6 +287,8 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin):
             payload = json.loads(request.get_data())
         except ValueError:
             return _error(100, 400, "(#100) Invalid parameter", details="the body is not JSON")
+        if isinstance(payload, dict) and payload.get("status") == "read":
+            return self._read_receipt(phone_number_id, payload)
         check_message(payload)
         with self._lock:
             # Unique across processes too (gunicorn runs the fake in several workers), as

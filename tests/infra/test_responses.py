@@ -57,7 +57,7 @@ def test_a_404_inside_a_store_leads_back_to_the_store(tmp_path: Path) -> None:
     response = client.get(f"/stores/{store_id}/automations/no-such-journey")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert f'<a class="button" href="/stores/{store_id}/messages">Back to Linen</a>' in html
+    assert f'<a class="button" href="/stores/{store_id}/inbox">Back to Linen</a>' in html
     assert 'id="site-nav"' in html  # the shell stays: the owner can go anywhere from here
 
 

@@ -6,7 +6,8 @@
 - paging: the store selector and cursor paging every list shares;
 - stores, customers, orders, messages, product_messages, automations, templates, catalog,
   recovery (cart recovery and the carts), exports, sending (marketing limits), campaigns,
-  alerts (the product flows and their figures): the resources;
+  alerts (the product flows and their figures), inbox (conversations, replies, quick
+  replies): the resources;
 - document: the OpenAPI 3.1 document, generated from the same decorators that validate;
 - legacy: the pre-v1 /api/... URLs, now redirects to their /api/v1 equivalents.
 """
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
         customers,
         document,
         exports,
+        inbox,  # noqa: F401
         legacy,
         messages,
         orders,

@@ -34,6 +34,7 @@ from plugin.models import (
     Automation,
     Campaign,
     CatalogSync,
+    Conversation,
     Customer,
     DataExport,
     Message,
@@ -54,6 +55,7 @@ PATH_ROWS: dict[str, Any] = {
     "customer_id": Customer, "order_id": Order, "message_id": Message,
     "automation_id": Automation, "template_id": Template, "export_id": DataExport,
     "sync_id": CatalogSync, "segment_id": Segment, "campaign_id": Campaign,
+    "conversation_id": Conversation,
 }
 # Deeper JSON than this is no body our operations take; refusing it early also keeps the
 # validator's own parse far from the interpreter's recursion limit.

@@ -43,6 +43,7 @@ class ProblemCode(str, enum.Enum):
     INTERNAL_ERROR = "internal_error"
     UNAVAILABLE = "unavailable"
     CAMPAIGN_STATE = "campaign_state"
+    WINDOW_CLOSED = "window_closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,9 @@ MEANINGS: dict[ProblemCode, Meaning] = {
     C.CAMPAIGN_STATE: Meaning(409, "Not in this campaign state", "The campaign cannot do "
                               "this now (it is sending, paused or finished); `detail` "
                               "says why. Cancel it and make a new one to change it."),
+    C.WINDOW_CLOSED: Meaning(409, "Service window closed", "The customer last wrote more "
+                             "than 24 hours ago: only an approved template can reach them. "
+                             "Send one with `type: template`."),
 }
 # The code an HTTP error of each status gets when nothing more specific was said.
 BY_STATUS = {401: C.UNAUTHORIZED, 403: C.FORBIDDEN, 404: C.NOT_FOUND,

@@ -40,6 +40,10 @@ GOOD_BODIES: dict[str, Any] = {
                                      {"source": "text", "value": "our summer range"},
                                      {"source": "text", "value": "https://shop.example/sale"}]},
     "actOnCampaign": {"action": "cancel"},
+    "sendConversationMessage": {"type": "text", "text": "Your parcel left this morning."},
+    "assignConversation": {"assignee_id": None},
+    "setConversationStatus": {"status": "resolved"},
+    "saveQuickReply": {"shortcut": "thanks", "body": "Thank you, {{customer_name}}!"},
 }
 BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "updateAutomation": ({"enabled": "yes", "delay_seconds": -1, "colour": "red"},
@@ -60,6 +64,10 @@ BAD_BODIES: dict[str, tuple[Any, set[str]]] = {
     "createCampaign": ({"name": "", "template": "t", "language": "en", "segment_id": "1",
                         "colour": "red"}, {"name", "segment_id", "colour"}),
     "actOnCampaign": ({"action": "explode", "colour": "red"}, {"action", "colour"}),
+    "sendConversationMessage": ({"type": "fax", "text": 5}, {"type", "text"}),
+    "assignConversation": ({"assignee_id": "me"}, {"assignee_id"}),
+    "setConversationStatus": ({"status": "gone", "colour": 1}, {"status", "colour"}),
+    "saveQuickReply": ({"shortcut": "", "body": 1}, {"shortcut", "body"}),
 }
 PUBLIC = {"getOpenApi", "listProblems"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

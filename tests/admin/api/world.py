@@ -20,6 +20,7 @@ from plugin.models import (
     Campaign,
     CatalogItem,
     CatalogSync,
+    Conversation,
     Customer,
     DataExport,
     ItemState,
@@ -110,6 +111,8 @@ class ApiWorld:
                                 sent_hash="h", state=ItemState.SYNCED))
         for customer in session.scalars(select(Customer).where(Customer.store_id == store_id)):
             customer.last_inbound_at = db.utcnow() - timedelta(hours=1)
+            # Her conversation in the team inbox.
+            session.add(Conversation(store_id=store_id, customer_id=customer.id, tags=[]))
 
     @staticmethod
     def _ids(store_id: int) -> dict[str, int]:
