@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         messages,
         nav,
         recovery,
+        team,
         templates,
         whatsapp,
     )
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     catalog.init_app(app)
     settings_pages.init_app(app)
     api_tokens.init_app(app)
+    team.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

@@ -17,6 +17,7 @@ from plugin.models.checkouts import Checkout
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
+from plugin.models.members import StoreInvite, StoreMember
 from plugin.models.messages import Message
 from plugin.models.operations import Heartbeat, RateLimitCounter
 from plugin.models.orders import Order
@@ -71,4 +72,6 @@ __all__ = [
     "WhatsAppAccount",
     "WidgetCounter",
     "WidgetSettings",
+    "StoreInvite",
+    "StoreMember",
 ]

@@ -42,6 +42,7 @@ class ProblemCode(str, enum.Enum):
     CATALOG_NOT_CONNECTED = "catalog_not_connected"
     INTERNAL_ERROR = "internal_error"
     UNAVAILABLE = "unavailable"
+    FORBIDDEN_ROLE = "forbidden_role"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ MEANINGS: dict[ProblemCode, Meaning] = {
                               "logged."),
     C.UNAVAILABLE: Meaning(503, "Service unavailable", "The database is not answering; "
                            "retry after `Retry-After` seconds."),
+    C.FORBIDDEN_ROLE: Meaning(403, "Not open to your role", "Your role in this store (agent "
+                              "or admin) does not allow this operation; its owner can change "
+                              "your role on the Team page."),
 }
 # The code an HTTP error of each status gets when nothing more specific was said.
 BY_STATUS = {401: C.UNAUTHORIZED, 403: C.FORBIDDEN, 404: C.NOT_FOUND,
