@@ -123,7 +123,11 @@ def test_an_existing_account_joins_with_itself(app: Flask, shop: dict[str, int])
     token = invite_token(app, shop["linen"], "x@example.com", "admin")
     anonymous = app.test_client().get(f"/join/{token}").get_data(as_text=True)
     assert "Sign in to join" in anonymous and "Create my account" not in anonymous
-    x = _signed_in(app, "x@example.com")
+    # Signing in from there comes back to the link.
+    x = app.test_client()
+    back = x.post("/signin", data={"email": "x@example.com", "password": PASSWORD,
+                                   "next": f"/join/{token}", "csrf_token": csrf_token(x)})
+    assert back.status_code == 302 and back.headers["Location"] == f"/join/{token}"
     assert "Join Linen" in x.get(f"/join/{token}").get_data(as_text=True)
     joined = x.post(f"/join/{token}", data={"csrf_token": csrf_token(x, f"/join/{token}")})
     assert joined.status_code == 303
