@@ -246,3 +246,17 @@ def test_the_api_checks_the_role_too(app: Flask, shop: dict[str, int]) -> None:
     assert "agent" in refused.json["detail"]
     assert agent.get(f"/api/v1/customers?store={shop['cork']}").status_code == 404
     assert [s["id"] for s in agent.get("/api/v1/stores").json["data"]] == [linen]
+
+
+def test_an_agent_reading_a_customers_messages_gets_no_admin_links(
+        app: Flask, shop: dict[str, int]) -> None:
+    linen = shop["linen"]
+    add_member(app, linen, "agent@example.com", "agent")
+    page = _signed_in(app, "agent@example.com").get(
+        f"/stores/{linen}/customers/{shop['customer']}/messages")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"/stores/{linen}/messages" not in html and "/automations" not in html
+    owner_view = _signed_in(app, "o@example.com").get(
+        f"/stores/{linen}/customers/{shop['customer']}/messages").get_data(as_text=True)
+    assert f'href="/stores/{linen}/messages"' in owner_view
