@@ -260,3 +260,19 @@ def test_an_agent_reading_a_customers_messages_gets_no_admin_links(
     owner_view = _signed_in(app, "o@example.com").get(
         f"/stores/{linen}/customers/{shop['customer']}/messages").get_data(as_text=True)
     assert f'href="/stores/{linen}/messages"' in owner_view
+
+
+def test_the_command_line_prints_a_link_that_joins(app: Flask, shop: dict[str, int]) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["team", "invite-link", "--store", str(shop["linen"]),
+                                 "--email", "Cli@Example.com", "--role", "admin",
+                                 "--base-url", "https://chat.example.com/"])
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("https://chat.example.com/join/"), link
+    assert "cli@example.com as admin" in result.stderr
+    _join_new(app, link.rsplit("/", 1)[1])
+    assert member_id(app, shop["linen"], "cli@example.com") is not None
+    refused = runner.invoke(args=["team", "invite-link", "--store", "999999",
+                                  "--email", "x@example.com"])
+    assert refused.exit_code != 0 and "no store 999999" in refused.output
