@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         messages,
         nav,
         recovery,
+        team,
         templates,
         whatsapp,
     )
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     api_tokens.init_app(app)
     marketing_limits.init_app(app)
     campaigns.init_app(app)
+    team.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

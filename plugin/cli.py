@@ -23,6 +23,7 @@ log = logging.getLogger("storechat")
 db_cli = AppGroup("db", help="Database schema.")
 stores_cli = AppGroup("stores", help="Connected stores.")
 owners_cli = AppGroup("owners", help="Owner accounts.")
+team_cli = AppGroup("team", help="A store's team members.")
 
 
 def _link_base() -> str:
@@ -72,6 +73,36 @@ def owners_invite_link(email: str, base_url: str | None) -> None:
     days = invites.INVITE_LIFETIME.days
     click.echo(f"invitation for {email} (works once, for {days} days):", err=True)
     click.echo(f"{base.rstrip('/')}/invite/{token}")
+
+
+@team_cli.command("invite-link")
+@click.option("--store", "store_id", type=int, required=True, help="The store's id.")
+@click.option("--email", required=True, help="Who is invited (they sign in with it).")
+@click.option("--role", type=click.Choice(["agent", "admin"]), default="agent",
+              show_default=True, help="Agent: customers and the inbox; admin: all but the "
+              "owner's settings.")
+@click.option("--base-url", default=None, help="Where browsers reach StoreChat "
+              "(default: STORECHAT_PUBLIC_URL, else the running serve's address).")
+def team_invite_link(store_id: int, email: str, role: str, base_url: str | None) -> None:
+    """Print a one-time link that puts EMAIL in the store's team as ROLE."""
+    from plugin.auth import members
+    from plugin.domain.errors import SignInError
+    from plugin.infra import db
+    from plugin.models import Store
+
+    base = base_url or _link_base()
+    try:
+        with db.transaction() as session:
+            store = session.get(Store, store_id)
+            if store is None:
+                raise click.ClickException(f"no store {store_id}: `storechat stores list`")
+            row, token = members.invite(session, store, email, role, "command line")
+            email = row.email
+    except SignInError as error:
+        raise click.ClickException(str(error)) from None
+    days = members.INVITE_LIFETIME.days
+    click.echo(f"invitation for {email} as {role} (works once, for {days} days):", err=True)
+    click.echo(f"{base.rstrip('/')}/join/{token}")
 
 
 @db_cli.command("upgrade")
@@ -165,6 +196,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(stores_cli)
     app.cli.add_command(owners_cli)
+    app.cli.add_command(team_cli)
 
 
 def main() -> None:

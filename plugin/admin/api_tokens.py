@@ -26,10 +26,11 @@ from sqlalchemy import select
 from plugin.auth import api_tokens, tenancy
 from plugin.auth.api_tokens import Scope, TokenRefused
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import ApiToken, Store
 
-blueprint = protect(Blueprint("api_tokens", __name__))
+blueprint = protect(Blueprint("api_tokens", __name__), minimum=Role.OWNER)
 
 SCOPES = {
     Scope.READ: ("Read only", "Read the store, customers and their consent, orders, messages, "

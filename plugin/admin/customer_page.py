@@ -14,6 +14,7 @@ from plugin.admin import consent_views, customer_list
 from plugin.admin.message_views import message_rows_where
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.domain.countries import country_name
 from plugin.domain.customer_tags import AUTOMATIC, clean_tag
 from plugin.domain.phones import masked
@@ -21,7 +22,7 @@ from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Order, Store
 from plugin.pipeline import customer_tags, segments
 
-blueprint = protect(Blueprint("customer_page", __name__))
+blueprint = protect(Blueprint("customer_page", __name__), minimum=Role.AGENT)
 
 # The page lists this many of the customer's newest orders and messages.
 ORDERS = 50

@@ -26,12 +26,13 @@ from plugin.admin.consent_views import (
 )
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.domain.countries import country_name
 from plugin.domain.phones import masked, to_e164
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, CustomerTag, Store
 
-blueprint = protect(Blueprint("customers_admin", __name__))
+blueprint = protect(Blueprint("customers_admin", __name__), minimum=Role.AGENT)
 
 # The store page lists this many of the newest consent changes.
 RECENT = 50

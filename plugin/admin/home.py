@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import Store
 
-blueprint = protect(Blueprint("admin", __name__))
+blueprint = protect(Blueprint("admin", __name__), minimum=Role.AGENT)
 
 
 @blueprint.get("/")
@@ -24,6 +25,7 @@ def index() -> ResponseReturnValue:
         stores=[s for s in stores if s.platform != "demo"],
         demo_store=next((s for s in stores if s.platform == "demo"), None),
         owner_view=tenancy.current().is_owner,
+        can_connect=tenancy.top_role() is Role.OWNER,
         # The connect flows light up as their integrations land; until then the page
         # says so instead of linking to a 404.
         shopify_ready="shopify.install" in views,

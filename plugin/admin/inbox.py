@@ -30,12 +30,14 @@ from sqlalchemy import select
 from plugin.admin import inbox_views
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.domain.inbox import InboxError
 from plugin.infra import db
 from plugin.models import Conversation, Customer, Store
 from plugin.pipeline.inbox import attachments, compose, manage, people, quick_replies
 
-blueprint = protect(Blueprint("inbox_admin", __name__))
+# The team inbox is what agents are for.
+blueprint = protect(Blueprint("inbox_admin", __name__), minimum=Role.AGENT)
 
 # How often the open page asks for news (milliseconds): a new message shows within this
 # (plus the server's time). An unchanged page costs two indexed reads and a 304.

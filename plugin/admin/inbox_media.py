@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import ReceivedMessage, Store
 from plugin.pipeline.inbox import media
 
-blueprint = protect(Blueprint("inbox_media", __name__))
+blueprint = protect(Blueprint("inbox_media", __name__), minimum=Role.AGENT)
 # Types a browser may show in the page (the rest are downloaded as attachments).
 INLINE = ("image/", "video/", "audio/")
 

@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.domain import inbox
 from plugin.domain.inbox import InboxError
 from plugin.infra import db
 from plugin.models import QuickReply, Store
 from plugin.pipeline.inbox import quick_replies
 
-blueprint = protect(Blueprint("inbox_replies", __name__))
+blueprint = protect(Blueprint("inbox_replies", __name__), minimum=Role.AGENT)
 
 
 @blueprint.route("/stores/<int:store_id>/inbox/quick-replies", methods=["GET", "POST"])

@@ -16,12 +16,16 @@ from sqlalchemy import select
 
 from plugin.admin.journey_form import journey_name
 from plugin.admin.message_views import MessageRow, message_rows_where
-from plugin.auth import tenancy
+from plugin.auth import roles, tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import Customer, Message, Order, Store
 
 blueprint = protect(Blueprint("message_log", __name__))
+# A customer's own messages belong with their page, which agents open; the store's whole
+# log stays with admins until the inbox replaces it.
+roles.declare_endpoint("message_log.customer_messages", Role.AGENT)
 
 # A page shows at most this many messages, newest first.
 PAGE_SIZE = 100

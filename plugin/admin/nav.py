@@ -7,7 +7,8 @@ built later appears by itself on the day it lands: the names of sections still t
 listed here already. An endpoint whose URL takes `store_id` gets the store in context (the
 URL's own `store_id`, else the page's `store`, else the principal's only store), checked
 through plugin.auth.tenancy; without a store those entries are left out and the store
-switcher asks for one.
+switcher asks for one. An entry is shown only to people whose role allows its endpoint
+(plugin.auth.roles): in the store in context, or anywhere for a page outside any store.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, url_for
 from sqlalchemy import select
 
-from plugin.auth import tenancy
+from plugin.auth import roles, tenancy
 from plugin.infra import db
 from plugin.models import Store
 
@@ -60,9 +61,11 @@ SECTIONS: tuple[Entry, ...] = (
     Entry("settings", "Settings", None, children=(
         Entry("whatsapp", "WhatsApp number", "whatsapp_admin.page"),
         Entry("connection", "Store connection", "settings_admin.connection"),
-        Entry("team", "Team", "auth.owners", owners_only=True),
+        Entry("team", "Team", "team_admin.page"),
         Entry("api_tokens", "API tokens", "api_tokens.page"),
         Entry("marketing_limits", "Marketing limits", "marketing_limits.page"),
+        # Invite someone to StoreChat with stores of their own (not into this one).
+        Entry("owners", "Owner accounts", "auth.owners", owners_only=True),
     )),
 )
 SECTION_KEYS = tuple(entry.key for entry in SECTIONS)
@@ -121,7 +124,21 @@ def _shown(entry: Entry, store: Store | None, is_owner: bool) -> bool:
         return False
     if entry.endpoint is None:
         return any(_shown(child, store, is_owner) for child in entry.children)
-    return registered(entry.endpoint) and (store is not None or not per_store(entry.endpoint))
+    return (registered(entry.endpoint)
+            and (store is not None or not per_store(entry.endpoint))
+            and may_open(entry.endpoint, store.id if store is not None else None))
+
+
+def may_open(endpoint: str, store_id: int | None = None) -> bool:
+    """Whether the signed-in person's role lets them open `endpoint` (of `store_id` when it
+    takes one): pages use it to hide links the person would only get a 403 from."""
+    if g.get("principal") is None or not registered(endpoint):
+        return False
+    if store_id is not None and per_store(endpoint):
+        role = tenancy.role_in(store_id)
+    else:
+        role = tenancy.top_role()
+    return role is not None and role >= roles.required(endpoint)
 
 
 def _href(endpoint: str | None, store: Store | None) -> str | None:
@@ -239,8 +256,9 @@ def store_pages(store: Store) -> list[Link]:
 
 
 def init_app(app: Flask) -> None:
-    """Give templates `admin_shell(store, active_page)` (base.html) and `store_pages`."""
+    """Give templates `admin_shell(store, active_page)` (base.html), `store_pages` and
+    `may_open`."""
 
     @app.context_processor
     def shell_context() -> dict[str, Any]:
-        return {"admin_shell": build, "store_pages": store_pages}
+        return {"admin_shell": build, "store_pages": store_pages, "may_open": may_open}

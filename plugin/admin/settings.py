@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import InboundEvent, Store
 from plugin.platforms.woocommerce import sites
 
-blueprint = protect(Blueprint("settings_admin", __name__))
+blueprint = protect(Blueprint("settings_admin", __name__), minimum=Role.OWNER)
 
 # Platforms and statuses in the owner's words; an unknown one shows as stored.
 PLATFORMS = {"shopify": "Shopify", "woocommerce": "WooCommerce", "demo": "Demo store"}

@@ -26,6 +26,7 @@ from adapters.whatsapp.errors import explain
 from plugin.admin import catalog_views
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.domain.errors import (
     AccountError,
     CatalogConnectError,
@@ -37,7 +38,7 @@ from plugin.infra import db, responses
 from plugin.models import Message, Store, Template, WhatsAppAccount
 from plugin.platforms.whatsapp import catalog, number, templates
 
-blueprint = protect(Blueprint("whatsapp_admin", __name__))
+blueprint = protect(Blueprint("whatsapp_admin", __name__), minimum=Role.OWNER)
 T = TypeVar("T")
 
 # Failed messages shown on the page, newest first.

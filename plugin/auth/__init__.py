@@ -23,9 +23,10 @@ def check_csrf() -> None:
 
 def init_app(app: Flask) -> None:
     """Install server-side sessions, CSRF protection, the Shopify verifier and the pages."""
-    from plugin.auth import (
+    from plugin.auth import (  # noqa: F401 - owners and joining add routes to the blueprint
         embedded,
-        owners,  # noqa: F401 - adds its routes to the auth blueprint
+        joining,
+        owners,
         sessions,
         shopify,
         views,

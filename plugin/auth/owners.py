@@ -29,10 +29,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from limits import RateLimitItemPerHour
 
-from plugin.auth import invites, tenancy
+from plugin.auth import invites, roles, tenancy
 from plugin.auth.accounts import email_problem, normalise_email
 from plugin.auth.guard import require_principal
 from plugin.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
+from plugin.auth.roles import Role
 from plugin.auth.views import SIGNED_IN_ENDPOINTS, blueprint, start_session
 from plugin.domain.errors import SignInError
 from plugin.infra import db, ratelimit
@@ -49,10 +50,13 @@ def owner_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Respon
     """Require a signed-in owner account (the sign-in redirect, 401 or 403 otherwise);
     the guard then checks the CSRF token of a form post."""
     SIGNED_IN_ENDPOINTS.add(f"{blueprint.name}.{view.__name__}")
+    # Inviting other owner accounts is for owners (and accounts with no store yet), never
+    # for someone who only works in another's store.
+    roles.declare_endpoint(f"{blueprint.name}.{view.__name__}", Role.OWNER)
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        refused = require_principal()
+        refused = require_principal()  # also checks the role declared above
         if refused is not None:
             return refused
         tenancy.owner_id_or_403()

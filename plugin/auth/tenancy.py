@@ -1,8 +1,11 @@
 """Who is asking, and which stores they may see. Every admin query goes through `scoped`.
 
-A principal is a signed-in owner (their stores), a Shopify shop authenticated by its App
-Bridge ID token (that one store), or a public API token (the one store it was made for).
-Rows of other stores are invisible: looking one up by id answers 404, as if it did not exist.
+A principal is a signed-in account (the stores it owns, and those whose team it is in), a
+Shopify shop authenticated by its App Bridge ID token (that one store), or a public API token
+(the one store it was made for). Rows of other stores are invisible: looking one up by id
+answers 404, as if it did not exist. The principal's role in each store
+(plugin.auth.roles) is read from the database on every request, so a member removed from a
+team loses the store at their next request.
 """
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from typing import Any, TypeVar
 from flask import abort, g
 from sqlalchemy import Select, select
 
+from plugin.auth.roles import Role
 from plugin.infra import db
-from plugin.models import Store
+from plugin.models import Store, StoreMember
 
 T = TypeVar("T")
 
@@ -41,16 +45,40 @@ def current() -> Principal:
     return principal
 
 
-def store_ids() -> list[int]:
-    """Ids of the stores the current principal may see."""
-    if "store_ids" not in g:
+def roles() -> dict[int, Role]:
+    """The current principal's role in each store it may see, by store id."""
+    if "store_roles" not in g:
         principal = current()
         if principal.kind in ("shop", "token"):
-            g.store_ids = [principal.shop_store_id]
+            # The shop is its store's owner; a token acts for the owner who made it.
+            found = {principal.shop_store_id: Role.OWNER}
         else:
-            g.store_ids = list(db.session().scalars(
+            session = db.session()
+            found = {store_id: Role(Role.member_role(role) or Role.AGENT)
+                     for store_id, role in session.execute(
+                         select(StoreMember.store_id, StoreMember.role)
+                         .where(StoreMember.owner_id == principal.owner_id))}
+            found.update((store_id, Role.OWNER) for store_id in session.scalars(
                 select(Store.id).where(Store.owner_id == principal.owner_id)))
-    return g.store_ids
+        g.store_roles = dict(sorted(found.items()))
+    return g.store_roles  # type: ignore[no-any-return]
+
+
+def store_ids() -> list[int]:
+    """Ids of the stores the current principal may see."""
+    return list(roles())
+
+
+def role_in(store_id: int) -> Role | None:
+    """The principal's role in this store; None when it is not one of theirs."""
+    return roles().get(store_id)
+
+
+def top_role() -> Role:
+    """The highest role the principal holds anywhere: what pages outside any one store (the
+    home page, connecting a store) are judged by. An account with no store at all is an
+    owner-to-be: it may connect its first store or try the demo."""
+    return max(roles().values(), default=Role.OWNER)
 
 
 def scoped(query: Select[Any], model: Any) -> Select[Any]:

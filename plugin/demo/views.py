@@ -8,6 +8,7 @@ from sqlalchemy import select
 from plugin.admin.message_views import message_rows
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.demo import carts
 from plugin.demo import store as demo
 from plugin.domain import cod
@@ -16,7 +17,7 @@ from plugin.infra import db
 from plugin.models import Checkout, Message, Order, Store
 from plugin.pipeline import sandbox
 
-blueprint = protect(Blueprint("demo", __name__, url_prefix="/demo"))
+blueprint = protect(Blueprint("demo", __name__, url_prefix="/demo"), minimum=Role.OWNER)
 
 
 def current_demo_store() -> Store | None:

@@ -53,7 +53,9 @@ def frame_ancestors() -> str:
 # statuses show the HTTP name.
 ERROR_PAGES = {
     400: ("This request could not be read", "Go back, check what was entered and try again."),
-    403: ("This page is not open to you", "Sign in with the account that owns this store."),
+    403: ("This page is not open to you",
+          "Sign in with an account that may open it, or ask the store's owner for a role "
+          "that does."),
     404: ("Page not found", "It may have been moved or removed, or belong to another account."),
     405: ("This page cannot be opened like that", "Open it from a link in StoreChat."),
     413: ("That was too large to accept", "Send less at once and try again."),

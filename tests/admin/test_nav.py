@@ -106,7 +106,8 @@ def test_the_registry_lists_every_section_in_order() -> None:
                                 "settings")
     settings = next(entry for entry in nav.SECTIONS if entry.key == "settings")
     assert [child.label for child in settings.children] == [
-        "WhatsApp number", "Store connection", "Team", "API tokens", "Marketing limits"]
+        "WhatsApp number", "Store connection", "Team", "API tokens", "Marketing limits",
+        "Owner accounts"]
 
 
 def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> None:  # type: ignore[no-untyped-def]
@@ -129,9 +130,10 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Widget", f"/stores/{linen}/widget"),
         ("WhatsApp number", f"/stores/{linen}/whatsapp"),
         ("Store connection", f"/stores/{linen}/settings/connection"),
-        ("Team", "/settings/owners"),  # instance-wide: no store in its address
+        ("Team", f"/stores/{linen}/team"),
         ("API tokens", f"/stores/{linen}/settings/api-tokens"),
         ("Marketing limits", f"/stores/{linen}/settings/marketing-limits"),
+        ("Owner accounts", "/settings/owners"),  # instance-wide: no store in its address
     ]
     assert page.groups == ["Settings"]  # the Inbox section is a page with pages under it
     # Sections not built yet (analytics) are hidden.
@@ -166,10 +168,10 @@ def test_without_a_store_in_context_the_switcher_asks_for_one(world) -> None:  #
     page = read_nav(html)
     assert "Choose a store" in html
     # Each store leads to its first page; nothing store-scoped is offered without a store,
-    # only what belongs to the instance (Team).
+    # only what belongs to the instance (Owner accounts).
     assert [(label, href) for label, href, _ in page.links] == [
         ("Linen", f"/stores/{linen}/inbox"), ("Cork", f"/stores/{cork}/inbox"),
-        ("Home", "/"), ("Team", "/settings/owners")]
+        ("Home", "/"), ("Owner accounts", "/settings/owners")]
     assert ("Home", "/", "page") in page.links
 
 
@@ -213,7 +215,8 @@ def test_the_home_page_lists_each_stores_pages_by_their_nav_names(world) -> None
 
 
 def test_an_instance_page_for_owners_shows_without_a_store(tmp_path: Path) -> None:
-    """Team (auth.owners) takes no store id: owners see it anywhere, a shop never."""
+    """Owner accounts (auth.owners) takes no store id: owners see it anywhere, a shop
+    never."""
     app = make_app(tmp_path / "instance")
     if "auth.owners" not in app.view_functions:  # a stand-in until it is built
         app.add_url_rule("/owners", "auth.owners", lambda: "owners")
@@ -221,16 +224,16 @@ def test_an_instance_page_for_owners_shows_without_a_store(tmp_path: Path) -> No
     client = app.test_client()
     sign_in(client, "team@example.com")
     page = read_nav(client.get("/").get_data(as_text=True))
-    assert ("Team", url(app, "auth.owners"), None) in page.links
+    assert ("Owner accounts", url(app, "auth.owners"), None) in page.links
     with app.test_request_context("/"):
         from flask import g
 
         from plugin.auth.tenancy import Principal
         g.principal = Principal(kind="shop", shop_store_id=None, label="x.myshopify.com")
-        g.store_ids = []
+        g.store_roles = {}
         shell = nav.build()
         assert shell is not None
-        assert "team" not in {link.key for s in shell.links for link in (s, *s.children)}
+        assert "owners" not in {link.key for s in shell.links for link in (s, *s.children)}
     app.extensions["storechat.engine"].dispose()
 
 

@@ -205,7 +205,7 @@ def test_the_team_page_is_a_settings_page(owner: FlaskClient) -> None:
     page = owner.get("/settings/owners")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "<h1>Team</h1>" in text and "owner@example.com" in text
+    assert "<h1>Owner accounts</h1>" in text and "owner@example.com" in text
     assert "/static/owners.css" in text and "/static/owners.js" in text
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) is None, "inline script"
 

@@ -17,6 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from plugin.auth import roles
+from plugin.auth.roles import Role
 from plugin.demo import store as demo_store
 from plugin.infra import db
 from plugin.models import (
@@ -33,6 +35,7 @@ from plugin.models import (
 )
 from plugin.pipeline.inbound import record_event
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
+from tests.worlds.team import add_member
 
 # Endpoints anyone may call: they authenticate by other means (signatures, one-time
 # tokens), are the way in, serve the storefront widget (public by design: script, public
@@ -294,3 +297,92 @@ def test_a_deeply_nested_body_beside_an_id_token_is_never_a_500(shopify_app: Fla
                          content_type="application/json")
     assert plain.status_code < 500
     assert nested.status_code == plain.status_code
+
+
+# --- Team members: agents and admins of store A -------------------------------------------
+
+
+def _own_ids(app: Flask, store_id: int) -> dict[str, object]:
+    """URL arguments aimed at A's own rows (a row A lacks gets an id of nothing: 404)."""
+    with app.app_context():
+        session = db.session()
+        found: dict[str, object] = {"store_id": store_id, "action": "pay"}
+        for name, model in (("order_id", Order), ("message_id", Message),
+                            ("customer_id", Customer), ("automation_id", Automation),
+                            ("template_id", Template)):
+            found[name] = session.scalars(select(model.id).where(
+                model.store_id == store_id).order_by(model.id)).first() or 999_999
+    return found
+
+
+# Shopify's App Home takes only an App Bridge ID token, never an account's session.
+ID_TOKEN_ONLY = frozenset({"shopify_home.app_home"})
+
+
+def _member_client(app: Flask, email: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    assert sign_in(client, email).status_code == 302
+    return client, csrf_token(client, "/")
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.ADMIN])
+def test_every_admin_route_is_allowed_or_403_for_a_member_of_the_store(
+        app: Flask, world: World, role: Role) -> None:
+    """A member walks every admin route on their own store: a route their role reaches
+    answers (never 403, never a 500); one above it answers 403, whatever the method."""
+    email = f"{role.name.lower()}@example.com"
+    add_member(app, world.store_a, email, role.name.lower())
+    client, csrf = _member_client(app, email)
+    ids = _own_ids(app, world.store_a)
+    refused, allowed = set(), set()
+    for rule in _admin_rules(app):
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **{arg: ids.get(arg, world.store_a)
+                                                for arg in rule.arguments})
+            minimum = roles.required(rule.endpoint)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = _call(client, method, url, csrf)
+            assert response.status_code < 500, (method, url)
+            if rule.endpoint in ID_TOKEN_ONLY:
+                assert response.status_code == 401, (method, url)
+            elif minimum > role:
+                assert response.status_code == 403, (method, url, response.status_code)
+                refused.add(rule.endpoint)
+            else:
+                assert response.status_code != 403, (method, url)
+                allowed.add(rule.endpoint)
+    # The walk reached what each role is for, and refused what it is not.
+    assert {"customers_admin.page", "customer_page.show", "admin.index",
+            "api_v1.list_customers"} <= allowed
+    owner_only = {"team_admin.page", "team_admin.invite", "api_tokens.page",
+                  "whatsapp_admin.page", "whatsapp_admin.disconnect",
+                  "settings_admin.connection", "woocommerce.disconnect", "demo.start"}
+    assert owner_only <= refused
+    admin_pages = {"journeys_admin.index", "templates_admin.index", "catalog_admin.index",
+                   "widget_designer.page", "recovery_admin.page", "api_v1.list_automations"}
+    assert admin_pages <= (refused if role is Role.AGENT else allowed)
+
+
+@pytest.mark.parametrize("role", ["agent", "admin"])
+def test_a_member_of_one_store_gets_nothing_of_another(app: Flask, world: World,
+                                                       role: str) -> None:
+    """Aimed at B's store and rows, every route answers 403 or 404 to A's member, and no
+    reply holds B's data; B's order did not move."""
+    add_member(app, world.store_a, f"{role}@example.com", role)
+    client, csrf = _member_client(app, f"{role}@example.com")
+    for rule in _admin_rules(app):
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **{arg: world.ids_for(arg) for arg in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = _call(client, method, url, csrf)
+            body = response.get_data(as_text=True)
+            if "store_id" in rule.arguments:
+                assert response.status_code == 404, (method, url, response.status_code)
+            elif rule.arguments:
+                assert response.status_code in (403, 404), (method, url, response.status_code)
+            else:
+                assert response.status_code < 500, (method, url)
+            for marker in world.markers():
+                assert marker not in body, (method, url, marker)
+    with app.app_context():
+        assert db.session().get(Order, world.order_b).status == "placed"

@@ -1,8 +1,7 @@
-"""Two people answering the inbox in real Chromiums (for now both the store's owner, signed
-in twice; team members replace the second at merge): the first, on a desktop, assigns the
-conversation to herself and replies with a quick reply; the second, on a 390 px phone,
-sees the reply and the assignment arrive without reloading, and so does the first when the
-shopper writes again. Nothing spills sideways."""
+"""Two people answering the inbox in real Chromiums: an agent of the store's team, on a
+desktop, assigns the conversation to herself and replies with a quick reply; the owner, on a
+390 px phone, sees the reply and the assignment arrive without reloading, and so does the
+agent when the shopper writes again. Nothing spills sideways."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -25,7 +24,9 @@ from tests.browser.served import (
 )
 from tests.fakes.server import LoopbackServer
 from tests.worlds.inbox import OWNER_EMAIL, InboxWorld
+from tests.worlds.team import add_member
 
+AGENT_EMAIL = "sara@example.com"
 REPLY = "Hi Ana, order 1042 left today: https://track.example/1042"
 assert CHROMIUM_ARGS  # the same browser flags as every browser test (served.chromium)
 
@@ -60,6 +61,7 @@ def _open_conversation(page: Page, url: str, store_id: int) -> None:
 def test_two_people_answer_and_see_each_other_live(inbox_world: InboxWorld,
                                                    chromium_path: str) -> None:
     _prepare(inbox_world)
+    add_member(inbox_world.app, inbox_world.store_id, AGENT_EMAIL, "agent")
     with LoopbackServer(inbox_world.app) as server, \
             chromium(chromium_path, "inbox-failure") as browsing:
         first = browsing.page
@@ -70,14 +72,14 @@ def test_two_people_answer_and_see_each_other_live(inbox_world: InboxWorld,
         errors: list[str] = []
         second.on("pageerror", lambda error: errors.append(str(error)))
 
-        sign_in(first, server.url, OWNER_EMAIL)
+        sign_in(first, server.url, AGENT_EMAIL)
         sign_in(second, server.url, OWNER_EMAIL)
         _open_conversation(second, server.url, inbox_world.store_id)
         _open_conversation(first, server.url, inbox_world.store_id)
         expect(first.locator(".window")).to_contain_text("open until")
         expect(first.locator(".window-countdown")).to_contain_text("left")
 
-        first.get_by_label("Assignee").select_option(label=OWNER_EMAIL)
+        first.get_by_label("Assignee").select_option(label=AGENT_EMAIL)
         first.get_by_role("button", name="Assign").click()
         expect(first.locator("#inbox[data-live=polling]")).to_have_count(1)  # reloaded, wired
         first.get_by_role("button", name="/shipped").click()
@@ -89,7 +91,7 @@ def test_two_people_answer_and_see_each_other_live(inbox_world: InboxWorld,
 
         # The second person's page, never reloaded, shows both changes.
         expect(second.locator(".side-out").last).to_contain_text(REPLY)
-        expect(second.locator(".thread-side")).to_contain_text(f"Assigned to: {OWNER_EMAIL}")
+        expect(second.locator(".thread-side")).to_contain_text(f"Assigned to: {AGENT_EMAIL}")
         assert inbox_world.graph.sent[-1].payload["text"]["body"] == REPLY
 
         inbox_world.writes("Great, thank you!", "wamid.BROWSER2", name="Ana")

@@ -162,7 +162,7 @@ def _invite_a_second_owner(page: Page, served: Served) -> None:
     expect(page.get_by_role("link", name="Open the demo store")).to_be_visible()
 
     page.goto(f"{served.url}/settings/owners")
-    expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Owner accounts", exact=True)).to_be_visible()
     expect(page.locator("#no-pending")).to_be_visible()
     page.get_by_label("Their email").fill(SECOND_EMAIL)
     page.get_by_role("button", name="Create invitation link").click()

@@ -6,8 +6,9 @@ In this order, so that each answer gives away no more than the one before it:
    changes must carry the CSRF token) — so the admin's scripts use the same API;
 2. the caller's rate limit (429), counted per token, shop or owner account;
 3. the token's scope (403): a `read` token may only GET;
-4. the store: a token's own, or `?store=<id>` among a signed-in owner's stores (404 for
-   any other); then every id in the path must belong to it (404), before the body is read;
+4. the store: a token's own, or `?store=<id>` among a signed-in account's stores (404 for
+   any other); the caller's role there (403: plugin.auth.roles; a token acts as the owner);
+   then every id in the path must belong to it (404), before the body is read;
 5. the body of a change: JSON (415), readable and not absurdly deep (400).
 Validation of the values (422) follows, in plugin.admin.api.base.
 """
@@ -25,8 +26,9 @@ from sqlalchemy import Select, select
 
 from adapters import json_body
 from plugin.admin.api.problems import ApiError, FieldError, ProblemCode
-from plugin.auth import api_tokens, check_csrf, shopify, tenancy
+from plugin.auth import api_tokens, check_csrf, roles, shopify, tenancy
 from plugin.auth.api_tokens import Scope
+from plugin.auth.roles import Role
 from plugin.auth.tenancy import Principal
 from plugin.domain.errors import PayloadError
 from plugin.infra import db, ids, ratelimit
@@ -88,11 +90,21 @@ def guard() -> None:
         raise ApiError(ProblemCode.FORBIDDEN_SCOPE)
     if request.endpoint not in ACROSS_STORES:
         g.api_store_id = _select_store()
+        _check_role(tenancy.role_in(g.api_store_id) or Role.AGENT)
         for name, value in (request.view_args or {}).items():
             if name in PATH_ROWS:
                 get_or_404(PATH_ROWS[name], int(value))
+    else:
+        _check_role(tenancy.top_role())
     if request.method not in SAFE_METHODS:
         _check_body()
+
+
+def _check_role(role: Role) -> None:
+    """403 (forbidden_role) when the caller's role is below what the operation needs."""
+    minimum = roles.required(request.endpoint)
+    if role < minimum:
+        raise ApiError(ProblemCode.FORBIDDEN_ROLE, roles.refusal(role, minimum))
 
 
 def authenticate() -> Caller:

@@ -22,12 +22,17 @@ from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, page, utc
 from plugin.admin.api.problems import ApiError, FieldError, ProblemCode
+from plugin.auth import roles
+from plugin.auth.roles import Role
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.customer_tags import clean_tag
 from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store
 from plugin.pipeline import consent_log, segments
+
+# Customers are an agent's work: reading them and recording what a shopper said.
+roles.declare_module(__name__, Role.AGENT)
 
 TAG = Tag(name="customers", description="Shoppers and the consent log.")
 # The source consent answers recorded through the API are logged with.

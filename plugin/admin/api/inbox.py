@@ -14,6 +14,8 @@ from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, after_cursor, utc
 from plugin.admin.api.problems import ApiError, Problem, ProblemCode
+from plugin.auth import roles
+from plugin.auth.roles import Role
 from plugin.domain import inbox
 from plugin.domain.inbox import InboxError
 from plugin.infra import db
@@ -22,6 +24,9 @@ from plugin.models import Conversation, Customer
 from plugin.pipeline.inbox import compose, manage, quick_replies
 
 TAG = Tag(name="inbox", description="Customer conversations, answered by the store's people.")
+
+# Agents answer the inbox through the API as on its pages.
+roles.declare_module(__name__, Role.AGENT)
 
 
 class ConversationQuery(ListQuery):

@@ -17,9 +17,10 @@ from flask.typing import ResponseReturnValue
 from plugin.admin.api.base import PREFIX
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.models import DataExport, Store
 
-blueprint = protect(Blueprint("api", __name__, url_prefix="/api"))
+blueprint = protect(Blueprint("api", __name__, url_prefix="/api"), minimum=Role.AGENT)
 
 
 def _to(path: str, store_id: int | None = None) -> Response:

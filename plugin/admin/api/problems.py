@@ -44,6 +44,7 @@ class ProblemCode(str, enum.Enum):
     UNAVAILABLE = "unavailable"
     CAMPAIGN_STATE = "campaign_state"
     WINDOW_CLOSED = "window_closed"
+    FORBIDDEN_ROLE = "forbidden_role"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,9 @@ MEANINGS: dict[ProblemCode, Meaning] = {
     C.WINDOW_CLOSED: Meaning(409, "Service window closed", "The customer last wrote more "
                              "than 24 hours ago: only an approved template can reach them. "
                              "Send one with `type: template`."),
+    C.FORBIDDEN_ROLE: Meaning(403, "Not open to your role", "Your role in this store (agent "
+                              "or admin) does not allow this operation; its owner can change "
+                              "your role on the Team page."),
 }
 # The code an HTTP error of each status gets when nothing more specific was said.
 BY_STATUS = {401: C.UNAUTHORIZED, 403: C.FORBIDDEN, 404: C.NOT_FOUND,

@@ -11,10 +11,13 @@ from sqlalchemy import select
 from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import StoreQuery, utc
-from plugin.auth import tenancy
+from plugin.auth import roles, tenancy
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import Store
 
+# Agents need to know which stores they work in.
+roles.declare_module(__name__, Role.AGENT)
 TAG = Tag(name="stores", description="The store a token belongs to.")
 
 

@@ -26,13 +26,14 @@ from flask.typing import ResponseReturnValue
 
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import Store
 from plugin.platforms.shopify import client, oauth, shops, tokens
 
 log = logging.getLogger(__name__)
 
-blueprint = protect(Blueprint("shopify", __name__))
+blueprint = protect(Blueprint("shopify", __name__), minimum=Role.OWNER)
 
 SESSION_KEY = "shopify_install"
 # An install must be finished within this long of starting it.

@@ -29,6 +29,7 @@ from flask.typing import ResponseReturnValue
 from adapters.json_body import loads
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.auth.roles import Role
 from plugin.domain.errors import PayloadError
 from plugin.infra import db, queue
 from plugin.models import Store, StoreStatus
@@ -37,7 +38,7 @@ from plugin.platforms.woocommerce import lifecycle, sites, tokens, urls
 
 log = logging.getLogger(__name__)
 
-blueprint = protect(Blueprint("woocommerce", __name__))
+blueprint = protect(Blueprint("woocommerce", __name__), minimum=Role.OWNER)
 # WordPress calls the callback server-to-server: no owner session, no CSRF cookie. Named
 # like the webhook receivers: public, authenticated by its own means (the one-time token).
 callbacks = Blueprint("webhooks_woocommerce_auth", __name__)
