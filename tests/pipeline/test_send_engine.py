@@ -197,7 +197,12 @@ def test_policy_for_a_batch_equals_policy_per_message(world: Sending) -> None:
         messages = list(session.scalars(select(Message).where(Message.id.in_(ids))))
         many = send_context.load_many(session, messages, store, now)
         alone = {m.id: send_context.load(session, m, store, now) for m in messages}
+        # The engine reads plain rows of the table: the same contexts.
+        rows = list(session.execute(select(Message.__table__).where(
+            Message.__table__.c.id.in_(ids))))
+        from_rows = send_context.load_many(session, rows, store, now)  # type: ignore[arg-type]
     assert many == alone
+    assert from_rows == alone
     assert alone[ids[0]].marketing_sent_this_week == 2  # the 1- and 3-day-old ones
     assert alone[ids[3]].at_risk and alone[ids[3]].marketing_sent_at_risk_period == 1
 
