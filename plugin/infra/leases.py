@@ -92,3 +92,20 @@ def claim_batch(session: Session, *, store_id: int, cause: str, now: datetime,
         .returning(_MESSAGES.c.id)
     )
     return sorted(session.scalars(statement))
+
+
+def renew_batch(session: Session, ids: list[int], *, held_until: datetime,
+                until: datetime) -> list[int]:
+    """Extend to `until` the leases on `ids` that are still ours (leased, and leased until
+    `held_until`, the time we set); the ids we still hold. A row whose lease ran out and
+    was taken by another engine carries that engine's time, so it is left to them."""
+    if not ids:
+        return []
+    statement = (
+        update(_MESSAGES)
+        .where(_MESSAGES.c.id.in_(ids), _MESSAGES.c.state == _LEASED,
+               _MESSAGES.c.lease_until == held_until)
+        .values(lease_until=until)
+        .returning(_MESSAGES.c.id)
+    )
+    return sorted(session.scalars(statement))

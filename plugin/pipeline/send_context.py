@@ -1,6 +1,7 @@
 """Loading what the send policy needs about one message: consent, window, caps, local time."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -163,17 +164,19 @@ def _local(now: datetime, zone: str | None) -> datetime | None:
         return None
 
 
-def load_many(session: Session, messages: list[Message], store: Store,
+def load_many(session: Session, messages: Sequence[Message], store: Store,
               now: datetime) -> dict[int, SendContext]:
     """message id → the SendContext `load` gives for it, for many messages of one `store`
     in a handful of queries (customers, marketing templates, consent, recent marketing
-    sends) instead of several per message: the batch send engine's policy check."""
+    sends) instead of several per message: the batch send engine's policy check.
+    `messages` may be plain rows of the messages table (the engine's), read alike."""
     customer_ids = {m.customer_id for m in messages if m.customer_id is not None}
     customers = ({c.id: c for c in session.scalars(
         select(Customer).where(Customer.id.in_(customer_ids)))} if customer_ids else {})
     marketing_names = set(session.scalars(_marketing_templates(store.id)))
     marketing = [m for m in messages if _marketing_cause(m.cause)
                  or (m.template is not None and m.template in marketing_names)]
+    marketing_ids = {m.id for m in marketing}
     consent = _newest_consents(session, {m.customer_id for m in marketing
                                          if m.customer_id is not None})
     recent = _recent_marketing(session, store, {m.customer_id for m in marketing
@@ -181,7 +184,7 @@ def load_many(session: Session, messages: list[Message], store: Store,
     found: dict[int, SendContext] = {}
     for message in messages:
         customer = customers.get(message.customer_id) if message.customer_id else None
-        is_marketing = message in marketing
+        is_marketing = message.id in marketing_ids
         granted, unconfirmed = ((_consent_of(consent, customer, _purposes(message.cause)))
                                 if is_marketing else (None, False))
         sent_times = ([at for (mid, cause, at) in recent.get(customer.id, ())

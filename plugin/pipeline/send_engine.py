@@ -22,7 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -33,7 +33,7 @@ from adapters.whatsapp.client import CloudClient
 from plugin.domain import policy
 from plugin.domain.errors import SendError
 from plugin.infra import db, queue, ratelimit
-from plugin.infra.leases import claim_batch
+from plugin.infra.leases import claim_batch, renew_batch
 from plugin.models import Message, Store, WhatsAppAccount
 from plugin.pipeline import outbox, sandbox, send, send_context, transports
 
@@ -63,14 +63,17 @@ class _Outgoing:
     order_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Batch:
-    """What a batch sends, through which transport, at what rate."""
+    """What a batch sends, through which transport, at what rate, and until when its
+    leases are ours (renewed before each chunk, so a slow batch never loses its rows)."""
 
     outgoing: list[_Outgoing]
     transport: transports.Transport
     throughput: int
     receipts: bool
+    lease_until: datetime
+    lease_seconds: int
 
 
 def send_pending(*, store_id: int, cause: str, limit: int) -> int:
@@ -94,13 +97,13 @@ def send_pending(*, store_id: int, cause: str, limit: int) -> int:
         if not ids:
             break
         claimed += len(ids)
-        batch = _decide(ids, store_id, now)
+        batch = _decide(ids, store_id, now, settings.lease_seconds)
         if batch is not None:
             sent += _send(batch)
     return sent
 
 
-def _decide(ids: list[int], store_id: int, now: datetime) -> _Batch | None:
+def _decide(ids: list[int], store_id: int, now: datetime, lease_seconds: int) -> _Batch | None:
     """Check the policy for the leased `ids` at once; write back the skipped and deferred;
     what may be sent, or None when nothing may."""
     with db.transaction() as session:
@@ -108,16 +111,22 @@ def _decide(ids: list[int], store_id: int, now: datetime) -> _Batch | None:
         assert store is not None
         account = session.scalars(select(WhatsAppAccount).where(
             WhatsAppAccount.store_id == store_id).limit(1)).first()
-        messages = list(session.scalars(select(Message).where(Message.id.in_(ids))))
+        # Plain rows, not mapped objects: building an ORM object cost more than the rest
+        # of a message's policy check (bench/send).
+        messages: list[Any] = list(session.execute(
+            select(Message.__table__).where(Message.__table__.c.id.in_(ids))))
         contexts = send_context.load_many(session, messages, store, now)
-        closed = [m for m in messages if m.template is None and m.fallback
+        closed = [m.id for m in messages if m.template is None and m.fallback
                   and not policy.window_open(contexts[m.id].last_inbound_at, now)]
         if closed:
             # The shopper's window closed since these replies were written: their templates.
-            for message in closed:
+            mapped = list(session.scalars(select(Message).where(Message.id.in_(closed))))
+            for message in mapped:
                 send.use_fallback(message)
             session.flush()
-            contexts.update(send_context.load_many(session, closed, store, now))
+            contexts.update(send_context.load_many(session, mapped, store, now))
+            by_id = {m.id: m for m in mapped}
+            messages = [by_id.get(m.id, m) for m in messages]
         skipped: list[tuple[int, str]] = []
         deferred: list[tuple[int, str, datetime]] = []
         outgoing: list[_Outgoing] = []
@@ -140,7 +149,9 @@ def _decide(ids: list[int], store_id: int, now: datetime) -> _Batch | None:
         transport = transports.for_account(session, account, store, client=_client())
         return _Batch(outgoing=outgoing, transport=transport,
                       throughput=account.throughput_mps if account else 80,
-                      receipts=sandbox.plays_receipts(store.platform, transport.name))
+                      receipts=sandbox.plays_receipts(store.platform, transport.name),
+                      lease_until=now + timedelta(seconds=lease_seconds),
+                      lease_seconds=lease_seconds)
 
 
 def _send(batch: _Batch) -> int:
@@ -160,10 +171,26 @@ def _send(batch: _Batch) -> int:
         # Recorded every CONCURRENCY sends: an engine killed mid-batch can leave at most
         # that many sent-but-unrecorded rows, which the next engine would send again.
         for start in range(0, len(taken), CONCURRENCY):
-            chunk = taken[start:start + CONCURRENCY]
+            held = _renew(batch, taken[start:] + waiting)
+            chunk = [item for item in taken[start:start + CONCURRENCY] if item.id in held]
+            waiting = [item for item in waiting if item.id in held]
             results = list(pool.map(lambda item: _post(batch.transport, item), chunk))
             sent += _record(batch, results)
     return sent
+
+
+def _renew(batch: _Batch, rows: list[_Outgoing]) -> set[int]:
+    """Renew the leases of the batch's rows still to go; the ids we still hold (a row whose
+    lease another engine took is never sent by us)."""
+    until = db.utcnow() + timedelta(seconds=batch.lease_seconds)
+    with db.transaction() as session:
+        held = set(renew_batch(session, [item.id for item in rows],
+                               held_until=batch.lease_until, until=until))
+    if len(held) < len(rows):
+        log.warning("%d leased messages were taken over by another engine",
+                    len(rows) - len(held))
+    batch.lease_until = until
+    return held
 
 
 _Result = tuple[_Outgoing, str | None, SendError | None, datetime]

@@ -104,7 +104,7 @@ def test_the_nav_shows_only_what_the_role_opens(app: Flask, shop: dict[str, int]
         html = _signed_in(app, email).get(f"/stores/{linen}/customers").get_data(as_text=True)
         return {label for label, _, _ in read_nav(html).links} & every
 
-    assert labels("agent@example.com") == {"Home", "Customers"}
+    assert labels("agent@example.com") == {"Home", "Inbox", "Quick replies", "Customers"}
     admin = labels("admin@example.com")
     assert {"Customers", "Automations", "Messages", "Catalog", "Widget"} <= admin
     assert not {"Team", "API tokens", "WhatsApp number", "Store connection",

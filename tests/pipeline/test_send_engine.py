@@ -197,6 +197,32 @@ def test_policy_for_a_batch_equals_policy_per_message(world: Sending) -> None:
         messages = list(session.scalars(select(Message).where(Message.id.in_(ids))))
         many = send_context.load_many(session, messages, store, now)
         alone = {m.id: send_context.load(session, m, store, now) for m in messages}
+        # The engine reads plain rows of the table: the same contexts.
+        rows = list(session.execute(select(Message.__table__).where(
+            Message.__table__.c.id.in_(ids))))
+        from_rows = send_context.load_many(session, rows, store, now)  # type: ignore[arg-type]
     assert many == alone
+    assert from_rows == alone
     assert alone[ids[0]].marketing_sent_this_week == 2  # the 1- and 3-day-old ones
     assert alone[ids[3]].at_risk and alone[ids[3]].marketing_sent_at_risk_period == 1
+
+
+def test_a_lease_another_engine_took_over_is_not_renewed_or_sent(world: Sending) -> None:
+    from plugin.infra.leases import claim_batch, renew_batch
+
+    ids = [world.message(world.customer(n)) for n in range(3)]
+    with world.app.app_context():
+        now = db.utcnow()
+        with db.transaction() as session:
+            assert claim_batch(session, store_id=world.store_id, cause=CAUSE, now=now,
+                               lease_seconds=60, limit=10) == ids
+            # A second claim finds nothing due: every row is leased.
+            assert claim_batch(session, store_id=world.store_id, cause=CAUSE, now=now,
+                               lease_seconds=60, limit=10) == []
+        ours = now + timedelta(seconds=60)
+        # Our lease on the middle row ran out and another engine claimed it (its own time).
+        world.set(Message, ids[1], lease_until=now + timedelta(seconds=75))
+        with db.transaction() as session:
+            held = renew_batch(session, ids, held_until=ours, until=ours + timedelta(60))
+    assert held == [ids[0], ids[2]]
+    assert world.row(ids[1]).lease_until == now + timedelta(seconds=75)
