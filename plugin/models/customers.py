@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -67,9 +67,3 @@ class ConsentEntry(Base):
     # The storefront page path a widget opt-in was given on (no query string), if known.
     page: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (
-        # The entry in force (newest per customer and purpose) read for every customer of
-        # a segment's count and a campaign's audience: one index probe each.
-        Index("ix_consent_log_newest", "customer_id", "purpose", "created_at", "id"),
-    )

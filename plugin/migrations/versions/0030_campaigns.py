@@ -6,8 +6,7 @@ Create Date: 2026-12-06
 
 A campaign's messages are outbox rows (cause "campaign:<id>"); these tables hold the
 campaign itself (its runner lease included), the discount codes made for it, and the first
-click on each message's link; and an index for reading each customer's consent in force,
-which every audience count and campaign does. Nothing existing is rebuilt.
+click on each message's link. New tables only: nothing existing is rebuilt.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -86,13 +85,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_campaign_clicks_campaign_id'), 'campaign_clicks',
                     ['campaign_id'])
-    # A segment's audience reads each customer's newest consent entry per purpose.
-    op.create_index('ix_consent_log_newest', 'consent_log',
-                    ['customer_id', 'purpose', 'created_at', 'id'])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_consent_log_newest', table_name='consent_log')
     op.drop_table('campaign_clicks')
     op.drop_table('campaign_codes')
     op.drop_table('campaigns')
