@@ -76,14 +76,16 @@ def write_some(session: Session, campaign: Campaign, template: Template,
     variables = domain.read_variables(campaign.variables, len(plan.body_variables(template)))
     discount = domain.read_discount(campaign.discount)
     assert campaign.started_at is not None
-    for _ in range(batches):
-        ids = segments.reachable_ids(session, campaign.store_id, definition,
-                                     campaign.written_through, BATCH, campaign.started_at)
-        if not ids:
-            return True
+    # One query for the whole tick's recipients: each reachable_ids call evaluates the
+    # audience (consent, tags) afresh, which costs about a count, so not one per batch.
+    wanted = BATCH * batches
+    found = segments.reachable_ids(session, campaign.store_id, definition,
+                                   campaign.written_through, wanted, campaign.started_at)
+    for first in range(0, len(found), BATCH):
+        ids = found[first:first + BATCH]
         write_batch(session, campaign, template, variables, discount, ids)
         campaign.written_through = ids[-1]
-    return False
+    return len(found) < wanted
 
 
 def write_batch(session: Session, campaign: Campaign, template: Template,
@@ -126,6 +128,8 @@ def write_batch(session: Session, campaign: Campaign, template: Template,
     if code_rows:
         session.execute(module.insert(_CODES).on_conflict_do_nothing(
             index_elements=["campaign_id", "code"]), code_rows)
+    # An executemany: psycopg pipelines it (a multi-row VALUES of 1,000 rows measured
+    # several times slower on PostgreSQL).
     if rows:
         session.execute(module.insert(_MESSAGES).on_conflict_do_nothing(
             index_elements=["store_id", "cause", "step"]), rows)

@@ -87,7 +87,11 @@ def _tick(campaign_id: int, now: datetime) -> float | None:
     """Do one step; the seconds until the next tick, or None when the run is over."""
     missing = 0
     with db.transaction() as session:
-        campaign = session.get_one(Campaign, campaign_id)
+        # Locked for the tick (PostgreSQL; SQLite has one writer): a pause or cancel waits
+        # for this tick's release to commit, then takes back what it released.
+        campaign = session.get_one(Campaign, campaign_id, with_for_update=True)
+        if CampaignState(campaign.state) not in domain.RUNNING:
+            return None
         state = CampaignState(campaign.state)
         if state is CampaignState.SCHEDULED:
             assert campaign.scheduled_at is not None
@@ -120,7 +124,9 @@ def _tick(campaign_id: int, now: datetime) -> float | None:
     if missing and not _make_codes(campaign_id, now):
         return TICK_SECONDS if _still(campaign_id, CampaignState.PREPARING) else None
     with db.transaction() as session:
-        campaign = session.get_one(Campaign, campaign_id)
+        campaign = session.get_one(Campaign, campaign_id, with_for_update=True)
+        if campaign.state != CampaignState.PREPARING.value:
+            return None  # paused or cancelled while the codes were made
         if codes.missing(session, campaign_id):
             return 0
         campaign.state, campaign.reason, campaign.updated_at = (
@@ -141,7 +147,9 @@ def _make_codes(campaign_id: int, now: datetime) -> bool:
         return True
     except ProviderError as error:
         with db.transaction() as session:
-            campaign = session.get_one(Campaign, campaign_id)
+            campaign = session.get_one(Campaign, campaign_id, with_for_update=True)
+            if campaign.state != CampaignState.PREPARING.value:
+                return False
             tried = _TRIED.match(campaign.reason or "")
             tries = (int(tried.group(1)) if tried else 0) + 1
             if tries >= CODE_TRIES:
