@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from plugin.admin.message_views import body_text, placeholder_count
-from plugin.admin.template_choice import APPROVED
+from plugin.admin.template_choice import APPROVED, MARKETING
 from plugin.domain import alerts, cross_sell, price_drops, recovery
 from plugin.domain.journeys import COD_JOURNEY, ORDER_FIELDS, JourneyName
 from plugin.models import Automation, Template
@@ -233,6 +233,12 @@ def read_form(data: MultiDict[str, str], automation: Automation,
               and "discount_percent" not in form.errors):
             form.errors[f"var_{n}"] = ("This step gives no discount: set a discount below, "
                                        "or choose another field.")
+    if (flows.is_flow(automation.journey) and row is not None
+            and row.category.upper() != MARKETING and "template" not in form.errors):
+        # A product alert or suggestion is marketing: under a utility template it would
+        # go to shoppers who never opted in, and Meta may reclassify or block it.
+        form.errors["template"] = ("Product alerts and suggestions are marketing: choose a "
+                                   "marketing template.")
     if automation.journey == COD_JOURNEY:
         if values["on_cancel"] not in ON_CANCEL:
             form.errors["on_cancel"] = "Choose what a Cancel reply does."

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from plugin.domain import cross_sell
 from plugin.infra import db
-from plugin.models import Automation, Store
+from plugin.models import Automation, Store, Template
 from plugin.pipeline.alerts import flows
 from tests.conftest import csrf_token, sign_in
 from tests.pipeline.alerts import price_world
@@ -154,6 +154,16 @@ def test_a_flow_switched_off_sends_nothing(woo: WooAlerts) -> None:
                                    "var_4": "new_price", "delay": "0",
                                    "delay_unit": "minutes"})  # no "enabled": off
     assert saved.status_code == 303
+    # A flow is marketing: a utility template is refused for it.
+    with woo.app.app_context(), db.transaction() as session:
+        session.add(Template(store_id=store_id, name="order_news", language="en",
+                             category="UTILITY", status="APPROVED",
+                             components=[{"type": "BODY", "text": "Hi {{1}}"}]))
+    utility = client.post(url, data={"csrf_token": csrf(client, url), "template": "order_news",
+                                     "language": "en", "var_1": "first_name", "delay": "0",
+                                     "delay_unit": "minutes", "enabled": "1"})
+    assert utility.status_code == 400
+    assert "Product alerts and suggestions are marketing" in utility.get_data(as_text=True)
     tea = product(woo, "tea", "Pantry")
     price_world.subscribe_to_price(woo, [shopper(6)], str(tea))
     with woo.site._lock:
