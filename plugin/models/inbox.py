@@ -34,6 +34,9 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped on every change the open inbox page must see (its ETag reads it).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # While in the future, nothing automatic answers here: the customer was handed to a
+    # person (plugin.pipeline.inbox.handover); resolving the conversation clears it.
+    bot_silenced_until: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("store_id", "customer_id"),

@@ -21,6 +21,7 @@ from plugin.domain.messaging import InboundMessage
 from plugin.infra import db, queue
 from plugin.models import AnswerSettings, Customer, Message, Store, WidgetSettings
 from plugin.pipeline import replies
+from plugin.pipeline.inbox import handover
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def answer(session: Session, store: Store, customer: Customer, message: InboundM
     rules = rules_for(session, store.id)
     if not rules.enabled or not customer.phone_e164:
         return None
+    if handover.silenced(session, store.id, customer.id):
+        return None  # handed to a person: they answer now
     now = db.utcnow()
     at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
     hours = hours_for(session, store)

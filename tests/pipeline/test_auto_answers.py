@@ -148,3 +148,27 @@ def test_a_sentence_naming_stop_gets_only_the_opt_out_question(world: World) -> 
     writes(app, "wamid.IN.1", "stop sending me the wrong size")
     [asked] = fake.sent
     assert asked.payload["type"] == "interactive"
+
+
+def test_a_conversation_handed_to_a_person_gets_no_automatic_answer_until_resolved(
+        world: World) -> None:
+    from plugin.models import Conversation
+    from plugin.pipeline.inbox import handover, manage
+
+    app, fake, store_id = world
+    switch_on(app, store_id, greeting=False, away=True)
+    closed_today(app, store_id)
+    with app.app_context(), db.transaction() as session:
+        customer = Customer(store_id=store_id, platform_id="c-1", first_name="Ana",
+                            phone_e164=f"+{SHOPPER}", wa_id=SHOPPER, tags=[])
+        session.add(customer)
+        session.flush()
+        handover.hand_over(session, store_id, customer.id)
+    writes(app, "wamid.IN.1")
+    assert fake.sent == []
+    with app.app_context(), db.transaction() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        manage.set_status(session, conversation, "resolved")
+        assert conversation.bot_silenced_until is None
+    writes(app, "wamid.IN.2")
+    assert len(fake.sent) == 1 and "away right now" in bodies(fake)[0]

@@ -40,6 +40,8 @@ def set_status(session: Session, conversation: Conversation, status: str,
     chosen = inbox.check_status(status, snoozed_until, db.utcnow())
     conversation.status = chosen.value
     conversation.snoozed_until = snoozed_until if chosen is inbox.Status.SNOOZED else None
+    if chosen is inbox.Status.RESOLVED:
+        conversation.bot_silenced_until = None  # a hand-over ends when a person resolves it
     _touch(conversation)
 
 
