@@ -297,10 +297,16 @@ def _discount(form: Form, conditions: dict[str, Any]) -> dict[str, Any]:
     return {**conditions, "discount_percent": percent, "discount_hours": hours}
 
 
+def longest_delay_seconds(journey: str) -> int:
+    """The longest wait an automation may have: its flow's own, a recovery step's, else
+    a journey's 7 days (the editor and the API both hold to it)."""
+    return flows.MAX_DELAY_SECONDS.get(journey) or (
+        RECOVERY_MAX_DELAY_SECONDS if is_recovery(journey) else MAX_DELAY_SECONDS)
+
+
 def _delay(form: Form, journey: str) -> int:
     units = delay_units(journey)
-    most_seconds = flows.MAX_DELAY_SECONDS.get(journey) or (
-        RECOVERY_MAX_DELAY_SECONDS if is_recovery(journey) else MAX_DELAY_SECONDS)
+    most_seconds = longest_delay_seconds(journey)
     unit = form.values["delay_unit"]
     if unit not in units:
         names = list(units)

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from plugin.admin.api import access
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, page
-from plugin.admin.journey_form import MAX_DELAY_SECONDS, journey_name
+from plugin.admin.api.problems import ApiError, FieldError, ProblemCode
+from plugin.admin.journey_form import journey_name, longest_delay_seconds
 from plugin.infra import db
 from plugin.models import Automation
 
@@ -47,8 +48,10 @@ class AutomationPatch(Strict):
     """What may change through the API; fields left out stay as they are."""
 
     enabled: bool | None = None
-    delay_seconds: int | None = Field(default=None, ge=0, le=MAX_DELAY_SECONDS,
-                                      description="Seconds after the event; at most 7 days.")
+    delay_seconds: int | None = Field(
+        default=None, ge=0, description="Seconds after the event: at most 7 days for an order "
+        "journey, 30 days for a cart recovery step, a day for a stock or price alert, 60 days "
+        "for cross-sell after delivery.")
 
     @model_validator(mode="after")
     def _something(self) -> AutomationPatch:
@@ -92,6 +95,11 @@ def update_automation(automation_id: int, json: AutomationPatch) -> AutomationOu
     if json.enabled is not None:
         row.enabled = json.enabled
     if json.delay_seconds is not None:
+        longest = longest_delay_seconds(row.journey)
+        if json.delay_seconds > longest:
+            raise ApiError(ProblemCode.VALIDATION_FAILED, errors=[FieldError(
+                field="delay_seconds", location="body",
+                message=f"At most {longest} seconds for this automation.")])
         row.delay_seconds = json.delay_seconds
     db.session().commit()
     return _out(row)

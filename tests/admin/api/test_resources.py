@@ -118,3 +118,31 @@ def test_the_old_urls_redirect_to_their_v1_equivalents(app: Flask) -> None:
     export = client.get(f"/api/exports/{world.ids_a['export_id']}", follow_redirects=True)
     assert export.json["request_id"] == f"req-{world.store_a}"
     assert client.get(f"/api/exports/{world.ids_b['export_id']}").status_code == 404
+
+
+def test_an_automations_delay_is_held_to_its_own_longest_wait(app: Flask) -> None:
+    from plugin.domain import cross_sell
+
+    world = ApiWorld(app)
+    client = app.test_client()
+    with app.app_context(), db.transaction() as session:
+        journeys = {a.journey: a.id for a in session.scalars(select(Automation).where(
+            Automation.store_id == world.store_a))}
+        if cross_sell.JOURNEY not in journeys:
+            row = Automation(store_id=world.store_a, journey=cross_sell.JOURNEY,
+                             trigger="delivered", template="cross_sell", language="en",
+                             variables=[], conditions={}, delay_seconds=7 * 86400,
+                             enabled=False)
+            session.add(row)
+            session.flush()
+            journeys[cross_sell.JOURNEY] = row.id
+    month = 30 * 86400
+    ok = call(client, "PATCH", f"/api/v1/automations/{journeys[cross_sell.JOURNEY]}"
+              f"?store_id={world.store_a}", world.write_a, {"delay_seconds": month})
+    assert ok.status_code == 200 and ok.json["delay_seconds"] == month
+    journey = next(i for j, i in journeys.items() if j == "order_confirmation")
+    refused = call(client, "PATCH", f"/api/v1/automations/{journey}?store_id={world.store_a}",
+                   world.write_a, {"delay_seconds": 8 * 86400})
+    assert refused.status_code == 422
+    assert refused.json["errors"] == [{"field": "delay_seconds", "location": "body",
+                                       "message": "At most 604800 seconds for this automation."}]
