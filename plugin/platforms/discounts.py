@@ -31,7 +31,7 @@ query discountByCode($code: String!) {
 }"""
 
 CREATE_MUTATION = """
-mutation recoveryDiscount($basicCodeDiscount: DiscountCodeBasicInput!) {
+mutation storechatDiscount($basicCodeDiscount: DiscountCodeBasicInput!) {
   discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {
     codeDiscountNode { id }
     userErrors { field code message }
@@ -64,24 +64,33 @@ def recovery_discount(store: Store, checkout_key: str, percent: int,
     if expires_at <= datetime.now(UTC):
         raise ValueError(f"a discount cannot expire in the past ({expires_at.isoformat()})")
     code = discount_code(checkout_key)
-    if store.platform == "shopify":
-        _shopify(store, code, percent, expires_at)
-    elif store.platform == "woocommerce":
-        _woocommerce(store, code, percent, expires_at)
-    else:
-        raise ValueError(f"no discounts for platform {store.platform!r}")
+    make_code(store, code, percent, expires_at, single_use=True, purpose="Cart recovery")
     return code
 
 
-def _shopify(store: Store, code: str, percent: int, expires_at: datetime) -> None:
-    """Create the code at the shop unless it already has it."""
+def make_code(store: Store, code: str, percent: int, expires_at: datetime, *,
+              single_use: bool, purpose: str) -> None:
+    """Create `code` (`percent`% off everything, once per customer, and once in all when
+    `single_use`, until `expires_at`, aware) at the store unless it already has it; named
+    after `purpose` ("Cart recovery", "Campaign") in the store's admin. ValueError for a
+    platform without discounts; the platform's error when the store refuses."""
+    if store.platform == "shopify":
+        _shopify(store, code, percent, expires_at, single_use, purpose)
+    elif store.platform == "woocommerce":
+        _woocommerce(store, code, percent, expires_at, single_use, purpose)
+    else:
+        raise ValueError(f"no discounts for platform {store.platform!r}")
+
+
+def _shopify(store: Store, code: str, percent: int, expires_at: datetime, single_use: bool,
+             purpose: str) -> None:
     api = shops.admin_client(store.id, store.domain)
     if api.execute(LOOKUP_QUERY, {"code": code}).get("codeDiscountNodeByCode"):
         return
     data = api.execute(CREATE_MUTATION, {"basicCodeDiscount": {
-        "title": f"Cart recovery {code}", "code": code,
+        "title": f"{purpose} {code}", "code": code,
         "startsAt": datetime.now(UTC).isoformat(), "endsAt": expires_at.isoformat(),
-        "usageLimit": 1, "appliesOncePerCustomer": True,
+        **({"usageLimit": 1} if single_use else {}), "appliesOncePerCustomer": True,
         "context": {"all": "ALL"},
         "customerGets": {"value": {"percentage": percent / 100}, "items": {"all": True}},
     }})
@@ -94,8 +103,8 @@ def _shopify(store: Store, code: str, percent: int, expires_at: datetime) -> Non
         raise QueryError(f"Shopify created no discount {code}")
 
 
-def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime) -> None:
-    """Create the coupon at the store unless it already has it."""
+def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime,
+                 single_use: bool, purpose: str) -> None:
     with sites.calling(store) as api:
         try:
             found = api.request("GET", "coupons", params={"code": code}).json()
@@ -106,8 +115,9 @@ def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime) ->
             # date_expires_gmt: the store's own time zone must not move the deadline.
             api.request("POST", "coupons", data={
                 "code": code, "discount_type": "percent", "amount": str(percent),
-                "usage_limit": 1, "usage_limit_per_user": 1, "individual_use": True,
+                **({"usage_limit": 1} if single_use else {}), "usage_limit_per_user": 1,
+                "individual_use": True,
                 "date_expires_gmt": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                "description": "StoreChat cart recovery"})
+                "description": f"StoreChat {purpose.lower()}"})
         except ValueError:
             raise RequestError("the store answered something that is not JSON") from None

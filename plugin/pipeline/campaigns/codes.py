@@ -6,41 +6,22 @@ is set once the store has it: the runner makes only the missing ones, each once.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from adapters.shopify.admin import QueryError
-from adapters.woocommerce.client import RequestError
 from plugin.domain import campaigns as domain
 from plugin.infra import db
 from plugin.models import Campaign, CampaignCode, Store
-from plugin.platforms.discounts import discount_code
-from plugin.platforms.shopify import shops
-from plugin.platforms.woocommerce import sites
+from plugin.platforms import discounts
 
 # Codes made per runner tick: a store call each, so a tick stays well inside its lease.
 CODES_PER_TICK = 200
 
-LOOKUP_QUERY = """
-query discountByCode($code: String!) {
-  codeDiscountNodeByCode(code: $code) { id }
-}"""
-
-CREATE_MUTATION = """
-mutation campaignDiscount($basicCodeDiscount: DiscountCodeBasicInput!) {
-  discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {
-    codeDiscountNode { id }
-    userErrors { field code message }
-  }
-}"""
-
-
 def code_for(campaign_id: int, customer_id: int | None) -> str:
     """The campaign's shared code (no customer) or one recipient's unique code."""
     key = f"campaign:{campaign_id}" + (f":{customer_id}" if customer_id is not None else "")
-    return discount_code(key)
+    return discounts.discount_code(key)
 
 
 def make_missing(campaign_id: int, limit: int = CODES_PER_TICK) -> int:
@@ -75,47 +56,7 @@ def missing(session: Session, campaign_id: int) -> int:
 
 def _create(store: Store, code: str, percent: int, expires: datetime, *,
             single_use: bool) -> None:
-    if store.platform == "shopify":
-        _shopify(store, code, percent, expires, single_use)
-    elif store.platform == "woocommerce":
-        _woocommerce(store, code, percent, expires, single_use)
     # The demo store has no admin to hold codes: its code is shown and sent as it is.
-
-
-def _shopify(store: Store, code: str, percent: int, expires: datetime, single: bool) -> None:
-    api = shops.admin_client(store.id, store.domain)
-    if api.execute(LOOKUP_QUERY, {"code": code}).get("codeDiscountNodeByCode"):
-        return
-    data = api.execute(CREATE_MUTATION, {"basicCodeDiscount": {
-        "title": f"Campaign {code}", "code": code,
-        "startsAt": datetime.now(UTC).isoformat(), "endsAt": expires.isoformat(),
-        # A unique code is used once; the shared one once per customer.
-        **({"usageLimit": 1} if single else {}), "appliesOncePerCustomer": True,
-        "context": {"all": "ALL"},
-        "customerGets": {"value": {"percentage": percent / 100}, "items": {"all": True}},
-    }})
-    result: dict[str, Any] = data.get("discountCodeBasicCreate") or {}
-    errors = result.get("userErrors") or []
-    if errors:
-        reasons = "; ".join(str(e.get("message", "")) for e in errors if isinstance(e, dict))
-        raise QueryError(f"Shopify refused the discount {code}: {reasons}")
-    if not (result.get("codeDiscountNode") or {}).get("id"):
-        raise QueryError(f"Shopify created no discount {code}")
-
-
-def _woocommerce(store: Store, code: str, percent: int, expires: datetime,
-                 single: bool) -> None:
-    with sites.calling(store) as api:
-        try:
-            found = api.request("GET", "coupons", params={"code": code}).json()
-            if isinstance(found, list) and any(
-                    isinstance(c, dict) and str(c.get("code", "")).upper() == code
-                    for c in found):
-                return
-            api.request("POST", "coupons", data={
-                "code": code, "discount_type": "percent", "amount": str(percent),
-                **({"usage_limit": 1} if single else {}), "usage_limit_per_user": 1,
-                "date_expires_gmt": expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                "description": "StoreChat campaign"})
-        except ValueError:
-            raise RequestError("the store answered something that is not JSON") from None
+    if store.platform in ("shopify", "woocommerce"):
+        discounts.make_code(store, code, percent, expires, single_use=single_use,
+                            purpose="Campaign")
