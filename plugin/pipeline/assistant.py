@@ -262,7 +262,7 @@ class _Reply:
 
     def browse(self) -> None:
         offered = select(CatalogItem).where(CatalogItem.store_id == self.store.id,
-                                            CatalogItem.state == ItemState.SYNCED.value,
+                                            CatalogItem.state == ItemState.SYNCED,
                                             CatalogItem.data.is_not(None))
         if self.reading.action is Action.COLLECTION:
             category = next((c for c in self._categories()
@@ -287,7 +287,7 @@ class _Reply:
         return list(self.session.scalars(
             select(CatalogItem.category).where(
                 CatalogItem.store_id == self.store.id,
-                CatalogItem.state == ItemState.SYNCED.value, CatalogItem.category != "")
+                CatalogItem.state == ItemState.SYNCED, CatalogItem.category != "")
             .distinct().order_by(CatalogItem.category).limit(LIST_MAX)))
 
     def _products(self, items: list[CatalogItem], category: str | None) -> None:
