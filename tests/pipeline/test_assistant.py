@@ -280,6 +280,17 @@ def test_shopify_no_keeps_the_order(shop: ShopWorld) -> None:
     assert [m for m in shop.shopify.mutations if m[0] == "orderCancel"] == []
 
 
+def test_shopify_refuses_an_order_it_fulfilled_meanwhile(shop: ShopWorld) -> None:
+    turn_on(shop.app, shop.store_id, on_cancel="cancel", cod_world=True)
+    says(shop.app, "I want to cancel my order")
+    [remote] = [o for orders in shop.shopify.orders.values() for o in orders]
+    remote.fulfillment_status = "FULFILLED"  # shipped before the shopper tapped Yes
+    taps(shop.app, f"bot:cancel_yes:en:{shop.order_id}")
+    assert remote.cancelled_at is None
+    assert [m for m in shop.shopify.mutations if m[0] == "orderCancel"] == []
+    assert cod.run_scheduled(shop.app) == 0  # refused for good: not retried
+
+
 def test_woocommerce_cancel_asks_then_cancels_at_the_store(woo: WooWorld) -> None:
     turn_on(woo.app, woo.store_id, on_cancel="cancel", cod_world=True)
     with woo.app.app_context():
