@@ -72,8 +72,8 @@ class Detector(Protocol):
 
 # Words that name each intent, per starter language; matched whole, case- and accent-blind.
 KEYWORDS: Mapping[str, Mapping[Intent, tuple[str, ...]]] = {
-    "en": {Intent.WISMO: ("where is my order", "my order", "order status", "track",
-                          "tracking", "delivery", "shipped", "wismo"),
+    "en": {Intent.WISMO: ("where is my order", "where is order", "where's my order", "my order",
+                          "order status", "track", "tracking", "delivery", "shipped", "wismo"),
            Intent.CANCEL: ("cancel",),
            Intent.BROWSE: ("products", "catalog", "catalogue", "browse", "shop", "collections"),
            Intent.HUMAN: ("person", "human", "agent", "someone", "talk to", "speak to")},

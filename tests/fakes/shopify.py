@@ -391,7 +391,8 @@ class FakeShopify:
 
     def _cancel(self, shop: str, variables: dict[str, Any]) -> dict[str, Any]:
         """orderCancel: refuses an unknown, already cancelled or (partially) fulfilled order
-        (code INVALID, as Shopify does), needs a refund choice, and cancels at once (Shopify's job is quick)."""
+        (code INVALID, as Shopify does), needs a refund choice, and cancels at once
+        (Shopify's job is quick)."""
         order = self._order(shop, str(variables.get("orderId", "")))
         errors = []
         if order is None:
