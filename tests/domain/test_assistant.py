@@ -34,6 +34,7 @@ def test_keywords_in_each_language(words: str, intent: Intent, language: str) ->
 
 
 @pytest.mark.parametrize("words", ["", "📦🙏😀", "thanks!", "STOP", "trackpad", "x" * 4096,
+                                   "Do you offer free delivery to Spain?",
                                    "x" * assistant.READ_MAX + " where is my order"])
 def test_words_that_ask_nothing(words: str) -> None:
     assert detect(words, "") is None
