@@ -303,6 +303,19 @@ def test_woocommerce_cancel_asks_then_cancels_at_the_store(woo: WooWorld) -> Non
     assert woo.private_notes("StoreChat shop assistant")
 
 
+def test_a_woocommerce_outage_is_retried_and_the_cancel_ends_done(woo: WooWorld) -> None:
+    turn_on(woo.app, woo.store_id, on_cancel="cancel", cod_world=True)
+    says(woo.app, "I would like to cancel my order")
+    # Four 5xx exhaust the client's attempts: for the audit note of the reply, and for the
+    # cancel itself; the queue puts both off.
+    woo.site.fail_next(*[503] * 8)
+    taps(woo.app, f"bot:cancel_yes:en:{woo.order_id}")
+    assert woo.site.orders[int(woo.order_id)]["status"] == "on-hold"
+    assert cod.run_scheduled(woo.app) >= 1
+    assert woo.site.orders[int(woo.order_id)]["status"] == "cancelled"
+    assert len(woo.private_notes("StoreChat shop assistant")) == 1
+
+
 def test_a_fulfilled_order_cannot_be_cancelled(world: World) -> None:
     app, fake, store_id = world
     turn_on(app, store_id, on_cancel="cancel")
