@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         templates,
         whatsapp,
     )
+    from plugin.admin import assistant as assistant_admin
     from plugin.admin import settings as settings_pages
     from plugin.infra import crypto, db, health, inputs, queue, ratelimit, responses
     from plugin.pipeline import jobs
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     links.init_app(app)
     journeys.init_app(app)
     auto_answers.init_app(app)
+    assistant_admin.init_app(app)
     recovery.init_app(app)
     messages.init_app(app)
     customers.init_app(app)

@@ -44,6 +44,7 @@ class Job(enum.StrEnum):
     CAMPAIGN_SEND = "campaign_send"  # a campaign's id: send its released rows in batches
     INBOX_MEDIA = "inbox_media"  # a received message's id: download its media once
     INBOX_READ = "inbox_read"  # a received message's id: send Meta its read receipt
+    ASSISTANT_CANCEL = "assistant_cancel"  # an order's id: the shopper confirmed its cancel
 
 
 class Periodic(enum.StrEnum):

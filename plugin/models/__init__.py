@@ -1,6 +1,7 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
 from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, PriceDropAlert
 from plugin.models.api_tokens import ApiToken
+from plugin.models.assistant import AssistantSettings
 from plugin.models.auto_answers import AnswerSettings
 from plugin.models.base import Base
 from plugin.models.campaigns import Campaign, CampaignClick, CampaignCode
@@ -89,4 +90,5 @@ __all__ = [
     "ReceivedMessage",
     "StoreInvite",
     "StoreMember",
+    "AssistantSettings",
 ]

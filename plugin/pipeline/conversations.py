@@ -22,6 +22,7 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
+from plugin.pipeline import assistant as shop_assistant
 from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.inbox import threads as inbox_threads
@@ -171,6 +172,10 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
     if carts.handle_order(session, store_id, customer, message):
         return  # a cart from the catalog becomes a checkout with its pay link
     reading = read_message(message.text, message.payload)
+    store = session.get(Store, store_id)
+    if (reading is OptReading.ASK and store is not None
+            and shop_assistant.claims_cancel(session, store, message)):
+        reading = OptReading.NONE  # "cancel my order" asks to cancel an order, not messages
     if reading is OptReading.ASK:
         # A sentence that names STOP is not obeyed silently: the shopper confirms with a tap.
         opt_out.ask_to_confirm(session, store_id, customer, message)
@@ -179,7 +184,9 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
         _record_consent(session, store_id, customer, granted=granted,
                         source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
-    store = session.get(Store, store_id)
+    if store is not None and reading is OptReading.NONE and shop_assistant.answer(
+            session, store, customer, message):
+        return  # the shop assistant answered: no greeting or away on top
     if store is not None:
         auto_answers.answer(session, store, customer, message,
                             previous_inbound_at=previous_inbound_at,

@@ -9,6 +9,7 @@ from huey import Huey, crontab
 
 from plugin.infra.queue import Job, Periodic
 from plugin.pipeline import (
+    assistant_cancel,
     carts,
     cod_answers,
     order_notes,
@@ -79,4 +80,7 @@ def register(huey: Huey, app: Flask) -> dict[Job, Any]:
         # Calls Meta; a passing failure raises and Huey retries (the row stays pending).
         Job.INBOX_MEDIA: bind(Job.INBOX_MEDIA, inbox_media.fetch, **inbox_media.JOB_RETRY),
         Job.INBOX_READ: bind(Job.INBOX_READ, inbox_manage.send_read_receipt),
+        # Calls the store's admin; a passing failure raises and Huey retries with backoff.
+        Job.ASSISTANT_CANCEL: bind(Job.ASSISTANT_CANCEL, assistant_cancel.cancel_order,
+                                   **assistant_cancel.JOB_RETRY),
     }

@@ -390,8 +390,9 @@ class FakeShopify:
                 "userErrors": errors}
 
     def _cancel(self, shop: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """orderCancel: refuses an unknown or already cancelled order (code INVALID, as
-        Shopify does), needs a refund choice, and cancels at once (Shopify's job is quick)."""
+        """orderCancel: refuses an unknown, already cancelled or (partially) fulfilled order
+        (code INVALID, as Shopify does), needs a refund choice, and cancels at once
+        (Shopify's job is quick)."""
         order = self._order(shop, str(variables.get("orderId", "")))
         errors = []
         if order is None:
@@ -399,6 +400,10 @@ class FakeShopify:
                            "code": "NOT_FOUND"})
         elif order.cancelled_at:
             errors.append({"field": ["orderId"], "message": "Order has already been cancelled",
+                           "code": "INVALID"})
+        elif order.fulfillment_status in ("FULFILLED", "PARTIALLY_FULFILLED"):
+            # Shopify refuses to cancel a (partially) fulfilled order since 2018-03.
+            errors.append({"field": ["orderId"], "message": "Cannot cancel a fulfilled order",
                            "code": "INVALID"})
         elif "refundMethod" not in variables and "refund" not in variables:
             errors.append({"field": ["refundMethod"], "message": "A refund method is required",
