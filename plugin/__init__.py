@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         templates,
         whatsapp,
     )
+    from plugin.admin import keyword_rules as keyword_rules_page
     from plugin.admin import settings as settings_pages
     from plugin.infra import crypto, db, health, inputs, queue, ratelimit, responses
     from plugin.pipeline import jobs
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     marketing_limits.init_app(app)
     campaigns.init_app(app)
     team.init_app(app)
+    keyword_rules_page.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

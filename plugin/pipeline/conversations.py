@@ -23,6 +23,7 @@ from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
 from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
+from plugin.pipeline import keyword_rules as keyword_answers
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.inbox import threads as inbox_threads
 from plugin.pipeline.recovery import stops as recovery_stops
@@ -180,7 +181,8 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
                         source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
     store = session.get(Store, store_id)
-    if store is not None:
+    if store is not None and not keyword_answers.answer(
+            session, store, customer, message, asks_about_consent=reading is not OptReading.NONE):
         auto_answers.answer(session, store, customer, message,
                             previous_inbound_at=previous_inbound_at,
                             asks_about_consent=reading is not OptReading.NONE)
