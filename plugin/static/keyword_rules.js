@@ -34,6 +34,8 @@
 
   var preview = window.StoreChat.livePreview(form, form.action, 300, show, failed);
   form.addEventListener('input', preview.soon);
+  // Words typed before this script ran (a slow page) are tried at once.
+  if (document.getElementById('sample').value.trim()) preview.now();
   form.addEventListener('submit', function (event) {
     event.preventDefault();
     preview.now();
