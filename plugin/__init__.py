@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
         whatsapp,
     )
     from plugin.admin import assistant as assistant_admin
+    from plugin.admin import keyword_rules as keyword_rules_page
     from plugin.admin import settings as settings_pages
     from plugin.infra import crypto, db, health, inputs, queue, ratelimit, responses
     from plugin.pipeline import jobs
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     marketing_limits.init_app(app)
     campaigns.init_app(app)
     team.init_app(app)
+    keyword_rules_page.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

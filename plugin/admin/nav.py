@@ -53,6 +53,7 @@ SECTIONS: tuple[Entry, ...] = (
     Entry("automations", "Automations", "journeys_admin.index", children=(
         Entry("recovery", "Cart recovery", "recovery_admin.page"),
         Entry("answers", "Greeting and away", "auto_answers.page"),
+        Entry("keyword_rules", "Keyword rules", "keyword_rules.page"),
         Entry("assistant", "Shop assistant", "assistant_admin.page"),
     )),
     Entry("templates", "Templates", "templates_admin.index"),

@@ -22,6 +22,7 @@ from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
 from plugin.models.inbox import Conversation, ConversationNote, QuickReply, ReceivedMessage
+from plugin.models.keyword_rules import KeywordRule
 from plugin.models.members import StoreInvite, StoreMember
 from plugin.models.messages import Message
 from plugin.models.operations import Heartbeat, RateLimitCounter
@@ -91,4 +92,5 @@ __all__ = [
     "StoreInvite",
     "StoreMember",
     "AssistantSettings",
+    "KeywordRule",
 ]

@@ -24,6 +24,7 @@ from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
 from plugin.pipeline import assistant as shop_assistant
 from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
+from plugin.pipeline import keyword_rules as keyword_answers
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.inbox import threads as inbox_threads
 from plugin.pipeline.recovery import stops as recovery_stops
@@ -165,8 +166,9 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
 
 def _answer(session: Session, store_id: int, customer: Customer, message: InboundMessage,
             previous_inbound_at: datetime | None) -> None:
-    """What the message asks of us: an order answer, a catalog cart, a consent change, or
-    else the store's greeting or away message."""
+    """What the message asks of us: an order answer, a catalog cart, a consent change, then
+    the first of the automatic answers that has something to say: a keyword rule, the shop
+    assistant, the greeting or away message."""
     if cod_answers.handle_button(session, store_id, customer, message):
         return  # a Confirm/Cancel tap answers an order; it says nothing on consent
     if carts.handle_order(session, store_id, customer, message):
@@ -184,13 +186,15 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
         _record_consent(session, store_id, customer, granted=granted,
                         source="whatsapp_start" if granted else "whatsapp_stop",
                         text=message.text or message.payload)
-    if store is not None and reading is OptReading.NONE and shop_assistant.answer(
-            session, store, customer, message):
+    if store is None:
+        return
+    asks = reading is not OptReading.NONE
+    if keyword_answers.answer(session, store, customer, message, asks_about_consent=asks):
+        return  # a keyword rule replied: no assistant, greeting or away on top
+    if not asks and shop_assistant.answer(session, store, customer, message):
         return  # the shop assistant answered: no greeting or away on top
-    if store is not None:
-        auto_answers.answer(session, store, customer, message,
-                            previous_inbound_at=previous_inbound_at,
-                            asks_about_consent=reading is not OptReading.NONE)
+    auto_answers.answer(session, store, customer, message,
+                        previous_inbound_at=previous_inbound_at, asks_about_consent=asks)
 
 
 def _record_consent(session: Session, store_id: int, customer: Customer, *, granted: bool,

@@ -125,6 +125,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Automations", f"/stores/{linen}/automations"),
         ("Cart recovery", f"/stores/{linen}/recovery"),
         ("Greeting and away", f"/stores/{linen}/automations/answers"),
+        ("Keyword rules", f"/stores/{linen}/automations/keywords"),
         ("Shop assistant", f"/stores/{linen}/automations/assistant"),
         ("Templates", url(app, "templates_admin.index", store_id=linen)),  # appears once built
         ("Catalog", f"/stores/{linen}/catalog"),

@@ -1,7 +1,7 @@
 """assistant_settings: each store's shop assistant (on/off, intents, what a cancel does)
 
 Revision ID: 0036
-Revises: 0034
+Revises: 0035
 Create Date: 2026-12-06
 
 One row per store, made on the owner's first save (no row: the assistant is off).
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0036'
-down_revision = '0034'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 
