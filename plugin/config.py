@@ -107,6 +107,13 @@ class Settings:
     # (empty: <instance>/inbox_media). Object storage is a seam in plugin.pipeline.inbox.
     inbox_media_max_bytes: int = DEFAULT_INBOX_MEDIA_MAX_BYTES
     inbox_media_dir: str = ""
+    # S3-compatible object storage for the inbox's media instead of the folder: used when a
+    # bucket is set (path-style URLs at the endpoint, signed with AWS Signature V4).
+    inbox_media_s3_endpoint: str = ""
+    inbox_media_s3_bucket: str = ""
+    inbox_media_s3_region: str = "us-east-1"
+    inbox_media_s3_access_key_id: str = ""
+    inbox_media_s3_secret_access_key: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -139,6 +146,11 @@ _STRING_VARS = {
     "WHATSAPP_ACCESS_TOKEN": "whatsapp_access_token",
     "WHATSAPP_APP_ID": "whatsapp_app_id",
     "STORECHAT_INBOX_MEDIA_DIR": "inbox_media_dir",
+    "STORECHAT_INBOX_MEDIA_S3_ENDPOINT": "inbox_media_s3_endpoint",
+    "STORECHAT_INBOX_MEDIA_S3_BUCKET": "inbox_media_s3_bucket",
+    "STORECHAT_INBOX_MEDIA_S3_REGION": "inbox_media_s3_region",
+    "STORECHAT_INBOX_MEDIA_S3_ACCESS_KEY_ID": "inbox_media_s3_access_key_id",
+    "STORECHAT_INBOX_MEDIA_S3_SECRET_ACCESS_KEY": "inbox_media_s3_secret_access_key",
 }
 
 _INT_VARS = {
@@ -276,6 +288,8 @@ def _validate(settings: Settings) -> None:
             ) from None
     if not settings.database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("STORECHAT_DATABASE_URL must be an sqlite:// or postgresql:// URL")
+    if settings.inbox_media_s3_bucket:
+        _validate_s3(settings)
     if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("STORECHAT_REDIS_URL must be a redis:// URL")
     if not settings.public_url.startswith(("http://", "https://")):
@@ -310,3 +324,16 @@ def _parse_bool(var: str, raw: str) -> bool:
 def setting_names() -> list[str]:
     """All Settings field names (for documentation and tests)."""
     return [f.name for f in fields(Settings)]
+
+
+def _validate_s3(settings: Settings) -> None:
+    """Object storage for the inbox's media needs its endpoint URL and a key pair."""
+    if not settings.inbox_media_s3_endpoint.startswith(("https://", "http://")):
+        raise ConfigError("STORECHAT_INBOX_MEDIA_S3_ENDPOINT must be the storage's URL, e.g. "
+                          "https://s3.eu-west-1.amazonaws.com, when "
+                          "STORECHAT_INBOX_MEDIA_S3_BUCKET is set")
+    if not (settings.inbox_media_s3_access_key_id
+            and settings.inbox_media_s3_secret_access_key):
+        raise ConfigError("STORECHAT_INBOX_MEDIA_S3_ACCESS_KEY_ID and "
+                          "STORECHAT_INBOX_MEDIA_S3_SECRET_ACCESS_KEY are needed when "
+                          "STORECHAT_INBOX_MEDIA_S3_BUCKET is set")

@@ -34,7 +34,14 @@ from plugin.auth.roles import Role
 from plugin.domain.inbox import InboxError
 from plugin.infra import db
 from plugin.models import Conversation, Customer, Store
-from plugin.pipeline.inbox import attachments, compose, manage, people, quick_replies
+from plugin.pipeline.inbox import (
+    attachments,
+    compose,
+    manage,
+    people,
+    products,
+    quick_replies,
+)
 
 # The team inbox is what agents are for.
 blueprint = protect(Blueprint("inbox_admin", __name__), minimum=Role.AGENT)
@@ -87,8 +94,14 @@ def page(store_id: int) -> ResponseReturnValue:
     store = tenancy.get_or_404(Store, store_id)
     selected_id = request.args.get("c", type=int)
     selected = conversation_or_404(store, selected_id) if selected_id else None
-    return render_template("inbox/page.html", **_context(
-        store, inbox_views.Filters.read(request.args), selected))
+    context = _context(store, inbox_views.Filters.read(request.args), selected)
+    # The composer's product picker (only while the window is open: cards are free-form).
+    query = request.args.get("pq", "")[:60]
+    thread = context["thread"]
+    open_window = isinstance(thread, inbox_views.Thread) and thread.window.open
+    return render_template("inbox/page.html", **context, product_query=query,
+                           products=products.search(db.session(), store.id, query)
+                           if open_window else [])
 
 
 @blueprint.get("/stores/<int:store_id>/inbox/updates")
@@ -143,7 +156,7 @@ def _allow_attachments(endpoint: str | None, values: dict[str, object] | None) -
 @blueprint.post("/stores/<int:store_id>/inbox/<int:conversation_id>/reply")
 def reply(store_id: int, conversation_id: int) -> ResponseReturnValue:
     """Send what the composer holds: text (a /shortcut expands), buttons, a list, a
-    location request, or a template; refusals are shown above the composer."""
+    location request, product cards, or a template; refusals are shown above the composer."""
     store, conversation, customer = _loaded(store_id, conversation_id)
     session = db.session()
     author_id, _ = _author()
@@ -162,6 +175,9 @@ def reply(store_id: int, conversation_id: int) -> ResponseReturnValue:
         elif mode == "list":
             compose.send_list(session, conversation, customer, author_id, text,
                               form.get("list_button", ""), form.getlist("row"))
+        elif mode == "products":
+            products.send(session, conversation, customer, author_id,
+                          form.getlist("product"), text, form.get("header", ""))
         elif mode == "location":
             compose.send_location_request(session, conversation, customer, author_id, text)
         elif mode == "template":

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.auth.roles import Role
+from plugin.domain.errors import PermanentError, RetryableError
 from plugin.infra import db
 from plugin.models import ReceivedMessage, Store
 from plugin.pipeline.inbox import media
@@ -26,7 +27,10 @@ def file(store_id: int, message_id: int) -> ResponseReturnValue:
         ReceivedMessage.id == message_id, ReceivedMessage.store_id == store.id)).first()
     if row is None or row.media_state != "stored" or not row.media_path or not row.media_mime:
         abort(404)
-    data = media.media_store().get(row.media_path)
+    try:
+        data = media.media_store().get(row.media_path)
+    except (RetryableError, PermanentError):  # the object storage is out of reach
+        abort(503)
     if data is None:
         abort(404)
     inline = row.media_mime.startswith(INLINE)

@@ -241,7 +241,8 @@ def thread(session: Session, conversation: Conversation, now: datetime,
                               kind=row.template or "text", text=row.text, ticks=row.ticks,
                               state=row.state, state_words=row.state_words,
                               reason=row.reason, buttons=row.buttons,
-                              author="Team" if row.step.startswith("agent:") else "Automatic"))
+                              author="Team" if row.step.startswith("agent:")
+                              or row.cause.startswith("inbox:") else "Automatic"))
     for note in session.scalars(select(ConversationNote).where(
             ConversationNote.conversation_id == conversation.id)
             .order_by(ConversationNote.id.desc()).limit(limit)):

@@ -106,6 +106,7 @@ class MessageRow:
     buttons: tuple[RowButton, ...] = ()
     not_before: datetime | None = None
     waiting: bool = False  # pending until its send time (a journey's delay) comes
+    cause: str = ""  # what wrote it ("inbox:<conversation id>…" for the team's replies)
 
     @property
     def reached_phone(self) -> bool:
@@ -225,6 +226,7 @@ def _row(message: Message, templates: dict[tuple[str, str], list[Any]],
         reason=message.reason or "",
         transport=message.transport or "",
         step=message.step,
+        cause=message.cause or "",
         order_id=message.order_id,
         customer_id=message.customer_id,
         error_code=message.error_code,

@@ -1,5 +1,6 @@
 // The team inbox (plugin/templates/inbox/page.html): new messages without reloading, the
-// service window's countdown, quick-reply shortcuts and the 4,096-character limit.
+// service window's countdown, quick-reply shortcuts, the 4,096-character limit, the emoji
+// picker and the product picker's search.
 // Polls the page's `updates` URL with the ETag of what it shows: 304 while nothing changed.
 // Without this script the page still works: forms post and the page reloads.
 (function () {
@@ -60,6 +61,68 @@
         ? 'WhatsApp takes at most ' + limit + ' characters (' + text.value.length + ' now).' : '');
     });
   }
+  // The emoji picker: a button opening a grid; arrow keys move, Enter or a click inserts at
+  // the caret, Escape closes and gives the focus back. Without this script it stays hidden.
+  var toggle = document.getElementById('emoji-toggle');
+  var grid = document.getElementById('emoji-grid');
+  if (text && toggle && grid) {
+    var cells = Array.prototype.slice.call(grid.querySelectorAll('[data-emoji]'));
+    var caret = {start: 0, end: 0};
+    var remember = function () {
+      caret = {start: text.selectionStart, end: text.selectionEnd};
+    };
+    ['keyup', 'click', 'select', 'input', 'blur'].forEach(function (name) {
+      text.addEventListener(name, remember);
+    });
+    var setOpen = function (open) {
+      grid.hidden = !open;
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+      if (open && cells.length) { cells[0].tabIndex = 0; cells[0].focus(); }
+      if (!open) toggle.focus();
+    };
+    toggle.hidden = false;
+    toggle.addEventListener('click', function () { setOpen(grid.hidden); });
+    var columns = function () {
+      var top = cells[0].offsetTop, n = 0;
+      while (n < cells.length && cells[n].offsetTop === top) n += 1;
+      return n || 1;
+    };
+    cells.forEach(function (cell, index) {
+      cell.addEventListener('click', function () {
+        var value = text.value, emoji = cell.getAttribute('data-emoji');
+        text.value = value.slice(0, caret.start) + emoji + value.slice(caret.end);
+        caret.start = caret.end = caret.start + emoji.length;
+        setOpen(false);
+        text.focus();
+        text.setSelectionRange(caret.start, caret.end);
+        text.dispatchEvent(new Event('input'));
+      });
+      cell.addEventListener('keydown', function (event) {
+        var step = {ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(), ArrowUp: -columns(),
+                    Home: -index, End: cells.length - 1 - index}[event.key];
+        if (event.key === 'Escape') { event.preventDefault(); setOpen(false); return; }
+        if (step === undefined) return;
+        event.preventDefault();
+        var next = cells[Math.min(cells.length - 1, Math.max(0, index + step))];
+        cell.tabIndex = -1;
+        next.tabIndex = 0;
+        next.focus();
+      });
+    });
+  }
+
+  // The product picker: typing narrows the listed products at once (the Search button
+  // asks the server, for products beyond the first ones listed).
+  var productQuery = document.getElementById('product-query');
+  if (productQuery) {
+    productQuery.addEventListener('input', function () {
+      var words = productQuery.value.trim().toLowerCase();
+      document.querySelectorAll('[data-product-text]').forEach(function (row) {
+        row.hidden = words !== '' && row.getAttribute('data-product-text').indexOf(words) < 0;
+      });
+    });
+  }
+
   scrollThread();
   countdown();
   window.setInterval(countdown, 30000);

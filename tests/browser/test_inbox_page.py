@@ -1,7 +1,9 @@
 """Two people answering the inbox in real Chromiums: an agent of the store's team, on a
 desktop, assigns the conversation to herself and replies with a quick reply; the owner, on a
 390 px phone, sees the reply and the assignment arrive without reloading, and so does the
-agent when the shopper writes again. Nothing spills sideways."""
+agent when the shopper writes again. The composer's emoji picker inserts at the caret from
+the keyboard and the mouse, and its product picker sends a product list. Nothing spills
+sideways."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from plugin.infra import db
 from plugin.models import Customer, Order, QuickReply
 from tests import conftest
+from tests.admin.catalog_rows import item
 from tests.browser.served import (
     CHROMIUM_ARGS,
     NARROW_VIEWPORT,
@@ -23,7 +26,7 @@ from tests.browser.served import (
     sign_in,
 )
 from tests.fakes.server import LoopbackServer
-from tests.worlds.inbox import OWNER_EMAIL, InboxWorld
+from tests.worlds.inbox import CATALOG_ID, OWNER_EMAIL, InboxWorld, connect_catalog
 from tests.worlds.team import add_member
 
 AGENT_EMAIL = "sara@example.com"
@@ -107,6 +110,82 @@ def test_two_people_answer_and_see_each_other_live(inbox_world: InboxWorld,
         shot(first, "inbox-list-phone-390")
         assert errors == [] and browsing.console_errors == [] and browsing.outside == []
         second_context.close()
+
+
+@pytest.mark.browser
+def test_an_emoji_and_a_product_list_from_the_composer(inbox_world: InboxWorld,
+                                                        chromium_path: str) -> None:
+    connect_catalog(inbox_world, [item(inbox_world.store_id, 1),
+                                  item(inbox_world.store_id, 2, title="Wool scarf")])
+    _prepare(inbox_world)
+    shirt, scarf = (f"sc-{inbox_world.store_id}-{n}" for n in (1, 2))
+    with LoopbackServer(inbox_world.app) as server, \
+            chromium(chromium_path, "inbox-composer-failure") as browsing:
+        page = browsing.page
+        sign_in(page, server.url, OWNER_EMAIL)
+        _open_conversation(page, server.url, inbox_world.store_id)
+        text = page.locator("#reply-text")
+
+        # The keyboard: the picker opens on its first emoji; arrows move, Enter inserts.
+        text.fill("Thanks ")
+        toggle = page.get_by_role("button", name="Emoji")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.get_by_role("button", name="grinning face")).to_be_focused()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        expect(page.get_by_role("button", name="tears of joy")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(text).to_have_value("Thanks 😂")
+        expect(page.locator("#emoji-grid")).to_be_hidden()
+        # Escape closes it and gives the focus back to its button.
+        toggle.click()
+        page.keyboard.press("Escape")
+        expect(page.locator("#emoji-grid")).to_be_hidden()
+        expect(toggle).to_be_focused()
+        # The mouse, at a caret in the middle of the text.
+        text.fill("Hello !")
+        text.evaluate("t => t.setSelectionRange(6, 6)")
+        toggle.click()
+        shot(page, "inbox-emoji-1280")
+        page.get_by_role("button", name="waving hand").click()
+        expect(text).to_have_value("Hello 👋!")
+        page.get_by_role("button", name="Send", exact=True).click()
+        expect(page.locator(".side-out").last).to_contain_text("Hello 👋!")
+        assert inbox_world.graph.sent[-1].payload["text"]["body"] == "Hello 👋!"
+
+        # Products: typing narrows the list at once; two chosen go as one product list.
+        inbox_world.app.extensions["storechat.limiter"].storage.reset()  # Meta's 6 s spacing
+        page.get_by_text("Send products from the catalog").click()
+        search = page.get_by_label("Find a product")
+        search.fill("scarf")
+        expect(page.get_by_label("Wool scarf")).to_be_visible()
+        expect(page.get_by_label("Linen shirt 1")).to_be_hidden()
+        page.get_by_label("Wool scarf").check()
+        search.fill("")
+        page.get_by_label("Linen shirt 1").check()
+        page.get_by_label("Header").fill("For your trip")
+        shot(page, "inbox-products-1280")
+        page.get_by_role("button", name="Send products").click()
+        expect(page.locator(".side-out").last).to_contain_text(
+            "Here are the products we talked about.")
+        interactive = inbox_world.graph.sent[-1].payload["interactive"]
+        assert interactive["type"] == "product_list"
+        assert interactive["header"] == {"type": "text", "text": "For your trip"}
+        assert interactive["action"] == {"catalog_id": CATALOG_ID, "sections": [
+            {"title": "Products", "product_items": [{"product_retailer_id": shirt},
+                                                    {"product_retailer_id": scarf}]}]}
+        assert overflow(page) == 0
+
+        page.set_viewport_size(NARROW_VIEWPORT)
+        page.reload()
+        page.get_by_text("Send products from the catalog").click()
+        page.get_by_role("button", name="Emoji").click()
+        assert overflow(page) == 0
+        shot(page, "inbox-composer-phone-390")
+        assert browsing.console_errors == [] and browsing.outside == []
 
 
 def _artifact(name: str) -> str:

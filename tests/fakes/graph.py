@@ -326,6 +326,9 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
         with self._lock:
             media_id = str(700000 + next(self._ids))
             self.media[media_id] = (upload.read(), mime, upload.filename or "")
+        # As at Meta, the uploader's token may look the media up again (GET /<media id>).
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.add_inbound_media(media_id, self.media[media_id][0], mime, token)
         return _json({"id": media_id})
 
     def _phone(self, request: Request, phone_number_id: str) -> Response:

@@ -93,3 +93,18 @@ def inbox_world(tmp_path: Path) -> Iterator[InboxWorld]:
         assert sign_in(client, OWNER_EMAIL).status_code == 302
         yield InboxWorld(app, graph, store_id, owner_id, client)
         app.extensions["storechat.engine"].dispose()
+
+
+# The catalog Meta knows the inbox store's products by (connected to its number).
+CATALOG_ID = "CAT-LINEN"
+
+
+def connect_catalog(world: InboxWorld, rows: list[Any]) -> None:
+    """Connect a catalog to the store's number and write its catalog rows."""
+    from sqlalchemy import select
+
+    with world.app.app_context(), db.transaction() as session:
+        account = session.scalars(select(WhatsAppAccount).where(
+            WhatsAppAccount.store_id == world.store_id)).one()
+        account.catalog_id = CATALOG_ID
+        session.add_all(rows)

@@ -1,13 +1,17 @@
 """The team inbox: conversations, their messages (every path's, in order), replies under
-the same window and template rules as the inbox page, assignment, resolving, and the
-store's quick replies."""
+the same window and template rules as the inbox page (text, buttons, lists, location
+requests, product cards, files, templates), assignment, resolving, and the store's quick
+replies."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Literal
 
+from flask import current_app, request
 from pydantic import BaseModel, Field
 from spectree import Tag
+from spectree.model_adapter.pydantic_adapter import BaseFile
+from werkzeug.datastructures import FileStorage
 
 from plugin.admin import inbox_views
 from plugin.admin.api import access
@@ -21,7 +25,7 @@ from plugin.domain.inbox import InboxError
 from plugin.infra import db
 from plugin.infra.ids import MAX_ROW_ID
 from plugin.models import Conversation, Customer
-from plugin.pipeline.inbox import compose, manage, quick_replies
+from plugin.pipeline.inbox import attachments, compose, manage, products, quick_replies
 
 TAG = Tag(name="inbox", description="Customer conversations, answered by the store's people.")
 
@@ -88,10 +92,13 @@ class ThreadOut(BaseModel):
 
 
 class ReplyIn(Strict):
-    """A reply: text, up to 3 buttons, a list of up to 10 rows, a location request, or an
+    """A reply: text, up to 3 buttons, a list of up to 10 rows, a location request, one
+    or several synced catalog products (`product`), a file already uploaded to the
+    number (`media`: its Meta media id; or POST .../attachments to upload one), or an
     approved template with its values. Free-form kinds need the 24-hour window open."""
 
-    type: Literal["text", "buttons", "list", "location_request", "template"] = "text"
+    type: Literal["text", "buttons", "list", "location_request", "template", "product",
+                  "media"] = "text"
     text: str = Field(default="", max_length=10_000, description="A /shortcut expands "
                       "to that quick reply. WhatsApp takes at most 4,096 characters.")
     buttons: list[str] = Field(default_factory=list, max_length=10)
@@ -100,6 +107,22 @@ class ReplyIn(Strict):
     template: str = Field(default="", max_length=512)
     language: str = Field(default="", max_length=16)
     values: list[str] = Field(default_factory=list, max_length=20)
+    retailer_ids: list[str] = Field(default_factory=list, max_length=30, description=(
+        "For `product`: the catalog items' retailer ids (GET /catalog/items); one is sent "
+        "as a product card, several as a product list."))
+    header: str = Field(default="", max_length=60, description="For `product` with "
+                        "several items: the list's header.")
+    media_id: str = Field(default="", max_length=64, description="For `media`: a media id "
+                          "the store's number uploaded; its declared type and size are "
+                          "checked like an upload's, and `text` is the caption.")
+    filename: str = Field(default="", max_length=200, description="For `media` documents.")
+
+
+class AttachmentIn(BaseModel):
+    """A file to send (multipart/form-data) with an optional caption."""
+
+    file: BaseFile
+    caption: str = Field(default="", max_length=1024)
 
 
 class SentOut(BaseModel):
@@ -229,6 +252,14 @@ def send(conversation_id: int, json: ReplyIn) -> tuple[SentOut, int]:
         elif json.type == "template":
             sent = compose.send_template(session, conversation, customer, author,
                                          json.template, json.language, json.values)
+        elif json.type == "product":
+            sent = products.send(session, conversation, customer, author, json.retailer_ids,
+                                 text, json.header)
+        elif json.type == "media":
+            if not json.media_id.strip():
+                raise InboxError("A media reply needs the media_id of an uploaded file.")
+            sent = attachments.send_media_id(session, conversation, customer, author,
+                                             json.media_id, json.filename, text)
         else:
             sent = compose.send_text(session, conversation, customer, author, text)
     except InboxError as error:
@@ -236,6 +267,52 @@ def send(conversation_id: int, json: ReplyIn) -> tuple[SentOut, int]:
         raise _refused(error) from None
     session.commit()
     return SentOut(message_id=sent), 201
+
+
+# Room for the form's other fields beside a file at the inbox's size cap.
+ATTACHMENT_OVERHEAD = 64 * 1024
+
+
+@blueprint.url_value_preprocessor
+def _allow_attachments(endpoint: str | None, values: dict[str, object] | None) -> None:
+    # Before the guard reads anything: an attachment may be as large as the inbox's media
+    # cap, above the API's usual request cap; a larger one is refused (413).
+    if endpoint == f"{blueprint.name}.send_attachment":
+        request.max_content_length = max(
+            current_app.config["STORECHAT"].inbox_media_max_bytes + ATTACHMENT_OVERHEAD,
+            current_app.config["MAX_CONTENT_LENGTH"] or 0)
+
+
+@blueprint.post("/conversations/<int:conversation_id>/attachments")
+@spec.validate(query=StoreQuery, resp=documented(SentOut, status=201, write=True,
+                                                  extra={"HTTP_409": Problem}),
+               tags=[TAG], operation_id="sendConversationAttachment")
+def send_attachment(conversation_id: int, form: AttachmentIn) -> tuple[SentOut, int]:
+    """Send a file (multipart/form-data `file`, optional `caption`) inside the 24-hour
+    window: the same type and size checks as the inbox page"""
+    conversation = access.get_or_404(Conversation, conversation_id)
+    if form is None:
+        raise ApiError(ProblemCode.VALIDATION_FAILED, "Send the file as multipart/form-data "
+                       "with the field `file`.")
+    session = db.session()
+    customer = session.get(Customer, conversation.customer_id)
+    assert customer is not None
+    upload = form.file
+    if not isinstance(upload, FileStorage):
+        raise ApiError(ProblemCode.VALIDATION_FAILED, "The field `file` must be a file.")
+    try:
+        sent = attachments.send_file(session, conversation, customer,
+                                     access.caller().principal.owner_id or 0, upload.read(),
+                                     upload.mimetype or "", upload.filename or "file",
+                                     form.caption)
+    except InboxError as error:
+        session.rollback()
+        raise _refused(error) from None
+    session.commit()
+    return SentOut(message_id=sent), 201
+
+
+access.MULTIPART_ENDPOINTS.add(f"{blueprint.name}.{send_attachment.__name__}")
 
 
 @blueprint.post("/conversations/<int:conversation_id>/assign")

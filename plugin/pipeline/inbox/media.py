@@ -4,8 +4,8 @@ with the number's token (size-capped, type-checked) and keeps it in the media st
 The row's `media_state` is the record: `pending` until the job stores the file (`stored`),
 or gives up for good (`refused`: type or size; `failed`: Meta would not give it). A stored
 or refused file is never downloaded again; a lost job is re-enqueued by the sweep while the
-row is still pending. The store is a local folder by default; `MediaStore` is the seam for
-S3-compatible storage (not built: a class with the same two methods).
+row is still pending. The store (`MediaStore`) is a local folder by default, or an
+S3-compatible bucket (adapters.s3) when STORECHAT_INBOX_MEDIA_S3_BUCKET is set.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import httpx
 from flask import current_app
 from sqlalchemy import select
 
+from adapters import s3
 from adapters.whatsapp import media_download
 from plugin.domain.errors import PermanentError, RetryableError
 from plugin.infra import db, queue
@@ -92,8 +93,16 @@ class FolderStore:
 
 
 def media_store() -> MediaStore:
-    """This installation's media store (STORECHAT_INBOX_MEDIA_DIR, else the instance's)."""
+    """This installation's media store: the S3-compatible bucket when one is configured
+    (STORECHAT_INBOX_MEDIA_S3_*), else the folder (STORECHAT_INBOX_MEDIA_DIR, else the
+    instance's)."""
     settings = current_app.config["STORECHAT"]
+    if settings.inbox_media_s3_bucket:
+        return s3.Bucket(settings.inbox_media_s3_endpoint, settings.inbox_media_s3_bucket,
+                         s3.Credentials(settings.inbox_media_s3_access_key_id,
+                                        settings.inbox_media_s3_secret_access_key,
+                                        settings.inbox_media_s3_region or "us-east-1"),
+                         _http())
     root = Path(settings.inbox_media_dir) if settings.inbox_media_dir else (
         Path(settings.instance_path) / "inbox_media")
     return FolderStore(root)
