@@ -24,6 +24,7 @@ from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
 from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
+from plugin.pipeline.csat import answers as csat_answers
 from plugin.pipeline.inbox import threads as inbox_threads
 from plugin.pipeline.recovery import stops as recovery_stops
 
@@ -168,6 +169,8 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
     else the store's greeting or away message."""
     if cod_answers.handle_button(session, store_id, customer, message):
         return  # a Confirm/Cancel tap answers an order; it says nothing on consent
+    if csat_answers.handle_reply(session, store_id, customer, message):
+        return  # a survey tap or score: no question for the bot, no greeting
     if carts.handle_order(session, store_id, customer, message):
         return  # a cart from the catalog becomes a checkout with its pay link
     reading = read_message(message.text, message.payload)
