@@ -165,8 +165,8 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
 
 def _answer(session: Session, store_id: int, customer: Customer, message: InboundMessage,
             previous_inbound_at: datetime | None) -> None:
-    """What the message asks of us: an order answer, a catalog cart, a consent change, or
-    else the store's greeting or away message."""
+    """What the message asks of us: an order answer, a survey score, a catalog cart, a
+    consent change, or else the store's greeting or away message."""
     if cod_answers.handle_button(session, store_id, customer, message):
         return  # a Confirm/Cancel tap answers an order; it says nothing on consent
     if csat_answers.handle_reply(session, store_id, customer, message):

@@ -77,8 +77,8 @@ def list_surveys(query: SurveyQuery) -> SurveyList:
     if query.answered:
         statement = statement.where(CsatSurvey.score.is_not(None))
     rows, cursor = page(statement, CsatSurvey, query)
-    numbers = dict(session.execute(select(Order.id, Order.number).where(
-        Order.store_id == store.id, Order.id.in_([r.order_id for r in rows])))) if rows else {}
+    numbers = {int(i): str(n) for i, n in session.execute(select(Order.id, Order.number).where(
+        Order.store_id == store.id, Order.id.in_([r.order_id for r in rows])))} if rows else {}
     f = csat_stats.figures(session, store.id, recovery_stats.last_days(db.utcnow(), query.days))
     return SurveyList(data=[SurveyOut(
         id=r.id, order_id=r.order_id, order_number=numbers.get(r.order_id),
