@@ -242,8 +242,10 @@ def read_form(data: MultiDict[str, str], automation: Automation,
             and row.category.upper() != MARKETING and "template" not in form.errors):
         # A product alert or suggestion is marketing: under a utility template it would
         # go to shoppers who never opted in, and Meta may reclassify or block it.
-        form.errors["template"] = ("Product alerts, suggestions and surveys are marketing: "
-                                   "choose a marketing template.")
+        form.errors["template"] = (
+            "A satisfaction survey is marketing: choose a marketing template."
+            if automation.journey == csat.JOURNEY else
+            "Product alerts and suggestions are marketing: choose a marketing template.")
     if automation.journey == COD_JOURNEY:
         if values["on_cancel"] not in ON_CANCEL:
             form.errors["on_cancel"] = "Choose what a Cancel reply does."
