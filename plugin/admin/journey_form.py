@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from plugin.admin.message_views import body_text, placeholder_count
 from plugin.admin.template_choice import APPROVED, MARKETING
-from plugin.domain import alerts, cross_sell, price_drops, recovery
+from plugin.domain import alerts, cross_sell, csat, price_drops, recovery
 from plugin.domain.journeys import COD_JOURNEY, ORDER_FIELDS, JourneyName
 from plugin.models import Automation, Template
 from plugin.pipeline.alerts import flows
@@ -60,7 +60,8 @@ CART_FIELD_LABELS = {
 # The product flows (plugin.pipeline.alerts.flows): their names, and the fields their
 # template blanks may take.
 FLOW_NAMES = {alerts.STEP: "Back in stock", price_drops.STEP: "Price drop",
-              cross_sell.JOURNEY: "Cross-sell after delivery"}
+              cross_sell.JOURNEY: "Cross-sell after delivery",
+              csat.JOURNEY: "Satisfaction survey after delivery"}
 FLOW_FIELD_LABELS = {
     alerts.STEP: {"first_name": "First name", "product_title": "Product (with its variant)",
                   "product_url": "Link to the product"},
@@ -69,9 +70,11 @@ FLOW_FIELD_LABELS = {
     cross_sell.JOURNEY: {"first_name": "First name",
                          "product_titles": "Suggested products (names)",
                          "order_number": "Order delivered (number)"},
+    csat.JOURNEY: {"first_name": "First name", "order_number": "Order delivered (number)"},
 }
 # A cross-sell waits days after delivery; an alert minutes or hours at most.
-FLOW_DELAY_UNITS = {cross_sell.JOURNEY: {"hours": 3600, "days": 86400}}
+FLOW_DELAY_UNITS = {cross_sell.JOURNEY: {"hours": 3600, "days": 86400},
+                    csat.JOURNEY: {"hours": 3600, "days": 86400}}
 
 
 def is_recovery(journey: str) -> bool:
@@ -114,6 +117,8 @@ def noun(journey: str) -> str:
         return "cart"
     if journey == cross_sell.JOURNEY:
         return "suggestion"
+    if journey == csat.JOURNEY:
+        return "survey"
     return "alert" if flows.is_flow(journey) else "order"
 
 
@@ -237,8 +242,10 @@ def read_form(data: MultiDict[str, str], automation: Automation,
             and row.category.upper() != MARKETING and "template" not in form.errors):
         # A product alert or suggestion is marketing: under a utility template it would
         # go to shoppers who never opted in, and Meta may reclassify or block it.
-        form.errors["template"] = ("Product alerts and suggestions are marketing: choose a "
-                                   "marketing template.")
+        form.errors["template"] = (
+            "A satisfaction survey is marketing: choose a marketing template."
+            if automation.journey == csat.JOURNEY else
+            "Product alerts and suggestions are marketing: choose a marketing template.")
     if automation.journey == COD_JOURNEY:
         if values["on_cancel"] not in ON_CANCEL:
             form.errors["on_cancel"] = "Choose what a Cancel reply does."

@@ -56,7 +56,7 @@ from plugin.admin.message_views import Bubble, body_text, placeholder_count
 from plugin.admin.template_choice import category_warning, journey_templates, shopper_languages
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
-from plugin.domain import recovery
+from plugin.domain import csat, recovery
 from plugin.domain.journeys import button_kinds, button_parameters
 from plugin.domain.phones import country_code_hint, to_e164, wa_recipient
 from plugin.infra import db, queue
@@ -64,6 +64,7 @@ from plugin.models import Automation, Checkout, Message, Order, Store, Template
 from plugin.pipeline import outbox
 from plugin.pipeline.alerts import flows
 from plugin.pipeline.alerts import stats as flow_stats
+from plugin.pipeline.csat import stats as csat_stats
 from plugin.pipeline.orders import TOKEN_KEY, parameter_names
 from plugin.pipeline.recovery import stats as recovery_stats
 
@@ -82,6 +83,9 @@ FLOW_LEADS = {
                      "shoppers who asked, first come first served, in proportion to the units.",
     "price_drop": "Sent when a variant's price falls by the store's threshold, to the "
                   "shoppers who asked and those with it in an open cart, once in 30 days.",
+    "csat": "Sent after an order is delivered, asking for a score from 1 to 10 (a list "
+            "message; outside the 24-hour window the template's button opens it). A score of "
+            "6 or less opens the conversation for the team; 9 or more is thanked.",
     "cross_sell": "Sent after an order is delivered, suggesting in-stock products bought "
                   "together with it (else of the same category), never one already bought.",
 }
@@ -147,7 +151,8 @@ def index(store_id: int) -> ResponseReturnValue:
                            recovery_steps=len(steps),
                            recovery_on=sum(a.enabled for a in steps),
                            flow_rows=_flow_rows(store, automations, templates),
-                           flow_days=recovery_stats.DEFAULT_DAYS)
+                           flow_days=recovery_stats.DEFAULT_DAYS,
+                           survey=_survey_row(store, automations, templates))
 
 
 def _flow_rows(store: Store, automations: list[Automation],
@@ -163,7 +168,20 @@ def _flow_rows(store: Store, automations: list[Automation],
              "figures": figures[journey],
              "revenue": ", ".join(f"{amount} {code}".strip()
                                   for code, amount in sorted(figures[journey].revenue.items()))}
-            for journey in flows.FLOWS if journey in by_journey]
+            for journey in flows.FLOWS if journey in by_journey and journey in figures]
+
+
+def _survey_row(store: Store, automations: list[Automation],
+                templates: list[Template]) -> dict[str, object] | None:
+    """The satisfaction survey with its switch and figures of the last 30 days."""
+    automation = next((a for a in automations if a.journey == csat.JOURNEY), None)
+    if automation is None:
+        return None
+    period = recovery_stats.last_days(db.utcnow())
+    return {"automation": automation, "name": journey_name(csat.JOURNEY),
+            "delay": _flow_delay(csat.JOURNEY, automation.delay_seconds),
+            "warning": template_warning(automation.template, automation.language, templates),
+            "figures": csat_stats.figures(db.session(), store.id, period)}
 
 
 @blueprint.post("/stores/<int:store_id>/automations")
@@ -183,7 +201,7 @@ def install(store_id: int) -> ResponseReturnValue:
 
 def _flow_delay(journey: str, seconds: int) -> str:
     """'right away', or for cross-sell '7 days after delivery'."""
-    if journey != "cross_sell":
+    if journey not in ("cross_sell", "csat"):
         return delay_words(seconds)
     if seconds <= 0:
         return "right after delivery"

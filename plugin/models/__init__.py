@@ -18,6 +18,7 @@ from plugin.models.catalog import (
 from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.checkouts import Checkout
 from plugin.models.cross_sell import CrossSellOffer, CrossSellPair, OfferState
+from plugin.models.csat import CsatSurvey, SurveyState
 from plugin.models.customers import ConsentEntry, Customer
 from plugin.models.events import EventState, InboundEvent
 from plugin.models.exports import DataExport
@@ -93,4 +94,6 @@ __all__ = [
     "StoreMember",
     "AssistantSettings",
     "KeywordRule",
+    "CsatSurvey",
+    "SurveyState",
 ]

@@ -26,6 +26,7 @@ from plugin.pipeline import assistant as shop_assistant
 from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
 from plugin.pipeline import keyword_rules as keyword_answers
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
+from plugin.pipeline.csat import answers as csat_answers
 from plugin.pipeline.inbox import threads as inbox_threads
 from plugin.pipeline.recovery import stops as recovery_stops
 
@@ -166,11 +167,13 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
 
 def _answer(session: Session, store_id: int, customer: Customer, message: InboundMessage,
             previous_inbound_at: datetime | None) -> None:
-    """What the message asks of us: an order answer, a catalog cart, a consent change, then
-    the first of the automatic answers that has something to say: a keyword rule, the shop
-    assistant, the greeting or away message."""
+    """What the message asks of us: an order answer, a survey score, a catalog cart, a
+    consent change, then the first of the automatic answers that has something to say: a
+    keyword rule, the shop assistant, the greeting or away message."""
     if cod_answers.handle_button(session, store_id, customer, message):
         return  # a Confirm/Cancel tap answers an order; it says nothing on consent
+    if csat_answers.handle_reply(session, store_id, customer, message):
+        return  # a survey tap or score: no question for the bot, no greeting
     if carts.handle_order(session, store_id, customer, message):
         return  # a cart from the catalog becomes a checkout with its pay link
     reading = read_message(message.text, message.payload)

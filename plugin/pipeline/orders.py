@@ -29,6 +29,7 @@ from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Order, Store, Template
 from plugin.pipeline import checkouts, customer_tags, outbox
 from plugin.pipeline.alerts import cross_sell
+from plugin.pipeline.csat import schedule as csat_schedule
 
 # Snapshot keys that outlive the event that wrote the snapshot.
 TOKEN_KEY = "tracking_token"  # the opaque id in the tracking button's URL (widget.links)
@@ -64,6 +65,8 @@ def apply_order_event(session: Session, store: Store,
     checkouts.complete_from_order(session, store, event, order)
     # Its products into the store's bought-together counts (once), its cross-sell on delivery.
     cross_sell.note_order(session, store, event, order)
+    # Its satisfaction survey on delivery (once, while the survey is on).
+    csat_schedule.note_order(session, store, event, order)
     if customer is not None:
         # Every order event may change the customer's tags (a first order, a cancellation).
         session.flush()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.domain import alerts, cross_sell, price_drops
+from plugin.domain import alerts, cross_sell, csat, price_drops
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.customer_tags import AT_RISK
 from plugin.domain.events import OrderEvent
@@ -107,7 +107,8 @@ def _marketing_templates(store_id: int):  # type: ignore[no-untyped-def]
 
 def _marketing_cause(cause: str | None) -> bool:
     # A cross-sell suggestion is marketing whatever its template's category.
-    return (cause or "").startswith(cross_sell.CAUSE_PREFIX)
+    # So is a satisfaction survey's invitation (plugin.pipeline.csat.send says why).
+    return (cause or "").startswith(cross_sell.CAUSE_PREFIX) or csat.is_invitation(cause or "")
 
 
 def _is_marketing(session: Session, store_id: int, template: str | None) -> bool:

@@ -23,6 +23,7 @@ from plugin.pipeline.alerts import cross_sell_send
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.campaigns import runner as campaign_runner
 from plugin.pipeline.catalog import upkeep as catalog_upkeep
+from plugin.pipeline.csat import send as csat_send
 from plugin.pipeline.inbox import media as inbox_media
 from plugin.pipeline.recovery import send as recovery_send
 from plugin.platforms.whatsapp import authoring, templates
@@ -125,6 +126,8 @@ def housekeep() -> None:
     alert_release.sweep(now)
     # Cross-sell suggestions whose days after delivery have passed.
     cross_sell_send.send_due(now)
+    # Satisfaction surveys whose days after delivery have passed.
+    csat_send.send_due(now)
     # Customer tags that change with time alone (`new`, `at_risk`) and the stores'
     # high_value thresholds are recomputed once a day, a bounded batch per run.
     customer_tags.run_daily(now)

@@ -26,9 +26,9 @@ PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
 EXPECTED_NAMES = {"order_confirmation", "cod_confirmation", "payment_reminder", "order_shipped",
                   "out_for_delivery", "order_delivered", "delivery_failed", "order_cancelled",
                   "order_refunded", "abandoned_cart", "back_in_stock", "cart_recovery_1",
-                  "cart_recovery_2", "cart_recovery_3", "price_drop", "cross_sell"}
+                  "cart_recovery_2", "cart_recovery_3", "price_drop", "cross_sell", "csat"}
 MARKETING_NAMES = {"abandoned_cart", "back_in_stock", "cart_recovery_1", "cart_recovery_2",
-                   "cart_recovery_3", "price_drop", "cross_sell"}
+                   "cart_recovery_3", "price_drop", "cross_sell", "csat"}
 URL_BUTTON_NAMES = {"order_shipped", "out_for_delivery", "delivery_failed", "cart_recovery_1",
                     "cart_recovery_2", "cart_recovery_3", "price_drop", "cross_sell"}
 
@@ -69,6 +69,8 @@ def test_categories_buttons_and_footers(definition: StarterDefinition) -> None:
     kinds = [b["type"] for b in definition.buttons]
     if definition.name == "cod_confirmation":
         assert kinds == ["QUICK_REPLY", "QUICK_REPLY"]
+    elif definition.name == "csat":
+        assert kinds == ["QUICK_REPLY"]  # its tap brings the list of scores
     elif definition.name in URL_BUTTON_NAMES:
         assert kinds == ["URL"]
         assert definition.buttons[0]["url"] == f"{PUBLIC_URL}/t/{{{{1}}}}"

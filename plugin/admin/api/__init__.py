@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
         segments,
         sending,  # noqa: F401
         stores,
+        surveys,  # noqa: F401
         templates,
     )
 

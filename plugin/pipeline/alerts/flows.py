@@ -1,7 +1,9 @@
-"""The product flows as automations: back in stock, price drop and cross-sell, each one
+"""The product flows as automations: back in stock, price drop, cross-sell and the
+post-delivery satisfaction survey (plugin.pipeline.csat), each one
 `Automation` row per store (journey = the flow's name), edited in the Automations section
 with the order journeys' editor. Written with StoreChat's defaults the first time a store's
-flows are read (alerts on, as they always were; cross-sell off until the owner turns it on).
+flows are read (alerts on, as they always were; cross-sell and the survey off until the
+owner turns them on).
 
 The pipeline reads a flow's row here: whether it is on, its template and language, which
 flow field fills each {{n}} of the template (`variables`), and its delay. Its `trigger` is
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.domain import alerts, cross_sell, price_drops
+from plugin.domain import alerts, cross_sell, csat, price_drops
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Store
 from plugin.platforms.starters import starter_language
@@ -40,11 +42,13 @@ FLOWS: dict[str, Flow] = {
     cross_sell.JOURNEY: Flow(cross_sell.JOURNEY, "cross_sell", cross_sell.TEMPLATE,
                              cross_sell.VARIABLES, cross_sell.DEFAULT_DELAY_DAYS * 86400,
                              False),
+    csat.JOURNEY: Flow(csat.JOURNEY, "csat", csat.TEMPLATE, csat.VARIABLES,
+                       csat.DEFAULT_DELAY_DAYS * 86400, False),
 }
 # The longest a flow may wait: cross-sell after delivery up to 60 days; alerts lose their
 # point after a day (the product may sell out or change price again).
 MAX_DELAY_SECONDS = {alerts.STEP: 86400, price_drops.STEP: 86400,
-                     cross_sell.JOURNEY: 60 * 86400}
+                     cross_sell.JOURNEY: 60 * 86400, csat.JOURNEY: 60 * 86400}
 
 
 def is_flow(journey: str) -> bool:

@@ -1,0 +1,151 @@
+"""Sending the satisfaction survey when due, and its list when the shopper taps the
+template's button.
+
+How it is asked. WhatsApp sends a list message only inside the 24-hour service window, and
+a template cannot carry a list. So: with the window open when the survey is due, the list
+itself (scores 1–10) goes; otherwise the flow's template goes (starter `csat`: the question
+with one quick-reply button "Choose a score" whose payload names the survey), and the tap
+opens the window, in which the list follows at once (plugin.pipeline.csat.answers). One tap
+more outside the window, but the question reaches everyone and the scores stay a real list
+(ten quick replies would not fit in a template: it holds three per message).
+
+Category: a survey is not an update about the transaction (Meta's utility category is for
+confirming, changing or reporting on one); it asks the shopper to act, which Meta counts as
+marketing. So the starter is MARKETING, and the invitation (list or template) is sent as
+marketing: only to shoppers who opted in, never after STOP, outside quiet hours and within
+the weekly cap (plugin.pipeline.send_context asks plugin.domain.csat.is_invitation). The
+list after a tap and the thank-you answer the shopper's own message, and are not.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from adapters.whatsapp import messages
+from plugin.domain import csat
+from plugin.domain.alerts import first_name_or_fallback
+from plugin.domain.journeys import choose_language
+from plugin.domain.phones import wa_recipient
+from plugin.domain.policy import window_open
+from plugin.infra import db, queue
+from plugin.models import Automation, CsatSurvey, Customer, Order, Store, SurveyState, Template
+from plugin.pipeline import outbox
+from plugin.pipeline.alerts import flows
+from plugin.pipeline.csat import schedule
+from plugin.platforms.starters import starter_language
+
+# Surveys written per sweep run: a bounded batch, the rest wait for the next run.
+BATCH = 200
+
+
+def send_due(now: datetime) -> int:
+    """Write the invitation of every survey that came due (a bounded batch); how many."""
+    with db.transaction() as session:
+        ids = schedule.due(session, now, BATCH)
+    written = 0
+    for survey_id in ids:
+        with db.transaction() as session:
+            written += write_survey(session, survey_id, now)
+    return written
+
+
+def write_survey(session: Session, survey_id: int, now: datetime) -> int:
+    """Write one due survey's invitation (1), or record why it has none (0). Claimed by a
+    conditional update, so two sweeps never write one survey twice."""
+    claimed = session.execute(update(CsatSurvey).where(
+        CsatSurvey.id == survey_id, CsatSurvey.state == SurveyState.SCHEDULED)
+        .values(state=SurveyState.SENT).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return 0
+    survey = session.get(CsatSurvey, survey_id)
+    assert survey is not None
+    session.refresh(survey)
+    store = session.get(Store, survey.store_id)
+    customer = session.get(Customer, survey.customer_id)
+    if store is None or customer is None or not customer.phone_e164:
+        return _skip(survey, "the customer has no WhatsApp number")
+    flow = flows.rule(session, store, csat.JOURNEY)
+    if not flow.enabled:
+        return _skip(survey, "the survey was switched off before it was due")
+    order = session.get(Order, survey.order_id)
+    number = f"#{order.number}" if order is not None and order.number else ""
+    if window_open(customer.last_inbound_at, now):
+        payload: dict[str, object] | None = score_list(survey, store, customer, number)
+        template = None
+    else:
+        payload, template = _invitation(session, store, customer, flow, survey, number)
+    if payload is None:
+        return _skip(survey, f"no approved “{flow.template}” template to carry it")
+    message_id = outbox.write(session, store_id=store.id, customer_id=customer.id,
+                              order_id=survey.order_id, cause=csat.cause(survey.id),
+                              step=csat.JOURNEY, to=customer.phone_e164,
+                              template=template, payload=payload)
+    survey.message_id = message_id
+    if message_id is not None:
+        queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
+    return 1
+
+
+def language_of(store: Store, customer: Customer) -> str:
+    """The starter language the shopper is asked and answered in."""
+    return starter_language(customer.locale or store.locale)
+
+
+def score_list(survey: CsatSurvey, store: Store, customer: Customer,
+               number: str) -> dict[str, object]:
+    """The list message with the scores 1–10, each row naming the survey."""
+    language = language_of(store, customer)
+    rows = [messages.Row(id=csat.row_id(survey.id, score), title=str(score))
+            for score in reversed(csat.SCORES)]
+    return messages.interactive_list(
+        wa_recipient(customer.phone_e164 or ""), csat.question(language, number),
+        csat.button(language), [messages.Section(rows=rows)])
+
+
+def number_of(session: Session, survey: CsatSurvey) -> str:
+    """The survey's order number as the shopper knows it ("#1001"), or ''."""
+    order = session.get(Order, survey.order_id)
+    return f"#{order.number}" if order is not None and order.number else ""
+
+
+def _invitation(session: Session, store: Store, customer: Customer, flow: Automation,
+                survey: CsatSurvey, number: str) -> tuple[dict[str, object] | None, str | None]:
+    """The flow's template with its quick-reply payload naming the survey; (None, None)
+    when the store has no approved template of that name."""
+    templates = {t.language: t for t in session.scalars(select(Template).where(
+        Template.store_id == store.id, Template.name == flow.template,
+        Template.status == "APPROVED"))}
+    if not templates:
+        return None, None
+    language = choose_language(flow.template, [customer.locale, store.locale],
+                               {(flow.template, lang) for lang in templates}, flow.language)
+    template = templates[language]
+    values = {"first_name": first_name_or_fallback(customer.first_name or "", language),
+              "order_number": number}
+    buttons = [messages.TemplateButton(index=i, sub_type="quick_reply",
+                                       value=csat.cause(survey.id))
+               for i in range(_quick_replies(template))]
+    parameter_names = (tuple(flow.variables or ())
+                       if template.parameter_format == "NAMED" else ())
+    try:
+        return messages.template(wa_recipient(customer.phone_e164 or ""), flow.template,
+                                 language, body=flows.body(flow, values), buttons=buttons,
+                                 parameter_names=parameter_names), flow.template
+    except messages.MessageLimitError:
+        return None, None
+
+
+def _quick_replies(template: Template) -> int:
+    for component in template.components or []:
+        if isinstance(component, dict) and str(component.get("type", "")).upper() == "BUTTONS":
+            return sum(1 for b in component.get("buttons") or []
+                       if isinstance(b, dict) and str(b.get("type", "")).upper()
+                       == "QUICK_REPLY")
+    return 0
+
+
+def _skip(survey: CsatSurvey, reason: str) -> int:
+    survey.state, survey.reason = SurveyState.SKIPPED, reason[:255]
+    return 0
