@@ -1,5 +1,6 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
 from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, PriceDropAlert
+from plugin.models.analytics import MessageRollup
 from plugin.models.api_tokens import ApiToken
 from plugin.models.auto_answers import AnswerSettings
 from plugin.models.base import Base
@@ -89,4 +90,5 @@ __all__ = [
     "ReceivedMessage",
     "StoreInvite",
     "StoreMember",
+    "MessageRollup",
 ]
