@@ -19,7 +19,7 @@ TAG = Tag(name="analytics", description="What the store's WhatsApp messages did,
 MAX_PERIOD_DAYS = 365
 
 
-class Rate(BaseModel):
+class MessageRate(BaseModel):
     """A rate with the figures it divides."""
 
     percent: float | None = Field(description="None when the whole is 0.")
@@ -27,7 +27,7 @@ class Rate(BaseModel):
     whole: int
 
 
-class FlowOut(BaseModel):
+class MessageFlowOut(BaseModel):
     """One flow's messages in the period (counted on the day each was written)."""
 
     flow: str = Field(description='"journey:<step>", "campaign:<id>", "recovery", '
@@ -43,9 +43,9 @@ class FlowOut(BaseModel):
     failed_reasons: dict[str, int] = Field(description="WhatsApp's error code (131049: "
                                            "limited by Meta), else the reason → count.")
     skipped_reasons: dict[str, int] = Field(description="StoreChat's reason → count.")
-    delivery_rate: Rate = Field(description="Delivered of sent.")
-    read_rate: Rate = Field(description="Read of delivered.")
-    failure_rate: Rate = Field(description="Failed of attempted.")
+    delivery_rate: MessageRate = Field(description="Delivered of sent.")
+    read_rate: MessageRate = Field(description="Read of delivered.")
+    failure_rate: MessageRate = Field(description="Failed of attempted.")
 
 
 class MessageFiguresOut(BaseModel):
@@ -54,7 +54,7 @@ class MessageFiguresOut(BaseModel):
     first_day: date
     last_day: date
     days: int
-    flows: list[FlowOut]
+    flows: list[MessageFlowOut]
 
 
 class FiguresQuery(StoreQuery):
@@ -64,8 +64,8 @@ class FiguresQuery(StoreQuery):
                       description="The store's last this many days, today included.")
 
 
-def _rate(part: int, whole: int, percent: float | None) -> Rate:
-    return Rate(percent=percent, part=part, whole=whole)
+def _rate(part: int, whole: int, percent: float | None) -> MessageRate:
+    return MessageRate(percent=percent, part=part, whole=whole)
 
 
 @blueprint.get("/analytics/messages")
@@ -80,7 +80,7 @@ def get_message_figures(query: FiguresQuery) -> MessageFiguresOut:
     assert store is not None  # access found it among the caller's stores a moment ago
     period, lines = message_figures.figures(db.session(), store, query.days)
     return MessageFiguresOut(first_day=period.first, last_day=period.last, days=period.days,
-                             flows=[FlowOut(
+                             flows=[MessageFlowOut(
         flow=f.flow, label=f.label, sent=f.sent, delivered=f.delivered, read=f.read,
         attempted=f.attempted, failed=f.failed, skipped=f.skipped,
         failed_reasons=f.failed_by, skipped_reasons=f.skipped_by,
