@@ -4,12 +4,13 @@ Arguments go to the ingest benchmark (see bench/README.md); the others run with 
 defaults and can be run alone: `python -m bench.send`, `python -m bench.journey`,
 `python -m bench.api`, `python -m bench.widget`, `python -m bench.catalog`,
 `python -m bench.alerts`, `python -m bench.carts`, `python -m bench.campaign`,
-`python -m bench.cross_sell`, `python -m bench.inbox`.
+`python -m bench.cross_sell`, `python -m bench.inbox`, `python -m bench.analytics`.
 """
 import sys
 
 from bench import (
     alerts,
+    analytics,
     api,
     campaign,
     carts,
@@ -23,6 +24,7 @@ from bench import (
 )
 
 codes = [ingest.main(sys.argv[1:])]
-for bench in (send, journey, api, widget, catalog, alerts, carts, campaign, cross_sell, inbox):
+for bench in (send, journey, api, widget, catalog, alerts, carts, campaign, cross_sell, inbox,
+              analytics):
     codes.append(bench.main([]))
 raise SystemExit(max(codes))
