@@ -26,15 +26,16 @@ MAX_FLOW = 80
 
 
 class Figure(str, enum.Enum):
-    """One daily count kept per flow; failed and skipped keep a detail (code or reason)."""
+    """One daily count kept per flow; failures and skips keep a detail (code or reason).
+    Each move of a message adds to one figure (two only for a read reported before its
+    delivery), so that the send path pays one upsert."""
 
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"
-    FAILED = "failed"
+    FAILED = "failed"  # before it could be sent: with `sent`, the messages attempted
+    FAILED_AFTER_SENT = "failed_after_sent"  # reported failed by Meta once sent
     SKIPPED = "skipped"
-    # Sent, or failed without being sent: the whole a failure rate divides by.
-    ATTEMPTED = "attempted"
 
 
 def flow_of(cause: str, step: str) -> str:
@@ -75,12 +76,9 @@ def figures_for_move(old: MessageState | None, new: MessageState) -> tuple[Figur
     reached = {MessageState.SENT: 1, MessageState.DELIVERED: 2, MessageState.READ: 3}
     before = reached.get(old, 0) if old is not None else 0
     if new is MessageState.FAILED:
-        # A failure after sending was attempted already, when it was sent.
-        return (Figure.FAILED,) if before else (Figure.ATTEMPTED, Figure.FAILED)
-    after = reached.get(new, 0)
+        return (Figure.FAILED_AFTER_SENT,) if before else (Figure.FAILED,)
     ladder = (Figure.SENT, Figure.DELIVERED, Figure.READ)
-    moves = ladder[before:after]
-    return (Figure.ATTEMPTED, *moves) if before == 0 and moves else moves
+    return ladder[before:reached.get(new, 0)]
 
 
 def rate(part: int, whole: int) -> float | None:

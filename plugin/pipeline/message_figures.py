@@ -79,16 +79,19 @@ def figures(session: Session, store: Store, days: int,
     for flow, figure, detail, n in rows:
         line = flows.setdefault(flow, FlowFigures(flow=flow, label=label_of(flow)))
         n = int(n or 0)
-        if figure == Figure.FAILED.value:
+        if figure in (Figure.FAILED.value, Figure.FAILED_AFTER_SENT.value):
             line.failed += n
+            if figure == Figure.FAILED.value:  # never sent: attempted only through this
+                line.attempted += n
             line.failed_by[detail or "unknown"] = line.failed_by.get(detail or "unknown", 0) + n
         elif figure == Figure.SKIPPED.value:
             line.skipped += n
             line.skipped_by[detail or "unknown"] = line.skipped_by.get(detail or "unknown",
                                                                        0) + n
-        elif figure in (Figure.SENT.value, Figure.DELIVERED.value, Figure.READ.value,
-                        Figure.ATTEMPTED.value):
+        elif figure in (Figure.SENT.value, Figure.DELIVERED.value, Figure.READ.value):
             setattr(line, figure, getattr(line, figure) + n)
+            if figure == Figure.SENT.value:
+                line.attempted += n
     return span, sorted(flows.values(), key=lambda f: (-(f.sent + f.skipped + f.failed),
                                                       f.flow))
 

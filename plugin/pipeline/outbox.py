@@ -171,13 +171,17 @@ def _count_batch(session: Session, expected: dict[int, str], column: Any,
                  new: MessageState) -> None:
     """Count the batch's messages that the executemany moved: those whose `column` now
     holds what this batch wrote (a wamid is new with each send; a lease is ours alone).
-    One read per batch, since an executemany cannot say which of its rows it changed."""
+    One read per batch, since an executemany cannot say which of its rows it changed, and
+    one upsert per (day, flow, detail) of the batch."""
     found = session.execute(select(*_KEY_COLUMNS, _MESSAGES.c.id, column).where(
         _MESSAGES.c.id.in_(list(expected)), _MESSAGES.c.state == new.value))
+    by_detail: dict[str, list[rollups.MessageKey]] = {}
     for store_id, cause, step, created, message_id, value in found:
         if value == expected[message_id]:
-            rollups.moved(session, (store_id, cause, step, created), MessageState.SENDING, new,
-                          rollups.detail_of(new, None, value))
+            detail = rollups.detail_of(new, None, value) if new is MessageState.SKIPPED else ""
+            by_detail.setdefault(detail, []).append((store_id, cause, step, created))
+    for detail, keys in by_detail.items():
+        rollups.moved_many(session, keys, MessageState.SENDING, new, detail)
 
 
 _MARK_SENT_MANY = (

@@ -77,13 +77,31 @@ def moved(session: Session, key: MessageKey, old: MessageState | None, new: Mess
         _add(session, key, figures, detail)
 
 
+_DETAILED = (Figure.FAILED, Figure.FAILED_AFTER_SENT, Figure.SKIPPED)
+
+
+def moved_many(session: Session, keys: Iterable[MessageKey], old: MessageState,
+               new: MessageState, detail: str = "") -> None:
+    """Count many messages' same move at once: one upsert per (day, flow) they fall in."""
+    zones = {}
+    grouped: Counter[tuple[int, date, str]] = Counter()
+    for store_id, cause, step, written in keys:
+        if store_id not in zones:
+            zones[store_id] = _zone(session, store_id)
+        grouped[(store_id, local_day(written, zones[store_id]), flow_of(cause, step))] += 1
+    figures = figures_for_move(old, new)
+    _upsert(session, [{"store_id": store_id, "day": day, "flow": flow, "figure": f.value,
+                       "detail": detail if f in _DETAILED else "", "n": n}
+                      for (store_id, day, flow), n in grouped.items() for f in figures])
+
+
 def _add(session: Session, key: MessageKey, figures: Iterable[Figure], detail: str,
          by: int = 1) -> None:
     store_id, cause, step, written = key
     day = local_day(written, _zone(session, store_id))
     flow = flow_of(cause, step)
     rows = [{"store_id": store_id, "day": day, "flow": flow, "figure": figure.value,
-             "detail": detail if figure in (Figure.FAILED, Figure.SKIPPED) else "", "n": by}
+             "detail": detail if figure in _DETAILED else "", "n": by}
             for figure in figures]
     _upsert(session, rows)
 
@@ -136,15 +154,15 @@ def figures_of_row(state: MessageState, wamid: str | None, code: int | None,
     found: list[tuple[Figure, str]] = []
     sent = wamid is not None or state in (MessageState.SENT, MessageState.DELIVERED,
                                           MessageState.READ)
-    if sent or state is MessageState.FAILED:
-        found.append((Figure.ATTEMPTED, ""))
     if sent:
         found.append((Figure.SENT, ""))
     if state in (MessageState.DELIVERED, MessageState.READ):
         found.append((Figure.DELIVERED, ""))
     if state is MessageState.READ:
         found.append((Figure.READ, ""))
-    if state in (MessageState.FAILED, MessageState.SKIPPED):
-        figure = Figure.FAILED if state is MessageState.FAILED else Figure.SKIPPED
+    if state is MessageState.FAILED:
+        figure = Figure.FAILED_AFTER_SENT if sent else Figure.FAILED
         found.append((figure, detail_of(state, code, reason)))
+    if state is MessageState.SKIPPED:
+        found.append((Figure.SKIPPED, detail_of(state, code, reason)))
     return found

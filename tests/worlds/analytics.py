@@ -82,15 +82,13 @@ def brute_force(session: Session, store_id: int) -> Counter[tuple[str, str, str,
         sent = m.wamid is not None or m.state in ("sent", "delivered", "read")
         if sent:
             found[(*key, "sent", "")] += 1
-        if sent or m.state == "failed":
-            found[(*key, "attempted", "")] += 1
         if m.state in ("delivered", "read"):
             found[(*key, "delivered", "")] += 1
         if m.state == "read":
             found[(*key, "read", "")] += 1
         if m.state == "failed":
             detail = str(m.error_code) if m.error_code is not None else m.reason or ""
-            found[(*key, "failed", detail)] += 1
+            found[(*key, "failed_after_sent" if sent else "failed", detail)] += 1
         if m.state == "skipped":
             found[(*key, "skipped", m.reason or "")] += 1
     return found
