@@ -22,6 +22,6 @@ class MessageRollup(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     day: Mapped[date]
     flow: Mapped[str] = mapped_column(String(80))
-    figure: Mapped[str] = mapped_column(String(16))
+    figure: Mapped[str] = mapped_column(String(24))
     detail: Mapped[str] = mapped_column(String(255), default="")
     n: Mapped[int] = mapped_column(default=0)

@@ -25,7 +25,7 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('flow', sa.String(80), nullable=False),
-        sa.Column('figure', sa.String(16), nullable=False),
+        sa.Column('figure', sa.String(24), nullable=False),
         sa.Column('detail', sa.String(255), nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
         sa.UniqueConstraint('store_id', 'day', 'flow', 'figure', 'detail',
