@@ -79,8 +79,11 @@ def seed(app: Any, messages: int) -> int:
             state, code, reason, _ = rng.choices(STATES, weights)[0]
             at = now - timedelta(seconds=rng.randrange(120 * 86_400))
             sent = state in ("read", "delivered", "sent") or code == 131049
+            # A campaign is one cause, its messages told apart by their step.
+            cause, step = ((prefix, f"{step}:{i}") if prefix.startswith("campaign:")
+                           else (f"{prefix}{i}", step))
             rows.append({"store_id": store_id, "customer_id": None, "order_id": None,
-                         "cause": f"{prefix}{i}", "step": step, "to": "+351900000000",
+                         "cause": cause, "step": step, "to": "+351900000000",
                          "template": None, "payload": {}, "fallback": None, "state": state,
                          "reason": reason, "error_code": code, "attempts": 1,
                          "wamid": f"wamid.{i}" if sent else None, "created_at": at,
