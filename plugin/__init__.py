@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
 
     from plugin import auth, cli, demo
     from plugin.admin import (
+        analytics,
         api_tokens,
         auto_answers,
         campaigns,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     campaigns.init_app(app)
     team.init_app(app)
     keyword_rules_page.init_app(app)
+    analytics.init_app(app)
     nav.init_app(app)
     cli.init_app(app)
     return app

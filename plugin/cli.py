@@ -186,6 +186,20 @@ def stores_connect_whatsapp(store_key: str, phone_number_id: str, waba_id: str, 
     connect_whatsapp(store_key, phone_number_id, waba_id, token, throughput)
 
 
+@click.command("analytics-backfill")
+@click.option("--store", "store_id", type=int, default=None, help="Only this store's id.")
+@with_appcontext
+def analytics_backfill(store_id: int | None) -> None:
+    """Compute the analytics rollups from the messages already there (once, after upgrading
+    to them; again only to repair), replacing the store's rollups."""
+    from plugin.infra import db
+    from plugin.pipeline import rollups
+
+    with db.transaction() as session:
+        written = rollups.backfill(session, store_id)
+    click.echo(f"{written} rollup rows written")
+
+
 def init_app(app: Flask) -> None:
     """Register StoreChat's commands on the app's CLI."""
     from plugin.infra.serve import serve
@@ -197,6 +211,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(stores_cli)
     app.cli.add_command(owners_cli)
     app.cli.add_command(team_cli)
+    app.cli.add_command(analytics_backfill)
 
 
 def main() -> None:

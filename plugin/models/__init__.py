@@ -1,5 +1,6 @@
 """StoreChat's tables: typed SQLAlchemy 2 models. Timestamps are naive UTC (see db.utcnow)."""
 from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, PriceDropAlert
+from plugin.models.analytics import MessageRollup
 from plugin.models.api_tokens import ApiToken
 from plugin.models.assistant import AssistantSettings
 from plugin.models.auto_answers import AnswerSettings
@@ -96,4 +97,5 @@ __all__ = [
     "KeywordRule",
     "CsatSurvey",
     "SurveyState",
+    "MessageRollup",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,7 +24,15 @@ from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
 from plugin.pipeline import assistant as shop_assistant
-from plugin.pipeline import auto_answers, carts, cod_answers, customer_tags, opt_out, sandbox
+from plugin.pipeline import (
+    auto_answers,
+    carts,
+    cod_answers,
+    customer_tags,
+    opt_out,
+    rollups,
+    sandbox,
+)
 from plugin.pipeline import keyword_rules as keyword_answers
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.csat import answers as csat_answers
@@ -117,9 +126,14 @@ def apply_status(session: Session, status: StatusUpdate) -> None:
         values["error_code"] = status.error_code
         values["reason"] = (": ".join(v for v in (status.error_title, status.error_detail) if v)
                             or "WhatsApp reported the message as failed")[:255]
-    # Conditional on the state we read, so a concurrent report cannot be overwritten.
-    session.execute(update(Message).where(Message.id == message.id,
-                                          Message.state == current.value).values(**values))
+    # Conditional on the state we read, so a concurrent report cannot be overwritten; only
+    # a move that happened is counted, so a status reported twice counts once.
+    result: Any = session.execute(update(Message).where(
+        Message.id == message.id, Message.state == current.value).values(**values))
+    if result.rowcount == 1:
+        rollups.moved(session, (message.store_id, message.cause, message.step,
+                                message.created_at), current, new,
+                      rollups.detail_of(new, status.error_code, str(values.get("reason", ""))))
 
 
 def _customer(session: Session, store_id: int, sender: Sender) -> Customer:

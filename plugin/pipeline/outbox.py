@@ -14,6 +14,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Message
+from plugin.pipeline import rollups
 
 _SENDING = MessageState.SENDING.value
 # The table, not the mapped class: these UPDATEs need none of the ORM's bulk-update work
@@ -39,7 +40,7 @@ def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
     """
     now = db.utcnow()
     state = MessageState.PENDING if skipped is None else MessageState.SKIPPED
-    return insert_ignore(session, Message, {
+    message_id = insert_ignore(session, Message, {
         "store_id": store_id, "customer_id": customer_id, "order_id": order_id,
         "cause": cause, "step": step, "to": to, "template": template,
         "payload": dict(payload), "fallback": dict(fallback) if fallback else None,
@@ -47,6 +48,10 @@ def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
         "not_before": now + timedelta(seconds=delay_seconds) if delay_seconds else None,
         "created_at": now, "enqueued_at": now,
     }, ("store_id", "cause", "step"))
+    if message_id is not None and skipped is not None:
+        rollups.moved(session, (store_id, cause, step, now), None, state,
+                      rollups.detail_of(state, None, skipped))
+    return message_id
 
 
 def write_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -63,24 +68,42 @@ def write_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     now = db.utcnow()
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(_MESSAGES).on_conflict_do_nothing(
-        index_elements=["store_id", "cause", "step"]), [
-        {"order_id": None, "fallback": None, "state": MessageState.PENDING.value,
-         "reason": None, "attempts": 0, "not_before": None, "created_at": now,
-         "enqueued_at": now, **row, "payload": dict(row["payload"])} for row in rows])
+    insert = module.insert(_MESSAGES).on_conflict_do_nothing(
+        index_elements=["store_id", "cause", "step"])
+    values = [{"order_id": None, "fallback": None, "state": MessageState.PENDING.value,
+               "reason": None, "attempts": 0, "not_before": None, "created_at": now,
+               "enqueued_at": now, **row, "payload": dict(row["payload"])} for row in rows]
+    if any(row.get("state") == MessageState.SKIPPED.value for row in rows):
+        # Only the rows new now are counted: RETURNING names them (a redelivery adds none).
+        new = session.execute(insert.returning(
+            _MESSAGES.c.cause, _MESSAGES.c.state, _MESSAGES.c.reason), values)
+        for cause, state, reason in new:
+            if state == MessageState.SKIPPED.value:
+                rollups.moved(session, (rows[0]["store_id"], cause, rows[0]["step"], now),
+                              None, MessageState.SKIPPED,
+                              rollups.detail_of(MessageState.SKIPPED, None, reason))
+    else:
+        session.execute(insert, values)
     found = session.execute(select(_MESSAGES.c.cause, _MESSAGES.c.id).where(
         _MESSAGES.c.store_id == rows[0]["store_id"], _MESSAGES.c.step == rows[0]["step"],
         _MESSAGES.c.cause.in_([row["cause"] for row in rows])))
     return {cause: message_id for cause, message_id in found}
 
 
-def _while_sending(session: Session, message_id: int, **values: Any) -> bool:
+# What the rollups need of a message that moved, returned by the UPDATE that moved it.
+_KEY_COLUMNS = (_MESSAGES.c.store_id, _MESSAGES.c.cause, _MESSAGES.c.step,
+                _MESSAGES.c.created_at)
+
+
+def _while_sending(session: Session, message_id: int, **values: Any) -> rollups.MessageKey | None:
     statement = (
         update(_MESSAGES)
         .where(_MESSAGES.c.id == message_id, _MESSAGES.c.state == _SENDING)
         .values(lease_until=None, **values)
+        .returning(*_KEY_COLUMNS)
     )
-    return session.execute(statement).rowcount == 1
+    row = session.execute(statement).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 # Every send ends here: built once, so that a send pays only for running it.
@@ -90,15 +113,21 @@ _MARK_SENT = (
     .values(state=MessageState.SENT.value, lease_until=None, reason=None, error_code=None,
             wamid=bindparam("sent_wamid"), transport=bindparam("sent_transport"),
             payload=bindparam("sent_payload"), sent_at=bindparam("sent_at_time"))
+    .returning(*_KEY_COLUMNS)
 )
 
 
 def mark_sent(session: Session, message_id: int, *, wamid: str, transport: str,
               payload: dict[str, Any], now: datetime) -> bool:
-    """Record a send the provider accepted."""
-    return session.execute(_MARK_SENT, {
+    """Record a send the provider accepted (and count it); False if it was not ours."""
+    row = session.execute(_MARK_SENT, {
         "message_id": message_id, "sent_wamid": wamid, "sent_transport": transport,
-        "sent_payload": payload, "sent_at_time": now}).rowcount == 1
+        "sent_payload": payload, "sent_at_time": now}).first()
+    if row is None:
+        return False
+    rollups.moved(session, (row[0], row[1], row[2], row[3]), MessageState.SENDING,
+                  MessageState.SENT)
+    return True
 
 
 def release(session: Session, message_id: int, *, not_before: datetime, reason: str,
@@ -106,15 +135,21 @@ def release(session: Session, message_id: int, *, not_before: datetime, reason: 
     """Give a message back to pending, to be tried again from `not_before`."""
     return _while_sending(session, message_id, state=MessageState.PENDING.value,
                           not_before=not_before, reason=reason[:255], error_code=code,
-                          enqueued_at=now)
+                          enqueued_at=now) is not None
 
 
 def finish(session: Session, message_id: int, state: MessageState, *, reason: str,
            code: int | None = None) -> bool:
-    """End a message as failed or skipped, keeping a reason the owner can read."""
+    """End a message as failed or skipped, keeping a reason the owner can read (and count
+    it); False if it was not ours."""
     assert state in (MessageState.FAILED, MessageState.SKIPPED)
-    return _while_sending(session, message_id, state=state.value, reason=reason[:255],
-                          error_code=code)
+    key = _while_sending(session, message_id, state=state.value, reason=reason[:255],
+                         error_code=code)
+    if key is None:
+        return False
+    rollups.moved(session, key, MessageState.SENDING, state,
+                  rollups.detail_of(state, code, reason))
+    return True
 
 
 def mark_sent_many(session: Session, sent: list[tuple[int, str, datetime]], *,
@@ -127,7 +162,26 @@ def mark_sent_many(session: Session, sent: list[tuple[int, str, datetime]], *,
     result = session.execute(_MARK_SENT_MANY, [
         {"message_id": message_id, "sent_wamid": wamid, "sent_transport": transport,
          "sent_at_time": at} for message_id, wamid, at in sent])
+    _count_batch(session, {message_id: wamid for message_id, wamid, _ in sent},
+                 _MESSAGES.c.wamid, MessageState.SENT)
     return int(result.rowcount)
+
+
+def _count_batch(session: Session, expected: dict[int, str], column: Any,
+                 new: MessageState) -> None:
+    """Count the batch's messages that the executemany moved: those whose `column` now
+    holds what this batch wrote (a wamid is new with each send; a lease is ours alone).
+    One read per batch, since an executemany cannot say which of its rows it changed, and
+    one upsert per (day, flow, detail) of the batch."""
+    found = session.execute(select(*_KEY_COLUMNS, _MESSAGES.c.id, column).where(
+        _MESSAGES.c.id.in_(list(expected)), _MESSAGES.c.state == new.value))
+    by_detail: dict[str, list[rollups.MessageKey]] = {}
+    for store_id, cause, step, created, message_id, value in found:
+        if value == expected[message_id]:
+            detail = rollups.detail_of(new, None, value) if new is MessageState.SKIPPED else ""
+            by_detail.setdefault(detail, []).append((store_id, cause, step, created))
+    for detail, keys in by_detail.items():
+        rollups.moved_many(session, keys, MessageState.SENDING, new, detail)
 
 
 _MARK_SENT_MANY = (
@@ -155,6 +209,8 @@ def skip_many(session: Session, skipped: list[tuple[int, str]]) -> None:
             {"message_id": message_id, "new_state": MessageState.SKIPPED.value,
              "new_reason": reason[:255], "new_not_before": None}
             for message_id, reason in skipped])
+        _count_batch(session, {message_id: reason[:255] for message_id, reason in skipped},
+                     _MESSAGES.c.reason, MessageState.SKIPPED)
 
 
 def defer_many(session: Session, deferred: list[tuple[int, str, datetime]]) -> None:

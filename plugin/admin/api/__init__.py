@@ -7,7 +7,7 @@
 - stores, customers, orders, messages, product_messages, automations, templates, catalog,
   recovery (cart recovery and the carts), exports, sending (marketing limits), campaigns,
   alerts (the product flows and their figures), inbox (conversations, replies, quick
-  replies): the resources;
+  replies), analytics (message figures per flow, from the daily rollups): the resources;
 - document: the OpenAPI 3.1 document, generated from the same decorators that validate;
 - legacy: the pre-v1 /api/... URLs, now redirects to their /api/v1 equivalents.
 """
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     # Importing a resource module adds its operations to the blueprint.
     from plugin.admin.api import (  # noqa: F401
         alerts,
+        analytics,
         automations,
         base,
         campaigns,

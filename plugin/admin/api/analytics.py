@@ -1,0 +1,89 @@
+"""Analytics: the message figures of a period per flow, read from the daily rollups, the
+same figures as the admin's Analytics page (plugin.admin.analytics) shows."""
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+from spectree import Tag
+
+from plugin.admin.api import access
+from plugin.admin.api.base import blueprint, documented, spec
+from plugin.admin.api.paging import StoreQuery
+from plugin.infra import db
+from plugin.models import Store
+from plugin.pipeline import message_figures
+
+TAG = Tag(name="analytics", description="What the store's WhatsApp messages did, per flow.")
+# The longest period the figures may cover, in days.
+MAX_PERIOD_DAYS = 365
+
+
+class MessageRate(BaseModel):
+    """A rate with the figures it divides."""
+
+    percent: float | None = Field(description="None when the whole is 0.")
+    part: int
+    whole: int
+
+
+class MessageFlowOut(BaseModel):
+    """One flow's messages in the period (counted on the day each was written)."""
+
+    flow: str = Field(description='"journey:<step>", "campaign:<id>", "recovery", '
+                      '"back_in_stock", "price_drop", "cross_sell", "automatic_answers", '
+                      '"agents", "tests" or "other".')
+    label: str
+    sent: int
+    delivered: int
+    read: int
+    attempted: int = Field(description="Sent, or failed before it could be.")
+    failed: int
+    skipped: int
+    failed_reasons: dict[str, int] = Field(description="WhatsApp's error code (131049: "
+                                           "limited by Meta), else the reason → count.")
+    skipped_reasons: dict[str, int] = Field(description="StoreChat's reason → count.")
+    delivery_rate: MessageRate = Field(description="Delivered of sent.")
+    read_rate: MessageRate = Field(description="Read of delivered.")
+    failure_rate: MessageRate = Field(description="Failed of attempted.")
+
+
+class MessageFiguresOut(BaseModel):
+    """The period (the store's calendar days) and each flow's figures, busiest first."""
+
+    first_day: date
+    last_day: date
+    days: int
+    flows: list[MessageFlowOut]
+
+
+class FiguresQuery(StoreQuery):
+    """The period of the figures."""
+
+    days: int = Field(default=30, ge=1, le=MAX_PERIOD_DAYS,
+                      description="The store's last this many days, today included.")
+
+
+def _rate(part: int, whole: int, percent: float | None) -> MessageRate:
+    return MessageRate(percent=percent, part=part, whole=whole)
+
+
+@blueprint.get("/analytics/messages")
+@spec.validate(resp=documented(MessageFiguresOut), tags=[TAG],
+               operation_id="getMessageFigures")
+def get_message_figures(query: FiguresQuery) -> MessageFiguresOut:
+    """Messages per flow over the last `days` days
+
+    Sent, delivered, read, failed (per WhatsApp error code) and skipped (per StoreChat
+    reason), with each rate and the two figures it divides."""
+    store = db.session().get(Store, access.store_id())
+    assert store is not None  # access found it among the caller's stores a moment ago
+    period, lines = message_figures.figures(db.session(), store, query.days)
+    return MessageFiguresOut(first_day=period.first, last_day=period.last, days=period.days,
+                             flows=[MessageFlowOut(
+        flow=f.flow, label=f.label, sent=f.sent, delivered=f.delivered, read=f.read,
+        attempted=f.attempted, failed=f.failed, skipped=f.skipped,
+        failed_reasons=f.failed_by, skipped_reasons=f.skipped_by,
+        delivery_rate=_rate(f.delivered, f.sent, f.delivery_rate),
+        read_rate=_rate(f.read, f.delivered, f.read_rate),
+        failure_rate=_rate(f.failed, f.attempted, f.failure_rate)) for f in lines])

@@ -1,0 +1,116 @@
+"""The Analytics page's message figures for a period, read from the daily rollups only (never
+the message table): per flow, sent, delivered, read, failed and skipped with their details,
+and the rates with the denominators they divide by."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plugin.domain.message_flows import Figure, label_of, rate
+from plugin.infra import db
+from plugin.models import MessageRollup, Store
+from plugin.pipeline import rollups
+
+# The periods the page and the API offer, in days.
+PERIODS = (7, 30, 90)
+
+
+@dataclass(slots=True)
+class FlowFigures:
+    """One flow's figures over the period; failed and skipped keep count per detail."""
+
+    flow: str
+    label: str
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0
+    attempted: int = 0
+    skipped: int = 0
+    failed_by: dict[str, int] = field(default_factory=dict)
+    skipped_by: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered of sent, in %."""
+        return rate(self.delivered, self.sent)
+
+    @property
+    def read_rate(self) -> float | None:
+        """Read of delivered, in %."""
+        return rate(self.read, self.delivered)
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed of attempted (sent, or failed before it could be), in %."""
+        return rate(self.failed, self.attempted)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The store's days the figures cover, first to last inclusive."""
+
+    first: date
+    last: date
+    days: int
+
+
+def period(store: Store, days: int, now: datetime | None = None) -> Period:
+    """The last `days` days of the store's calendar, today included."""
+    today = rollups.local_day(now or db.utcnow(), rollups.zone_named(store.timezone))
+    return Period(first=today - timedelta(days=days - 1), last=today, days=days)
+
+
+def figures(session: Session, store: Store, days: int,
+            now: datetime | None = None) -> tuple[Period, list[FlowFigures]]:
+    """Each flow's figures over the period (flows with nothing in it are left out), busiest
+    first, and the period itself."""
+    span = period(store, days, now)
+    rows = session.execute(
+        select(MessageRollup.flow, MessageRollup.figure, MessageRollup.detail,
+               func.sum(MessageRollup.n))
+        .where(MessageRollup.store_id == store.id, MessageRollup.day >= span.first,
+               MessageRollup.day <= span.last)
+        .group_by(MessageRollup.flow, MessageRollup.figure, MessageRollup.detail))
+    flows: dict[str, FlowFigures] = {}
+    for flow, figure, detail, n in rows:
+        line = flows.setdefault(flow, FlowFigures(flow=flow, label=label_of(flow)))
+        n = int(n or 0)
+        if figure in (Figure.FAILED.value, Figure.FAILED_AFTER_SENT.value):
+            line.failed += n
+            if figure == Figure.FAILED.value:  # never sent: attempted only through this
+                line.attempted += n
+            line.failed_by[detail or "unknown"] = line.failed_by.get(detail or "unknown", 0) + n
+        elif figure == Figure.SKIPPED.value:
+            line.skipped += n
+            line.skipped_by[detail or "unknown"] = line.skipped_by.get(detail or "unknown",
+                                                                       0) + n
+        elif figure in (Figure.SENT.value, Figure.DELIVERED.value, Figure.READ.value):
+            setattr(line, figure, getattr(line, figure) + n)
+            if figure == Figure.SENT.value:
+                line.attempted += n
+    return span, sorted(flows.values(), key=lambda f: (-(f.sent + f.skipped + f.failed),
+                                                      f.flow))
+
+
+COLUMNS = ("flow", "sent", "delivered", "delivery_rate_percent", "read", "read_rate_percent",
+           "attempted", "failed", "failure_rate_percent", "skipped", "failed_reasons",
+           "skipped_reasons")
+
+
+def table_rows(lines: list[FlowFigures]) -> list[list[str]]:
+    """The table as text cells in COLUMNS order: what the page shows and the CSV holds."""
+    def pct(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    def reasons(by: dict[str, int]) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in sorted(by.items(), key=lambda kv: -kv[1]))
+
+    return [[line.label, str(line.sent), str(line.delivered), pct(line.delivery_rate),
+             str(line.read), pct(line.read_rate), str(line.attempted), str(line.failed),
+             pct(line.failure_rate),
+             str(line.skipped), reasons(line.failed_by), reasons(line.skipped_by)]
+            for line in lines]
