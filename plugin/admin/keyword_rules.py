@@ -107,7 +107,8 @@ def _render(store: Store, *, values: dict[str, Any], errors: dict[str, str],
         sample=sample, tested=tested,
         full=len(rows) >= keyword_rules.RULES_MAX and editing is None,
         limits={"rules_max": keyword_rules.RULES_MAX, "text_max": keyword_rules.TEXT_MAX,
-                "buttons_max": keyword_rules.BUTTONS_MAX}), status
+                "buttons_max": keyword_rules.BUTTONS_MAX,
+                "choices_max": keyword_rules.CHOICES_MAX}), status
 
 
 @blueprint.route("/stores/<int:store_id>/automations/keywords", methods=["GET", "POST"])

@@ -26,6 +26,11 @@ RULES_MAX = 100
 TEXT_MAX = 4096
 BUTTONS_MAX = 3  # WhatsApp's reply-buttons message
 BUTTON_TITLE_MAX = 20
+# More choices than buttons go out as a list message: up to 10 rows of 24 characters, under
+# a body of at most 1,024 characters (any interactive message's).
+CHOICES_MAX = 10
+ROW_TITLE_MAX = 24
+INTERACTIVE_BODY_MAX = 1024
 WORDS_MAX = 50
 WORD_MAX = 100
 PATTERN_MAX = 500
@@ -178,14 +183,20 @@ def check(rule: Rule, *, assignable: Sequence[int], count: int) -> dict[str, str
     if len(rule.reply) > TEXT_MAX:
         errors["reply"] = (f"The reply is {len(rule.reply):,} characters long; WhatsApp takes "
                            f"at most {TEXT_MAX:,}.")
-    if len(rule.buttons) > BUTTONS_MAX:
-        errors["buttons"] = f"WhatsApp shows at most {BUTTONS_MAX} reply buttons."
-    elif any(len(b) > BUTTON_TITLE_MAX for b in rule.buttons):
-        errors["buttons"] = f"A button's title is at most {BUTTON_TITLE_MAX} characters."
+    title_max = BUTTON_TITLE_MAX if len(rule.buttons) <= BUTTONS_MAX else ROW_TITLE_MAX
+    if len(rule.buttons) > CHOICES_MAX:
+        errors["buttons"] = (f"At most {CHOICES_MAX} choices: up to {BUTTONS_MAX} show as "
+                             "buttons, more as a list.")
+    elif any(len(b) > title_max for b in rule.buttons):
+        shown = "as buttons" if title_max == BUTTON_TITLE_MAX else "in a list"
+        errors["buttons"] = f"A choice's title is at most {title_max} characters ({shown})."
     elif len(set(b.casefold() for b in rule.buttons)) != len(rule.buttons):
-        errors["buttons"] = "Give each button a different title."
+        errors["buttons"] = "Give each choice a different title."
     elif rule.buttons and not rule.reply.strip():
-        errors["reply"] = "Buttons need a reply text above them."
+        errors["reply"] = "Choices need a reply text above them."
+    elif rule.buttons and len(rule.reply) > INTERACTIVE_BODY_MAX:
+        errors["reply"] = (f"With choices, the reply is at most {INTERACTIVE_BODY_MAX:,} "
+                           f"characters (this one has {len(rule.reply):,}).")
     bad = [t for t in rule.tags if not TAG.fullmatch(t)]
     if bad:
         errors["tags"] = (f"Tag {bad[0][:40]!r}: use lower-case letters, digits, spaces, - or _ "

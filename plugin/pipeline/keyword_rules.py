@@ -1,6 +1,7 @@
 """Keyword rules applied to a shopper's inbound text: the first of the store's rules that
-matches replies (text or reply buttons), tags the customer and the conversation, assigns the
-conversation or hands it over (the rules are plugin.domain.keyword_rules').
+matches replies (text, reply buttons, or a list for more than three choices), tags the
+customer and the conversation, assigns the conversation or hands it over (the rules are
+plugin.domain.keyword_rules').
 
 Like the greeting, a reply is written to the outbox in the transaction that stores the
 inbound message, unique on (store, "answer:<wamid>", "rule:<id>"): a redelivered message is
@@ -79,6 +80,10 @@ def answer(session: Session, store: Store, customer: Customer, message: InboundM
     return replied
 
 
+# The label of the button that opens a rule's list of choices.
+LIST_BUTTON = "Choose"
+
+
 def _reply(session: Session, store: Store, customer: Customer, message: InboundMessage,
            rule: Rule) -> bool:
     """Write the rule's reply to the outbox and queue its send after commit."""
@@ -88,9 +93,15 @@ def _reply(session: Session, store: Store, customer: Customer, message: InboundM
     try:
         if rule.buttons:
             to = wa_recipient(customer.phone_e164)
-            payload = messages.reply_buttons(to, rule.reply, [
-                messages.ReplyButton(id=f"{STEP_PREFIX}{rule.id}:{i}", title=title)
-                for i, title in enumerate(rule.buttons, 1)])
+            ids = [f"{STEP_PREFIX}{rule.id}:{i}" for i in range(1, len(rule.buttons) + 1)]
+            if len(rule.buttons) <= messages.REPLY_BUTTONS_MAX:
+                payload = messages.reply_buttons(to, rule.reply, [
+                    messages.ReplyButton(id=i, title=t)
+                    for i, t in zip(ids, rule.buttons, strict=True)])
+            else:
+                payload = messages.interactive_list(to, rule.reply, LIST_BUTTON, [
+                    messages.Section(rows=[messages.Row(id=i, title=t)
+                                           for i, t in zip(ids, rule.buttons, strict=True)])])
             message_id = outbox.write(session, store_id=store.id, customer_id=customer.id,
                                       cause=cause, step=step, to=customer.phone_e164,
                                       payload=payload)

@@ -77,7 +77,7 @@ def test_bad_input_is_refused_and_nothing_saved(app: Flask, owner: FlaskClient) 
             ({"match": "regex", "words": "(?=lookahead)"}, "no back-references or look"),
             ({"match": "regex", "words": "(unclosed"}, "missing )"),
             ({"reply": "x" * 4097}, "The reply is 4,097 characters long"),
-            ({"buttons": "S\nM\nL\nXL"}, "at most 3 reply buttons"),
+            ({"buttons": "\n".join("ABCDEFGHIJK")}, "At most 10 choices"),
             ({"buttons": "A title far too long for WhatsApp"}, "at most 20 characters"),
             ({"tags": "bad!tag"}, "Tag 'bad!tag'"),
             ({"assignee_id": str(stranger)}, "Choose one of the store's people"),

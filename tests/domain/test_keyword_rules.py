@@ -53,7 +53,20 @@ def test_re2_refuses_backtracking_patterns_on_save() -> None:
 
 
 def test_limits_are_refused_by_field() -> None:
-    rule = Rule(words=("x",), reply="y" * 4097, buttons=("A", "B", "C", "D"),
+    rule = Rule(words=("x",), reply="y" * 4097, buttons=tuple("ABCDEFGHIJK"),
                 tags=("Bad!",), assignee_id=9)
     errors = keyword_rules.check(rule, assignable=[1], count=101)
     assert set(errors) == {"words", "reply", "buttons", "tags", "assignee_id"}
+
+
+def test_more_than_three_choices_make_a_list_with_its_own_limits() -> None:
+    rule = Rule(words=("size",), reply="Which size?", buttons=("XS", "S", "M", "L", "XL"))
+    assert keyword_rules.check(rule, assignable=[], count=1) == {}
+    long_row = Rule(words=("size",), reply="Which size?",
+                    buttons=("S", "M", "L", "A row title of 25 letters"))
+    assert keyword_rules.check(long_row, assignable=[], count=1) == {
+        "buttons": "A choice's title is at most 24 characters (in a list)."}
+    long_body = Rule(words=("size",), reply="x" * 1025, buttons=("S", "M"))
+    assert keyword_rules.check(long_body, assignable=[], count=1) == {
+        "reply": "With choices, the reply is at most 1,024 characters (this one has 1,025)."}
+

@@ -86,6 +86,20 @@ def test_a_rule_replies_with_buttons_and_the_greeting_stays_quiet(world: World) 
     assert len(fake.sent) == 1
 
 
+def test_more_than_three_choices_go_out_as_a_list(world: World) -> None:
+    app, fake, store_id = world
+    sizes = ["XS", "S", "M", "L", "XL"]
+    rule_id = add_rule(app, store_id, ["size"], reply="Which size do you wear?", buttons=sizes)
+    writes(app, "what size should I take")
+    assert sent_bodies(fake) == [{
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": SHOPPER,
+        "type": "interactive", "interactive": {
+            "type": "list", "body": {"text": "Which size do you wear?"},
+            "action": {"button": "Choose", "sections": [{"rows": [
+                {"id": f"rule:{rule_id}:{i}", "title": title}
+                for i, title in enumerate(sizes, 1)]}]}}}]
+
+
 def test_no_rule_matches_so_the_greeting_answers(world: World) -> None:
     app, fake, store_id = world
     switch_on(app, store_id)
