@@ -142,7 +142,8 @@ def url_map_pages(store_id: int, instance: Path) -> list[Visit]:
             for rule in app.url_map.iter_rules():
                 blueprint = rule.endpoint.rpartition(".")[0]
                 if (blueprint not in PROTECTED or "GET" not in (rule.methods or ())
-                        or rule.arguments - {nav.STORE_ARGUMENT}):
+                        or rule.arguments - {nav.STORE_ARGUMENT}
+                        or rule.rule.endswith(".csv")):  # a download, not a page
                     continue
                 values = {nav.STORE_ARGUMENT: store_id} if rule.arguments else {}
                 visits.append(Visit(rule.endpoint, app.url_for(rule.endpoint, **values),
