@@ -65,11 +65,7 @@ def send_due(now: datetime) -> int:
     """Write the suggestion of every offer that came due (a bounded batch); how many."""
     with db.transaction() as session:
         ids = counting.due(session, now, BATCH)
-    written = 0
-    for offer_id in ids:
-        with db.transaction() as session:
-            written += write_offer(session, offer_id, now)
-    return written
+    return flows.write_due(ids, write_offer, now)
 
 
 def write_offer(session: Session, offer_id: int, now: datetime) -> int:

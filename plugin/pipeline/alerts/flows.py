@@ -11,13 +11,15 @@ no order event (a flow is never planned by the order journeys' engine).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.domain import alerts, cross_sell, csat, price_drops
+from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Store
 from plugin.platforms.starters import starter_language
@@ -89,3 +91,15 @@ def body(automation: Automation, values: Mapping[str, str]) -> list[str]:
     """The template's body parameters: the value of the field each {{n}} was mapped to
     ("-" for an unknown field: WhatsApp refuses empty parameters)."""
     return [values.get(str(name)) or "-" for name in automation.variables or ()]
+
+
+def write_due(ids: list[int], write: Callable[[Session, int, datetime], int],
+              now: datetime) -> int:
+    """Run `write` (which claims its row, so two sweeps never write one twice) on each due
+    row in a transaction of its own, so one row's failure loses no other; how many it wrote."""
+    written = 0
+    for row_id in ids:
+        with db.transaction() as session:
+            written += write(session, row_id, now)
+    return written
+

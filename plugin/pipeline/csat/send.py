@@ -44,11 +44,7 @@ def send_due(now: datetime) -> int:
     """Write the invitation of every survey that came due (a bounded batch); how many."""
     with db.transaction() as session:
         ids = schedule.due(session, now, BATCH)
-    written = 0
-    for survey_id in ids:
-        with db.transaction() as session:
-            written += write_survey(session, survey_id, now)
-    return written
+    return flows.write_due(ids, write_survey, now)
 
 
 def write_survey(session: Session, survey_id: int, now: datetime) -> int:
