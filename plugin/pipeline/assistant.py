@@ -35,7 +35,7 @@ from plugin.models import (
     Store,
     WhatsAppAccount,
 )
-from plugin.pipeline import outbox, store_gateway
+from plugin.pipeline import assistant_cancel, outbox, store_gateway
 from plugin.pipeline.inbox import handover
 from plugin.pipeline.inbox import manage as inbox_manage
 
@@ -258,7 +258,10 @@ class _Reply:
     def _cancel(self, order: Order, on_cancel: str) -> None:
         number = _label(order)
         if on_cancel == "cancel" and self.store.platform in store_gateway.PLATFORMS:
-            queue.enqueue_after_commit(self.session, queue.Job.ASSISTANT_CANCEL, order.id)
+            # Recorded first, so a job lost with its worker is found again by the sweeper;
+            # a repeated tap queues nothing more.
+            if assistant_cancel.record(self.session, order.id):
+                queue.enqueue_after_commit(self.session, queue.Job.ASSISTANT_CANCEL, order.id)
             self.say("cancel_done", order, number=number)
             return
         conversation = handover.hand_over(self.session, self.store.id, self.customer.id)
