@@ -1,4 +1,5 @@
-"""orders.cancel_*: the shop assistant's cancellations, recorded so a lost job comes back
+"""orders.cancel_*: the shop assistant's cancellations, recorded so a lost job comes back;
+campaigns.header_media: the file a campaign's media header template shows
 
 Revision ID: 0043
 Revises: 0038
@@ -22,9 +23,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column('cancel_lease_until', sa.DateTime(), nullable=True))
     op.create_index('ix_orders_cancel_unapplied', 'orders', ['cancel_asked_at'], unique=False,
                     sqlite_where=sa.text(_UNAPPLIED), postgresql_where=sa.text(_UNAPPLIED))
+    with op.batch_alter_table('campaigns') as batch:
+        batch.add_column(sa.Column('header_media', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('campaigns') as batch:
+        batch.drop_column('header_media')
     op.drop_index('ix_orders_cancel_unapplied', table_name='orders',
                   sqlite_where=sa.text(_UNAPPLIED), postgresql_where=sa.text(_UNAPPLIED))
     with op.batch_alter_table('orders') as batch:
