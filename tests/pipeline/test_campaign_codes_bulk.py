@@ -138,3 +138,25 @@ def test_the_fake_refuses_more_than_250_codes_a_call(
     assert refused["bulkCreation"] is None
     assert refused["userErrors"][0]["code"] == "TOO_MANY_ARGUMENTS"
     assert discounts_made(shopify)[target] == {"SC-ANCHOR"}
+
+
+def test_codes_made_over_many_ticks_land_in_the_same_groups(
+        shop_app: Flask, fake: tuple[FakeShopify, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    shopify, _ = fake
+    shopify.discounts.max_codes_per_discount = 100
+    monkeypatch.setattr(discount_batches, "CODES_PER_DISCOUNT", 100)
+    monkeypatch.setattr(codes, "BULK_CODES_PER_TICK", 60)  # each tick ends inside a group
+    monkeypatch.setattr(codes, "BULK_FROM", 1)
+    campaign_id, w = unique_campaign(shop_app, 250)
+    _start(shop_app, campaign_id)
+    with shop_app.app_context():
+        for _ in range(10):
+            if codes.make_missing(campaign_id) == 0:
+                break
+        assert codes.make_missing(campaign_id) == 0
+    made = discounts_made(shopify)
+    assert sorted(len(c) for c in made.values()) == [50, 100, 100]
+    assert set().union(*made.values()) == {codes.code_for(campaign_id, c) for c in w.reachable}
+    assert shopify.discounts.creates == 3
+    assert max(shopify.discounts.bulk_adds) <= 60

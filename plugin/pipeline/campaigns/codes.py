@@ -11,6 +11,7 @@ makes its discount, and the others are added to it 250 a call
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -95,38 +96,62 @@ def _unique_missing(session: Session, campaign_id: int) -> int:
 
 def _make_in_bulk(store: Store, campaign_id: int, percent: int, expires: datetime) -> None:
     """Add up to BULK_CODES_PER_TICK missing unique codes at a Shopify store, group by
-    group: the group's discount first (its first code), then the rest 250 a call."""
-    with db.transaction() as session:
-        rows = list(session.execute(
-            select(CampaignCode.id, CampaignCode.code, CampaignCode.created_at)
-            .where(CampaignCode.campaign_id == campaign_id,
-                   CampaignCode.customer_id.is_not(None))
-            .order_by(CampaignCode.id)))
-    groups = [rows[i:i + discount_batches.CODES_PER_DISCOUNT]
-              for i in range(0, len(rows), discount_batches.CODES_PER_DISCOUNT)]
+    group: the group's discount first (its first code), then the rest 250 a call. A few
+    queries per group find where the missing codes fall, not a read of every code."""
     api = shops.admin_client(store.id, store.domain)
-    budget = BULK_CODES_PER_TICK
-    for group in groups:
-        todo = [row for row in group if row.created_at is None]
-        if not todo or budget <= 0:
-            continue
-        anchor = group[0]
+    budget, after = BULK_CODES_PER_TICK, 0
+    while budget > 0:
+        with db.transaction() as session:
+            found = _next_group(session, campaign_id, after, budget)
+        if found is None:
+            return
+        anchor, todo, last_id = found
         if anchor.created_at is None:
             # Finds the discount a crash left behind, or makes it: once either way.
             _create(store, anchor.code, percent, expires, single_use=True)
             _record([anchor.id])
-            todo = [row for row in todo if row.id != anchor.id]
+            budget -= 1
         target = discount_batches.discount_id(api, anchor.code)
         if target is None:
             raise QueryError(f"Shopify lost the discount of code {anchor.code}")
-        todo = todo[:budget]
-        budget -= len(todo)
         by_code = {row.code: row.id for row in todo}
         for start in range(0, len(todo), discount_batches.CODES_PER_CALL):
             chunk = [row.code for row in todo[start:start + discount_batches.CODES_PER_CALL]]
             added = discount_batches.add_codes(api, target, chunk)
             _record([by_code[code] for code in added.made if code in by_code])
             added.check()  # the codes made are kept; a refused one stops the campaign's start
+        budget -= len(todo)
+        if last_id is None:
+            return
+        after = last_id
+
+
+def _next_group(session: Session, campaign_id: int, after: int,
+                limit: int) -> tuple[Any, list[Any], int | None] | None:
+    """The group holding the first missing unique code after row id `after`: its anchor
+    (first code), up to `limit` of its other missing codes, and its last row id (None for
+    the campaign's last group); None when no code after `after` is missing."""
+    unique = (CampaignCode.campaign_id == campaign_id, CampaignCode.customer_id.is_not(None))
+    first = session.scalar(select(func.min(CampaignCode.id)).where(
+        *unique, CampaignCode.created_at.is_(None), CampaignCode.id > after))
+    if first is None:
+        return None
+    rank = int(session.scalar(select(func.count(CampaignCode.id)).where(
+        *unique, CampaignCode.id < first)) or 0)
+    size = discount_batches.CODES_PER_DISCOUNT
+    group = rank // size
+    ordered = select(CampaignCode.id, CampaignCode.code, CampaignCode.created_at).where(
+        *unique).order_by(CampaignCode.id)
+    anchor = session.execute(ordered.offset(group * size).limit(1)).one()
+    last = session.execute(ordered.offset((group + 1) * size - 1).limit(1)).first()
+    last_id = last.id if last is not None else None
+    todo = list(session.execute(
+        select(CampaignCode.id, CampaignCode.code).where(
+            *unique, CampaignCode.created_at.is_(None), CampaignCode.id >= first,
+            CampaignCode.id != anchor.id,
+            *((CampaignCode.id <= last_id,) if last_id is not None else ()))
+        .order_by(CampaignCode.id).limit(limit)))
+    return anchor, todo, last_id
 
 
 def _record(code_ids: list[int]) -> None:
