@@ -21,7 +21,10 @@ confirming, changing or reporting on one); it asks the shopper to act, which Met
 marketing. So the starter is MARKETING, and the invitation (list or template) is sent as
 marketing: only to shoppers who opted in, never after STOP, outside quiet hours and within
 the weekly cap (plugin.pipeline.send_context asks plugin.domain.csat.is_invitation). The
-list after a tap and the thank-you answer the shopper's own message, and are not.
+list after a tap and the thank-you answer the shopper's own message, and are not. Where the
+number is onboarded to the Marketing Messages API, only a MARKETING template goes through
+its endpoint: the list, or an owner's UTILITY template, goes to /messages (still with the
+opt-in and caps).
 """
 from __future__ import annotations
 

@@ -176,3 +176,53 @@ def test_an_invitation_skipped_for_stop_leaves_the_survey_skipped(
     assert survey.state == SurveyState.SKIPPED
     assert survey.reason == "the invitation was skipped: the customer opted out of marketing"
 
+
+
+def onboard(world: ShopifyAlerts) -> None:
+    """The number is onboarded to Meta's Marketing Messages API."""
+    from plugin.models import WhatsAppAccount
+    from tests.pipeline.catalog.e2e_world import PNID
+
+    world.graph.onboard_marketing(PNID)
+    with world.app.app_context(), db.transaction() as session:
+        for account in session.scalars(select(WhatsAppAccount)):
+            account.marketing_messages_api = True
+
+
+def endpoints(world: ShopifyAlerts) -> list[tuple[str, str]]:
+    """(message type, Graph endpoint) of each survey message the fake Graph accepted."""
+    return [(s.payload["type"], s.endpoint) for s in world.graph.sent
+            if s.payload in sent(world)]
+
+
+def test_the_list_goes_to_messages_even_where_marketing_messages_are_on(
+        store: ShopifyAlerts) -> None:
+    # The list is marketing for consent and caps, but not a template: the Marketing
+    # Messages API takes templates only.
+    onboard(store)
+    approve_template(store)
+    wrote_last(store, hours_before_due=2)
+    assert days_pass(store, DAYS) == 1
+    assert endpoints(store) == [("interactive", "messages")]
+
+
+def test_the_template_goes_by_its_category(store: ShopifyAlerts) -> None:
+    onboard(store)
+    approve_template(store)  # MARKETING, as the starter
+    wrote_last(store, hours_before_due=30)
+    assert days_pass(store, DAYS) == 1
+    assert endpoints(store) == [("template", "marketing_messages")]
+
+
+def test_a_utility_survey_template_goes_to_messages_and_still_needs_the_opt_in(
+        store: ShopifyAlerts) -> None:
+    from plugin.models import Template
+
+    onboard(store)
+    approve_template(store)
+    with store.app.app_context(), db.transaction() as session:
+        session.scalars(select(Template).where(Template.name == "csat")).one().category = \
+            "UTILITY"
+    wrote_last(store, hours_before_due=30)
+    assert days_pass(store, DAYS) == 1
+    assert endpoints(store) == [("template", "messages")]
