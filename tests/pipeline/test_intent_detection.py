@@ -69,9 +69,9 @@ def model(app: Flask) -> PhraseDetector:
     return seam.plugged
 
 
-def test_off_by_default_only_keywords_and_payloads(off: World) -> None:
+def test_off_by_default_only_keywords_and_payloads(off: World, tmp_path: Path) -> None:
     app, fake, _ = off
-    assert load_settings(environ_for(Path("/nonexistent"))).intent_detector == ""
+    assert load_settings(environ_for(tmp_path)).intent_detector == ""
     assert isinstance(app.extensions[intent_detection.EXTENSION], KeywordDetector)
     says(app, "Wo ist meine Bestellung?")  # not a keyword: nothing answers
     assert bodies(fake) == []
