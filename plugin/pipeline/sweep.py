@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import carts, cod_answers, customer_tags, retention
+from plugin.pipeline import assistant_cancel, carts, cod_answers, customer_tags, retention
 from plugin.pipeline.alerts import cross_sell_send
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.campaigns import runner as campaign_runner
@@ -97,6 +97,8 @@ def recover() -> SweepReport:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
     # A shopper's COD answer whose job to the store was lost goes out again.
     cod_answers.enqueue_unapplied(now, stale)
+    # Likewise a shopper's confirmed cancellation (the shop assistant's).
+    assistant_cancel.enqueue_unapplied(now, stale)
     # A cart from the catalog whose checkout job was lost gets its checkout and pay link.
     carts.enqueue_lost(now)
     # A template the sandbox was to approve, whose delayed review job was lost.
