@@ -5,10 +5,12 @@ Each is kept once per message, on the message's row (`clicked_at`, `replied_at`,
 once, change nothing), and counted in the analytics rollups in the same transaction as the
 click, the inbound message or the consent entry that records it.
 
-A click names its message (the link's token leads to it). A reply or an opt-out is put down
-to the last message that reached the shopper (sent, and not reported failed) in the
-REACTION_WINDOW before it; an opt-out passes over the question that confirms an opt-out. A
-reply to a message already replied to counts nothing more: it is not handed to an older one.
+A click names its message (the link's token leads to it; an order's tracking button, one
+token for all the order's messages, counts on the last of them that carried it). A reply or
+an opt-out is put down to the last message that reached the shopper (sent, and not reported
+failed) in the REACTION_WINDOW before it; an opt-out passes over the question that confirms
+an opt-out. A reply to a message already replied to counts nothing more: it is not handed to
+an older one.
 """
 from __future__ import annotations
 
@@ -37,6 +39,31 @@ _COLUMNS = {Figure.CLICKED: Message.clicked_at, Figure.REPLIED: Message.replied_
 def clicked(session: Session, message_id: int, at: datetime) -> bool:
     """Keep the message's first click and count it; True when this was the first."""
     return _first(session, message_id, Figure.CLICKED, at)
+
+
+def order_link_clicked(session: Session, order_id: int, token: str,
+                       at: datetime) -> int | None:
+    """Count a click of an order's tracking button (one token for all the order's
+    messages) on the last message of the order sent before it that carries the token; that
+    message's id, or None when none does or it was already clicked."""
+    rows = session.execute(
+        select(Message.id, Message.payload)
+        .where(Message.order_id == order_id, Message.wamid.is_not(None),
+               Message.sent_at.is_not(None), Message.sent_at <= at + REACTION_CLOCK_SLACK)
+        .order_by(Message.sent_at.desc(), Message.id.desc()))
+    for message_id, payload in rows:
+        if _names(payload, token):
+            return message_id if _first(session, message_id, Figure.CLICKED, at) else None
+    return None
+
+
+def _names(value: object, token: str) -> bool:
+    """Whether a message's stored body holds the token as one of its values."""
+    if isinstance(value, dict):
+        return any(_names(v, token) for v in value.values())
+    if isinstance(value, list):
+        return any(_names(v, token) for v in value)
+    return value == token
 
 
 def replied(session: Session, store_id: int, customer_id: int, at: datetime) -> int | None:
