@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.infra import db
 from plugin.domain.events import CustomerRef
+from plugin.infra import db
 from plugin.models import Message, Store
 from plugin.pipeline import consent_log
 from tests.pipeline.test_recovery_send import Clock
