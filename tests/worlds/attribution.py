@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -88,3 +88,40 @@ def members(app: Any) -> list[LiftMember]:
         rows = list(session.scalars(select(LiftMember).order_by(LiftMember.id)))
         session.expunge_all()
         return rows
+
+
+def attributed_order(app: Any, store_id: int, n: int, *, cause: str, step: str,
+                     total: str, currency: str = "EUR", name: str = "Lucía",
+                     touch: str = "read") -> int:
+    """A shopper gets message `n` (cause, step) an hour ago, reads or clicks it (a campaign
+    link click needs a campaign: `touch` "clicked" takes "campaign:<id>" causes), and places
+    order `n` now, through the order pipeline; the message's id."""
+    from decimal import Decimal
+
+    from plugin.domain.events import CustomerRef, EventKind, OrderEvent
+    from plugin.models import CampaignClick, Customer, Message, Store
+    from plugin.pipeline import orders
+
+    now = db.utcnow().replace(microsecond=0)
+    phone = f"+35191{n:07d}"
+    with app.app_context(), db.transaction() as session:
+        customer = Customer(store_id=store_id, platform_id=f"wa:{n}", phone_e164=phone,
+                            first_name=name, tags=[])
+        session.add(customer)
+        session.flush()
+        sent = now - timedelta(hours=1)
+        message = Message(store_id=store_id, customer_id=customer.id, cause=cause, step=step,
+                          to=phone, template="spring_sale", payload={}, state="read",
+                          created_at=sent, sent_at=sent,
+                          read_at=sent + timedelta(minutes=5) if touch == "read" else None)
+        session.add(message)
+        session.flush()
+        if touch == "clicked":
+            session.add(CampaignClick(message_id=message.id, campaign_id=int(cause[9:]),
+                                      clicked_at=sent + timedelta(minutes=10)))
+        orders.apply_order_event(session, session.get_one(Store, store_id), OrderEvent(
+            kind=EventKind.ORDER_PLACED, order_id=f"att-{n}", number=f"{2000 + n}",
+            status="processing", currency=currency, total=Decimal(total),
+            customer=CustomerRef(platform_id=f"shop:{n}", phone=phone, first_name=name),
+            placed_at=now.isoformat() + "+00:00"))
+        return message.id
