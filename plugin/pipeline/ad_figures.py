@@ -46,7 +46,9 @@ def note_conversation(session: Session, store_id: int, referral: dict[str, Any] 
 
 def note_order(session: Session, store: Store, order: Order, ordered_at: datetime) -> None:
     """Count a purchase for the ad that brought its customer (by the order's customer or
-    one with their phone), once per order, when it was placed after that first message."""
+    one with their phone), once per order, when StoreChat first saw the order after it
+    first knew that shopper (an older order's later update is not the ad's), on the day
+    the order was placed."""
     if order.customer_id is None:
         return
     phone = session.scalar(select(Customer.phone_e164).where(Customer.id == order.customer_id))
@@ -56,7 +58,7 @@ def note_order(session: Session, store: Store, order: Order, ordered_at: datetim
     found = session.execute(select(Customer.ad_source, Customer.created_at).where(
         who, Customer.ad_source.is_not(None)).order_by(Customer.created_at)).first()
     source = _source(found[0]) if found else None
-    if found is None or source is None or ordered_at < found[1]:
+    if found is None or source is None or order.created_at < found[1]:
         return
     day = rollups.local_day(ordered_at, rollups.zone_named(store.timezone))
     currency = (order.currency or store.currency or "")[:3].upper()

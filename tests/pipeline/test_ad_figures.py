@@ -4,7 +4,7 @@ shopper's orders count for that ad once each, taken back out when cancelled."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,7 @@ from tests.pipeline.test_recovery_send import Clock
 from tests.worlds.attribution import ads, from_ad
 from tests.worlds.recovery_rows import RecoveryWorld, running_world, shopify_order
 
-# Tomorrow noon: after the real time that stamps a new customer row (created_at), since an
-# order counts for an ad only once its shopper had come from it.
-T = (datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)).replace(
-    hour=12, minute=0, second=0, microsecond=0)
+T = datetime(2026, 11, 20, 12)
 
 
 @pytest.fixture
