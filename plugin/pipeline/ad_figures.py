@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import AdOrder, AdRollup, Customer, Order, Store
 from plugin.pipeline import rollups
+from plugin.pipeline.recovery.attribution import NOT_PURCHASED
 
 _ROLLUPS = AdRollup.__table__
 _KEY = ["store_id", "day", "source_id", "currency"]
@@ -96,6 +97,32 @@ def _add(session: Session, store_id: int, day: date, source: tuple[str, str, str
         updates.update(source_type=statement.excluded.source_type,
                        headline=statement.excluded.headline)
     session.execute(statement.on_conflict_do_update(index_elements=_KEY, set_=updates))
+
+
+def backfill(session: Session, store_id: int | None = None) -> int:
+    """Recount the ads of one store (or all) from the referrals already kept on customers
+    and their orders, replacing what was there; how many customers came from an ad."""
+    stores = select(Store).where(Store.id == store_id) if store_id else select(Store)
+    found = 0
+    for store in session.scalars(stores).all():
+        session.execute(delete(AdRollup).where(AdRollup.store_id == store.id))
+        session.execute(delete(AdOrder).where(AdOrder.store_id == store.id))
+        for customer in session.scalars(select(Customer).where(
+                Customer.store_id == store.id, Customer.ad_source.is_not(None))).all():
+            if _source(customer.ad_source) is None:
+                continue
+            found += 1
+            note_conversation(session, store.id, customer.ad_source, customer.created_at)
+            who = [customer.id]
+            if customer.phone_e164:
+                who += session.scalars(select(Customer.id).where(
+                    Customer.store_id == store.id,
+                    Customer.phone_e164 == customer.phone_e164)).all()
+            for order in session.scalars(select(Order).where(
+                    Order.store_id == store.id, Order.customer_id.in_(who),
+                    func.lower(Order.status).not_in(NOT_PURCHASED))).all():
+                note_order(session, store, order, order.placed_at or order.created_at)
+    return found
 
 
 @dataclass(slots=True)

@@ -55,3 +55,18 @@ def test_an_ads_conversations_and_orders(world: RecoveryWorld, clock: Clock) -> 
 def test_a_customer_without_an_ad_counts_for_none(world: RecoveryWorld) -> None:
     assert world.shopify("orders/create", shopify_order()) == 200
     assert ads(world) == {}
+
+
+def test_the_backfill_recounts_the_same_figures(world: RecoveryWorld, clock: Clock) -> None:
+    from_ad(world, "AD-1", "Linen week", T - timedelta(hours=2))
+    clock.now = T
+    assert world.shopify("orders/create", shopify_order()) == 200
+    assert world.shopify("orders/create", shopify_order(id=5, name="#1002",
+                                                        cancelled_at="2026-11-20T13:00:00Z")
+                         ) == 200
+    live = ads(world)
+    assert live == {("AD-1", ""): (1, 0, 0), ("AD-1", "EUR"): (0, 1, 398_000)}
+    for _ in range(2):  # a repair run replaces, never adds
+        with world.app.app_context(), db.transaction() as session:
+            assert ad_figures.backfill(session, world.shop_id) == 1
+        assert ads(world) == live
