@@ -71,11 +71,13 @@ def note_order(session: Session, store: Store, order: Order, ordered_at: datetim
         _add(session, store.id, day, source, currency, orders=1, amount=amount)
 
 
-def void_order(session: Session, store_id: int, order_id: int) -> None:
-    """A cancelled or fully refunded order leaves its ad's figures, once."""
+def void_order(session: Session, store_id: int, order_id: int,
+               refunded: Decimal | None = None) -> None:
+    """A cancelled order (`refunded` None) or one refunded in full leaves its ad's figures,
+    once; a partial refund leaves them as they are."""
     row = session.scalars(select(AdOrder).where(AdOrder.order_id == order_id,
                                                 AdOrder.voided_at.is_(None))).first()
-    if row is None:
+    if row is None or (refunded is not None and rules.millis(refunded) < row.amount_millis):
         return
     row.voided_at = db.utcnow()
     _add(session, store_id, row.day, (row.source_id, "", ""), row.currency, orders=-1,

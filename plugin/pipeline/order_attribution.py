@@ -91,8 +91,10 @@ def void(session: Session, store: Store, order: Order, event: OrderEvent) -> Non
     if row is not None and row.voided_at is None and _whole(event, row.amount):
         row.voided_at = db.utcnow()
         add(session, store.id, row.day, row.flow, row.currency, -1, -rules.millis(row.amount))
-    if event.kind is not EventKind.ORDER_REFUNDED or _whole(event, str(order.total)):
-        ad_figures.void_order(session, store.id, order.id)
+    # The order's own total is the refund's amount by now (a refund event carries its
+    # own): the ad's order is judged against the amount it counted instead.
+    ad_figures.void_order(session, store.id, order.id,
+                          event.total if event.kind is EventKind.ORDER_REFUNDED else None)
 
 
 def _whole(event: OrderEvent, amount: str) -> bool:

@@ -70,3 +70,14 @@ def test_the_backfill_recounts_the_same_figures(world: RecoveryWorld, clock: Clo
         with world.app.app_context(), db.transaction() as session:
             assert ad_figures.backfill(session, world.shop_id) == 1
         assert ads(world) == live
+
+
+def test_a_partial_refund_keeps_the_ads_order(world: RecoveryWorld, clock: Clock) -> None:
+    from_ad(world, "AD-1", "Linen week", T - timedelta(hours=2))
+    clock.now = T
+    assert world.shopify("orders/create", shopify_order()) == 200
+    refund = {"id": 1, "order_id": shopify_order()["id"], "refund_line_items": [],
+              "transactions": [{"kind": "refund", "status": "success", "amount": "100.00",
+                                "currency": "EUR"}]}
+    assert world.shopify("refunds/create", refund) == 200
+    assert ads(world)[("AD-1", "EUR")] == (0, 1, 398_000)
