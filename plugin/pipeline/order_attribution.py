@@ -8,7 +8,8 @@ counted in the same transaction, so the Analytics page reads rollups, never orde
   later events (a read report that arrived late may still qualify: touches count only up to
   the order's time, so the answer cannot move past it).
 - Only a purchase is attributed: an event that cancels or refunds, or an order in a state
-  that is no purchase (cart recovery's NOT_PURCHASED), is not.
+  that is no purchase (cart recovery's NOT_PURCHASED), is not; nor an order first seen
+  through a part that carries no totals (a fulfillment): its next full event is.
 - A cancelled order, or one refunded in full (a refund of at least the attributed amount,
   or the order's state saying refunded/voided), is *voided*: the row stays for the record,
   marked, and its order and amount are taken back out of the day and flow it counted on. A
@@ -46,6 +47,8 @@ def note_order(session: Session, store: Store, event: OrderEvent, order: Order) 
         return
     if event.status.lower() in NOT_PURCHASED:
         return
+    if not order.currency:
+        return  # only part of an order seen first (a fulfillment): its totals come later
     ordered_at = order.placed_at or order.created_at or db.utcnow()
     if order.customer_id is None:
         return
