@@ -108,6 +108,8 @@ class LiftMember(Base):
         # An order looks up its customer's open units.
         Index("ix_lift_members_customer", "customer_id", "until"),
         Index("ix_lift_members_flow", "store_id", "flow"),
+        # A cancelled order takes back the conversion it made.
+        Index("ix_lift_members_order", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -70,6 +70,13 @@ def convert(session: Session, store_id: int, customers: list[int], order_id: int
         .execution_options(synchronize_session=False))
 
 
+def unconvert(session: Session, order_id: int) -> None:
+    """A cancelled or fully refunded order converts no one any more."""
+    session.execute(update(LiftMember).where(LiftMember.order_id == order_id)
+                    .values(converted_at=None, order_id=None)
+                    .execution_options(synchronize_session=False))
+
+
 @dataclass(frozen=True, slots=True)
 class Lift:
     """One experiment's two groups and how many of each ordered within the window."""

@@ -37,6 +37,7 @@ _ROLLUPS = RevenueRollup.__table__
 _KEY = ["store_id", "day", "flow", "currency"]
 # Order states that undo the whole order (a refund event is judged by its amount instead).
 _VOID_STATUSES = frozenset({"cancelled", "refunded", "voided", "deleted", "trash"})
+_CANCELLED = _VOID_STATUSES - {"refunded"}
 
 
 def note_order(session: Session, store: Store, event: OrderEvent, order: Order) -> None:
@@ -94,6 +95,9 @@ def void(session: Session, store: Store, order: Order, event: OrderEvent) -> Non
     if row is not None and row.voided_at is None and _whole(event, row.amount):
         row.voided_at = db.utcnow()
         add(session, store.id, row.day, row.flow, row.currency, -1, -rules.millis(row.amount))
+    if event.kind is EventKind.ORDER_CANCELLED or event.status.lower() in _CANCELLED:
+        # A cancelled order converts no one; a refunded one still did convert its shopper.
+        holdouts.unconvert(session, order.id)
     # The order's own total is the refund's amount by now (a refund event carries its
     # own): the ad's order is judged against the amount it counted instead.
     ad_figures.void_order(session, store.id, order.id,

@@ -85,6 +85,15 @@ def test_a_campaigns_holdout_is_never_messaged_and_its_lift_is_counted(
     assert (lift.messaged, lift.messaged_converted, lift.holdout, lift.holdout_converted) == (
         len(messaged), 1, len(held), 1)
     assert lift.lift == round(100 / len(messaged) - 100 / len(held), 1)
+    # The held-out customer's order is cancelled: it converts no one any more.
+    with app.app_context(), db.transaction() as session:
+        orders.apply_order_event(session, session.get_one(Store, w.store_id), OrderEvent(
+            kind=EventKind.ORDER_CANCELLED, order_id="h1", number="1", status="cancelled",
+            currency="EUR", total=attribution.from_millis(10_000)))
+    with app.app_context():
+        [lift] = holdouts.figures(db.session(), w.store_id, T0 - timedelta(days=1),
+                                  T0 + timedelta(days=1))
+    assert (lift.messaged_converted, lift.holdout_converted) == (1, 0)
 
 
 def test_a_holdout_share_over_half_is_refused(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -116,6 +116,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_lift_members_customer', 'lift_members', ['customer_id', 'until'])
     op.create_index('ix_lift_members_flow', 'lift_members', ['store_id', 'flow'])
+    op.create_index('ix_lift_members_order', 'lift_members', ['order_id'])
     # Attribution reads the clicks of a customer's messages: only clicked rows are indexed.
     for table in _CLICK_TABLES:
         op.create_index(f'ix_{table}_clicked', table, ['message_id'],
