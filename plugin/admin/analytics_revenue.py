@@ -24,7 +24,7 @@ from plugin.domain.message_flows import label_of
 from plugin.domain.money import format_money
 from plugin.infra import db
 from plugin.models import Store
-from plugin.pipeline import ad_figures, holdouts, message_figures, revenue_figures, rollups
+from plugin.pipeline import ad_figures, holdouts, message_figures, revenue_figures
 
 blueprint = protect(Blueprint("analytics_revenue", __name__))
 DEFAULT_DAYS = 30
@@ -51,14 +51,12 @@ class RevenueParts:
 def parts(session: Session, store: Store, period: message_figures.Period) -> RevenueParts:
     """The period's revenue, ads and lift figures, all read from rollups and members."""
     found = revenue_figures.lines(session, store.id, period.first, period.last)
-    since, until = holdouts.day_bounds(period.first, period.last,
-                                       rollups.zone_named(store.timezone))
     return RevenueParts(
         revenue=found,
         totals={c: (n, format_money(v, c)) for c, (n, v)
                 in sorted(revenue_figures.totals(found).items())},
         ads=ad_figures.figures(session, store.id, period.first, period.last),
-        lifts=holdouts.figures(session, store.id, since, until))
+        lifts=holdouts.figures(session, store.id, period.first, period.last))
 
 
 def template_context(session: Session, store: Store,
@@ -157,10 +155,8 @@ def lift_csv(store_id: int) -> ResponseReturnValue:
     """Each holdout experiment's groups and lift."""
     store = tenancy.get_or_404(Store, store_id)
     period = message_figures.period(store, _days())
-    since, until = holdouts.day_bounds(period.first, period.last,
-                                       rollups.zone_named(store.timezone))
-    return _csv("lift", period, LIFT_COLUMNS,
-                lift_rows(holdouts.figures(db.session(), store.id, since, until)))
+    return _csv("lift", period, LIFT_COLUMNS, lift_rows(
+        holdouts.figures(db.session(), store.id, period.first, period.last)))
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ from plugin.models.attribution import (
     AdOrder,
     AdRollup,
     LiftMember,
+    LiftRollup,
     OrderAttribution,
     RevenueRollup,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "AdOrder",
     "AdRollup",
     "LiftMember",
+    "LiftRollup",
     "OrderAttribution",
     "RevenueRollup",
     "AlertKind",

@@ -123,3 +123,21 @@ class LiftMember(Base):
     until: Mapped[datetime]
     converted_at: Mapped[datetime | None]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+
+
+class LiftRollup(Base):
+    """Per holdout experiment, day its members were chosen (the store's calendar) and group:
+    how many members, and how many of them ordered within the window; what the Analytics
+    page sums instead of reading the members."""
+
+    __tablename__ = "lift_rollups"
+    __table_args__ = (UniqueConstraint("store_id", "day", "flow", "holdout",
+                                       name="uq_lift_rollups_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    flow: Mapped[str] = mapped_column(String(80))
+    holdout: Mapped[bool]
+    members: Mapped[int] = mapped_column(default=0)
+    converted: Mapped[int] = mapped_column(default=0)

@@ -10,18 +10,23 @@ for the two groups to be alike.
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plugin.domain import attribution as rules
-from plugin.models import LiftMember
+from plugin.models import LiftMember, LiftRollup, Store
+from plugin.pipeline import rollups
 
 _MEMBERS = LiftMember.__table__
+_ROLLUPS = LiftRollup.__table__
 RECOVERY = "recovery"
 
 
@@ -38,15 +43,20 @@ def recovery_unit(checkout_id: int, cycle: int) -> str:
 def record(session: Session, store_id: int, flow: str,
            members: list[tuple[str, int | None, bool]], at: datetime,
            window: timedelta) -> None:
-    """Write members (unit, customer, held out), each once: a retry keeps the first."""
+    """Write members (unit, customer, held out), each once (a retry keeps the first), and
+    count those new into their day's group sizes."""
     if not members:
         return
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(module.insert(_MEMBERS).on_conflict_do_nothing(
-        index_elements=["store_id", "unit"]), [
+    inserted = session.execute(module.insert(_MEMBERS).values([
         {"store_id": store_id, "flow": flow, "unit": unit, "customer_id": customer,
          "holdout": held, "at": at, "until": at + window, "converted_at": None,
          "order_id": None} for unit, customer, held in members])
+        .on_conflict_do_nothing(index_elements=["store_id", "unit"])
+        .returning(_MEMBERS.c.holdout)).scalars().all()
+    day = rollups.local_day(at, _zone(session, store_id))
+    for held, n in Counter(bool(h) for h in inserted).items():
+        _add(session, store_id, day, flow, held, members=n)
 
 
 def decide(session: Session, store_id: int, flow: str, unit: str, customer_id: int | None,
@@ -63,18 +73,49 @@ def decide(session: Session, store_id: int, flow: str, unit: str, customer_id: i
 def convert(session: Session, store_id: int, customers: list[int], order_id: int,
             ordered_at: datetime) -> None:
     """An order of these customers converts their members whose window holds it."""
-    session.execute(update(LiftMember).where(
+    moved = session.execute(update(LiftMember).where(
         LiftMember.customer_id.in_(customers), LiftMember.store_id == store_id,
         LiftMember.converted_at.is_(None), LiftMember.at <= ordered_at,
         LiftMember.until >= ordered_at).values(converted_at=ordered_at, order_id=order_id)
-        .execution_options(synchronize_session=False))
+        .returning(LiftMember.flow, LiftMember.at, LiftMember.holdout)
+        .execution_options(synchronize_session=False)).all()
+    _count_converted(session, store_id, moved, 1)
 
 
-def unconvert(session: Session, order_id: int) -> None:
-    """A cancelled or fully refunded order converts no one any more."""
-    session.execute(update(LiftMember).where(LiftMember.order_id == order_id)
-                    .values(converted_at=None, order_id=None)
-                    .execution_options(synchronize_session=False))
+def unconvert(session: Session, store_id: int, order_id: int) -> None:
+    """A cancelled order converts no one any more."""
+    moved = session.execute(update(LiftMember).where(LiftMember.order_id == order_id)
+                            .values(converted_at=None, order_id=None)
+                            .returning(LiftMember.flow, LiftMember.at, LiftMember.holdout)
+                            .execution_options(synchronize_session=False)).all()
+    _count_converted(session, store_id, moved, -1)
+
+
+def _count_converted(session: Session, store_id: int, moved: Sequence[Row[Any]],
+                     by: int) -> None:
+    if not moved:
+        return
+    zone = _zone(session, store_id)
+    for (flow, day, held), n in Counter(
+            (flow, rollups.local_day(at, zone), bool(held)) for flow, at, held in moved).items():
+        _add(session, store_id, day, flow, held, converted=by * n)
+
+
+def _zone(session: Session, store_id: int) -> ZoneInfo:
+    return rollups.zone_named(session.scalar(select(Store.timezone).where(
+        Store.id == store_id)))
+
+
+def _add(session: Session, store_id: int, day: date, flow: str, held: bool, *,
+         members: int = 0, converted: int = 0) -> None:
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(_ROLLUPS).values(store_id=store_id, day=day, flow=flow,
+                                               holdout=held, members=members,
+                                               converted=converted)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["store_id", "day", "flow", "holdout"], set_={
+            "members": _ROLLUPS.c.members + statement.excluded.members,
+            "converted": _ROLLUPS.c.converted + statement.excluded.converted}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,26 +147,18 @@ class Lift:
                           self.holdout_converted)
 
 
-def figures(session: Session, store_id: int, since: datetime, until: datetime) -> list[Lift]:
-    """Each experiment's groups, for the members chosen in [since, until)."""
+def figures(session: Session, store_id: int, first: date, last: date) -> list[Lift]:
+    """Each experiment's groups, for the members chosen on the store's days first..last,
+    read from the daily group sizes (never the members)."""
     found: dict[str, dict[bool, tuple[int, int]]] = {}
     for flow, held, n, converted in session.execute(
-            select(LiftMember.flow, LiftMember.holdout, func.count(LiftMember.id),
-                   func.count(LiftMember.converted_at))
-            .where(and_(LiftMember.store_id == store_id, LiftMember.at >= since,
-                        LiftMember.at < until))
-            .group_by(LiftMember.flow, LiftMember.holdout)):
-        found.setdefault(flow, {})[bool(held)] = (int(n), int(converted))
+            select(LiftRollup.flow, LiftRollup.holdout, func.sum(LiftRollup.members),
+                   func.sum(LiftRollup.converted))
+            .where(LiftRollup.store_id == store_id, LiftRollup.day >= first,
+                   LiftRollup.day <= last)
+            .group_by(LiftRollup.flow, LiftRollup.holdout)):
+        found.setdefault(flow, {})[bool(held)] = (int(n or 0), int(converted or 0))
     return [Lift(flow=flow, messaged=g.get(False, (0, 0))[0],
                  messaged_converted=g.get(False, (0, 0))[1], holdout=g.get(True, (0, 0))[0],
                  holdout_converted=g.get(True, (0, 0))[1])
-            for flow, g in sorted(found.items())]
-
-
-def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The store's days first..last as naive-UTC moments (the members' times), from the
-    first day's midnight to the midnight after the last."""
-    def utc(day: date) -> datetime:
-        local = datetime.combine(day, datetime.min.time(), tzinfo=zone)
-        return local.astimezone(UTC).replace(tzinfo=None)
-    return utc(first), utc(last + timedelta(days=1))
+            for flow, g in sorted(found.items()) if any(v[0] for v in g.values())]

@@ -97,7 +97,7 @@ def void(session: Session, store: Store, order: Order, event: OrderEvent) -> Non
         add(session, store.id, row.day, row.flow, row.currency, -1, -rules.millis(row.amount))
     if event.kind is EventKind.ORDER_CANCELLED or event.status.lower() in _CANCELLED:
         # A cancelled order converts no one; a refunded one still did convert its shopper.
-        holdouts.unconvert(session, order.id)
+        holdouts.unconvert(session, store.id, order.id)
     # The order's own total is the refund's amount by now (a refund event carries its
     # own): the ad's order is judged against the amount it counted instead.
     ad_figures.void_order(session, store.id, order.id,

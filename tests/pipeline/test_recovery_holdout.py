@@ -68,6 +68,7 @@ def test_held_out_carts_get_nothing_and_the_rest_their_sequence(flow: Flow) -> N
                                       customer={"id": 700 + n, "first_name": "Lucía",
                                                 "phone": _phone(n)}))
     with flow.app.app_context():
-        [lift] = holdouts.figures(db.session(), flow.store_id, T, T + timedelta(days=5))
+        [lift] = holdouts.figures(db.session(), flow.store_id, T.date(),
+                                        (T + timedelta(days=5)).date())
     assert (lift.flow, lift.holdout, lift.holdout_converted, lift.messaged,
             lift.messaged_converted) == ("recovery", len(held), 1, len(messaged), 0)

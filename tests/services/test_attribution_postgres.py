@@ -56,5 +56,7 @@ def test_attribution_figures_on_postgresql(tmp_path: Path, pg_database: str) -> 
             assert (ad.source_id, ad.conversations, ad.orders) == ("AD-9", 1, 1)
             [member] = db.session().scalars(select(LiftMember)).all()
             assert member.converted_at is not None
+            [lift] = holdouts.figures(db.session(), store_id, day - timedelta(days=1), day)
+            assert (lift.holdout, lift.holdout_converted, lift.messaged) == (1, 1, 0)
     finally:
         app.extensions["storechat.engine"].dispose()

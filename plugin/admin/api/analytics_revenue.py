@@ -17,7 +17,6 @@ from plugin.pipeline import (
     holdouts,
     message_figures,
     revenue_figures,
-    rollups,
 )
 
 # The most attributed orders one call returns.
@@ -194,9 +193,7 @@ def get_lift(query: FiguresQuery) -> LiftsOut:
     """Conversion of messaged and holdout groups of campaigns and cart recovery"""
     store = _store()
     period = message_figures.period(store, query.days)
-    since, until = holdouts.day_bounds(period.first, period.last,
-                                       rollups.zone_named(store.timezone))
-    lifts = holdouts.figures(db.session(), store.id, since, until)
+    lifts = holdouts.figures(db.session(), store.id, period.first, period.last)
     return LiftsOut(first_day=period.first, last_day=period.last, experiments=[
         LiftOut(flow=x.flow, messaged=x.messaged, messaged_ordered=x.messaged_converted,
                 holdout=x.holdout, holdout_ordered=x.holdout_converted, lift_points=x.lift)

@@ -1,5 +1,5 @@
-"""order_attributions, revenue_rollups, ad_rollups, ad_orders, lift_members; attribution
-windows and holdout shares on stores and campaigns
+"""order_attributions, revenue_rollups, ad_rollups, ad_orders, lift_members, lift_rollups;
+attribution windows and holdout shares on stores and campaigns
 
 Revision ID: 0039
 Revises: 0038
@@ -117,6 +117,17 @@ def upgrade() -> None:
     op.create_index('ix_lift_members_customer', 'lift_members', ['customer_id', 'until'])
     op.create_index('ix_lift_members_flow', 'lift_members', ['store_id', 'flow'])
     op.create_index('ix_lift_members_order', 'lift_members', ['order_id'])
+    op.create_table(
+        'lift_rollups',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        _store(),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('flow', sa.String(80), nullable=False),
+        sa.Column('holdout', sa.Boolean(), nullable=False),
+        sa.Column('members', sa.Integer(), nullable=False),
+        sa.Column('converted', sa.Integer(), nullable=False),
+        sa.UniqueConstraint('store_id', 'day', 'flow', 'holdout', name='uq_lift_rollups_key'),
+    )
     # Attribution reads the clicks of a customer's messages: only clicked rows are indexed.
     for table in _CLICK_TABLES:
         op.create_index(f'ix_{table}_clicked', table, ['message_id'],
@@ -127,6 +138,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in _CLICK_TABLES:
         op.drop_index(f'ix_{table}_clicked', table_name=table)
+    op.drop_table('lift_rollups')
     op.drop_table('lift_members')
     op.drop_table('ad_orders')
     op.drop_table('ad_rollups')
