@@ -1,6 +1,7 @@
 """The attributed revenue figures equal a brute-force computation over generated messages,
 touches and orders: orders go through the order pipeline (apply_order_event), and the
-expected figures are worked out here on their own, touch by touch, from the rows written."""
+expected figures are worked out here on their own, touch by touch, from the rows written.
+The holdout groups' daily sizes and conversions equal a count over the member rows."""
 from __future__ import annotations
 
 from collections import Counter
@@ -15,8 +16,17 @@ from sqlalchemy import select
 
 from plugin.domain.events import CustomerRef, EventKind, OrderEvent
 from plugin.infra import db
-from plugin.models import Campaign, CampaignClick, Customer, Message, OrderAttribution, Store
-from plugin.pipeline import orders, rollups
+from plugin.models import (
+    Campaign,
+    CampaignClick,
+    Customer,
+    LiftMember,
+    Message,
+    Order,
+    OrderAttribution,
+    Store,
+)
+from plugin.pipeline import holdouts, orders, rollups
 from tests.worlds.attribution import revenue
 
 T = datetime(2026, 11, 10, 12)
@@ -132,3 +142,55 @@ def test_attributed_figures_equal_a_brute_force_count(
             OrderAttribution.store_id == store_id,
             OrderAttribution.voided_at.is_(None))).all()
         assert len(rows) == sum(expected_orders.values())
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(units=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1), st.booleans(),
+                                st.integers(-3 * 24 * 60, 0)), max_size=12),
+       bought=st.lists(st.tuples(st.integers(0, 3), st.integers(-3 * 24 * 60, 3 * 24 * 60),
+                                 st.booleans()), max_size=6))
+def test_lift_figures_equal_a_brute_force_count_over_the_members(
+        app: Flask, units: list[tuple[int, int, bool, int]],
+        bought: list[tuple[int, int, bool]]) -> None:
+    """Members written (twice, as a retry would), converted by orders and unconverted by
+    cancellations: the daily group sizes equal a count over the member rows."""
+    with app.app_context(), db.transaction() as session:
+        store, _campaign = _store(session)
+        store_id = store.id
+        who = []
+        for i in range(4):
+            customer = Customer(store_id=store_id, platform_id=f"m{i}", tags=[])
+            session.add(customer)
+            session.flush()
+            who.append(customer.id)
+        for n, (person, flow, held, minutes) in enumerate(units):
+            for _ in range(2):
+                holdouts.record(session, store_id, ("recovery", "campaign:1")[flow],
+                                [(f"u{n}", who[person], held)],
+                                T + timedelta(minutes=minutes), timedelta(days=2))
+        for n, (person, minutes, cancelled) in enumerate(bought):
+            order = Order(store_id=store_id, platform_id=f"o{n}", number=str(n),
+                          status="paid", currency="EUR", total="1")
+            session.add(order)
+            session.flush()
+            holdouts.convert(session, store_id, [who[person]], order.id,
+                             T + timedelta(minutes=minutes))
+            if cancelled:
+                holdouts.unconvert(session, store_id, order.id)
+    with app.app_context():
+        session = db.session()
+        zone = ZoneInfo(ZONE)
+        expected: Counter[tuple[str, bool, str]] = Counter()
+        for m in session.scalars(select(LiftMember).where(LiftMember.store_id == store_id)):
+            expected[(m.flow, m.holdout, "members")] += 1
+            expected[(m.flow, m.holdout, "converted")] += m.converted_at is not None
+        days = [(T + timedelta(minutes=u[3])).replace(tzinfo=UTC).astimezone(zone).date()
+                for u in units] or [T.date()]
+        found: Counter[tuple[str, bool, str]] = Counter()
+        for lift in holdouts.figures(session, store_id, min(days), max(days)):
+            found[(lift.flow, False, "members")] += lift.messaged
+            found[(lift.flow, False, "converted")] += lift.messaged_converted
+            found[(lift.flow, True, "members")] += lift.holdout
+            found[(lift.flow, True, "converted")] += lift.holdout_converted
+    assert +found == +expected
