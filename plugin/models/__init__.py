@@ -3,6 +3,14 @@ from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, Price
 from plugin.models.analytics import MessageRollup
 from plugin.models.api_tokens import ApiToken
 from plugin.models.assistant import AssistantSettings
+from plugin.models.attribution import (
+    AdOrder,
+    AdRollup,
+    LiftMember,
+    LiftRollup,
+    OrderAttribution,
+    RevenueRollup,
+)
 from plugin.models.auto_answers import AnswerSettings
 from plugin.models.base import Base
 from plugin.models.campaigns import Campaign, CampaignClick, CampaignCode
@@ -37,6 +45,12 @@ from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
 
 __all__ = [
+    "AdOrder",
+    "AdRollup",
+    "LiftMember",
+    "LiftRollup",
+    "OrderAttribution",
+    "RevenueRollup",
     "AlertKind",
     "AlertState",
     "AlertSubscription",

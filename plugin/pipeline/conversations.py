@@ -23,8 +23,8 @@ from plugin.domain.messaging import (
 from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
-from plugin.pipeline import assistant as shop_assistant
 from plugin.pipeline import (
+    ad_figures,
     auto_answers,
     carts,
     cod_answers,
@@ -33,6 +33,7 @@ from plugin.pipeline import (
     rollups,
     sandbox,
 )
+from plugin.pipeline import assistant as shop_assistant
 from plugin.pipeline import keyword_rules as keyword_answers
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.csat import answers as csat_answers
@@ -173,6 +174,7 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     alert_subscriptions.confirm(session, store_id, customer, message)
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
+        ad_figures.note_conversation(session, store_id, customer.ad_source, at)
     _answer(session, store_id, customer, message, previous_inbound_at)
     # After the answer: a STOP has already stopped the carts' steps as an opt-out.
     recovery_stops.shopper_replied(session, store_id, customer, at)
