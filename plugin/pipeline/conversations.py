@@ -122,6 +122,11 @@ def apply_status(session: Session, status: StatusUpdate) -> None:
     if new is current:
         return
     values: dict[str, object] = {"state": new.value}
+    if current in (MessageState.PENDING, MessageState.SENDING):
+        # Reconciliation: Meta reports a send we never recorded (its worker died, or its
+        # answer is still on the way): the message was sent, so it is not sent again, and
+        # its wamid is kept (later statuses, `failed` ones without our id, find it by that).
+        values.update(lease_until=None, wamid=func.coalesce(Message.wamid, status.wamid))
     if new is MessageState.FAILED:
         values["error_code"] = status.error_code
         values["reason"] = (": ".join(v for v in (status.error_title, status.error_detail) if v)

@@ -93,7 +93,8 @@ def send_pending(*, store_id: int, cause: str, limit: int) -> int:
             throughput = account.throughput_mps if account else 80
             size = min(BATCH_SIZE, limit - claimed, max(1, throughput * MAX_BATCH_SECONDS))
             ids = claim_batch(session, store_id=store_id, cause=cause, now=now,
-                              lease_seconds=settings.lease_seconds, limit=size)
+                              lease_seconds=settings.lease_seconds, limit=size,
+                              grace_seconds=settings.reconcile_grace_seconds)
         if not ids:
             break
         claimed += len(ids)
@@ -211,10 +212,14 @@ def _record(batch: _Batch, results: list[_Result]) -> int:
     with db.transaction() as session:
         recorded = outbox.mark_sent_many(session, accepted, transport=batch.transport.name)
         if recorded != len(accepted):
-            # Some leases ran out mid-send and another engine took over: a duplicate may
+            # Meta's `sent` status may have come first (it moved the row on); any other
+            # row's lease ran out mid-send and another engine took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
-            log.warning("%d of %d sends were recorded after their lease expired",
-                        len(accepted) - recorded, len(accepted))
+            reported = outbox.adopt_reported(session, [(i, w) for i, w, _ in accepted],
+                                             transport=batch.transport.name)
+            if recorded + reported < len(accepted):
+                log.warning("%d of %d sends were recorded after their lease expired",
+                            len(accepted) - recorded - reported, len(accepted))
         for item, wamid, _, _ in results:
             if wamid and item.order_id is not None:
                 queue.enqueue_after_commit(session, queue.Job.AUDIT_MESSAGE, item.id)
