@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -223,7 +223,9 @@ def defer_many(session: Session, deferred: list[tuple[int, str, datetime]]) -> N
             for message_id, reason, not_before in deferred])
 
 
-_REPORTED = (MessageState.SENT.value, MessageState.DELIVERED.value, MessageState.READ.value)
+# Compared one by one: an IN list cannot be a parameter of an executemany.
+_REPORTED = or_(*(_MESSAGES.c.state == s.value for s in (
+    MessageState.SENT, MessageState.DELIVERED, MessageState.READ)))
 
 
 def adopt_reported(session: Session, sent: list[tuple[int, str]], *, transport: str) -> int:
@@ -241,7 +243,7 @@ def adopt_reported(session: Session, sent: list[tuple[int, str]], *, transport: 
 # Only the transport is missing: the status set the state, wamid and sent_at, and counted it.
 _ADOPT = (
     update(_MESSAGES)
-    .where(_MESSAGES.c.id == bindparam("message_id"), _MESSAGES.c.state.in_(_REPORTED),
+    .where(_MESSAGES.c.id == bindparam("message_id"), _REPORTED,
            _MESSAGES.c.wamid == bindparam("sent_wamid"), _MESSAGES.c.transport.is_(None))
     .values(transport=bindparam("sent_transport"))
 )

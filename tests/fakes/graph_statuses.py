@@ -33,7 +33,7 @@ from tests.fakes.graph_templates import sign
 # A delivery that failed (no 200, or no answer) is tried again this much later.
 RETRY_SECONDS = 0.5
 # At most this many statuses in one body, as Meta batches them.
-BATCH = 25
+BATCH = 100
 
 
 def status_item(wamid: str, payload: dict[str, Any], status: str, timestamp: int,
