@@ -87,6 +87,8 @@ def apply_many(session: Session, statuses: Sequence[StatusUpdate]) -> None:
         row = by_wamid.get(status.wamid) or by_id.get(_callback_id(status) or -1)
         if row is not None:
             _fold(row, status)
+            if row.wamid is not None:  # reconciled: later statuses may name the wamid only
+                by_wamid.setdefault(row.wamid, row)
     changed = [row for row, _ in rows.values() if row.stamps or row.moves]
     if changed:
         session.execute(_APPLY, [_params(row) for row in changed])

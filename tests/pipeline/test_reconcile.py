@@ -17,7 +17,7 @@ from plugin.infra import db
 from plugin.infra.leases import claim_batch
 from plugin.pipeline import send
 from plugin.pipeline.send_engine import send_pending
-from tests.fakes.graph_statuses import StatusPoster
+from tests.fakes.graph_statuses import StatusPoster, sign, status_body, status_item
 from tests.worlds.analytics import brute_force, rolled_up
 from tests.worlds.sending import CAUSE, PHONE_NUMBER_ID, TOKEN, UPDATE, Sending, sending_world
 
@@ -138,3 +138,29 @@ def test_a_status_that_overtakes_the_answer_is_counted_once_and_keeps_the_transp
     assert (row.state, row.wamid, row.transport) == ("sent", world.graph.sent[0].wamid,
                                                      "cloud")
     assert len(world.graph.sent) == 1
+    assert world.graph.sent[0].payload["biz_opaque_callback_data"] == f"storechat:{message}"
+
+
+def test_one_delivery_batching_a_messages_statuses_out_of_order_and_twice_counts_each_once(
+        world: Sending, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = (world.message(world.customer(n), template=UPDATE) for n in (1, 2))
+    _die_after_sending(world, monkeypatch)
+    sent = {int(s.payload["biz_opaque_callback_data"][10:]): s for s in world.graph.sent}
+    items = [status_item(sent[first].wamid, sent[first].payload, status, 1_796_000_000 + n)
+             for n, status in enumerate(["read", "delivered", "sent", "sent"])]
+    # The second's `failed` names no callback data, as Meta's do: found by wamid only
+    # once its `sent` in the same body gave the row that wamid.
+    items += [status_item(sent[second].wamid, sent[second].payload, "sent", 1_796_000_000),
+              status_item(sent[second].wamid, {}, "failed", 1_796_000_001)]
+    body = status_body("1", "+1 555-010-0100", PHONE_NUMBER_ID, items)
+    with httpx.Client(transport=httpx.WSGITransport(app=world.app)) as http:
+        answer = http.post("http://storechat.test/webhooks/whatsapp", content=body, headers={
+            "Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)})
+    assert answer.status_code == 200
+    one, two = world.row(first), world.row(second)
+    assert (one.state, one.wamid, one.lease_until) == ("read", sent[first].wamid, None)
+    assert one.sent_at and one.delivered_at and one.read_at
+    assert (two.state, two.error_code) == ("failed", 131026)
+    with world.app.app_context():
+        session = db.session()
+        assert rolled_up(session, world.store_id) == brute_force(session, world.store_id)
