@@ -114,8 +114,11 @@ def _decide(ids: list[int], store_id: int, now: datetime, lease_seconds: int) ->
             WhatsAppAccount.store_id == store_id).limit(1)).first()
         # Plain rows, not mapped objects: building an ORM object cost more than the rest
         # of a message's policy check (bench/send).
+        # In id order, so the sends are recorded (and their rows locked) in id order, as
+        # a delivery of statuses locks them (plugin.pipeline.statuses): no deadlock.
         messages: list[Any] = list(session.execute(
-            select(Message.__table__).where(Message.__table__.c.id.in_(ids))))
+            select(Message.__table__).where(Message.__table__.c.id.in_(ids))
+            .order_by(Message.__table__.c.id)))
         contexts = send_context.load_many(session, messages, store, now)
         closed = [m.id for m in messages if m.template is None and m.fallback
                   and not policy.window_open(contexts[m.id].last_inbound_at, now)]
