@@ -12,8 +12,10 @@ the single send path's handling (send.handle_failure: retry later, fall back to 
 template, hold on 131049).
 
 Several engines (threads, processes, machines) may run on the same cause at once: a row
-is leased to one of them, and an engine that dies leaves leases that run out, after which
-another engine takes those rows again.
+is leased to one of them, and an engine that dies leaves leases that run out. Its sends that
+Meta accepted are then known only by Meta's status webhooks (each send carries our id in
+`biz_opaque_callback_data`): a lapsed row is held for the reconciliation grace, in which its
+status marks it sent (plugin.pipeline.statuses), and only then taken by another engine.
 """
 from __future__ import annotations
 
