@@ -89,10 +89,10 @@ def send_message(message_id: int) -> None:
     with db.transaction() as session:
         sent = outbox.mark_sent(session, message_id, wamid=wamid, transport=transport.name,
                                 payload=payload, now=db.utcnow())
-        if not sent and outbox.adopt_reported(session, [(message_id, wamid)],
-                                              transport=transport.name):
-            pass  # Meta's `sent` status came first and recorded it (reconciliation)
-        elif not sent:
+        # Meta's `sent` status may have come first and recorded it (reconciliation).
+        sent = sent or outbox.adopt_reported(session, [(message_id, wamid)],
+                                             transport=transport.name) == 1
+        if not sent:
             # Our lease ran out mid-send and another worker took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
             log.warning("message %s was sent after its lease expired", message_id)

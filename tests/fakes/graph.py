@@ -405,8 +405,6 @@ _CATALOG_EDGES = frozenset({"items_batch", "check_batch_request_status", "produc
                             "owned_product_catalogs", "product_catalogs"})
 
 
-
-
 def _error(code: int, status: int, message: str, details: str = "",
            subcode: int | None = None, user_message: str = "") -> Response:
     error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
