@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
+# pytest processes for `make test` (pytest-xdist): one per core by default.
+TEST_WORKERS ?= auto
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
@@ -21,7 +23,7 @@ run: install
 	$(BIN)/storechat serve --port $(PORT)
 
 test: install axe theme-check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # axe-core, pinned in tests/browser/node/package-lock.json, for the accessibility checks of
 # the browser tests; re-installed only when the lock changes. Without npm those tests skip

@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     from plugin.admin import keyword_rules as keyword_rules_page
     from plugin.admin import settings as settings_pages
     from plugin.infra import crypto, db, health, inputs, queue, ratelimit, responses
-    from plugin.pipeline import jobs
+    from plugin.pipeline import intent_detection, jobs
     from plugin.platforms import shopify, woocommerce
     from webhooks import init_app as init_webhooks
     from widget import init_app as init_widget
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, environ: Mapping[str, str] | No
     crypto.init_app(app)
     db.init_app(app)
     queue.init_app(app, jobs.register)
+    intent_detection.init_app(app)  # a plugged intent detector that fails loads at boot
     ratelimit.init_app(app)
     responses.init_app(app)
     inputs.init_app(app)

@@ -7,6 +7,7 @@ result is frozen, so no code reads `os.environ` behind this module's back.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -121,6 +122,10 @@ class Settings:
     inbox_media_s3_region: str = "us-east-1"
     inbox_media_s3_access_key_id: str = ""
     inbox_media_s3_secret_access_key: str = ""
+    # The shop assistant's intent detector beside keywords and button payloads: empty (off,
+    # the default) or "package.module:factory", a callable returning a detector
+    # (plugin.pipeline.intent_detection), such as an adapter to a language model.
+    intent_detector: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -158,6 +163,7 @@ _STRING_VARS = {
     "STORECHAT_INBOX_MEDIA_S3_REGION": "inbox_media_s3_region",
     "STORECHAT_INBOX_MEDIA_S3_ACCESS_KEY_ID": "inbox_media_s3_access_key_id",
     "STORECHAT_INBOX_MEDIA_S3_SECRET_ACCESS_KEY": "inbox_media_s3_secret_access_key",
+    "STORECHAT_INTENT_DETECTOR": "intent_detector",
 }
 
 _INT_VARS = {
@@ -298,6 +304,9 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("STORECHAT_DATABASE_URL must be an sqlite:// or postgresql:// URL")
     if settings.inbox_media_s3_bucket:
         _validate_s3(settings)
+    if settings.intent_detector and not _IMPORT_PATH.fullmatch(settings.intent_detector):
+        raise ConfigError("STORECHAT_INTENT_DETECTOR must be empty (off) or "
+                          f"package.module:factory, not {settings.intent_detector!r}")
     if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("STORECHAT_REDIS_URL must be a redis:// URL")
     if not settings.public_url.startswith(("http://", "https://")):
@@ -313,6 +322,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("STORECHAT_TRUSTED_PROXIES must be 0 or more")
     if settings.reconcile_grace_seconds < 0:
         raise ConfigError("STORECHAT_RECONCILE_GRACE_SECONDS must be 0 or more")
+
+
+# "package.module:factory", as entry points are written.
+_IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
 
 
 def _parse_int(var: str, raw: str) -> int:

@@ -10,12 +10,14 @@ read its results.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -30,14 +32,27 @@ from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain import campaigns as domain
 from plugin.domain.campaigns import CampaignRefused
+from plugin.domain.segments import FieldProblem
+from plugin.domain.template_samples import LARGEST_SAMPLE, MB
 from plugin.infra import db
 from plugin.models import Campaign, Customer, Segment, Store
-from plugin.pipeline.campaigns import controls, plan, results
+from plugin.pipeline.campaigns import controls, header_upload, plan, results
 
 blueprint = protect(Blueprint("campaigns_admin", __name__))
 
 # Variable rows the editor offers (a template's own count is shown; the rest hidden).
 MAX_VARIABLES = 8
+# An editor POST may carry a header file as large as the largest kind allows, plus the form.
+EDITOR_REQUEST_MAX = LARGEST_SAMPLE + MB
+
+
+@blueprint.url_value_preprocessor
+def _allow_header_files(endpoint: str | None, values: dict[str, object] | None) -> None:
+    # Before the hooks that read the body (CSRF): the editor's POST may carry a header file
+    # over the usual size cap.
+    if endpoint in (f"{blueprint.name}.new", f"{blueprint.name}.edit"):
+        request.max_content_length = max(EDITOR_REQUEST_MAX,
+                                         current_app.config["MAX_CONTENT_LENGTH"] or 0)
 
 
 def _campaign(store_id: int, campaign_id: int) -> tuple[Store, Campaign]:
@@ -95,15 +110,17 @@ def _form_values(campaign: Campaign | None) -> dict[str, Any]:
         return {"name": "", "template": "", "segment_id": "", "discount_mode": "none",
                 "discount_percent": "", "discount_hours": str(domain.DISCOUNT_HOURS_DEFAULT),
                 "link_url": "", "attribution_days": str(domain.ATTRIBUTION_DAYS_DEFAULT),
-                "variables": []}
+                "variables": [], "header_link": "", "header_file": ""}
     discount = campaign.discount or {}
+    header = campaign.header_media or {}
     return {"name": campaign.name, "template": f"{campaign.template}|{campaign.language}",
             "segment_id": str(campaign.segment_id or ""),
             "discount_mode": discount.get("mode", "none"),
             "discount_percent": str(discount.get("percent") or ""),
             "discount_hours": str(discount.get("hours") or domain.DISCOUNT_HOURS_DEFAULT),
             "link_url": campaign.link_url, "attribution_days": str(campaign.attribution_days),
-            "variables": list(campaign.variables or [])}
+            "variables": list(campaign.variables or []),
+            "header_link": header.get("link", ""), "header_file": header.get("filename", "")}
 
 
 def _submitted() -> tuple[dict[str, Any], controls.Draft]:
@@ -125,15 +142,36 @@ def _submitted() -> tuple[dict[str, Any], controls.Draft]:
               "discount_percent": form.get("discount_percent", ""),
               "discount_hours": form.get("discount_hours", ""),
               "link_url": form.get("link_url", ""), "attribution_days": days,
-              "variables": variables}
+              "variables": variables, "header_link": form.get("header_link", "").strip(),
+              "header_file": ""}
     draft = controls.Draft(
         name=values["name"], template=name, language=language,
         segment_id=int(segment) if segment.isdigit() else None, variables=variables,
         discount={"mode": values["discount_mode"], "percent": values["discount_percent"],
                   "hours": values["discount_hours"]},
         link_url=values["link_url"],
-        attribution_days=int(days) if days.isdigit() else 0)
+        attribution_days=int(days) if days.isdigit() else 0,
+        header_media={"link": values["header_link"]} if values["header_link"] else None)
     return values, draft
+
+
+def _with_uploaded_header(store: Store, draft: controls.Draft) -> controls.Draft:
+    """The draft with the header file the owner chose uploaded to the store's number
+    (CampaignRefused "header_media" when it cannot be); unchanged without a file."""
+    upload = request.files.get("header_file")
+    data = upload.read() if upload is not None else b""
+    if not data:
+        return draft
+    session = db.session()
+    template = plan.find_template(session, store.id, draft.template, draft.language)
+    kind = plan.media_kind(template)
+    if not kind:
+        raise CampaignRefused([FieldProblem(
+            "header_media", "this template has no image, video or document header: "
+                            "no file is needed")])
+    media = header_upload.upload(session, store.id, kind, data,
+                                 upload.filename if upload is not None else "")
+    return dataclasses.replace(draft, header_media=media)
 
 
 def _editor(store: Store, campaign: Campaign | None) -> ResponseReturnValue:
@@ -143,6 +181,7 @@ def _editor(store: Store, campaign: Campaign | None) -> ResponseReturnValue:
     if request.method == "POST":
         values, draft = _submitted()
         try:
+            draft = _with_uploaded_header(store, draft)
             campaign = controls.save(session, store, campaign, draft)
             session.commit()
             flash(f"Campaign “{campaign.name}” saved. Preview it, then send or schedule it.")
@@ -157,7 +196,8 @@ def _editor(store: Store, campaign: Campaign | None) -> ResponseReturnValue:
     return render_template(
         "campaigns/editor.html", store=store, campaign=campaign,
         form={"values": values, "errors": errors}, segments=segments,
-        templates=[(t, len(plan.body_variables(t)), plan.preview_text(t, [])) for t in templates],
+        templates=[(t, len(plan.body_variables(t)), plan.preview_text(t, []),
+                    plan.media_kind(t)) for t in templates],
         fields=domain.CUSTOMER_FIELDS, max_variables=MAX_VARIABLES), 422 if errors else 200
 
 

@@ -8,17 +8,14 @@ and never sees the inviter's.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin.auth import invite_links
 from plugin.auth.accounts import email_problem, normalise_email
 from plugin.auth.passwords import hash_password
 from plugin.domain.errors import SignInError
@@ -42,14 +39,6 @@ class PendingInvite:
     expired: bool
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
 def email_taken(session: Session, email: str) -> bool:
     """True when an owner account already uses this (normalised) email."""
     return session.scalars(select(Owner.id).where(Owner.email == email)).first() is not None
@@ -64,33 +53,23 @@ def create(session: Session, email: str, invited_by: int | None) -> tuple[str, s
         raise SignInError(problem)
     if email_taken(session, email):
         raise SignInError(f"{email} already has an owner account: they can sign in.")
-    secret = secrets.token_urlsafe(24)
-    session.add(OneTimeToken(purpose=PURPOSE, token_hash=_hash(secret),
+    secret = invite_links.new_secret()
+    session.add(OneTimeToken(purpose=PURPOSE, token_hash=invite_links.secret_hash(secret),
                              data={"email": email, "invited_by": invited_by},
                              expires_at=db.utcnow() + INVITE_LIFETIME))
-    return email, _serializer().dumps(secret)
+    return email, invite_links.signed(_SALT, secret)
 
 
 def _row(session: Session, token: str) -> OneTimeToken:
     """The invitation's row if the link is genuine and still usable; SignInError saying why
     not otherwise."""
-    try:
-        secret = _serializer().loads(token)
-    except BadSignature:
-        raise SignInError("This invitation link is not valid: check that it was copied "
-                          "whole, or ask for a new one.") from None
+    token_hash = invite_links.hash_of_token(_SALT, token)
     row = session.scalars(select(OneTimeToken).where(
-        OneTimeToken.purpose == PURPOSE,
-        OneTimeToken.token_hash == _hash(secret if isinstance(secret, str) else ""))).first()
-    if row is None:
-        raise SignInError("This invitation was withdrawn: ask the owner who sent it for a "
-                          "new one.")
-    if row.used_at is not None:
-        raise SignInError("This invitation has already been used: sign in instead.")
-    if row.expires_at <= db.utcnow():
-        raise SignInError("This invitation has expired: ask the owner who sent it for a "
-                          "new one.")
-    return row
+        OneTimeToken.purpose == PURPOSE, OneTimeToken.token_hash == token_hash)).first()
+    return invite_links.usable(
+        row,
+        withdrawn="This invitation was withdrawn: ask the owner who sent it for a new one.",
+        expired="This invitation has expired: ask the owner who sent it for a new one.")
 
 
 def invited_email(session: Session, token: str) -> str:

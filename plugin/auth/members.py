@@ -10,17 +10,14 @@ removal takes effect at the member's next request.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin.auth import invite_links
 from plugin.auth.accounts import email_problem, normalise_email
 from plugin.auth.passwords import hash_password
 from plugin.auth.roles import Role
@@ -57,21 +54,13 @@ class Invitation:
     role: Role
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
 def _new_secret(row: StoreInvite) -> str:
     """Give the invitation a fresh secret and expiry; the signed token for its link."""
-    secret = secrets.token_urlsafe(24)
-    row.token_hash = _hash(secret)
+    secret = invite_links.new_secret()
+    row.token_hash = invite_links.secret_hash(secret)
     row.created_at = db.utcnow()
     row.expires_at = row.created_at + INVITE_LIFETIME
-    return _serializer().dumps(secret)
+    return invite_links.signed(_SALT, secret)
 
 
 def members(session: Session, store_id: int) -> list[Member]:
@@ -180,22 +169,13 @@ def remove(session: Session, store_id: int, member_id: int) -> str | None:
 def _row(session: Session, token: str) -> StoreInvite:
     """The invitation's row if the link is genuine and still usable; SignInError saying why
     not otherwise."""
-    try:
-        secret = _serializer().loads(token)
-    except BadSignature:
-        raise SignInError("This invitation link is not valid: check that it was copied "
-                          "whole, or ask for a new one.") from None
-    row = session.scalars(select(StoreInvite).where(
-        StoreInvite.token_hash == _hash(secret if isinstance(secret, str) else ""))).first()
-    if row is None:
-        raise SignInError("This invitation was withdrawn or sent again with a new link: "
-                          "ask the store's owner for the newest one.")
-    if row.used_at is not None:
-        raise SignInError("This invitation has already been used: sign in instead.")
-    if row.expires_at <= db.utcnow():
-        raise SignInError("This invitation has expired: ask the store's owner to send it "
-                          "again.")
-    return row
+    token_hash = invite_links.hash_of_token(_SALT, token)
+    row = session.scalars(select(StoreInvite).where(StoreInvite.token_hash == token_hash)).first()
+    return invite_links.usable(
+        row,
+        withdrawn="This invitation was withdrawn or sent again with a new link: ask the "
+                  "store's owner for the newest one.",
+        expired="This invitation has expired: ask the store's owner to send it again.")
 
 
 def invitation(session: Session, token: str) -> Invitation:

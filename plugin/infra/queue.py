@@ -142,3 +142,12 @@ def enqueue(job: Job, row_id: int, delay: float = 0) -> bool:
         log.exception("could not enqueue %s(%s); the sweeper will retry", job, row_id)
         return False
     return True
+
+
+def waiting() -> int:
+    """How many jobs wait in the queue now (delayed ones not counted); 0 if it is unreachable."""
+    try:
+        return int(huey().pending_count())
+    except Exception:  # noqa: BLE001 - any broker failure; the sweeper then treats it as empty
+        log.exception("could not count the queue's waiting jobs")
+        return 0

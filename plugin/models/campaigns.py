@@ -38,6 +38,10 @@ class Campaign(Base):
     discount: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Where the link of a URL button leads (the store's front page when empty).
     link_url: Mapped[str] = mapped_column(String(2000), default="")
+    # A template with an image, video or document header: the file it shows, by link or by
+    # the media id of an upload to the store's number ({"kind", "link"} or {"kind", "id",
+    # "filename"}); None for templates without one.
+    header_media: Mapped[dict[str, Any] | None]
     state: Mapped[str] = mapped_column(String(16), default="draft")
     reason: Mapped[str | None] = mapped_column(String(255))
     scheduled_at: Mapped[datetime | None]

@@ -33,6 +33,12 @@ class Order(Base):
     cod_state: Mapped[str | None] = mapped_column(String(16))
     # When that answer reached the store (tag, note, status); until then the sweeper retries.
     cod_applied_at: Mapped[datetime | None]
+    # The shop assistant's cancellation: when the shopper confirmed it, when it reached the
+    # store, and the lease of the job carrying it (one at a time; the sweeper requeues a
+    # lost one once the lease has lapsed).
+    cancel_asked_at: Mapped[datetime | None]
+    cancel_applied_at: Mapped[datetime | None]
+    cancel_lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the shopper placed it, as the platform says (else when we first saw it), and
@@ -49,4 +55,9 @@ class Order(Base):
         Index("ix_orders_cod_unapplied", "updated_at",
               sqlite_where=text("cod_state IS NOT NULL AND cod_applied_at IS NULL"),
               postgresql_where=text("cod_state IS NOT NULL AND cod_applied_at IS NULL")),
+        # Likewise for the assistant's cancellations not yet carried to the store.
+        Index("ix_orders_cancel_unapplied", "cancel_asked_at",
+              sqlite_where=text("cancel_asked_at IS NOT NULL AND cancel_applied_at IS NULL"),
+              postgresql_where=text(
+                  "cancel_asked_at IS NOT NULL AND cancel_applied_at IS NULL")),
     )

@@ -35,15 +35,13 @@ from plugin.models import (
     Store,
     WhatsAppAccount,
 )
-from plugin.pipeline import outbox, store_gateway
+from plugin.pipeline import assistant_cancel, intent_detection, outbox, store_gateway
 from plugin.pipeline.inbox import handover
 from plugin.pipeline.inbox import manage as inbox_manage
 
 log = logging.getLogger(__name__)
 
 CAUSE_PREFIX = "answer:"
-# The detector in use: keywords and our own payloads (a language model may stand here later).
-DETECTOR: assistant.Detector = assistant.KeywordDetector()
 # Orders older than this are not "recent": the assistant does not list them.
 RECENT = timedelta(days=90)
 # A list message holds ten rows; a multi-product message thirty items.
@@ -75,7 +73,8 @@ def answer(session: Session, store: Store, customer: Customer,
         return False
     if message.kind not in _ASKING_KINDS:
         return False  # a reaction, media or an unsupported message asks nothing of it
-    reading = DETECTOR.detect(message.text, message.payload)
+    # Keywords and our own payloads, or a plugged detector before them (intent_detection).
+    reading = intent_detection.detector().detect(message.text, message.payload)
     if reading is None or reading.intent.value not in (settings.intents or []):
         return False
     if handover.silenced(session, store.id, customer.id):
@@ -258,7 +257,10 @@ class _Reply:
     def _cancel(self, order: Order, on_cancel: str) -> None:
         number = _label(order)
         if on_cancel == "cancel" and self.store.platform in store_gateway.PLATFORMS:
-            queue.enqueue_after_commit(self.session, queue.Job.ASSISTANT_CANCEL, order.id)
+            # Recorded first, so a job lost with its worker is found again by the sweeper;
+            # a repeated tap queues nothing more.
+            if assistant_cancel.record(self.session, order.id):
+                queue.enqueue_after_commit(self.session, queue.Job.ASSISTANT_CANCEL, order.id)
             self.say("cancel_done", order, number=number)
             return
         conversation = handover.hand_over(self.session, self.store.id, self.customer.id)

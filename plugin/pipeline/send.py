@@ -66,7 +66,7 @@ def send_message(message_id: int) -> None:
         throughput = account.throughput_mps if account else 80
         recipient = message.to
         about_an_order = message.order_id is not None
-        marketing = context.marketing
+        marketing = send_context.marketing_endpoint(session, message, context)
 
     if decision.defer is not None:
         _retry_later(message_id, decision.defer.total_seconds(), decision.reason, None)

@@ -128,6 +128,14 @@ def _marketing_cause(cause: str | None) -> bool:
     return (cause or "").startswith(cross_sell.CAUSE_PREFIX) or csat.is_invitation(cause or "")
 
 
+def marketing_endpoint(session: Session, message: Message, context: SendContext) -> bool:
+    """Whether `message` goes through the Marketing Messages API's endpoint (where the number
+    is onboarded): a marketing message that is a MARKETING template. Marketing by its cause
+    alone (a survey's list, a utility template) is marketing for consent and caps, but that
+    endpoint takes marketing templates only."""
+    return context.marketing and _is_marketing(session, message.store_id, message.template)
+
+
 def _is_marketing(session: Session, store_id: int, template: str | None) -> bool:
     if template is None:
         return False

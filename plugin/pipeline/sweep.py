@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from plugin.domain.outbox import MessageState
 from plugin.infra import db, queue
 from plugin.models import EventState, InboundEvent, Message, OneTimeToken, WebSession
-from plugin.pipeline import carts, cod_answers, customer_tags, retention
+from plugin.pipeline import assistant_cancel, carts, cod_answers, customer_tags, retention
 from plugin.pipeline.alerts import cross_sell_send
 from plugin.pipeline.alerts import release as alert_release
 from plugin.pipeline.campaigns import runner as campaign_runner
@@ -39,6 +39,11 @@ RELAY_INTERVAL_SECONDS = 0.2
 # How often each worker's queue scheduler runs the housekeeping (Huey's periodic tasks are
 # checked once a minute, so this is its finest grain).
 HOUSEKEEPING_MINUTES = 1
+# While jobs wait in the queue, a row queued more than the grace ago is most likely still
+# among them: a second job would only join the same backlog and, sweep after sweep, make it
+# longer (a backlog of 5,000 events once ran each about four times). So a backlog stretches
+# the grace for queued rows by this factor; lapsed leases are recovered at once regardless.
+BACKLOG_GRACE_FACTOR = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +70,14 @@ def recover() -> SweepReport:
     settings = current_app.config["STORECHAT"]
     now = db.utcnow()
     stale = now - timedelta(seconds=settings.sweep_grace_seconds)
+    queued_stale = stale
+    if queue.waiting():
+        queued_stale = now - timedelta(seconds=settings.sweep_grace_seconds * BACKLOG_GRACE_FACTOR)
     events = _requeue(
         InboundEvent,
         or_(
             and_(InboundEvent.state == EventState.PENDING.value,
-                 or_(InboundEvent.enqueued_at.is_(None), InboundEvent.enqueued_at < stale)),
+                 or_(InboundEvent.enqueued_at.is_(None), InboundEvent.enqueued_at < queued_stale)),
             and_(InboundEvent.state == EventState.PROCESSING.value,
                  InboundEvent.lease_until < now),
         ),
@@ -79,7 +87,7 @@ def recover() -> SweepReport:
         Message,
         or_(
             and_(Message.state == MessageState.PENDING.value,
-                 or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale),
+                 or_(Message.enqueued_at.is_(None), Message.enqueued_at < queued_stale),
                  or_(Message.not_before.is_(None), Message.not_before <= now)),
             # A lapsed send lease first waits out the reconciliation grace (Meta's status
             # may show the message was sent: see leases.claim_message).
@@ -92,6 +100,8 @@ def recover() -> SweepReport:
         log.info("sweeper re-enqueued %d events and %d messages", events, messages)
     # A shopper's COD answer whose job to the store was lost goes out again.
     cod_answers.enqueue_unapplied(now, stale)
+    # Likewise a shopper's confirmed cancellation (the shop assistant's).
+    assistant_cancel.enqueue_unapplied(now, stale)
     # A cart from the catalog whose checkout job was lost gets its checkout and pay link.
     carts.enqueue_lost(now)
     # A template the sandbox was to approve, whose delayed review job was lost.

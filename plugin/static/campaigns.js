@@ -1,5 +1,6 @@
-// Campaigns: the editor shows one variable row per {{n}} of the chosen template, and a
-// campaign's page follows its progress (counts from the progress URL) while it runs.
+// Campaigns: the editor shows one variable row per {{n}} of the chosen template (and the
+// header file for a template with a media header), and a campaign's page follows its
+// progress (counts from the progress URL) while it runs.
 (function () {
   "use strict";
   var template = document.getElementById("template");
@@ -12,6 +13,12 @@
       });
       var text = document.getElementById("template-text");
       if (text) { text.textContent = option ? option.getAttribute("data-text") || "" : ""; }
+      // The header file is asked for only by a template with a media header (kept shown
+      // when it carries an error, so the owner reads it).
+      var media = document.getElementById("header-media");
+      if (media && !media.querySelector(".field-error:not([hidden])")) {
+        media.hidden = !(option && option.getAttribute("data-header"));
+      }
     };
     template.addEventListener("change", show);
     show();

@@ -102,6 +102,9 @@ class FakeShopify:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     # Every mutation that reached an order: (name, variables), in order.
     mutations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Every orderCancel asked for, refused or not (a second cancel is refused, not recorded
+    # in `mutations`).
+    cancel_calls: int = 0
     # Customers by shop and GraphQL id, with their tags (tagsAdd / tagsRemove on customers).
     customer_tags: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # Metafields on our app's installation, per shop: {(namespace, key): value}.
@@ -393,6 +396,7 @@ class FakeShopify:
         """orderCancel: refuses an unknown, already cancelled or (partially) fulfilled order
         (code INVALID, as Shopify does), needs a refund choice, and cancels at once
         (Shopify's job is quick)."""
+        self.cancel_calls += 1
         order = self._order(shop, str(variables.get("orderId", "")))
         errors = []
         if order is None:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from plugin.infra import db
 from plugin.infra.leases import claim_event, claim_message
 from plugin.models import InboundEvent, Message
-from plugin.pipeline.sweep import relay, sweep
+from plugin.pipeline.sweep import BACKLOG_GRACE_FACTOR, relay, sweep
 from tests.conftest import DemoPlatform, make_app, order_payload
 
 
@@ -102,6 +102,31 @@ def test_the_sweeper_recovers_a_lost_event_and_a_dead_workers_send(tmp_path: Pat
         db.session().expire_all()
         assert db.session().get(Message, message.id).state == "sent"
         assert sweep() == type(report)(0, 0)
+
+
+def test_a_backlog_stretches_the_grace_for_rows_still_queued(tmp_path: Path) -> None:
+    # A queue whose workers are busy: jobs wait in it longer than the grace.
+    app = make_app(tmp_path / "instance", queue_immediate=False, sweep_grace_seconds=1)
+    demo = DemoPlatform(app, app.test_client())
+    assert demo.post("orders/create", order_payload()).status_code == 200
+    with app.app_context():
+        huey = app.extensions["storechat.huey"]
+        assert relay() == 1
+        queued_ago = (BACKLOG_GRACE_FACTOR - 1) * 1
+        db.session().execute(update(InboundEvent).values(
+            enqueued_at=db.utcnow() - timedelta(seconds=queued_ago)))
+        db.session().commit()
+        # Past the grace, but its job may still be waiting behind the others: left alone.
+        assert (huey.pending_count(), sweep().events) == (1, 0)
+        db.session().execute(update(InboundEvent).values(
+            enqueued_at=db.utcnow() - timedelta(seconds=BACKLOG_GRACE_FACTOR + 1)))
+        db.session().commit()
+        assert sweep().events == 1
+        # A lapsed lease is a dead worker's row, backlog or not: recovered at once.
+        db.session().execute(update(InboundEvent).values(
+            state="processing", lease_until=db.utcnow() - timedelta(seconds=1)))
+        db.session().commit()
+        assert sweep().events == 1
 
 
 def test_the_sweeper_forgets_expired_sessions_and_tokens(app: Flask) -> None:

@@ -50,9 +50,10 @@ class World:
 def build(app: Flask, *, reachable: int = 30, unreachable: int = 3, platform: str = "demo",
           domain: str = "camp.example", first_name: str = "Ana",
           store_id: int | None = None, owner_email: str | None = None,
-          timezone: str | None = None) -> World:
+          timezone: str | None = None, quiet_hours: bool = False) -> World:
     """The store (or `store_id`'s), its template, customers and a "VIP" segment; the store
-    belongs to the owner `owner_email` when given."""
+    belongs to the owner `owner_email` when given. Without `quiet_hours` the store has none,
+    so that what is sent does not depend on the hour the tests run."""
     with app.app_context(), db.transaction() as session:
         if store_id is None:
             owner_id = (session.scalars(select(Owner.id).where(Owner.email == owner_email))
@@ -63,6 +64,8 @@ def build(app: Flask, *, reachable: int = 30, unreachable: int = 3, platform: st
             session.flush()
         else:
             store = session.get_one(Store, store_id)
+        if not quiet_hours:
+            store.quiet_start_hour = store.quiet_end_hour = 0  # equal hours: no quiet
         session.add(Template(store_id=store.id, name=TEMPLATE, language="en",
                              category="MARKETING", status="APPROVED",
                              parameter_format="POSITIONAL", components=COMPONENTS))

@@ -61,6 +61,12 @@ class CampaignIn(Strict):
                           "link leads (the store's front page when empty).")
     attribution_days: int = Field(default=domain.ATTRIBUTION_DAYS_DEFAULT, ge=1,
                                   le=domain.ATTRIBUTION_DAYS_MAX)
+    header_link: str = Field(default="", max_length=2000, description="For a template "
+                             "with an image, video or document header: the file's https "
+                             "address (or give header_media_id).")
+    header_media_id: str = Field(default="", max_length=64, description="For a template "
+                                 "with a media header: a media id uploaded to the store's "
+                                 "number (Graph POST /<phone number id>/media).")
 
 
 class ActionIn(Strict):
@@ -193,7 +199,9 @@ def create_campaign(json: CampaignIn) -> tuple[CampaignOut, int]:
             name=json.name, template=json.template, language=json.language,
             segment_id=json.segment_id, variables=[v.model_dump() for v in json.variables],
             discount=json.discount.model_dump(), link_url=json.link_url,
-            attribution_days=json.attribution_days))
+            attribution_days=json.attribution_days,
+            header_media=({"id": json.header_media_id} if json.header_media_id else
+                          {"link": json.header_link} if json.header_link else None)))
     except CampaignRefused as error:
         session.rollback()
         raise _refused(error) from None

@@ -45,6 +45,9 @@ class Draft:
     discount: Mapping[str, Any]
     link_url: str = ""
     attribution_days: int = domain.ATTRIBUTION_DAYS_DEFAULT
+    # For a template with a media header: {"link": https URL} or an upload's {"id",
+    # "filename"} (plugin.pipeline.campaigns.header_upload); None keeps the saved one.
+    header_media: Mapping[str, Any] | None = None
 
 
 def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft) -> Campaign:
@@ -61,10 +64,16 @@ def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft
     template = plan.find_template(session, store.id, draft.template, draft.language)
     variables: tuple[domain.Variable, ...] = ()
     discount = domain.Discount()
+    header_media: dict[str, str] | None = None
     try:
         plan.check_template(template)
         assert template is not None
         variables = domain.read_variables(draft.variables, len(plan.body_variables(template)))
+    except CampaignRefused as error:
+        problems.extend(error.problems)
+    try:
+        header_media = plan.read_header_media(template, draft.header_media or (
+            campaign.header_media if campaign is not None else None))
     except CampaignRefused as error:
         problems.extend(error.problems)
     try:
@@ -95,6 +104,7 @@ def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft
     campaign.variables = [v.to_json() for v in variables]
     campaign.discount = discount.to_json()
     campaign.link_url, campaign.attribution_days = link, draft.attribution_days
+    campaign.header_media = header_media
     campaign.updated_at = now
     session.add(campaign)
     session.flush()
@@ -115,6 +125,7 @@ def start(session: Session, campaign: Campaign, *, scheduled_at: datetime | None
                                   campaign.language)
     plan.check_template(template)
     assert template is not None
+    plan.read_header_media(template, campaign.header_media)
     variables = domain.read_variables(campaign.variables, len(plan.body_variables(template)))
     segment = session.get(Segment, campaign.segment_id) if campaign.segment_id else None
     if segment is None:
@@ -220,7 +231,9 @@ def preview(session: Session, campaign: Campaign, customer: Customer) -> Preview
                                                       customer.last_name) if p) or (to or ""),
                    text=plan.preview_text(template, params),
                    payload=plan.payload(template, to, params,
-                                        links.token(campaign.id, customer.id)))
+                                        links.token(campaign.id, customer.id),
+                                        plan.header_parameters(template,
+                                                               campaign.header_media)))
 
 
 def test_send(session: Session, store: Store, campaign: Campaign, phone: str,
@@ -240,7 +253,8 @@ def test_send(session: Session, store: Store, campaign: Campaign, phone: str,
     fields = _fields(customer) if customer is not None else {}
     params = [p or "…" for p in plan.recipient_params(variables, fields,
                                                       codes.code_for(campaign.id, None))]
-    payload = plan.payload(template, number, params, "test")
+    payload = plan.payload(template, number, params, "test",
+                           plan.header_parameters(template, campaign.header_media))
     account = session.scalars(select(WhatsAppAccount).where(
         WhatsAppAccount.store_id == store.id).limit(1)).first()
     transport = transports.for_account(session, account, store)

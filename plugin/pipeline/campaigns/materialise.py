@@ -101,6 +101,7 @@ def write_batch(session: Session, campaign: Campaign, template: Template,
               if discount.mode == domain.DISCOUNT_SHARED else "")
     now = campaign.started_at
     cause = links.cause(campaign.id)
+    header = plan.header_parameters(template, campaign.header_media)  # the same for all
     rows: list[dict[str, Any]] = []
     code_rows: list[dict[str, Any]] = []
     for c in customers:
@@ -119,7 +120,7 @@ def write_batch(session: Session, campaign: Campaign, template: Template,
                "state": MessageState.PENDING.value, "reason": None, "payload": {}}
         try:
             row["payload"] = plan.payload(template, to, params,
-                                          links.token(campaign.id, c.id))
+                                          links.token(campaign.id, c.id), header)
         except MessageLimitError as error:
             row.update(state=MessageState.SKIPPED.value, not_before=None,
                        reason=f"not sent: the message breaks a WhatsApp limit ({error})"[:255])

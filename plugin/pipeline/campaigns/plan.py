@@ -19,6 +19,9 @@ from plugin.models import Template
 
 APPROVED = "APPROVED"
 MARKETING = "MARKETING"
+# Template headers a campaign fills with a file, and how the owner is told of each.
+MEDIA_HEADERS = ("IMAGE", "VIDEO", "DOCUMENT")
+MEDIA_WORDS = {"image": "an image", "video": "a video", "document": "a document"}
 
 
 def approved_templates(session: Session, store_id: int) -> list[Template]:
@@ -43,28 +46,73 @@ def body_variables(template: Template) -> tuple[str, ...]:
 
 def check_template(template: Template | None) -> None:
     """CampaignRefused unless `template` is approved marketing with a header we can fill
-    (none, or text without variables)."""
+    (none, text without variables, or an image, video or document the campaign gives)."""
     if template is None:
         raise domain.CampaignRefused([FieldProblem(
             "template", "choose an approved marketing template")])
     kind, text = header_format(template.components or [])
-    if kind not in ("", "TEXT") or variables_in(text):
+    if kind not in ("", "TEXT", *MEDIA_HEADERS) or variables_in(text):
         raise domain.CampaignRefused([FieldProblem(
-            "template", "campaigns send templates without a media header or header "
-                        "variables: choose another template")])
+            "template", "campaigns send templates whose header is a fixed text, an image, "
+                        "a video or a document: choose another template")])
+
+
+def media_kind(template: Template | None) -> str:
+    """"image", "video" or "document" for a template with that header; '' otherwise."""
+    kind, _ = header_format(template.components or []) if template is not None else ("", "")
+    return kind.lower() if kind in MEDIA_HEADERS else ""
+
+
+def read_header_media(template: Template | None,
+                      given: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The campaign's header file for `template`, checked: None when the template has no
+    media header; CampaignRefused ("header_media") when it has one and `given` holds no
+    https link nor uploaded media id that fits it."""
+    kind = media_kind(template)
+    if not kind:
+        return None
+    given = given or {}
+    media_id = str(given.get("id") or "").strip()
+    link = str(given.get("link") or "").strip()
+    try:
+        if media_id:
+            messages.media_parameter(kind, media_id)
+            return {"kind": kind, "id": media_id,
+                    "filename": str(given.get("filename") or "")[:200]}
+        if link:
+            messages.media_link_parameter(kind, link)
+            return {"kind": kind, "link": link}
+    except messages.MessageLimitError as error:
+        raise domain.CampaignRefused([FieldProblem("header_media", str(error))]) from None
+    raise domain.CampaignRefused([FieldProblem(
+        "header_media", f"this template shows {MEDIA_WORDS[kind]} at the top: give its web "
+                        "address (https://…) or upload the file")])
+
+
+def header_parameters(template: Template,
+                      header_media: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The header component's parameters for the campaign's file ([] for no media header);
+    CampaignRefused as read_header_media."""
+    media = read_header_media(template, header_media)
+    if media is None:
+        return []
+    if "id" in media:
+        return [messages.media_parameter(media["kind"], media["id"])]
+    return [messages.media_link_parameter(media["kind"], media["link"])]
 
 
 def payload(template: Template, to: str | None, params: Sequence[str],
-            link_token: str) -> dict[str, Any]:
-    """The Cloud API body for one recipient (MessageLimitError past a WhatsApp limit)."""
+            link_token: str, header: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The Cloud API body for one recipient, with `header` (header_parameters) when the
+    template has a media header (MessageLimitError past a WhatsApp limit)."""
     names = body_variables(template) if template.parameter_format == "NAMED" else ()
     buttons = [{"type": "button", "sub_type": "url", "index": str(index),
                 "parameters": [{"type": "text", "text": link_token}]}
                for index, kind in enumerate(button_kinds(template.components or []))
                if kind == "url_dynamic"]
     return messages.template(wa_recipient(to) if to else None, template.name,
-                             template.language, body=list(params), buttons=buttons,
-                             parameter_names=names)
+                             template.language, header=[dict(h) for h in header],
+                             body=list(params), buttons=buttons, parameter_names=names)
 
 
 def preview_text(template: Template, params: Sequence[str]) -> str:

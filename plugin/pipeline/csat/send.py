@@ -9,12 +9,22 @@ opens the window, in which the list follows at once (plugin.pipeline.csat.answer
 more outside the window, but the question reaches everyone and the scores stay a real list
 (ten quick replies would not fit in a template: it holds three per message).
 
+The window is judged again when the message is sent, not only when it is written: the list
+carries the template as its fallback, so a list held back by quiet hours or the send rate
+until the window has closed (or refused by Meta with 131047) goes as the template instead.
+With no approved template the list is all there is, and the send policy skips it once the
+window has closed; `settle` then marks the survey skipped with the send's reason, as it
+does for any invitation the policy skipped (no opt-in, STOP) or Meta refused.
+
 Category: a survey is not an update about the transaction (Meta's utility category is for
 confirming, changing or reporting on one); it asks the shopper to act, which Meta counts as
 marketing. So the starter is MARKETING, and the invitation (list or template) is sent as
 marketing: only to shoppers who opted in, never after STOP, outside quiet hours and within
 the weekly cap (plugin.pipeline.send_context asks plugin.domain.csat.is_invitation). The
-list after a tap and the thank-you answer the shopper's own message, and are not.
+list after a tap and the thank-you answer the shopper's own message, and are not. Where the
+number is onboarded to the Marketing Messages API, only a MARKETING template goes through
+its endpoint: the list, or an owner's UTILITY template, goes to /messages (still with the
+opt-in and caps).
 """
 from __future__ import annotations
 
@@ -27,10 +37,20 @@ from adapters.whatsapp import messages
 from plugin.domain import csat
 from plugin.domain.alerts import first_name_or_fallback
 from plugin.domain.journeys import choose_language
+from plugin.domain.outbox import MessageState
 from plugin.domain.phones import wa_recipient
 from plugin.domain.policy import window_open
 from plugin.infra import db, queue
-from plugin.models import Automation, CsatSurvey, Customer, Order, Store, SurveyState, Template
+from plugin.models import (
+    Automation,
+    CsatSurvey,
+    Customer,
+    Message,
+    Order,
+    Store,
+    SurveyState,
+    Template,
+)
 from plugin.pipeline import outbox
 from plugin.pipeline.alerts import flows
 from plugin.pipeline.csat import schedule
@@ -38,13 +58,35 @@ from plugin.platforms.starters import starter_language
 
 # Surveys written per sweep run: a bounded batch, the rest wait for the next run.
 BATCH = 200
+# Outbox states in which an invitation will never reach the shopper.
+_NOT_SENT = (MessageState.SKIPPED.value, MessageState.FAILED.value)
 
 
 def send_due(now: datetime) -> int:
-    """Write the invitation of every survey that came due (a bounded batch); how many."""
+    """Settle the surveys whose invitation was not sent after all, then write the
+    invitation of every survey that came due (a bounded batch); how many were written."""
     with db.transaction() as session:
+        settle(session)
         ids = schedule.due(session, now, BATCH)
     return flows.write_due(ids, write_survey, now)
+
+
+def settle(session: Session) -> int:
+    """Mark skipped, with the send's own reason, the surveys whose invitation the send
+    policy skipped (no opt-in, STOP, the window closed with no template, …) or Meta
+    refused: the owner reads why a survey never reached the shopper; how many."""
+    rows = list(session.execute(
+        select(CsatSurvey.id, Message.state, Message.reason)
+        .join(Message, Message.id == CsatSurvey.message_id)
+        .where(CsatSurvey.state == SurveyState.SENT,
+               Message.state.in_(_NOT_SENT)).limit(BATCH)))
+    for survey_id, state, reason in rows:
+        session.execute(update(CsatSurvey).where(
+            CsatSurvey.id == survey_id, CsatSurvey.state == SurveyState.SENT).values(
+            state=SurveyState.SKIPPED,
+            reason=f"the invitation was {state}: {reason or 'no reason given'}"[:255])
+            .execution_options(synchronize_session=False))
+    return len(rows)
 
 
 def write_survey(session: Session, survey_id: int, now: datetime) -> int:
@@ -67,17 +109,23 @@ def write_survey(session: Session, survey_id: int, now: datetime) -> int:
         return _skip(survey, "the survey was switched off before it was due")
     order = session.get(Order, survey.order_id)
     number = f"#{order.number}" if order is not None and order.number else ""
+    invitation, template = _invitation(session, store, customer, flow, survey, number)
+    fallback: dict[str, object] | None = None
     if window_open(customer.last_inbound_at, now):
         payload: dict[str, object] | None = score_list(survey, store, customer, number)
+        if template is not None:
+            # The window may close before the list goes (quiet hours, the send rate, Meta
+            # answering 131047): the send job then sends the template instead.
+            fallback = {"template": template, "payload": invitation}
         template = None
     else:
-        payload, template = _invitation(session, store, customer, flow, survey, number)
+        payload = invitation
     if payload is None:
         return _skip(survey, f"no approved “{flow.template}” template to carry it")
     message_id = outbox.write(session, store_id=store.id, customer_id=customer.id,
                               order_id=survey.order_id, cause=csat.cause(survey.id),
                               step=csat.JOURNEY, to=customer.phone_e164,
-                              template=template, payload=payload)
+                              template=template, payload=payload, fallback=fallback)
     survey.message_id = message_id
     if message_id is not None:
         queue.enqueue_after_commit(session, queue.Job.SEND_MESSAGE, message_id)
