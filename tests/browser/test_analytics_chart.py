@@ -46,6 +46,9 @@ TABLE_DATA = """() => {
     r => Array.from(r.cells).map(c => c.textContent.trim()));
   return {head, rows};
 }"""
+# The chart has finished its (resize) animation: what a screenshot should show.
+SETTLED = ("() => !Chart.animator.running("
+           "Chart.getChart(document.querySelector('#messages-per-day canvas')))")
 # How many of the canvas's pixels are painted (not transparent).
 PAINTED = """() => {
   const canvas = document.querySelector('#messages-per-day canvas');
@@ -146,11 +149,13 @@ def test_the_chart_draws_the_table_under_the_pages_csp(served_app: tuple[Flask, 
 
         page.locator("#message-days").scroll_into_view_if_needed()
         assert overflow(page) == 0
+        page.wait_for_function(SETTLED)
         shot(page, "analytics-chart-wide")
         page.set_viewport_size(NARROW_VIEWPORT)
         assert overflow(page) == 0  # even before Chart.js has redrawn for the new width
         page.wait_for_function(  # a function, not a string: the CSP forbids eval
             "() => document.querySelector('#messages-per-day canvas').clientWidth < 390")
+        page.wait_for_function(SETTLED)
         assert overflow(page) == 0
         shot(page, "analytics-chart-phone")
         assert page.evaluate("window.__cspViolations") == []
