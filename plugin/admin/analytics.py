@@ -1,11 +1,12 @@
 """The Analytics page of a store: per flow, the messages of a period (sent, delivered, read,
 failed and skipped with their reasons) and the rates with the figures they divide, read from
-the daily rollups; the same table as CSV.
+the daily rollups, and the same messages per day as a chart over its table; each table as CSV.
 
 Routes (blueprint "analytics_admin"): `GET /stores/<id>/analytics` (`?days=` picks 7, 30 or
-90), `GET /stores/<id>/analytics/messages.csv`, and `POST /stores/<id>/analytics/settings`
-(the attribution windows and cart recovery's holdout share). Another owner's store answers
-404. The revenue, ads and lift parts are plugin.admin.analytics_revenue's.
+90), `GET /stores/<id>/analytics/messages.csv`, `GET /stores/<id>/analytics/days.csv`, and
+`POST /stores/<id>/analytics/settings` (the attribution windows and cart recovery's holdout
+share). Another owner's store answers 404. The revenue, ads and lift parts are
+plugin.admin.analytics_revenue's.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from plugin.auth.guard import protect
 from plugin.domain import attribution as rules
 from plugin.infra import db
 from plugin.models import Store
-from plugin.pipeline import message_figures
+from plugin.pipeline import message_days, message_figures
 
 blueprint = protect(Blueprint("analytics_admin", __name__))
 
@@ -60,11 +61,13 @@ def render_page(store: Store, days: int, form: dict[str, str] | None = None,
     """The page, with the settings form as typed and its problems when it was refused."""
     session = db.session()
     period, lines = message_figures.figures(session, store, days)
+    by_day = message_days.per_day(session, store.id, period)
     context = analytics_revenue.template_context(session, store, period)
     if form is not None:
         context.update(settings=form, form={"errors": errors or {}})
     return render_template("analytics/index.html", store=store, days=days, period=period,
-                           lines=lines, periods=message_figures.PERIODS, **context), status
+                           lines=lines, periods=message_figures.PERIODS, by_day=by_day,
+                           **context), status
 
 
 @blueprint.get("/stores/<int:store_id>/analytics/messages.csv")
@@ -78,6 +81,21 @@ def messages_csv(store_id: int) -> ResponseReturnValue:
     writer.writerow(message_figures.COLUMNS)
     writer.writerows(message_figures.table_rows(lines))
     name = f"messages-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blueprint.get("/stores/<int:store_id>/analytics/days.csv")
+def days_csv(store_id: int) -> ResponseReturnValue:
+    """The messages-per-day table (the chart's data) as CSV, one row per day, the same cells."""
+    store = tenancy.get_or_404(Store, store_id)
+    period = message_figures.period(store, _days())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(message_days.COLUMNS)
+    writer.writerows(line.cells() for line in message_days.per_day(db.session(), store.id,
+                                                                    period))
+    name = f"messages-per-day-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
