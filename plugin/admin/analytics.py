@@ -13,6 +13,7 @@ import io
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
+from plugin.admin import analytics_sections
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.infra import db
@@ -39,8 +40,10 @@ def index(store_id: int) -> ResponseReturnValue:
     store = tenancy.get_or_404(Store, store_id)
     days = _days()
     period, lines = message_figures.figures(db.session(), store, days)
+    # Conversations, keywords, widget and health: their own module and partial.
+    sections = analytics_sections.context(db.session(), store, days)
     return render_template("analytics/index.html", store=store, days=days, period=period,
-                           lines=lines, periods=message_figures.PERIODS)
+                           lines=lines, periods=message_figures.PERIODS, **sections)
 
 
 @blueprint.get("/stores/<int:store_id>/analytics/messages.csv")
@@ -61,3 +64,4 @@ def messages_csv(store_id: int) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     """Register the Analytics page."""
     app.register_blueprint(blueprint)
+    analytics_sections.init_app(app)
