@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from plugin.domain.conversation_figures import (
+from plugin.domain.conversation_figures import (  # noqa: F401  (the targets re-exported)
     AUTOMATIC,
     AVERAGE_REPLY_TARGET_SECONDS,
     FIRST_REPLY_TARGET_SECONDS,
