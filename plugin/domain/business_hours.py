@@ -212,18 +212,21 @@ def _steady_pieces(begin: datetime, finish: datetime,
 
 
 def _open_wall_seconds(hours: Hours, start: datetime, end: datetime) -> float:
-    """Open seconds between two naive wall-clock times of the store's zone."""
+    """Open seconds between two naive wall-clock times of the store's zone (overlapping
+    spans of a day count once)."""
     total = 0.0
     day = start.date()
     while day <= end.date():
         if day not in hours.holidays:
             spans: Iterable[tuple[time, time | None]] = \
                 hours.week.get(DAYS[day.weekday()], ()) if hours.week else ((time(0), None),)
-            for span_start, span_end in spans:
-                opens = datetime.combine(day, span_start)
+            reached = datetime.combine(day, time(0))  # the day's wall clock counted so far
+            for span_start, span_end in sorted(spans, key=lambda s: s[0]):
+                opens = max(datetime.combine(day, span_start), reached)
                 closes = datetime.combine(day, span_end) if span_end is not None \
                     else datetime.combine(day + timedelta(days=1), time(0))
                 overlap = (min(closes, end) - max(opens, start)).total_seconds()
                 total += max(overlap, 0.0)
+                reached = max(reached, closes)
         day += timedelta(days=1)
     return total

@@ -135,7 +135,7 @@ def terms(text: str, language: str) -> list[str]:
             previous = None
             continue
         found.setdefault(word[:MAX_TERM])
-        if previous is not None:
+        if previous is not None and previous != word:  # "order order" says nothing new
             found.setdefault(f"{previous} {word}"[:MAX_TERM])
         previous = word
     return list(found)[:MAX_TERMS]

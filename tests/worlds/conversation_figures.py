@@ -166,7 +166,8 @@ def brute_keywords(events: list[Event]) -> Counter[tuple[str, str, str]]:
             kept: list[str | None] = [w if w not in stop and len(w) >= 2 and not w.isdigit()
                                       else None for w in keywords.words(clause)]
             terms |= {w for w in kept if w}
-            terms |= {f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b}
+            terms |= {f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False)
+                      if a and b and a != b}
         for term in terms:
             found[(rollups.local_day(e.at, zone).isoformat(), language, term)] += 1
     return found
