@@ -8,7 +8,13 @@ from plugin.domain import csat
 from plugin.infra import db
 from plugin.models import ConversationRollup
 from tests.pipeline.alerts.conftest import WooAlerts
-from tests.pipeline.alerts.csat_world import approve_template, days_pass, picks, surveys, taps_button
+from tests.pipeline.alerts.csat_world import (
+    approve_template,
+    days_pass,
+    picks,
+    surveys,
+    taps_button,
+)
 from tests.pipeline.alerts.test_csat_woocommerce import (
     ANA,
     BEA,
