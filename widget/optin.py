@@ -62,7 +62,7 @@ def record(store: Store, optin: dict[str, str], request: Request) -> ConsentEntr
         entry = _write(store, phone, optin, request.remote_addr, page)
     # The Analytics page counts opt-ins per page and product with the opens and clicks.
     counters.count(store.id, counters.OPTIN, page or "", counters.clean_product(
-        form.get("product")))
+        form.get("sku")))
     return entry
 
 
