@@ -47,7 +47,9 @@ def received(session: Session, store_id: int, customer_id: int, at: datetime, *,
         clock.team_waiting_since = min(clock.team_waiting_since or at, at)
     add(session, store_id, day, figures)
     if kind == "text" and text.strip():
-        language = keywords.language_of(text, locale)
+        # A message too short to tell ("tracking wrong") is taken in the shopper's locale,
+        # else the store's own language.
+        language = keywords.language_of(text, locale or store.locale)
         count_terms(session, store_id, day, language, keywords.terms(text, language))
 
 

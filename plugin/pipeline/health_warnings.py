@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from plugin.domain.conversation_figures import FIRST_REPLY_TARGET_SECONDS, Figure, Whose
 from plugin.domain.message_flows import Figure as MessageFigure
 from plugin.infra import db
-from plugin.models import ConsentEntry, ConversationRollup, MessageRollup, Store
+from plugin.models import (
+    ConsentEntry,
+    ConversationRollup,
+    MessageRollup,
+    NumberHealth,
+    Store,
+)
 from plugin.pipeline import number_health
 from plugin.pipeline.message_figures import period
 
@@ -54,14 +60,7 @@ def warnings(session: Session, store: Store, now: datetime | None = None) -> lis
     found: list[HealthWarning] = []
     for row in number_health.for_store(session, store.id):
         if number_health.in_trouble(row):
-            what = (f"number {row.display_phone_number}" if row.display_phone_number
-                    else "WhatsApp Business Account")
-            said = row.account_event if not row.display_phone_number else \
-                (row.quality_event + (f", limit {row.messaging_limit}"
-                                      if row.messaging_limit else ""))
-            detail = f" ({row.account_detail})" if row.account_detail else ""
-            found.append(HealthWarning(key="number" if row.display_phone_number else "account",
-                                 text=f"Meta reported {said}{detail} for your {what}."))
+            found.append(_number_warning(row))
 
     def week_sums(*where: object) -> tuple[int, int]:
         this = func.sum(case((MessageRollup.day >= first, MessageRollup.n), else_=0))
@@ -104,6 +103,23 @@ def warnings(session: Session, store: Store, now: datetime | None = None) -> lis
             f"average this week ({count} conversations); the target is under "
             f"{FIRST_REPLY_TARGET_SECONDS // 60}.")))
     return found
+
+
+def _number_warning(row: NumberHealth) -> HealthWarning:
+    """What Meta said, in the owner's words."""
+    if not row.display_phone_number:
+        detail = f" ({row.account_detail})" if row.account_detail else ""
+        return HealthWarning(key="account", text=(
+            f"Meta reported {row.account_event}{detail} for your WhatsApp Business Account "
+            f"{row.waba_id}: check it in WhatsApp Manager."))
+    limit = f" Its messaging limit is {row.messaging_limit}." if row.messaging_limit else ""
+    if row.flagged:
+        return HealthWarning(key="number", text=(
+            f"Meta flagged your number {row.display_phone_number} ({row.quality_event}): "
+            f"its quality is low, so fewer marketing messages will do more good.{limit}"))
+    return HealthWarning(key="number", text=(
+        f"Meta lowered the messaging limit of your number {row.display_phone_number} "
+        f"({row.quality_event}).{limit}"))
 
 
 def _opt_outs(session: Session, store: Store, now: datetime) -> tuple[int, int]:

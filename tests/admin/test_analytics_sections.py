@@ -134,7 +134,7 @@ def test_the_quality_webhook_is_stored_shown_and_warned_about(inbox_world: Inbox
     health = _section(_page(inbox_world), "number-health")
     assert "Flagged: quality is low" in health and 'data-warning="number"' in health
     home = unescape(inbox_world.client.get("/").get_data(as_text=True))
-    assert 'data-warning="number"' in home and "FLAGGED" in home
+    assert 'data-warning="number"' in home and "Meta flagged your number 15550783881" in home
     assert _csv(inbox_world, "health")[1][:5] == ["15550783881", "WABA", "yes", "FLAGGED",
                                                   "TIER_2K"]
     body = call(inbox_world.client, "GET",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from plugin.infra import db
 from plugin.models import Store
-from plugin.pipeline import conversation_report, message_figures
+from plugin.pipeline import conversation_report, conversation_rollups, message_figures
 from tests.worlds.conversation_figures import (
     START,
     STEP,
@@ -109,3 +109,23 @@ def test_a_night_and_a_holiday_are_not_counted(app: Flask) -> None:
         found = conversation_report.figures(session, store, message_figures.period(
             store, 7, now=events[-1].at))
     assert (found.times["team"].count, found.times["team"].seconds) == (1, 10 * 60)
+
+
+def test_a_message_too_short_to_tell_takes_the_customers_locale_then_the_stores(
+        app: Flask) -> None:
+    store_id, customers = make_store(app)
+    with app.app_context(), db.transaction() as session:
+        store = session.get(Store, store_id)
+        assert store is not None
+        store.locale = "pt-BR"
+        conversation_rollups.received(session, store_id, customers[0], START, kind="text",
+                                      text="tracking errado", locale=None)
+        conversation_rollups.received(session, store_id, customers[1], START, kind="text",
+                                      text="tracking", locale="es_MX")
+        conversation_rollups.received(session, store_id, customers[1], START, kind="text",
+                                      text="where is the tracking")  # its own stop words
+    with app.app_context():
+        found = {(language, term) for _day, language, term in
+                 keywords_rolled_up(db.session(), store_id)}
+    assert found == {("pt_BR", "tracking"), ("pt_BR", "errado"), ("pt_BR", "tracking errado"),
+                     ("es", "tracking"), ("en", "tracking")}
