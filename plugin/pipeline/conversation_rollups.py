@@ -58,8 +58,10 @@ def replied(session: Session, store_id: int, customer_id: int | None, cause: str
     """A message was written to a shopper: when it is a reply, count it and, when a message
     of theirs was waiting, its business seconds (for any reply, and for the team's)."""
     kind = reply_kind(cause, step)
+    if kind is None or customer_id is None:
+        return  # most messages: nothing to read, nothing to flush
     store = session.get(Store, store_id)
-    if kind is None or customer_id is None or store is None:
+    if store is None:
         return
     day = rollups.local_day(at, rollups.zone_named(store.timezone))
     figures: list[tuple[Figure, str, int]] = [(Figure.REPLIES, kind, 1)]
