@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.UniqueConstraint('store_id', 'day', 'language', 'term',
                             name='uq_keyword_rollups_key'),
     )
+    op.create_index('ix_keyword_rollups_trends', 'keyword_rollups',
+                    ['store_id', 'language', 'term', 'day', 'n'])
     op.create_table(
         'reply_clocks',
         sa.Column('id', sa.Integer(), primary_key=True), _store(),
@@ -72,5 +74,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_number_health_store_id', 'number_health')
+    op.drop_index('ix_keyword_rollups_trends', 'keyword_rollups')
     for table in ('number_health', 'reply_clocks', 'keyword_rollups', 'conversation_rollups'):
         op.drop_table(table)
