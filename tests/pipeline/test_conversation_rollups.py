@@ -129,3 +129,28 @@ def test_a_message_too_short_to_tell_takes_the_customers_locale_then_the_stores(
                  keywords_rolled_up(db.session(), store_id)}
     assert found == {("pt_BR", "tracking"), ("pt_BR", "errado"), ("pt_BR", "tracking errado"),
                      ("es", "tracking"), ("en", "tracking")}
+
+
+def test_keyword_trends_compare_with_the_period_before_and_show_the_top_terms(
+        app: Flask) -> None:
+    store_id, _customers = make_store(app)
+    now = datetime(2026, 12, 6, 17, 0)  # noon in New York
+    with app.app_context(), db.transaction() as session:
+        store = session.get(Store, store_id)
+        assert store is not None
+        span = message_figures.period(store, 7, now=now)
+        this_week, last_week, older = span.last, span.first - timedelta(days=1), \
+            span.first - timedelta(days=8)
+        for day, language, term, n in (
+                (this_week, "en", "refund", 5), (span.first, "en", "refund", 1),
+                (last_week, "en", "refund", 2), (this_week, "en", "size", 3),
+                (last_week, "en", "size", 7), (last_week, "en", "gone", 9),
+                (older, "en", "size", 100), (this_week, "es", "talla", 2)):
+            for _ in range(n):
+                conversation_rollups.count_terms(session, store_id, day, language, [term])
+        trends = conversation_report.keyword_trends(session, store, span, top=2)
+    assert {language: [(t.term, t.now, t.before, t.change) for t in terms]
+            for language, terms in trends.items()} == {
+        "en": [("refund", 6, 2, 4), ("size", 3, 7, -4)],  # "gone" was last week only
+        "es": [("talla", 2, 0, 2)]}
+    assert list(trends) == ["en", "es"]
