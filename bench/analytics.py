@@ -8,7 +8,8 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
 2. **The rows**, bulk-inserted: one store and its owner, and `--messages` messages spread
    over the last 120 days, over every kind of flow (order journeys, cart recovery, alerts,
    campaigns, automatic answers, agents), in every state (failures with Meta's codes, skips
-   with our reasons).
+   with our reasons); and `--conversations` conversations over 90 days (and as many in the
+   90 before) as their rollups hold them: daily figures and the words shoppers wrote.
 3. **The backfill** (`storechat analytics-backfill`) computes the rollups from them, timed.
 4. **The page in this process** (Flask's test client), signed in as the owner: GET
    /stores/<id>/analytics?days=90, p50 and p99 over `--loads` loads; and the **baseline**:
@@ -93,6 +94,54 @@ def seed(app: Any, messages: int) -> int:
     return store_id
 
 
+# Shoppers' text messages per conversation, and terms (words and phrases) per message.
+MESSAGES_PER_CONVERSATION = 2
+TERMS_PER_MESSAGE = 5
+# The words shoppers use, per language: a Zipf-like draw over this many.
+VOCABULARY = 4_000
+KEYWORD_LANGUAGES = (("en", 0.5), ("es", 0.2), ("pt_BR", 0.15), ("hi", 0.05), ("id", 0.05),
+                     ("ar", 0.05))
+
+
+def seed_conversations(app: Any, store_id: int, conversations: int) -> int:
+    """`conversations` over 90 days (and as many in the 90 before, for the keyword trends)
+    as the rollups keep them: daily conversation figures and daily term counts; how many
+    keyword rows."""
+    from plugin.infra import db
+    from plugin.models import ConversationRollup, KeywordRollup
+
+    rng = random.Random(20)
+    today = db.utcnow().date()
+    per_day = max(1, conversations // 90)
+    weights = [1 / (rank + 1) for rank in range(VOCABULARY)]
+    keyword_rows = 0
+    with app.app_context(), db.transaction() as session:
+        for offset in range(180):
+            day = today - timedelta(days=offset)
+            figures = [("started", "", per_day), ("inbound", "", per_day * 2),
+                       ("resolved", "", per_day), ("replies", "automatic", per_day),
+                       ("replies", "team", per_day), ("first_reply", "any", per_day),
+                       ("first_reply_s", "any", per_day * 200), ("reply", "any", per_day),
+                       ("reply_s", "any", per_day * 900), ("first_reply", "team", per_day),
+                       ("first_reply_s", "team", per_day * 1500), ("reply", "team", per_day),
+                       ("reply_s", "team", per_day * 2400), ("csat", "9", per_day // 10)]
+            session.execute(insert(ConversationRollup), [
+                {"store_id": store_id, "day": day, "figure": f, "detail": d, "n": n}
+                for f, d, n in figures])
+            rows = []
+            for language, share in KEYWORD_LANGUAGES:
+                draws = int(per_day * MESSAGES_PER_CONVERSATION * TERMS_PER_MESSAGE * share)
+                counts: dict[int, int] = {}
+                for rank in rng.choices(range(VOCABULARY), weights=weights, k=draws):
+                    counts[rank] = counts.get(rank, 0) + 1
+                rows += [{"store_id": store_id, "day": day, "language": language,
+                          "term": f"term{rank}", "n": n} for rank, n in counts.items()]
+            for start in range(0, len(rows), CHUNK):
+                session.execute(insert(KeywordRollup), rows[start:start + CHUNK])
+            keyword_rows += len(rows)
+    return keyword_rows
+
+
 def measure(app: Any, store_id: int, loads: int) -> Report:
     """The backfill, then page and baseline timings."""
     from plugin.infra import db
@@ -140,8 +189,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.analytics")
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--loads", type=int, default=100)
+    parser.add_argument("--conversations", type=int, default=50_000)
     args = parser.parse_args(argv)
     report: Report = {"benchmark": "analytics", "messages": args.messages, "loads": args.loads,
+                      "conversations": args.conversations,
                       "errors": [],
                       "note": "in-process (Flask test client, no HTTP server); the machine "
                               "is shared, so other processes' load is in these numbers"}
@@ -161,6 +212,7 @@ def main(argv: list[str]) -> int:
         try:
             started = time.perf_counter()
             store_id = seed(app, args.messages)
+            report["keyword_rows"] = seed_conversations(app, store_id, args.conversations)
             report["seed_seconds"] = round(time.perf_counter() - started, 1)
             report.update(measure(app, store_id, args.loads))
         except Exception as error:  # noqa: BLE001 - reported, not hidden
