@@ -10,6 +10,8 @@ Everything runs on 127.0.0.1 in a temporary folder that is deleted afterwards.
 2. **The rows** (bench/analytics_seed.py): one store and its owner, 50,000 customers each with
    a conversation, 200,000 orders and 1,000,000 messages over the last 120 days, over every
    kind of flow, in every state; COPY on PostgreSQL, executemany on SQLite; timed per table.
+   Then `--conversations` conversations over 90 days (and as many in the 90 before) as their
+   rollups hold them: daily reply figures and the words shoppers wrote.
 3. **The backfill** (`storechat analytics-backfill`) computes the rollups from them, timed.
 4. **The page and its baseline, interleaved** (one page load, then one baseline, `--loads`
    times): GET /stores/<id>/analytics?days=90 through Flask's test client, signed in as the
@@ -29,15 +31,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import TextClause, create_engine, make_url, text
+from sqlalchemy import TextClause, create_engine, insert, make_url, text
 
 from bench import cpu
 from bench.analytics_seed import Sizes, seed
@@ -120,6 +123,56 @@ def _raw_flows(rows: list[Any]) -> dict[str, list[int]]:
                                      state == "failed", state == "skipped")):
             line[i] += n if reached else 0
     return flows
+
+
+# Rows per insert of the conversations' rollups.
+CHUNK = 5_000
+# Shoppers' text messages per conversation, and terms (words and phrases) per message.
+MESSAGES_PER_CONVERSATION = 2
+TERMS_PER_MESSAGE = 5
+# The words shoppers use, per language: a Zipf-like draw over this many.
+VOCABULARY = 4_000
+KEYWORD_LANGUAGES = (("en", 0.5), ("es", 0.2), ("pt_BR", 0.15), ("hi", 0.05), ("id", 0.05),
+                     ("ar", 0.05))
+
+
+def seed_conversations(app: Any, store_id: int, conversations: int) -> int:
+    """`conversations` over 90 days (and as many in the 90 before, for the keyword trends)
+    as the rollups keep them: daily conversation figures and daily term counts; how many
+    keyword rows."""
+    from plugin.infra import db
+    from plugin.models import ConversationRollup, KeywordRollup
+
+    rng = random.Random(20)
+    today = db.utcnow().date()
+    per_day = max(1, conversations // 90)
+    weights = [1 / (rank + 1) for rank in range(VOCABULARY)]
+    keyword_rows = 0
+    with app.app_context(), db.transaction() as session:
+        for offset in range(180):
+            day = today - timedelta(days=offset)
+            figures = [("started", "", per_day), ("inbound", "", per_day * 2),
+                       ("resolved", "", per_day), ("replies", "automatic", per_day),
+                       ("replies", "team", per_day), ("first_reply", "any", per_day),
+                       ("first_reply_s", "any", per_day * 200), ("reply", "any", per_day),
+                       ("reply_s", "any", per_day * 900), ("first_reply", "team", per_day),
+                       ("first_reply_s", "team", per_day * 1500), ("reply", "team", per_day),
+                       ("reply_s", "team", per_day * 2400), ("csat", "9", per_day // 10)]
+            session.execute(insert(ConversationRollup), [
+                {"store_id": store_id, "day": day, "figure": f, "detail": d, "n": n}
+                for f, d, n in figures])
+            rows = []
+            for language, share in KEYWORD_LANGUAGES:
+                draws = int(per_day * MESSAGES_PER_CONVERSATION * TERMS_PER_MESSAGE * share)
+                counts: dict[int, int] = {}
+                for rank in rng.choices(range(VOCABULARY), weights=weights, k=draws):
+                    counts[rank] = counts.get(rank, 0) + 1
+                rows += [{"store_id": store_id, "day": day, "language": language,
+                          "term": f"term{rank}", "n": n} for rank, n in counts.items()]
+            for start in range(0, len(rows), CHUNK):
+                session.execute(insert(KeywordRollup), rows[start:start + CHUNK])
+            keyword_rows += len(rows)
+    return keyword_rows
 
 
 def measure(app: Any, store_id: int, loads: int) -> Report:
@@ -250,6 +303,13 @@ def main(argv: list[str]) -> int:
             app = create_app(load_settings(environ, queue_immediate=True))
             started = time.perf_counter()
             store_id, per_table = seed(app, sizes)
+            # The conversations' rollups (reply figures, keyword counts), then statistics
+            # again: the planner must know the keyword rows it is timed on.
+            report["keyword_rows"] = seed_conversations(app, store_id, args.conversations)
+            if args.postgres:
+                with app.extensions["storechat.engine"].connect() as connection:
+                    connection.execute(text("ANALYZE"))
+                    connection.commit()
             report["seed_seconds"] = round(time.perf_counter() - started, 1)
             report["seed_seconds_per_table"] = per_table
             report.update(measure(app, store_id, args.loads))

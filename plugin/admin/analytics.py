@@ -26,7 +26,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from plugin.admin import analytics_revenue
+from plugin.admin import analytics_revenue, analytics_sections
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain import attribution as rules
@@ -63,6 +63,8 @@ def render_page(store: Store, days: int, form: dict[str, str] | None = None,
     period, lines = message_figures.figures(session, store, days)
     by_day = message_days.per_day(session, store.id, period)
     context = analytics_revenue.template_context(session, store, period)
+    # Conversations, keywords, widget and health: their own module and partial.
+    context.update(analytics_sections.context(session, store, days))
     if form is not None:
         context.update(settings=form, form={"errors": errors or {}})
     return render_template("analytics/index.html", store=store, days=days, period=period,
@@ -129,3 +131,4 @@ def init_app(app: Flask) -> None:
     """Register the Analytics page and its revenue parts."""
     app.register_blueprint(blueprint)
     analytics_revenue.init_app(app)
+    analytics_sections.init_app(app)

@@ -26,6 +26,12 @@ from plugin.models.catalog import (
 )
 from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.checkouts import Checkout
+from plugin.models.conversation_figures import (
+    ConversationRollup,
+    KeywordRollup,
+    NumberHealth,
+    ReplyClock,
+)
 from plugin.models.cross_sell import CrossSellOffer, CrossSellPair, OfferState
 from plugin.models.csat import CsatSurvey, SurveyState
 from plugin.models.customers import ConsentEntry, Customer
@@ -112,4 +118,8 @@ __all__ = [
     "CsatSurvey",
     "SurveyState",
     "MessageRollup",
+    "ConversationRollup",
+    "KeywordRollup",
+    "ReplyClock",
+    "NumberHealth",
 ]

@@ -14,6 +14,7 @@ from plugin.domain.messaging import (
     InboundMessage,
     MarketingPreference,
     Notification,
+    NumberUpdate,
     Sender,
     StatusUpdate,
     TemplateUpdate,
@@ -26,6 +27,7 @@ from plugin.pipeline import (
     carts,
     cod_answers,
     customer_tags,
+    number_health,
     opt_out,
     sandbox,
     statuses,
@@ -65,6 +67,8 @@ def apply_notification(session: Session, notification: Notification) -> None:
                                                               else "stopped") + " in WhatsApp")
         elif isinstance(item, TemplateUpdate):
             apply_template_update(session, item)
+        elif isinstance(item, NumberUpdate):
+            number_health.apply(session, item)
         elif isinstance(item, ChannelError):
             log.warning("WhatsApp reported error %s for number %s: %s %s", item.code,
                         item.phone_number_id, item.title, item.detail)

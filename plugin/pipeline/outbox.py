@@ -14,7 +14,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Message
-from plugin.pipeline import rollups
+from plugin.pipeline import conversation_rollups, rollups
 
 _SENDING = MessageState.SENDING.value
 # The table, not the mapped class: these UPDATEs need none of the ORM's bulk-update work
@@ -48,6 +48,9 @@ def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
         "not_before": now + timedelta(seconds=delay_seconds) if delay_seconds else None,
         "created_at": now, "enqueued_at": now,
     }, ("store_id", "cause", "step"))
+    if message_id is not None and skipped is None:
+        # A reply to a shopper stops their reply clock when it is written.
+        conversation_rollups.replied(session, store_id, customer_id, cause, step, now)
     if message_id is not None and skipped is not None:
         rollups.moved(session, (store_id, cause, step, now), None, state,
                       rollups.detail_of(state, None, skipped))
