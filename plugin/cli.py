@@ -191,13 +191,15 @@ def stores_connect_whatsapp(store_key: str, phone_number_id: str, waba_id: str, 
 @with_appcontext
 def analytics_backfill(store_id: int | None) -> None:
     """Compute the analytics rollups from the messages already there (once, after upgrading
-    to them; again only to repair), replacing the store's rollups."""
+    to them; again only to repair), replacing the store's rollups; the same for the
+    click-to-WhatsApp ads, from the referrals kept on customers."""
     from plugin.infra import db
-    from plugin.pipeline import rollups
+    from plugin.pipeline import ad_figures, rollups
 
     with db.transaction() as session:
         written = rollups.backfill(session, store_id)
-    click.echo(f"{written} rollup rows written")
+        from_ads = ad_figures.backfill(session, store_id)
+    click.echo(f"{written} rollup rows written; {from_ads} customers came from an ad")
 
 
 def init_app(app: Flask) -> None:

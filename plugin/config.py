@@ -32,6 +32,12 @@ DEFAULT_LEASE_SECONDS = 60
 # How long a row may wait in the queue before the sweeper assumes its job was lost.
 DEFAULT_SWEEP_GRACE_SECONDS = 120
 
+# How long a message whose send lease lapsed is held for Meta's status webhook before it
+# is sent again: a worker that died mid-send may have sent it, and Meta takes no
+# idempotency key, so only its `sent` status (echoing our id) can tell. Meta reports
+# `sent` within seconds; a minute leaves room for its retries and our queue.
+DEFAULT_RECONCILE_GRACE_SECONDS = 60
+
 # How often each worker sweeps; sweeping is idempotent, so several workers may overlap.
 DEFAULT_SWEEP_INTERVAL_SECONDS = 30
 
@@ -74,6 +80,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     lease_seconds: int = DEFAULT_LEASE_SECONDS
     sweep_grace_seconds: int = DEFAULT_SWEEP_GRACE_SECONDS
+    reconcile_grace_seconds: int = DEFAULT_RECONCILE_GRACE_SECONDS
     sweep_interval_seconds: int = DEFAULT_SWEEP_INTERVAL_SECONDS
     queue_immediate: bool = False
     login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
@@ -163,6 +170,7 @@ _INT_VARS = {
     "STORECHAT_MAX_BODY_BYTES": "max_body_bytes",
     "STORECHAT_LEASE_SECONDS": "lease_seconds",
     "STORECHAT_SWEEP_GRACE_SECONDS": "sweep_grace_seconds",
+    "STORECHAT_RECONCILE_GRACE_SECONDS": "reconcile_grace_seconds",
     "STORECHAT_SWEEP_INTERVAL_SECONDS": "sweep_interval_seconds",
     "STORECHAT_LOGIN_WINDOW_SECONDS": "login_window_seconds",
     "STORECHAT_WORKER_STALE_SECONDS": "worker_stale_seconds",
@@ -312,6 +320,8 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{name} must be positive")
     if settings.trusted_proxies < 0:
         raise ConfigError("STORECHAT_TRUSTED_PROXIES must be 0 or more")
+    if settings.reconcile_grace_seconds < 0:
+        raise ConfigError("STORECHAT_RECONCILE_GRACE_SECONDS must be 0 or more")
 
 
 # "package.module:factory", as entry points are written.

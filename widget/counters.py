@@ -11,6 +11,8 @@ from plugin.infra import db
 from plugin.models import WidgetCounter
 
 KINDS = frozenset({"open", "click"})
+# Counted by the server when a widget opt-in is recorded, never accepted from a beacon.
+OPTIN = "optin"
 _PRODUCT = re.compile(r"^[\w.\-:/ ]{1,64}$")
 
 

@@ -1,6 +1,6 @@
 """The widget designer in the admin: every widget setting, a live preview of the real widget,
-the click counts of the last 30 days, the newest opt-ins, and how to put the widget on a
-storefront.
+a link to the widget's figures (now on the Analytics page), the newest opt-ins, and how to
+put the widget on a storefront.
 
 `GET /stores/<id>/widget` shows the form; `POST` saves it. The form is read into the raw
 settings document `widget.settings.clean()` understands; wherever cleaning would change what
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
@@ -32,7 +31,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from plugin.auth import tenancy
@@ -40,14 +39,12 @@ from plugin.auth.guard import protect
 from plugin.domain import business_hours
 from plugin.domain.phones import country_code_hint, to_e164
 from plugin.infra import db, responses
-from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
+from plugin.models import Store, WhatsAppAccount, WidgetSettings
 from widget import optin_log, settings
 from widget.i18n import LANGUAGES, language
 
 blueprint = protect(Blueprint("widget_designer", __name__))
 
-COUNT_DAYS = 30
-TOP_ROWS = 20
 # The Shopify theme app extension's app embed block (extensions/storechat-widget/blocks/).
 EMBED_BLOCK_HANDLE = "app-embed"  # extensions/storechat-widget/blocks/app-embed.liquid
 DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
@@ -255,36 +252,6 @@ def _accounts(store: Store) -> list[WhatsAppAccount]:
         .order_by(WhatsAppAccount.id)))
 
 
-def counts(store: Store) -> dict[str, Any]:
-    """Widget opens and clicks of the last COUNT_DAYS days: per day, per page, per product."""
-    since = db.utcnow().date() - timedelta(days=COUNT_DAYS - 1)
-    base = (WidgetCounter.store_id == store.id, WidgetCounter.day >= since)
-    session = db.session()
-
-    def grouped(column: Any, *where: Any, limit: int | None = TOP_ROWS) -> list[Any]:
-        total = func.sum(WidgetCounter.count)
-        query = tenancy.scoped(select(column, WidgetCounter.kind, total), WidgetCounter) \
-            .where(*base, *where).group_by(column, WidgetCounter.kind)
-        return list(session.execute(query))
-
-    by_day: dict[Any, dict[str, int]] = {}
-    for day, kind, total in grouped(WidgetCounter.day):
-        by_day.setdefault(day, {"open": 0, "click": 0})[kind] = int(total)
-    days = [{"day": day, **by_day[day]} for day in sorted(by_day, reverse=True)]
-
-    def top(column: Any, *where: Any) -> list[dict[str, Any]]:
-        rows = [{"key": key, "clicks": int(total)} for key, _kind, total in
-                grouped(column, WidgetCounter.kind == "click", *where)]
-        return sorted(rows, key=lambda r: (-r["clicks"], r["key"]))[:TOP_ROWS]
-
-    return {
-        "since": since, "days": days,
-        "clicks": sum(d["click"] for d in days), "opens": sum(d["open"] for d in days),
-        "pages": top(WidgetCounter.path),
-        "products": top(WidgetCounter.product, WidgetCounter.product != ""),
-    }
-
-
 def install(store: Store) -> dict[str, Any]:
     """How the widget gets onto this store's pages."""
     config = current_app.config["STORECHAT"]
@@ -317,13 +284,13 @@ def _page(store: Store, form: Form, row: WidgetSettings | None,
     carrying this response's nonce, which the widget copies from its script tag."""
     nonce = secrets.token_urlsafe(16)
     body = render_template(
-        "widget/designer.html", store=store, form=form, row=row, counts=counts(store),
+        "widget/designer.html", store=store, form=form, row=row,
         nonce=nonce, optins=optin_log.recent(store),
         install=install(store), has_number=bool(_accounts(store)),
         timezones=timezones(), languages=[(code, LANGUAGE_NAMES.get(code, code))
                                           for code in LANGUAGES],
         default_lang=language(store.locale), day_names=DAY_NAMES, purposes=PURPOSE_NAMES,
-        max_agents=settings.MAX_AGENTS, count_days=COUNT_DAYS,
+        max_agents=settings.MAX_AGENTS,
         default_message=settings.DEFAULTS["message"],
     )
     return body, status, {"Content-Security-Policy": responses.admin_csp(style_nonce=nonce)}

@@ -16,6 +16,7 @@ from plugin.domain.errors import RequestRefused
 from plugin.domain.phones import to_e164
 from plugin.infra import db
 from plugin.models import ConsentEntry, Customer, Store
+from widget import counters
 from widget.counters import clean_path
 
 HONEYPOT_FIELD = "website"
@@ -56,9 +57,13 @@ def record(store: Store, optin: dict[str, str], request: Request) -> ConsentEntr
         raise OptInRefused(wrong or {"phone": "phone_invalid"})
     page = clean_path(form.get("page"))
     try:
-        return _write(store, phone, optin, request.remote_addr, page)
+        entry = _write(store, phone, optin, request.remote_addr, page)
     except IntegrityError:  # the same number opted in twice at once: the customer exists now
-        return _write(store, phone, optin, request.remote_addr, page)
+        entry = _write(store, phone, optin, request.remote_addr, page)
+    # The Analytics page counts opt-ins per page and product with the opens and clicks.
+    counters.count(store.id, counters.OPTIN, page or "", counters.clean_product(
+        form.get("sku")))
+    return entry
 
 
 def _write(store: Store, phone: str, optin: dict[str, str], ip: str | None,

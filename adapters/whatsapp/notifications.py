@@ -5,7 +5,9 @@ them; pywa reads only the first, DESIGN.md §2) and raises `PayloadError` only w
 is not a WhatsApp Business Account notification at all. Inside a valid envelope nothing
 raises: an item that cannot be read is skipped and named in `Notification.ignored` as
 "<path> [<id>]: <reason>", and a change of a field StoreChat does not act on (calls,
-account_update, smb_message_echoes, …) is named there by its field.
+smb_message_echoes, …) is named there by its field. The number's quality and limit
+(phone_number_quality_update) and the account's standing (account_update) become
+`NumberUpdate`s.
 
 Decisions worth knowing:
 
@@ -37,6 +39,7 @@ from plugin.domain.messaging import (
     InboundMessage,
     MarketingPreference,
     Notification,
+    NumberUpdate,
     Sender,
     StatusUpdate,
     TemplateUpdate,
@@ -55,6 +58,8 @@ TEMPLATE_FIELDS: dict[str, str] = {
     "message_template_components_update": "",  # no state: the components themselves changed
 }
 COMPONENTS_UPDATED = "COMPONENTS_UPDATED"
+# The number's quality and messaging limit, and the account's standing.
+NUMBER_FIELDS = frozenset({"phone_number_quality_update", "account_update"})
 
 MEDIA_TYPES = frozenset({"image", "video", "audio", "voice", "document", "sticker"})
 MARKETING_VALUES = {"stop": False, "resume": True}
@@ -107,7 +112,8 @@ def _change(change: Any, waba_id: str, where: str, updates: list[WhatsAppUpdate]
         ignored.append(f"{where}: not a change with a field")
         return
     field, value = change["field"], change.get("value")
-    if field not in TEMPLATE_FIELDS and field not in ("messages", "user_preferences"):
+    if (field not in TEMPLATE_FIELDS and field not in NUMBER_FIELDS
+            and field not in ("messages", "user_preferences")):
         ignored.append(field or f"{where}: empty field")
         return
     if not isinstance(value, dict):
@@ -116,6 +122,10 @@ def _change(change: Any, waba_id: str, where: str, updates: list[WhatsAppUpdate]
     if field in TEMPLATE_FIELDS:
         _collect(updates, ignored, f"{where} {field}",
                  lambda: _template(value, field, waba_id, at))
+        return
+    if field in NUMBER_FIELDS:
+        _collect(updates, ignored, f"{where} {field}",
+                 lambda: _number(value, field, waba_id, at))
         return
     before = len(updates) + len(ignored)
     phone_number_id = _ident(_obj(value.get("metadata")).get("phone_number_id"))
@@ -335,6 +345,30 @@ def _template(value: Raw, field: str, waba_id: str, at: int = 0) -> TemplateUpda
                                  "message_template_language"),
         event=event, field=field, reason=reason, at=at,
     )
+
+
+def _number(value: Raw, field: str, waba_id: str, at: int = 0) -> NumberUpdate:
+    event = fields.text(value.get("event"))
+    if not event:
+        raise _Skip("no event")
+    if not waba_id:
+        raise _Skip("no account id")
+    return NumberUpdate(
+        waba_id=waba_id, field=field, event=event[:60],
+        display_phone_number=fields.text(value.get("display_phone_number"))[:32],
+        current_limit=fields.text(value.get("current_limit"))[:40],
+        business_limit=fields.text(value.get("max_daily_conversations_per_business"))[:40],
+        detail=_account_detail(value)[:255], at=at)
+
+
+def _account_detail(value: Raw) -> str:
+    """What an account update names beyond its event: restriction types, a violation, a
+    ban state."""
+    parts = [fields.text(_obj(r).get("restriction_type"))
+             for r in value.get("restriction_info") or [] if isinstance(r, dict)]
+    parts.append(fields.text(_obj(value.get("violation_info")).get("violation_type")))
+    parts.append(fields.text(_obj(value.get("ban_info")).get("waba_ban_state")))
+    return ", ".join(p for p in parts if p)
 
 
 # Readers -------------------------------------------------------------------------------------

@@ -1,23 +1,38 @@
 """The Analytics page of a store: per flow, the messages of a period (sent, delivered, read,
 failed and skipped with their reasons) and the rates with the figures they divide, read from
-the daily rollups; the same table as CSV.
+the daily rollups, and the same messages per day as a chart over its table; each table as CSV.
 
 Routes (blueprint "analytics_admin"): `GET /stores/<id>/analytics` (`?days=` picks 7, 30 or
-90) and `GET /stores/<id>/analytics/messages.csv`. Another owner's store answers 404.
+90), `GET /stores/<id>/analytics/messages.csv`, `GET /stores/<id>/analytics/days.csv`, and
+`POST /stores/<id>/analytics/settings` (the attribution windows and cart recovery's holdout
+share). Another owner's store answers 404. The revenue, ads and lift parts are
+plugin.admin.analytics_revenue's.
 """
 from __future__ import annotations
 
 import csv
 import io
 
-from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
+from plugin.admin import analytics_revenue, analytics_sections
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
+from plugin.domain import attribution as rules
 from plugin.infra import db
 from plugin.models import Store
-from plugin.pipeline import message_figures
+from plugin.pipeline import message_days, message_figures
 
 blueprint = protect(Blueprint("analytics_admin", __name__))
 
@@ -37,10 +52,24 @@ def _days() -> int:
 def index(store_id: int) -> ResponseReturnValue:
     """The page: the period's message figures per flow."""
     store = tenancy.get_or_404(Store, store_id)
-    days = _days()
-    period, lines = message_figures.figures(db.session(), store, days)
+    return render_page(store, _days())
+
+
+def render_page(store: Store, days: int, form: dict[str, str] | None = None,
+                errors: dict[str, str] | None = None,
+                status: int = 200) -> ResponseReturnValue:
+    """The page, with the settings form as typed and its problems when it was refused."""
+    session = db.session()
+    period, lines = message_figures.figures(session, store, days)
+    by_day = message_days.per_day(session, store.id, period)
+    context = analytics_revenue.template_context(session, store, period)
+    # Conversations, keywords, widget and health: their own module and partial.
+    context.update(analytics_sections.context(session, store, days))
+    if form is not None:
+        context.update(settings=form, form={"errors": errors or {}})
     return render_template("analytics/index.html", store=store, days=days, period=period,
-                           lines=lines, periods=message_figures.PERIODS)
+                           lines=lines, periods=message_figures.PERIODS, by_day=by_day,
+                           **context), status
 
 
 @blueprint.get("/stores/<int:store_id>/analytics/messages.csv")
@@ -58,6 +87,48 @@ def messages_csv(store_id: int) -> ResponseReturnValue:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@blueprint.get("/stores/<int:store_id>/analytics/days.csv")
+def days_csv(store_id: int) -> ResponseReturnValue:
+    """The messages-per-day table (the chart's data) as CSV, one row per day, the same cells."""
+    store = tenancy.get_or_404(Store, store_id)
+    period = message_figures.period(store, _days())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(message_days.COLUMNS)
+    writer.writerows(line.cells() for line in message_days.per_day(db.session(), store.id,
+                                                                    period))
+    name = f"messages-per-day-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blueprint.post("/stores/<int:store_id>/analytics/settings")
+def save_settings(store_id: int) -> ResponseReturnValue:
+    """Save the attribution windows and cart recovery's holdout share; 400 with each
+    problem on its field otherwise."""
+    store = tenancy.get_or_404(Store, store_id)
+    form = {k: request.form.get(k, "").strip() for k in ("click_days", "read_hours",
+                                                          "holdout_percent")}
+    problems = rules.check_windows(form["click_days"], form["read_hours"])
+    holdout_problem = rules.check_holdout(form["holdout_percent"])
+    if holdout_problem:
+        problems["holdout_percent"] = holdout_problem
+    if problems:
+        return render_page(store, DEFAULT_DAYS, form, problems, 400)
+    with db.transaction() as session:
+        owned = session.get(Store, store.id)
+        assert owned is not None  # tenancy found it a moment ago
+        owned.attribution_click_days = int(form["click_days"])
+        owned.attribution_read_hours = int(form["read_hours"])
+        owned.recovery_holdout_percent = int(form["holdout_percent"])
+    flash(f"Orders now count for a message clicked within {form['click_days']} days or read "
+          f"within {form['read_hours']} hours before them; cart recovery holds out "
+          f"{form['holdout_percent']} % of carts. It applies to orders from now on.")
+    return redirect(url_for("analytics_admin.index", store_id=store.id), 303)
+
+
 def init_app(app: Flask) -> None:
-    """Register the Analytics page."""
+    """Register the Analytics page and its revenue parts."""
     app.register_blueprint(blueprint)
+    analytics_revenue.init_app(app)
+    analytics_sections.init_app(app)

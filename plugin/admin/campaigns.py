@@ -110,7 +110,7 @@ def _form_values(campaign: Campaign | None) -> dict[str, Any]:
         return {"name": "", "template": "", "segment_id": "", "discount_mode": "none",
                 "discount_percent": "", "discount_hours": str(domain.DISCOUNT_HOURS_DEFAULT),
                 "link_url": "", "attribution_days": str(domain.ATTRIBUTION_DAYS_DEFAULT),
-                "variables": [], "header_link": "", "header_file": ""}
+                "holdout_percent": "0", "variables": [], "header_link": "", "header_file": ""}
     discount = campaign.discount or {}
     header = campaign.header_media or {}
     return {"name": campaign.name, "template": f"{campaign.template}|{campaign.language}",
@@ -119,6 +119,7 @@ def _form_values(campaign: Campaign | None) -> dict[str, Any]:
             "discount_percent": str(discount.get("percent") or ""),
             "discount_hours": str(discount.get("hours") or domain.DISCOUNT_HOURS_DEFAULT),
             "link_url": campaign.link_url, "attribution_days": str(campaign.attribution_days),
+            "holdout_percent": str(campaign.holdout_percent),
             "variables": list(campaign.variables or []),
             "header_link": header.get("link", ""), "header_file": header.get("filename", "")}
 
@@ -137,13 +138,14 @@ def _submitted() -> tuple[dict[str, Any], controls.Draft]:
     name, _, language = form.get("template", "").partition("|")
     segment = form.get("segment_id", "")
     days = form.get("attribution_days", "")
+    holdout = form.get("holdout_percent", "0").strip() or "0"
     values = {"name": form.get("name", ""), "template": form.get("template", ""),
               "segment_id": segment, "discount_mode": form.get("discount_mode", "none"),
               "discount_percent": form.get("discount_percent", ""),
               "discount_hours": form.get("discount_hours", ""),
               "link_url": form.get("link_url", ""), "attribution_days": days,
-              "variables": variables, "header_link": form.get("header_link", "").strip(),
-              "header_file": ""}
+              "holdout_percent": holdout, "variables": variables,
+              "header_link": form.get("header_link", "").strip(), "header_file": ""}
     draft = controls.Draft(
         name=values["name"], template=name, language=language,
         segment_id=int(segment) if segment.isdigit() else None, variables=variables,
@@ -151,6 +153,7 @@ def _submitted() -> tuple[dict[str, Any], controls.Draft]:
                   "hours": values["discount_hours"]},
         link_url=values["link_url"],
         attribution_days=int(days) if days.isdigit() else 0,
+        holdout_percent=int(holdout) if holdout.isdigit() else -1,
         header_media={"link": values["header_link"]} if values["header_link"] else None)
     return values, draft
 

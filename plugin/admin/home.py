@@ -5,11 +5,13 @@ from flask import Blueprint, Flask, current_app, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from plugin.admin.nav import may_open
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.auth.roles import Role
 from plugin.infra import db
 from plugin.models import Store
+from plugin.pipeline import health_warnings
 
 blueprint = protect(Blueprint("admin", __name__), minimum=Role.AGENT)
 
@@ -23,6 +25,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "index.html",
         stores=[s for s in stores if s.platform != "demo"],
+        # What crossed a threshold, per store the person may read the analytics of.
+        store_warnings=_warnings(stores),
         demo_store=next((s for s in stores if s.platform == "demo"), None),
         owner_view=tenancy.current().is_owner,
         can_connect=tenancy.top_role() is Role.OWNER,
@@ -32,6 +36,13 @@ def index() -> ResponseReturnValue:
         shopify_configured="storechat.shopify" in current_app.extensions,
         woocommerce_ready="woocommerce.connect" in views,
     )
+
+
+def _warnings(stores: list[Store]) -> dict[int, list[health_warnings.HealthWarning]]:
+    session = db.session()
+    return {s.id: found for s in stores if s.platform != "demo"
+            and may_open("analytics_admin.index", s.id)
+            and (found := health_warnings.warnings(session, s))}
 
 
 def init_app(app: Flask) -> None:

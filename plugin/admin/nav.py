@@ -59,7 +59,9 @@ SECTIONS: tuple[Entry, ...] = (
     Entry("templates", "Templates", "templates_admin.index"),
     Entry("catalog", "Catalog", "catalog_admin.index"),
     Entry("widget", "Widget", "widget_designer.page"),
-    Entry("analytics", "Analytics", "analytics_admin.index"),
+    Entry("analytics", "Analytics", "analytics_admin.index", children=(
+        Entry("attributed_orders", "Attributed orders", "analytics_revenue.orders_page"),
+    )),
     Entry("settings", "Settings", None, children=(
         Entry("whatsapp", "WhatsApp number", "whatsapp_admin.page"),
         Entry("connection", "Store connection", "settings_admin.connection"),

@@ -165,3 +165,68 @@ def _zone_name(zone: str | None) -> str:
 
 def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def open_seconds(hours: Hours, start: datetime, end: datetime) -> int:
+    """How many whole seconds of [start, end) the store is open (aware, or naive UTC):
+    exactly the instants at which is_open says yes, holidays and DST changes included."""
+    begin, finish = _utc(start), _utc(end)
+    if finish <= begin:
+        return 0
+    if hours.always_open:
+        return int((finish - begin).total_seconds())
+    zone = ZoneInfo(hours.zone)
+    total = 0.0
+    for piece_start, piece_end, offset in _steady_pieces(begin, finish, zone):
+        # Within one offset the wall clock runs with UTC: measure the wall-clock stretch.
+        wall_start = (piece_start + offset).replace(tzinfo=None)
+        wall_end = (piece_end + offset).replace(tzinfo=None)
+        total += _open_wall_seconds(hours, wall_start, wall_end)
+    return int(total)
+
+
+def _offset(at: datetime, zone: ZoneInfo) -> timedelta:
+    return at.astimezone(zone).utcoffset() or timedelta(0)
+
+
+def _steady_pieces(begin: datetime, finish: datetime,
+                   zone: ZoneInfo) -> Iterable[tuple[datetime, datetime, timedelta]]:
+    """[begin, finish) cut where the zone's UTC offset changes (found to the second)."""
+    cursor = begin
+    while cursor < finish:
+        offset = _offset(cursor, zone)
+        stop = min(cursor + timedelta(days=1), finish)
+        if _offset(stop - timedelta(seconds=1), zone) != offset:
+            # Zones change offset on a whole second: bisect over whole seconds from cursor.
+            low, high = 0, int((stop - cursor).total_seconds()) - 1
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset(cursor + timedelta(seconds=middle), zone) == offset:
+                    low = middle
+                else:
+                    high = middle
+            stop = (cursor + timedelta(seconds=high)).replace(microsecond=0)
+            stop = max(stop, cursor + timedelta(microseconds=1))
+        yield cursor, stop, offset
+        cursor = stop
+
+
+def _open_wall_seconds(hours: Hours, start: datetime, end: datetime) -> float:
+    """Open seconds between two naive wall-clock times of the store's zone (overlapping
+    spans of a day count once)."""
+    total = 0.0
+    day = start.date()
+    while day <= end.date():
+        if day not in hours.holidays:
+            spans: Iterable[tuple[time, time | None]] = \
+                hours.week.get(DAYS[day.weekday()], ()) if hours.week else ((time(0), None),)
+            reached = datetime.combine(day, time(0))  # the day's wall clock counted so far
+            for span_start, span_end in sorted(spans, key=lambda s: s[0]):
+                opens = max(datetime.combine(day, span_start), reached)
+                closes = datetime.combine(day, span_end) if span_end is not None \
+                    else datetime.combine(day + timedelta(days=1), time(0))
+                overlap = (min(closes, end) - max(opens, start)).total_seconds()
+                total += max(overlap, 0.0)
+                reached = max(reached, closes)
+        day += timedelta(days=1)
+    return total

@@ -124,8 +124,23 @@ class ChannelError:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NumberUpdate:
+    """Meta's word on a number's quality and messaging limit (phone_number_quality_update)
+    or on the whole WhatsApp Business Account (account_update)."""
+
+    waba_id: str
+    field: str  # the notification field it came from
+    event: str  # FLAGGED, UNFLAGGED, UPGRADE, DOWNGRADE, … or ACCOUNT_RESTRICTION, …
+    display_phone_number: str = ""  # "" for an account update
+    current_limit: str = ""  # TIER_250, TIER_2K, … (Meta retires it for the next one)
+    business_limit: str = ""  # max_daily_conversations_per_business
+    detail: str = ""  # restriction types, violation type, ban state: what Meta names
+    at: int = 0  # when Meta says it happened (the entry's unix time); 0 when not given
+
+
 WhatsAppUpdate = (InboundMessage | StatusUpdate | MarketingPreference | TemplateUpdate
-                  | ChannelError)
+                  | ChannelError | NumberUpdate)
 
 
 @dataclass(frozen=True, slots=True)

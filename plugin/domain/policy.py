@@ -7,7 +7,8 @@ The rules, in the order they are checked:
 - free-form messages only inside the 24-hour service window (templates any time);
 - marketing only with an opt-in and no opt-out since, never to +1 (US) numbers (Meta blocks
   marketing templates there), at most `weekly_cap` a week (for customers tagged at_risk
-  also at most `at_risk_cap` per `at_risk_cap_days`), not while Meta holds marketing to the
+  also at most `at_risk_cap` per `at_risk_cap_days`; a campaign's message waits until the cap
+  allows it, others are skipped), not while Meta holds marketing to the
   customer (131049: it waits until the hold ends), and not in quiet hours (then it waits
   until they end rather than being dropped);
 - nothing past the message's deadline (`send_by`), and no waiting that would end past it.
@@ -17,6 +18,7 @@ constants below are their defaults.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,6 +35,9 @@ DEFAULT_AT_RISK_CAP = 1
 DEFAULT_AT_RISK_CAP_DAYS = 10
 # The skip reason of a message whose deadline (send_by) passed before it could go out.
 DEADLINE_PASSED = "deadline passed"
+# A deferred capped message is due this long after its oldest counted send leaves the
+# period: a send exactly `days` old still counts, so waiting only that long would wait again.
+CAP_CLEARANCE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +74,12 @@ class SendContext:
     held_until: datetime | None = None
     # The message's deadline (UTC): past it, skipped; a wait that would pass it, too.
     send_by: datetime | None = None
+    # A capped message waits until its cap allows it (a campaign: the sale still stands)
+    # rather than being skipped (a cart reminder or an alert a week late is only noise).
+    cap_defers: bool = False
+    # When each cap next allows one more (UTC; cap_frees_at), None when it never does.
+    weekly_cap_frees_at: datetime | None = None
+    at_risk_cap_frees_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +129,22 @@ def quiet_wait_in_zone(now: datetime, zone: str, quiet_hours: tuple[int, int]) -
     return ends.astimezone(UTC).replace(tzinfo=None) - now
 
 
+def cap_frees_at(sent_at: Iterable[datetime], cap: int, days: int,
+                 now: datetime) -> datetime | None:
+    """When a cap of `cap` marketing messages in any `days` days next allows one more, given
+    the customer's marketing sends (UTC; a send counts while at most `days` old); None when
+    it never will (a cap of 0). A time before `now` means it allows one now."""
+    if cap <= 0:
+        return None
+    period = timedelta(days=days)
+    counted = sorted(at for at in sent_at if at >= now - period)
+    if len(counted) < cap:
+        return now
+    # One more fits once the send `cap` places from the newest is over `days` old (real
+    # time: a DST change in between makes a day 23 or 25 hours on the wall clock, not here).
+    return counted[len(counted) - cap] + period + CAP_CLEARANCE
+
+
 def decide(context: SendContext) -> Decision:
     """Whether to send now; a skip names why, a deferral says how long to wait. A
     deferral that would end past the message's deadline is a skip instead."""
@@ -156,11 +183,9 @@ def _marketing(context: SendContext) -> Decision:
                         else "the customer opted out of marketing")
     if context.recipient and context.recipient.lstrip("+").startswith("1"):
         return Decision(False, "Meta does not deliver marketing templates to +1 (US) numbers")
-    if context.marketing_sent_this_week >= context.weekly_cap:
-        return Decision(False, f"marketing cap reached ({context.weekly_cap} a week)")
-    if context.at_risk and context.marketing_sent_at_risk_period >= context.at_risk_cap:
-        return Decision(False, f"marketing cap reached ({context.at_risk_cap} per "
-                               f"{context.at_risk_cap_days} days for at-risk customers)")
+    capped = _capped(context)
+    if capped is not None:
+        return capped
     if (context.held_until is not None and context.now is not None
             and context.now < context.held_until):
         return Decision(False, "Meta is holding marketing to this customer (131049)",
@@ -173,3 +198,26 @@ def _marketing(context: SendContext) -> Decision:
     if wait is not None:
         return Decision(False, "quiet hours", defer=wait)
     return SEND
+
+
+def _capped(context: SendContext) -> Decision | None:
+    """A skip, or for a campaign a wait until every cap reached allows one more (the
+    stricter at-risk cap may free later than the weekly one); None when no cap is reached."""
+    reached: list[tuple[str, datetime | None]] = []
+    if context.marketing_sent_this_week >= context.weekly_cap:
+        reached.append((f"marketing cap reached ({context.weekly_cap} a week)",
+                        context.weekly_cap_frees_at))
+    if context.at_risk and context.marketing_sent_at_risk_period >= context.at_risk_cap:
+        reached.append((f"marketing cap reached ({context.at_risk_cap} per "
+                        f"{context.at_risk_cap_days} days for at-risk customers)",
+                        context.at_risk_cap_frees_at))
+    if not reached:
+        return None
+    reason = reached[0][0]
+    frees = [at for _, at in reached]
+    if not context.cap_defers or context.now is None or None in frees:
+        return Decision(False, reason)
+    until = max(at for at in frees if at is not None)
+    if until <= context.now:
+        return Decision(False, reason)  # counts and times disagree: never wait for nothing
+    return Decision(False, reason, defer=until - context.now)

@@ -48,7 +48,8 @@ _CLAIM_MESSAGE = (
             and_(_MESSAGES.c.state == _PENDING,
                  or_(_MESSAGES.c.not_before.is_(None),
                      _MESSAGES.c.not_before <= bindparam("now"))),
-            and_(_MESSAGES.c.state == _LEASED, _MESSAGES.c.lease_until < bindparam("now")),
+            and_(_MESSAGES.c.state == _LEASED,
+                 _MESSAGES.c.lease_until < bindparam("lapsed_before")),
         ),
     )
     .values(state=_LEASED, lease_until=bindparam("lease_end"),
@@ -56,17 +57,25 @@ _CLAIM_MESSAGE = (
 )
 
 
-def claim_message(session: Session, message_id: int, now: datetime, lease_seconds: int) -> bool:
-    """Lease a message that is due (pending) or whose send lease ran out; True if we got it."""
+def claim_message(session: Session, message_id: int, now: datetime, lease_seconds: int,
+                  grace_seconds: int = 0) -> bool:
+    """Lease a message that is due (pending) or whose send lease ran out more than
+    `grace_seconds` ago; True if we got it.
+
+    The grace is the reconciliation hold: a worker that died mid-send may have sent the
+    message, and Meta's `sent` status (echoing our id) moves it on if so, within the grace.
+    """
     return session.execute(_CLAIM_MESSAGE, {
         "message_id": message_id, "now": now,
+        "lapsed_before": now - timedelta(seconds=grace_seconds),
         "lease_end": now + timedelta(seconds=lease_seconds)}).rowcount == 1
 
 
 def claim_batch(session: Session, *, store_id: int, cause: str, now: datetime,
-                lease_seconds: int, limit: int) -> list[int]:
+                lease_seconds: int, limit: int, grace_seconds: int = 0) -> list[int]:
     """Lease up to `limit` due messages of one store and cause (pending and due, or leased
-    with a lease that ran out), oldest first, in one statement; the ids we got.
+    with a lease that ran out more than `grace_seconds` ago: see claim_message), oldest
+    first, in one statement; the ids we got.
 
     PostgreSQL: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING, so
     concurrent engines take disjoint rows without waiting on each other. SQLite has one
@@ -77,7 +86,8 @@ def claim_batch(session: Session, *, store_id: int, cause: str, now: datetime,
     due = or_(
         and_(_MESSAGES.c.state == _PENDING,
              or_(_MESSAGES.c.not_before.is_(None), _MESSAGES.c.not_before <= now)),
-        and_(_MESSAGES.c.state == _LEASED, _MESSAGES.c.lease_until < now),
+        and_(_MESSAGES.c.state == _LEASED,
+             _MESSAGES.c.lease_until < now - timedelta(seconds=grace_seconds)),
     )
     chosen = (select(_MESSAGES.c.id)
               .where(_MESSAGES.c.store_id == store_id, _MESSAGES.c.cause == cause, due)

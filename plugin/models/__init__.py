@@ -3,6 +3,14 @@ from plugin.models.alerts import AlertKind, AlertState, AlertSubscription, Price
 from plugin.models.analytics import MessageRollup
 from plugin.models.api_tokens import ApiToken
 from plugin.models.assistant import AssistantSettings
+from plugin.models.attribution import (
+    AdOrder,
+    AdRollup,
+    LiftMember,
+    LiftRollup,
+    OrderAttribution,
+    RevenueRollup,
+)
 from plugin.models.auto_answers import AnswerSettings
 from plugin.models.base import Base
 from plugin.models.campaigns import Campaign, CampaignClick, CampaignCode
@@ -18,6 +26,12 @@ from plugin.models.catalog import (
 )
 from plugin.models.catalog_sandbox import SandboxCatalogBatch, SandboxCatalogItem
 from plugin.models.checkouts import Checkout
+from plugin.models.conversation_figures import (
+    ConversationRollup,
+    KeywordRollup,
+    NumberHealth,
+    ReplyClock,
+)
 from plugin.models.cross_sell import CrossSellOffer, CrossSellPair, OfferState
 from plugin.models.csat import CsatSurvey, SurveyState
 from plugin.models.customers import ConsentEntry, Customer
@@ -37,6 +51,12 @@ from plugin.models.templates import Automation, Template, TemplateSource
 from plugin.models.widget import WidgetCounter, WidgetSettings
 
 __all__ = [
+    "AdOrder",
+    "AdRollup",
+    "LiftMember",
+    "LiftRollup",
+    "OrderAttribution",
+    "RevenueRollup",
     "AlertKind",
     "AlertState",
     "AlertSubscription",
@@ -98,4 +118,8 @@ __all__ = [
     "CsatSurvey",
     "SurveyState",
     "MessageRollup",
+    "ConversationRollup",
+    "KeywordRollup",
+    "ReplyClock",
+    "NumberHealth",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -51,6 +51,11 @@ class AlertSubscription(Base):
         # The sweep's expiry. Led by expires_at, so that a restock's selection (equalities on
         # store, variant, kind and state) never looks like a better match for it.
         Index("ix_alert_subscriptions_expires_at_state", "expires_at", "state"),
+        # Attribution reads the clicks of a customer's messages (plugin.pipeline.touches):
+        # only the clicked rows are indexed.
+        Index("ix_alert_subscriptions_clicked", "message_id",
+              sqlite_where=text("clicked_at IS NOT NULL"),
+              postgresql_where=text("clicked_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +88,11 @@ class PriceDropAlert(Base):
         # "Told about this variant within 30 days?": equalities, then a range on created_at.
         Index("ix_price_drop_alerts_recent", "store_id", "variant_id", "customer_id",
               "created_at"),
+        # Attribution reads the clicks of a customer's messages (plugin.pipeline.touches):
+        # only the clicked rows are indexed.
+        Index("ix_price_drop_alerts_clicked", "message_id",
+              sqlite_where=text("clicked_at IS NOT NULL"),
+              postgresql_where=text("clicked_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

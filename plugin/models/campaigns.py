@@ -47,6 +47,8 @@ class Campaign(Base):
     scheduled_at: Mapped[datetime | None]
     deadline_at: Mapped[datetime | None]
     attribution_days: Mapped[int] = mapped_column(default=5)
+    # The share of recipients, in percent, held out (never messaged) to measure the lift.
+    holdout_percent: Mapped[int] = mapped_column(default=0, server_default="0")
     # Recipients written so far (materialisation resumes after `written_through`, a
     # customer id) and in all once written.
     written_through: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -45,6 +45,11 @@ class CrossSellOffer(Base):
         UniqueConstraint("store_id", "order_id"),
         # The sweep's "what is due now", across stores.
         Index("ix_cross_sell_offers_state_due_at", "state", "due_at"),
+        # Attribution reads the clicks of a customer's messages (plugin.pipeline.touches):
+        # only the clicked rows are indexed.
+        Index("ix_cross_sell_offers_clicked", "message_id",
+              sqlite_where=text("clicked_at IS NOT NULL"),
+              postgresql_where=text("clicked_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

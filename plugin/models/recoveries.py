@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.infra.db import utcnow
@@ -43,6 +43,11 @@ class RecoveryStep(Base):
         UniqueConstraint("checkout_id", "step", "cycle"),
         # Lets a worker find due rows by range without reading the rows that are not due.
         Index("ix_checkout_recoveries_state_due_at", "state", "due_at"),
+        # Attribution reads the clicks of a customer's messages (plugin.pipeline.touches):
+        # only the clicked rows are indexed.
+        Index("ix_checkout_recoveries_clicked", "message_id",
+              sqlite_where=text("clicked_at IS NOT NULL"),
+              postgresql_where=text("clicked_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -68,6 +68,13 @@ class Store(Base):
     at_risk_cap_days: Mapped[int] = mapped_column(default=10, server_default="10")
     quiet_start_hour: Mapped[int] = mapped_column(default=21, server_default="21")
     quiet_end_hour: Mapped[int] = mapped_column(default=9, server_default="9")
+    # Last-touch revenue attribution (plugin.domain.attribution): an order counts for the
+    # message its customer clicked within `attribution_click_days`, or read within
+    # `attribution_read_hours`, before placing it.
+    attribution_click_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    attribution_read_hours: Mapped[int] = mapped_column(default=12, server_default="12")
+    # The share of cart sequences, in percent, held out of cart recovery to measure its lift.
+    recovery_holdout_percent: Mapped[int] = mapped_column(default=0, server_default="0")
 
     whatsapp_accounts: Mapped[list[WhatsAppAccount]] = relationship(back_populates="store")
 

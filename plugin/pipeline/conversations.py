@@ -4,36 +4,36 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain.consent import OptReading, read_message
 from plugin.domain.messaging import (
     ChannelError,
-    DeliveryStatus,
     InboundMessage,
     MarketingPreference,
     Notification,
+    NumberUpdate,
     Sender,
     StatusUpdate,
     TemplateUpdate,
 )
-from plugin.domain.outbox import MessageState, after_status
 from plugin.infra import db
-from plugin.models import ConsentEntry, Customer, Message, Store, Template, WhatsAppAccount
-from plugin.pipeline import assistant as shop_assistant
+from plugin.models import ConsentEntry, Customer, Store, Template, WhatsAppAccount
 from plugin.pipeline import (
+    ad_figures,
     auto_answers,
     carts,
     cod_answers,
     customer_tags,
+    number_health,
     opt_out,
     reactions,
-    rollups,
     sandbox,
+    statuses,
 )
+from plugin.pipeline import assistant as shop_assistant
 from plugin.pipeline import keyword_rules as keyword_answers
 from plugin.pipeline.alerts import subscriptions as alert_subscriptions
 from plugin.pipeline.csat import answers as csat_answers
@@ -46,21 +46,16 @@ log = logging.getLogger(__name__)
 # this long before the latest submission still counts as the answer to it.
 TEMPLATE_STATUS_CLOCK_SLACK = timedelta(minutes=1)
 
-_REPORTED = {
-    DeliveryStatus.SENT: MessageState.SENT,
-    DeliveryStatus.DELIVERED: MessageState.DELIVERED,
-    DeliveryStatus.READ: MessageState.READ,
-    DeliveryStatus.FAILED: MessageState.FAILED,
-}
-
 
 def apply_notification(session: Session, notification: Notification) -> None:
-    """Apply every update of one Meta delivery, in order."""
+    """Apply every update of one Meta delivery: its statuses at once, the rest in order."""
     stores: dict[str, int | None] = {}
+    # A delivery's statuses at once (Meta batches hundreds at full speed), before the rest.
+    statuses.apply_many(session, [i for i in notification.updates if isinstance(i, StatusUpdate)])
     for item in notification.updates:
         if isinstance(item, StatusUpdate):
-            apply_status(session, item)
-        elif isinstance(item, InboundMessage):
+            continue
+        if isinstance(item, InboundMessage):
             store_id = _store_for(session, stores, item.phone_number_id)
             if store_id is not None:
                 apply_message(session, store_id, item)
@@ -75,6 +70,8 @@ def apply_notification(session: Session, notification: Notification) -> None:
                                 .replace(tzinfo=None))
         elif isinstance(item, TemplateUpdate):
             apply_template_update(session, item)
+        elif isinstance(item, NumberUpdate):
+            number_health.apply(session, item)
         elif isinstance(item, ChannelError):
             log.warning("WhatsApp reported error %s for number %s: %s %s", item.code,
                         item.phone_number_id, item.title, item.detail)
@@ -92,51 +89,12 @@ def _store_for(session: Session, cache: dict[str, int | None], phone_number_id: 
     return cache[phone_number_id]
 
 
-# The column that keeps when Meta reported each status; the first report of each wins.
-_STAMPS = {
-    MessageState.SENT: "sent_at",
-    MessageState.DELIVERED: "delivered_at",
-    MessageState.READ: "read_at",
-    MessageState.FAILED: "failed_at",
-}
 
 
 def apply_status(session: Session, status: StatusUpdate) -> None:
     """Keep the time of every status reported, and move the message forward (never back);
-    a failure keeps its code and a reason."""
-    reported = _REPORTED.get(status.status)
-    if reported is None:
-        return
-    query = select(Message).where(Message.wamid == status.wamid)
-    if status.callback_data.startswith("storechat:") and status.callback_data[10:].isdigit():
-        query = select(Message).where(or_(Message.wamid == status.wamid,
-                                          Message.id == int(status.callback_data[10:])))
-    message = session.scalars(query).first()
-    if message is None:
-        return
-    at = datetime.fromtimestamp(status.timestamp, UTC).replace(tzinfo=None)
-    # Statuses arrive out of order (a `delivered` after its `read`): the time is kept even
-    # when the state does not move. COALESCE keeps the first report against a concurrent one.
-    column = getattr(Message, _STAMPS[reported])
-    session.execute(update(Message).where(Message.id == message.id)
-                    .values({column: func.coalesce(column, at)}))
-    current = MessageState(message.state)
-    new = after_status(current, reported)
-    if new is current:
-        return
-    values: dict[str, object] = {"state": new.value}
-    if new is MessageState.FAILED:
-        values["error_code"] = status.error_code
-        values["reason"] = (": ".join(v for v in (status.error_title, status.error_detail) if v)
-                            or "WhatsApp reported the message as failed")[:255]
-    # Conditional on the state we read, so a concurrent report cannot be overwritten; only
-    # a move that happened is counted, so a status reported twice counts once.
-    result: Any = session.execute(update(Message).where(
-        Message.id == message.id, Message.state == current.value).values(**values))
-    if result.rowcount == 1:
-        rollups.moved(session, (message.store_id, message.cause, message.step,
-                                message.created_at), current, new,
-                      rollups.detail_of(new, status.error_code, str(values.get("reason", ""))))
+    a failure keeps its code and a reason (plugin.pipeline.statuses)."""
+    statuses.apply_many(session, [status])
 
 
 def _customer(session: Session, store_id: int, sender: Sender) -> Customer:
@@ -179,6 +137,7 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     alert_subscriptions.confirm(session, store_id, customer, message)
     if message.referral and not customer.ad_source:
         customer.ad_source = dict(message.referral)
+        ad_figures.note_conversation(session, store_id, customer.ad_source, at)
     _answer(session, store_id, customer, message, previous_inbound_at)
     # After the answer: a STOP has already stopped the carts' steps as an opt-out.
     recovery_stops.shopper_replied(session, store_id, customer, at)

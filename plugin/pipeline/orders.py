@@ -27,7 +27,7 @@ from plugin.domain.template_drafts import variables_in
 from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Automation, Customer, Order, Store, Template
-from plugin.pipeline import checkouts, customer_tags, outbox
+from plugin.pipeline import checkouts, customer_tags, order_attribution, outbox
 from plugin.pipeline.alerts import cross_sell
 from plugin.pipeline.csat import schedule as csat_schedule
 
@@ -63,6 +63,8 @@ def apply_order_event(session: Session, store: Store,
     order = _upsert_order(session, store, event, customer, previous, stored,
                           max(reached, stage(event.kind)))
     checkouts.complete_from_order(session, store, event, order)
+    # The message that earned it (last touch), once; its ad and holdout experiments.
+    order_attribution.note_order(session, store, event, order)
     # Its products into the store's bought-together counts (once), its cross-sell on delivery.
     cross_sell.note_order(session, store, event, order)
     # Its satisfaction survey on delivery (once, while the survey is on).

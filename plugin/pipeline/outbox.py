@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from plugin.domain.outbox import MessageState
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import Message
-from plugin.pipeline import rollups
+from plugin.pipeline import conversation_rollups, rollups
 
 _SENDING = MessageState.SENDING.value
 # The table, not the mapped class: these UPDATEs need none of the ORM's bulk-update work
@@ -48,6 +48,9 @@ def write(session: Session, *, store_id: int, cause: str, step: str, to: str,
         "not_before": now + timedelta(seconds=delay_seconds) if delay_seconds else None,
         "created_at": now, "enqueued_at": now,
     }, ("store_id", "cause", "step"))
+    if message_id is not None and skipped is None:
+        # A reply to a shopper stops their reply clock when it is written.
+        conversation_rollups.replied(session, store_id, customer_id, cause, step, now)
     if message_id is not None and skipped is not None:
         rollups.moved(session, (store_id, cause, step, now), None, state,
                       rollups.detail_of(state, None, skipped))
@@ -162,19 +165,20 @@ def mark_sent_many(session: Session, sent: list[tuple[int, str, datetime]], *,
     result = session.execute(_MARK_SENT_MANY, [
         {"message_id": message_id, "sent_wamid": wamid, "sent_transport": transport,
          "sent_at_time": at} for message_id, wamid, at in sent])
+    # A row Meta's status recorded first holds our wamid too, but no transport: counted then.
     _count_batch(session, {message_id: wamid for message_id, wamid, _ in sent},
-                 _MESSAGES.c.wamid, MessageState.SENT)
+                 _MESSAGES.c.wamid, MessageState.SENT, _MESSAGES.c.transport.is_not(None))
     return int(result.rowcount)
 
 
 def _count_batch(session: Session, expected: dict[int, str], column: Any,
-                 new: MessageState) -> None:
+                 new: MessageState, *also: Any) -> None:
     """Count the batch's messages that the executemany moved: those whose `column` now
     holds what this batch wrote (a wamid is new with each send; a lease is ours alone).
     One read per batch, since an executemany cannot say which of its rows it changed, and
     one upsert per (day, flow, detail) of the batch."""
     found = session.execute(select(*_KEY_COLUMNS, _MESSAGES.c.id, column).where(
-        _MESSAGES.c.id.in_(list(expected)), _MESSAGES.c.state == new.value))
+        _MESSAGES.c.id.in_(list(expected)), _MESSAGES.c.state == new.value, *also))
     by_detail: dict[str, list[rollups.MessageKey]] = {}
     for store_id, cause, step, created, message_id, value in found:
         if value == expected[message_id]:
@@ -220,3 +224,29 @@ def defer_many(session: Session, deferred: list[tuple[int, str, datetime]]) -> N
             {"message_id": message_id, "new_state": MessageState.PENDING.value,
              "new_reason": reason[:255], "new_not_before": not_before}
             for message_id, reason, not_before in deferred])
+
+
+# Compared one by one: an IN list cannot be a parameter of an executemany.
+_REPORTED = or_(*(_MESSAGES.c.state == s.value for s in (
+    MessageState.SENT, MessageState.DELIVERED, MessageState.READ)))
+
+
+def adopt_reported(session: Session, sent: list[tuple[int, str]], *, transport: str) -> int:
+    """Of sends (id, wamid), note the transport of those Meta's status webhook recorded
+    first (same wamid, no transport yet: plugin.pipeline.conversations reconciles them);
+    how many. Rows we recorded ourselves already have theirs and are not counted."""
+    if not sent:
+        return 0
+    result = session.execute(_ADOPT, [{"message_id": message_id, "sent_wamid": wamid,
+                                       "sent_transport": transport}
+                                      for message_id, wamid in sent])
+    return int(result.rowcount)
+
+
+# Only the transport is missing: the status set the state, wamid and sent_at, and counted it.
+_ADOPT = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("message_id"), _REPORTED,
+           _MESSAGES.c.wamid == bindparam("sent_wamid"), _MESSAGES.c.transport.is_(None))
+    .values(transport=bindparam("sent_transport"))
+)

@@ -101,6 +101,21 @@ def moved_many(session: Session, keys: Iterable[MessageKey], old: MessageState,
                       for (store_id, day, flow), n in grouped.items() for f in figures])
 
 
+def moved_each(session: Session,
+               moves: Iterable[tuple[MessageKey, MessageState, MessageState, str]]) -> None:
+    """Count many messages' moves, each its own (key, old, new, detail), in one pass over
+    the rollup rows they touch (each locked once, in key order)."""
+    grouped: Counter[tuple[int, date, str, str, str]] = Counter()
+    for (store_id, cause, step, written), old, new, detail in moves:
+        day = local_day(written, _zone(session, store_id))
+        for figure in figures_for_move(old, new):
+            grouped[(store_id, day, flow_of(cause, step), figure.value,
+                     detail if figure in _DETAILED else "")] += 1
+    if grouped:
+        _upsert(session, [dict(zip(_KEY, key, strict=True), n=n)
+                          for key, n in grouped.items()])
+
+
 def _add(session: Session, key: MessageKey, figures: Iterable[Figure], detail: str,
          by: int = 1) -> None:
     store_id, cause, step, written = key
@@ -117,7 +132,9 @@ def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
     statement = module.insert(_ROLLUPS)
     statement = statement.on_conflict_do_update(
         index_elements=_KEY, set_={"n": _ROLLUPS.c.n + statement.excluded.n})
-    for row in rows:
+    # In key order: two transactions counting the same rows lock them in the same order,
+    # so they wait for each other instead of deadlocking (a delivery of statuses, a batch).
+    for row in sorted(rows, key=lambda r: tuple(str(r[k]) for k in _KEY)):
         session.execute(statement, row)
 
 

@@ -41,7 +41,8 @@ def send_message(message_id: int) -> None:
     settings = current_app.config["STORECHAT"]
     now = db.utcnow()
     with db.transaction() as session:
-        if not claim_message(session, message_id, now, settings.lease_seconds):
+        if not claim_message(session, message_id, now, settings.lease_seconds,
+                             settings.reconcile_grace_seconds):
             return
         message = session.get(Message, message_id)
         store = session.get(Store, message.store_id)
@@ -88,6 +89,9 @@ def send_message(message_id: int) -> None:
     with db.transaction() as session:
         sent = outbox.mark_sent(session, message_id, wamid=wamid, transport=transport.name,
                                 payload=payload, now=db.utcnow())
+        # Meta's `sent` status may have come first and recorded it (reconciliation).
+        sent = sent or outbox.adopt_reported(session, [(message_id, wamid)],
+                                             transport=transport.name) == 1
         if not sent:
             # Our lease ran out mid-send and another worker took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugin.domain import alerts, cross_sell, csat, price_drops
+from plugin.domain import alerts, cross_sell, csat, policy, price_drops
 from plugin.domain.consent import needs_confirmation
 from plugin.domain.customer_tags import AT_RISK
 from plugin.domain.events import OrderEvent
@@ -21,6 +21,8 @@ from plugin.models import Automation, ConsentEntry, Customer, Message, Order, St
 from plugin.pipeline import consent_log
 from plugin.pipeline.alerts import release
 
+# A campaign's messages (plugin.pipeline.campaigns.links.cause): capped, they wait.
+CAMPAIGN_CAUSE_PREFIX = "campaign:"
 _DELIVERED_STATES = (MessageState.SENT.value, MessageState.DELIVERED.value,
                      MessageState.READ.value)
 
@@ -49,12 +51,13 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
     marketing = _marketing_cause(cause) or _is_marketing(session, store.id, template)
     consent, unconfirmed = (_marketing_consent(session, customer, _purposes(cause))
                             if marketing else (None, False))
-    sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now)
-            if marketing and customer is not None else 0)
     at_risk = marketing and customer is not None and AT_RISK in (customer.tags or [])
-    at_risk_sent = (_marketing_sent(session, store.id, customer.id, message_id, cause, now,
-                                    days=store.at_risk_cap_days)
-                    if at_risk and customer is not None else 0)
+    times = (_marketing_sent(session, store.id, customer.id, message_id, cause, now,
+                             days=max(7, store.at_risk_cap_days if at_risk else 7))
+             if marketing and customer is not None else [])
+    sent = sum(at >= now - timedelta(days=7) for at in times)
+    at_risk_sent = (sum(at >= now - timedelta(days=store.at_risk_cap_days) for at in times)
+                    if at_risk else 0)
     zone = time_zone_for(recipient, store.timezone)
     local_now = _local(now, zone)
     return SendContext(
@@ -76,7 +79,21 @@ def for_recipient(session: Session, *, store: Store, customer: Customer | None,
         at_risk=at_risk,
         marketing_sent_at_risk_period=at_risk_sent,
         held_until=customer.marketing_held_until if customer is not None else None,
+        **_cap_waits(store, marketing, cause, at_risk, times, now),
     )
+
+
+def _cap_waits(store: Store, marketing: bool, cause: str | None, at_risk: bool,
+               times: Sequence[datetime], now: datetime) -> dict[str, Any]:
+    """The SendContext fields that let a campaign's capped message wait for its cap."""
+    if not marketing or not (cause or "").startswith(CAMPAIGN_CAUSE_PREFIX):
+        return {}
+    return {"cap_defers": True,
+            "weekly_cap_frees_at": policy.cap_frees_at(times, store.marketing_weekly_cap, 7,
+                                                       now),
+            "at_risk_cap_frees_at": (policy.cap_frees_at(times, store.at_risk_cap,
+                                                         store.at_risk_cap_days, now)
+                                     if at_risk else None)}
 
 
 def limits(store: Store) -> dict[str, Any]:
@@ -152,8 +169,9 @@ def _marketing_consent(session: Session, customer: Customer | None,
 
 
 def _marketing_sent(session: Session, store_id: int, customer_id: int, message_id: int | None,
-                    cause: str | None, now: datetime, days: int = 7) -> int:
-    query = select(func.count(Message.id)).where(
+                    cause: str | None, now: datetime, days: int = 7) -> list[datetime]:
+    """When the customer's marketing messages of the last `days` days were sent."""
+    query = select(Message.sent_at).where(
         Message.customer_id == customer_id, Message.state.in_(_DELIVERED_STATES),
         Message.sent_at >= now - timedelta(days=days),
         Message.template.in_(_marketing_templates(store_id)))
@@ -161,7 +179,7 @@ def _marketing_sent(session: Session, store_id: int, customer_id: int, message_i
         query = query.where(Message.id != message_id)
     if cause:
         query = query.where(Message.cause != cause)
-    return int(session.scalar(query) or 0)
+    return [at for at in session.scalars(query) if at is not None]
 
 
 def _local(now: datetime, zone: str | None) -> datetime | None:
@@ -218,7 +236,8 @@ def load_many(session: Session, messages: Sequence[Message], store: Store,
             marketing_sent_at_risk_period=(
                 sum(at >= now - timedelta(days=store.at_risk_cap_days) for at in sent_times)
                 if at_risk else 0),
-            held_until=customer.marketing_held_until if customer is not None else None)
+            held_until=customer.marketing_held_until if customer is not None else None,
+            **_cap_waits(store, is_marketing, message.cause, at_risk, sent_times, now))
         found[message.id] = (replace(context, send_by=message.send_by) if message.send_by
                              else context)
     return found

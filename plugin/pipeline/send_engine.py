@@ -12,8 +12,10 @@ the single send path's handling (send.handle_failure: retry later, fall back to 
 template, hold on 131049).
 
 Several engines (threads, processes, machines) may run on the same cause at once: a row
-is leased to one of them, and an engine that dies leaves leases that run out, after which
-another engine takes those rows again.
+is leased to one of them, and an engine that dies leaves leases that run out. Its sends that
+Meta accepted are then known only by Meta's status webhooks (each send carries our id in
+`biz_opaque_callback_data`): a lapsed row is held for the reconciliation grace, in which its
+status marks it sent (plugin.pipeline.statuses), and only then taken by another engine.
 """
 from __future__ import annotations
 
@@ -93,7 +95,8 @@ def send_pending(*, store_id: int, cause: str, limit: int) -> int:
             throughput = account.throughput_mps if account else 80
             size = min(BATCH_SIZE, limit - claimed, max(1, throughput * MAX_BATCH_SECONDS))
             ids = claim_batch(session, store_id=store_id, cause=cause, now=now,
-                              lease_seconds=settings.lease_seconds, limit=size)
+                              lease_seconds=settings.lease_seconds, limit=size,
+                              grace_seconds=settings.reconcile_grace_seconds)
         if not ids:
             break
         claimed += len(ids)
@@ -113,8 +116,11 @@ def _decide(ids: list[int], store_id: int, now: datetime, lease_seconds: int) ->
             WhatsAppAccount.store_id == store_id).limit(1)).first()
         # Plain rows, not mapped objects: building an ORM object cost more than the rest
         # of a message's policy check (bench/send).
+        # In id order, so the sends are recorded (and their rows locked) in id order, as
+        # a delivery of statuses locks them (plugin.pipeline.statuses): no deadlock.
         messages: list[Any] = list(session.execute(
-            select(Message.__table__).where(Message.__table__.c.id.in_(ids))))
+            select(Message.__table__).where(Message.__table__.c.id.in_(ids))
+            .order_by(Message.__table__.c.id)))
         contexts = send_context.load_many(session, messages, store, now)
         closed = [m.id for m in messages if m.template is None and m.fallback
                   and not policy.window_open(contexts[m.id].last_inbound_at, now)]
@@ -211,10 +217,14 @@ def _record(batch: _Batch, results: list[_Result]) -> int:
     with db.transaction() as session:
         recorded = outbox.mark_sent_many(session, accepted, transport=batch.transport.name)
         if recorded != len(accepted):
-            # Some leases ran out mid-send and another engine took over: a duplicate may
+            # Meta's `sent` status may have come first (it moved the row on); any other
+            # row's lease ran out mid-send and another engine took over: a duplicate may
             # follow. Leases are sized to make this rare; log it so it is never silent.
-            log.warning("%d of %d sends were recorded after their lease expired",
-                        len(accepted) - recorded, len(accepted))
+            reported = outbox.adopt_reported(session, [(i, w) for i, w, _ in accepted],
+                                             transport=batch.transport.name)
+            if recorded + reported < len(accepted):
+                log.warning("%d of %d sends were recorded after their lease expired",
+                            len(accepted) - recorded - reported, len(accepted))
         for item, wamid, _, _ in results:
             if wamid and item.order_id is not None:
                 queue.enqueue_after_commit(session, queue.Job.AUDIT_MESSAGE, item.id)

@@ -89,7 +89,10 @@ def recover() -> SweepReport:
             and_(Message.state == MessageState.PENDING.value,
                  or_(Message.enqueued_at.is_(None), Message.enqueued_at < queued_stale),
                  or_(Message.not_before.is_(None), Message.not_before <= now)),
-            and_(Message.state == MessageState.SENDING.value, Message.lease_until < now),
+            # A lapsed send lease first waits out the reconciliation grace (Meta's status
+            # may show the message was sent: see leases.claim_message).
+            and_(Message.state == MessageState.SENDING.value, Message.lease_until < now
+                 - timedelta(seconds=settings.reconcile_grace_seconds)),
         ),
         queue.Job.SEND_MESSAGE,
     )

@@ -131,6 +131,7 @@ def test_a_store_page_shows_the_sections_that_exist_for_that_store(world) -> Non
         ("Catalog", f"/stores/{linen}/catalog"),
         ("Widget", f"/stores/{linen}/widget"),
         ("Analytics", f"/stores/{linen}/analytics"),
+        ("Attributed orders", f"/stores/{linen}/analytics/orders"),
         ("WhatsApp number", f"/stores/{linen}/whatsapp"),
         ("Store connection", f"/stores/{linen}/settings/connection"),
         ("Team", f"/stores/{linen}/team"),

@@ -9,8 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plugin.domain.policy import (
+    CAP_CLEARANCE,
     DEADLINE_PASSED,
     SendContext,
+    cap_frees_at,
     decide,
     quiet_wait,
     quiet_wait_in_zone,
@@ -136,3 +138,54 @@ def test_deadlines_skip_rather_than_send_late() -> None:
     assert not late.send and late.defer is None and late.reason.startswith(DEADLINE_PASSED)
     kept = decide(_marketing(now=night, local_now=night, send_by=night + timedelta(hours=12)))
     assert kept.defer == timedelta(hours=10, minutes=30)
+
+
+def test_a_cap_frees_when_the_send_cap_places_from_the_newest_is_over_the_period_old() -> None:
+    sends = [NOW - timedelta(days=d) for d in (1, 3, 6, 8)]  # the 8-day-old one is out
+    assert cap_frees_at(sends, 2, 7, NOW) == NOW - timedelta(days=3) + timedelta(7) + \
+        CAP_CLEARANCE
+    assert cap_frees_at(sends, 3, 7, NOW) == NOW - timedelta(days=6) + timedelta(7) + \
+        CAP_CLEARANCE
+    assert cap_frees_at(sends, 4, 7, NOW) == NOW  # room now
+    assert cap_frees_at(sends, 0, 7, NOW) is None  # no marketing at all: never
+    # A send exactly a period old still counts (as the cap's count does).
+    assert cap_frees_at([NOW - timedelta(days=7)], 1, 7, NOW) == NOW + CAP_CLEARANCE
+
+
+@given(sends=st.lists(st.integers(min_value=0, max_value=20 * 86400), max_size=8),
+       cap=st.integers(min_value=1, max_value=4), days=st.integers(min_value=1, max_value=14))
+def test_at_the_time_a_cap_frees_it_allows_one_more_and_not_a_second_before(
+        sends: list[int], cap: int, days: int) -> None:
+    times = [NOW - timedelta(seconds=s) for s in sends]
+
+    def count(at: datetime) -> int:
+        return sum(at - timedelta(days=days) <= t <= at for t in times)
+
+    frees = cap_frees_at(times, cap, days, NOW)
+    assert frees is not None
+    if count(NOW) < cap:
+        assert frees == NOW
+    else:
+        assert count(frees) < cap <= count(frees - CAP_CLEARANCE)
+
+
+def test_a_capped_campaign_message_waits_for_its_cap_and_others_are_skipped() -> None:
+    frees = NOW + timedelta(days=2)
+    capped = _marketing(marketing_sent_this_week=2, weekly_cap_frees_at=frees)
+    skipped = decide(capped)  # not a campaign's: skipped
+    assert (skipped.send, skipped.defer) == (False, None)
+    waits = decide(_marketing(marketing_sent_this_week=2, weekly_cap_frees_at=frees,
+                              cap_defers=True))
+    assert (waits.send, waits.reason, waits.defer) == (
+        False, "marketing cap reached (2 a week)", timedelta(days=2))
+    # The stricter at-risk cap frees later: the wait is the longer of the two.
+    both = decide(_marketing(marketing_sent_this_week=2, weekly_cap_frees_at=frees,
+                             at_risk=True, marketing_sent_at_risk_period=1,
+                             at_risk_cap_frees_at=frees + timedelta(days=3), cap_defers=True))
+    assert both.defer == timedelta(days=5)
+    # A cap of 0 never frees; a wait past the deadline is a skip.
+    assert decide(_marketing(weekly_cap=0, cap_defers=True)).defer is None
+    late = decide(_marketing(marketing_sent_this_week=2, weekly_cap_frees_at=frees,
+                             cap_defers=True, send_by=NOW + timedelta(days=1)))
+    assert not late.send and late.defer is None
+    assert late.reason == f"{DEADLINE_PASSED} while waiting (marketing cap reached (2 a week))"

@@ -30,7 +30,9 @@ It answers like Meta does, for `/<version>/…`:
 
 A token Meta does not know is error 190 (HTTP 401); a known token on an id it cannot reach is
 error 100 (HTTP 400). Failures and delays can be queued (`fail_next`, `slow_next`), and
-`send_statuses` POSTs signed, batched status webhooks for the messages it accepted.
+`send_statuses` POSTs signed, batched status webhooks for the messages it accepted;
+after `post_statuses_to`, it reports every send by itself, late, out of order and sometimes
+twice, as Meta does (graph_statuses.py).
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ from werkzeug.wrappers import Request, Response
 from tests.fakes.graph_catalog import CatalogMixin
 from tests.fakes.graph_media import MediaMixin
 from tests.fakes.graph_rules import Invalid, check_message
+from tests.fakes.graph_statuses import StatusPoster, status_item
 from tests.fakes.graph_templates import TemplatesMixin, _json, sign
 from tests.fakes.graph_uploads import UploadSession, UploadsMixin
 
@@ -108,6 +111,8 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
     upload_sessions: dict[str, UploadSession] = field(default_factory=dict)
     handles: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # handle -> file
     marketing_api: set[str] = field(default_factory=set)  # onboarded phone number ids
+    # Set by post_statuses_to: status webhooks for each accepted send, as Meta's.
+    status_poster: StatusPoster | None = None
     _failures: list[tuple[int, int, str]] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -171,7 +176,8 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
         for step, status in enumerate(statuses):
             for pnid, group in by_number.items():
                 number = self.numbers.get(pnid, FakeNumber(pnid))
-                items = [_status_item(m, status, now + step, error) for m in group]
+                items = [status_item(m.wamid, m.payload, status, now + step, error)
+                         for m in group]
                 value = {"messaging_product": "whatsapp",
                          "metadata": {"display_phone_number": number.display_phone_number,
                                       "phone_number_id": pnid},
@@ -182,6 +188,22 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
                                "changes": [{"value": value, "field": "messages"}]}],
                 }).encode())
         return bodies
+
+    def post_statuses_to(self, webhook_url: str, app_secret: str, *,
+                         statuses: tuple[str, ...] = ("sent", "delivered"),
+                         late: tuple[float, float] = (0.0, 0.5), twice: float = 0.1,
+                         seed: int = 17, http: httpx.Client | None = None,
+                         thread: bool = True) -> StatusPoster:
+        """From now on, report every accepted send's `statuses` to `webhook_url`, signed
+        with `app_secret`, late, out of order and sometimes twice (graph_statuses.py); in a
+        background thread, or, with thread=False, when the test calls `drain()`."""
+        with self._lock:
+            numbers = {n.phone_number_id: (n.waba_id, n.display_phone_number)
+                       for n in self.numbers.values()}
+        poster = StatusPoster(webhook_url, app_secret, statuses=statuses, late=late,
+                              twice=twice, seed=seed, numbers=numbers, http=http)
+        self.status_poster = poster.start() if thread else poster
+        return poster
 
     def send_statuses(self, webhook_url: str, app_secret: str,
                       statuses: Iterable[str] = ("sent", "delivered", "read"), *,
@@ -295,6 +317,8 @@ class FakeGraph(TemplatesMixin, UploadsMixin, CatalogMixin, MediaMixin):
             # Meta's are: the process id keeps two workers' counters apart.
             wamid = f"wamid.FAKE{os.getpid()}.{next(self._ids):08d}"
             self.sent.append(Sent(phone_number_id, payload, wamid, endpoint))
+        if self.status_poster is not None:
+            self.status_poster.accepted(phone_number_id, wamid, payload)
         to = str(payload["to"])
         accepted: dict[str, Any] = {"id": wamid}
         if endpoint == "marketing_messages":
@@ -379,33 +403,6 @@ _ROUTES = {
 # Catalog calls `throttle_next` applies to (Meta throttles catalogs by business use case).
 _CATALOG_EDGES = frozenset({"items_batch", "check_batch_request_status", "products",
                             "owned_product_catalogs", "product_catalogs"})
-
-
-
-
-def _status_item(message: Sent, status: str, timestamp: int,
-                 error: tuple[int, str] | None) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": message.wamid, "status": status,
-                            "timestamp": str(timestamp),
-                            "recipient_id": str(message.payload.get("to", "")).lstrip("+")}
-    callback = message.payload.get("biz_opaque_callback_data")
-    if callback and status in ("sent", "delivered", "read"):
-        # Meta returns it on sent, delivered and read statuses only.
-        item["biz_opaque_callback_data"] = callback
-    if status in ("sent", "delivered"):
-        item["conversation"] = {"id": "CONVERSATION", "origin": {"type": "utility"}}
-        item["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
-    if status == "failed":
-        code, title = error or (131026, "Message undeliverable")
-        item["errors"] = [{"code": code, "title": title, "message": title,
-                           "error_data": {"details": title}}]
-    return item
-
-
-
-
-
-
 
 
 def _error(code: int, status: int, message: str, details: str = "",

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from plugin.domain.campaigns import DEADLINE_PASSED, CampaignRefused
 from plugin.domain.outbox import MessageState
+from plugin.domain.policy import CAP_CLEARANCE
 from plugin.infra import db
 from plugin.models import Campaign, ConsentEntry, Customer, Message, Order, Store
 from plugin.pipeline import send_engine, sweep, transports
@@ -335,3 +336,36 @@ def test_the_t_link_counts_a_click_and_leads_to_the_sale(app: Flask,
     with app.app_context(), db.transaction() as session:
         figures = results.results(session, session.get_one(Campaign, campaign_id))
     assert figures.clicked == 1
+
+
+def test_capped_recipients_wait_for_their_cap_without_holding_back_the_rest(
+        app: Flask, monkeypatch: pytest.MonkeyPatch, sends: list[str]) -> None:
+    clock = world.Clock(monkeypatch, T0)
+    w = world.build(app, reachable=30)
+    capped = w.reachable[:25]  # more than a tick's whole in-flight room
+    with app.app_context(), db.transaction() as session:
+        session.get_one(Store, w.store_id).marketing_weekly_cap = 1
+        session.add_all([Message(store_id=w.store_id, customer_id=c, cause="campaign:old",
+                                 step=f"customer:{c}", to="+351910000000",
+                                 template=world.TEMPLATE, payload={}, state="sent",
+                                 attempts=1, created_at=T0 - timedelta(days=1),
+                                 sent_at=T0 - timedelta(days=1)) for c in capped])
+    campaign_id = world.create(app, w)
+    with world.small_slices(monkeypatch, 10):
+        _start(app, campaign_id)
+        for _ in range(10):
+            clock.now += timedelta(seconds=1)
+            world.tick(app, campaign_id)
+        # The five under their cap went out; the capped wait six days, still the campaign's.
+        assert len(sends) == 5
+        rows = {r.customer_id: r for r in _rows(app, campaign_id)}
+        assert {rows[c].state for c in capped} == {"pending"}
+        assert {rows[c].not_before for c in capped} == {
+            T0 + timedelta(days=6) + CAP_CLEARANCE}
+        assert _state(app, campaign_id).state == "sending"
+        clock.now = T0 + timedelta(days=6, seconds=1)
+        for _ in range(6):
+            clock.now += timedelta(seconds=1)
+            world.tick(app, campaign_id)
+    assert len(sends) == 30 and len(set(sends)) == 30
+    assert _state(app, campaign_id).state == "done"

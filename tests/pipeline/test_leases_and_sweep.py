@@ -88,9 +88,15 @@ def test_the_sweeper_recovers_a_lost_event_and_a_dead_workers_send(tmp_path: Pat
         assert report.events == 1
         message = db.session().scalars(select(Message)).one()
         assert message.state == "sent"
-        # A worker died mid-send: the message is stuck in `sending` with a lease.
+        # A worker died mid-send: the message is stuck in `sending` with a lease. It is
+        # held for the reconciliation grace (Meta's status may show it was sent), then sent.
+        grace = app.config["STORECHAT"].reconcile_grace_seconds
         db.session().execute(update(Message).values(
             state="sending", lease_until=db.utcnow() - timedelta(seconds=1), wamid=None))
+        db.session().commit()
+        assert sweep().messages == 0
+        db.session().execute(update(Message).values(
+            lease_until=db.utcnow() - timedelta(seconds=grace + 1)))
         db.session().commit()
         assert sweep().messages == 1
         db.session().expire_all()

@@ -1,5 +1,6 @@
 """The store's marketing limits at send time, through the batch engine: caps and quiet hours
-defer or skip correctly across a DST change, in the shopper's own zone."""
+defer a campaign's message (caps skip other flows' at once) correctly across a DST change,
+in the shopper's own zone, and only a deadline drops it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from plugin.domain.policy import CAP_CLEARANCE
 from plugin.infra import db
 from plugin.models import Message, Store
 from plugin.pipeline.send_engine import send_pending
@@ -78,9 +80,55 @@ def test_the_weekly_cap_counts_seven_days_of_real_time_across_the_change(
     _sent_before(world, free, now - timedelta(days=7) - timedelta(minutes=30), 2)
     first, second = world.message(capped), world.message(free)
     assert _send_at(world, monkeypatch, now) == 1
-    assert (world.row(first).state, world.row(first).reason) == (
-        "skipped", "marketing cap reached (1 a week)")
+    row = world.row(first)
+    # A campaign's capped message waits, to the second the week's send is over 7 days old.
+    assert (row.state, row.reason) == ("pending", "marketing cap reached (1 a week)")
+    assert row.not_before == now + timedelta(minutes=30) + CAP_CLEARANCE
     assert world.row(second).state == "sent"
+    assert _send_at(world, monkeypatch, now + timedelta(minutes=30)) == 0
+    assert _send_at(world, monkeypatch, now + timedelta(minutes=30) + CAP_CLEARANCE) == 1
+    assert world.row(first).state == "sent"
+
+
+def test_a_capped_message_waits_for_its_cap_then_for_the_morning_across_the_change(
+        world: Sending, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.set(Store, world.store_id, marketing_weekly_cap=1)
+    shopper = world.customer(1)  # +351: Lisbon's zone
+    # Last week's campaign reached her at 22:00 in Lisbon (21:00 UTC, summer time).
+    _sent_before(world, shopper, datetime(2026, 10, 18, 21, 0), 1)
+    sale = world.message(shopper)
+    assert _send_at(world, monkeypatch, datetime(2026, 10, 24, 12, 0)) == 0
+    row = world.row(sale)
+    # Seven days of real time: 21:00 UTC on the 25th, which after the clocks went back is
+    # 21:00 in Lisbon, not the 22:00 a wall-clock week would give.
+    frees = datetime(2026, 10, 25, 21, 0) + CAP_CLEARANCE
+    assert (row.state, row.reason, row.not_before) == (
+        "pending", "marketing cap reached (1 a week)", frees)
+    # The cap allows it at 21:00:01 in Lisbon: quiet hours, so on to 09:00 the next day.
+    assert _send_at(world, monkeypatch, frees) == 0
+    row = world.row(sale)
+    assert (row.state, row.reason, row.not_before) == (
+        "pending", "quiet hours", datetime(2026, 10, 26, 9, 0))
+    assert _send_at(world, monkeypatch, datetime(2026, 10, 26, 9, 0)) == 1
+    assert world.row(sale).state == "sent"
+    assert len(world.graph.sent) == 1
+
+
+def test_a_cap_that_frees_after_the_deadline_skips_and_other_flows_skip_at_once(
+        world: Sending, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.set(Store, world.store_id, marketing_weekly_cap=1)
+    now = datetime(2026, 11, 20, 12, 0)
+    first, second = world.customer(1), world.customer(2)
+    _sent_before(world, first, now - timedelta(days=1), 1)
+    _sent_before(world, second, now - timedelta(days=1), 2)
+    flash = world.message(first, send_by=now + timedelta(days=1))  # 24-hour flash sale
+    alert = world.message(second, cause="price_drop:9")  # not a campaign: never waits
+    assert _send_at(world, monkeypatch, now) == 0
+    assert _send_at(world, monkeypatch, now, cause="price_drop:9") == 0
+    assert (world.row(flash).state, world.row(flash).reason) == (
+        "skipped", "deadline passed while waiting (marketing cap reached (1 a week))")
+    assert (world.row(alert).state, world.row(alert).reason) == (
+        "skipped", "marketing cap reached (1 a week)")
 
 
 def test_at_risk_customers_get_the_stricter_cap(world: Sending,
@@ -92,7 +140,8 @@ def test_at_risk_customers_get_the_stricter_cap(world: Sending,
     first, second = world.message(at_risk), world.message(loyal)
     assert _send_at(world, monkeypatch, now) == 1
     row = world.row(first)
-    assert row.state == "skipped" and "1 per 10 days for at-risk" in (row.reason or "")
+    assert row.state == "pending" and "1 per 10 days for at-risk" in (row.reason or "")
+    assert row.not_before == now + timedelta(days=1) + CAP_CLEARANCE  # when 10 days passed
     assert world.row(second).state == "sent"
     # The owner loosens the at-risk period: the next campaign reaches them.
     world.set(Store, world.store_id, at_risk_cap_days=8)

@@ -117,6 +117,8 @@ def _run(app: Flask, instance: Path, tmp_path: Path, database: dict[str, str]) -
         env = storechat_environ(instance, WHATSAPP_GRAPH_URL=url,
                                 STORECHAT_LEASE_SECONDS="5",
                                 STORECHAT_SWEEP_GRACE_SECONDS="3",
+                                # No status webhooks here: nothing to wait for.
+                                STORECHAT_RECONCILE_GRACE_SECONDS="1",
                                 STORECHAT_SWEEP_INTERVAL_SECONDS="1", **database)
         workers = [Worker("worker-1", env, tmp_path)]
 

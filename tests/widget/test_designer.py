@@ -1,5 +1,6 @@
 """The widget designer in the admin: the form, saving through widget.settings.clean(), the
-preview config, click counts and the install paths (snippet, WooCommerce, Shopify deep link)."""
+preview config, the link to the widget's figures and the install paths (snippet,
+WooCommerce, Shopify deep link)."""
 from __future__ import annotations
 
 import html
@@ -289,7 +290,8 @@ def test_no_agent_and_no_number_previews_nothing(app: Flask, owner: FlaskClient)
     assert "secret-token" not in str(config)
 
 
-def test_click_counts_of_the_last_30_days(app: Flask, owner: FlaskClient) -> None:
+def test_the_designer_links_to_the_widget_figures_on_the_analytics_page(
+        app: Flask, owner: FlaskClient) -> None:
     store_id = add_store(app)
     other_id = add_store(app, name="Someone else", owner_id=None)
     today = db.utcnow().date()
@@ -304,21 +306,17 @@ def test_click_counts_of_the_last_30_days(app: Flask, owner: FlaskClient) -> Non
             session.add(WidgetCounter(store_id=sid, day=day, kind=kind, path=path,
                                       product=product, count=count))
     page = owner.get(f"/stores/{store_id}/widget").get_data(as_text=True)
-    assert "9 clicks to WhatsApp, 7 panel opens" in page
-    def table(name: str) -> str:
-        found = re.search(rf'id="counts-{name}".*?</table>', page, re.S)
-        assert found is not None, name
-        return found.group(0)
-
-    days = table("days")
-    assert f"<td>{today.isoformat()}</td><td>7</td><td>5</td>" in days
-    assert f"<td>{(today - timedelta(days=1)).isoformat()}</td><td>0</td><td>4</td>" in days
-    pages = table("pages")
-    assert pages.index("/products/shirt</td><td>7<") < pages.index("/products/hat</td><td>2<")
-    products = table("products")
-    assert "SKU-1</td><td>7<" in products
+    link = re.search(r'id="widget-figures-link" href="([^"]+)"', page)
+    assert link is not None and link.group(1) == f"/stores/{store_id}/analytics#widget-figures"
+    analytics = owner.get(f"/stores/{store_id}/analytics?days=30").get_data(as_text=True)
+    found = re.search(r'id="widget-table".*?</table>', analytics, re.S)
+    assert found is not None
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0)))
+    assert "/products/shirt SKU-1 7 7 (100.0% of opens) 0" in cells
+    assert "/products/hat — 0 2 0" in cells
+    assert cells.index("/products/shirt") < cells.index("/products/hat")
     for absent in ("/old-page", "OLD-SKU", "/their-page", "THEIR-SKU"):
-        assert absent not in page
+        assert absent not in analytics
 
 
 def test_the_newest_widget_opt_ins_are_listed_with_masked_numbers(

@@ -7,7 +7,9 @@
 - stores, customers, orders, messages, product_messages, automations, templates, catalog,
   recovery (cart recovery and the carts), exports, sending (marketing limits), campaigns,
   alerts (the product flows and their figures), inbox (conversations, replies, quick
-  replies), analytics (message figures per flow, from the daily rollups): the resources;
+  replies), analytics (message figures per flow, from the daily rollups), analytics_revenue
+  (attributed revenue and its orders, ads, holdout lift), analytics_conversations
+  (conversations, keywords, widget, number health): the resources;
 - document: the OpenAPI 3.1 document, generated from the same decorators that validate;
 - legacy: the pre-v1 /api/... URLs, now redirects to their /api/v1 equivalents.
 """
@@ -24,6 +26,8 @@ def init_app(app: Flask) -> None:
     from plugin.admin.api import (  # noqa: F401
         alerts,
         analytics,
+        analytics_conversations,  # noqa: F401
+        analytics_revenue,  # noqa: F401
         automations,
         base,
         campaigns,

@@ -12,7 +12,7 @@ from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import StoreQuery
 from plugin.infra import db
 from plugin.models import Store
-from plugin.pipeline import message_figures
+from plugin.pipeline import message_days, message_figures
 
 TAG = Tag(name="analytics", description="What the store's WhatsApp messages did, per flow.")
 # The longest period the figures may cover, in days.
@@ -103,3 +103,41 @@ def get_message_figures(query: FiguresQuery) -> MessageFiguresOut:
         replied=f.replied, reply_rate=_rate(f.replied, f.delivered, f.reply_rate),
         opted_out=f.opted_out,
         opt_out_rate=_rate(f.opted_out, f.delivered, f.opt_out_rate)) for f in lines])
+
+
+class MessageDayOut(BaseModel):
+    """One of the store's days: its messages, every flow together (counted on the day each
+    was written)."""
+
+    day: date
+    sent: int
+    delivered: int
+    read: int
+    failed: int = Field(description="Failed before or after it was sent.")
+
+
+class MessageDaysOut(BaseModel):
+    """The period and each of its days, oldest first, a quiet day as zeros."""
+
+    first_day: date
+    last_day: date
+    days: int
+    per_day: list[MessageDayOut]
+
+
+@blueprint.get("/analytics/messages/days")
+@spec.validate(resp=documented(MessageDaysOut), tags=[TAG],
+               operation_id="getMessageDays")
+def get_message_days(query: FiguresQuery) -> MessageDaysOut:
+    """Messages per day over the last `days` days
+
+    Sent, delivered, read and failed on each day: the table the Analytics page charts."""
+    store = db.session().get(Store, access.store_id())
+    assert store is not None  # access found it among the caller's stores a moment ago
+    period = message_figures.period(store, query.days)
+    return MessageDaysOut(first_day=period.first, last_day=period.last, days=period.days,
+                          per_day=[MessageDayOut(day=date.fromisoformat(d.day), sent=d.sent,
+                                                 delivered=d.delivered, read=d.read,
+                                                 failed=d.failed)
+                                   for d in message_days.per_day(db.session(), store.id,
+                                                                 period)])

@@ -19,6 +19,7 @@ from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import ListQuery, StoreQuery, Strict, page, utc
 from plugin.admin.api.problems import ApiError, FieldError, ProblemCode
 from plugin.domain import campaigns as domain
+from plugin.domain.attribution import MAX_HOLDOUT_PERCENT
 from plugin.domain.campaigns import CampaignRefused
 from plugin.infra import db
 from plugin.models import Campaign, Store
@@ -67,6 +68,9 @@ class CampaignIn(Strict):
     header_media_id: str = Field(default="", max_length=64, description="For a template "
                                  "with a media header: a media id uploaded to the store's "
                                  "number (Graph POST /<phone number id>/media).")
+    holdout_percent: int = Field(default=0, ge=0, le=MAX_HOLDOUT_PERCENT,
+                                 description="The share of recipients, chosen at random, "
+                                 "who get nothing, so that the lift can be measured.")
 
 
 class ActionIn(Strict):
@@ -124,6 +128,7 @@ class CampaignOut(BaseModel):
     scheduled_at: datetime | None
     deadline_at: datetime | None
     attribution_days: int
+    holdout_percent: int
     started_at: datetime | None
     finished_at: datetime | None
     created_at: datetime | None
@@ -148,7 +153,8 @@ def _out(campaign: Campaign) -> CampaignOut:
         segment_id=campaign.segment_id, variables=list(campaign.variables or []),
         discount=dict(campaign.discount or {}), link_url=campaign.link_url,
         scheduled_at=utc(campaign.scheduled_at), deadline_at=utc(campaign.deadline_at),
-        attribution_days=campaign.attribution_days, started_at=utc(campaign.started_at),
+        attribution_days=campaign.attribution_days, holdout_percent=campaign.holdout_percent,
+        started_at=utc(campaign.started_at),
         finished_at=utc(campaign.finished_at), created_at=utc(campaign.created_at),
         progress=ProgressOut(total=p.total, held=p.held, queued=p.queued, sent=p.sent,
                              failed=p.failed, dropped=p.dropped,
@@ -199,7 +205,7 @@ def create_campaign(json: CampaignIn) -> tuple[CampaignOut, int]:
             name=json.name, template=json.template, language=json.language,
             segment_id=json.segment_id, variables=[v.model_dump() for v in json.variables],
             discount=json.discount.model_dump(), link_url=json.link_url,
-            attribution_days=json.attribution_days,
+            attribution_days=json.attribution_days, holdout_percent=json.holdout_percent,
             header_media=({"id": json.header_media_id} if json.header_media_id else
                           {"link": json.header_link} if json.header_link else None)))
     except CampaignRefused as error:

@@ -2,14 +2,14 @@
 once per message so that the analytics count a second click or reply no more
 
 Revision ID: 0044
-Revises: 0039
+Revises: 0041
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0044'
-down_revision = '0039'
+down_revision = '0041'
 branch_labels = None
 depends_on = None
 

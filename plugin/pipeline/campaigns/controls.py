@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from plugin.domain import attribution
 from plugin.domain import campaigns as domain
 from plugin.domain import segments as segment_rules
 from plugin.domain.campaigns import CampaignRefused, CampaignState
@@ -48,6 +49,8 @@ class Draft:
     # For a template with a media header: {"link": https URL} or an upload's {"id",
     # "filename"} (plugin.pipeline.campaigns.header_upload); None keeps the saved one.
     header_media: Mapping[str, Any] | None = None
+    # The share of recipients held out (never messaged) to measure the lift, 0–50 %.
+    holdout_percent: int = 0
 
 
 def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft) -> Campaign:
@@ -91,6 +94,9 @@ def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft
     if not 1 <= draft.attribution_days <= domain.ATTRIBUTION_DAYS_MAX:
         problems.append(FieldProblem("attribution_days",
                                      f"1 to {domain.ATTRIBUTION_DAYS_MAX} days"))
+    if not 0 <= draft.holdout_percent <= attribution.MAX_HOLDOUT_PERCENT:
+        problems.append(FieldProblem("holdout_percent",
+                                     f"0 to {attribution.MAX_HOLDOUT_PERCENT} %"))
     link = draft.link_url.strip()
     if link and not link.lower().startswith(("https://", "http://")):
         problems.append(FieldProblem("link_url", "a web address starting with https://"))
@@ -105,6 +111,7 @@ def save(session: Session, store: Store, campaign: Campaign | None, draft: Draft
     campaign.discount = discount.to_json()
     campaign.link_url, campaign.attribution_days = link, draft.attribution_days
     campaign.header_media = header_media
+    campaign.holdout_percent = draft.holdout_percent
     campaign.updated_at = now
     session.add(campaign)
     session.flush()

@@ -9,7 +9,7 @@ segment's day windows are read at the campaign's start time, fixed for the whole
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -17,12 +17,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp.messages import MessageLimitError
+from plugin.domain import attribution
 from plugin.domain import campaigns as domain
 from plugin.domain import segments as segment_rules
 from plugin.domain.outbox import MessageState
 from plugin.domain.segments import FieldProblem
 from plugin.models import Campaign, CampaignCode, Customer, Message, Template
-from plugin.pipeline import segments
+from plugin.pipeline import holdouts, segments
 from plugin.pipeline.campaigns import codes, links, plan
 
 # A held row is due at this time: never, until the runner releases it.
@@ -102,9 +103,12 @@ def write_batch(session: Session, campaign: Campaign, template: Template,
     now = campaign.started_at
     cause = links.cause(campaign.id)
     header = plan.header_parameters(template, campaign.header_media)  # the same for all
+    held = _hold_out(session, campaign, customer_ids)
     rows: list[dict[str, Any]] = []
     code_rows: list[dict[str, Any]] = []
     for c in customers:
+        if c.id in held:
+            continue  # a holdout: no message row, so nothing can ever send to them
         code = shared
         if discount.mode == domain.DISCOUNT_UNIQUE:
             code = codes.code_for(campaign.id, c.id)
@@ -135,6 +139,19 @@ def write_batch(session: Session, campaign: Campaign, template: Template,
         session.execute(module.insert(_MESSAGES).on_conflict_do_nothing(
             index_elements=["store_id", "cause", "step"]), rows)
     return len(rows)
+
+
+def _hold_out(session: Session, campaign: Campaign, customer_ids: list[int]) -> set[int]:
+    """Record the batch's recipients in the campaign's holdout experiment (when it has a
+    share) and return those held out."""
+    if campaign.holdout_percent <= 0 or campaign.started_at is None:
+        return set()
+    members = [(unit, cid, attribution.held_out(unit, campaign.holdout_percent))
+               for cid in customer_ids
+               for unit in (holdouts.campaign_unit(campaign.id, cid),)]
+    holdouts.record(session, campaign.store_id, links.cause(campaign.id), members,
+                    campaign.started_at, timedelta(days=campaign.attribution_days))
+    return {cid for _unit, cid, held in members if held}
 
 
 def add_shared_code(session: Session, campaign: Campaign) -> None:

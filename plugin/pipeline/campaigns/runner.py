@@ -166,8 +166,12 @@ def _release(session: Session, campaign: Campaign, now: datetime) -> float | Non
     cause = links.cause(campaign.id)
     mine = and_(Message.store_id == campaign.store_id, Message.cause == cause,
                 Message.state == _PENDING)
-    in_flight = int(session.scalar(select(func.count(Message.id)).where(
+    waiting = int(session.scalar(select(func.count(Message.id)).where(
         mine, Message.not_before < materialise.HELD_UNTIL)) or 0)
+    # Released rows deferred past the next ticks (quiet hours in one zone, a customer's
+    # cap for days) are not in flight: they must not hold back everyone else's messages.
+    in_flight = int(session.scalar(select(func.count(Message.id)).where(
+        mine, Message.not_before < now + timedelta(seconds=IN_FLIGHT_SECONDS))) or 0)
     rate = session.scalar(select(WhatsAppAccount.throughput_mps).where(
         WhatsAppAccount.store_id == campaign.store_id).limit(1)) or 80
     room = int(rate * IN_FLIGHT_SECONDS) - in_flight
@@ -183,7 +187,7 @@ def _release(session: Session, campaign: Campaign, now: datetime) -> float | Non
                         .execution_options(synchronize_session=False))
         delivery.send_released(session, campaign_id=campaign.id, count=len(ids))
         return TICK_SECONDS
-    if in_flight:
+    if waiting:
         # Released rows the engine deferred (quiet hours, caps, the number's rate) come due
         # again on their own time: hand those that are due to the engine again.
         due = int(session.scalar(select(func.count(Message.id)).where(

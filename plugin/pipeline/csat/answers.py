@@ -17,7 +17,7 @@ from plugin.domain.messaging import InboundMessage
 from plugin.domain.phones import wa_recipient
 from plugin.infra import db, queue
 from plugin.models import CsatSurvey, Customer, Store, SurveyState
-from plugin.pipeline import outbox
+from plugin.pipeline import conversation_rollups, outbox
 from plugin.pipeline.csat import send
 from plugin.pipeline.inbox import handover, manage
 
@@ -57,7 +57,10 @@ def _record(session: Session, survey: CsatSurvey, score: int) -> bool:
         .values(score=score, answered_at=db.utcnow(), state=SurveyState.ANSWERED)
         .execution_options(synchronize_session=False))
     session.refresh(survey)
-    return stored.rowcount == 1  # type: ignore[attr-defined]
+    first = stored.rowcount == 1  # type: ignore[attr-defined]
+    if first and survey.answered_at is not None:
+        conversation_rollups.scored(session, survey.store_id, score, survey.answered_at)
+    return first
 
 
 def _send_list(session: Session, store: Store, customer: Customer,

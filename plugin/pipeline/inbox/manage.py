@@ -14,7 +14,7 @@ from plugin.domain.errors import SendError
 from plugin.domain.inbox import InboxError
 from plugin.infra import db, queue
 from plugin.models import Conversation, ConversationNote, ReceivedMessage, Store
-from plugin.pipeline import transports
+from plugin.pipeline import conversation_rollups, transports
 from plugin.pipeline.inbox import media, people
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ def set_status(session: Session, conversation: Conversation, status: str,
                snoozed_until: datetime | None = None) -> None:
     """Open, pending, resolved, or snoozed until a future time (UTC)."""
     chosen = inbox.check_status(status, snoozed_until, db.utcnow())
+    if chosen is inbox.Status.RESOLVED and conversation.status != chosen.value:
+        conversation_rollups.resolved(session, conversation.store_id,
+                                      conversation.customer_id, db.utcnow())
     conversation.status = chosen.value
     conversation.snoozed_until = snoozed_until if chosen is inbox.Status.SNOOZED else None
     if chosen is inbox.Status.RESOLVED:

@@ -13,6 +13,7 @@ from plugin.domain.messaging import InboundMessage
 from plugin.infra import db, queue
 from plugin.infra.sql import insert_ignore
 from plugin.models import Conversation, Customer, ReceivedMessage
+from plugin.pipeline import conversation_rollups
 
 
 def conversation_for(session: Session, store_id: int, customer_id: int) -> Conversation:
@@ -64,6 +65,9 @@ def record(session: Session, store_id: int, customer: Customer,
         "read_at": None}, ("wamid",))
     if row_id is None:
         return None
+    conversation_rollups.received(session, store_id, customer.id, at, kind=kind,
+                                  text=message.text, payload=message.payload,
+                                  locale=customer.locale)
     # A message wakes a snoozed or resolved conversation: someone has to read it.
     session.execute(update(Conversation).where(Conversation.id == conversation.id).values(
         status=inbox.Status.OPEN.value, snoozed_until=None, unread=Conversation.unread + 1,

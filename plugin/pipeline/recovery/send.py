@@ -27,7 +27,7 @@ from plugin.domain.phones import wa_recipient
 from plugin.domain.recovery_messages import ApprovedTemplate, Outcome, StepFacts, Verdict
 from plugin.infra import db, queue
 from plugin.models import Checkout, Customer, Order, RecoveryStep, StepState, Store, Template
-from plugin.pipeline import consent_log, outbox, send_context
+from plugin.pipeline import consent_log, holdouts, outbox, send_context
 from plugin.pipeline.recovery import steps as recovery_steps
 from plugin.pipeline.recovery import timers as recovery_timers
 from plugin.pipeline.recovery.steps import StepRule
@@ -41,6 +41,8 @@ DISCOUNT_RETRY = timedelta(minutes=10)
 DISCOUNT_TRIES = 3
 _TRIED = re.compile(re.escape(recovery_timers.DISCOUNT_FAILED.split("(")[0]) + r"\(try (\d+) ")
 _CLAIMED, _SCHEDULED = StepState.CLAIMED.value, StepState.SCHEDULED.value
+# The reason a held-out cart's steps carry: it gets nothing, to measure recovery's lift.
+HELD_OUT = "held out: no message, to measure the lift (Analytics)"
 
 
 def enqueue_due(now: datetime | None = None) -> int:
@@ -118,6 +120,9 @@ def _attempt(step_id: int, now: datetime, code: str | None) -> _CodeNeeded | Non
             phone=checkout.phone_e164, later_due=_later_due(session, row, now),
             template=rule.template if rule else "", approved=bool(approved),
             policy=policy.decide(context), now=now, local_now=context.local_now))
+        if verdict.outcome is Outcome.SEND and _held_out(session, store, checkout, row,
+                                                         customer, now):
+            verdict = Verdict(Outcome.STOP, HELD_OUT)
         if verdict.outcome is not Outcome.SEND:
             _settle(session, row, checkout, verdict, now)
             return None
@@ -128,6 +133,25 @@ def _attempt(step_id: int, now: datetime, code: str | None) -> _CodeNeeded | Non
         _send(session, row, checkout, store, customer, rule, approved,
               code if discount is not None and code != _ASK else None, context.local_now, now)
     return None
+
+
+def _held_out(session: Session, store: Store, checkout: Checkout, row: RecoveryStep,
+              customer: Customer | None, now: datetime) -> bool:
+    """Whether this cart's sequence is in the store's holdout: decided (and recorded, with
+    the messaged ones) when its first step would go out; a sequence that already sent a
+    step stays messaged whatever the share is now."""
+    unit = holdouts.recovery_unit(checkout.id, row.cycle)
+    if store.recovery_holdout_percent <= 0 or session.scalar(select(RecoveryStep.id).where(
+            RecoveryStep.checkout_id == checkout.id, RecoveryStep.cycle == row.cycle,
+            RecoveryStep.state == StepState.SENT.value).limit(1)) is not None:
+        return False
+    customer = customer or _new_customer(session, store, checkout)
+    if checkout.customer_id is None and customer is not None:
+        checkout.customer_id = customer.id
+    window = timedelta(days=store.recovery_attribution_days or recovery.DEFAULT_ATTRIBUTION_DAYS)
+    return holdouts.decide(session, store.id, holdouts.RECOVERY, unit,
+                           customer.id if customer else None, store.recovery_holdout_percent,
+                           now, window)
 
 
 def _hold(session: Session, step_id: int, now: datetime) -> bool:

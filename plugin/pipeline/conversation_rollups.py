@@ -1,0 +1,170 @@
+"""The conversation rollups kept as events arrive: a shopper's message starts the reply
+clock (and adds its words to the keyword trends), a reply stops it and counts its business
+seconds, a resolution ends the conversation, a survey score counts. Each upsert runs in the
+transaction of the event itself, so the Analytics page reads days, never messages."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from plugin.domain import business_hours, keywords
+from plugin.domain.conversation_figures import (
+    FIRST_REPLY_TARGET_SECONDS,
+    TEAM,
+    Figure,
+    Whose,
+    reply_kind,
+    waits_for_reply,
+)
+from plugin.infra.sql import insert_ignore
+from plugin.models import ConversationRollup, KeywordRollup, ReplyClock, Store, WidgetSettings
+from plugin.pipeline import rollups
+
+_FIGURES = ConversationRollup.__table__
+_KEYWORDS = KeywordRollup.__table__
+
+
+def received(session: Session, store_id: int, customer_id: int, at: datetime, *, kind: str,
+             text: str, payload: str = "", locale: str | None = None) -> None:
+    """A shopper's message (kept once per wamid, so call it once): count it, start the
+    reply clock when it asks something, and count the words of a text."""
+    store = session.get(Store, store_id)
+    if store is None:
+        return
+    day = rollups.local_day(at, rollups.zone_named(store.timezone))
+    figures: list[tuple[Figure, str, int]] = [(Figure.INBOUND, "", 1)]
+    if waits_for_reply(kind, payload):
+        clock = _clock(session, store_id, customer_id)
+        if not clock.open:
+            clock.open, clock.first_pending, clock.team_first_pending = True, True, True
+            clock.waiting_since = clock.team_waiting_since = None
+            figures.append((Figure.STARTED, "", 1))
+        clock.waiting_since = min(clock.waiting_since or at, at)
+        clock.team_waiting_since = min(clock.team_waiting_since or at, at)
+    add(session, store_id, day, figures)
+    if kind == "text" and text.strip():
+        # A message too short to tell ("tracking wrong") is taken in the shopper's locale,
+        # else the store's own language.
+        language = keywords.language_of(text, locale or store.locale)
+        count_terms(session, store_id, day, language, keywords.terms(text, language))
+
+
+def replied(session: Session, store_id: int, customer_id: int | None, cause: str, step: str,
+            at: datetime) -> None:
+    """A message was written to a shopper: when it is a reply, count it and, when a message
+    of theirs was waiting, its business seconds (for any reply, and for the team's)."""
+    kind = reply_kind(cause, step)
+    if kind is None or customer_id is None:
+        return  # most messages: nothing to read, nothing to flush
+    store = session.get(Store, store_id)
+    if store is None:
+        return
+    day = rollups.local_day(at, rollups.zone_named(store.timezone))
+    figures: list[tuple[Figure, str, int]] = [(Figure.REPLIES, kind, 1)]
+    clock = session.scalars(_clock_query(store_id, customer_id)).first()
+    if clock is not None:
+        hours = _hours(session, store)
+        waits = [(Whose.ANY, "waiting_since", "first_pending")]
+        if kind == TEAM:
+            waits.append((Whose.TEAM, "team_waiting_since", "team_first_pending"))
+        for whose, since_field, first_field in waits:
+            since = getattr(clock, since_field)
+            if since is None:
+                continue
+            seconds = business_hours.open_seconds(hours, since, max(at, since))
+            figures += [(Figure.REPLY, whose.value, 1),
+                        (Figure.REPLY_SECONDS, whose.value, seconds)]
+            if getattr(clock, first_field):
+                figures += [(Figure.FIRST_REPLY, whose.value, 1),
+                            (Figure.FIRST_REPLY_SECONDS, whose.value, seconds)]
+                if seconds > FIRST_REPLY_TARGET_SECONDS:
+                    figures.append((Figure.FIRST_OVER_TARGET, whose.value, 1))
+                setattr(clock, first_field, False)
+            setattr(clock, since_field, None)
+    add(session, store_id, day, figures)
+
+
+def resolved(session: Session, store_id: int, customer_id: int, at: datetime) -> None:
+    """The conversation was marked resolved: count it; the shopper's next message starts a
+    new conversation (and what waited unanswered stops waiting)."""
+    store = session.get(Store, store_id)
+    if store is None:
+        return
+    clock = session.scalars(_clock_query(store_id, customer_id)).first()
+    if clock is not None:
+        clock.open = False
+        clock.waiting_since = clock.team_waiting_since = None
+    add(session, store_id, rollups.local_day(at, rollups.zone_named(store.timezone)),
+        [(Figure.RESOLVED, "", 1)])
+
+
+def scored(session: Session, store_id: int, score: int, at: datetime) -> None:
+    """A satisfaction survey's first score, counted on the day it was given."""
+    store = session.get(Store, store_id)
+    if store is not None:
+        add(session, store_id, rollups.local_day(at, rollups.zone_named(store.timezone)),
+            [(Figure.CSAT, str(score), 1)])
+
+
+def _hours(session: Session, store: Store) -> business_hours.Hours:
+    # As the automatic answers read them (the widget's business hours), without importing
+    # them: the outbox calls this module, and the answers write to the outbox.
+    settings = session.scalars(select(WidgetSettings.settings).where(
+        WidgetSettings.store_id == store.id)).first() or {}
+    return business_hours.read(settings.get("hours"), settings.get("holidays"),
+                               store.timezone)
+
+
+def _clock_query(store_id: int, customer_id: int):  # type: ignore[no-untyped-def]
+    # FOR UPDATE on PostgreSQL: two workers answering one customer must not both read an
+    # open wait and both count it.
+    return select(ReplyClock).where(ReplyClock.store_id == store_id,
+                                    ReplyClock.customer_id == customer_id).with_for_update()
+
+
+def _clock(session: Session, store_id: int, customer_id: int) -> ReplyClock:
+    """The customer's reply clock, made on first need (once, even when two messages race);
+    a new one is a closed conversation, so its first message starts one."""
+    clock = session.scalars(_clock_query(store_id, customer_id)).first()
+    if clock is None:
+        insert_ignore(session, ReplyClock, {
+            "store_id": store_id, "customer_id": customer_id, "open": False,
+            "waiting_since": None, "team_waiting_since": None, "first_pending": True,
+            "team_first_pending": True}, ("store_id", "customer_id"))
+        clock = session.scalars(_clock_query(store_id, customer_id)).one()
+    return clock
+
+
+def _module(session: Session):  # type: ignore[no-untyped-def]
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def add(session: Session, store_id: int, day: date,
+        figures: Iterable[tuple[Figure, str, int]]) -> None:
+    """Add to the day's figures, one upsert each (n = n + value)."""
+    statement = _module(session).insert(_FIGURES)
+    statement = statement.on_conflict_do_update(
+        index_elements=["store_id", "day", "figure", "detail"],
+        set_={"n": _FIGURES.c.n + statement.excluded.n})
+    for figure, detail, value in figures:
+        session.execute(statement, {"store_id": store_id, "day": day, "figure": figure.value,
+                                    "detail": detail, "n": value})
+
+
+def count_terms(session: Session, store_id: int, day: date, language: str,
+                terms: Iterable[str]) -> None:
+    """One more message of the day and language used each of these terms."""
+    rows = [{"store_id": store_id, "day": day, "language": language, "term": term, "n": 1}
+            for term in terms]
+    if not rows:
+        return
+    statement = _module(session).insert(_KEYWORDS)
+    statement = statement.on_conflict_do_update(
+        index_elements=["store_id", "day", "language", "term"],
+        set_={"n": _KEYWORDS.c.n + statement.excluded.n})
+    session.execute(statement, rows)
+
