@@ -1,5 +1,6 @@
-"""GET /t/<token>: the tracking button of shipping messages, redirected to the carrier, and
-the button of cart recovery messages, counted and redirected to the cart
+"""GET /t/<token>: the tracking button of shipping messages, counted on its message
+(plugin.pipeline.reactions) and redirected to the carrier, the button of cart recovery
+messages, counted and redirected to the cart
 (plugin.pipeline.recovery.links), and the button of back-in-stock alerts, counted and
 redirected to the product (plugin.pipeline.alerts.links), and the button of campaign
 messages, counted and redirected to the campaign's page (plugin.pipeline.campaigns.links).
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import Order
+from plugin.pipeline import reactions
 from plugin.pipeline.alerts.links import resolve_alert_link
 from plugin.pipeline.campaigns import links as campaign_links
 from plugin.pipeline.orders import TOKEN_KEY
@@ -61,6 +63,9 @@ def follow(token: str) -> ResponseReturnValue:
     if url is None:
         order = find_order(token)
         url = destination(order) if order is not None else ""
+        if url and counted and order is not None:
+            with db.transaction() as session:  # the message's figure on the Analytics page
+                reactions.order_link_clicked(session, order.id, token, db.utcnow())
     if not url:
         abort(404)
     response = redirect(url, code=302)

@@ -3,6 +3,7 @@ figures a move of its state adds to: pure rules for the analytics rollups."""
 from __future__ import annotations
 
 import enum
+from datetime import timedelta
 
 from plugin.domain.outbox import MessageState
 
@@ -37,6 +38,28 @@ class Figure(str, enum.Enum):
     FAILED = "failed"  # before it could be sent: with `sent`, the messages attempted
     FAILED_AFTER_SENT = "failed_after_sent"  # reported failed by Meta once sent
     SKIPPED = "skipped"
+    # What the shopper did after a message, each counted once per message (its row keeps
+    # the time) on the message's day, not the day they did it.
+    CLICKED = "clicked"  # opened the message's tracked link (/t/<token>)
+    REPLIED = "replied"  # wrote back: the last message sent to them in REACTION_WINDOW
+    OPTED_OUT = "opted_out"  # stopped marketing: attributed as a reply is
+
+
+# How long after a message the shopper's reply or opt-out is still put down to it: the same
+# 24 hours as WhatsApp's customer service window.
+REACTION_WINDOW = timedelta(hours=24)
+# Meta stamps an inbound message in whole seconds: a message we sent up to this long after
+# that stamp was still sent before the reply.
+REACTION_CLOCK_SLACK = timedelta(seconds=1)
+# The question StoreChat asks before an opt-out: the opt-out it leads to belongs to the
+# message before it, not to the question.
+_OPT_OUT_QUESTION = "opt-out:"
+
+
+def takes_opt_outs(cause: str) -> bool:
+    """Whether an opt-out after a message of this cause may be put down to it (not the
+    question that confirms an opt-out)."""
+    return not cause.startswith(_OPT_OUT_QUESTION)
 
 
 def flow_of(cause: str, step: str) -> str:

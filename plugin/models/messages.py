@@ -57,6 +57,11 @@ class Message(Base):
     failed_at: Mapped[datetime | None]
     # When the send was noted on the order in the store's own admin (a tag or order note).
     audited_at: Mapped[datetime | None]
+    # What the shopper did after it, the first time only (the analytics count each once):
+    # opened its tracked link, wrote back, or opted out (plugin.pipeline.reactions).
+    clicked_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("store_id", "cause", "step"),

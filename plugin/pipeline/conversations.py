@@ -29,6 +29,7 @@ from plugin.pipeline import (
     customer_tags,
     number_health,
     opt_out,
+    reactions,
     sandbox,
     statuses,
 )
@@ -64,7 +65,9 @@ def apply_notification(session: Session, notification: Notification) -> None:
                 _record_consent(session, store_id, _customer(session, store_id, item.sender),
                                 granted=item.granted, source="whatsapp_preference",
                                 text="Marketing messages " + ("resumed" if item.granted
-                                                              else "stopped") + " in WhatsApp")
+                                                              else "stopped") + " in WhatsApp",
+                                at=datetime.fromtimestamp(item.timestamp, UTC)
+                                .replace(tzinfo=None))
         elif isinstance(item, TemplateUpdate):
             apply_template_update(session, item)
         elif isinstance(item, NumberUpdate):
@@ -123,6 +126,9 @@ def apply_message(session: Session, store_id: int, message: InboundMessage) -> C
     inbox_threads.record(session, store_id, customer, message)
     at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
     previous_inbound_at = customer.last_inbound_at
+    # A reply to the last message they received (the Analytics page's figure), before our
+    # answers to this one are written.
+    reactions.replied(session, store_id, customer.id, at)
     if customer.last_inbound_at is None or at > customer.last_inbound_at:
         customer.last_inbound_at = at
         # A message ends the silence `at_risk` counts.
@@ -161,7 +167,8 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
         granted = reading is OptReading.OPT_IN
         _record_consent(session, store_id, customer, granted=granted,
                         source="whatsapp_start" if granted else "whatsapp_stop",
-                        text=message.text or message.payload)
+                        text=message.text or message.payload,
+                        at=datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None))
     if store is None:
         return
     asks = reading is not OptReading.NONE
@@ -174,12 +181,14 @@ def _answer(session: Session, store_id: int, customer: Customer, message: Inboun
 
 
 def _record_consent(session: Session, store_id: int, customer: Customer, *, granted: bool,
-                    source: str, text: str) -> None:
+                    source: str, text: str, at: datetime | None = None) -> None:
     session.add(ConsentEntry(store_id=store_id, customer_id=customer.id, purpose="marketing",
                              granted=granted, source=source, text_shown=text[:1000],
                              created_at=db.utcnow()))
     if not granted:
         recovery_stops.shopper_opted_out(session, store_id, customer)
+        # Put down to the message before it (the Analytics page's opt-outs after a message).
+        reactions.opted_out(session, store_id, customer.id, at or db.utcnow())
 
 
 def apply_template_update(session: Session, update_: TemplateUpdate) -> None:

@@ -1,6 +1,7 @@
 """The Analytics page's message figures for a period, read from the daily rollups only (never
 the message table): per flow, sent, delivered, read, failed and skipped with their details,
-and the rates with the denominators they divide by."""
+limited by Meta (131049), clicked, replied and opted out after, and the rates with the
+denominators they divide by."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,6 +17,11 @@ from plugin.pipeline import rollups
 
 # The periods the page and the API offer, in days.
 PERIODS = (7, 30, 90)
+# Meta's error code for a message held by its per-user marketing limit ("limited by Meta").
+LIMITED_CODE = "131049"
+# The figures a flow keeps as plain counts, under the same name as the rollup's figure.
+_PLAIN = {Figure.SENT.value, Figure.DELIVERED.value, Figure.READ.value, Figure.CLICKED.value,
+          Figure.REPLIED.value, Figure.OPTED_OUT.value}
 
 
 @dataclass(slots=True)
@@ -32,6 +38,14 @@ class FlowFigures:
     skipped: int = 0
     failed_by: dict[str, int] = field(default_factory=dict)
     skipped_by: dict[str, int] = field(default_factory=dict)
+    clicked: int = 0
+    replied: int = 0
+    opted_out: int = 0
+
+    @property
+    def limited(self) -> int:
+        """Failed with Meta's 131049 (its per-user marketing limit), before or after sent."""
+        return self.failed_by.get(LIMITED_CODE, 0)
 
     @property
     def delivery_rate(self) -> float | None:
@@ -47,6 +61,26 @@ class FlowFigures:
     def failure_rate(self) -> float | None:
         """Failed of attempted (sent, or failed before it could be), in %."""
         return rate(self.failed, self.attempted)
+
+    @property
+    def limited_rate(self) -> float | None:
+        """Limited by Meta (131049) of attempted, in %."""
+        return rate(self.limited, self.attempted)
+
+    @property
+    def click_rate(self) -> float | None:
+        """Clicked of delivered, in %."""
+        return rate(self.clicked, self.delivered)
+
+    @property
+    def reply_rate(self) -> float | None:
+        """Replied of delivered, in %."""
+        return rate(self.replied, self.delivered)
+
+    @property
+    def opt_out_rate(self) -> float | None:
+        """Opted out after the message, of delivered, in %."""
+        return rate(self.opted_out, self.delivered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +122,7 @@ def figures(session: Session, store: Store, days: int,
             line.skipped += n
             line.skipped_by[detail or "unknown"] = line.skipped_by.get(detail or "unknown",
                                                                        0) + n
-        elif figure in (Figure.SENT.value, Figure.DELIVERED.value, Figure.READ.value):
+        elif figure in _PLAIN:
             setattr(line, figure, getattr(line, figure) + n)
             if figure == Figure.SENT.value:
                 line.attempted += n
@@ -98,7 +132,9 @@ def figures(session: Session, store: Store, days: int,
 
 COLUMNS = ("flow", "sent", "delivered", "delivery_rate_percent", "read", "read_rate_percent",
            "attempted", "failed", "failure_rate_percent", "skipped", "failed_reasons",
-           "skipped_reasons")
+           "skipped_reasons", "limited_by_meta", "limited_rate_percent", "clicked",
+           "click_rate_percent", "replied", "reply_rate_percent", "opted_out",
+           "opt_out_rate_percent")
 
 
 def table_rows(lines: list[FlowFigures]) -> list[list[str]]:
@@ -112,5 +148,8 @@ def table_rows(lines: list[FlowFigures]) -> list[list[str]]:
     return [[line.label, str(line.sent), str(line.delivered), pct(line.delivery_rate),
              str(line.read), pct(line.read_rate), str(line.attempted), str(line.failed),
              pct(line.failure_rate),
-             str(line.skipped), reasons(line.failed_by), reasons(line.skipped_by)]
+             str(line.skipped), reasons(line.failed_by), reasons(line.skipped_by),
+             str(line.limited), pct(line.limited_rate), str(line.clicked), pct(line.click_rate),
+             str(line.replied), pct(line.reply_rate), str(line.opted_out),
+             pct(line.opt_out_rate)]
             for line in lines]

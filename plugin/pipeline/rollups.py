@@ -77,6 +77,12 @@ def moved(session: Session, key: MessageKey, old: MessageState | None, new: Mess
         _add(session, key, figures, detail)
 
 
+def reached(session: Session, key: MessageKey, figure: Figure) -> None:
+    """Count a figure a message reached outside its state (a click, a reply, an opt-out);
+    call it only when its row said this was the first time."""
+    _add(session, key, (figure,), "")
+
+
 _DETAILED = (Figure.FAILED, Figure.FAILED_AFTER_SENT, Figure.SKIPPED)
 
 
@@ -152,17 +158,26 @@ def backfill(session: Session, store_id: int | None = None) -> int:
 def _count_store(session: Session, store_id: int,
                  zone: ZoneInfo) -> Counter[tuple[date, str, str, str]]:
     """The figures of one store's messages from their present state: what reached sent
-    (has a wamid), delivered, read, failed or skipped."""
+    (has a wamid), delivered, read, failed or skipped, and was clicked, replied to or
+    followed by an opt-out."""
     counts: Counter[tuple[date, str, str, str]] = Counter()
     rows = session.execute(select(
         Message.cause, Message.step, Message.created_at, Message.state, Message.wamid,
-        Message.error_code, Message.reason).where(Message.store_id == store_id)
+        Message.error_code, Message.reason, Message.clicked_at, Message.replied_at,
+        Message.opted_out_at).where(Message.store_id == store_id)
         .execution_options(yield_per=5000))
-    for cause, step, created, state, wamid, code, reason in rows:
+    for cause, step, created, state, wamid, code, reason, *reactions in rows:
         key = (local_day(created, zone), flow_of(cause, step))
         for figure, detail in figures_of_row(MessageState(state), wamid, code, reason):
             counts[(*key, figure.value, detail)] += 1
+        for figure, at in zip(_REACTIONS, reactions, strict=True):
+            if at is not None:
+                counts[(*key, figure.value, "")] += 1
     return counts
+
+
+# The figures kept by a time on the message's row, in the order _count_store reads them.
+_REACTIONS = (Figure.CLICKED, Figure.REPLIED, Figure.OPTED_OUT)
 
 
 def figures_of_row(state: MessageState, wamid: str | None, code: int | None,

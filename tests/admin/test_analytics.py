@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
 from html import unescape
 
 from flask import Flask
@@ -14,8 +15,8 @@ from flask.testing import FlaskClient
 from plugin.auth import api_tokens
 from plugin.auth.api_tokens import Scope
 from plugin.infra import db
-from plugin.models import Store
-from plugin.pipeline import message_figures, rollups
+from plugin.models import Customer, Store
+from plugin.pipeline import message_figures, reactions, rollups
 from tests.admin.api.world import call
 from tests.admin.test_journeys import make_store
 from tests.conftest import create_owner
@@ -106,3 +107,55 @@ def test_the_api_gives_the_same_figures_and_nothing_of_another_store(
     assert flows["recovery"]["skipped_reasons"] == {"no consent": 1}
     other = call(client, "GET", f"/api/v1/analytics/messages?store={theirs}", token)
     assert other.status_code == 404
+
+
+def _reactions(app: Flask, store_id: int) -> None:
+    """Three order confirmations to one shopper (read, delivered, failed with 131049): the
+    read one clicked, the delivered one (the last received) replied to and followed by a
+    STOP."""
+    rollups.forget_zones()
+    sent = datetime(2026, 12, 1, 12)
+    with app.app_context(), db.transaction() as session:
+        customer = Customer(store_id=store_id, platform_id="c1", tags=[])
+        session.add(customer)
+        session.flush()
+        step = "order_confirmation"
+        first = live(session, store_id, 1, "order:1", step, "sent", [("read", None)],
+                     customer_id=customer.id, sent=sent)
+        live(session, store_id, 2, "order:2", step, "sent", [("delivered", None)],
+             customer_id=customer.id, sent=sent + timedelta(hours=1))
+        live(session, store_id, 3, "order:3", step, "sent", [("failed", 131049)],
+             customer_id=customer.id, sent=sent + timedelta(hours=2))
+        assert reactions.clicked(session, first, sent + timedelta(hours=3))
+        assert reactions.replied(session, store_id, customer.id, sent + timedelta(hours=3))
+        assert reactions.opted_out(session, store_id, customer.id, sent + timedelta(hours=4))
+
+
+def test_clicked_replied_opted_out_and_limited_show_with_their_denominators(
+        app: Flask, owner: FlaskClient, client: FlaskClient) -> None:
+    store_id = make_store(app)
+    _reactions(app, store_id)
+    page = unescape(owner.get(f"/stores/{store_id}/analytics?days=7").get_data(as_text=True))
+    row = re.search(r'<tr data-flow="journey:order_confirmation">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = {m.group(1): re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(2))).strip()
+             for m in re.finditer(r'data-figure="(\w+)"[^>]*>(.*?)</td>', row.group(1), re.S)}
+    assert cells["limited"] == "1 (33.3% of 3 attempted)"
+    assert cells["clicked"] == "1 (50.0% of 2 delivered)"
+    assert cells["replied"] == "1 (50.0% of 2 delivered)"
+    assert cells["opted_out"] == "1 (50.0% of 2 delivered)"
+    assert 'id="reactions-rule"' in page and "within 24 hours" in page
+    rows = list(csv.reader(io.StringIO(owner.get(
+        f"/stores/{store_id}/analytics/messages.csv?days=7").get_data(as_text=True))))
+    journey = dict(zip(rows[0], rows[1], strict=True))
+    assert (journey["limited_by_meta"], journey["clicked"], journey["click_rate_percent"],
+            journey["replied"], journey["opted_out"]) == ("1", "1", "50.0", "1", "1")
+    with app.app_context(), db.transaction() as session:
+        _row, token = api_tokens.issue(session, store_id, "r", Scope.READ, "test")
+    body = call(client, "GET", f"/api/v1/analytics/messages?store={store_id}&days=7",
+                token).json
+    assert body is not None
+    flow = body["flows"][0]
+    assert (flow["limited"], flow["clicked"], flow["replied"], flow["opted_out"]) == (1, 1, 1, 1)
+    assert flow["click_rate"] == {"percent": 50.0, "part": 1, "whole": 2}
+    assert flow["limited_rate"] == {"percent": 33.3, "part": 1, "whole": 3}

@@ -47,6 +47,7 @@ def test_an_owner_reads_what_each_flow_did(served_app: tuple[Flask, str, int],
         journey = table.locator('tr[data-flow="journey:order_confirmation"]')
         expect(journey.locator('[data-figure="delivered"]')).to_contain_text("66.7% of 3 sent")
         expect(journey.locator('[data-figure="failed"]')).to_contain_text("131049: 1")
+        expect(journey.locator('[data-figure="limited"]')).to_contain_text("33.3% of 3 attempted")
         expect(table.locator('tr[data-flow="recovery"]')).to_contain_text("no consent: 1")
         assert overflow(page) == 0
         shot(page, "analytics-wide")

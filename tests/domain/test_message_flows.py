@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.domain.message_flows import Figure, figures_for_move, flow_of, label_of, rate
+from plugin.domain.message_flows import (
+    Figure,
+    figures_for_move,
+    flow_of,
+    label_of,
+    rate,
+    takes_opt_outs,
+)
 from plugin.domain.outbox import MessageState as S
 
 
@@ -51,3 +58,8 @@ def test_each_move_adds_to_the_figures_it_reaches(old: S | None, new: S,
 
 def test_a_rate_of_nothing_is_none() -> None:
     assert rate(1, 3) == 33.3 and rate(0, 0) is None
+
+
+def test_an_opt_out_is_never_put_down_to_the_question_that_confirms_it() -> None:
+    assert not takes_opt_outs("opt-out:wamid.HBgM")
+    assert takes_opt_outs("campaign:7") and takes_opt_outs("answer:wamid.HBgM")

@@ -22,6 +22,7 @@ from plugin.platforms.stores import set_credentials
 from tests.conftest import make_app
 from tests.fakes.graph import FakeGraph
 from tests.fakes.server import LoopbackServer
+from tests.worlds.analytics import rolled_up
 from webhooks.signatures import hmac_sha256_base64
 
 PUBLIC_URL = "https://chat.example.com"
@@ -214,6 +215,13 @@ def test_shopify_order_journey_end_to_end(world: World) -> None:
     response = world.client.get(f"/t/{token}")
     assert response.status_code == 302
     assert response.headers["Location"] == "https://correos.es/track?n=PQ123ES"
+    # Counted once, on the last message that carried the button (out for delivery).
+    world.client.get(f"/t/{token}")
+    with world.app.app_context():
+        clicked = {flow: n for (_day, flow, figure, _d), n in
+                   rolled_up(db.session(), world.order(str(SHOPIFY_ORDER_ID)).store_id).items()
+                   if figure == "clicked"}
+    assert clicked == {"journey:out_for_delivery": 1}
     assert world.client.get("/t/" + "x" * 22).status_code == 404
     assert str(SHOPIFY_ORDER_ID) not in token
 

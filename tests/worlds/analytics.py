@@ -27,12 +27,15 @@ def claim(session: Session, message_id: int) -> None:
 
 
 def live(session: Session, store_id: int, n: int, cause: str, step: str, ending: str,
-         reports: list[tuple[str, int | None]], created: datetime | None = None) -> int:
-    """Write message `n` and move it along `ending` and its status `reports` (each may
-    repeat, in any order), through outbox and apply_status; its id."""
+         reports: list[tuple[str, int | None]], created: datetime | None = None,
+         customer_id: int | None = None, sent: datetime | None = None) -> int:
+    """Write message `n` (to `customer_id`, when given) and move it along `ending` (sent at
+    `sent`, when given) and its status `reports` (each may repeat, in any order), through
+    outbox and apply_status; its id."""
     skipped = "no consent" if ending == "skipped_at_write" else None
     message_id = outbox.write(session, store_id=store_id, cause=cause, step=step,
-                              to="+351912345678", payload={"n": n}, skipped=skipped)
+                              to="+351912345678", payload={"n": n}, skipped=skipped,
+                              customer_id=customer_id)
     assert message_id is not None
     if created is not None and ending != "skipped_at_write":  # counted as written, at once
         session.execute(update(Message).where(Message.id == message_id)
@@ -41,7 +44,7 @@ def live(session: Session, store_id: int, n: int, cause: str, step: str, ending:
         return message_id
     claim(session, message_id)
     wamid = f"wamid.{n}"
-    now = datetime(2026, 12, 1, 12)
+    now = sent or datetime(2026, 12, 1, 12)
     if ending == "sent":
         outbox.mark_sent(session, message_id, wamid=wamid, transport="t", payload={}, now=now)
     elif ending == "sent_batch":

@@ -46,6 +46,16 @@ class MessageFlowOut(BaseModel):
     delivery_rate: MessageRate = Field(description="Delivered of sent.")
     read_rate: MessageRate = Field(description="Read of delivered.")
     failure_rate: MessageRate = Field(description="Failed of attempted.")
+    limited: int = Field(description="Failed with WhatsApp's 131049 (limited by Meta).")
+    limited_rate: MessageRate = Field(description="Limited of attempted.")
+    clicked: int = Field(description="Messages whose tracked link was opened (once each).")
+    click_rate: MessageRate = Field(description="Clicked of delivered.")
+    replied: int = Field(description="Messages the shopper wrote back to within 24 hours, "
+                         "the last one they had received before writing (once each).")
+    reply_rate: MessageRate = Field(description="Replied of delivered.")
+    opted_out: int = Field(description="Messages followed by an opt-out, put down as a "
+                           "reply is (never to the opt-out question).")
+    opt_out_rate: MessageRate = Field(description="Opted out of delivered.")
 
 
 class MessageFiguresOut(BaseModel):
@@ -75,7 +85,8 @@ def get_message_figures(query: FiguresQuery) -> MessageFiguresOut:
     """Messages per flow over the last `days` days
 
     Sent, delivered, read, failed (per WhatsApp error code) and skipped (per StoreChat
-    reason), with each rate and the two figures it divides."""
+    reason), limited by Meta (131049), clicked, replied and opted out after, with each rate
+    and the two figures it divides."""
     store = db.session().get(Store, access.store_id())
     assert store is not None  # access found it among the caller's stores a moment ago
     period, lines = message_figures.figures(db.session(), store, query.days)
@@ -86,7 +97,12 @@ def get_message_figures(query: FiguresQuery) -> MessageFiguresOut:
         failed_reasons=f.failed_by, skipped_reasons=f.skipped_by,
         delivery_rate=_rate(f.delivered, f.sent, f.delivery_rate),
         read_rate=_rate(f.read, f.delivered, f.read_rate),
-        failure_rate=_rate(f.failed, f.attempted, f.failure_rate)) for f in lines])
+        failure_rate=_rate(f.failed, f.attempted, f.failure_rate),
+        limited=f.limited, limited_rate=_rate(f.limited, f.attempted, f.limited_rate),
+        clicked=f.clicked, click_rate=_rate(f.clicked, f.delivered, f.click_rate),
+        replied=f.replied, reply_rate=_rate(f.replied, f.delivered, f.reply_rate),
+        opted_out=f.opted_out,
+        opt_out_rate=_rate(f.opted_out, f.delivered, f.opt_out_rate)) for f in lines])
 
 
 class MessageDayOut(BaseModel):

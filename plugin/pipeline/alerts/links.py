@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from plugin.infra import db
 from plugin.models import AlertSubscription, CatalogItem, CrossSellOffer, PriceDropAlert, Store
+from plugin.pipeline import reactions
 from plugin.pipeline.catalog.items import base_url
 
 # What secrets.token_urlsafe(16) produces; anything else is refused before a query.
@@ -36,6 +37,8 @@ def resolve_alert_link(token: str, *, count: bool = True) -> str | None:
                 PriceDropAlert.link_token == token)).first()
         if found is None:
             return _cross_sell_link(session, token, count)
+        if count and found.message_id is not None:
+            reactions.clicked(session, found.message_id, db.utcnow())
         if count and found.clicked_at is None:
             model = type(found)
             session.execute(update(model).where(
@@ -57,6 +60,8 @@ def _cross_sell_link(session: Session, token: str, count: bool) -> str | None:
         CrossSellOffer.link_token == token)).first()
     if offer is None:
         return None
+    if count and offer.message_id is not None:
+        reactions.clicked(session, offer.message_id, db.utcnow())
     if count and offer.clicked_at is None:
         session.execute(update(CrossSellOffer).where(
             CrossSellOffer.id == offer.id, CrossSellOffer.clicked_at.is_(None))

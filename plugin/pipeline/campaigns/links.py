@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from plugin.infra import db
 from plugin.models import Campaign, CampaignClick, CampaignCode, Message, Store
+from plugin.pipeline import reactions
 from plugin.pipeline.recovery.links import destination
 
 PREFIX = "cmp"
@@ -89,7 +90,10 @@ def record_click(session: Session, campaign_id: int, message_id: int) -> bool:
                          clicked_at=db.utcnow())
                  .on_conflict_do_nothing(index_elements=["message_id"])
                  .returning(CampaignClick.message_id))
-    return session.execute(statement).scalar_one_or_none() is not None
+    first = session.execute(statement).scalar_one_or_none() is not None
+    if first:  # the message's figure on the Analytics page, in the same transaction
+        reactions.clicked(session, message_id, db.utcnow())
+    return first
 
 
 def _code(session: Session, campaign_id: int, customer_id: int) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from plugin.infra import db
 from plugin.models import Checkout, RecoveryStep, Store
+from plugin.pipeline import reactions
 
 # Shopify's shareable discount link: the storefront applies the code (a cookie) and then
 # redirects to the path given, here the checkout's recovery path. The storefront's own host
@@ -79,7 +80,10 @@ def follow(token: str, *, count: bool) -> str | None:
         if row is None:
             return ""
         if count:
-            record_click(session, step.id, db.utcnow())
+            now = db.utcnow()
+            record_click(session, step.id, now)
+            if step.message_id is not None:  # the message's own figure, once per message
+                reactions.clicked(session, step.message_id, now)
         # A completed checkout still leads there: the platform shows the shopper that the
         # order is placed, which answers them better than a 404 would.
         return destination(row.platform, row.recovery_url, step.discount_code)
