@@ -82,6 +82,38 @@ def test_an_expired_token_is_refreshed_once_by_two_workers_at_once(
     assert shopify.valid_access_token(SHOP, after["access_token"])
 
 
+def test_a_worker_that_read_the_old_token_does_not_refresh_after_another_did(
+        shop_app: Flask, fake: tuple[FakeShopify, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Worker B reads the expired token; worker A then refreshes it and drops its lease, all
+    # before B's claim. B must not refresh a second time (that would spend the rotated token).
+    shopify, _ = fake
+    store_id = _install(shop_app)
+    _expire(shop_app, shopify, store_id)
+    real_claim = tokens._claim
+    calls: list[bool] = []
+
+    def late_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not calls:
+            calls.append(True)
+            other = threading.Thread(target=_refresh_in_context, args=(shop_app, store_id))
+            other.start()
+            other.join(timeout=30)
+            assert shopify.refreshes == 1  # A is done: new token saved, lease dropped
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(tokens, "_claim", late_claim)
+    with shop_app.app_context():
+        token = tokens.access_token(store_id)
+    _, after = _saved(shop_app, store_id)
+    assert shopify.refreshes == 1
+    assert token == after["access_token"] and shopify.valid_access_token(SHOP, token)
+
+
+def _refresh_in_context(app: Flask, store_id: int) -> None:
+    with app.app_context():
+        tokens.access_token(store_id)
+
+
 def test_a_401_refreshes_once_and_the_call_goes_through(
         shop_app: Flask, fake: tuple[FakeShopify, str]) -> None:
     shopify, _ = fake

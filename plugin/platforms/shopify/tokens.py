@@ -135,7 +135,8 @@ def _obtain(store_id: int, stale: str | None) -> str:
                 return token
             renewable = bool(values.get("refresh_token"))
             if renewable:
-                claimed = _claim(tx, store_id, now, now + timedelta(seconds=LEASE_SECONDS))
+                claimed = _claim(tx, store_id, now, now + timedelta(seconds=LEASE_SECONDS),
+                                 seen_expiry=store.access_expires_at)
             else:
                 # A non-expiring token that Shopify refuses cannot be renewed from here.
                 store.status = StoreStatus.RECONNECT_NEEDED.value
@@ -162,10 +163,16 @@ def _due(store: Store, now: datetime) -> bool:
     return expires is not None and expires - REFRESH_MARGIN <= now
 
 
-def _claim(tx: Session, store_id: int, now: datetime, lease: datetime) -> bool:
+def _claim(tx: Session, store_id: int, now: datetime, lease: datetime,
+           seen_expiry: datetime | None) -> bool:
+    # Only while the token is still the one just read: another worker may have refreshed it
+    # and dropped its lease between that read and this update, and a second refresh would
+    # spend the rotated refresh token Shopify has just replaced.
+    same_token = (Store.access_expires_at.is_(None) if seen_expiry is None
+                  else Store.access_expires_at == seen_expiry)
     statement = (
         update(Store)
-        .where(Store.id == store_id,
+        .where(Store.id == store_id, same_token,
                or_(Store.token_lease_until.is_(None), Store.token_lease_until < now))
         .values(token_lease_until=lease)
         .execution_options(synchronize_session=False)
