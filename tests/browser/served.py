@@ -317,6 +317,9 @@ def chromium(chromium_path: str, failure_shot: str) -> Iterator[Browsing]:
                         f"{message.text} ({message.location.get('url', '')})")
 
             page.set_default_timeout(WAIT_MS)
+            # Assertions wait as long as actions: with one test process per core, a live
+            # preview's answer can take longer than Playwright's 5-s default on a busy machine.
+            expect.set_options(timeout=WAIT_MS)
             page.on("console", on_console)
             page.on("pageerror",
                     lambda error: browsing.console_errors.append(f"uncaught: {error}"))
