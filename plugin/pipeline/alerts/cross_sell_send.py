@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from adapters.whatsapp import messages
@@ -71,14 +71,10 @@ def send_due(now: datetime) -> int:
 def write_offer(session: Session, offer_id: int, now: datetime) -> int:
     """Write one due offer's message (1), or record why it has none (0). Claimed by a
     conditional update, so two sweeps never write one offer twice."""
-    claimed = session.execute(update(CrossSellOffer).where(
-        CrossSellOffer.id == offer_id, CrossSellOffer.state == OfferState.SCHEDULED)
-        .values(state=OfferState.SENT).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    offer = flows.claim_due(session, CrossSellOffer, offer_id, OfferState.SCHEDULED,
+                            OfferState.SENT)
+    if offer is None:
         return 0
-    offer = session.get(CrossSellOffer, offer_id)
-    assert offer is not None
-    session.refresh(offer)
     store = session.get(Store, offer.store_id)
     customer = session.get(Customer, offer.customer_id) if offer.customer_id else None
     flow = flows.rule(session, store, cross_sell.JOURNEY) if store else None

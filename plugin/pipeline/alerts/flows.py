@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain import alerts, cross_sell, csat, price_drops
@@ -103,3 +104,20 @@ def write_due(ids: list[int], write: Callable[[Session, int, datetime], int],
             written += write(session, row_id, now)
     return written
 
+
+
+Row = TypeVar("Row")
+
+
+def claim_due(session: Session, model: type[Row], row_id: int, due: Any, taken: Any) -> Row | None:
+    """The row `row_id` moved from state `due` to `taken` by this call, freshly read; None
+    when another sweep claimed it first (a conditional update, so never both)."""
+    claimed = session.execute(
+        update(model).where(model.id == row_id, model.state == due)  # type: ignore[attr-defined]
+        .values(state=taken).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    row = session.get(model, row_id)
+    if row is not None:
+        session.refresh(row)
+    return row

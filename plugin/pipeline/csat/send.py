@@ -92,14 +92,10 @@ def settle(session: Session) -> int:
 def write_survey(session: Session, survey_id: int, now: datetime) -> int:
     """Write one due survey's invitation (1), or record why it has none (0). Claimed by a
     conditional update, so two sweeps never write one survey twice."""
-    claimed = session.execute(update(CsatSurvey).where(
-        CsatSurvey.id == survey_id, CsatSurvey.state == SurveyState.SCHEDULED)
-        .values(state=SurveyState.SENT).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    survey = flows.claim_due(session, CsatSurvey, survey_id, SurveyState.SCHEDULED,
+                             SurveyState.SENT)
+    if survey is None:
         return 0
-    survey = session.get(CsatSurvey, survey_id)
-    assert survey is not None
-    session.refresh(survey)
     store = session.get(Store, survey.store_id)
     customer = session.get(Customer, survey.customer_id)
     if store is None or customer is None or not customer.phone_e164:
