@@ -100,3 +100,24 @@ def test_an_owner_builds_a_segment_with_the_live_count(served_app: tuple[Flask, 
         assert overflow(page) == 0
         shot(page, "segments-list-phone")
         assert browsing.console_errors == [] and browsing.outside == []
+
+
+@pytest.mark.browser
+def test_edits_made_before_the_script_ran_are_counted_when_it_runs(
+        served_app: tuple[Flask, str, int], chromium_path: str) -> None:
+    """The script is deferred: an owner (or a browser restoring the form) can fill a field
+    before it listens. When it starts, it counts what the form holds, not what was rendered."""
+    _app, url, store_id = served_app
+    with chromium(chromium_path, "segments-late-script") as browsing:
+        page = browsing.page
+        sign_in(page, url, EMAIL)
+        page.route("**/static/segments.js", lambda route: route.abort())
+        page.goto(f"{url}/stores/{store_id}/segments/new")
+        page.get_by_label("At least … orders").fill("1")
+        page.get_by_label("any of these").check()
+        matched = page.locator("#matched")
+        expect(matched).to_have_text("4")  # rendered by the server, nothing asked yet
+        page.unroute("**/static/segments.js")
+        page.add_script_tag(url=f"{url}/static/segments.js")
+        expect(matched).to_have_text("2")
+        assert browsing.outside == []
