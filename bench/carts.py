@@ -48,7 +48,8 @@ from bench import cpu, plans
 from bench.graph_app import PHONE_NUMBER_ID, TOKEN
 from bench.load import Load, LoadError
 from bench.report import publish
-from bench.send import API_VERSION, GRAPH_APP, Scheduler, graph_baseline
+from bench.send import GRAPH_APP, Scheduler, graph_baseline
+from bench.send_common import API_VERSION
 from bench.server import ROOT, Gunicorn, ServerError, serving
 from bench.storechat import environ_for, postgres_url, reset_postgres, run_python, sqlite_url
 

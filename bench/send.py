@@ -36,33 +36,29 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench import cpu, send_engine
 from bench.graph_app import PHONE_NUMBER_ID, TOKEN
 from bench.load import Load, LoadError, Signed, run_wrk, wrk_path
+from bench.send_common import (
+    AIM_TOLERANCE,
+    API_VERSION,
+    LIMITED_PER_S,
+    UNLIMITED_PER_S,
+    body,
+    fresh_instance,
+    in_child,
+    sent_times,
+)
 from bench.server import Gunicorn, ServerError, serving
-from bench.storechat import environ_for, run_python, sqlite_url
 
 RESULTS = Path(__file__).with_name("results") / "send.json"
 GRAPH_APP = "bench.graph_app:app"
-API_VERSION = "v23.0"
 AIM_OFF_PER_S = 1000
-LIMITED_PER_S = 80
-AIM_TOLERANCE = 0.05
-# "Off": a throughput no run here can reach, so the limiter never says no.
-UNLIMITED_PER_S = 1_000_000
 
 Report = dict[str, Any]
-
-
-def body(to: str) -> dict[str, Any]:
-    """An order-confirmation template, as the journeys send it."""
-    from adapters.whatsapp import messages
-
-    return messages.template(to, "order_confirmation", "en", body=["Ana", "#1001", "EUR 54.80"])
 
 
 def seed(environ: dict[str, str], messages: int, per_second: int) -> None:
@@ -159,26 +155,6 @@ def drain(environ: dict[str, str], ids: list[int], threads: int, seconds: float 
         sys.exit(1)  # the caller reports the exit code: a failed run is never a result
 
 
-def sent_times(environ: dict[str, str]) -> tuple[list[datetime], dict[str, int]]:
-    """Every sent_at, sorted, and the count of rows in each state."""
-    os.environ.update(environ)
-    from sqlalchemy import func, select
-
-    from plugin import create_app
-    from plugin.infra import db
-    from plugin.models import Message
-
-    app = create_app()
-    with app.app_context():
-        session = db.session()
-        times = sorted(session.scalars(select(Message.sent_at).where(
-            Message.sent_at.is_not(None))))
-        states = dict(session.execute(select(Message.state, func.count()).group_by(
-            Message.state)).all())
-    app.extensions["storechat.engine"].dispose()
-    return times, {str(k): int(v) for k, v in states.items()}
-
-
 def ids(environ: dict[str, str]) -> list[int]:
     """The pending rows' ids."""
     os.environ.update(environ)
@@ -193,25 +169,6 @@ def ids(environ: dict[str, str]) -> list[int]:
         found = list(db.session().scalars(select(Message.id).order_by(Message.id)))
     app.extensions["storechat.engine"].dispose()
     return found
-
-
-def in_child(target: Any, *args: Any) -> None:
-    """Run target(*args) in a fresh process (own app, engine and limiter); raise if it fails."""
-    process = multiprocessing.get_context("spawn").Process(target=target, args=args)
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"{target.__name__} exited {process.exitcode}")
-
-
-def fresh_instance(work: Path, name: str, graph_url: str) -> dict[str, str]:
-    """A migrated SQLite instance whose WhatsApp Graph API is the fake."""
-    folder = work / name
-    folder.mkdir()
-    environ = environ_for(folder, sqlite_url(folder))
-    environ.update(WHATSAPP_GRAPH_URL=graph_url, WHATSAPP_API_VERSION=API_VERSION)
-    run_python(["-m", "plugin.cli", "db", "upgrade"], environ)
-    return environ
 
 
 def limiter_off(work: Path, graph_url: str, graph_pid: int, args: argparse.Namespace) -> Report:

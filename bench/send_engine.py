@@ -18,6 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import cpu
+from bench.send_common import (
+    AIM_TOLERANCE,
+    LIMITED_PER_S,
+    UNLIMITED_PER_S,
+    body,
+    fresh_instance,
+    in_child,
+    sent_times,
+)
 
 CAUSE = "campaign:bench"
 # Rows asked for per send_pending call in the drains (a few batches).
@@ -47,7 +56,6 @@ def seed(environ: dict[str, str], messages: int, per_second: int) -> None:
     """One store, its number at `per_second`, `messages` pending rows of one campaign."""
     os.environ.update(environ)
     from bench.graph_app import PHONE_NUMBER_ID, TOKEN
-    from bench.send import body
     from plugin import create_app
     from plugin.infra import db
     from plugin.models import Store, WhatsAppAccount
@@ -118,8 +126,6 @@ def _drain_all(environ: dict[str, str], processes: int, seconds: float | None,
 def limiter_off(work: Path, graph_url: str, graph_pid: int, args: argparse.Namespace,
                 cpus: set[int] | None) -> Report:
     """The engine with no rate limit: msg/s from first to last send, CPU per message."""
-    from bench.send import UNLIMITED_PER_S, fresh_instance, in_child, sent_times
-
     environ = fresh_instance(work, "engine-off", graph_url)
     in_child(seed, environ, args.engine_messages, UNLIMITED_PER_S)
     graph_before = cpu.sample(graph_pid)
@@ -140,8 +146,6 @@ def limiter_off(work: Path, graph_url: str, graph_pid: int, args: argparse.Names
 def limiter_on(work: Path, graph_url: str, args: argparse.Namespace,
                cpus: set[int] | None) -> Report:
     """The engine at the number's 80 msg/s, shared by two processes through the limiter."""
-    from bench.send import AIM_TOLERANCE, LIMITED_PER_S, fresh_instance, in_child, sent_times
-
     environ = fresh_instance(work, "engine-on", graph_url)
     window = args.seconds
     backlog = int(LIMITED_PER_S * (window + 3))
