@@ -86,6 +86,8 @@
 
   form.addEventListener('input', preview.soon);
   form.addEventListener('change', preview.soon);
+  // Choices made before this deferred script ran are previewed at once.
+  if (w.StoreChat.formEdited(form)) preview.now();
 
   // The widget script is loaded after this one (async, by its loader): wait for its hook.
   var tries = 0;

@@ -115,12 +115,14 @@
   // asks the server, for products beyond the first ones listed).
   var productQuery = document.getElementById('product-query');
   if (productQuery) {
-    productQuery.addEventListener('input', function () {
+    var narrow = function () {
       var words = productQuery.value.trim().toLowerCase();
       document.querySelectorAll('[data-product-text]').forEach(function (row) {
         row.hidden = words !== '' && row.getAttribute('data-product-text').indexOf(words) < 0;
       });
-    });
+    };
+    productQuery.addEventListener('input', narrow);
+    narrow(); // words typed before this deferred script ran
   }
 
   scrollThread();

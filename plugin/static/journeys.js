@@ -79,4 +79,6 @@
     if (el) el.addEventListener('change', preview.soon);
   });
   syncLanguages();
+  // Words typed before this deferred script ran are previewed at once.
+  if (w.StoreChat.formEdited(form)) preview.now();
 })(document, window);

@@ -5,7 +5,12 @@
 
    StoreChat.livePreview(form, url, waitMs, show, failed) returns {now, soon}: now() posts at
    once, soon() posts once nothing has changed for waitMs. show(answer) gets the newest JSON
-   answer; failed() runs when that newest post (or show) failed. */
+   answer; failed() runs when that newest post (or show) failed.
+
+   StoreChat.formEdited(form) says whether a field differs from the page as the server
+   rendered it: these scripts are deferred, so an owner can type before they listen (and a
+   browser restores a form on "back"); an editor then asks at once instead of showing a
+   preview or count of the rendered values. */
 (function (w) {
   'use strict';
   w.StoreChat = w.StoreChat || {};
@@ -37,5 +42,22 @@
     }
 
     return {now: now, soon: soon};
+  };
+
+  w.StoreChat.formEdited = function (form) {
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.type === 'checkbox' || field.type === 'radio') {
+        return field.checked !== field.defaultChecked;
+      }
+      if (field.tagName === 'SELECT') {
+        // With no option marked selected, the browser shows the first.
+        var marked = Array.prototype.findIndex.call(field.options, function (option) {
+          return option.defaultSelected;
+        });
+        return field.selectedIndex !== Math.max(marked, 0);
+      }
+      return field.type !== 'file' && 'defaultValue' in field &&
+        field.value !== field.defaultValue;
+    });
   };
 })(window);

@@ -73,25 +73,8 @@
     timer = setTimeout(ask, WAIT_MS);
   }
 
-  // Whether a field differs from what the server counted: the owner typed before this
-  // script ran (it is deferred), or the browser restored the form on "back".
-  function edited() {
-    return Array.prototype.some.call(form.elements, function (field) {
-      if (field.type === "checkbox" || field.type === "radio") {
-        return field.checked !== field.defaultChecked;
-      }
-      if (field.tagName === "SELECT") {
-        // With no option marked selected, the browser shows the first.
-        var marked = Array.prototype.findIndex.call(field.options, function (option) {
-          return option.defaultSelected;
-        });
-        return field.selectedIndex !== Math.max(marked, 0);
-      }
-      return "defaultValue" in field && field.value !== field.defaultValue;
-    });
-  }
-
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  if (edited()) { ask(); }
+  // The owner typed before this deferred script ran, or the browser restored the form.
+  if (window.StoreChat.formEdited(form)) { ask(); }
 })();

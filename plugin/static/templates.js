@@ -157,6 +157,8 @@
     form.addEventListener('change', changed);
     counters();
     sections();
+    // Words typed before this deferred script ran are previewed at once.
+    if (w.StoreChat.formEdited(form)) preview.now();
   }
 
   // ---- The list: follow templates in review -----------------------------------------
