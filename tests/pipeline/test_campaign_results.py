@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 
-from plugin.domain.events import CustomerRef, EventKind, OrderEvent
+from plugin.domain.events import EventKind
 from plugin.infra import db
 from plugin.models import Campaign, Customer, Message, Store
-from plugin.pipeline import message_figures, orders, revenue_figures, rollups
+from plugin.pipeline import message_figures, revenue_figures, rollups
 from plugin.pipeline.campaigns import controls, links, results
 from tests.worlds import campaigns as world
 from tests.worlds.analytics import live
@@ -102,22 +102,6 @@ def test_a_stop_written_back_is_a_reply_and_an_opt_out_on_both_pages(
     assert (analytics.replied, analytics.opted_out) == (1, 1)
 
 
-def _order(app: Flask, customer_id: int, n: int, total: str, at: datetime,
-           kind: EventKind = EventKind.ORDER_PLACED, status: str = "processing") -> None:
-    """The store reports the customer's order `n` (placed at `at`) through the order
-    pipeline, which attributes it as Analytics counts it."""
-    with app.app_context(), db.transaction() as session:
-        customer = session.get_one(Customer, customer_id)
-        orders.apply_order_event(session, session.get_one(Store, customer.store_id),
-                                 OrderEvent(
-            kind=kind, order_id=f"ord-{n}", number=str(1000 + n), status=status,
-            currency="EUR", total=Decimal(total),
-            customer=CustomerRef(platform_id=customer.platform_id,
-                                 phone=customer.phone_e164 or "",
-                                 first_name=customer.first_name or ""),
-            placed_at=at.isoformat() + "+00:00"))
-
-
 def test_last_touch_revenue_is_the_analytics_figure_of_the_campaign(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     clock, w, campaign_id = _sent_campaign(app, monkeypatch, reachable=5)
@@ -126,7 +110,7 @@ def test_last_touch_revenue_is_the_analytics_figure_of_the_campaign(
     world.reports(app, world.message_to(app, campaign_id, a), "read",
                   T0 + timedelta(hours=1))
     clock.now = T0 + timedelta(hours=2)
-    _order(app, a, 1, "50.00", clock.now)
+    world.places_order(app, a, 1, "50.00", clock.now)
     # b clicks the campaign, then reads an order update, then orders: the update was the
     # last touch; the campaign still counts it among its recipients' orders.
     clock.now = T0 + timedelta(hours=3)
@@ -135,17 +119,17 @@ def test_last_touch_revenue_is_the_analytics_figure_of_the_campaign(
     update = _order_update(app, b, 9002, T0 + timedelta(hours=4))
     world.reports(app, update, "read", T0 + timedelta(hours=5))
     clock.now = T0 + timedelta(hours=6)
-    _order(app, b, 2, "30.00", clock.now)
+    world.places_order(app, b, 2, "30.00", clock.now)
     # c orders two days later without touching anything: a recipient's order only.
     clock.now = T0 + timedelta(days=2)
-    _order(app, c, 3, "20.00", clock.now)
+    world.places_order(app, c, 3, "20.00", clock.now)
     # d clicks the campaign, orders, then cancels: taken back out of the attributed.
     with app.app_context():
         assert links.follow(links.token(campaign_id, d), count=True)
     clock.now += timedelta(minutes=10)
-    _order(app, d, 4, "99.00", clock.now)
+    world.places_order(app, d, 4, "99.00", clock.now)
     clock.now += timedelta(hours=1)
-    _order(app, d, 4, "99.00", clock.now, kind=EventKind.ORDER_CANCELLED,
+    world.places_order(app, d, 4, "99.00", clock.now, kind=EventKind.ORDER_CANCELLED,
            status="cancelled")
 
     figures = _results(app, campaign_id)

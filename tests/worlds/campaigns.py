@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from plugin.domain.events import CustomerRef, EventKind, OrderEvent
 from plugin.domain.messaging import (
     DeliveryStatus,
     InboundKind,
@@ -37,7 +39,7 @@ from plugin.models import (
     Store,
     Template,
 )
-from plugin.pipeline import conversations, sandbox
+from plugin.pipeline import conversations, orders, sandbox
 from plugin.pipeline.campaigns import controls, links, runner
 
 TEMPLATE = "spring_sale"
@@ -197,3 +199,19 @@ def message_to(app: Flask, campaign_id: int, customer_id: int) -> int:
         return db.session().scalars(select(Message.id).where(
             Message.cause == links.cause(campaign_id),
             Message.step == links.recipient_step(customer_id))).one()
+
+
+def places_order(app: Flask, customer_id: int, n: int, total: str, at: datetime,
+                 kind: EventKind = EventKind.ORDER_PLACED, status: str = "processing") -> None:
+    """The store reports the customer's order `n` (placed at `at`, in EUR) through the
+    order pipeline, which also attributes it as Analytics counts it."""
+    with app.app_context(), db.transaction() as session:
+        customer = session.get_one(Customer, customer_id)
+        orders.apply_order_event(session, session.get_one(Store, customer.store_id),
+                                 OrderEvent(
+            kind=kind, order_id=f"ord-{n}", number=str(1000 + n), status=status,
+            currency="EUR", total=Decimal(total),
+            customer=CustomerRef(platform_id=customer.platform_id,
+                                 phone=customer.phone_e164 or "",
+                                 first_name=customer.first_name or ""),
+            placed_at=at.isoformat() + "+00:00"))
