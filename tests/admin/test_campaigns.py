@@ -1,7 +1,8 @@
 """The campaign pages: the editor, a campaign's page with its preview on a real customer,
 start now or at a time (refused in the past, or with a deadline before the start), the
 progress JSON, pause and cancel, a test send, editing while sending refused, and another
-store's campaign answering 404."""
+store's campaign answering 404; the results show the recipients' revenue and the
+last-touch revenue side by side, with the way to the orders behind the latter."""
 from __future__ import annotations
 
 import html
@@ -13,8 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from plugin.admin.campaigns import orders_days
 from plugin.infra import db
-from plugin.models import Campaign, Message
+from plugin.models import Campaign, Message, Store
 from plugin.pipeline.campaigns import codes
 from tests.conftest import create_owner, csrf_token, sign_in
 from tests.worlds import campaigns as world
@@ -177,3 +179,12 @@ def test_the_page_shows_both_revenues_and_links_to_the_attributed_orders(
                              f"?flow=campaign:{campaign_id}&days=7")
     listed = _page(owner, link.group(1))
     assert "1001" in listed and "1002" not in listed
+
+
+def test_the_orders_link_asks_for_the_shortest_period_holding_the_campaign() -> None:
+    store = Store(platform="demo", domain="camp.example", timezone=ZONE)
+    now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None)
+    for age, days in ((0, 7), (6, 7), (8, 30), (40, 90), (400, 90)):
+        campaign = Campaign(store_id=1, name="c", template="t", language="en",
+                            started_at=now - timedelta(days=age))
+        assert orders_days(store, campaign) == days, age
