@@ -136,8 +136,8 @@ def _recipients_orders(session: Session, campaign: Campaign) -> tuple[int, dict[
                                     placed >= Message.sent_at))
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     counted: set[int] = set()
-    for order_id, total, currency, created_at, sent_at in orders:
-        if order_id in counted or created_at > sent_at + window:
+    for order_id, total, currency, placed_at, sent_at in orders:
+        if order_id in counted or placed_at > sent_at + window:
             continue
         counted.add(order_id)
         try:
@@ -156,7 +156,7 @@ def _attributed(session: Session, campaign: Campaign) -> tuple[int, dict[str, De
         .where(RevenueRollup.store_id == campaign.store_id,
                RevenueRollup.flow == flow(campaign))
         .group_by(RevenueRollup.currency))
-    orders, revenue = 0, {}
+    orders, revenue = 0, dict[str, Decimal]()
     for currency, n, amount in rows:
         if n or amount:
             orders += int(n or 0)
