@@ -1,7 +1,8 @@
 """The campaign pages: the editor, a campaign's page with its preview on a real customer,
 start now or at a time (refused in the past, or with a deadline before the start), the
 progress JSON, pause and cancel, a test send, editing while sending refused, and another
-store's campaign answering 404."""
+store's campaign answering 404; the results show the recipients' revenue and the
+last-touch revenue side by side, with the way to the orders behind the latter."""
 from __future__ import annotations
 
 import html
@@ -13,8 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from plugin.admin.campaigns import orders_days
 from plugin.infra import db
-from plugin.models import Campaign, Message
+from plugin.models import Campaign, Message, Store
 from plugin.pipeline.campaigns import codes
 from tests.conftest import create_owner, csrf_token, sign_in
 from tests.worlds import campaigns as world
@@ -142,3 +144,47 @@ def test_another_stores_campaign_is_404(app: Flask, owner: FlaskClient,
     for action in ("pause", "cancel", "start", "test"):
         url = f"/stores/{other.store_id}/campaigns/{campaign_id}/{action}"
         assert client.post(url, data={"csrf_token": token}).status_code == 404, url
+
+
+def _figure(page: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}">([^<]*)<', page)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_the_page_shows_both_revenues_and_links_to_the_attributed_orders(
+        app: Flask, owner: FlaskClient) -> None:
+    w = world.build(app, reachable=2, owner_email="owner@example.com", timezone=ZONE)
+    base = f"/stores/{w.store_id}/campaigns"
+    campaign_id = _create(owner, w.store_id, w)
+    token = csrf_token(owner, f"{base}/{campaign_id}")
+    assert owner.post(f"{base}/{campaign_id}/start",
+                      data={"csrf_token": token, "when": "now"}).status_code == 302
+    # One recipient reads it and orders (the campaign's last touch); the other orders
+    # without touching it (a recipient's order only).
+    reader, other = w.reachable
+    now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
+    world.reports(app, world.message_to(app, campaign_id, reader), "read", now)
+    world.places_order(app, reader, 1, "60.00", now + timedelta(seconds=5))
+    world.places_order(app, other, 2, "15.00", now + timedelta(seconds=6))
+    page = _page(owner, f"{base}/{campaign_id}")
+    assert (_figure(page, "orders"), _figure(page, "revenue")) == ("2", "75.00 EUR")
+    assert (_figure(page, "attributed_orders"),
+            _figure(page, "attributed_revenue")) == ("1", "60.00 EUR")
+    assert "Recipients' orders (5 days)" in page and "Last-touch revenue" in page
+    assert "the last message the shopper read or clicked" in page
+    link = re.search(r'href="([^"]+)" id="attributed-orders-link"', page)
+    assert link is not None
+    assert link.group(1) == (f"/stores/{w.store_id}/analytics/orders"
+                             f"?flow=campaign:{campaign_id}&days=7")
+    listed = _page(owner, link.group(1))
+    assert "1001" in listed and "1002" not in listed
+
+
+def test_the_orders_link_asks_for_the_shortest_period_holding_the_campaign() -> None:
+    store = Store(platform="demo", domain="camp.example", timezone=ZONE)
+    now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None)
+    for age, days in ((0, 7), (6, 7), (8, 30), (40, 90), (400, 90)):
+        campaign = Campaign(store_id=1, name="c", template="t", language="en",
+                            started_at=now - timedelta(days=age))
+        assert orders_days(store, campaign) == days, age

@@ -126,6 +126,11 @@ def test_an_owner_builds_schedules_and_watches_a_campaign(
         page.set_viewport_size(VIEWPORT)
         expect(page.locator("#campaign-state")).to_have_text("done", timeout=90_000)
         expect(page.locator("#results [data-figure='sent']")).to_have_text(str(RECIPIENTS))
+        # Both revenues, told apart, and the way to the orders last touch gave it.
+        expect(page.locator("#results [data-figure='attributed_orders']")).to_have_text("0")
+        expect(page.locator("#revenue-help")).to_contain_text("Last-touch")
+        expect(page.get_by_role("link", name="See the last-touch orders (last 7 days)"))\
+            .to_be_visible()
         expect(page.locator("#campaign-progress")).to_have_attribute("value", "100")
         shot(page, "campaign-done-wide")
         page.set_viewport_size(NARROW_VIEWPORT)

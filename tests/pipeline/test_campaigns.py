@@ -14,7 +14,7 @@ from plugin.domain.campaigns import DEADLINE_PASSED, CampaignRefused
 from plugin.domain.outbox import MessageState
 from plugin.domain.policy import CAP_CLEARANCE
 from plugin.infra import db
-from plugin.models import Campaign, ConsentEntry, Customer, Message, Order, Store
+from plugin.models import Campaign, Customer, Message, Order, Store
 from plugin.pipeline import send_engine, sweep, transports
 from plugin.pipeline.campaigns import (
     codes,
@@ -293,10 +293,12 @@ def test_results_count_each_figure_within_the_window(app: Flask,
                 Message.cause == links.cause(campaign_id)))}
             rows[a].delivered_at = rows[a].read_at = T0 + timedelta(minutes=1)
             rows[b].delivered_at = T0 + timedelta(minutes=2)
-            session.get_one(Customer, a).last_inbound_at = T0 + timedelta(hours=1)
-            session.get_one(Customer, b).last_inbound_at = T0 - timedelta(days=1)  # before
-            session.add(ConsentEntry(store_id=w.store_id, customer_id=c, purpose="marketing",
-                                     granted=False, source="whatsapp_stop", text_shown="STOP"))
+        # Through WhatsApp's notifications, as Analytics counts them: a writes back after
+        # the campaign, b wrote only the day before it, c stops marketing after it.
+        world.writes(app, a, "Is the blue one back?", T0 + timedelta(hours=1))
+        world.writes(app, b, "Hello", T0 - timedelta(days=1))
+        world.stops_marketing(app, c, T0 + timedelta(minutes=30))
+        with db.transaction() as session:
             for customer_id, number, total, at in (
                     (a, "1", "50.00", T0 + timedelta(days=1)),
                     (b, "2", "99.00", T0 + timedelta(days=6)),  # after the 5-day window

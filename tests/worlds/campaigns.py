@@ -1,29 +1,46 @@
 """A store ready for a campaign: an approved marketing template with three body variables
 and a link button, customers tagged "vip" (some reachable, some not), and a segment of
-them; plus helpers to move the clock and drive the campaign's run tick by tick."""
+them; plus helpers to move the clock, drive the campaign's run tick by tick, and have
+WhatsApp report what a recipient did (wrote back, stopped marketing, got or read a
+message) through the same notification path Meta's webhook ends in."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from plugin.domain.events import CustomerRef, EventKind, OrderEvent
+from plugin.domain.messaging import (
+    DeliveryStatus,
+    InboundKind,
+    InboundMessage,
+    MarketingPreference,
+    Notification,
+    Sender,
+    StatusUpdate,
+    WhatsAppUpdate,
+)
 from plugin.infra import db
 from plugin.models import (
     Campaign,
     ConsentEntry,
     Customer,
     CustomerTag,
+    Message,
     Owner,
     Segment,
     Store,
     Template,
 )
-from plugin.pipeline.campaigns import controls, runner
+from plugin.pipeline import conversations, orders, sandbox
+from plugin.pipeline.campaigns import controls, links, runner
 
 TEMPLATE = "spring_sale"
 BODY = "Hi {{1}}, {{2}} off with code {{3}}"
@@ -131,3 +148,70 @@ def tick(app: Flask, campaign_id: int) -> None:
             session.execute(update(Campaign).where(Campaign.id == campaign_id)
                             .values(run_until=None))
         runner.run(campaign_id)
+
+
+def _notify(app: Flask, update: WhatsAppUpdate) -> None:
+    with app.app_context(), db.transaction() as session:
+        conversations.apply_notification(session, Notification(updates=(update,)))
+
+
+def _sender(app: Flask, customer_id: int) -> tuple[str, Sender]:
+    """The demo store's pretend number and the customer as WhatsApp names them."""
+    with app.app_context(), db.transaction() as session:
+        customer = session.get_one(Customer, customer_id)
+        number = sandbox.number_for(session.get_one(Store, customer.store_id))
+        return number, Sender(wa_id=(customer.phone_e164 or "").lstrip("+"))
+
+
+def _seconds(at: datetime) -> int:
+    return int(at.replace(tzinfo=UTC).timestamp())
+
+
+def writes(app: Flask, customer_id: int, text: str, at: datetime) -> None:
+    """The customer's WhatsApp message, sent at `at` (naive UTC), reaches the store."""
+    number, sender = _sender(app, customer_id)
+    _notify(app, InboundMessage(
+        wamid=f"wamid.in-{uuid.uuid4().hex}", phone_number_id=number, sender=sender,
+        kind=InboundKind.TEXT, timestamp=_seconds(at), text=text))
+
+
+def stops_marketing(app: Flask, customer_id: int, at: datetime) -> None:
+    """The customer stops marketing messages in WhatsApp's own control at `at`."""
+    number, sender = _sender(app, customer_id)
+    _notify(app, MarketingPreference(phone_number_id=number, sender=sender,
+                                               granted=False, timestamp=_seconds(at)))
+
+
+def reports(app: Flask, message_id: int, status: str, at: datetime) -> None:
+    """Meta reports the message `status` (delivered, read) at `at`."""
+    with app.app_context():
+        message = db.session().get_one(Message, message_id)
+        wamid, to = message.wamid or "", message.to
+    _notify(app, StatusUpdate(
+        wamid=wamid, phone_number_id="", recipient=to.lstrip("+"),
+        status=DeliveryStatus(status), timestamp=_seconds(at),
+        callback_data=f"storechat:{message_id}"))
+
+
+def message_to(app: Flask, campaign_id: int, customer_id: int) -> int:
+    """The id of the campaign's message to the customer."""
+    with app.app_context():
+        return db.session().scalars(select(Message.id).where(
+            Message.cause == links.cause(campaign_id),
+            Message.step == links.recipient_step(customer_id))).one()
+
+
+def places_order(app: Flask, customer_id: int, n: int, total: str, at: datetime,
+                 kind: EventKind = EventKind.ORDER_PLACED, status: str = "processing") -> None:
+    """The store reports the customer's order `n` (placed at `at`, in EUR) through the
+    order pipeline, which also attributes it as Analytics counts it."""
+    with app.app_context(), db.transaction() as session:
+        customer = session.get_one(Customer, customer_id)
+        orders.apply_order_event(session, session.get_one(Store, customer.store_id),
+                                 OrderEvent(
+            kind=kind, order_id=f"ord-{n}", number=str(1000 + n), status=status,
+            currency="EUR", total=Decimal(total),
+            customer=CustomerRef(platform_id=customer.platform_id,
+                                 phone=customer.phone_e164 or "",
+                                 first_name=customer.first_name or ""),
+            placed_at=at.isoformat() + "+00:00"))

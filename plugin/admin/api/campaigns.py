@@ -98,18 +98,28 @@ class ProgressOut(BaseModel):
 
 
 class ResultsOut(BaseModel):
-    """What the campaign achieved; orders and revenue within `attribution_days` of each
-    recipient's message."""
+    """What the campaign achieved. Clicked, replied and opted out are the Analytics figures
+    of the campaign's `flow`: once per message, a reply or an opt-out counted for the last
+    message the shopper received. `orders` and `revenue` are its recipients' orders within
+    `attribution_days` of their message; `attributed_orders` and `attributed_revenue` the
+    orders where the campaign was the last message touched, as Analytics counts them."""
 
     sent: int
     delivered: int
     read: int
-    replied: int
-    clicked: int
-    opted_out: int
-    orders: int
-    revenue: dict[str, str] = Field(description="Decimal strings by currency.")
+    replied: int = Field(description="Messages replied to (the reply's last message).")
+    clicked: int = Field(description="Messages whose link was opened.")
+    opted_out: int = Field(description="Messages followed by an opt-out (its last message).")
+    orders: int = Field(description="Recipients' orders within `attribution_days`.")
+    revenue: dict[str, str] = Field(description="Decimal strings by currency: the revenue "
+                                                "of `orders`.")
     attribution_days: int
+    attributed_orders: int = Field(description="Orders last-touch attribution gave the "
+                                               "campaign (cancelled and refunded ones out).")
+    attributed_revenue: dict[str, str] = Field(description="Decimal strings by currency: the "
+                                                           "revenue of `attributed_orders`.")
+    flow: str = Field(description="The campaign's flow on Analytics: the `flow` of "
+                                  "GET /analytics/revenue/orders lists `attributed_orders`.")
 
 
 class CampaignOut(BaseModel):
@@ -162,7 +172,11 @@ def _out(campaign: Campaign) -> CampaignOut:
         results=ResultsOut(sent=r.sent, delivered=r.delivered, read=r.read,
                            replied=r.replied, clicked=r.clicked, opted_out=r.opted_out,
                            orders=r.orders, attribution_days=r.attribution_days,
-                           revenue={k: str(v) for k, v in r.revenue.items()}))
+                           revenue={k: str(v) for k, v in r.revenue.items()},
+                           attributed_orders=r.attributed_orders,
+                           attributed_revenue={k: str(v)
+                                               for k, v in r.attributed_revenue.items()},
+                           flow=r.flow))
 
 
 def _refused(error: CampaignRefused) -> ApiError:

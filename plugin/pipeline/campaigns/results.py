@@ -1,10 +1,17 @@
 """A campaign's figures: progress while it sends (counts by state, for the progress bar),
-and its results: sent, delivered, read, replied, clicked, opted out, and the orders and
-revenue of its recipients within the attribution window after their message was sent.
+and its results: sent, delivered, read, clicked, replied, opted out, the orders and revenue
+of its recipients within the attribution window after their message was sent, and the
+orders and revenue last-touch attribution gave the campaign.
 
-Replied and opted out are read from the customer's newest inbound time and the consent
-log after the message's send time; orders count once each, for the recipient who placed
-them, placed from the send until `attribution_days` after it.
+Clicked, replied and opted out are the Analytics page's own figures for the campaign's
+flow: each sent message counted once by the time its row keeps (plugin.pipeline.reactions
+puts a reply or an opt-out down to the last message that reached the shopper, so a reply
+after a later order update is that update's, not the campaign's). Recipients' orders count
+once each, for the recipient who placed them, placed (as attribution reads an order's time)
+from the send until `attribution_days` after it. The attributed orders are those whose last
+touched message was the campaign's (plugin.pipeline.order_attribution), summed over every
+day of the revenue rollups Analytics reads. An order may count in both, one or neither:
+the owner's page says why.
 """
 from __future__ import annotations
 
@@ -16,9 +23,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from plugin.domain import attribution as rules
 from plugin.domain import campaigns as domain
+from plugin.domain.message_flows import flow_of
 from plugin.domain.outbox import MessageState
-from plugin.models import Campaign, CampaignClick, ConsentEntry, Customer, Message, Order
+from plugin.models import Campaign, Message, Order, RevenueRollup
 from plugin.pipeline.campaigns import links, materialise
 
 
@@ -58,6 +67,15 @@ class Results:
     orders: int
     revenue: dict[str, Decimal] = field(default_factory=dict)  # by currency
     attribution_days: int = domain.ATTRIBUTION_DAYS_DEFAULT
+    # Last touch, as Analytics counts the campaign's flow (cancelled and refunded orders out).
+    attributed_orders: int = 0
+    attributed_revenue: dict[str, Decimal] = field(default_factory=dict)  # by currency
+    flow: str = ""  # the campaign's flow key on Analytics (its orders list's `flow`)
+
+
+def flow(campaign: Campaign) -> str:
+    """The campaign's flow key on the Analytics page (every message of it shares it)."""
+    return flow_of(links.cause(campaign.id), "")
 
 
 def _mine(campaign: Campaign):  # type: ignore[no-untyped-def]
@@ -91,33 +109,56 @@ def results(session: Session, campaign: Campaign) -> Results:
     mine = and_(_mine(campaign), Message.sent_at.is_not(None))
     counts = session.execute(select(
         func.count(Message.id), func.count(Message.delivered_at), func.count(Message.read_at),
-        func.sum(case((Customer.last_inbound_at > Message.sent_at, 1), else_=0)),
-    ).join(Customer, Customer.id == Message.customer_id).where(mine)).one()
-    sent, delivered, read, replied = (int(v or 0) for v in counts)
-    clicked = int(session.scalar(select(func.count(CampaignClick.message_id)).where(
-        CampaignClick.campaign_id == campaign.id)) or 0)
-    opted_out = int(session.scalar(select(func.count(func.distinct(Message.customer_id)))
-                                   .join(ConsentEntry,
-                                         ConsentEntry.customer_id == Message.customer_id)
-                                   .where(mine, ConsentEntry.purpose == "marketing",
-                                          ConsentEntry.granted.is_(False),
-                                          ConsentEntry.created_at >= Message.sent_at)) or 0)
+        func.count(Message.clicked_at), func.count(Message.replied_at),
+        func.count(Message.opted_out_at),
+    ).where(mine)).one()
+    sent, delivered, read, clicked, replied, opted_out = (int(v or 0) for v in counts)
+    orders, revenue = _recipients_orders(session, campaign)
+    attributed_orders, attributed_revenue = _attributed(session, campaign)
+    return Results(sent=sent, delivered=delivered, read=read, replied=replied,
+                   clicked=clicked, opted_out=opted_out, orders=orders, revenue=revenue,
+                   attribution_days=campaign.attribution_days,
+                   attributed_orders=attributed_orders,
+                   attributed_revenue=attributed_revenue, flow=flow(campaign))
+
+
+def _recipients_orders(session: Session, campaign: Campaign) -> tuple[int, dict[str, Decimal]]:
+    """Orders its recipients placed within `attribution_days` of their message, each once,
+    and their revenue by currency."""
+    mine = and_(_mine(campaign), Message.sent_at.is_not(None))
     window = timedelta(days=campaign.attribution_days)
-    orders = session.execute(select(Order.id, Order.total, Order.currency, Order.created_at,
+    # When the shopper placed it (as attribution reads it), else when it reached us.
+    placed = func.coalesce(Order.placed_at, Order.created_at)
+    orders = session.execute(select(Order.id, Order.total, Order.currency, placed,
                                     Message.sent_at)
                              .join(Message, Message.customer_id == Order.customer_id)
                              .where(mine, Order.store_id == campaign.store_id,
-                                    Order.created_at >= Message.sent_at))
+                                    placed >= Message.sent_at))
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     counted: set[int] = set()
-    for order_id, total, currency, created_at, sent_at in orders:
-        if order_id in counted or created_at > sent_at + window:
+    for order_id, total, currency, placed_at, sent_at in orders:
+        if order_id in counted or placed_at > sent_at + window:
             continue
         counted.add(order_id)
         try:
             revenue[currency] += Decimal(total)
         except InvalidOperation:
             continue
-    return Results(sent=sent, delivered=delivered, read=read, replied=replied,
-                   clicked=clicked, opted_out=opted_out, orders=len(counted),
-                   revenue=dict(revenue), attribution_days=campaign.attribution_days)
+    return len(counted), dict(revenue)
+
+
+def _attributed(session: Session, campaign: Campaign) -> tuple[int, dict[str, Decimal]]:
+    """Orders last-touch attribution gave the campaign and their revenue by currency, from
+    the revenue rollups of its flow over every day (what Analytics sums for a period)."""
+    rows = session.execute(
+        select(RevenueRollup.currency, func.sum(RevenueRollup.orders),
+               func.sum(RevenueRollup.amount_millis))
+        .where(RevenueRollup.store_id == campaign.store_id,
+               RevenueRollup.flow == flow(campaign))
+        .group_by(RevenueRollup.currency))
+    orders, revenue = 0, dict[str, Decimal]()
+    for currency, n, amount in rows:
+        if n or amount:
+            orders += int(n or 0)
+            revenue[currency] = rules.from_millis(int(amount or 0))
+    return orders, revenue
