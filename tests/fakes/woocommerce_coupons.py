@@ -33,7 +33,9 @@ class _Refused(Exception):
 
     def __init__(self, code: str, message: str, status: int) -> None:
         super().__init__(message)
-        self.error = {"code": code, "message": message, "data": {"status": status}}
+        self.code, self.message, self.status = code, message, status
+        self.error: dict[str, Any] = {"code": code, "message": message,
+                                      "data": {"status": status}}
 
 
 def coupons_route(site: FakeWooCommerce, request: Request) -> Response:
@@ -48,8 +50,7 @@ def coupons_route(site: FakeWooCommerce, request: Request) -> Response:
         try:
             row = _create(site, _body(request), single=True)
         except _Refused as refused:
-            return _error(refused.error["code"], refused.error["message"],
-                          refused.error["data"]["status"])
+            return _error(refused.code, refused.message, refused.status)
     return _json(row, 201)
 
 
@@ -108,7 +109,7 @@ def _create(site: FakeWooCommerce, body: dict[str, Any], single: bool = False) -
         "date_expires_gmt": body.get("date_expires_gmt") or body.get("date_expires"),
         "description": body.get("description", "")}
     site.coupons[row["id"]] = row
-    return json.loads(json.dumps(row))
+    return _copy(row)
 
 
 def _update(site: FakeWooCommerce, body: dict[str, Any]) -> dict[str, Any]:
@@ -119,20 +120,26 @@ def _update(site: FakeWooCommerce, body: dict[str, Any]) -> dict[str, Any]:
     for name in _EDITABLE:
         if name in body:
             row[name] = (f"{float(body[name] or 0):.2f}" if name == "amount" else body[name])
-    return json.loads(json.dumps(row))
+    return _copy(row)
 
 
 def _delete(site: FakeWooCommerce, coupon_id: Any) -> dict[str, Any]:
     row = site.coupons.pop(_id(coupon_id), None)
     if row is None:
         raise _Refused("woocommerce_rest_shop_coupon_invalid_id", "Invalid ID.", 404)
-    return json.loads(json.dumps(row))
+    return _copy(row)
 
 
 def _check_amount(body: dict[str, Any]) -> None:
     if body.get("discount_type") == "percent" and float(body.get("amount") or 0) > 100:
         raise _Refused("woocommerce_rest_invalid_coupon_amount",
                        "Percentage discounts cannot be greater than 100%.", 400)
+
+
+def _copy(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as the JSON answer carries it, apart from the site's own."""
+    copied: dict[str, Any] = json.loads(json.dumps(row))
+    return copied
 
 
 def _id(value: Any) -> int:
