@@ -163,3 +163,22 @@ def test_a_store_with_a_lower_batch_limit_gets_smaller_batches(
     assert len(site.coupons) == 120 and set(site.coupon_attempts.values()) == {1}
     assert len(codes_by_recipient(woo_app, campaign_id)) == 120
     assert max(site.coupon_batches) <= 100
+
+
+def test_a_store_down_through_every_retry_leaves_the_campaign_waiting_then_done(
+        woo_app: Flask, owner_client: FlaskClient, site: FakeWooCommerce) -> None:
+    campaign_id, w = unique_campaign(woo_app, owner_client, site, 150)
+    site.fail_next(0, 503, 503, 503, 503)  # the first batch lands; the second never does
+    _start(woo_app, campaign_id)
+    with woo_app.app_context():
+        campaign = db.session().get_one(Campaign, campaign_id)
+        assert campaign.state == "preparing"
+        assert "try 1/3" in (campaign.reason or "") and "503" in (campaign.reason or "")
+    assert site.coupon_batches == [100] and len(codes_by_recipient(woo_app, campaign_id)) == 100
+    world.tick(woo_app, campaign_id)  # the store is back
+    assert site.coupon_batches == [100, 50]
+    assert set(site.coupon_attempts.values()) == {1}
+    assert codes_by_recipient(woo_app, campaign_id) == {
+        c: codes.code_for(campaign_id, c) for c in w.reachable}
+    with woo_app.app_context():
+        assert db.session().get_one(Campaign, campaign_id).state == "sending"
