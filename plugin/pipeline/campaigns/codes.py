@@ -47,8 +47,8 @@ def code_for(campaign_id: int, customer_id: int | None) -> str:
 
 def make_missing(campaign_id: int, limit: int = CODES_PER_TICK) -> int:
     """Create up to `limit` of the campaign's codes the store does not have yet (more at
-    once: in bulk on Shopify, in batches on WooCommerce); how many are still missing after. The platform's error
-    (ProviderError) when the store refuses."""
+    once: in bulk on Shopify, in batches on WooCommerce); how many are still missing after.
+    The platform's error (ProviderError) when the store refuses."""
     with db.transaction() as session:
         campaign = session.get_one(Campaign, campaign_id)
         store = session.get_one(Store, campaign.store_id)
