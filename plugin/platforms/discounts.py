@@ -15,7 +15,7 @@ from adapters.shopify.admin import QueryError
 from adapters.woocommerce.client import RequestError
 from plugin.models import Store
 from plugin.platforms.shopify import shops
-from plugin.platforms.woocommerce import sites
+from plugin.platforms.woocommerce import coupons, sites
 
 # Letters and digits a shopper cannot misread (no 0/O, 1/I/L).
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -112,12 +112,7 @@ def _woocommerce(store: Store, code: str, percent: int, expires_at: datetime,
                     isinstance(c, dict) and str(c.get("code", "")).upper() == code
                     for c in found):
                 return
-            # date_expires_gmt: the store's own time zone must not move the deadline.
-            api.request("POST", "coupons", data={
-                "code": code, "discount_type": "percent", "amount": str(percent),
-                **({"usage_limit": 1} if single_use else {}), "usage_limit_per_user": 1,
-                "individual_use": True,
-                "date_expires_gmt": expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                "description": f"StoreChat {purpose.lower()}"})
+            api.request("POST", "coupons", data=coupons.coupon_fields(
+                code, percent, expires_at, single_use=single_use, purpose=purpose))
         except ValueError:
             raise RequestError("the store answered something that is not JSON") from None

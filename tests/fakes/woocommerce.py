@@ -11,6 +11,8 @@ Quirks kept because StoreChat must cope with them:
   (WooCommerce's own double-encoded base string, secret + "&") over http; with
   `strip_authorization` the host drops the Authorization header, as some do;
 - `per_page` above 100 is a 400; lists carry X-WP-Total and X-WP-TotalPages;
+- a batch (`coupons/batch`) takes at most 100 objects (413 beyond) and answers each item on
+  its own, an error item beside the created ones (tests/fakes/woocommerce_coupons.py);
 - `modified_after` compares local time unless `dates_are_gmt=true`, and is exclusive;
 - WC-Auth approves at once, POSTs the keys to callback_url and deletes the key unless the
   answer is exactly 200, then redirects to return_url with success and user_id;
@@ -34,6 +36,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,6 +51,8 @@ WC_VERSION = "9.4.2"
 WP_VERSION = "6.7.1"
 USER_AGENT = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/{WP_VERSION})"
 MAX_PER_PAGE = 100
+# Objects one batch request may create, update and delete in all (WooCommerce's default).
+MAX_BATCH_ITEMS = 100
 # WC_Webhook::failed_delivery disables once the stored count exceeds this filter's value.
 MAX_DELIVERY_FAILURES = 5
 # OAuth 1.0a timestamps older than this are refused (WC_REST_Authentication).
@@ -87,6 +92,15 @@ class FakeWooCommerce:
         # Coupons by id, and every POST coupons (tests/fakes/woocommerce_coupons.py).
         self.coupons: dict[int, dict[str, Any]] = {}
         self.coupon_creates = 0
+        # Every POST coupons/batch, by how many coupons it asked to create (refused ones
+        # too); every create attempt (single or in a batch) by lower-case code; and the
+        # objects a batch accepts (woocommerce_rest_batch_items_limit).
+        self.coupon_batches: list[int] = []
+        self.coupon_attempts: Counter[str] = Counter()
+        self.batch_limit = MAX_BATCH_ITEMS
+        # Lower-case codes the site refuses to create: (error code, message), as a plugin
+        # filtering woocommerce_rest_pre_insert_shop_coupon_object answers a WP_Error.
+        self.refused_coupons: dict[str, tuple[str, str]] = {}
         # Store API carts by Cart-Token: {product id: quantity}.
         self.carts: dict[str, dict[int, int]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (method, path, auth mode)
@@ -95,6 +109,7 @@ class FakeWooCommerce:
         self._clock = START
         self._nonces: set[str] = set()
         self._failures: list[int] = []
+        self._lost_answers: list[int] = []
         self._ids = itertools.count(101)
         self._lock = threading.RLock()
 
@@ -119,6 +134,12 @@ class FakeWooCommerce:
         call through, so a later call can be the one that fails."""
         with self._lock:
             self._failures.extend(statuses)
+
+    def lose_next_answers(self, *statuses: int) -> None:
+        """Do the next REST calls' work, then answer these statuses instead (a proxy gives
+        up on a slow PHP request that still finishes); a 0 answers its call as usual."""
+        with self._lock:
+            self._lost_answers.extend(statuses)
 
     def tick(self, seconds: int = 1) -> datetime:
         """Advance the site's clock; returns the new time (UTC)."""
@@ -264,7 +285,13 @@ class FakeWooCommerce:
         if request.method != "GET" and key["permissions"] == "read":
             return _error("woocommerce_rest_authentication_error",
                           "The API key provided does not have write permissions.", 401)
-        return self._route(request, rest.removeprefix("/wc/v3"))
+        answer = self._route(request, rest.removeprefix("/wc/v3"))
+        with self._lock:
+            lost = self._lost_answers.pop(0) if self._lost_answers else None
+        if lost:
+            return _json({"code": "fake_lost_answer", "message": "fake lost answer"}, lost,
+                         {"Retry-After": "0"})
+        return answer
 
     def _store_cart(self, request: Request, path: str) -> Response:
         """The Store API cart: public, keyed by the Cart-Token header it hands out."""
@@ -302,6 +329,8 @@ class FakeWooCommerce:
             return self._list(request, _filter(list(rows.values()), request.args))
         if path == "/coupons" and method in ("GET", "POST"):
             return woocommerce_coupons.coupons_route(self, request)
+        if path == "/coupons/batch" and method in ("POST", "PUT", "PATCH"):
+            return woocommerce_coupons.batch_route(self, request)
         match = re.fullmatch(r"/products/(\d+)/variations", path)
         if match and method == "GET":
             return woocommerce_catalog.variations_route(self, request, int(match[1]))

@@ -7,6 +7,11 @@ Many unique codes on Shopify (BULK_FROM or more missing) go in bulk: the campaig
 in the order of their rows, fall in groups of CODES_PER_DISCOUNT; each group's first code
 makes its discount, and the others are added to it 250 a call
 (plugin.platforms.discount_batches), each call's codes recorded as soon as its job is done.
+
+Unique codes on WooCommerce go in batches of up to 100 a request (`coupons/batch`,
+plugin.platforms.woocommerce.coupons), each request's codes recorded as soon as the store
+answers; a code the store already has (made by a request whose answer was lost) counts as
+made. A shared code is one coupon, made as a cart's is.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from plugin.infra import db
 from plugin.models import Campaign, CampaignCode, Store
 from plugin.platforms import discount_batches, discounts
 from plugin.platforms.shopify import shops
+from plugin.platforms.woocommerce import coupons, sites
 
 # Codes made per runner tick: a store call each, so a tick stays well inside its lease.
 CODES_PER_TICK = 200
@@ -29,6 +35,9 @@ CODES_PER_TICK = 200
 # tick adds that way (a call and a short job per 250).
 BULK_FROM = 20
 BULK_CODES_PER_TICK = 2500
+# Unique codes a tick makes at a WooCommerce store, 100 a request: a batch of 100 can take
+# a busy shared host ten seconds or more, so five of them keep a tick inside its lease.
+WOO_CODES_PER_TICK = 500
 
 def code_for(campaign_id: int, customer_id: int | None) -> str:
     """The campaign's shared code (no customer) or one recipient's unique code."""
@@ -38,20 +47,23 @@ def code_for(campaign_id: int, customer_id: int | None) -> str:
 
 def make_missing(campaign_id: int, limit: int = CODES_PER_TICK) -> int:
     """Create up to `limit` of the campaign's codes the store does not have yet (more at
-    once in bulk on Shopify); how many are still missing after. The platform's error
-    (ProviderError) when the store refuses."""
+    once: in bulk on Shopify, in batches on WooCommerce); how many are still missing after.
+    The platform's error (ProviderError) when the store refuses."""
     with db.transaction() as session:
         campaign = session.get_one(Campaign, campaign_id)
         store = session.get_one(Store, campaign.store_id)
         discount = domain.read_discount(campaign.discount)
-        if store.platform == "shopify" and _unique_missing(session, campaign_id) >= BULK_FROM:
+        unique = _unique_missing(session, campaign_id)
+        bulk = store.platform == "shopify" and unique >= BULK_FROM
+        batches = store.platform == "woocommerce" and unique > 0
+        if bulk or batches:
             session.expunge(store)
-            bulk = True
-        else:
-            bulk = False
-    if bulk:
+    if bulk or batches:
         expires = datetime.now(UTC) + timedelta(hours=discount.hours)
-        _make_in_bulk(store, campaign_id, discount.percent, expires)
+        if bulk:
+            _make_in_bulk(store, campaign_id, discount.percent, expires)
+        else:
+            _make_in_batches(store, campaign_id, discount.percent, expires)
         with db.transaction() as session:
             return missing(session, campaign_id)
     with db.transaction() as session:
@@ -124,6 +136,23 @@ def _make_in_bulk(store: Store, campaign_id: int, percent: int, expires: datetim
         if last_id is None:
             return
         after = last_id
+
+
+def _make_in_batches(store: Store, campaign_id: int, percent: int,
+                     expires: datetime) -> None:
+    """Create up to WOO_CODES_PER_TICK missing unique codes at a WooCommerce store, in
+    batches of up to 100 coupons a request, each batch's codes recorded as it answers."""
+    with db.transaction() as session:
+        todo = list(session.execute(
+            select(CampaignCode.id, CampaignCode.code).where(
+                CampaignCode.campaign_id == campaign_id,
+                CampaignCode.customer_id.is_not(None), CampaignCode.created_at.is_(None))
+            .order_by(CampaignCode.id).limit(WOO_CODES_PER_TICK)))
+    by_code = {row.code: row.id for row in todo}
+    with sites.calling(store) as api:
+        coupons.create_all(api, list(by_code), percent, expires,
+                           lambda made: _record([by_code[code] for code in made]),
+                           single_use=True, purpose="Campaign")
 
 
 def _next_group(session: Session, campaign_id: int, after: int,
