@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from plugin.infra import db
-from plugin.models import WidgetCounter
+from plugin.models import Store, WidgetCounter
+from plugin.pipeline.rollups import store_today
 
 KINDS = frozenset({"open", "click"})
 # Counted by the server when a widget opt-in is recorded, never accepted from a beacon.
@@ -30,9 +31,13 @@ def clean_product(value: object) -> str:
     return value if isinstance(value, str) and _PRODUCT.match(value) else ""
 
 
-def count(store_id: int, kind: str, path: str, product: str, day: date | None = None) -> None:
-    """Add one to the counter (creating it on first use; two first hits may race)."""
-    day = day or db.utcnow().date()
+def count(store: Store, kind: str, path: str, product: str, day: date | None = None) -> None:
+    """Add one to the counter of the store's day (creating it on first use; two first hits
+    may race)."""
+    # The store's calendar, as Analytics reads its periods: a UTC day would put an evening
+    # in New York on tomorrow's row, outside the period that ends today.
+    day = day or store_today(store.timezone)
+    store_id = store.id
     match = (WidgetCounter.store_id == store_id, WidgetCounter.day == day,
              WidgetCounter.kind == kind, WidgetCounter.path == path,
              WidgetCounter.product == product)

@@ -61,7 +61,7 @@ def record(store: Store, optin: dict[str, str], request: Request) -> ConsentEntr
     except IntegrityError:  # the same number opted in twice at once: the customer exists now
         entry = _write(store, phone, optin, request.remote_addr, page)
     # The Analytics page counts opt-ins per page and product with the opens and clicks.
-    counters.count(store.id, counters.OPTIN, page or "", counters.clean_product(
+    counters.count(store, counters.OPTIN, page or "", counters.clean_product(
         form.get("sku")))
     return entry
 

@@ -136,7 +136,7 @@ def events(key: str) -> Response:
     store = _store(key)
     if store is None:
         return _empty(204)
-    counters.count(store.id, data["t"], path, counters.clean_product(data.get("s")))
+    counters.count(store, data["t"], path, counters.clean_product(data.get("s")))
     return _empty(204)
 
 

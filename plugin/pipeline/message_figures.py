@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.message_flows import Figure, label_of, rate
-from plugin.infra import db
 from plugin.models import MessageRollup, Store
 from plugin.pipeline import rollups
 
@@ -94,7 +93,7 @@ class Period:
 
 def period(store: Store, days: int, now: datetime | None = None) -> Period:
     """The last `days` days of the store's calendar, today included."""
-    today = rollups.local_day(now or db.utcnow(), rollups.zone_named(store.timezone))
+    today = rollups.store_today(store.timezone, now)
     return Period(first=today - timedelta(days=days - 1), last=today, days=days)
 
 

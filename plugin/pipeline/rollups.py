@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain.message_flows import Figure, figures_for_move, flow_of
 from plugin.domain.outbox import MessageState
+from plugin.infra import db
 from plugin.models import Message, MessageRollup, Store
 
 _ROLLUPS = MessageRollup.__table__
@@ -58,6 +59,11 @@ def zone_named(name: str | None) -> ZoneInfo:
 def local_day(written: datetime, zone: ZoneInfo) -> date:
     """The store's calendar day of a naive-UTC moment."""
     return written.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def store_today(timezone: str | None, now: datetime | None = None) -> date:
+    """The calendar day it is now (or at naive-UTC `now`) in the store's timezone."""
+    return local_day(now or db.utcnow(), zone_named(timezone))
 
 
 def detail_of(state: MessageState, code: int | None, reason: str | None) -> str:

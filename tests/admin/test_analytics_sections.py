@@ -25,6 +25,7 @@ from plugin.models import (
     WhatsAppAccount,
     WidgetCounter,
 )
+from plugin.pipeline import rollups
 from tests.admin.api.world import call
 from tests.conftest import create_owner, csrf_token, shared_fixture, sign_in
 from tests.worlds.inbox import InboxWorld
@@ -177,7 +178,7 @@ def test_widget_events_per_page_and_product_with_the_csv(inbox_world: InboxWorld
     with inbox_world.app.app_context(), db.transaction() as session:
         store = session.get(Store, inbox_world.store_id)
         assert store is not None
-        today = db.utcnow().date()
+        today = rollups.store_today(store.timezone)
         session.add_all([
             WidgetCounter(store_id=store.id, day=today, kind="open", path="/p/linen",
                           product="SKU-1", count=10),

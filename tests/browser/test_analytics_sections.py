@@ -14,12 +14,13 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import NumberHealth, Owner, WidgetCounter
+from plugin.pipeline import rollups
 from tests.browser import axe
 from tests.browser.served import NARROW_VIEWPORT, VIEWPORT, chromium, overflow, shot, sign_in
 from tests.browser.test_admin_shell import Findings, browser, new_context
 from tests.conftest import create_owner, make_app
 from tests.fakes.server import LoopbackServer
-from tests.worlds.conversation_figures import Event, feed, make_store
+from tests.worlds.conversation_figures import ZONE, Event, feed, make_store
 
 EMAIL = "owner@example.com"
 
@@ -47,7 +48,7 @@ def served_app(tmp_path: Path) -> Iterator[tuple[Flask, str, int]]:
                for s in (9, 10, 4)]
     with app.app_context(), db.transaction() as session:
         feed(session, store_id, customers, sorted(events, key=lambda e: e.at))
-        today = now.date()
+        today = rollups.store_today(ZONE, now)
         session.add_all([
             WidgetCounter(store_id=store_id, day=today, kind=kind, path=path, product=sku,
                           count=n)

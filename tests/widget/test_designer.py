@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import Store, WhatsAppAccount, WidgetCounter, WidgetSettings
+from plugin.pipeline import rollups
 from tests.conftest import create_owner, csrf_token, make_app, sign_in
 from widget import settings
 
@@ -294,7 +295,7 @@ def test_the_designer_links_to_the_widget_figures_on_the_analytics_page(
         app: Flask, owner: FlaskClient) -> None:
     store_id = add_store(app)
     other_id = add_store(app, name="Someone else", owner_id=None)
-    today = db.utcnow().date()
+    today = rollups.store_today("Europe/Lisbon")  # add_store's timezone
     rows = [(store_id, today, "click", "/products/shirt", "SKU-1", 3),
             (store_id, today, "click", "/products/hat", "", 2),
             (store_id, today, "open", "/products/shirt", "SKU-1", 7),

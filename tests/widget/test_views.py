@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from plugin.models import (
     WidgetCounter,
     WidgetSettings,
 )
+from plugin.pipeline import message_figures, widget_figures
 from widget import assets, views
 
 SECRET_TOKEN = "EAAG-very-secret-token"
@@ -195,6 +196,25 @@ def test_beacon_counts_without_cookies_or_personal_data(app: Flask, client: Flas
         rows = db.session().scalars(select(WidgetCounter).order_by(WidgetCounter.kind)).all()
         assert [(r.kind, r.path, r.product, r.count) for r in rows] == [
             ("click", "/products/mug", "MUG-1", 3), ("open", "/", "", 1)]
+
+
+def test_a_beacon_counts_on_the_stores_own_day(app: Flask, client: FlaskClient,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 00:30 UTC on 7 December it is still the 6th in New York: the click belongs to the
+    6th, the last day of the period Analytics shows the owner then."""
+    key = make_store(app)
+    with app.app_context(), db.transaction() as session:
+        store = session.scalars(select(Store).where(Store.key == key)).one()
+        store.timezone = "America/New_York"
+    monkeypatch.setattr(db, "utcnow", lambda: datetime(2026, 12, 7, 0, 30))
+    assert beacon(client, key, {"t": "click", "p": "/products/mug"}).status_code == 204
+    with app.app_context():
+        session = db.session()
+        assert session.scalars(select(WidgetCounter.day)).all() == [date(2026, 12, 6)]
+        store = session.scalars(select(Store).where(Store.key == key)).one()
+        span = message_figures.period(store, 7)
+        assert [(w.path, w.clicks) for w in widget_figures.lines(session, store, span)] == [
+            ("/products/mug", 1)]
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", {"t": "hack", "p": "/"},
