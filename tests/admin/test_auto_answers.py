@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import AnswerSettings, WidgetSettings
+from plugin.pipeline import rollups
 from tests.admin.test_customers import page_of
 from tests.admin.test_journeys import make_store
 from tests.conftest import create_owner, csrf_token, sign_in
@@ -58,7 +59,7 @@ def test_bad_input_is_refused_and_nothing_saved(app: Flask, owner: FlaskClient) 
 def test_the_page_says_whether_the_store_is_closed_now(app: Flask, owner: FlaskClient) -> None:
     store_id = make_store(app)
     with app.app_context(), db.transaction() as session:
-        today = db.utcnow().date().isoformat()
+        today = rollups.store_today("Europe/Lisbon").isoformat()  # make_store's timezone
         session.add(WidgetSettings(store_id=store_id, settings={"holidays": [today]}))
     assert "Closed now; next opening" in page_of(owner, f"/stores/{store_id}/automations/answers")
 
