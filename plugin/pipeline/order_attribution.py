@@ -36,9 +36,7 @@ from plugin.pipeline.recovery.attribution import NOT_PURCHASED
 
 _ROLLUPS = RevenueRollup.__table__
 _KEY = ["store_id", "day", "flow", "currency"]
-# Order states that undo the whole order (a refund event is judged by its amount instead).
-_VOID_STATUSES = frozenset({"cancelled", "refunded", "voided", "deleted", "trash"})
-_CANCELLED = _VOID_STATUSES - {"refunded"}
+_CANCELLED = rules.VOID_STATUSES - {"refunded"}
 
 
 def note_order(session: Session, store: Store, event: OrderEvent, order: Order) -> None:
@@ -95,7 +93,7 @@ def _undoes(event: OrderEvent) -> bool:
     """Whether the event cancels or refunds the order (a refund may be partial: void()
     compares its amount)."""
     return (event.kind in (EventKind.ORDER_CANCELLED, EventKind.ORDER_REFUNDED)
-            or undone(event.status))
+            or rules.undone(event.status))
 
 
 def void(session: Session, store: Store, order: Order, event: OrderEvent) -> None:
@@ -119,11 +117,6 @@ def take_back(session: Session, store: Store, order: Order,
     if row is not None and row.voided_at is None and whole(row.amount):
         row.voided_at = db.utcnow()
         add(session, store.id, row.day, row.flow, row.currency, -1, -rules.millis(row.amount))
-
-
-def undone(status: str) -> bool:
-    """Whether an order's state undoes the whole order (cancelled, refunded in full…)."""
-    return status.lower() in _VOID_STATUSES
 
 
 def _whole(event: OrderEvent, amount: str) -> bool:

@@ -68,7 +68,10 @@ def _replies(session: Session, store_id: int) -> int:
              .order_by(ReceivedMessage.received_at, ReceivedMessage.id))
     if until is not None:
         query = query.where(ReceivedMessage.received_at < until)
-    return sum(reactions.replied(session, store_id, customer_id, at) is not None
+    # Only messages written before it: the answers to it were written after it arrived
+    # (Meta stamps whole seconds, so an answer is never before its stamp), and the live
+    # path had put it down before they existed.
+    return sum(reactions.replied(session, store_id, customer_id, at, written_before=at) is not None
                for customer_id, at in session.execute(query).all())
 
 
@@ -80,5 +83,5 @@ def _opt_outs(session: Session, store_id: int) -> int:
              .order_by(ConsentEntry.created_at, ConsentEntry.id))
     if until is not None:
         query = query.where(ConsentEntry.created_at < until)
-    return sum(reactions.opted_out(session, store_id, customer_id, at) is not None
-               for customer_id, at in session.execute(query).all())
+    return sum(reactions.opted_out(session, store_id, customer_id, at, written_before=at)
+               is not None for customer_id, at in session.execute(query).all())

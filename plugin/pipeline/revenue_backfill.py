@@ -41,7 +41,7 @@ def backfill(session: Session, store: Store) -> Written:
     for order in session.scalars(select(Order).where(
             Order.store_id == store.id, Order.customer_id.is_not(None), Order.currency != "",
             Order.id.not_in(done)).order_by(Order.id)).all():
-        undone = order_attribution.undone(order.status)
+        undone = rules.undone(order.status)
         if order.status.lower() in NOT_PURCHASED and not undone:
             continue  # a draft, a failed payment: never a purchase
         assert order.customer_id is not None
