@@ -18,7 +18,7 @@ from plugin.infra import db
 from plugin.infra.sql import insert_ignore
 from plugin.models import AdOrder, AdRollup, Customer, Order, ReceivedMessage, Store
 from plugin.pipeline import rollups
-from plugin.pipeline.recovery.attribution import NOT_PURCHASED
+from plugin.pipeline.recovery.attribution import ever_purchased
 
 _ROLLUPS = AdRollup.__table__
 _KEY = ["store_id", "day", "source_id", "currency"]
@@ -126,11 +126,10 @@ def backfill(session: Session, store_id: int | None = None) -> int:
             for order in session.scalars(select(Order).where(
                     Order.store_id == store.id, Order.customer_id.in_(who),
                     Order.created_at >= referred_at)).all():
-                undone = rules.undone(order.status)
-                if order.status.lower() in NOT_PURCHASED and not undone:
-                    continue  # a draft, a failed payment: never a purchase
+                if not ever_purchased(order.status):
+                    continue  # a draft, a failed payment
                 note_order(session, store, order, order.placed_at or order.created_at)
-                if undone:  # counted when it was placed, taken back when it was undone
+                if rules.undone(order.status):  # counted when placed, taken back when undone
                     void_order(session, store.id, order.id)
     return found
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from plugin.domain import attribution as rules
 from plugin.models import Order, OrderAttribution, RevenueRollup, Store
 from plugin.pipeline import order_attribution, touches
-from plugin.pipeline.recovery.attribution import NOT_PURCHASED
+from plugin.pipeline.recovery.attribution import ever_purchased
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +41,14 @@ def backfill(session: Session, store: Store) -> Written:
     for order in session.scalars(select(Order).where(
             Order.store_id == store.id, Order.customer_id.is_not(None), Order.currency != "",
             Order.id.not_in(done)).order_by(Order.id)).all():
-        undone = rules.undone(order.status)
-        if order.status.lower() in NOT_PURCHASED and not undone:
-            continue  # a draft, a failed payment: never a purchase
+        if not ever_purchased(order.status):
+            continue  # a draft, a failed payment
         assert order.customer_id is not None
         customers = touches.customer_ids(session, store.id, order.customer_id)
         ordered_at = order.placed_at or order.created_at
         if order_attribution.attribute(session, store, order, customers, ordered_at):
             attributed += 1
-            if undone:  # attributed when it was placed, taken back when it was undone
+            if rules.undone(order.status):  # attributed when placed, taken back when undone
                 order_attribution.take_back(session, store, order)
     return Written(attributed=attributed, rollups=recount(session, store.id))
 

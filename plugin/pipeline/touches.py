@@ -25,7 +25,7 @@ RECENT_MESSAGES = 500
 # Where each flow records the click of its link, by message (the first click for all but
 # campaigns, which keep every click).
 CLICK_TABLES = (CampaignClick, RecoveryStep, AlertSubscription, PriceDropAlert,
-                 CrossSellOffer)
+                CrossSellOffer)
 
 
 def customer_ids(session: Session, store_id: int, customer_id: int) -> list[int]:
