@@ -4,9 +4,6 @@ existed gets the very rows the live paths kept, table by table; a second run cha
 nothing, and so does a run on a store counted live from the start."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,50 +11,21 @@ from sqlalchemy import select
 
 from plugin.infra import db
 from plugin.models import Conversation, ConversationRollup, ReceivedMessage, ReplyClock
-from plugin.pipeline import analytics_backfill, conversation_rollups, rollups
+from plugin.pipeline import conversation_rollups
 from tests.worlds.backfill import (
     ACTIONS,
+    EVERY_TABLE,
     SHOPPERS,
-    START,
-    Clock,
     before_the_upgrade,
-    make_history,
-    make_store,
-    snapshot,
+    live_history,
+    run_backfill,
+    snapshot_of,
 )
 
 steps = st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, SHOPPERS - 1),
                            # A minute at least between two things: what happens in the same
                            # instant has no order in the raw rows.
                            st.integers(1, 600), st.integers(0, 40)), min_size=1, max_size=20)
-_stores = iter(range(10**6))
-
-
-def _live_history(app: Flask, history: list[tuple[str, int, int, int]]) -> tuple[int, Clock]:
-    """A new store with this history, made through the live paths; its id and clock."""
-    clock = Clock(START)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(db, "utcnow", clock)
-        rollups.forget_zones()
-        with app.app_context():
-            with db.transaction() as session:
-                store_id = make_store(session, f"s{next(_stores)}")
-            make_history(store_id, clock, history)
-    return store_id, clock
-
-
-def _backfill(app: Flask, store_id: int, clock: Clock) -> analytics_backfill.Report:
-    with pytest.MonkeyPatch.context() as patch:
-        # Later than the history: nothing may be stamped with the time the backfill runs.
-        clock.now += timedelta(days=3)
-        patch.setattr(db, "utcnow", clock)
-        with app.app_context(), db.transaction() as session:
-            return analytics_backfill.run(session, store_id)
-
-
-def _snapshot(app: Flask, store_id: int) -> dict[str, object]:
-    with app.app_context():
-        return snapshot(db.session(), store_id)
 
 
 @settings(max_examples=20, deadline=None,
@@ -65,37 +33,31 @@ def _snapshot(app: Flask, store_id: int) -> dict[str, object]:
 @given(history=steps)
 def test_the_backfill_rebuilds_every_table_the_live_paths_kept(
         app: Flask, history: list[tuple[str, int, int, int]]) -> None:
-    store_id, clock = _live_history(app, history)
-    live = _snapshot(app, store_id)
+    store_id, clock = live_history(app, history)
+    live = snapshot_of(app, store_id)
     # On a store counted live from the start, the backfill changes nothing.
-    _backfill(app, store_id, clock)
-    assert _snapshot(app, store_id) == live
+    run_backfill(app, store_id, clock)
+    assert snapshot_of(app, store_id) == live
     with app.app_context(), db.transaction() as session:
         before_the_upgrade(session, store_id)
-    _backfill(app, store_id, clock)
-    rebuilt = _snapshot(app, store_id)
+    run_backfill(app, store_id, clock)
+    rebuilt = snapshot_of(app, store_id)
     for table, rows in live.items():
         assert rebuilt[table] == rows, table
     # And a second run changes nothing.
-    _backfill(app, store_id, clock)
-    assert _snapshot(app, store_id) == live
+    run_backfill(app, store_id, clock)
+    assert snapshot_of(app, store_id) == live
 
 
 def test_a_rich_history_fills_every_table(app: Flask) -> None:
     """One fixed history that reaches every table, so the property above is never vacuous."""
-    history = [("ad", 0, 0, 0), ("text", 0, 5, 0), ("team", 0, 20, 2), ("campaign", 0, 30, 1),
-               ("click", 0, 5, 0), ("text", 0, 10, 3), ("order", 0, 60, 5),
-               ("campaign", 1, 1, 3), ("text", 1, 1, 1), ("order", 1, 30, 7),
-               ("csat", 0, 600, 10), ("text", 2, 1, 2), ("campaign", 2, 1, 2),
-               ("stop", 2, 5, 0), ("order", 2, 20, 1), ("cancel", 2, 30, 0),
-               ("button", 1, 1440, 0), ("team", 1, 90, 1)]
-    store_id, clock = _live_history(app, history)
-    live = _snapshot(app, store_id)
+    store_id, clock = live_history(app, EVERY_TABLE)
+    live = snapshot_of(app, store_id)
     assert all(live[table] for table in live), [t for t in live if not live[t]]
     with app.app_context(), db.transaction() as session:
         before_the_upgrade(session, store_id)
-    report = _backfill(app, store_id, clock)
-    assert _snapshot(app, store_id) == live
+    report = run_backfill(app, store_id, clock)
+    assert snapshot_of(app, store_id) == live
     assert report.revenue.attributed == len(live["order_attributions"])
     assert report.reactions.clicked == 1 and report.reactions.opted_out == 1
     assert report.conversations.before is None
@@ -107,8 +69,8 @@ def test_only_the_days_before_the_first_counted_one_are_filled(app: Flask) -> No
     days before it are replayed, and a conversation resolved now has its clock closed."""
     history = [("text", 0, 0, 0), ("team", 0, 30, 1), ("text", 0, 3 * 1440, 1),
                ("text", 1, 5, 2)]
-    store_id, clock = _live_history(app, history)
-    live = _snapshot(app, store_id)
+    store_id, clock = live_history(app, history)
+    live = snapshot_of(app, store_id)
     first_day = min(day for day, *_ in live["conversation_rollups"])
     last_day = max(day for day, *_ in live["conversation_rollups"])
     with app.app_context(), db.transaction() as session:
@@ -127,7 +89,7 @@ def test_only_the_days_before_the_first_counted_one_are_filled(app: Flask) -> No
         assert conversation is not None
         conversation.status = "resolved"
         resolved_customer = conversation.customer_id
-    report = _backfill(app, store_id, clock)
+    report = run_backfill(app, store_id, clock)
     assert report.conversations.before == last_day
     with app.app_context():
         session = db.session()
@@ -140,16 +102,16 @@ def test_only_the_days_before_the_first_counted_one_are_filled(app: Flask) -> No
     assert first_day < last_day
     assert not clock_row.open and clock_row.waiting_since is None
     # Run again: the first counted day is now the first day, and nothing moves.
-    again = _backfill(app, store_id, clock)
+    again = run_backfill(app, store_id, clock)
     assert again.conversations.figures == 0 and again.conversations.before == first_day
 
 
 def test_the_command_fills_one_store_or_all_and_says_what_it_wrote(app: Flask) -> None:
     history = [("text", 0, 0, 0), ("team", 0, 30, 1), ("campaign", 0, 5, 1),
                ("click", 0, 5, 0), ("order", 0, 30, 3)]
-    store_id, clock = _live_history(app, history)
-    other_id, _ = _live_history(app, history)
-    live = _snapshot(app, store_id)
+    store_id, clock = live_history(app, history)
+    other_id, _ = live_history(app, history)
+    live = snapshot_of(app, store_id)
     with app.app_context(), db.transaction() as session:
         before_the_upgrade(session, store_id)
         before_the_upgrade(session, other_id)
@@ -159,11 +121,11 @@ def test_the_command_fills_one_store_or_all_and_says_what_it_wrote(app: Flask) -
     assert f"store {store_id}:" in result.output and f"store {other_id}:" not in result.output
     assert "1 orders attributed" in result.output
     assert "1 clicks" in result.output
-    assert _snapshot(app, store_id) == live
-    assert not _snapshot(app, other_id)["message_rollups"]
+    assert snapshot_of(app, store_id) == live
+    assert not snapshot_of(app, other_id)["message_rollups"]
     everyone = runner.invoke(args=["analytics-backfill"])
     assert everyone.exit_code == 0, everyone.output
     assert f"store {other_id}:" in everyone.output
-    assert _snapshot(app, other_id)["message_rollups"]
+    assert snapshot_of(app, other_id)["message_rollups"]
     missing = runner.invoke(args=["analytics-backfill", "--store", "999999"])
     assert missing.exit_code != 0 and "no store 999999" in missing.output

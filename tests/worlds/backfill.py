@@ -4,12 +4,15 @@ draws, survey answers), a snapshot of every table the Analytics page reads, and 
 take those tables back to what a store had before they existed."""
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from flask import Flask
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -43,7 +46,7 @@ from plugin.models import (
     SurveyState,
     WidgetSettings,
 )
-from plugin.pipeline import conversations, holdouts, orders, outbox
+from plugin.pipeline import analytics_backfill, conversations, holdouts, orders, outbox, rollups
 from plugin.pipeline.campaigns import links
 from tests.worlds.conversation_figures import HOLIDAY, TEXTS, WEEK, ZONE
 
@@ -53,6 +56,14 @@ ACTIONS = ("text", "text", "stop", "team", "campaign", "click", "order", "cancel
 SHOPPERS = 3
 PHONE_NUMBER_ID = "1065"
 START = datetime(2026, 10, 30, 12, 0)  # naive UTC, straddling New York's clock change
+# One history that reaches every table (so a property over drawn ones is never vacuous).
+EVERY_TABLE = [("ad", 0, 0, 0), ("text", 0, 5, 0), ("team", 0, 20, 2), ("campaign", 0, 30, 1),
+               ("click", 0, 5, 0), ("text", 0, 10, 3), ("order", 0, 60, 5),
+               ("campaign", 1, 1, 3), ("text", 1, 1, 1), ("order", 1, 30, 7),
+               ("csat", 0, 600, 10), ("text", 2, 1, 2), ("campaign", 2, 1, 2),
+               ("stop", 2, 5, 0), ("order", 2, 20, 1), ("cancel", 2, 30, 0),
+               ("button", 1, 1440, 0), ("team", 1, 90, 1)]
+_stores = itertools.count()
 
 
 class Clock:
@@ -283,3 +294,32 @@ def before_the_upgrade(session: Session, store_id: int) -> None:
         session.execute(delete(model).where(model.store_id == store_id))
     session.execute(update(Message).where(Message.store_id == store_id).values(
         clicked_at=None, replied_at=None, opted_out_at=None))
+
+
+def live_history(app: Flask, steps: list[tuple[str, int, int, int]]) -> tuple[int, Clock]:
+    """A new store with this history, made through the live paths; its id and clock."""
+    clock = Clock(START)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db, "utcnow", clock)
+        rollups.forget_zones()
+        with app.app_context():
+            with db.transaction() as session:
+                store_id = make_store(session, f"s{next(_stores)}")
+            make_history(store_id, clock, steps)
+    return store_id, clock
+
+
+def run_backfill(app: Flask, store_id: int, clock: Clock) -> analytics_backfill.Report:
+    """The backfill of one store, three days after its history (nothing it writes may carry
+    the time it runs)."""
+    with pytest.MonkeyPatch.context() as patch:
+        clock.now += timedelta(days=3)
+        patch.setattr(db, "utcnow", clock)
+        with app.app_context(), db.transaction() as session:
+            return analytics_backfill.run(session, store_id)
+
+
+def snapshot_of(app: Flask, store_id: int) -> dict[str, Any]:
+    """The snapshot of a store's analytics tables, read in its own app context."""
+    with app.app_context():
+        return snapshot(db.session(), store_id)
