@@ -190,16 +190,21 @@ def stores_connect_whatsapp(store_key: str, phone_number_id: str, waba_id: str, 
 @click.option("--store", "store_id", type=int, default=None, help="Only this store's id.")
 @with_appcontext
 def analytics_backfill(store_id: int | None) -> None:
-    """Compute the analytics rollups from the messages already there (once, after upgrading
-    to them; again only to repair), replacing the store's rollups; the same for the
-    click-to-WhatsApp ads, from the referrals kept on customers."""
+    """Fill every analytics figure from the rows already there (once, after upgrading to
+    them; again only to repair): message, revenue, holdout and ad figures are recounted;
+    reactions, attributions and conversation figures are filled where they are missing.
+    One transaction per store; a second run changes nothing."""
     from plugin.infra import db
-    from plugin.pipeline import ad_figures, rollups
+    from plugin.pipeline import analytics_backfill as backfill
 
     with db.transaction() as session:
-        written = rollups.backfill(session, store_id)
-        from_ads = ad_figures.backfill(session, store_id)
-    click.echo(f"{written} rollup rows written; {from_ads} customers came from an ad")
+        stores = backfill.store_ids(session, store_id)
+    if store_id is not None and not stores:
+        raise click.ClickException(f"no store {store_id}: `storechat stores list`")
+    for sid in stores:
+        with db.transaction() as session:
+            report = backfill.run(session, sid)
+        click.echo("\n".join(report.lines()))
 
 
 def init_app(app: Flask) -> None:

@@ -73,6 +73,15 @@ def _rank(c: Candidate) -> tuple[datetime, bool, int]:
     return (c.at, c.kind is Touch.CLICKED, c.message_id)
 
 
+# Order states that undo the whole order (a refund event is judged by its amount instead).
+VOID_STATUSES = frozenset({"cancelled", "refunded", "voided", "deleted", "trash"})
+
+
+def undone(status: str) -> bool:
+    """Whether an order's state undoes the whole order (cancelled, refunded in full…)."""
+    return status.lower() in VOID_STATUSES
+
+
 def millis(total: str | Decimal | None) -> int:
     """An order total in thousandths of its currency (0 when it is not a number)."""
     try:

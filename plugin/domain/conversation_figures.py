@@ -12,7 +12,10 @@ conversation was last resolved. Each is kept twice: for any reply, and for the t
 from __future__ import annotations
 
 import enum
+from datetime import datetime
+from typing import Protocol
 
+from plugin.domain import business_hours
 from plugin.domain.consent import KEEP_PAYLOAD, OPT_OUT_PAYLOADS
 from plugin.domain.message_flows import flow_of
 
@@ -80,3 +83,62 @@ def waits_for_reply(kind: str, payload: str) -> bool:
 def average(total: int, count: int) -> float | None:
     """total / count, None when there is nothing to divide."""
     return total / count if count else None
+
+
+# One addition to a day's figures: (figure, detail, value).
+Count = tuple[Figure, str, int]
+
+
+class Clock(Protocol):
+    """A customer's reply clock as the rules below move it (the stored row, or a replay's
+    copy in memory): both go through the same moves, so they cannot count differently."""
+
+    open: bool
+    waiting_since: datetime | None
+    team_waiting_since: datetime | None
+    first_pending: bool
+    team_first_pending: bool
+
+
+def start_wait(clock: Clock, at: datetime) -> list[Count]:
+    """A shopper message that waits for a reply (waits_for_reply) at `at`: a closed
+    conversation begins again (STARTED), and both waits run from their oldest message."""
+    counts: list[Count] = []
+    if not clock.open:
+        clock.open, clock.first_pending, clock.team_first_pending = True, True, True
+        clock.waiting_since = clock.team_waiting_since = None
+        counts.append((Figure.STARTED, "", 1))
+    clock.waiting_since = min(clock.waiting_since or at, at)
+    clock.team_waiting_since = min(clock.team_waiting_since or at, at)
+    return counts
+
+
+def stop_wait(clock: Clock, kind: str, at: datetime,
+              hours: business_hours.Hours) -> list[Count]:
+    """A reply of `kind` (AUTOMATIC or TEAM) written at `at`: each wait it answers stops,
+    counted with its business seconds (and as the first reply while that is pending)."""
+    counts: list[Count] = []
+    waits = [(Whose.ANY, "waiting_since", "first_pending")]
+    if kind == TEAM:
+        waits.append((Whose.TEAM, "team_waiting_since", "team_first_pending"))
+    for whose, since_field, first_field in waits:
+        since = getattr(clock, since_field)
+        if since is None:
+            continue
+        seconds = business_hours.open_seconds(hours, since, max(at, since))
+        counts += [(Figure.REPLY, whose.value, 1), (Figure.REPLY_SECONDS, whose.value, seconds)]
+        if getattr(clock, first_field):
+            counts += [(Figure.FIRST_REPLY, whose.value, 1),
+                       (Figure.FIRST_REPLY_SECONDS, whose.value, seconds)]
+            if seconds > FIRST_REPLY_TARGET_SECONDS:
+                counts.append((Figure.FIRST_OVER_TARGET, whose.value, 1))
+            setattr(clock, first_field, False)
+        setattr(clock, since_field, None)
+    return counts
+
+
+def close(clock: Clock) -> None:
+    """The conversation was resolved: what waited stops waiting, and the shopper's next
+    message starts a new conversation."""
+    clock.open = False
+    clock.waiting_since = clock.team_waiting_since = None

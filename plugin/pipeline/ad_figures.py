@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from plugin.domain import attribution as rules
 from plugin.infra import db
 from plugin.infra.sql import insert_ignore
-from plugin.models import AdOrder, AdRollup, Customer, Order, Store
+from plugin.models import AdOrder, AdRollup, Customer, Order, ReceivedMessage, Store
 from plugin.pipeline import rollups
-from plugin.pipeline.recovery.attribution import NOT_PURCHASED
+from plugin.pipeline.recovery.attribution import ever_purchased
 
 _ROLLUPS = AdRollup.__table__
 _KEY = ["store_id", "day", "source_id", "currency"]
@@ -114,17 +114,36 @@ def backfill(session: Session, store_id: int | None = None) -> int:
             if _source(customer.ad_source) is None:
                 continue
             found += 1
-            note_conversation(session, store.id, customer.ad_source, customer.created_at)
+            referred_at = _referred_at(session, customer)
+            note_conversation(session, store.id, customer.ad_source, referred_at)
             who = [customer.id]
             if customer.phone_e164:
                 who += session.scalars(select(Customer.id).where(
                     Customer.store_id == store.id,
                     Customer.phone_e164 == customer.phone_e164)).all()
+            # An order first seen before the ad brought the shopper is not the ad's (live,
+            # the referral was not known yet when it arrived).
             for order in session.scalars(select(Order).where(
                     Order.store_id == store.id, Order.customer_id.in_(who),
-                    func.lower(Order.status).not_in(NOT_PURCHASED))).all():
+                    Order.created_at >= referred_at)).all():
+                if not ever_purchased(order.status):
+                    continue  # a draft, a failed payment
                 note_order(session, store, order, order.placed_at or order.created_at)
+                if rules.undone(order.status):  # counted when placed, taken back when undone
+                    void_order(session, store.id, order.id)
     return found
+
+
+def _referred_at(session: Session, customer: Customer) -> datetime:
+    """When the customer's first message from an ad arrived (the day the live count put its
+    conversation on); when that message is not kept, when the customer was first known."""
+    for at, details in session.execute(
+            select(ReceivedMessage.received_at, ReceivedMessage.details)
+            .where(ReceivedMessage.customer_id == customer.id)
+            .order_by(ReceivedMessage.received_at, ReceivedMessage.id)):
+        if isinstance(details, dict) and details.get("referral"):
+            return at
+    return customer.created_at
 
 
 @dataclass(slots=True)

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from plugin.domain import business_hours, keywords
 from plugin.domain.conversation_figures import (
-    FIRST_REPLY_TARGET_SECONDS,
-    TEAM,
     Figure,
-    Whose,
+    close,
     reply_kind,
+    start_wait,
+    stop_wait,
     waits_for_reply,
 )
 from plugin.infra.sql import insert_ignore
@@ -38,19 +38,23 @@ def received(session: Session, store_id: int, customer_id: int, at: datetime, *,
     day = rollups.local_day(at, rollups.zone_named(store.timezone))
     figures: list[tuple[Figure, str, int]] = [(Figure.INBOUND, "", 1)]
     if waits_for_reply(kind, payload):
-        clock = _clock(session, store_id, customer_id)
-        if not clock.open:
-            clock.open, clock.first_pending, clock.team_first_pending = True, True, True
-            clock.waiting_since = clock.team_waiting_since = None
-            figures.append((Figure.STARTED, "", 1))
-        clock.waiting_since = min(clock.waiting_since or at, at)
-        clock.team_waiting_since = min(clock.team_waiting_since or at, at)
+        figures += start_wait(_clock(session, store_id, customer_id), at)
     add(session, store_id, day, figures)
-    if kind == "text" and text.strip():
-        # A message too short to tell ("tracking wrong") is taken in the shopper's locale,
-        # else the store's own language.
-        language = keywords.language_of(text, locale or store.locale)
-        count_terms(session, store_id, day, language, keywords.terms(text, language))
+    found = terms_of(kind, text, locale, store.locale)
+    if found is not None:
+        count_terms(session, store_id, day, *found)
+
+
+def terms_of(kind: str, text: str, locale: str | None,
+             store_locale: str | None) -> tuple[str, list[str]] | None:
+    """The language and terms a shopper's message adds to the keyword trends; None for a
+    message that is not text."""
+    if kind != "text" or not text.strip():
+        return None
+    # A message too short to tell ("tracking wrong") is taken in the shopper's locale,
+    # else the store's own language.
+    language = keywords.language_of(text, locale or store_locale)
+    return language, keywords.terms(text, language)
 
 
 def replied(session: Session, store_id: int, customer_id: int | None, cause: str, step: str,
@@ -67,24 +71,7 @@ def replied(session: Session, store_id: int, customer_id: int | None, cause: str
     figures: list[tuple[Figure, str, int]] = [(Figure.REPLIES, kind, 1)]
     clock = session.scalars(_clock_query(store_id, customer_id)).first()
     if clock is not None:
-        hours = _hours(session, store)
-        waits = [(Whose.ANY, "waiting_since", "first_pending")]
-        if kind == TEAM:
-            waits.append((Whose.TEAM, "team_waiting_since", "team_first_pending"))
-        for whose, since_field, first_field in waits:
-            since = getattr(clock, since_field)
-            if since is None:
-                continue
-            seconds = business_hours.open_seconds(hours, since, max(at, since))
-            figures += [(Figure.REPLY, whose.value, 1),
-                        (Figure.REPLY_SECONDS, whose.value, seconds)]
-            if getattr(clock, first_field):
-                figures += [(Figure.FIRST_REPLY, whose.value, 1),
-                            (Figure.FIRST_REPLY_SECONDS, whose.value, seconds)]
-                if seconds > FIRST_REPLY_TARGET_SECONDS:
-                    figures.append((Figure.FIRST_OVER_TARGET, whose.value, 1))
-                setattr(clock, first_field, False)
-            setattr(clock, since_field, None)
+        figures += stop_wait(clock, kind, at, hours_of(session, store))
     add(session, store_id, day, figures)
 
 
@@ -96,8 +83,7 @@ def resolved(session: Session, store_id: int, customer_id: int, at: datetime) ->
         return
     clock = session.scalars(_clock_query(store_id, customer_id)).first()
     if clock is not None:
-        clock.open = False
-        clock.waiting_since = clock.team_waiting_since = None
+        close(clock)
     add(session, store_id, rollups.local_day(at, rollups.zone_named(store.timezone)),
         [(Figure.RESOLVED, "", 1)])
 
@@ -110,7 +96,8 @@ def scored(session: Session, store_id: int, score: int, at: datetime) -> None:
             [(Figure.CSAT, str(score), 1)])
 
 
-def _hours(session: Session, store: Store) -> business_hours.Hours:
+def hours_of(session: Session, store: Store) -> business_hours.Hours:
+    """The store's business hours as the reply times count them."""
     # As the automatic answers read them (the widget's business hours), without importing
     # them: the outbox calls this module, and the answers write to the outbox.
     settings = session.scalars(select(WidgetSettings.settings).where(
@@ -146,20 +133,30 @@ def _module(session: Session):  # type: ignore[no-untyped-def]
 def add(session: Session, store_id: int, day: date,
         figures: Iterable[tuple[Figure, str, int]]) -> None:
     """Add to the day's figures, one upsert each (n = n + value)."""
+    add_rows(session, [{"store_id": store_id, "day": day, "figure": figure.value,
+                        "detail": detail, "n": value} for figure, detail, value in figures])
+
+
+def add_rows(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add many figure rows (store_id, day, figure, detail, n) at once, as `add` does."""
+    if not rows:
+        return
     statement = _module(session).insert(_FIGURES)
     statement = statement.on_conflict_do_update(
         index_elements=["store_id", "day", "figure", "detail"],
         set_={"n": _FIGURES.c.n + statement.excluded.n})
-    for figure, detail, value in figures:
-        session.execute(statement, {"store_id": store_id, "day": day, "figure": figure.value,
-                                    "detail": detail, "n": value})
+    session.execute(statement, rows)
 
 
 def count_terms(session: Session, store_id: int, day: date, language: str,
                 terms: Iterable[str]) -> None:
     """One more message of the day and language used each of these terms."""
-    rows = [{"store_id": store_id, "day": day, "language": language, "term": term, "n": 1}
-            for term in terms]
+    add_terms(session, [{"store_id": store_id, "day": day, "language": language,
+                         "term": term, "n": 1} for term in terms])
+
+
+def add_terms(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add many term rows (store_id, day, language, term, n) at once, as `count_terms`."""
     if not rows:
         return
     statement = _module(session).insert(_KEYWORDS)
@@ -167,4 +164,3 @@ def count_terms(session: Session, store_id: int, day: date, language: str,
         index_elements=["store_id", "day", "language", "term"],
         set_={"n": _KEYWORDS.c.n + statement.excluded.n})
     session.execute(statement, rows)
-

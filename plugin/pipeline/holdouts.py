@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -99,6 +99,26 @@ def _count_converted(session: Session, store_id: int, moved: Sequence[Row[Any]],
     for (flow, day, held), n in Counter(
             (flow, rollups.local_day(at, zone), bool(held)) for flow, at, held in moved).items():
         _add(session, store_id, day, flow, held, converted=by * n)
+
+
+def recount(session: Session, store_id: int) -> int:
+    """Replace the store's lift rollups with a count of its members (each on the day it was
+    chosen, converted while it holds an order); how many rows were written. The members are
+    the raw record, written as each experiment chose them, so nothing else is redone."""
+    session.execute(delete(LiftRollup).where(LiftRollup.store_id == store_id))
+    zone = _zone(session, store_id)
+    members: Counter[tuple[str, date, bool]] = Counter()
+    converted: Counter[tuple[str, date, bool]] = Counter()
+    for flow, at, held, converted_at in session.execute(
+            select(LiftMember.flow, LiftMember.at, LiftMember.holdout, LiftMember.converted_at)
+            .where(LiftMember.store_id == store_id)):
+        key = (flow, rollups.local_day(at, zone), bool(held))
+        members[key] += 1
+        converted[key] += int(converted_at is not None)
+    for flow, day, held in sorted(members):
+        _add(session, store_id, day, flow, held, members=members[(flow, day, held)],
+             converted=converted[(flow, day, held)])
+    return len(members)
 
 
 def _zone(session: Session, store_id: int) -> ZoneInfo:

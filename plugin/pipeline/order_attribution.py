@@ -17,7 +17,8 @@ counted in the same transaction, so the Analytics page reads rollups, never orde
 """
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -35,9 +36,7 @@ from plugin.pipeline.recovery.attribution import NOT_PURCHASED
 
 _ROLLUPS = RevenueRollup.__table__
 _KEY = ["store_id", "day", "flow", "currency"]
-# Order states that undo the whole order (a refund event is judged by its amount instead).
-_VOID_STATUSES = frozenset({"cancelled", "refunded", "voided", "deleted", "trash"})
-_CANCELLED = _VOID_STATUSES - {"refunded"}
+_CANCELLED = rules.VOID_STATUSES - {"refunded"}
 
 
 def note_order(session: Session, store: Store, event: OrderEvent, order: Order) -> None:
@@ -59,12 +58,19 @@ def note_order(session: Session, store: Store, event: OrderEvent, order: Order) 
     if session.scalar(select(OrderAttribution.id).where(
             OrderAttribution.order_id == order.id)) is not None:
         return
+    attribute(session, store, order, customers, ordered_at)
+
+
+def attribute(session: Session, store: Store, order: Order, customers: list[int],
+              ordered_at: datetime) -> bool:
+    """Attribute a purchase of these customers, not yet attributed, to the last touch before
+    it and count it; whether a touch was found and the row written now."""
     within = rules.windows(store.attribution_click_days, store.attribution_read_hours)
     since = ordered_at - max(within.click, within.read)
     touch = rules.last_touch(touches.candidates(session, store.id, customers, since),
                              ordered_at, within)
     if touch is None:
-        return
+        return False
     message = session.get_one(Message, touch.message_id)
     day = rollups.local_day(ordered_at, rollups.zone_named(store.timezone))
     flow = flow_of(message.cause, message.step)
@@ -77,24 +83,22 @@ def note_order(session: Session, store: Store, event: OrderEvent, order: Order) 
         "template": (message.template or "")[:120], "touch": touch.kind.value,
         "touched_at": touch.at, "ordered_at": ordered_at, "day": day, "currency": currency,
         "amount": amount, "voided_at": None, "created_at": db.utcnow()}, ("order_id",))
-    if written is not None:  # not counted by a worker that got here first
-        add(session, store.id, day, flow, currency, 1, rules.millis(amount))
+    if written is None:
+        return False  # counted by a worker that got here first
+    add(session, store.id, day, flow, currency, 1, rules.millis(amount))
+    return True
 
 
 def _undoes(event: OrderEvent) -> bool:
     """Whether the event cancels or refunds the order (a refund may be partial: void()
     compares its amount)."""
     return (event.kind in (EventKind.ORDER_CANCELLED, EventKind.ORDER_REFUNDED)
-            or event.status.lower() in _VOID_STATUSES)
+            or rules.undone(event.status))
 
 
 def void(session: Session, store: Store, order: Order, event: OrderEvent) -> None:
     """Take a cancelled or fully refunded order back out of its figures, once."""
-    row = session.scalars(select(OrderAttribution).where(
-        OrderAttribution.order_id == order.id)).first()
-    if row is not None and row.voided_at is None and _whole(event, row.amount):
-        row.voided_at = db.utcnow()
-        add(session, store.id, row.day, row.flow, row.currency, -1, -rules.millis(row.amount))
+    take_back(session, store, order, lambda amount: _whole(event, amount))
     if event.kind is EventKind.ORDER_CANCELLED or event.status.lower() in _CANCELLED:
         # A cancelled order converts no one; a refunded one still did convert its shopper.
         holdouts.unconvert(session, store.id, order.id)
@@ -102,6 +106,17 @@ def void(session: Session, store: Store, order: Order, event: OrderEvent) -> Non
     # own): the ad's order is judged against the amount it counted instead.
     ad_figures.void_order(session, store.id, order.id,
                           event.total if event.kind is EventKind.ORDER_REFUNDED else None)
+
+
+def take_back(session: Session, store: Store, order: Order,
+              whole: Callable[[str], bool] = lambda amount: True) -> None:
+    """Void the order's attribution, once, when `whole` says the undoing covers its
+    attributed amount, and take it back out of the day and flow it counted on."""
+    row = session.scalars(select(OrderAttribution).where(
+        OrderAttribution.order_id == order.id)).first()
+    if row is not None and row.voided_at is None and whole(row.amount):
+        row.voided_at = db.utcnow()
+        add(session, store.id, row.day, row.flow, row.currency, -1, -rules.millis(row.amount))
 
 
 def _whole(event: OrderEvent, amount: str) -> bool:

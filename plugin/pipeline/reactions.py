@@ -66,22 +66,27 @@ def _names(value: object, token: str) -> bool:
     return value == token
 
 
-def replied(session: Session, store_id: int, customer_id: int, at: datetime) -> int | None:
+def replied(session: Session, store_id: int, customer_id: int, at: datetime,
+            written_before: datetime | None = None) -> int | None:
     """Put a message from the customer at `at` down to the last message they received
     before it and count it once; that message's id, or None when there is none in the
-    window or it was already replied to."""
-    return _attribute(session, store_id, customer_id, at, Figure.REPLIED)
+    window or it was already replied to. A replay of the past names `written_before` (the
+    reply's own time): only messages written before it existed when the reply was put down
+    live (not the answers to it, written after it arrived)."""
+    return _attribute(session, store_id, customer_id, at, Figure.REPLIED, written_before)
 
 
-def opted_out(session: Session, store_id: int, customer_id: int, at: datetime) -> int | None:
+def opted_out(session: Session, store_id: int, customer_id: int, at: datetime,
+              written_before: datetime | None = None) -> int | None:
     """Put the customer's opt-out at `at` down to the last message they received before it
-    (not the opt-out question) and count it once; that message's id, or None."""
-    return _attribute(session, store_id, customer_id, at, Figure.OPTED_OUT)
+    (not the opt-out question) and count it once; that message's id, or None. `written_before`
+    as for `replied`."""
+    return _attribute(session, store_id, customer_id, at, Figure.OPTED_OUT, written_before)
 
 
 def _attribute(session: Session, store_id: int, customer_id: int, at: datetime,
-               figure: Figure) -> int | None:
-    rows = session.execute(
+               figure: Figure, written_before: datetime | None) -> int | None:
+    query = (
         select(Message.id, Message.cause)
         .where(Message.store_id == store_id, Message.customer_id == customer_id,
                Message.wamid.is_not(None), Message.sent_at.is_not(None),
@@ -89,6 +94,9 @@ def _attribute(session: Session, store_id: int, customer_id: int, at: datetime,
                Message.sent_at > at - REACTION_WINDOW,
                Message.sent_at <= at + REACTION_CLOCK_SLACK)
         .order_by(Message.sent_at.desc(), Message.id.desc()).limit(_CANDIDATES))
+    if written_before is not None:
+        query = query.where(Message.created_at < written_before)
+    rows = session.execute(query)
     for message_id, cause in rows:
         if figure is Figure.OPTED_OUT and not takes_opt_outs(cause):
             continue

@@ -24,8 +24,8 @@ from plugin.models import (
 RECENT_MESSAGES = 500
 # Where each flow records the click of its link, by message (the first click for all but
 # campaigns, which keep every click).
-_CLICK_TABLES = (CampaignClick, RecoveryStep, AlertSubscription, PriceDropAlert,
-                 CrossSellOffer)
+CLICK_TABLES = (CampaignClick, RecoveryStep, AlertSubscription, PriceDropAlert,
+                CrossSellOffer)
 
 
 def customer_ids(session: Session, store_id: int, customer_id: int) -> list[int]:
@@ -52,7 +52,7 @@ def candidates(session: Session, store_id: int, customers: list[int],
     found = [Candidate(message_id=m, kind=Touch.READ, at=at)
              for m, at in session.execute(select(Message.id, Message.read_at).where(
                  Message.id.in_(ids), Message.read_at >= since))]
-    for table in _CLICK_TABLES:
+    for table in CLICK_TABLES:
         found.extend(Candidate(message_id=int(m), kind=Touch.CLICKED, at=at)
                      for m, at in session.execute(
                          select(table.message_id, table.clicked_at).where(

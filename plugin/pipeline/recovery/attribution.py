@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin.domain import attribution as rules
 from plugin.domain.events import EventKind, OrderEvent
 from plugin.domain.outbox import MessageState
 from plugin.domain.recovery import DEFAULT_ATTRIBUTION_DAYS
@@ -36,6 +37,15 @@ from plugin.pipeline.recovery import timers as recovery_timers
 NOT_PURCHASED = frozenset({"checkout-draft", "failed", "cancelled", "refunded", "voided",
                            "expired", "trash", "deleted"})
 _NOT_PURCHASE_KINDS = (EventKind.ORDER_CANCELLED, EventKind.ORDER_REFUNDED)
+
+
+def ever_purchased(status: str) -> bool:
+    """Whether an order in this state was a purchase at some time: one that is none now was
+    one only when it has been undone since (cancelled, refunded), not a draft or a failure."""
+    return status.lower() not in NOT_PURCHASED or rules.undone(status)
+
+
+
 # Outbox states of a message that really went out to the shopper.
 _WENT_OUT = (MessageState.SENT.value, MessageState.DELIVERED.value, MessageState.READ.value)
 
