@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, render_template, request
@@ -99,18 +100,32 @@ def _filters() -> tuple[str | None, str | None, int]:
     return flow, currency, int(raw)
 
 
+def _orders_period(store: Store) -> tuple[message_figures.Period, date | None]:
+    """The list's period: since a day (`since=YYYY-MM-DD`, as a campaign's page links to
+    every order of the campaign, however old) or one of the offered periods (`days`)."""
+    raw = request.args.get("since", "").strip()
+    if not raw:
+        return message_figures.period(store, _days()), None
+    try:
+        since = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description="Give the first day as YYYY-MM-DD, e.g. 2026-11-30.")
+    return message_figures.period_since(store, since), since
+
+
 @blueprint.get("/stores/<int:store_id>/analytics/orders")
 def orders_page(store_id: int) -> ResponseReturnValue:
     """The attributed orders behind a figure: of the period, one flow and currency or all."""
     store = tenancy.get_or_404(Store, store_id)
-    days = _days()
-    period = message_figures.period(store, days)
+    period, since = _orders_period(store)
+    days = period.days if since is None else DEFAULT_DAYS  # the page's way back to Analytics
     flow, currency, page = _filters()
     found, total = revenue_figures.orders(db.session(), store.id, period.first, period.last,
                                           flow=flow, currency=currency, page=page)
     pages = max(1, -(-total // revenue_figures.PAGE_SIZE))
     return render_template(
-        "analytics/orders.html", store=store, days=days, period=period, orders=found,
+        "analytics/orders.html", store=store, days=days, since=since, period=period,
+        orders=found,
         total=total, flow=flow, flow_label=label_of(flow) if flow else None,
         currency=currency, page=page, pages=pages, periods=message_figures.PERIODS,
         money=format_money, decimal=rules.from_millis, millis=rules.millis)
@@ -120,7 +135,7 @@ def orders_page(store_id: int) -> ResponseReturnValue:
 def orders_csv(store_id: int) -> ResponseReturnValue:
     """The drill-down's orders as CSV: every one of the filter, not one page."""
     store = tenancy.get_or_404(Store, store_id)
-    period = message_figures.period(store, _days())
+    period, _since = _orders_period(store)
     flow, currency, _page = _filters()
     found, total = revenue_figures.orders(db.session(), store.id, period.first, period.last,
                                           flow=flow, currency=currency, size=1_000_000)

@@ -11,6 +11,7 @@ read its results.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -36,7 +37,7 @@ from plugin.domain.segments import FieldProblem
 from plugin.domain.template_samples import LARGEST_SAMPLE, MB
 from plugin.infra import db
 from plugin.models import Campaign, Customer, Segment, Store
-from plugin.pipeline import message_figures, rollups
+from plugin.pipeline import rollups
 from plugin.pipeline.campaigns import controls, header_upload, plan, results
 
 blueprint = protect(Blueprint("campaigns_admin", __name__))
@@ -232,22 +233,19 @@ def _page(store: Store, campaign: Campaign, errors: dict[str, str],
         "campaigns/campaign.html", store=store, campaign=campaign, segment=segment,
         template=template, progress=results.progress(session, campaign),
         results=results.results(session, campaign), customers=customers, preview=preview,
-        orders_days=orders_days(store, campaign),
+        orders_since=orders_since(store, campaign),
         form={"values": values or {}, "errors": errors},
         local=lambda t: domain.utc_to_local(t, store.timezone),
         editable=domain.CampaignState(campaign.state) in domain.EDITABLE), status
 
 
-def orders_days(store: Store, campaign: Campaign) -> int:
-    """The shortest Analytics period whose attributed-orders list holds every order of the
-    campaign (the longest when it started before that)."""
+def orders_since(store: Store, campaign: Campaign) -> date:
+    """The store's day the campaign started: its attributed-orders list runs from it to
+    today, so that it holds every order the last-touch figure counts, however old."""
     started = campaign.started_at or campaign.created_at
     if started is None:
-        return message_figures.PERIODS[0]
-    first_day = rollups.local_day(started, rollups.zone_named(store.timezone))
-    return next((days for days in message_figures.PERIODS
-                 if message_figures.period(store, days).first <= first_day),
-                message_figures.PERIODS[-1])
+        return rollups.store_today(store.timezone)
+    return rollups.local_day(started, rollups.zone_named(store.timezone))
 
 
 @blueprint.get("/stores/<int:store_id>/campaigns/<int:campaign_id>/progress")

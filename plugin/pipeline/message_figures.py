@@ -97,6 +97,14 @@ def period(store: Store, days: int, now: datetime | None = None) -> Period:
     return Period(first=today - timedelta(days=days - 1), last=today, days=days)
 
 
+def period_since(store: Store, first: date, now: datetime | None = None) -> Period:
+    """The store's days from `first` to today, both included (today alone when `first` is
+    later)."""
+    today = rollups.store_today(store.timezone, now)
+    first = min(first, today)
+    return Period(first=first, last=today, days=(today - first).days + 1)
+
+
 def figures(session: Session, store: Store, days: int,
             now: datetime | None = None) -> tuple[Period, list[FlowFigures]]:
     """Each flow's figures over the period (flows with nothing in it are left out), busiest

@@ -7,15 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from plugin.auth import api_tokens
 from plugin.auth.api_tokens import Scope
 from plugin.infra import db
-from plugin.models import Store
+from plugin.models import OrderAttribution, Store
 from plugin.pipeline import revenue_figures, rollups
 from tests.admin.api.world import call
 from tests.admin.test_journeys import make_store
@@ -83,6 +85,36 @@ def test_the_drill_down_lists_each_order_with_the_message_that_earned_it(
     assert sorted((r[0], r[1], r[2], r[3], r[4], r[7]) for r in table[1:]) == [
         ("2001", "398.00", "EUR", "Lucía", "Cart recovery", "read"),
         ("2002", "20.5", "USD", "Ana", "Cart recovery", "read")]
+
+
+def test_the_list_since_a_day_reaches_past_the_longest_period(
+        app: Flask, owner: FlaskClient) -> None:
+    """A campaign's page links to its orders since the day it started, however old: an
+    order attributed 120 days ago is in the list since then and in none of the periods."""
+    store_id = make_store(app)
+    _orders(app, store_id)
+    with app.app_context(), db.transaction() as session:
+        old = session.scalars(select(OrderAttribution).where(
+            OrderAttribution.store_id == store_id, OrderAttribution.flow == "recovery",
+            OrderAttribution.currency == "USD")).one()
+        old.day = old.day - timedelta(days=120)
+        since = old.day.isoformat()
+    base = f"/stores/{store_id}/analytics/orders"
+
+    def listed(query: str) -> list[str]:
+        html = owner.get(f"{base}?{query}").get_data(as_text=True)
+        return sorted(re.findall(r'<tr data-order="([^"]+)">', html))
+
+    assert listed("days=90&flow=recovery") == ["2001"]
+    assert listed(f"since={since}&flow=recovery") == ["2001", "2002"]
+    page = unescape(owner.get(f"{base}?since={since}&flow=recovery").get_data(as_text=True))
+    assert f"the orders placed from {since} to" in page
+    assert f"since={since}" in re.search(r'id="orders-csv" href="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    table = owner.get(f"{base}.csv?since={since}&flow=recovery").get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(table)))) == 3  # the header and both orders
+    refused = owner.get(f"{base}?since=last-spring")
+    assert refused.status_code == 400
+    assert "YYYY-MM-DD" in refused.get_data(as_text=True)
 
 
 def test_the_revenue_csv_is_the_table(app: Flask, owner: FlaskClient) -> None:

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from plugin.admin.campaigns import orders_days
+from plugin.admin.campaigns import orders_since
 from plugin.infra import db
 from plugin.models import Campaign, Message, Store
+from plugin.pipeline import rollups
 from plugin.pipeline.campaigns import codes
 from tests.conftest import create_owner, csrf_token, sign_in
 from tests.worlds import campaigns as world
@@ -175,16 +176,17 @@ def test_the_page_shows_both_revenues_and_links_to_the_attributed_orders(
     assert "the last message the shopper read or clicked" in page
     link = re.search(r'href="([^"]+)" id="attributed-orders-link"', page)
     assert link is not None
+    today = rollups.store_today(ZONE)
     assert link.group(1) == (f"/stores/{w.store_id}/analytics/orders"
-                             f"?flow=campaign:{campaign_id}&days=7")
+                             f"?flow=campaign:{campaign_id}&since={today.isoformat()}")
     listed = _page(owner, link.group(1))
     assert "1001" in listed and "1002" not in listed
 
 
-def test_the_orders_link_asks_for_the_shortest_period_holding_the_campaign() -> None:
-    store = Store(platform="demo", domain="camp.example", timezone=ZONE)
-    now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None)
-    for age, days in ((0, 7), (6, 7), (8, 30), (40, 90), (400, 90)):
-        campaign = Campaign(store_id=1, name="c", template="t", language="en",
-                            started_at=now - timedelta(days=age))
-        assert orders_days(store, campaign) == days, age
+def test_the_orders_link_starts_on_the_day_the_campaign_started_in_the_store() -> None:
+    store = Store(platform="demo", domain="camp.example", timezone="America/New_York")
+    started = datetime(2026, 3, 2, 3, 30)  # UTC: still 1 March in New York
+    campaign = Campaign(store_id=1, name="c", template="t", language="en", started_at=started)
+    assert orders_since(store, campaign) == date(2026, 3, 1)
+    never = Campaign(store_id=1, name="c", template="t", language="en")
+    assert orders_since(store, never) == rollups.store_today("America/New_York")
