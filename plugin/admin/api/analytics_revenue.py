@@ -82,6 +82,9 @@ def get_revenue(query: FiguresQuery) -> RevenueOut:
 class AttributedOrdersQuery(FiguresQuery):
     """Which attributed orders: the period, optionally one flow and currency, a page."""
 
+    since: date | None = Field(default=None, description=(
+        "The first day (store's calendar, YYYY-MM-DD), instead of `days`: e.g. the day a "
+        "campaign started, to list every order its attributed figure counts."))
     flow: str | None = Field(default=None, max_length=80)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     page: int = Field(default=1, ge=1)
@@ -120,10 +123,12 @@ class AttributedOrdersOut(BaseModel):
 def list_attributed_orders(query: AttributedOrdersQuery) -> AttributedOrdersOut:
     """The attributed orders behind the revenue figures
 
-    Of the last `days` days, newest first, optionally of one flow and currency: each with
-    its amount, customer, and the message that earned it (flow, touch and time, UTC)."""
+    Of the last `days` days (or since the day `since`), newest first, optionally of one
+    flow and currency: each with its amount, customer, and the message that earned it
+    (flow, touch and time, UTC)."""
     store = _store()
-    period = message_figures.period(store, query.days)
+    period = (message_figures.period_since(store, query.since) if query.since
+              else message_figures.period(store, query.days))
     found, total = revenue_figures.orders(
         db.session(), store.id, period.first, period.last, flow=query.flow,
         currency=query.currency.upper() if query.currency else None, page=query.page,

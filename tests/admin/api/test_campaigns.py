@@ -78,6 +78,12 @@ def test_a_campaigns_results_carry_its_analytics_revenue(app: Flask) -> None:
     listed = call(client, "GET", f"/api/v1/analytics/revenue/orders?days=7"
                                  f"&flow={results['flow']}", world.read_a).json
     assert listed["total"] == 1 and listed["orders"][0]["number"] == "1077"
+    since = (now - timedelta(days=400)).date().isoformat()  # older than any period offered
+    listed = call(client, "GET", f"/api/v1/analytics/revenue/orders?since={since}"
+                                 f"&flow={results['flow']}", world.read_a).json
+    assert listed["total"] == 1 and listed["orders"][0]["number"] == "1077"
+    assert call(client, "GET", "/api/v1/analytics/revenue/orders?since=soon",
+                world.read_a).status_code in (400, 422)
     schema = call(client, "GET", "/api/v1/openapi.json").json["components"]["schemas"]
     documented = next(s for name, s in schema.items() if name.startswith("ResultsOut"))
     assert {"attributed_orders", "attributed_revenue", "flow"} <= set(
