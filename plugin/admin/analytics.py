@@ -10,14 +10,9 @@ plugin.admin.analytics_revenue's.
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Flask,
-    Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -27,6 +22,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from plugin.admin import analytics_revenue, analytics_sections
+from plugin.admin.analytics_http import DEFAULT_DAYS, csv_response, days_arg
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain import attribution as rules
@@ -36,23 +32,11 @@ from plugin.pipeline import message_days, message_figures
 
 blueprint = protect(Blueprint("analytics_admin", __name__))
 
-# The period shown when none is asked for.
-DEFAULT_DAYS = 30
-
-
-def _days() -> int:
-    raw = request.args.get("days", str(DEFAULT_DAYS))
-    if not raw.isdigit() or int(raw) not in message_figures.PERIODS:
-        abort(400, description="Choose one of the periods offered: "
-                               f"{', '.join(str(p) for p in message_figures.PERIODS)} days.")
-    return int(raw)
-
-
 @blueprint.get("/stores/<int:store_id>/analytics")
 def index(store_id: int) -> ResponseReturnValue:
     """The page: the period's message figures per flow."""
     store = tenancy.get_or_404(Store, store_id)
-    return render_page(store, _days())
+    return render_page(store, days_arg())
 
 
 def render_page(store: Store, days: int, form: dict[str, str] | None = None,
@@ -76,30 +60,19 @@ def render_page(store: Store, days: int, form: dict[str, str] | None = None,
 def messages_csv(store_id: int) -> ResponseReturnValue:
     """The page's table as CSV, one row per flow, the same cells."""
     store = tenancy.get_or_404(Store, store_id)
-    days = _days()
-    period, lines = message_figures.figures(db.session(), store, days)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(message_figures.COLUMNS)
-    writer.writerows(message_figures.table_rows(lines))
-    name = f"messages-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    period, lines = message_figures.figures(db.session(), store, days_arg())
+    return csv_response("messages", period, message_figures.COLUMNS,
+                        message_figures.table_rows(lines))
 
 
 @blueprint.get("/stores/<int:store_id>/analytics/days.csv")
 def days_csv(store_id: int) -> ResponseReturnValue:
     """The messages-per-day table (the chart's data) as CSV, one row per day, the same cells."""
     store = tenancy.get_or_404(Store, store_id)
-    period = message_figures.period(store, _days())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(message_days.COLUMNS)
-    writer.writerows(line.cells() for line in message_days.per_day(db.session(), store.id,
-                                                                    period))
-    name = f"messages-per-day-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    period = message_figures.period(store, days_arg())
+    return csv_response("messages-per-day", period, message_days.COLUMNS,
+                        (line.cells() for line in message_days.per_day(db.session(), store.id,
+                                                                       period)))
 
 
 @blueprint.post("/stores/<int:store_id>/analytics/settings")

@@ -8,16 +8,15 @@ Routes (blueprint "analytics_revenue"), each answering 404 for another owner's s
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask import Blueprint, Flask, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from plugin.admin.analytics_http import DEFAULT_DAYS, csv_response, days_arg
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain import attribution as rules
@@ -28,15 +27,6 @@ from plugin.models import Store
 from plugin.pipeline import ad_figures, holdouts, message_figures, revenue_figures
 
 blueprint = protect(Blueprint("analytics_revenue", __name__))
-DEFAULT_DAYS = 30
-
-
-def _days() -> int:
-    raw = request.args.get("days", str(DEFAULT_DAYS))
-    if not raw.isdigit() or int(raw) not in message_figures.PERIODS:
-        abort(400, description="Choose one of the periods offered: "
-                               f"{', '.join(str(p) for p in message_figures.PERIODS)} days.")
-    return int(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +61,14 @@ def template_context(session: Session, store: Store,
             "form": {"errors": {}}}
 
 
-def _csv(name: str, period: message_figures.Period, columns: tuple[str, ...],
-         rows: list[list[str]]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    writer.writerows(rows)
-    filename = f"{name}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @blueprint.get("/stores/<int:store_id>/analytics/revenue.csv")
 def revenue_csv(store_id: int) -> ResponseReturnValue:
     """Attributed orders and revenue per flow and currency, as the page's table."""
     store = tenancy.get_or_404(Store, store_id)
-    period = message_figures.period(store, _days())
+    period = message_figures.period(store, days_arg())
     found = revenue_figures.lines(db.session(), store.id, period.first, period.last)
-    return _csv("revenue", period, revenue_figures.COLUMNS, revenue_figures.table_rows(found))
+    return csv_response("revenue", period, revenue_figures.COLUMNS,
+                        revenue_figures.table_rows(found))
 
 
 def _filters() -> tuple[str | None, str | None, int]:
@@ -105,7 +85,7 @@ def _orders_period(store: Store) -> tuple[message_figures.Period, date | None]:
     every order of the campaign, however old) or one of the offered periods (`days`)."""
     raw = request.args.get("since", "").strip()
     if not raw:
-        return message_figures.period(store, _days()), None
+        return message_figures.period(store, days_arg()), None
     try:
         since = date.fromisoformat(raw)
     except ValueError:
@@ -139,7 +119,7 @@ def orders_csv(store_id: int) -> ResponseReturnValue:
     flow, currency, _page = _filters()
     found, total = revenue_figures.orders(db.session(), store.id, period.first, period.last,
                                           flow=flow, currency=currency, size=1_000_000)
-    return _csv("attributed-orders", period, revenue_figures.ORDER_COLUMNS,
+    return csv_response("attributed-orders", period, revenue_figures.ORDER_COLUMNS,
                 revenue_figures.order_rows(found))
 
 
@@ -147,9 +127,9 @@ def orders_csv(store_id: int) -> ResponseReturnValue:
 def ads_csv(store_id: int) -> ResponseReturnValue:
     """Conversations and orders per click-to-WhatsApp ad."""
     store = tenancy.get_or_404(Store, store_id)
-    period = message_figures.period(store, _days())
+    period = message_figures.period(store, days_arg())
     ads = ad_figures.figures(db.session(), store.id, period.first, period.last)
-    return _csv("ads", period, ad_figures.AD_COLUMNS, ad_figures.ad_rows(ads))
+    return csv_response("ads", period, ad_figures.AD_COLUMNS, ad_figures.ad_rows(ads))
 
 
 LIFT_COLUMNS = ("flow", "messaged", "messaged_ordered", "messaged_rate_percent", "holdout",
@@ -169,8 +149,8 @@ def lift_rows(lifts: list[holdouts.Lift]) -> list[list[str]]:
 def lift_csv(store_id: int) -> ResponseReturnValue:
     """Each holdout experiment's groups and lift."""
     store = tenancy.get_or_404(Store, store_id)
-    period = message_figures.period(store, _days())
-    return _csv("lift", period, LIFT_COLUMNS, lift_rows(
+    period = message_figures.period(store, days_arg())
+    return csv_response("lift", period, LIFT_COLUMNS, lift_rows(
         holdouts.figures(db.session(), store.id, period.first, period.last)))
 
 

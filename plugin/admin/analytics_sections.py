@@ -8,19 +8,19 @@ answers 404.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from plugin.admin.analytics_http import csv_response, days_arg
 from plugin.auth import tenancy
 from plugin.auth.guard import protect
 from plugin.domain.conversation_figures import AUTOMATIC_SHARE_HEALTHY
+from plugin.domain.template_rules import LANGUAGES
 from plugin.infra import db
 from plugin.models import NumberHealth, Store
 from plugin.pipeline import (
@@ -47,6 +47,7 @@ def context(session: Session, store: Store, days: int,
         "conversation_rows": conversation_report.summary_rows(found),
         "automatic_healthy": AUTOMATIC_SHARE_HEALTHY,
         "keyword_trends": conversation_report.keyword_trends(session, store, span),
+        "language_names": LANGUAGES,
         "previous_period": conversation_report.previous(span),
         "widget_lines": widget_figures.lines(session, store, span)[:widget_figures.PAGE_ROWS],
         "number_health": number_health.for_store(session, store.id),
@@ -63,26 +64,12 @@ def health_rows(rows: list[NumberHealth]) -> list[list[str]]:
             for r in rows]
 
 
-def _days() -> int:
-    raw = request.args.get("days", "30")
-    if not raw.isdigit() or int(raw) not in message_figures.PERIODS:
-        abort(400, description="Choose one of the periods offered: "
-                               f"{', '.join(str(p) for p in message_figures.PERIODS)} days.")
-    return int(raw)
-
-
 def _csv(name: str, store_id: int, columns: tuple[str, ...],
          rows: Callable[[Session, Store, message_figures.Period], list[list[str]]]
          ) -> ResponseReturnValue:
     store = tenancy.get_or_404(Store, store_id)
-    span = message_figures.period(store, _days())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    writer.writerows(rows(db.session(), store, span))
-    filename = f"{name}-{span.first.isoformat()}-{span.last.isoformat()}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    span = message_figures.period(store, days_arg())
+    return csv_response(name, span, columns, rows(db.session(), store, span))
 
 
 @blueprint.get("/stores/<int:store_id>/analytics/conversations.csv")

@@ -242,10 +242,7 @@ def _page(store: Store, campaign: Campaign, errors: dict[str, str],
 def orders_since(store: Store, campaign: Campaign) -> date:
     """The store's day the campaign started: its attributed-orders list runs from it to
     today, so that it holds every order the last-touch figure counts, however old."""
-    started = campaign.started_at or campaign.created_at
-    if started is None:
-        return rollups.store_today(store.timezone)
-    return rollups.local_day(started, rollups.zone_named(store.timezone))
+    return rollups.store_today(store.timezone, campaign.started_at or campaign.created_at)
 
 
 @blueprint.get("/stores/<int:store_id>/campaigns/<int:campaign_id>/progress")
