@@ -20,7 +20,8 @@ from plugin.domain.starter_templates import LANGUAGES
 from plugin.domain.template_rules import LANGUAGES as LANGUAGE_NAMES
 from plugin.infra import db
 from plugin.models import AnswerSettings, Store
-from plugin.pipeline.auto_answers import hours_for, rules_for
+from plugin.pipeline.auto_answers import rules_for
+from plugin.pipeline.store_hours import hours_for
 
 blueprint = protect(Blueprint("auto_answers", __name__))
 

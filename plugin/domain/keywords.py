@@ -14,8 +14,6 @@ import unicodedata
 from plugin.domain.starter_templates import LANGUAGES
 
 OTHER = "other"
-# A phrase is two neighbouring words that are both kept (no stop word between them).
-PHRASE_WORDS = 2
 # Terms kept per message: a pasted essay must not write thousands of rollup rows.
 MAX_TERMS = 40
 # The longest term the rollup keeps.

@@ -19,8 +19,8 @@ from plugin.domain import auto_answers, business_hours
 from plugin.domain.auto_answers import AnswerRules, Plan
 from plugin.domain.messaging import InboundMessage
 from plugin.infra import db, queue
-from plugin.models import AnswerSettings, Customer, Message, Store, WidgetSettings
-from plugin.pipeline import replies
+from plugin.models import AnswerSettings, Customer, Message, Store
+from plugin.pipeline import replies, store_hours
 from plugin.pipeline.inbox import handover
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,6 @@ def rules_for(session: Session, store_id: int) -> AnswerRules:
     return row.rules() if row is not None else AnswerRules()
 
 
-def hours_for(session: Session, store: Store) -> business_hours.Hours:
-    """The store's business hours and holidays, as set in its widget, in its timezone."""
-    settings = session.scalars(select(WidgetSettings.settings).where(
-        WidgetSettings.store_id == store.id)).first() or {}
-    return business_hours.read(settings.get("hours"), settings.get("holidays"),
-                               store.timezone)
-
-
 def answer(session: Session, store: Store, customer: Customer, message: InboundMessage, *,
            previous_inbound_at: datetime | None, asks_about_consent: bool) -> int | None:
     """Write the greeting and/or away answer `message` calls for, and queue its send after
@@ -54,7 +46,7 @@ def answer(session: Session, store: Store, customer: Customer, message: InboundM
         return None  # handed to a person: they answer now
     now = db.utcnow()
     at = datetime.fromtimestamp(message.timestamp, UTC).replace(tzinfo=None)
-    hours = hours_for(session, store)
+    hours = store_hours.hours_for(session, store)
     store_open = business_hours.is_open(hours, now)
     plan = auto_answers.plan(
         rules, kind=message.kind, asks_about_consent=asks_about_consent,

@@ -42,7 +42,7 @@ from plugin.models import (
     ReplyClock,
     Store,
 )
-from plugin.pipeline import conversation_rollups, rollups
+from plugin.pipeline import conversation_rollups, rollups, store_hours
 
 # Rows read from the message tables at a time.
 _BATCH = 5000
@@ -93,7 +93,7 @@ def backfill(session: Session, store: Store) -> Written:
     if before is None:
         # No figure at all: nothing was kept live, so no clock can be trusted either.
         session.execute(delete(ReplyClock).where(ReplyClock.store_id == store.id))
-    hours = conversation_rollups.hours_of(session, store)
+    hours = store_hours.hours_for(session, store)
     clocks: dict[int, _Clock] = {}
     figures: Counter[tuple[date, str, str]] = Counter()
     terms: Counter[tuple[date, str, str]] = Counter()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from plugin.domain import business_hours, keywords
+from plugin.domain import keywords
 from plugin.domain.conversation_figures import (
     Figure,
     close,
@@ -21,8 +21,8 @@ from plugin.domain.conversation_figures import (
     waits_for_reply,
 )
 from plugin.infra.sql import insert_ignore
-from plugin.models import ConversationRollup, KeywordRollup, ReplyClock, Store, WidgetSettings
-from plugin.pipeline import rollups
+from plugin.models import ConversationRollup, KeywordRollup, ReplyClock, Store
+from plugin.pipeline import rollups, store_hours
 
 _FIGURES = ConversationRollup.__table__
 _KEYWORDS = KeywordRollup.__table__
@@ -70,8 +70,9 @@ def replied(session: Session, store_id: int, customer_id: int | None, cause: str
     day = rollups.local_day(at, rollups.zone_named(store.timezone))
     figures: list[tuple[Figure, str, int]] = [(Figure.REPLIES, kind, 1)]
     clock = session.scalars(_clock_query(store_id, customer_id)).first()
-    if clock is not None:
-        figures += stop_wait(clock, kind, at, hours_of(session, store))
+    # The hours are read only when a shopper's message is waiting for this reply.
+    if clock is not None and (clock.waiting_since or clock.team_waiting_since):
+        figures += stop_wait(clock, kind, at, store_hours.hours_for(session, store))
     add(session, store_id, day, figures)
 
 
@@ -94,16 +95,6 @@ def scored(session: Session, store_id: int, score: int, at: datetime) -> None:
     if store is not None:
         add(session, store_id, rollups.local_day(at, rollups.zone_named(store.timezone)),
             [(Figure.CSAT, str(score), 1)])
-
-
-def hours_of(session: Session, store: Store) -> business_hours.Hours:
-    """The store's business hours as the reply times count them."""
-    # As the automatic answers read them (the widget's business hours), without importing
-    # them: the outbox calls this module, and the answers write to the outbox.
-    settings = session.scalars(select(WidgetSettings.settings).where(
-        WidgetSettings.store_id == store.id)).first() or {}
-    return business_hours.read(settings.get("hours"), settings.get("holidays"),
-                               store.timezone)
 
 
 def _clock_query(store_id: int, customer_id: int):  # type: ignore[no-untyped-def]

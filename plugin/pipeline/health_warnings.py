@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.conversation_figures import FIRST_REPLY_TARGET_SECONDS, Figure, Whose
@@ -21,7 +21,7 @@ from plugin.models import (
     Store,
 )
 from plugin.pipeline import number_health
-from plugin.pipeline.message_figures import period
+from plugin.pipeline.message_figures import LIMITED_CODE, period
 
 # The week compared with the week before it.
 WINDOW_DAYS = 7
@@ -34,7 +34,6 @@ MIN_DELIVERED = 20
 RISE_FACTOR = 1.5
 MIN_OPT_OUTS = 5
 MIN_LIMITED = 5
-LIMITED_CODE = "131049"
 # First replies: warn when their average is over target, over at least this many.
 MIN_FIRST_REPLIES = 3
 
@@ -53,6 +52,22 @@ def _weeks(store: Store, now: datetime) -> tuple[date, date, date]:
     return span.first - timedelta(days=WINDOW_DAYS), span.first, span.last
 
 
+def _week_sums(session: Session, store_id: int, before_first: date, first: date,
+               last: date) -> tuple[int, ...]:
+    """Read, delivered and limited (131049) messages this week and the week before, in one
+    scan of the two weeks' rollups: read now, read before, delivered now, … ."""
+    read = MessageRollup.figure == MessageFigure.READ.value
+    delivered = MessageRollup.figure == MessageFigure.DELIVERED.value
+    limited = MessageRollup.detail == LIMITED_CODE
+    this_week = MessageRollup.day >= first
+    sums = [func.sum(case((and_(which, week), MessageRollup.n), else_=0))
+            for which in (read, delivered, limited) for week in (this_week, ~this_week)]
+    row = session.execute(select(*sums).where(
+        MessageRollup.store_id == store_id, MessageRollup.day >= before_first,
+        MessageRollup.day <= last, or_(read, delivered, limited))).one()
+    return tuple(int(v or 0) for v in row)
+
+
 def warnings(session: Session, store: Store, now: datetime | None = None) -> list[HealthWarning]:
     """What crossed a threshold for the store, in the order an owner should act."""
     now = now or db.utcnow()
@@ -62,17 +77,8 @@ def warnings(session: Session, store: Store, now: datetime | None = None) -> lis
         if number_health.in_trouble(row):
             found.append(_number_warning(row))
 
-    def week_sums(*where: object) -> tuple[int, int]:
-        this = func.sum(case((MessageRollup.day >= first, MessageRollup.n), else_=0))
-        prior = func.sum(case((MessageRollup.day < first, MessageRollup.n), else_=0))
-        row = session.execute(select(this, prior).where(
-            MessageRollup.store_id == store.id, MessageRollup.day >= before_first,
-            MessageRollup.day <= last, *where)).one()
-        return int(row[0] or 0), int(row[1] or 0)
-
-    read_now, read_before = week_sums(MessageRollup.figure == MessageFigure.READ.value)
-    delivered_now, delivered_before = week_sums(
-        MessageRollup.figure == MessageFigure.DELIVERED.value)
+    read_now, read_before, delivered_now, delivered_before, limited_now, limited_before = (
+        _week_sums(session, store.id, before_first, first, last))
     if delivered_now >= MIN_DELIVERED and delivered_before >= MIN_DELIVERED:
         rate_now = 100.0 * read_now / delivered_now
         rate_before = 100.0 * read_before / delivered_before
@@ -80,7 +86,6 @@ def warnings(session: Session, store: Store, now: datetime | None = None) -> lis
             found.append(HealthWarning(key="read_rate", text=(
                 f"Read rate fell to {rate_now:.1f}% this week from {rate_before:.1f}% "
                 f"({read_now} of {delivered_now} delivered read).")))
-    limited_now, limited_before = week_sums(MessageRollup.detail == LIMITED_CODE)
     if limited_now >= MIN_LIMITED and limited_now >= RISE_FACTOR * limited_before:
         found.append(HealthWarning(key="limited", text=(
             f"Meta limited {limited_now} messages this week (error 131049), against "

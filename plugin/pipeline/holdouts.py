@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from plugin.domain import attribution as rules
+from plugin.domain.message_flows import rate
 from plugin.models import LiftMember, LiftRollup, Store
 from plugin.pipeline import rollups
 
@@ -151,14 +152,12 @@ class Lift:
     @property
     def messaged_rate(self) -> float | None:
         """Conversion of the messaged group, in %."""
-        return round(100.0 * self.messaged_converted / self.messaged, 1) if self.messaged \
-            else None
+        return rate(self.messaged_converted, self.messaged)
 
     @property
     def holdout_rate(self) -> float | None:
         """Conversion of the holdout, in %."""
-        return round(100.0 * self.holdout_converted / self.holdout, 1) if self.holdout \
-            else None
+        return rate(self.holdout_converted, self.holdout)
 
     @property
     def lift(self) -> float | None:

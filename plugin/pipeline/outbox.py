@@ -233,7 +233,7 @@ _REPORTED = or_(*(_MESSAGES.c.state == s.value for s in (
 
 def adopt_reported(session: Session, sent: list[tuple[int, str]], *, transport: str) -> int:
     """Of sends (id, wamid), note the transport of those Meta's status webhook recorded
-    first (same wamid, no transport yet: plugin.pipeline.conversations reconciles them);
+    first (same wamid, no transport yet: plugin.pipeline.statuses reconciles them);
     how many. Rows we recorded ourselves already have theirs and are not counted."""
     if not sent:
         return 0

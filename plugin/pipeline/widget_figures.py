@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugin.domain.message_flows import rate
 from plugin.models import Store, WidgetCounter
 from plugin.pipeline.message_figures import Period
 
@@ -29,7 +30,7 @@ class WidgetLine:
     def click_rate(self) -> float | None:
         """Clicks of opens, in % (a click without opening the panel is possible: the
         floating button chats at once when the panel is off)."""
-        return round(100.0 * self.clicks / self.opens, 1) if self.opens else None
+        return rate(self.clicks, self.opens)
 
 
 def lines(session: Session, store: Store, span: Period) -> list[WidgetLine]:

@@ -117,7 +117,4 @@ def claim_due(session: Session, model: type[Row], row_id: int, due: Any, taken: 
         .values(state=taken).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    row = session.get(model, row_id)
-    if row is not None:
-        session.refresh(row)
-    return row
+    return session.get(model, row_id, populate_existing=True)

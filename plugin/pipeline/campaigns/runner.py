@@ -16,7 +16,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain import campaigns as domain
@@ -166,12 +166,15 @@ def _release(session: Session, campaign: Campaign, now: datetime) -> float | Non
     cause = links.cause(campaign.id)
     mine = and_(Message.store_id == campaign.store_id, Message.cause == cause,
                 Message.state == _PENDING)
-    waiting = int(session.scalar(select(func.count(Message.id)).where(
-        mine, Message.not_before < materialise.HELD_UNTIL)) or 0)
+    # One scan of the campaign's pending rows: released (waiting), in flight, due now.
     # Released rows deferred past the next ticks (quiet hours in one zone, a customer's
     # cap for days) are not in flight: they must not hold back everyone else's messages.
-    in_flight = int(session.scalar(select(func.count(Message.id)).where(
-        mine, Message.not_before < now + timedelta(seconds=IN_FLIGHT_SECONDS))) or 0)
+    counted = session.execute(select(*(
+        func.sum(case((condition, 1), else_=0)) for condition in (
+            Message.not_before < materialise.HELD_UNTIL,
+            Message.not_before < now + timedelta(seconds=IN_FLIGHT_SECONDS),
+            Message.not_before <= now))).where(mine)).one()
+    waiting, in_flight, due = (int(n or 0) for n in counted)
     rate = session.scalar(select(WhatsAppAccount.throughput_mps).where(
         WhatsAppAccount.store_id == campaign.store_id).limit(1)) or 80
     room = int(rate * IN_FLIGHT_SECONDS) - in_flight
@@ -190,8 +193,6 @@ def _release(session: Session, campaign: Campaign, now: datetime) -> float | Non
     if waiting:
         # Released rows the engine deferred (quiet hours, caps, the number's rate) come due
         # again on their own time: hand those that are due to the engine again.
-        due = int(session.scalar(select(func.count(Message.id)).where(
-            mine, Message.not_before <= now)) or 0)
         delivery.send_released(session, campaign_id=campaign.id, count=due)
         return TICK_SECONDS
     still_sending = session.scalar(select(Message.id).where(
