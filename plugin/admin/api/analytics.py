@@ -74,6 +74,19 @@ class FiguresQuery(StoreQuery):
                       description="The store's last this many days, today included.")
 
 
+def caller_store() -> Store:
+    """The store this call is about (access checked it is among the caller's stores)."""
+    store = db.session().get(Store, access.store_id())
+    assert store is not None  # access found it among the caller's stores a moment ago
+    return store
+
+
+def store_and_period(days: int) -> tuple[Store, message_figures.Period]:
+    """The store this call is about, and its last `days` days."""
+    store = caller_store()
+    return store, message_figures.period(store, days)
+
+
 def _rate(part: int, whole: int, percent: float | None) -> MessageRate:
     return MessageRate(percent=percent, part=part, whole=whole)
 
@@ -87,9 +100,7 @@ def get_message_figures(query: FiguresQuery) -> MessageFiguresOut:
     Sent, delivered, read, failed (per WhatsApp error code) and skipped (per StoreChat
     reason), limited by Meta (131049), clicked, replied and opted out after, with each rate
     and the two figures it divides."""
-    store = db.session().get(Store, access.store_id())
-    assert store is not None  # access found it among the caller's stores a moment ago
-    period, lines = message_figures.figures(db.session(), store, query.days)
+    period, lines = message_figures.figures(db.session(), caller_store(), query.days)
     return MessageFiguresOut(first_day=period.first, last_day=period.last, days=period.days,
                              flows=[MessageFlowOut(
         flow=f.flow, label=f.label, sent=f.sent, delivered=f.delivered, read=f.read,
@@ -132,9 +143,7 @@ def get_message_days(query: FiguresQuery) -> MessageDaysOut:
     """Messages per day over the last `days` days
 
     Sent, delivered, read and failed on each day: the table the Analytics page charts."""
-    store = db.session().get(Store, access.store_id())
-    assert store is not None  # access found it among the caller's stores a moment ago
-    period = message_figures.period(store, query.days)
+    store, period = store_and_period(query.days)
     return MessageDaysOut(first_day=period.first, last_day=period.last, days=period.days,
                           per_day=[MessageDayOut(day=date.fromisoformat(d.day), sent=d.sent,
                                                  delivered=d.delivered, read=d.read,

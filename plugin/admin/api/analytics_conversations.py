@@ -8,16 +8,13 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from plugin.admin.api import access
-from plugin.admin.api.analytics import TAG, FiguresQuery
+from plugin.admin.api.analytics import TAG, FiguresQuery, caller_store, store_and_period
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.admin.api.paging import StoreQuery
 from plugin.infra import db
-from plugin.models import Store
 from plugin.pipeline import (
     conversation_report,
     health_warnings,
-    message_figures,
     number_health,
     widget_figures,
 )
@@ -130,12 +127,6 @@ class HealthOut(BaseModel):
     warnings: list[WarningOut]
 
 
-def _store() -> Store:
-    store = db.session().get(Store, access.store_id())
-    assert store is not None  # access found it among the caller's stores a moment ago
-    return store
-
-
 @blueprint.get("/analytics/conversations")
 @spec.validate(resp=documented(ConversationFiguresOut), tags=[TAG],
                operation_id="getConversationFigures")
@@ -145,8 +136,7 @@ def get_conversation_figures(query: FiguresQuery) -> ConversationFiguresOut:
     Reply times in business hours (first reply and every reply, for any reply and for the
     team's own), the share of automatic replies, conversations started and resolved, and
     the satisfaction survey's scores."""
-    store = _store()
-    span = message_figures.period(store, query.days)
+    store, span = store_and_period(query.days)
     found = conversation_report.figures(db.session(), store, span)
     return ConversationFiguresOut(
         first_day=span.first, last_day=span.last, days=span.days,
@@ -172,8 +162,7 @@ def get_keyword_trends(query: FiguresQuery) -> KeywordTrendsOut:
 
     Each against the same number of days before; stop words of each language left out;
     a term counts once per message."""
-    store = _store()
-    span = message_figures.period(store, query.days)
+    store, span = store_and_period(query.days)
     before = conversation_report.previous(span)
     trends = conversation_report.keyword_trends(db.session(), store, span)
     return KeywordTrendsOut(
@@ -188,8 +177,7 @@ def get_keyword_trends(query: FiguresQuery) -> KeywordTrendsOut:
 @spec.validate(resp=documented(WidgetFiguresOut), tags=[TAG], operation_id="getWidgetFigures")
 def get_widget_figures(query: FiguresQuery) -> WidgetFiguresOut:
     """The widget's opens, clicks and opt-ins per page and product over the last `days` days"""
-    store = _store()
-    span = message_figures.period(store, query.days)
+    store, span = store_and_period(query.days)
     return WidgetFiguresOut(first_day=span.first, last_day=span.last, lines=[
         WidgetLineOut(page=w.path, product=w.product, opens=w.opens, clicks=w.clicks,
                       optins=w.optins)
@@ -204,7 +192,7 @@ def get_number_health(query: StoreQuery) -> HealthOut:
     What Meta last reported (phone_number_quality_update, account_update), and each figure
     that crossed its threshold this week (read rate falling, opt-outs rising, 131049
     rising, first replies over target)."""
-    store = _store()
+    store = caller_store()
     session = db.session()
     return HealthOut(
         numbers=[NumberHealthOut(

@@ -7,11 +7,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from plugin.admin.api import access
-from plugin.admin.api.analytics import TAG, FiguresQuery
+from plugin.admin.api.analytics import TAG, FiguresQuery, caller_store, store_and_period
 from plugin.admin.api.base import blueprint, documented, spec
 from plugin.infra import db
-from plugin.models import Store
 from plugin.pipeline import (
     ad_figures,
     holdouts,
@@ -51,12 +49,6 @@ class RevenueOut(BaseModel):
     totals: dict[str, RevenueFlowOut] = Field(description="Per currency, every flow.")
 
 
-def _store() -> Store:
-    store = db.session().get(Store, access.store_id())
-    assert store is not None  # access found it among the caller's stores a moment ago
-    return store
-
-
 @blueprint.get("/analytics/revenue")
 @spec.validate(resp=documented(RevenueOut), tags=[TAG], operation_id="getRevenueFigures")
 def get_revenue(query: FiguresQuery) -> RevenueOut:
@@ -65,8 +57,7 @@ def get_revenue(query: FiguresQuery) -> RevenueOut:
     Each order counts once, for the last message its customer clicked within the click
     window or read within the read window before placing it, on the day it was placed;
     cancelled and fully refunded orders are taken back out."""
-    store = _store()
-    period = message_figures.period(store, query.days)
+    store, period = store_and_period(query.days)
     lines = revenue_figures.lines(db.session(), store.id, period.first, period.last)
     return RevenueOut(
         first_day=period.first, last_day=period.last, days=period.days,
@@ -126,7 +117,7 @@ def list_attributed_orders(query: AttributedOrdersQuery) -> AttributedOrdersOut:
     Of the last `days` days (or since the day `since`), newest first, optionally of one
     flow and currency: each with its amount, customer, and the message that earned it
     (flow, touch and time, UTC)."""
-    store = _store()
+    store = caller_store()
     period = (message_figures.period_since(store, query.since) if query.since
               else message_figures.period(store, query.days))
     found, total = revenue_figures.orders(
@@ -163,8 +154,7 @@ class AdsOut(BaseModel):
 @spec.validate(resp=documented(AdsOut), tags=[TAG], operation_id="getAdFigures")
 def get_ads(query: FiguresQuery) -> AdsOut:
     """Conversations and orders per click-to-WhatsApp ad over the last `days` days"""
-    store = _store()
-    period = message_figures.period(store, query.days)
+    store, period = store_and_period(query.days)
     ads = ad_figures.figures(db.session(), store.id, period.first, period.last)
     return AdsOut(first_day=period.first, last_day=period.last, ads=[
         AdOut(source_id=a.source_id, source_type=a.source_type, headline=a.headline,
@@ -196,8 +186,7 @@ class LiftsOut(BaseModel):
 @spec.validate(resp=documented(LiftsOut), tags=[TAG], operation_id="getHoldoutLift")
 def get_lift(query: FiguresQuery) -> LiftsOut:
     """Conversion of messaged and holdout groups of campaigns and cart recovery"""
-    store = _store()
-    period = message_figures.period(store, query.days)
+    store, period = store_and_period(query.days)
     lifts = holdouts.figures(db.session(), store.id, period.first, period.last)
     return LiftsOut(first_day=period.first, last_day=period.last, experiments=[
         LiftOut(flow=x.flow, messaged=x.messaged, messaged_ordered=x.messaged_converted,
