@@ -29,14 +29,22 @@ class RevenueLine:
     revenue: Decimal
 
 
-def lines(session: Session, store_id: int, first: date, last: date) -> list[RevenueLine]:
-    """Each flow and currency with an attributed order left in the period, most revenue
-    first (figures of different currencies are never added together)."""
+def lines(session: Session, store_id: int, first: date | None, last: date | None, *,
+          flow: str | None = None) -> list[RevenueLine]:
+    """Each flow (or only `flow`) and currency with an attributed order left in the period
+    (every day when `first` and `last` are None), most revenue first (figures of different
+    currencies are never added together)."""
+    where = [RevenueRollup.store_id == store_id]
+    if first is not None:
+        where.append(RevenueRollup.day >= first)
+    if last is not None:
+        where.append(RevenueRollup.day <= last)
+    if flow is not None:
+        where.append(RevenueRollup.flow == flow)
     rows = session.execute(
         select(RevenueRollup.flow, RevenueRollup.currency, func.sum(RevenueRollup.orders),
                func.sum(RevenueRollup.amount_millis))
-        .where(RevenueRollup.store_id == store_id, RevenueRollup.day >= first,
-               RevenueRollup.day <= last)
+        .where(*where)
         .group_by(RevenueRollup.flow, RevenueRollup.currency))
     found = [RevenueLine(flow=flow, label=label_of(flow), currency=currency,
                          orders=int(orders or 0), revenue=rules.from_millis(int(amount or 0)))

@@ -23,11 +23,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from plugin.domain import attribution as rules
 from plugin.domain import campaigns as domain
 from plugin.domain.message_flows import flow_of
 from plugin.domain.outbox import MessageState
-from plugin.models import Campaign, Message, Order, RevenueRollup
+from plugin.models import Campaign, Message, Order
+from plugin.pipeline import revenue_figures
 from plugin.pipeline.campaigns import links, materialise
 
 
@@ -150,15 +150,7 @@ def _recipients_orders(session: Session, campaign: Campaign) -> tuple[int, dict[
 def _attributed(session: Session, campaign: Campaign) -> tuple[int, dict[str, Decimal]]:
     """Orders last-touch attribution gave the campaign and their revenue by currency, from
     the revenue rollups of its flow over every day (what Analytics sums for a period)."""
-    rows = session.execute(
-        select(RevenueRollup.currency, func.sum(RevenueRollup.orders),
-               func.sum(RevenueRollup.amount_millis))
-        .where(RevenueRollup.store_id == campaign.store_id,
-               RevenueRollup.flow == flow(campaign))
-        .group_by(RevenueRollup.currency))
-    orders, revenue = 0, dict[str, Decimal]()
-    for currency, n, amount in rows:
-        if n or amount:
-            orders += int(n or 0)
-            revenue[currency] = rules.from_millis(int(amount or 0))
-    return orders, revenue
+    by_currency = revenue_figures.totals(revenue_figures.lines(
+        session, campaign.store_id, None, None, flow=flow(campaign)))
+    return (sum(orders for orders, _ in by_currency.values()),
+            {currency: revenue for currency, (_, revenue) in by_currency.items()})
